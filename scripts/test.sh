@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up on a fresh machine and run every test: lint, engine, pages, real browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1; then
+  # Debian's Chromium drives the browser tests (Playwright's own download can't be used here)
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
+bash scripts/setup.sh --dev
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest --timeout 900 "$@"

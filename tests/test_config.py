@@ -1,0 +1,122 @@
+"""ExperimentConfig: validation, and URL round trips that never raise."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vangrad_core import ACTIVATIONS, DATASETS, INITS, NORMS, OPTIMIZERS, ExperimentConfig
+
+valid_configs = st.builds(
+    ExperimentConfig,
+    depth=st.integers(1, 100),
+    width=st.integers(2, 512),
+    activation=st.sampled_from(ACTIVATIONS),
+    init=st.sampled_from(INITS),
+    weight_scale=st.floats(0.1, 10.0),
+    norm=st.sampled_from(NORMS),
+    residual=st.booleans(),
+    grad_clip=st.floats(0, 1e6),
+    optimizer=st.sampled_from(OPTIMIZERS),
+    learning_rate=st.floats(1e-12, 10.0),
+    batch_size=st.integers(1, 1024),
+    steps=st.integers(1, 20000),
+    dataset=st.sampled_from(DATASETS),
+    noise=st.floats(0, 1),
+    seed=st.integers(0, 2**31 - 1),
+)
+
+
+@given(valid_configs)
+def test_query_params_round_trip(config):
+    params = config.to_query_params()
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
+    again, warnings = ExperimentConfig.from_query_params(params)
+    assert again == config
+    assert warnings == []
+
+
+anything = st.one_of(
+    st.text(max_size=300),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=20), max_size=3),
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.one_of(st.sampled_from(list(ExperimentConfig().to_dict())), st.text()), anything))
+def test_garbage_never_raises_and_warns_per_bad_field(params):
+    config, warnings = ExperimentConfig.from_query_params(params)
+    assert isinstance(config, ExperimentConfig)
+    for warning in warnings:
+        assert "<" not in warning and ">" not in warning  # values are quoted safely
+        assert len(warning) < 300
+
+
+@pytest.mark.parametrize(
+    "key, value, default",
+    [
+        ("depth", "0", 10),
+        ("depth", "101", 10),
+        ("depth", "3.5", 10),
+        ("width", "abc", 32),
+        ("activation", "softmax", "sigmoid"),
+        ("learning_rate", "0", 0.1),
+        ("learning_rate", "nan", 0.1),
+        ("learning_rate", "inf", 0.1),
+        ("learning_rate", "1e400", 0.1),
+        ("seed", "-1", 0),
+        ("residual", "maybe", False),
+        ("depth", "9" * 5000, 10),
+        ("dataset", "<script>alert(1)</script>", "spirals"),
+    ],
+)
+def test_bad_value_falls_back_to_default_with_a_warning(key, value, default):
+    config, warnings = ExperimentConfig.from_query_params({key: value, "width": "64"} | {key: value})
+    assert getattr(config, key) == default
+    assert len([w for w in warnings if w.startswith(key)]) == 1
+    assert "<script>" not in " ".join(warnings)
+
+
+def test_unknown_key_warns_and_good_keys_still_apply():
+    config, warnings = ExperimentConfig.from_query_params({"depth": "20", "colour": "red"})
+    assert config.depth == 20
+    assert warnings == ["unknown URL parameter 'colour' ignored"]
+
+
+def test_lists_use_the_last_value():
+    config, warnings = ExperimentConfig.from_query_params({"depth": ["3", "7"]})
+    assert config.depth == 7 and warnings == []
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("depth", 0),
+        ("width", 513),
+        ("activation", "swish"),
+        ("learning_rate", 0.0),
+        ("seed", 2**31),
+        ("noise", -0.1),
+        ("weight_scale", 11),
+        ("residual", "yes"),
+        ("steps", 1.5),
+        ("grad_clip", -1),
+    ],
+)
+def test_constructor_names_the_field_and_what_it_accepts(field, value):
+    with pytest.raises(ValueError, match=field) as error:
+        ExperimentConfig(**{field: value})
+    assert "got" in str(error.value)
+
+
+def test_integral_floats_become_ints():
+    config = ExperimentConfig(depth=12.0, learning_rate=1)
+    assert isinstance(config.depth, int) and isinstance(config.learning_rate, float)
+    assert dataclasses.asdict(config)["depth"] == 12

@@ -1,0 +1,240 @@
+"""Physics, determinism, every combination, divergence, memory, the command line."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vangrad_core import (
+    ACTIVATIONS,
+    INITS,
+    NORMS,
+    ExperimentConfig,
+    Trainer,
+    build_model,
+    layer_stats,
+    make_dataset,
+    run_experiment,
+)
+from vangrad_core.stats import LAYER_COLUMNS
+from vangrad_core.trainer import HISTORY_BYTES, record_every
+
+
+def first_over_last_hidden(config: ExperimentConfig) -> float:
+    model, data = build_model(config), make_dataset(config)
+    stats = layer_stats(model, data.x_train[:256], data.y_train[:256])
+    return stats["weight_grad_norm"].iloc[0] / stats["weight_grad_norm"].iloc[config.depth - 1]
+
+
+# ---- physics -------------------------------------------------------------------
+
+
+def test_sigmoid_derivative_never_exceeds_a_quarter():
+    result = run_experiment(ExperimentConfig(depth=8, width=32, steps=60, learning_rate=1.0))
+    hidden = result.layers.dropna(subset=["mean_derivative"])
+    assert (hidden["mean_derivative"] <= 0.25).all()
+    assert hidden["mean_derivative"].max() > 0.2  # near the peak at init, not trivially small
+
+
+def test_deep_sigmoid_gradients_vanish_toward_the_input():
+    ratio = first_over_last_hidden(ExperimentConfig(depth=20, activation="sigmoid"))
+    assert ratio < 1e-10  # many orders of magnitude, layer 1 vs layer 20
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ExperimentConfig(depth=20, activation="sigmoid", norm="batchnorm_before"),
+        ExperimentConfig(depth=20, activation="relu", init="he_normal"),
+    ],
+    ids=["sigmoid+batchnorm", "relu+he"],
+)
+def test_the_fixes_keep_gradient_scale(config):
+    ratio = first_over_last_hidden(config)
+    assert 1e-2 < ratio < 1e2
+
+
+def second_moment_ratio(init: str) -> float:
+    """E[x²] of layer 30's pre-activations over layer 2's, in a ReLU net at init."""
+    config = ExperimentConfig(depth=30, width=256, activation="relu", init=init, dataset="teacher")
+    model, data = build_model(config), make_dataset(config)
+    stats = layer_stats(model, data.x_train[:512], data.y_train[:512]).iloc[:-1]
+    second_moment = stats["act_input_std"] ** 2 + stats["act_input_mean"] ** 2
+    return second_moment.iloc[-1] / second_moment.iloc[1]
+
+
+def test_relu_with_he_init_keeps_activation_scale():
+    """He et al.: with std sqrt(2/n), E[x²] stays constant through ReLU layers (up to
+    finite-width noise); Xavier's std sqrt(1/n) halves it every layer: 2^-28 in 28."""
+    assert 0.1 < second_moment_ratio("he_normal") < 10
+    assert second_moment_ratio("xavier_normal") == pytest.approx(2.0**-28, rel=0.9)
+
+
+def test_dying_relu_shows_dead_units_and_leaky_relu_has_none():
+    config = ExperimentConfig(
+        depth=6, width=16, activation="relu", init="he_normal", learning_rate=3.0, steps=80, seed=1
+    )
+    relu = run_experiment(config)
+    leaky = run_experiment(config.replace(activation="leaky_relu"))
+    assert relu.layers["dead_fraction"].max() > 0.2
+    assert leaky.layers["dead_fraction"].max() == 0
+
+
+# ---- determinism ---------------------------------------------------------------
+
+
+def test_same_config_gives_identical_frames():
+    config = ExperimentConfig(depth=5, width=16, steps=40, norm="batchnorm_before", seed=3)
+    a, b = run_experiment(config), run_experiment(config)
+    pd.testing.assert_frame_equal(a.layers, b.layers)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+
+
+def test_identical_while_other_threads_train_and_touch_the_global_rng():
+    config = ExperimentConfig(depth=5, width=16, steps=40, seed=11)
+    alone = run_experiment(config)
+    stop = threading.Event()
+
+    def noise(seed: int) -> None:
+        other = Trainer(ExperimentConfig(depth=4, width=24, seed=seed, steps=20000))
+        while not stop.is_set() and not other.done:
+            torch.manual_seed(seed)  # global state, which the engine must never use
+            torch.rand(3)
+            other.step(1)
+
+    threads = [threading.Thread(target=noise, args=(s,)) for s in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    try:
+        crowded = run_experiment(config)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    pd.testing.assert_frame_equal(alone.layers, crowded.layers)
+    pd.testing.assert_frame_equal(alone.metrics, crowded.metrics)
+
+
+def test_datasets_are_deterministic_and_standardized():
+    for name in ("spirals", "circles", "moons", "xor", "gaussians", "digits", "teacher"):
+        config = ExperimentConfig(dataset=name, seed=5)
+        a, b = make_dataset(config), make_dataset(config)
+        assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+        assert a.x_train.dtype == torch.float32 and a.y_train.dtype == torch.int64
+        assert a.x_train.mean(0).abs().max() < 1e-4
+        assert len(a.x_test) > 100 and a.y_train.unique().numel() >= 2
+    digits = make_dataset(ExperimentConfig(dataset="digits"))
+    assert digits.x_train.shape[1] == 64 and digits.n_classes == 10
+
+
+# ---- every combination -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_activation_init_norm_trains(activation):
+    for init, norm in itertools.product(INITS, NORMS):
+        config = ExperimentConfig(
+            depth=3, width=6, activation=activation, init=init, norm=norm, steps=3, residual=norm == "none"
+        )
+        trainer = Trainer(config)
+        trainer.step(3)
+        assert trainer.step_count == 3 or trainer.diverged_at is not None, (init, norm)
+        assert list(trainer.layers.columns) == list(LAYER_COLUMNS)
+        assert len(trainer.layers) == trainer.step_count * 4
+
+
+def test_incremental_steps_equal_one_run():
+    config = ExperimentConfig(depth=4, width=8, steps=50)
+    trainer = Trainer(config)
+    while not trainer.done:
+        trainer.step(7)
+    pd.testing.assert_frame_equal(trainer.layers, run_experiment(config).layers)
+    assert trainer.step(5) == 0  # done: nothing more runs
+
+
+# ---- divergence ----------------------------------------------------------------
+
+
+def test_huge_learning_rate_diverges_and_keeps_finite_history():
+    config = ExperimentConfig(
+        depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200
+    )
+    result = run_experiment(config)
+    assert result.diverged_at is not None
+    assert "step" in result.divergence_reason and "explod" in result.divergence_reason
+    assert len(result.metrics) == result.diverged_at
+    assert np.isfinite(result.metrics["loss"]).all()
+    numeric = result.layers.drop(columns=["norm_gamma_mean", "norm_beta_mean"])
+    hidden = numeric[numeric["layer"] <= config.depth]
+    assert np.isfinite(hidden.to_numpy()).all()
+
+
+# ---- memory --------------------------------------------------------------------
+
+
+def test_largest_run_keeps_bounded_history():
+    config = ExperimentConfig(depth=100, width=512, steps=20000)
+    every = record_every(config)
+    records = config.steps // every + 2
+    history_bytes = records * (config.depth + 1) * len(LAYER_COLUMNS) * 8
+    assert every > 1
+    assert history_bytes + config.steps * 5 * 8 <= 50 * 2**20
+    assert HISTORY_BYTES <= 50 * 2**20
+
+
+def test_long_run_records_every_kth_step_and_says_so():
+    config = ExperimentConfig(depth=100, width=2, steps=20000)
+    trainer = Trainer(config)
+    trainer.step(3 * trainer.record_every)
+    assert trainer.record_every > 1
+    assert trainer.layers.attrs["record_every"] == trainer.record_every
+    assert sorted(trainer.layers["step"].unique()) == [0, trainer.record_every, 2 * trainer.record_every]
+    assert trainer._history.nbytes <= HISTORY_BYTES + 2 * (config.depth + 1) * len(LAYER_COLUMNS) * 8
+
+
+# ---- command line --------------------------------------------------------------
+
+
+def test_command_line_prints_a_summary_and_writes_csv(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "vangrad_core", "--depth", "6", "--steps", "30", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "gradient ratio" in run.stdout and "test accuracy" in run.stdout
+    layers = pd.read_csv(tmp_path / "layers.csv")
+    assert list(layers.columns) == list(LAYER_COLUMNS) and len(layers) == 30 * 7
+    assert len(pd.read_csv(tmp_path / "metrics.csv")) == 30
+
+
+def test_command_line_rejects_bad_values_with_a_message(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "vangrad_core", "--depth", "0", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "depth" in run.stderr and "1 to 100" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_headline_ratio_matches_the_frame():
+    from vangrad_core.summary import headline
+
+    result = run_experiment(ExperimentConfig(depth=6, steps=20))
+    head = headline(result.metrics, result.layers)
+    last = result.layers[result.layers["step"] == 19].set_index("layer")
+    assert head.step == 20
+    assert head.gradient_ratio == pytest.approx(last["weight_grad_norm"][1] / last["weight_grad_norm"][6])
+    assert 1 <= head.most_saturated_layer <= 6
+    assert not math.isnan(head.test_accuracy)

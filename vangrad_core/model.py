@@ -1,0 +1,199 @@
+"""The network: input -> `depth` hidden blocks -> a Linear output layer.
+
+A block is Linear, then the activation, with an optional normalization before or
+after the activation and an optional residual connection. Weights come from the
+config's own `torch.Generator`, never the global one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .config import ExperimentConfig
+from .data import make_dataset
+
+LEAKY_SLOPE = 0.01
+SELU_SCALE = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+
+
+@dataclasses.dataclass(frozen=True)
+class Activation:
+    """An activation function, its derivative and the derivative's maximum."""
+
+    name: str
+    module: Callable[[], nn.Module]
+    function: Callable[[torch.Tensor], torch.Tensor]
+    # derivative_into(x, y, out): writes the derivative at x into out, given
+    # y = function(x) too (sigmoid's and tanh's are cheapest from y). Writing into
+    # a reused buffer keeps the per-step statistics free of big allocations.
+    derivative_into: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+    max_derivative: float
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return self.derivative_into(x, self.function(x), torch.empty_like(x))
+
+    @property
+    def can_die(self) -> bool:
+        """Whether the derivative is exactly 0 on a whole half-line (dead units)."""
+        return self.name == "relu"
+
+    @property
+    def zero_output_has_zero_derivative(self) -> bool:
+        """Whether an output of exactly 0 implies a derivative of 0 (ReLU below 0,
+        sigmoid underflowing), so dead units need only the derivative to find."""
+        return self.name in ("relu", "sigmoid")
+
+
+def _step_into(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """1 where x > 0, else 0 (ReLU's derivative, as autograd takes it at 0)."""
+    return torch.sign(x, out=out).clamp_min_(0)
+
+
+def _gelu_derivative(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    normal_cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+    normal_pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return out.copy_(normal_cdf + x * normal_pdf)
+
+
+def _elu_derivative(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    return out.copy_(torch.where(x > 0, 1.0, y + 1))  # y = exp(x) - 1 below 0
+
+
+def _selu_derivative(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    # below 0, y = scale * alpha * (exp(x) - 1)
+    return out.copy_(torch.where(x > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA))
+
+
+ACTIVATION_TABLE: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid",
+            nn.Sigmoid,
+            torch.sigmoid,
+            lambda x, y, out: torch.addcmul(y, y, y, value=-1, out=out),  # y - y²
+            0.25,
+        ),
+        Activation(
+            "tanh", nn.Tanh, torch.tanh, lambda x, y, out: torch.mul(y, y, out=out).neg_().add_(1), 1.0
+        ),
+        Activation("relu", nn.ReLU, torch.relu, lambda x, y, out: _step_into(x, out), 1.0),
+        Activation(
+            "leaky_relu",
+            lambda: nn.LeakyReLU(LEAKY_SLOPE),
+            lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
+            lambda x, y, out: _step_into(x, out).mul_(1 - LEAKY_SLOPE).add_(LEAKY_SLOPE),
+            1.0,
+        ),
+        Activation("elu", nn.ELU, nn.functional.elu, _elu_derivative, 1.0),
+        # The exact (erf) GELU's derivative peaks at 1.1289 near x = 1.4142.
+        Activation("gelu", nn.GELU, nn.functional.gelu, _gelu_derivative, 1.1289),
+        Activation("selu", nn.SELU, nn.functional.selu, _selu_derivative, SELU_SCALE * SELU_ALPHA),
+        Activation("linear", nn.Identity, lambda x: x, lambda x, y, out: out.fill_(1), 1.0),
+    )
+}
+
+
+class Block(nn.Module):
+    """Linear, [norm], activation, [norm], [+ input]."""
+
+    def __init__(self, n_in: int, n_out: int, config: ExperimentConfig, residual: bool):
+        super().__init__()
+        self.linear = nn.utils.skip_init(nn.Linear, n_in, n_out)  # init comes later
+        norm = config.norm
+        self.norm_before = _norm(norm, n_out) if norm.endswith("_before") else None
+        self.activation = ACTIVATION_TABLE[config.activation].module()
+        self.norm_after = _norm(norm, n_out) if norm.endswith("_after") else None
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.linear(x)
+        if self.norm_before is not None:
+            h = self.norm_before(h)
+        h = self.activation(h)
+        if self.norm_after is not None:
+            h = self.norm_after(h)
+        return x + h if self.residual else h
+
+
+def _norm(kind: str, width: int) -> nn.Module:
+    return nn.LayerNorm(width) if kind.startswith("layernorm") else nn.BatchNorm1d(width)
+
+
+class Network(nn.Module):
+    """The whole model; `linears` lists the Linear layers from input to output."""
+
+    def __init__(self, n_inputs: int, n_classes: int, config: ExperimentConfig):
+        super().__init__()
+        widths = [n_inputs] + [config.width] * config.depth
+        self.blocks = nn.ModuleList(
+            Block(widths[i], widths[i + 1], config, residual=config.residual and i > 0)
+            for i in range(config.depth)
+        )
+        self.head = nn.utils.skip_init(nn.Linear, config.width, n_classes)
+        self.activation_name = config.activation
+
+    @property
+    def linears(self) -> list[nn.Linear]:
+        return [block.linear for block in self.blocks] + [self.head]
+
+    @property
+    def norms(self) -> list[nn.Module]:
+        return [
+            block.norm_before if block.norm_before is not None else block.norm_after
+            for block in self.blocks
+            if block.norm_before is not None or block.norm_after is not None
+        ]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def build_model(config: ExperimentConfig) -> Network:
+    """The network for a config, its weights drawn from the config's seed."""
+    data = make_dataset(config)
+    model = Network(data.n_inputs, data.n_classes, config)
+    gen = torch.Generator().manual_seed(config.seed)
+    with torch.no_grad():
+        for linear in model.linears:
+            initialize(linear, config.init, gen)
+            linear.weight.mul_(config.weight_scale)
+    return model
+
+
+def initialize(linear: nn.Linear, init: str, gen: torch.Generator) -> None:
+    """Fill a Linear layer's weight and bias the way `init` says, from `gen`."""
+    weight, bias = linear.weight, linear.bias
+    init_ = nn.init
+    if init == "default":  # what nn.Linear.reset_parameters does, from our generator
+        init_.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
+        bound = 1 / math.sqrt(weight.shape[1])
+        init_.uniform_(bias, -bound, bound, generator=gen)
+        return
+    if init == "small_normal":
+        init_.normal_(weight, 0.0, 0.01, generator=gen)
+    elif init == "large_normal":
+        init_.normal_(weight, 0.0, 1.0, generator=gen)
+    elif init == "xavier_uniform":
+        init_.xavier_uniform_(weight, generator=gen)
+    elif init == "xavier_normal":
+        init_.xavier_normal_(weight, generator=gen)
+    elif init == "he_uniform":
+        init_.kaiming_uniform_(weight, nonlinearity="relu", generator=gen)
+    elif init == "he_normal":
+        init_.kaiming_normal_(weight, nonlinearity="relu", generator=gen)
+    elif init == "lecun_normal":
+        init_.normal_(weight, 0.0, 1 / math.sqrt(weight.shape[1]), generator=gen)
+    elif init == "orthogonal":
+        init_.orthogonal_(weight, generator=gen)
+    else:
+        raise ValueError(f"unknown init {init!r}")
+    init_.zeros_(bias)

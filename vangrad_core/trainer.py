@@ -1,0 +1,222 @@
+"""Training, step by step, with per-layer statistics recorded as it goes."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .config import ExperimentConfig
+from .data import Dataset, make_dataset
+from .model import Network, build_model
+from .stats import LAYER_COLUMNS, LayerStatistics, rows_to_frame
+
+METRIC_COLUMNS = ("step", "loss", "train_accuracy", "test_loss", "test_accuracy")
+HISTORY_BYTES = 24 * 2**20  # the per-layer history kept at most, in bytes
+TEST_EVALUATIONS = 40  # about this many test measurements per run, and
+MIN_EVAL_EVERY = 25  # at most one per this many steps: each costs a few training steps
+MOMENTUM = 0.9
+
+
+def batch_indices(config: ExperimentConfig, n_train: int) -> Iterator[torch.Tensor]:
+    """The training batches' indices: shuffled epochs from the config's seed.
+
+    A batch larger than the training set is the whole (shuffled) training set."""
+    gen = torch.Generator().manual_seed(config.seed + 104729)
+    size = min(config.batch_size, n_train)
+    while True:
+        order = torch.randperm(n_train, generator=gen)
+        for start in range(0, n_train - size + 1, size):
+            yield order[start : start + size]
+
+
+def make_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = model.parameters()
+    # foreach: one multi-tensor update instead of a Python loop over parameters
+    # (PyTorch only picks it by default on GPUs)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.learning_rate, foreach=True)
+    momentum = MOMENTUM if config.optimizer == "momentum" else 0.0
+    return torch.optim.SGD(params, lr=config.learning_rate, momentum=momentum, foreach=True)
+
+
+def record_every(config: ExperimentConfig) -> int:
+    """Every how many steps the per-layer history is kept (1 but for long, deep runs),
+    so that no run keeps more than HISTORY_BYTES of it."""
+    bytes_per_step = (config.depth + 1) * len(LAYER_COLUMNS) * 8
+    max_records = max(1, HISTORY_BYTES // bytes_per_step)
+    return max(1, math.ceil(config.steps / max_records))
+
+
+class Trainer:
+    """Trains one config incrementally: call `step(n)` as often as you like.
+
+    Row `s` of `metrics` has the loss and accuracy of the batch at optimizer step `s`
+    (before its update) and, every few steps and at the end, the test loss and
+    accuracy measured right after that step's update. Row `s` of `layers` describes
+    the gradient computed at step `s` and the update applied at it.
+    """
+
+    def __init__(self, config: ExperimentConfig):
+        self.config = config
+        self.data: Dataset = make_dataset(config)
+        self.model: Network = build_model(config)
+        plain_sgd = config.optimizer == "sgd" and config.grad_clip == 0
+        self.statistics = LayerStatistics(  # before the optimizer: it packs the weights
+            self.model, sgd_learning_rate=config.learning_rate if plain_sgd else None
+        )
+        self.optimizer = make_optimizer(config, self.model)
+        self.parameters = list(self.model.parameters())
+        self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
+        packed = {id(w) for w in self.statistics.weights}
+        self._other_parameters = [p for p in self.parameters if id(p) not in packed]
+        self.record_every = record_every(config)
+        self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
+        self.step_count = 0
+        self.diverged_at: int | None = None
+        self.divergence_reason: str | None = None
+        self._batches = batch_indices(config, len(self.data.x_train))
+        n_records = config.steps // self.record_every + 2
+        self._history = np.full((n_records, config.depth + 1, len(LAYER_COLUMNS)), np.nan)
+        self._n_records = 0
+        self._metrics = np.full((config.steps, len(METRIC_COLUMNS)), np.nan)
+        self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
+
+    @property
+    def done(self) -> bool:
+        return self.diverged_at is not None or self.step_count >= self.config.steps
+
+    def step(self, n: int = 1) -> int:
+        """Run up to n more optimizer steps; returns how many ran."""
+        ran = 0
+        while ran < n and not self.done:
+            self._one_step()
+            ran += 1
+        return ran
+
+    def _one_step(self) -> None:
+        s, model, stats = self.step_count, self.model, self.statistics
+        last = s == self.config.steps - 1
+        record = s % self.record_every == 0 or last
+        idx = next(self._batches)
+        x, y = self.data.x_train[idx], self.data.y_train[idx]
+
+        stats.probe.active = record
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        self._zero_grad()
+        loss.backward()
+        stats.probe.active = False
+
+        # Divergence: the first step whose loss, weights or weight gradients are not
+        # finite stops the run before its update. (Weights an update made Inf or NaN
+        # make the next step's loss so, or show in its measured weight norms; a
+        # non-finite bias or norm parameter makes the next loss non-finite.)
+        with torch.no_grad():
+            accuracy = (logits.argmax(1) == y).float().mean()
+            if record:
+                weight_checks = stats.before_update()  # measures weights and gradients
+            else:
+                weight_checks = torch.linalg.vector_norm(stats.grads).double().numpy()
+            loss_value, accuracy_value = torch.stack([loss, accuracy]).tolist()
+        if not math.isfinite(loss_value):
+            return self._diverge(s, f"the loss became {loss_value}")
+        if not np.isfinite(weight_checks).all():
+            return self._diverge(s, "the weights or their gradients became Inf or NaN")
+        if self.config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.parameters, self.config.grad_clip)
+        self.optimizer.step()
+
+        self._metrics[s, :3] = (s, loss_value, accuracy_value)
+        if record:
+            self._history[self._n_records] = stats.rows(s)
+            self._n_records += 1
+        stats.probe.clear()
+        if s % self.eval_every == 0 or last:
+            self._metrics[s, 3:] = self.evaluate()
+        self.step_count = s + 1
+
+    def _zero_grad(self) -> None:
+        self.statistics.grads.zero_()  # the weights' gradients, packed: keep them
+        for p in self._other_parameters:
+            p.grad = None
+
+    def _diverge(self, s: int, reason: str) -> None:
+        self.diverged_at = s
+        self.divergence_reason = f"at step {s} {reason}: the gradients exploded"
+        self.statistics.probe.clear()
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        """Test loss and accuracy in eval mode (batch norm uses running statistics)."""
+        # Only batch norm behaves differently in eval mode: flip just those modules
+        # (model.eval() walks every module, which costs more than a training step).
+        for norm in self._batch_norms:
+            norm.training = False
+        try:
+            logits = self.model(self.data.x_test)
+        finally:
+            for norm in self._batch_norms:
+                norm.training = True
+        loss = nn.functional.cross_entropy(logits, self.data.y_test)
+        accuracy = (logits.argmax(1) == self.data.y_test).double().mean()
+        return float(loss), float(accuracy)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """One row per optimizer step so far (see the class docstring)."""
+        return self._frame("metrics", self.step_count, self._metrics, METRIC_COLUMNS)
+
+    @property
+    def layers(self) -> pd.DataFrame:
+        """One row per Linear layer per recorded step (`attrs['record_every']`)."""
+        frame = self._frame("layers", self._n_records, self._history, LAYER_COLUMNS)
+        frame.attrs["record_every"] = self.record_every
+        return frame
+
+    def _frame(self, name: str, n: int, array: np.ndarray, columns) -> pd.DataFrame:
+        cached = self._frames.get(name)
+        if cached is None or cached[0] != n:
+            if name == "layers":
+                frame = rows_to_frame(array[:n].reshape(-1, len(columns)))
+            else:
+                frame = pd.DataFrame(array[:n], columns=list(columns)).astype({"step": "int64"})
+            self._frames[name] = cached = (n, frame)
+        return cached[1]
+
+    def activation_inputs(self) -> pd.DataFrame:
+        """A sample of the values each hidden layer's nonlinearity received at the
+        last recorded step: columns `layer`, `value` (empty before the first step)."""
+        sample = self.statistics.last_act_inputs
+        if sample is None:
+            return pd.DataFrame({"layer": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
+        per_layer = sample.flatten(1)
+        layers = torch.arange(1, len(per_layer) + 1).repeat_interleave(per_layer.shape[1])
+        return pd.DataFrame({"layer": layers.numpy(), "value": per_layer.reshape(-1).double().numpy()})
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentResult:
+    config: ExperimentConfig
+    metrics: pd.DataFrame
+    layers: pd.DataFrame
+    diverged_at: int | None
+    divergence_reason: str | None = None
+
+
+def run_experiment(config: ExperimentConfig) -> ExperimentResult:
+    """Train a config to the end (or to divergence) and return its frames."""
+    trainer = Trainer(config)
+    trainer.step(config.steps)
+    return ExperimentResult(
+        config=config,
+        metrics=trainer.metrics,
+        layers=trainer.layers,
+        diverged_at=trainer.diverged_at,
+        divergence_reason=trainer.divergence_reason,
+    )
