@@ -1,3 +1,136 @@
+"""Playground: set up a network, train it live, and watch every layer."""
+
+import math
+
 import streamlit as st
 
-st.title("Playground")
+from pages import widgets
+from vangrad_core import DATASETS_2D, Trainer
+from vangrad_core import figures as fig
+from vangrad_core.scenarios import SCENARIO_BY_NAME
+from vangrad_core.summary import headline
+
+widgets.limit_torch_threads()
+widgets.initial_config()
+widgets.mark_custom_if_changed()
+
+st.title("Playground: watch gradients vanish")
+st.caption(
+    "Pick a scenario or set up your own network in the sidebar, press Train, and watch what "
+    "reaches each layer. Layer 1 is next to the input; colours run from the input (dark) to "
+    "the output (yellow) in every chart."
+)
+widgets.show_url_warnings()
+scenario = widgets.scenario_picker()
+if scenario in SCENARIO_BY_NAME:
+    st.info(SCENARIO_BY_NAME[scenario].notice, icon=":material/lightbulb:")
+
+with st.sidebar:
+    config = widgets.config_controls()
+widgets.sync_url(config, scenario)
+
+run = widgets.LiveRun("playground_run")
+trainer, restarted = run.ensure(config)
+if restarted:
+    st.toast("Settings changed: a new run starts from step 0.")
+widgets.run_controls(run)
+
+
+def draw(trainer: Trainer) -> None:
+    widgets.run_status(run)
+    metrics, layers = trainer.metrics, trainer.layers
+    head = headline(metrics, layers)
+    if trainer.diverged_at is not None:
+        st.error(
+            f"**The run diverged at step {trainer.diverged_at}**: {trainer.divergence_reason}. "
+            "Exploding gradients: each layer multiplied the signal up until the numbers overflowed. "
+            "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm.",
+            icon=":material/error:",
+        )
+    cols = st.columns(5)
+    cols[0].metric("Step", f"{head.step} / {trainer.config.steps}")
+    cols[1].metric("Loss (batch)", "–" if math.isnan(head.loss) else f"{head.loss:.3f}")
+    cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
+    cols[3].metric(
+        "Gradient, layer 1 ÷ last hidden",
+        "–" if math.isnan(head.gradient_ratio) else f"{head.gradient_ratio:.1e}",
+        help="1 means the first layer gets as much gradient as the last; 1e-6 a millionth of it.",
+    )
+    saturated = head.most_saturated_layer is not None and head.most_saturated_fraction >= 0.01
+    cols[4].metric(
+        "Most saturated layer",
+        f"{head.most_saturated_layer}" if saturated else "none",
+        f"{head.most_saturated_fraction:.0%} saturated" if saturated else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(fig.gradient_profile(layers, trainer.config.activation), width="stretch", key="grad_profile")
+        st.caption(
+            "Gradient reaching each layer, now (solid) and at step 0 (dotted). A line falling "
+            "to the left means the layers near the input learn slowest: vanishing gradients."
+        )
+    with right:
+        st.plotly_chart(fig.gradient_heatmap(layers), width="stretch", key="grad_heatmap")
+        st.caption(
+            "Each column is a step. A dark band at the bottom (input side) "
+            "that stays dark: those layers get no gradient."
+        )
+
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(fig.training_curves(metrics), width="stretch", key="curves")
+        st.caption("A loss stuck near its start (0.69 for two classes) means learning has stalled.")
+    with right:
+        if trainer.config.dataset in DATASETS_2D:
+            grid, points = trainer.decision_grid()
+            st.plotly_chart(fig.decision_boundary(grid, points), width="stretch", key="boundary")
+            st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
+        else:
+            st.plotly_chart(fig.distance_from_init(layers), width="stretch", key="distance_alt")
+            st.caption("How far each layer's weights have moved from where they started.")
+
+    left, right = st.columns(2)
+    with left:
+        depth = trainer.config.depth
+        layer = (
+            st.slider("Layer to inspect", 1, depth, min(depth, max(1, depth // 2)), key="inspect_layer")
+            if depth > 1
+            else 1
+        )
+        st.plotly_chart(
+            fig.derivative_with_inputs(trainer.config.activation, trainer.activation_inputs(), layer),
+            width="stretch",
+            key="derivative",
+        )
+        st.caption(
+            "Where the blue histogram sits under the flat part of the red "
+            "curve, the derivative is tiny and the gradient is cut."
+        )
+    with right:
+        st.plotly_chart(fig.saturation_by_layer(layers), width="stretch", key="saturation")
+        st.caption(
+            "Bars: share of inputs where the derivative is under 10% of its peak. "
+            "Crosses: units that are 0 for the whole batch (dead)."
+        )
+
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(fig.update_ratios(layers), width="stretch", key="updates")
+        st.caption(
+            "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning."
+        )
+    with right:
+        if trainer.config.dataset in DATASETS_2D:
+            st.plotly_chart(fig.distance_from_init(layers), width="stretch", key="distance")
+            st.caption(
+                "How far each layer's weights have moved from where they started: "
+                "lower layers barely move when gradients vanish."
+            )
+
+
+widgets.live_fragment(run, draw)
+st.divider()
+widgets.downloads(trainer)

@@ -164,9 +164,7 @@ def test_incremental_steps_equal_one_run():
 
 
 def test_huge_learning_rate_diverges_and_keeps_finite_history():
-    config = ExperimentConfig(
-        depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200
-    )
+    config = ExperimentConfig(depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200)
     result = run_experiment(config)
     assert result.diverged_at is not None
     assert "step" in result.divergence_reason and "explod" in result.divergence_reason

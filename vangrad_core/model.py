@@ -80,9 +80,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             lambda x, y, out: torch.addcmul(y, y, y, value=-1, out=out),  # y - y²
             0.25,
         ),
-        Activation(
-            "tanh", nn.Tanh, torch.tanh, lambda x, y, out: torch.mul(y, y, out=out).neg_().add_(1), 1.0
-        ),
+        Activation("tanh", nn.Tanh, torch.tanh, lambda x, y, out: torch.mul(y, y, out=out).neg_().add_(1), 1.0),
         Activation("relu", nn.ReLU, torch.relu, lambda x, y, out: _step_into(x, out), 1.0),
         Activation(
             "leaky_relu",
@@ -133,8 +131,7 @@ class Network(nn.Module):
         super().__init__()
         widths = [n_inputs] + [config.width] * config.depth
         self.blocks = nn.ModuleList(
-            Block(widths[i], widths[i + 1], config, residual=config.residual and i > 0)
-            for i in range(config.depth)
+            Block(widths[i], widths[i + 1], config, residual=config.residual and i > 0) for i in range(config.depth)
         )
         self.head = nn.utils.skip_init(nn.Linear, config.width, n_classes)
         self.activation_name = config.activation

@@ -168,9 +168,7 @@ class LayerStatistics:
         values, grads, norm = self.values, self.grads, torch.linalg.vector_norm
         distance = torch.sub(values, self.initial, out=self._scratch)
         self._weight_stats = (
-            torch.stack(
-                [values.sum(1), grads.sum(1), norm(values, dim=1), norm(grads, dim=1), norm(distance, dim=1)]
-            )
+            torch.stack([values.sum(1), grads.sum(1), norm(values, dim=1), norm(grads, dim=1), norm(distance, dim=1)])
             .double()
             .numpy()
         )

@@ -56,9 +56,7 @@ def summarize(result, seconds: float | None = None) -> str:
     if result.diverged_at is not None:
         lines.append(f"DIVERGED: {result.divergence_reason}")
     took = f" in {seconds:.1f} s" if seconds is not None else ""
-    lines.append(
-        f"{head.step} steps{took}: final loss {head.loss:.4f}, test accuracy {head.test_accuracy:.1%}"
-    )
+    lines.append(f"{head.step} steps{took}: final loss {head.loss:.4f}, test accuracy {head.test_accuracy:.1%}")
     lines.append(
         f"first/last hidden layer gradient ratio: {head.gradient_ratio:.3g} "
         f"(1 = gradients keep their size; 1e-6 = the first layer gets a millionth)"

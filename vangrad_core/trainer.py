@@ -154,18 +154,22 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
         """Test loss and accuracy in eval mode (batch norm uses running statistics)."""
+        logits = self._eval_logits(self.data.x_test)
+        loss = nn.functional.cross_entropy(logits, self.data.y_test)
+        accuracy = (logits.argmax(1) == self.data.y_test).double().mean()
+        return float(loss), float(accuracy)
+
+    @torch.no_grad()
+    def _eval_logits(self, x: torch.Tensor) -> torch.Tensor:
         # Only batch norm behaves differently in eval mode: flip just those modules
         # (model.eval() walks every module, which costs more than a training step).
         for norm in self._batch_norms:
             norm.training = False
         try:
-            logits = self.model(self.data.x_test)
+            return self.model(x)
         finally:
             for norm in self._batch_norms:
                 norm.training = True
-        loss = nn.functional.cross_entropy(logits, self.data.y_test)
-        accuracy = (logits.argmax(1) == self.data.y_test).double().mean()
-        return float(loss), float(accuracy)
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -188,6 +192,21 @@ class Trainer:
                 frame = pd.DataFrame(array[:n], columns=list(columns)).astype({"step": "int64"})
             self._frames[name] = cached = (n, frame)
         return cached[1]
+
+    @torch.no_grad()
+    def decision_grid(self, resolution: int = 60) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """For 2-D data: the probability of class 1 on a grid over the (standardized)
+        plane, columns x1, x2, p1; and the test points, columns x1, x2, label."""
+        x, labels = self.data.x_test, self.data.y_test
+        low, high = x.min(0).values - 0.3, x.max(0).values + 0.3
+        x1 = torch.linspace(float(low[0]), float(high[0]), resolution)
+        x2 = torch.linspace(float(low[1]), float(high[1]), resolution)
+        grid = torch.cartesian_prod(x2, x1).flip(1)  # rows of (x1, x2), x1 fastest
+        probabilities = self._eval_logits(grid).softmax(1)[:, 1]
+        return (
+            pd.DataFrame({"x1": grid[:, 0], "x2": grid[:, 1], "p1": probabilities.nan_to_num(0.5)}),
+            pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "label": labels}),
+        )
 
     def activation_inputs(self) -> pd.DataFrame:
         """A sample of the values each hidden layer's nonlinearity received at the

@@ -1,0 +1,321 @@
+"""Widgets shared by the pages: the network's controls, URL state, the live trainer.
+
+The one place outside app.py and pages/ that imports Streamlit. Pages stay thin:
+they call these and the figure builders in vangrad_core.figures.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import streamlit as st
+import torch
+
+from vangrad_core import (
+    ACTIVATIONS,
+    DATASETS,
+    INITS,
+    NORMS,
+    OPTIMIZERS,
+    ExperimentConfig,
+    Trainer,
+)
+from vangrad_core.scenarios import SCENARIO_BY_NAME
+
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+TICK_SECONDS = 0.25  # live charts refresh this often while training
+TRAIN_SECONDS_PER_TICK = 0.15  # training work per refresh; the rest draws the charts
+MAX_STEPS_PER_TICK = 500
+CUSTOM = "Custom (your own settings)"
+PAGE_PARAMETERS = ("scenario",)  # URL keys that are not config fields
+
+LABELS = {
+    "norm": {
+        "none": "off",
+        "batchnorm_before": "batch norm before the activation",
+        "batchnorm_after": "batch norm after the activation",
+        "layernorm_before": "layer norm before the activation",
+    },
+    "init": {
+        "default": "PyTorch default",
+        "small_normal": "small: N(0, 0.01²)",
+        "large_normal": "large: N(0, 1)",
+        "xavier_uniform": "Xavier (Glorot) uniform",
+        "xavier_normal": "Xavier (Glorot) normal",
+        "he_uniform": "He (Kaiming) uniform",
+        "he_normal": "He (Kaiming) normal",
+        "lecun_normal": "LeCun normal",
+        "orthogonal": "orthogonal",
+    },
+    "optimizer": {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"},
+}
+
+
+def _key(prefix: str, field: str) -> str:
+    return f"{prefix}{field}"
+
+
+def set_controls(config: ExperimentConfig, prefix: str = "cfg_") -> None:
+    """Put a config's values into the widgets' session state (before they are drawn)."""
+    for field, value in config.to_dict().items():
+        st.session_state[_key(prefix, field)] = value
+
+
+def initial_config(prefix: str = "cfg_") -> None:
+    """Once per session: fill the controls from the URL (a scenario name or fields),
+    and remember the URL's warnings to show."""
+    if st.session_state.get(prefix + "ready"):
+        return
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    scenario = (params.pop("scenario", None) or [None])[-1]
+    config, warnings = ExperimentConfig.from_mapping(params, source="URL parameter")
+    picked = CUSTOM
+    if scenario is not None:
+        if scenario in SCENARIO_BY_NAME:
+            picked = scenario
+            config = SCENARIO_BY_NAME[scenario].config
+        else:
+            warnings.append("unknown scenario in the URL ignored; pick one from the list")
+    set_controls(config, prefix)
+    st.session_state[prefix + "scenario"] = picked
+    st.session_state[prefix + "warnings"] = warnings
+    st.session_state[prefix + "ready"] = True
+
+
+def show_url_warnings(prefix: str = "cfg_") -> None:
+    warnings = st.session_state.get(prefix + "warnings") or []
+    if warnings:
+        st.warning(
+            "Some settings in the link could not be used, so their defaults apply:\n\n"
+            + "\n".join(f"- {w}" for w in warnings[:12])
+            + ("\n- …" if len(warnings) > 12 else "")
+        )
+
+
+def scenario_picker(prefix: str = "cfg_") -> str:
+    """A select box of the lecture's scenarios; picking one fills every control."""
+
+    def apply() -> None:
+        name = st.session_state[prefix + "scenario"]
+        if name in SCENARIO_BY_NAME:
+            set_controls(SCENARIO_BY_NAME[name].config, prefix)
+
+    name = st.selectbox(
+        "Scenario",
+        [CUSTOM, *SCENARIO_BY_NAME],
+        key=prefix + "scenario",
+        on_change=apply,
+        help="Ready-made settings that follow the lecture. Changing any control makes it your own.",
+    )
+    return name
+
+
+def config_controls(prefix: str = "cfg_") -> ExperimentConfig:
+    """Every field of the config as a widget; returns the config they describe."""
+    k = lambda field: _key(prefix, field)  # noqa: E731
+    st.subheader("Network")
+    st.slider("Hidden layers (depth)", 1, 100, key=k("depth"))
+    st.select_slider("Units per layer (width)", [2, 4, 8, 16, 32, 64, 128, 256, 512], key=k("width"))
+    st.selectbox("Activation", ACTIVATIONS, key=k("activation"))
+    st.selectbox("Initialization", INITS, key=k("init"), format_func=LABELS["init"].get)
+    st.slider("Weight scale (multiplies the initial weights)", 0.1, 10.0, step=0.1, key=k("weight_scale"))
+    st.selectbox("Normalization", NORMS, key=k("norm"), format_func=LABELS["norm"].get)
+    st.toggle(
+        "Residual connections",
+        key=k("residual"),
+        help="Each hidden block after the first adds its input to its output.",
+    )
+    st.subheader("Training")
+    st.selectbox("Optimizer", OPTIMIZERS, key=k("optimizer"), format_func=LABELS["optimizer"].get)
+    rates = sorted(set(LEARNING_RATES) | {st.session_state[k("learning_rate")]})
+    st.select_slider("Learning rate (log scale)", rates, key=k("learning_rate"), format_func=lambda v: f"{v:g}")
+    st.number_input("Gradient clipping (max norm; 0 = off)", 0.0, 1e6, step=0.5, key=k("grad_clip"))
+    st.select_slider("Batch size", [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], key=k("batch_size"))
+    st.number_input("Steps", 1, 20000, step=100, key=k("steps"))
+    st.subheader("Data")
+    st.selectbox("Dataset", DATASETS, key=k("dataset"))
+    st.slider("Noise", 0.0, 1.0, step=0.05, key=k("noise"))
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key=k("seed"))
+    return controlled_config(prefix)
+
+
+def controlled_config(prefix: str = "cfg_") -> ExperimentConfig:
+    """The config the controls hold now (their session state)."""
+    values = {field: st.session_state[_key(prefix, field)] for field in ExperimentConfig().to_dict()}
+    return ExperimentConfig.from_mapping(values)[0]
+
+
+def mark_custom_if_changed(prefix: str = "cfg_") -> None:
+    """A scenario stays selected only while the controls still match it (call
+    before the picker is drawn)."""
+    name = st.session_state.get(prefix + "scenario")
+    if name in SCENARIO_BY_NAME and SCENARIO_BY_NAME[name].config != controlled_config(prefix):
+        st.session_state[prefix + "scenario"] = CUSTOM
+
+
+def sync_url(config: ExperimentConfig, scenario: str | None = None) -> None:
+    """The URL always carries the current settings, so a pasted link reopens them."""
+    params = config.to_query_params()
+    if scenario in SCENARIO_BY_NAME and SCENARIO_BY_NAME[scenario].config == config:
+        params = {"scenario": scenario}
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+# ---- the live run ----------------------------------------------------------------
+
+
+class LiveRun:
+    """A Trainer in session state, plus whether it is playing."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return st.session_state.get(self.key)
+
+    @property
+    def playing(self) -> bool:
+        return bool(st.session_state.get(self.key + "_playing"))
+
+    def play(self, on: bool) -> None:
+        st.session_state[self.key + "_playing"] = on
+
+    def ensure(self, config: ExperimentConfig) -> tuple[Trainer, bool]:
+        """The trainer for `config`; a new (paused) one if the settings changed."""
+        old = self.trainer
+        if old is not None and old.config == config:
+            return old, False
+        st.session_state[self.key] = trainer = Trainer(config)
+        self.play(False)
+        return trainer, old is not None
+
+    def reset(self) -> None:
+        trainer = self.trainer
+        if trainer is not None:
+            st.session_state[self.key] = Trainer(trainer.config)
+        self.play(False)
+
+    def advance(self, seconds: float = TRAIN_SECONDS_PER_TICK, max_steps: int = MAX_STEPS_PER_TICK) -> int:
+        """Train for about `seconds` (at most `max_steps` steps); stop playing when done."""
+        trainer, ran, start = self.trainer, 0, time.perf_counter()
+        while ran < max_steps and not trainer.done and time.perf_counter() - start < seconds:
+            ran += trainer.step(min(5, max_steps - ran))
+        if trainer.done:
+            self.play(False)
+        return ran
+
+
+def run_controls(run: LiveRun) -> None:
+    """Train / Pause, Step, Reset."""
+    trainer = run.trainer
+    cols = st.columns([1, 1, 1, 3])
+    if run.playing:
+        cols[0].button(
+            "Pause",
+            icon=":material/pause:",
+            on_click=run.play,
+            args=(False,),
+            type="primary",
+            width="stretch",
+        )
+    else:
+        cols[0].button(
+            "Train" if trainer.step_count == 0 else "Resume",
+            icon=":material/play_arrow:",
+            on_click=run.play,
+            args=(True,),
+            type="primary",
+            width="stretch",
+            disabled=trainer.done,
+        )
+    cols[1].button(
+        "Step",
+        icon=":material/skip_next:",
+        on_click=lambda: trainer.step(1),
+        disabled=trainer.done or run.playing,
+        help="One optimizer step",
+        width="stretch",
+    )
+    cols[2].button(
+        "Reset",
+        icon=":material/replay:",
+        on_click=run.reset,
+        help="Start this run again from its initial weights",
+        width="stretch",
+    )
+    cols[3].caption("Changing a setting starts a new run from step 0.")
+
+
+def run_status(run: LiveRun) -> None:
+    """One line: how far the run is and what it is doing (drawn inside the live view)."""
+    trainer = run.trainer
+    status = (
+        "training…"
+        if run.playing
+        else f"stopped: diverged at step {trainer.diverged_at}"
+        if trainer.diverged_at is not None
+        else "finished"
+        if trainer.done
+        else "paused"
+        if trainer.step_count
+        else "ready: press Train"
+    )
+    st.markdown(f"**{trainer.step_count} / {trainer.config.steps} steps**, {status}")
+
+
+def live_fragment(run: LiveRun, draw: Callable[[Trainer], None]) -> None:
+    """Run `draw` in a fragment that trains and redraws every TICK_SECONDS while
+    playing, and not at all when paused (a full rerun switches between the two)."""
+
+    def body() -> None:
+        if run.playing:
+            run.advance()
+            if not run.playing:  # just finished: a full rerun drops the timer
+                draw(run.trainer)
+                st.rerun(scope="app")
+        draw(run.trainer)
+
+    st.fragment(body, run_every=TICK_SECONDS if run.playing else None)()
+
+
+def downloads(trainer: Trainer) -> None:
+    """The per-layer statistics as CSV and the config as JSON (made on click)."""
+    cols = st.columns(3)
+    cols[0].download_button(
+        "Per-layer statistics (CSV)",
+        icon=":material/download:",
+        data=lambda: trainer.layers.to_csv(index=False),
+        file_name="vangrad-layers.csv",
+        mime="text/csv",
+        on_click="ignore",
+        width="stretch",
+    )
+    cols[1].download_button(
+        "Loss and accuracy (CSV)",
+        icon=":material/download:",
+        data=lambda: trainer.metrics.to_csv(index=False),
+        file_name="vangrad-metrics.csv",
+        mime="text/csv",
+        on_click="ignore",
+        width="stretch",
+    )
+    cols[2].download_button(
+        "Settings (JSON)",
+        icon=":material/download:",
+        data=lambda: json.dumps(trainer.config.to_dict(), indent=2),
+        file_name="vangrad-config.json",
+        mime="application/json",
+        on_click="ignore",
+        width="stretch",
+    )
+
+
+@st.cache_resource
+def limit_torch_threads() -> None:
+    """One torch thread per training call: sessions run side by side, not one
+    session on every core (set once per process)."""
+    torch.set_num_threads(1)

@@ -1,0 +1,352 @@
+"""Plotly figures: each takes DataFrames (the engine's tidy frames) and returns a figure.
+
+Layers keep one colour everywhere: a sequential scale from the input (dark) to the
+output (bright). Log axes say so in their titles. Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+import torch
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
+
+from .model import ACTIVATION_TABLE
+from .stats import SATURATION_THRESHOLD
+
+LAYER_SCALE = "Viridis"  # input layer dark purple ... output layer yellow
+# tiny gradients dark, large bright; without Inferno's first colour (#000004), which
+# Streamlit's chart frontend draws as if transparent
+HEATMAP_SCALE = plotly.colors.sequential.Inferno[1:]
+FONT_SIZE = 15
+UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
+TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
+
+
+def layer_colors(n_layers: int) -> list[str]:
+    """One colour per layer, from the input (first) to the output (last)."""
+    return sample_colorscale(LAYER_SCALE, np.linspace(0, 0.92, max(n_layers, 2)).tolist())[:n_layers]
+
+
+def _layout(fig: go.Figure, title: str, height: int = 430) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 70, "r": 20, "t": 50, "b": 10},
+        font={"size": FONT_SIZE},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
+        uirevision="keep",  # keep zoom and hidden traces across live updates
+    )
+    return fig
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 18}, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title)
+
+
+def thin_steps(frame: pd.DataFrame, max_steps: int = 150) -> pd.DataFrame:
+    """At most `max_steps` evenly spaced steps of a long frame (always the last):
+    a chart of 20000 steps shows no more than one of 150, and draws much faster."""
+    steps = frame["step"].unique()
+    if len(steps) <= max_steps:
+        return frame
+    keep = steps[np.unique(np.linspace(0, len(steps) - 1, max_steps).round().astype(int))]
+    return frame[frame["step"].isin(keep)]
+
+
+def _steps(layers: pd.DataFrame) -> tuple[int, int]:
+    steps = layers["step"]
+    return int(steps.iloc[0]), int(steps.iloc[-1])
+
+
+def gradient_profile(layers: pd.DataFrame, activation: str) -> go.Figure:
+    """Gradient norm per layer (log axis), now and faded at the first step; for
+    sigmoid, how small 0.25 per layer would make it, counted back from the top."""
+    title = "Gradient size per layer"
+    if layers.empty:
+        return _empty(title, "Press Train to see the gradients")
+    first_step, last_step = _steps(layers)
+    first = layers[layers["step"] == first_step]
+    last = layers[layers["step"] == last_step]
+    n = len(last)
+    colors = layer_colors(n)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=first["layer"],
+            y=first["weight_grad_norm"].clip(lower=TINY),
+            name=f"step {first_step}",
+            mode="lines+markers",
+            line={"color": "rgba(128,128,128,0.55)", "width": 3, "dash": "dot"},
+            marker={"size": 7},
+        )
+    )
+    if activation == "sigmoid" and n > 2:
+        top = last[last["layer"] == n - 1]["weight_grad_norm"].iloc[0]
+        hidden = np.arange(1, n)
+        fig.add_trace(
+            go.Scatter(
+                x=hidden,
+                y=top * 0.25 ** (n - 1 - hidden),
+                name="× 0.25 per layer (sigmoid's steepest slope)",
+                mode="lines",
+                line={"color": "#d62728", "width": 2, "dash": "dash"},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=last["layer"],
+            y=last["weight_grad_norm"].clip(lower=TINY),
+            name=f"step {last_step}",
+            mode="lines+markers",
+            line={"color": "#1f77b4", "width": 3},
+            marker={"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
+            hovertemplate="layer %{x}<br>|dL/dW| = %{y:.3g}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="layer (1 = next to the input; last = output layer)", dtick=_tick(n))
+    fig.update_yaxes(title="|dL/dW|, Frobenius norm (log scale)", type="log", exponentformat="power")
+    return _layout(fig, title)
+
+
+def _tick(n_layers: int) -> int:
+    return 1 if n_layers <= 25 else 5 if n_layers <= 60 else 10
+
+
+def gradient_heatmap(layers: pd.DataFrame) -> go.Figure:
+    """log10 of the gradient norm, layer by step: vanishing is a dark band at the input."""
+    title = "Gradient size over training: log₁₀ |dL/dW|"
+    if layers.empty:
+        return _empty(title, "Press Train to fill the map")
+    grid = thin_steps(layers).pivot(index="layer", columns="step", values="weight_grad_norm")
+    z = np.log10(grid.clip(lower=TINY).to_numpy())
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=grid.columns,
+            y=grid.index,
+            colorscale=HEATMAP_SCALE,
+            zmin=float(np.nanmin(z)),
+            zmax=float(np.nanmax(z)),
+            colorbar={"title": {"text": "log₁₀", "side": "right"}},
+            hovertemplate="step %{x}, layer %{y}<br>log₁₀|dL/dW| = %{z:.1f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="layer (1 = input side)", dtick=_tick(len(grid)))
+    return _layout(fig, title)
+
+
+def training_curves(metrics: pd.DataFrame) -> go.Figure:
+    """Loss and accuracy over steps, train (per batch, smoothed) and test."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
+    if metrics.empty:
+        return _empty("Loss and accuracy", "Press Train to see learning curves")
+    window = max(1, len(metrics) // 40)
+    smooth = metrics[["loss", "train_accuracy"]].rolling(window, min_periods=1).mean()
+    test = metrics.dropna(subset=["test_loss"])
+    kept = thin_steps(metrics, 300).index
+    metrics, smooth = metrics.loc[kept], smooth.loc[kept]
+    for col, (train, test_col, fmt) in enumerate(
+        (("loss", "test_loss", ".3f"), ("train_accuracy", "test_accuracy", ".1%")), start=1
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=metrics["step"],
+                y=smooth[train],
+                name="train (batch, smoothed)",
+                mode="lines",
+                line={"color": "#1f77b4", "width": 3},
+                showlegend=col == 1,
+                legendgroup="train",
+                hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>train</extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=test["step"],
+                y=test[test_col],
+                name="test",
+                mode="lines+markers",
+                line={"color": "#ff7f0e", "width": 3},
+                showlegend=col == 1,
+                legendgroup="test",
+                hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>test</extra>",
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    return _layout(fig, "Loss and accuracy")
+
+
+def derivative_with_inputs(activation: str, inputs: pd.DataFrame, layer: int) -> go.Figure:
+    """The activation's derivative, and a histogram of what one layer's nonlinearity
+    actually receives: inputs where the derivative is tiny pass no gradient back."""
+    act = ACTIVATION_TABLE[activation]
+    title = f"{activation}'(x) and the inputs layer {layer} receives"
+    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
+    values = values[np.isfinite(values)]
+    reach = max(6.0, float(np.quantile(np.abs(values), 0.995)) * 1.1) if len(values) else 6.0
+    x = torch.linspace(-reach, reach, 601)
+    slope = act.derivative(x).numpy()
+    cutoff = SATURATION_THRESHOLD * act.max_derivative
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if len(values):
+        fig.add_trace(
+            go.Histogram(
+                x=values,
+                nbinsx=60,
+                name=f"inputs to layer {layer}'s {activation}",
+                marker={"color": "rgba(31,119,180,0.45)"},
+                histnorm="probability",
+            ),
+            secondary_y=True,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x.numpy(),
+            y=slope,
+            name=f"{activation}'(x)",
+            mode="lines",
+            line={"color": "#d62728", "width": 4},
+        ),
+        secondary_y=False,
+    )
+    fig.add_hline(
+        y=cutoff,
+        line={"dash": "dot", "color": "gray"},
+        annotation_text=f"saturated below {cutoff:.3g}",
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title="input to the nonlinearity, x", range=[-reach, reach])
+    fig.update_yaxes(title=f"derivative {activation}'(x)", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title="share of inputs", secondary_y=True, showgrid=False, tickformat=".0%")
+    return _layout(fig, title)
+
+
+def saturation_by_layer(layers: pd.DataFrame) -> go.Figure:
+    """Saturated inputs and dead units per hidden layer, at the latest step."""
+    title = "Saturated inputs and dead units per layer"
+    if layers.empty:
+        return _empty(title, "Press Train to measure saturation")
+    last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=last["layer"],
+            y=last["saturation"],
+            name="inputs in the flat part (derivative < 10% of max)",
+            marker={"color": layer_colors(len(last) + 1)[:-1]},
+            hovertemplate="layer %{x}: %{y:.1%} saturated<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=last["layer"],
+            y=last["dead_fraction"],
+            name="dead units (zero for the whole batch)",
+            mode="markers",
+            marker={"symbol": "x", "size": 14, "color": "#d62728"},
+            hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=_tick(len(last)))
+    fig.update_yaxes(title="fraction", range=[0, 1.05], tickformat=".0%")
+    return _layout(fig, title)
+
+
+def update_ratios(layers: pd.DataFrame) -> go.Figure:
+    """Update size / weight size per layer over time (log): lower layers barely move."""
+    title = "Update size per layer: std(ΔW) / std(W)"
+    if layers.empty:
+        return _empty(title, "Press Train to see the updates")
+    fig = go.Figure()
+    layers = thin_steps(layers)
+    layer_ids = sorted(layers["layer"].unique())
+    colors = layer_colors(len(layer_ids))
+    for color, (layer, rows) in zip(colors, layers.groupby("layer"), strict=True):
+        ratio = rows["update_ratio"].where(rows["update_ratio"] > 0)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["step"],
+                y=ratio,
+                name=f"layer {layer}",
+                mode="lines",
+                line={"color": color, "width": 2},
+                hovertemplate=f"layer {layer}, step %{{x}}: %{{y:.2g}}<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=UPDATE_GUIDE,
+        line={"dash": "dash", "color": "gray", "width": 2},
+        annotation_text="1e-3: a healthy rate",
+        annotation_position="bottom right",
+    )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="update : weight ratio (log scale)", type="log", exponentformat="power")
+    fig.update_layout(showlegend=len(layer_ids) <= 12)
+    return _layout(fig, title)
+
+
+def distance_from_init(layers: pd.DataFrame) -> go.Figure:
+    """How far each layer's weights have moved from where they started (log)."""
+    title = "How far each layer has moved from its initial weights"
+    if layers.empty:
+        return _empty(title, "Press Train to see the weights move")
+    last = layers[layers["step"] == layers["step"].iloc[-1]]
+    moved = last["distance_from_init"].where(last["distance_from_init"] > 0)
+    fig = go.Figure(
+        go.Bar(
+            x=last["layer"],
+            y=moved,
+            marker={"color": layer_colors(len(last))},
+            hovertemplate="layer %{x}: moved %{y:.2g} of its initial size<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="layer (1 = input side; last = output layer)", dtick=_tick(len(last)))
+    fig.update_yaxes(title="|W − W₀| / |W₀| (log scale)", type="log", exponentformat="power")
+    return _layout(fig, title)
+
+
+def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
+    """The network's probability of class 1 over the plane, with the test points."""
+    side = round(np.sqrt(len(grid)))
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid["x1"].to_numpy()[:side],
+            y=grid["x2"].to_numpy()[::side],
+            z=grid["p1"].to_numpy().reshape(side, side),
+            colorscale="RdBu",
+            zmin=0,
+            zmax=1,
+            opacity=0.75,
+            colorbar={"title": {"text": "P(class 1)", "side": "right"}},
+            hoverinfo="skip",
+        )
+    )
+    for label, color in ((0, "#b2182b"), (1, "#2166ac")):
+        subset = points[points["label"] == label]
+        fig.add_trace(
+            go.Scatter(
+                x=subset["x1"],
+                y=subset["x2"],
+                mode="markers",
+                name=f"class {label}",
+                marker={"color": color, "size": 6, "line": {"width": 0.5, "color": "white"}},
+            )
+        )
+    fig.update_xaxes(title="x₁ (standardized)", constrain="domain")
+    fig.update_yaxes(title="x₂ (standardized)", scaleanchor="x", scaleratio=1)
+    return _layout(fig, "Decision boundary (test points)", height=420)
