@@ -203,7 +203,7 @@ class LiveRun:
         """Train for about `seconds` (at most `max_steps` steps); stop playing when done."""
         trainer, ran, start = self.trainer, 0, time.perf_counter()
         while ran < max_steps and not trainer.done and time.perf_counter() - start < seconds:
-            ran += trainer.step(min(5, max_steps - ran))
+            ran += trainer.step(1)
         if trainer.done:
             self.play(False)
         return ran

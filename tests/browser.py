@@ -1,0 +1,93 @@
+"""Start the app with `streamlit run` and drive it with Debian's Chromium (Playwright).
+
+Shared by the browser tests and the browser benchmarks. Readiness is checked the
+way Streamlit's own end-to-end tests do: the health endpoint, then the app root's
+connection and script state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("VANGRAD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+APP_ROOT = '[data-testid="stApp"]'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(port: int | None = None, timeout: float = 60) -> Iterator[str]:
+    """Run the app on a free local port; yields its URL."""
+    port = port or free_port()
+    (ROOT / "test-results").mkdir(exist_ok=True)
+    log = open(ROOT / "test-results" / f"streamlit-{port}.log", "w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as reply:
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+    """Connected, and the script has finished its run."""
+    page.wait_for_selector(f'{APP_ROOT}[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
+    page.wait_for_selector(f'{APP_ROOT}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

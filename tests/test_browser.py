@@ -1,0 +1,94 @@
+"""A real browser: open the playground, press Train, see the charts change.
+
+Screenshots go to test-results/ (kept by CI as the run's output).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import pytest
+
+from tests.browser import ROOT, launch, streamlit_server, wait_for_app
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+OUT = ROOT / "test-results"
+
+
+@pytest.fixture(scope="module")
+def server():
+    OUT.mkdir(exist_ok=True)
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 2200})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def step_metric(page) -> str:
+    return page.locator('[data-testid="stMetric"]').first.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def ratio_metric(page) -> float:
+    text = page.locator('[data-testid="stMetric"]').nth(3).locator('[data-testid="stMetricValue"]').inner_text()
+    return float(text)
+
+
+def chart_svg(page, index: int) -> str:
+    return page.locator('[data-testid="stPlotlyChart"]').nth(index).locator("svg.main-svg").first.inner_html()
+
+
+def train_to_the_end(page, scenario: str, shot: str) -> None:
+    page.goto(f"{page.url.split('?')[0]}?scenario={urllib.parse.quote(scenario)}")
+    wait_for_app(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(
+        "() => /^[1-9]/.test(document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText || '')",
+        timeout=30_000,
+    )
+    page.get_by_text(re.compile(r"finished|stopped")).first.wait_for(timeout=90_000)
+    wait_for_app(page)
+    page.wait_for_timeout(800)  # let the last redraw settle
+    page.screenshot(path=OUT / shot, full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
+    page.goto(server)
+    wait_for_app(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 8
+    before = chart_svg(page, 0)
+    assert step_metric(page).startswith("0 /")
+
+    train_to_the_end(page, "Deep sigmoid stalls", "playground-deep-sigmoid.png")
+    assert step_metric(page) == "500 / 500"
+    assert chart_svg(page, 0) != before  # the gradient profile was drawn from the run
+    assert ratio_metric(page) < 1e-10  # vanishing: layer 1 gets almost nothing
+
+    train_to_the_end(page, "Batch norm rescues deep sigmoid", "playground-batchnorm.png")
+    assert 1e-2 < ratio_metric(page) < 1e2  # batch norm keeps the gradient's scale
+
+
+def test_a_bad_link_shows_a_warning_not_a_traceback(server, page):
+    page.goto(f"{server}/?depth=abc&activation=%3Cscript%3Ealert(1)%3C/script%3E&colour=red")
+    wait_for_app(page)
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    assert "depth" in warning and "colour" in warning
+    assert page.locator("script", has_text="alert(1)").count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0

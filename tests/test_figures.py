@@ -1,0 +1,121 @@
+"""Figure builders on their own: frames in, Plotly figures out."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from vangrad_core import ExperimentConfig, Trainer
+from vangrad_core import figures as fig
+from vangrad_core.stats import LAYER_COLUMNS
+from vangrad_core.trainer import METRIC_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def trained() -> Trainer:
+    trainer = Trainer(ExperimentConfig(depth=6, width=16, steps=60, dataset="moons"))
+    trainer.step(60)
+    return trainer
+
+
+def empty_frames():
+    import pandas as pd
+
+    return pd.DataFrame(columns=list(LAYER_COLUMNS)), pd.DataFrame(columns=list(METRIC_COLUMNS))
+
+
+def test_gradient_profile_is_log_scaled_with_the_initial_profile_and_ceiling(trained):
+    figure = fig.gradient_profile(trained.layers, "sigmoid")
+    assert isinstance(figure, go.Figure)
+    assert figure.layout.yaxis.type == "log"
+    names = [t.name for t in figure.data]
+    assert names[0] == "step 0" and names[-1] == "step 59"
+    ceiling = next(t for t in figure.data if "0.25" in t.name)
+    top = trained.layers.query("step == 59 and layer == 6")["weight_grad_norm"].iloc[0]
+    # counted back from the last hidden layer, 0.25 per layer
+    np.testing.assert_allclose(ceiling.y, top * 0.25 ** (6 - np.arange(1, 7)))
+    assert "log" in figure.layout.yaxis.title.text
+    relu = fig.gradient_profile(trained.layers, "relu")
+    assert not any("0.25" in (t.name or "") for t in relu.data)
+
+
+def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):
+    figure = fig.gradient_heatmap(trained.layers)
+    heat = figure.data[0]
+    z = np.asarray(heat.z)
+    assert z.shape == (7, 60)
+    expected = np.log10(trained.layers.query("layer == 1")["weight_grad_norm"].to_numpy())
+    np.testing.assert_allclose(z[0], expected)
+
+
+def test_long_runs_are_thinned_but_keep_the_last_step():
+    trainer = Trainer(ExperimentConfig(depth=2, width=4, steps=400))
+    trainer.step(400)
+    thinned = fig.thin_steps(trainer.layers, 50)
+    assert thinned["step"].nunique() == 50 and thinned["step"].max() == 399
+    assert len(fig.update_ratios(trainer.layers).data[0].x) == 150  # the charts keep 150 steps
+
+
+def test_training_curves_have_train_and_test(trained):
+    figure = fig.training_curves(trained.metrics)
+    assert {t.name for t in figure.data} == {"train (batch, smoothed)", "test"}
+    test = next(t for t in figure.data if t.name == "test")
+    assert len(test.x) == trained.metrics["test_loss"].notna().sum()
+
+
+def test_derivative_with_inputs_draws_the_activation_and_a_histogram(trained):
+    figure = fig.derivative_with_inputs("sigmoid", trained.activation_inputs(), 3)
+    curve = next(t for t in figure.data if isinstance(t, go.Scatter))
+    assert max(curve.y) == pytest.approx(0.25, abs=1e-4)  # the sigmoid's ceiling
+    histogram = next(t for t in figure.data if isinstance(t, go.Histogram))
+    sample = trained.activation_inputs().query("layer == 3")["value"]
+    assert len(histogram.x) == len(sample) > 0
+
+
+def test_saturation_and_distance_and_updates(trained):
+    layers = trained.layers
+    bars = fig.saturation_by_layer(layers)
+    assert list(bars.data[0].x) == [1, 2, 3, 4, 5, 6]  # hidden layers only
+    updates = fig.update_ratios(layers)
+    assert updates.layout.yaxis.type == "log"
+    assert any(s.y0 == fig.UPDATE_GUIDE for s in updates.layout.shapes)
+    distance = fig.distance_from_init(layers)
+    assert len(distance.data[0].x) == 7
+
+
+def test_decision_boundary(trained):
+    grid, points = trained.decision_grid(resolution=20)
+    figure = fig.decision_boundary(grid, points)
+    assert np.asarray(figure.data[0].z).shape == (20, 20)
+    assert ((grid["p1"] >= 0) & (grid["p1"] <= 1)).all()
+
+
+def test_every_builder_copes_with_no_data_yet():
+    layers, metrics = empty_frames()
+    for figure in (
+        fig.gradient_profile(layers, "sigmoid"),
+        fig.gradient_heatmap(layers),
+        fig.training_curves(metrics),
+        fig.saturation_by_layer(layers),
+        fig.update_ratios(layers),
+        fig.distance_from_init(layers),
+    ):
+        assert isinstance(figure, go.Figure) and "Press Train" in figure.layout.annotations[0].text
+    empty_inputs = Trainer(ExperimentConfig(depth=2, width=4)).activation_inputs()
+    assert isinstance(fig.derivative_with_inputs("relu", empty_inputs, 1), go.Figure)
+
+
+def test_layer_colours_run_from_input_to_output():
+    colors = fig.layer_colors(5)
+    assert len(colors) == 5 and len(set(colors)) == 5
+    assert fig.layer_colors(1)
+
+
+def test_zero_gradients_do_not_break_log_axes():
+    trainer = Trainer(ExperimentConfig(depth=30, width=32, activation="relu", init="xavier_normal", steps=20))
+    trainer.step(20)
+    figure = fig.gradient_profile(trainer.layers, "relu")
+    assert all(math.isfinite(v) and v > 0 for t in figure.data for v in t.y)
