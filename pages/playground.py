@@ -36,7 +36,8 @@ if restarted:
 widgets.run_controls(run)
 
 
-def draw(trainer: Trainer) -> None:
+def draw_live(trainer: Trainer) -> None:
+    """What tells the story, redrawn four times a second while training."""
     widgets.run_status(run)
     metrics, layers = trainer.metrics, trainer.layers
     head = headline(metrics, layers)
@@ -75,39 +76,28 @@ def draw(trainer: Trainer) -> None:
     with right:
         st.plotly_chart(fig.gradient_heatmap(layers), width="stretch", key="grad_heatmap")
         st.caption(
-            "Each column is a step. A dark band at the bottom (input side) "
-            "that stays dark: those layers get no gradient."
+            "Each column is a step. A dark band at the bottom (input side) that stays dark: "
+            "those layers get no gradient."
         )
+    st.plotly_chart(fig.training_curves(metrics), width="stretch", key="curves")
+    st.caption("A loss stuck near its start (0.69 for two classes) means learning has stalled.")
 
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(fig.training_curves(metrics), width="stretch", key="curves")
-        st.caption("A loss stuck near its start (0.69 for two classes) means learning has stalled.")
-    with right:
-        if trainer.config.dataset in DATASETS_2D:
-            grid, points = trainer.decision_grid()
-            st.plotly_chart(fig.decision_boundary(grid, points), width="stretch", key="boundary")
-            st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
-        else:
-            st.plotly_chart(fig.distance_from_init(layers), width="stretch", key="distance_alt")
-            st.caption("How far each layer's weights have moved from where they started.")
 
+def draw_details(trainer: Trainer) -> None:
+    """The detailed views, redrawn once a second while training."""
+    layers = trainer.layers
     left, right = st.columns(2)
     with left:
         depth = trainer.config.depth
-        layer = (
-            st.slider("Layer to inspect", 1, depth, min(depth, max(1, depth // 2)), key="inspect_layer")
-            if depth > 1
-            else 1
-        )
+        layer = st.slider("Layer to inspect", 1, depth, max(1, depth // 2), key="inspect_layer") if depth > 1 else 1
         st.plotly_chart(
             fig.derivative_with_inputs(trainer.config.activation, trainer.activation_inputs(), layer),
             width="stretch",
             key="derivative",
         )
         st.caption(
-            "Where the blue histogram sits under the flat part of the red "
-            "curve, the derivative is tiny and the gradient is cut."
+            "Where the blue histogram sits under the flat part of the red curve, the derivative "
+            "is tiny and the gradient is cut."
         )
     with right:
         st.plotly_chart(fig.saturation_by_layer(layers), width="stretch", key="saturation")
@@ -123,14 +113,21 @@ def draw(trainer: Trainer) -> None:
             "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning."
         )
     with right:
-        if trainer.config.dataset in DATASETS_2D:
-            st.plotly_chart(fig.distance_from_init(layers), width="stretch", key="distance")
-            st.caption(
-                "How far each layer's weights have moved from where they started: "
-                "lower layers barely move when gradients vanish."
-            )
+        st.plotly_chart(fig.distance_from_init(layers), width="stretch", key="distance")
+        st.caption(
+            "How far each layer's weights have moved from where they started: "
+            "lower layers barely move when gradients vanish."
+        )
+    if trainer.config.dataset in DATASETS_2D:
+        left, _ = st.columns(2)
+        with left:
+            grid, points = trainer.decision_grid()
+            st.plotly_chart(fig.decision_boundary(grid, points), width="stretch", key="boundary")
+            st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
 
 
-widgets.live_fragment(run, draw)
+widgets.live_fragment(run, draw_live)
+st.subheader("Inside the layers")
+widgets.live_fragment(run, draw_details, every=widgets.DETAIL_SECONDS, trains=False)
 st.divider()
 widgets.downloads(trainer)

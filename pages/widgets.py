@@ -25,8 +25,13 @@ from vangrad_core import (
 from vangrad_core.scenarios import SCENARIO_BY_NAME
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
-TICK_SECONDS = 0.25  # live charts refresh this often while training
-TRAIN_SECONDS_PER_TICK = 0.15  # training work per refresh; the rest draws the charts
+# While training, the live charts redraw every TICK_SECONDS at most. Measured
+# (bench/browser.py): a tick's server work is TRAIN_SECONDS_PER_TICK + ~0.05 s of
+# drawing, then ~0.2 s pass while the browser redraws the charts before it asks for
+# the next tick, whatever the timer says.
+TICK_SECONDS = 0.1
+DETAIL_SECONDS = 1.0  # the detailed charts, this often
+TRAIN_SECONDS_PER_TICK = 0.15  # training work per refresh
 MAX_STEPS_PER_TICK = 500
 CUSTOM = "Custom (your own settings)"
 PAGE_PARAMETERS = ("scenario",)  # URL keys that are not config fields
@@ -267,19 +272,23 @@ def run_status(run: LiveRun) -> None:
     st.markdown(f"**{trainer.step_count} / {trainer.config.steps} steps**, {status}")
 
 
-def live_fragment(run: LiveRun, draw: Callable[[Trainer], None]) -> None:
-    """Run `draw` in a fragment that trains and redraws every TICK_SECONDS while
-    playing, and not at all when paused (a full rerun switches between the two)."""
+def live_fragment(
+    run: LiveRun, draw: Callable[[Trainer], None], every: float = TICK_SECONDS, trains: bool = True
+) -> None:
+    """Run `draw` in a fragment that redraws every `every` seconds while playing
+    (training first, if `trains`), and not at all when paused: a full rerun
+    switches between the two. Pages put the few charts that tell the story in a
+    fast fragment and the detailed ones in a slower one, so that a browser on a
+    lecture-hall laptop keeps up."""
 
     def body() -> None:
-        if run.playing:
+        if trains and run.playing:
             run.advance()
-            if not run.playing:  # just finished: a full rerun drops the timer
-                draw(run.trainer)
+            if not run.playing:  # just finished: a full rerun stops the timers
                 st.rerun(scope="app")
         draw(run.trainer)
 
-    st.fragment(body, run_every=TICK_SECONDS if run.playing else None)()
+    st.fragment(body, run_every=every if run.playing else None)()
 
 
 def downloads(trainer: Trainer) -> None:

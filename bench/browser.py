@@ -1,0 +1,87 @@
+"""Timing in a real browser (DESIGN.md §5), printed side by side in one run.
+
+Starts the app, opens the playground in headless Chromium, presses Train on the
+"Deep sigmoid stalls" scenario (depth 20, 500 steps) and records, from the page:
+the time from the click to the first chart drawn from the run, how often the
+charts refresh while training, and the time until the run has finished.
+
+    python -m bench.browser [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import urllib.parse
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser import launch, streamlit_server, wait_for_app
+
+# Polls the Step metric and the gradient chart's SVG every animation frame, in the
+# page itself, so the timings carry no round trip to Python.
+WATCH = """
+() => new Promise(resolve => {
+  const start = performance.now();
+  const svg = () => document.querySelector('[data-testid="stPlotlyChart"] svg.main-svg')?.innerHTML || '';
+  const step = () => document.querySelector('[data-testid="stMetricValue"]')?.innerText || '';
+  const first = svg();
+  let firstChart = null, lastSvg = first, refreshes = [];
+  const tick = () => {
+    const now = performance.now() - start, s = svg();
+    if (s !== lastSvg) { lastSvg = s; refreshes.push(now); if (firstChart === null) firstChart = now; }
+    if (step().startsWith('500 /')) { resolve({firstChart, refreshes, done: now}); return; }
+    if (now > 60000) { resolve({firstChart, refreshes, done: null}); return; }
+    requestAnimationFrame(tick);
+  };
+  document.querySelectorAll('button').forEach(b => { if (b.innerText.trim().endsWith('Train')) b.click(); });
+  requestAnimationFrame(tick);
+})
+"""
+
+
+def one_run(page, url: str) -> dict:
+    page.goto(f"{url}/?scenario={urllib.parse.quote('Deep sigmoid stalls')}")
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    result = page.evaluate(WATCH)
+    gaps = [b - a for a, b in zip(result["refreshes"], result["refreshes"][1:], strict=False)]
+    training = [r for r in result["refreshes"] if result["done"] is None or r <= result["done"]]
+    span = (training[-1] - training[0]) / 1000 if len(training) > 1 else float("nan")
+    return {
+        "first_chart_s": result["firstChart"] / 1000 if result["firstChart"] is not None else float("nan"),
+        "refreshes_per_s": (len(training) - 1) / span if span == span and span > 0 else float("nan"),
+        "longest_gap_s": max(gaps) / 1000 if gaps else float("nan"),
+        "run_500_steps_s": result["done"] / 1000 if result["done"] is not None else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with streamlit_server() as url, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_context(viewport={"width": 1600, "height": 1200}).new_page()
+        one_run(page, url)  # warm up: imports, caches
+        rows = [one_run(page, url) for _ in range(args.runs)]
+        browser.close()
+    budgets = {
+        "first_chart_s": ("time from Train to the first chart", "<= 1.0 s", lambda v: v <= 1.0),
+        "refreshes_per_s": ("chart refreshes per second while training", ">= 4", lambda v: v >= 4),
+        "longest_gap_s": ("longest pause between refreshes", "(info)", lambda v: True),
+        "run_500_steps_s": ("500-step depth-20 run, Train to finished", "<= 3.0 s", lambda v: v <= 3.0),
+    }
+    print(f"{time.strftime('%Y-%m-%d')}: playground, scenario 'Deep sigmoid stalls', {args.runs} runs")
+    print(f"{'measure':45} {'median':>8} {'worst':>8}  budget")
+    for key, (label, budget, ok) in budgets.items():
+        values = [r[key] for r in rows]
+        worst = max(values) if key != "refreshes_per_s" else min(values)
+        median = statistics.median(values)
+        verdict = "ok" if ok(median) else "NOT MET"
+        print(f"{label:45} {median:8.2f} {worst:8.2f}  {budget} {verdict}")
+
+
+if __name__ == "__main__":
+    main()
