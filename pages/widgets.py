@@ -26,9 +26,10 @@ from vangrad_core.scenarios import SCENARIO_BY_NAME
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 # While training, the live charts redraw every TICK_SECONDS at most. Measured
-# (bench/browser.py): a tick's server work is TRAIN_SECONDS_PER_TICK + ~0.05 s of
-# drawing, then ~0.2 s pass while the browser redraws the charts before it asks for
-# the next tick, whatever the timer says.
+# (bench/browser.py): Streamlit starts a fragment's timer when its last run is done,
+# and a refresh takes the tick's work (TRAIN_SECONDS_PER_TICK + ~0.05 s of drawing)
+# + TICK_SECONDS + ~0.15 s of round trip and rendering; a shorter timer only queues
+# reruns faster than the browser takes them.
 TICK_SECONDS = 0.1
 DETAIL_SECONDS = 1.0  # the detailed charts, this often
 TRAIN_SECONDS_PER_TICK = 0.15  # training work per refresh
