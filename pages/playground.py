@@ -5,8 +5,8 @@ import math
 import streamlit as st
 
 from pages import widgets
-from vangrad_core import DATASETS_2D, Trainer
 from vangrad_core import figures as fig
+from vangrad_core.live import Snapshot
 from vangrad_core.scenarios import SCENARIO_BY_NAME
 from vangrad_core.summary import headline
 
@@ -30,26 +30,25 @@ with st.sidebar:
 widgets.sync_url(config, scenario)
 
 run = widgets.LiveRun("playground_run")
-trainer, restarted = run.ensure(config)
-if restarted:
+if run.ensure(config):
     st.toast("Settings changed: a new run starts from step 0.")
 widgets.run_controls(run)
 
 
-def draw_live(trainer: Trainer) -> None:
-    """What tells the story, redrawn four times a second while training."""
-    widgets.run_status(run)
-    metrics, layers = trainer.metrics, trainer.layers
+def draw_live(snap: Snapshot) -> None:
+    """What tells the story, redrawn several times a second while training."""
+    widgets.run_status(run, snap)
+    metrics, layers = snap.metrics, snap.layers
     head = headline(metrics, layers)
-    if trainer.diverged_at is not None:
+    if snap.diverged_at is not None:
         st.error(
-            f"**The run diverged at step {trainer.diverged_at}**: {trainer.divergence_reason}. "
+            f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}. "
             "Exploding gradients: each layer multiplied the signal up until the numbers overflowed. "
             "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm.",
             icon=":material/error:",
         )
     cols = st.columns(5)
-    cols[0].metric("Step", f"{head.step} / {trainer.config.steps}")
+    cols[0].metric("Step", f"{head.step} / {snap.config.steps}")
     cols[1].metric("Loss (batch)", "–" if math.isnan(head.loss) else f"{head.loss:.3f}")
     cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
     cols[3].metric(
@@ -68,39 +67,40 @@ def draw_live(trainer: Trainer) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(fig.gradient_profile(layers, trainer.config.activation), width="stretch", key="grad_profile")
+        widgets.chart("grad_profile", snap, lambda: fig.gradient_profile(layers, snap.config.activation))
         st.caption(
             "Gradient reaching each layer, now (solid) and at step 0 (dotted). A line falling "
             "to the left means the layers near the input learn slowest: vanishing gradients."
         )
     with right:
-        st.plotly_chart(fig.gradient_heatmap(layers), width="stretch", key="grad_heatmap")
+        widgets.chart("grad_heatmap", snap, lambda: fig.gradient_heatmap(layers))
         st.caption(
             "Each column is a step. A dark band at the bottom (input side) that stays dark: "
             "those layers get no gradient."
         )
-    st.plotly_chart(fig.training_curves(metrics), width="stretch", key="curves")
+    widgets.chart("curves", snap, lambda: fig.training_curves(metrics))
     st.caption("A loss stuck near its start (0.69 for two classes) means learning has stalled.")
 
 
-def draw_details(trainer: Trainer) -> None:
+def draw_details(snap: Snapshot) -> None:
     """The detailed views, redrawn once a second while training."""
-    layers = trainer.layers
+    layers = snap.layers
     left, right = st.columns(2)
     with left:
-        depth = trainer.config.depth
+        depth = snap.config.depth
         layer = st.slider("Layer to inspect", 1, depth, max(1, depth // 2), key="inspect_layer") if depth > 1 else 1
-        st.plotly_chart(
-            fig.derivative_with_inputs(trainer.config.activation, trainer.activation_inputs(), layer),
-            width="stretch",
-            key="derivative",
+        widgets.chart(
+            "derivative",
+            snap,
+            lambda: fig.derivative_with_inputs(snap.config.activation, snap.activation_inputs, layer),
+            layer,
         )
         st.caption(
             "Where the blue histogram sits under the flat part of the red curve, the derivative "
             "is tiny and the gradient is cut."
         )
     with right:
-        st.plotly_chart(fig.saturation_by_layer(layers), width="stretch", key="saturation")
+        widgets.chart("saturation", snap, lambda: fig.saturation_by_layer(layers))
         st.caption(
             "Bars: share of inputs where the derivative is under 10% of its peak. "
             "Crosses: units that are 0 for the whole batch (dead)."
@@ -108,26 +108,25 @@ def draw_details(trainer: Trainer) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(fig.update_ratios(layers), width="stretch", key="updates")
+        widgets.chart("updates", snap, lambda: fig.update_ratios(layers))
         st.caption(
             "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning."
         )
     with right:
-        st.plotly_chart(fig.distance_from_init(layers), width="stretch", key="distance")
+        widgets.chart("distance", snap, lambda: fig.distance_from_init(layers))
         st.caption(
             "How far each layer's weights have moved from where they started: "
             "lower layers barely move when gradients vanish."
         )
-    if trainer.config.dataset in DATASETS_2D:
+    if snap.decision is not None:
         left, _ = st.columns(2)
         with left:
-            grid, points = trainer.decision_grid()
-            st.plotly_chart(fig.decision_boundary(grid, points), width="stretch", key="boundary")
+            widgets.chart("boundary", snap, lambda: fig.decision_boundary(*snap.decision))
             st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
 
 
 widgets.live_fragment(run, draw_live)
 st.subheader("Inside the layers")
-widgets.live_fragment(run, draw_details, every=widgets.DETAIL_SECONDS, trains=False)
+widgets.live_fragment(run, draw_details, every=widgets.DETAIL_SECONDS, trains=False, decision=True)
 st.divider()
-widgets.downloads(trainer)
+widgets.downloads(run)

@@ -7,7 +7,8 @@ they call these and the figure builders in vangrad_core.figures.
 from __future__ import annotations
 
 import json
-import time
+import os
+import threading
 from collections.abc import Callable
 
 import streamlit as st
@@ -20,20 +21,20 @@ from vangrad_core import (
     NORMS,
     OPTIMIZERS,
     ExperimentConfig,
-    Trainer,
 )
+from vangrad_core.live import LiveTrainer, Snapshot
 from vangrad_core.scenarios import SCENARIO_BY_NAME
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
-# While training, the live charts redraw every TICK_SECONDS at most. Measured
-# (bench/browser.py): Streamlit starts a fragment's timer when its last run is done,
-# and a refresh takes the tick's work (TRAIN_SECONDS_PER_TICK + ~0.05 s of drawing)
-# + TICK_SECONDS + ~0.15 s of round trip and rendering; a shorter timer only queues
-# reruns faster than the browser takes them.
+# While a run plays, each tick of the live view trains for TRAIN_SECONDS_PER_TICK
+# (with one of the server's training slots) and redraws. Measured with
+# bench/browser.py: Streamlit starts a fragment's timer when its last run is done, so
+# a refresh takes the tick's work (training + ~0.05 s of drawing) + TICK_SECONDS +
+# ~0.15 s of round trip and rendering; a shorter timer only queues reruns faster
+# than the browser takes them. The detailed charts redraw every DETAIL_SECONDS.
 TICK_SECONDS = 0.1
-DETAIL_SECONDS = 1.0  # the detailed charts, this often
-TRAIN_SECONDS_PER_TICK = 0.15  # training work per refresh
-MAX_STEPS_PER_TICK = 500
+TRAIN_SECONDS_PER_TICK = 0.15
+DETAIL_SECONDS = 1.0
 CUSTOM = "Custom (your own settings)"
 PAGE_PARAMETERS = ("scenario",)  # URL keys that are not config fields
 
@@ -174,75 +175,75 @@ def sync_url(config: ExperimentConfig, scenario: str | None = None) -> None:
 
 
 class LiveRun:
-    """A Trainer in session state, plus whether it is playing."""
+    """The page's LiveTrainer, kept in session state under `key`."""
 
     def __init__(self, key: str):
         self.key = key
 
     @property
-    def trainer(self) -> Trainer | None:
-        return st.session_state.get(self.key)
+    def live(self) -> LiveTrainer:
+        return st.session_state[self.key]
 
     @property
     def playing(self) -> bool:
-        return bool(st.session_state.get(self.key + "_playing"))
+        return self.live.playing
+
+    def ensure(self, config: ExperimentConfig) -> bool:
+        """A LiveTrainer for `config`; a new, paused one if the settings changed.
+        Returns whether an existing run was replaced."""
+        old = st.session_state.get(self.key)
+        if old is not None and old.config == config:
+            return False
+        if old is not None:
+            old.pause()
+        st.session_state[self.key] = LiveTrainer(config, slots=training_slots())
+        return old is not None
 
     def play(self, on: bool) -> None:
-        st.session_state[self.key + "_playing"] = on
+        if on:
+            self.live.play()
+        else:
+            self.live.pause()
 
-    def ensure(self, config: ExperimentConfig) -> tuple[Trainer, bool]:
-        """The trainer for `config`; a new (paused) one if the settings changed."""
-        old = self.trainer
-        if old is not None and old.config == config:
-            return old, False
-        st.session_state[self.key] = trainer = Trainer(config)
-        self.play(False)
-        return trainer, old is not None
+    def advance(self) -> int:
+        return self.live.advance(TRAIN_SECONDS_PER_TICK)
 
     def reset(self) -> None:
-        trainer = self.trainer
-        if trainer is not None:
-            st.session_state[self.key] = Trainer(trainer.config)
-        self.play(False)
+        self.live.pause()
+        config = self.live.config
+        st.session_state[self.key] = LiveTrainer(config, slots=training_slots())
 
-    def advance(self, seconds: float = TRAIN_SECONDS_PER_TICK, max_steps: int = MAX_STEPS_PER_TICK) -> int:
-        """Train for about `seconds` (at most `max_steps` steps); stop playing when done."""
-        trainer, ran, start = self.trainer, 0, time.perf_counter()
-        while ran < max_steps and not trainer.done and time.perf_counter() - start < seconds:
-            ran += trainer.step(1)
-        if trainer.done:
-            self.play(False)
-        return ran
+
+@st.cache_resource
+def training_slots() -> threading.BoundedSemaphore:
+    """How many runs may train at the same moment, for the whole server: one per
+    core. Others wait their turn (and say so) instead of everyone slowing down."""
+    return threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 def run_controls(run: LiveRun) -> None:
     """Train / Pause, Step, Reset."""
-    trainer = run.trainer
+    live = run.live
     cols = st.columns([1, 1, 1, 3])
     if run.playing:
         cols[0].button(
-            "Pause",
-            icon=":material/pause:",
-            on_click=run.play,
-            args=(False,),
-            type="primary",
-            width="stretch",
+            "Pause", icon=":material/pause:", on_click=run.play, args=(False,), type="primary", width="stretch"
         )
     else:
         cols[0].button(
-            "Train" if trainer.step_count == 0 else "Resume",
+            "Train" if live.step_count == 0 else "Resume",
             icon=":material/play_arrow:",
             on_click=run.play,
             args=(True,),
             type="primary",
             width="stretch",
-            disabled=trainer.done,
+            disabled=live.done,
         )
     cols[1].button(
         "Step",
         icon=":material/skip_next:",
-        on_click=lambda: trainer.step(1),
-        disabled=trainer.done or run.playing,
+        on_click=live.step,
+        disabled=live.done or run.playing,
         help="One optimizer step",
         width="stretch",
     )
@@ -256,49 +257,67 @@ def run_controls(run: LiveRun) -> None:
     cols[3].caption("Changing a setting starts a new run from step 0.")
 
 
-def run_status(run: LiveRun) -> None:
+def run_status(run: LiveRun, snap: Snapshot) -> None:
     """One line: how far the run is and what it is doing (drawn inside the live view)."""
-    trainer = run.trainer
     status = (
-        "training…"
+        "waiting for a free training slot (many people are training right now)…"
+        if run.playing and run.live.waiting
+        else "training…"
         if run.playing
-        else f"stopped: diverged at step {trainer.diverged_at}"
-        if trainer.diverged_at is not None
+        else f"stopped: diverged at step {snap.diverged_at}"
+        if snap.diverged_at is not None
         else "finished"
-        if trainer.done
+        if snap.done
         else "paused"
-        if trainer.step_count
+        if snap.step_count
         else "ready: press Train"
     )
-    st.markdown(f"**{trainer.step_count} / {trainer.config.steps} steps**, {status}")
+    st.markdown(f"**{snap.step_count} / {snap.config.steps} steps**, {status}")
 
 
 def live_fragment(
-    run: LiveRun, draw: Callable[[Trainer], None], every: float = TICK_SECONDS, trains: bool = True
+    run: LiveRun,
+    draw: Callable[[Snapshot], None],
+    every: float = TICK_SECONDS,
+    trains: bool = True,
+    decision: bool = False,
 ) -> None:
-    """Run `draw` in a fragment that redraws every `every` seconds while playing
-    (training first, if `trains`), and not at all when paused: a full rerun
-    switches between the two. Pages put the few charts that tell the story in a
-    fast fragment and the detailed ones in a slower one, so that a browser on a
-    lecture-hall laptop keeps up."""
+    """Draw a snapshot of the run in a fragment that, while the run plays, trains a
+    little (if `trains`) and redraws every `every` seconds, and is still when
+    paused. When the run stops by itself, a full rerun turns the timers off."""
+    started_playing = run.playing
 
     def body() -> None:
-        if trains and run.playing:
+        if trains:
             run.advance()
-            if not run.playing:  # just finished: a full rerun stops the timers
-                st.rerun(scope="app")
-        draw(run.trainer)
+        snap = run.live.snapshot(decision=decision)
+        draw(snap)
+        if started_playing and not run.playing:
+            st.rerun(scope="app")
 
-    st.fragment(body, run_every=every if run.playing else None)()
+    st.fragment(body, run_every=every if started_playing else None)()
 
 
-def downloads(trainer: Trainer) -> None:
+def chart(key: str, snap: Snapshot, build: Callable[[], object], *variant: object) -> None:
+    """st.plotly_chart of `build()`, rebuilt only when the run has moved on (or
+    `variant` changed): a session that waits for a training slot, or redraws a
+    paused run, costs the server almost nothing."""
+    stamp = (snap.stamp, variant)
+    cached = st.session_state.get("_chart_" + key)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, build())
+        st.session_state["_chart_" + key] = cached
+    st.plotly_chart(cached[1], width="stretch", key=key)
+
+
+def downloads(run: LiveRun) -> None:
     """The per-layer statistics as CSV and the config as JSON (made on click)."""
+    live = run.live
     cols = st.columns(3)
     cols[0].download_button(
         "Per-layer statistics (CSV)",
         icon=":material/download:",
-        data=lambda: trainer.layers.to_csv(index=False),
+        data=lambda: live.snapshot().layers.to_csv(index=False),
         file_name="vangrad-layers.csv",
         mime="text/csv",
         on_click="ignore",
@@ -307,7 +326,7 @@ def downloads(trainer: Trainer) -> None:
     cols[1].download_button(
         "Loss and accuracy (CSV)",
         icon=":material/download:",
-        data=lambda: trainer.metrics.to_csv(index=False),
+        data=lambda: live.snapshot().metrics.to_csv(index=False),
         file_name="vangrad-metrics.csv",
         mime="text/csv",
         on_click="ignore",
@@ -316,7 +335,7 @@ def downloads(trainer: Trainer) -> None:
     cols[2].download_button(
         "Settings (JSON)",
         icon=":material/download:",
-        data=lambda: json.dumps(trainer.config.to_dict(), indent=2),
+        data=lambda: json.dumps(live.config.to_dict(), indent=2),
         file_name="vangrad-config.json",
         mime="application/json",
         on_click="ignore",

@@ -26,6 +26,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # many pages in one browser stand for many students' machines: don't throttle
+    # the ones that are not in front
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 APP_ROOT = '[data-testid="stApp"]'
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,22 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def trainer(at: AppTest):
+def live(at: AppTest):
     return at.session_state["playground_run"]
 
 
-def train_ticks(at: AppTest, ticks: int) -> AppTest:
-    button(at, "Train").click().run()
-    for _ in range(ticks - 1):
+def trainer(at: AppTest):
+    return live(at).trainer
+
+
+def train_for(at: AppTest, steps: int, seconds: float = 60) -> AppTest:
+    """Press Train, then redraw until the run has `steps` steps (or stopped)."""
+    button(at, "Train").click().run()  # each run of the page is one tick of the live view
+    deadline = time.monotonic() + seconds
+    while trainer(at).step_count < steps and live(at).playing and time.monotonic() < deadline:
         at.run()
+    if live(at).playing:
+        button(at, "Pause").click().run()
     return at
 
 
@@ -54,7 +63,7 @@ def test_every_scenario_trains_a_few_ticks(scenario):
     assert_clean(at)
     assert at.selectbox(key="cfg_scenario").value == scenario.name
     assert trainer(at).config == scenario.config
-    train_ticks(at, 3)
+    train_for(at, 30)
     assert_clean(at)
     run = trainer(at)
     assert run.step_count > 0 or run.diverged_at is not None
@@ -65,13 +74,14 @@ def test_every_scenario_trains_a_few_ticks(scenario):
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():
     at = app({"scenario": "Deep sigmoid stalls"})
-    train_ticks(at, 4)
+    train_for(at, 500)
+    assert trainer(at).done and any("finished" in m.value for m in at.markdown)
     stalled = trainer(at).layers
     last = stalled[stalled["step"] == stalled["step"].max()].set_index("layer")["weight_grad_norm"]
     assert last[1] / last[20] < 1e-10
     at.selectbox(key="cfg_norm").set_value("batchnorm_before").run()
     assert trainer(at).config.norm == "batchnorm_before" and trainer(at).step_count == 0
-    train_ticks(at, 4)
+    train_for(at, 500)
     rescued = trainer(at).layers
     last = rescued[rescued["step"] == rescued["step"].max()].set_index("layer")["weight_grad_norm"]
     assert 1e-2 < last[1] / last[20] < 1e2
@@ -128,7 +138,7 @@ def test_widgets_at_their_extremes(changes):
         at.session_state[key] = value
     at.run()
     assert_clean(at)
-    train_ticks(at, 2)
+    train_for(at, 2, seconds=120)
     assert_clean(at)
     run = trainer(at)
     assert run.step_count >= 1 or run.diverged_at is not None
@@ -138,7 +148,8 @@ def test_widgets_at_their_extremes(changes):
 
 def test_pause_step_reset():
     at = app({"scenario": "Deep sigmoid stalls"})
-    train_ticks(at, 2)
+    button(at, "Train").click().run()
+    at.run()
     button(at, "Pause").click().run()
     paused_at = trainer(at).step_count
     at.run()
@@ -152,7 +163,7 @@ def test_pause_step_reset():
 
 def test_changing_a_control_mid_run_restarts_it():
     at = app({"scenario": "Deep sigmoid stalls"})
-    train_ticks(at, 2)
+    button(at, "Train").click().run()
     at.slider(key="cfg_depth").set_value(5).run()
     assert_clean(at)
     assert trainer(at).config.depth == 5 and trainer(at).step_count == 0

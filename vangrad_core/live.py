@@ -1,0 +1,119 @@
+"""A run that is trained a little at a time, between redraws of a live view.
+
+`LiveTrainer` wraps a `Trainer` with what a live page needs: playing or paused,
+`advance(seconds)` that trains for a time budget only when it gets one of a
+server's training slots (a shared semaphore bounds how many runs train at the same
+moment), and `Snapshot`s of the run to draw from. Nothing here knows about Streamlit.
+
+Training runs in the caller's thread, between redraws. (A training thread per run
+was tried: Python's GIL makes a thread that releases it at every tensor op wait on
+the thread that draws, and a 500-step run took twice as long.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pandas as pd
+
+from .config import DATASETS_2D, ExperimentConfig
+from .trainer import Trainer
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A run as it was at one moment: everything a view needs, copied."""
+
+    config: ExperimentConfig
+    step_count: int
+    done: bool
+    diverged_at: int | None
+    divergence_reason: str | None
+    metrics: pd.DataFrame
+    layers: pd.DataFrame
+    activation_inputs: pd.DataFrame
+    decision: tuple[pd.DataFrame, pd.DataFrame] | None  # 2-D data only, when asked for
+
+    @property
+    def stamp(self) -> tuple:
+        """Changes whenever the run has moved on (for caching what is drawn from it)."""
+        return (self.config, self.step_count, self.diverged_at)
+
+
+class LiveTrainer:
+    """A Trainer with play / pause, slot-bounded `advance`, and snapshots.
+
+    `slots`: a semaphore shared by every LiveTrainer of a server; `advance` trains
+    only with a slot (`waiting` tells whether the last call found none free).
+    """
+
+    def __init__(self, config: ExperimentConfig, slots: threading.Semaphore | None = None):
+        self.trainer = Trainer(config)
+        self.slots = slots or threading.Semaphore(1)
+        self.lock = threading.Lock()  # snapshots may be taken from another thread
+        self.waiting = False
+        self.playing = False
+
+    @property
+    def config(self) -> ExperimentConfig:
+        return self.trainer.config
+
+    @property
+    def step_count(self) -> int:
+        return self.trainer.step_count
+
+    @property
+    def done(self) -> bool:
+        return self.trainer.done
+
+    def play(self) -> None:
+        self.playing = not self.trainer.done
+
+    def pause(self) -> None:
+        self.playing = self.waiting = False
+
+    def step(self, n: int = 1) -> int:
+        """n steps now, whatever the slots say (a click on Step)."""
+        with self.lock:
+            return self.trainer.step(n)
+
+    def advance(self, seconds: float, max_steps: int = 10_000) -> int:
+        """While playing: train for about `seconds` if a training slot is free (at
+        least one step, at most `max_steps`); stop playing when the run is done."""
+        if not self.playing:
+            return 0
+        if not self.slots.acquire(blocking=False):
+            self.waiting = True
+            return 0
+        self.waiting = False
+        ran, start = 0, time.perf_counter()
+        try:
+            with self.lock:
+                while ran < max_steps and not self.trainer.done:
+                    ran += self.trainer.step(1)
+                    if time.perf_counter() - start >= seconds:
+                        break
+        finally:
+            self.slots.release()
+        if self.trainer.done:
+            self.playing = False
+        return ran
+
+    def snapshot(self, decision: bool = False) -> Snapshot:
+        """Copies of the run's frames (and, for 2-D data if asked, the decision grid)."""
+        with self.lock:
+            trainer = self.trainer
+            grid = trainer.decision_grid() if decision and trainer.config.dataset in DATASETS_2D else None
+            return Snapshot(
+                config=trainer.config,
+                step_count=trainer.step_count,
+                done=trainer.done,
+                diverged_at=trainer.diverged_at,
+                divergence_reason=trainer.divergence_reason,
+                metrics=trainer.metrics,
+                layers=trainer.layers,
+                activation_inputs=trainer.activation_inputs(),
+                decision=grid,
+            )
