@@ -1,6 +1,18 @@
-"""vangrad: watch gradients vanish. Entry point: page config and navigation only."""
+"""vangrad: watch gradients vanish. Entry point: page config and navigation only.
+
+The pages live in views/, not pages/: Streamlit treats a pages/ folder beside the
+entry point as an old-style multipage app until st.navigation has run once in the
+process, so a link straight to a page, as the first request after a restart,
+would skip this file.
+"""
 
 import streamlit as st
 
 st.set_page_config(page_title="vangrad: watch gradients vanish", page_icon="📉", layout="wide")
-st.navigation([st.Page("pages/playground.py", title="Playground", icon="🧪", default=True)]).run()
+st.navigation(
+    [
+        st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),
+        st.Page("views/why_sigmoid.py", title="Why sigmoid vanishes", icon=":material/show_chart:"),
+        st.Page("views/compare.py", title="Compare two networks", icon=":material/compare:"),
+    ]
+).run()

@@ -93,7 +93,7 @@ def test_same_numbers_alone_or_beside_twenty_others():
 
 
 def test_a_waiting_session_says_so_and_does_not_train():
-    from pages.widgets import training_slots
+    from views.widgets import training_slots
 
     at = app({"scenario": "Deep sigmoid stalls"})
     slots = training_slots()
@@ -111,3 +111,29 @@ def test_a_waiting_session_says_so_and_does_not_train():
             slots.release()
     at.run()
     assert live.step_count > 0
+
+
+def test_every_activation_init_and_norm_from_the_sidebar():
+    """Each combination, set through the widgets, trains a tick with no traceback;
+    a diverging one shows the divergence banner."""
+    import itertools
+
+    from vangrad_core import ACTIVATIONS, INITS, NORMS
+
+    at = app({})
+    at.session_state["cfg_depth"] = 3
+    at.session_state["cfg_width"] = 8
+    at.session_state["cfg_learning_rate"] = 10.0  # the largest: some of them explode
+    for activation, init, norm in itertools.product(ACTIVATIONS, INITS, NORMS):
+        at.session_state["cfg_activation"] = activation
+        at.session_state["cfg_init"] = init
+        at.session_state["cfg_norm"] = norm
+        at.run()
+        next(b for b in at.button if b.label == "Train").click().run()
+        assert not at.exception, (activation, init, norm, [e.message for e in at.exception])
+        live = at.session_state["playground_run"]
+        assert live.config.activation == activation
+        assert live.step_count > 0 or live.trainer.diverged_at is not None
+        if live.trainer.diverged_at is not None:
+            assert any("diverged" in e.value for e in at.error)
+        live.pause()

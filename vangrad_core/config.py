@@ -194,6 +194,12 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+def quote(value: Any) -> str:
+    """A value as safe, short text for a message: at most 40 characters, anything but
+    letters, digits and .+-_ replaced by '?' (no Markdown or HTML survives)."""
+    return _quote(value)
+
+
 def _quote(value: Any) -> str:
     text = str(value)
     short = text[:40] + ("…" if len(text) > 40 else "")

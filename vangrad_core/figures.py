@@ -350,3 +350,169 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="x₁ (standardized)", constrain="domain")
     fig.update_yaxes(title="x₂ (standardized)", scaleanchor="x", scaleratio=1)
     return _layout(fig, "Decision boundary (test points)", height=420)
+
+
+# ---- teaching pages ---------------------------------------------------------------
+
+
+def activation_and_slope(activation: str, reach: float = 8.0) -> go.Figure:
+    """An activation function and its derivative, with the derivative's peak marked."""
+    act = ACTIVATION_TABLE[activation]
+    x = torch.linspace(-reach, reach, 801)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x.numpy(), y=act.function(x).numpy(), name=f"{activation}(x)", line={"color": "#1f77b4", "width": 4}
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x.numpy(),
+            y=act.derivative(x).numpy(),
+            name=f"{activation}'(x), its slope",
+            line={"color": "#d62728", "width": 4},
+        )
+    )
+    fig.add_hline(
+        y=act.max_derivative,
+        line={"dash": "dot", "color": "#d62728"},
+        annotation_text=f"steepest slope: {act.max_derivative:.4g}",
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title="input x", zeroline=True)
+    fig.update_yaxes(title="value", zeroline=True)
+    return _layout(fig, f"{activation} and its derivative")
+
+
+def input_change(activation: str, x0: float, delta: float, reach: float = 8.0) -> go.Figure:
+    """How much the output moves when the input moves from x0 to x0 + delta."""
+    act = ACTIVATION_TABLE[activation]
+    x = torch.linspace(-reach, reach, 801)
+    ends = torch.tensor([x0, x0 + delta])
+    y0, y1 = act.function(ends).tolist()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x.numpy(), y=act.function(x).numpy(), name=f"{activation}(x)", line={"color": "#1f77b4", "width": 4}
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[x0, x0 + delta],
+            y=[y0, y0],
+            mode="lines+markers",
+            name=f"input change {delta:g}",
+            line={"color": "#2ca02c", "width": 5},
+            marker={"size": 12},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[x0 + delta, x0 + delta],
+            y=[y0, y1],
+            mode="lines+markers",
+            name=f"output change {y1 - y0:.3g}",
+            line={"color": "#d62728", "width": 5},
+            marker={"size": 12},
+        )
+    )
+    fig.update_xaxes(title="input x", range=[-reach, reach])
+    fig.update_yaxes(title=f"{activation}(x)")
+    return _layout(fig, "A change of input, and the change of output it makes")
+
+
+def chain_rule(layers: pd.DataFrame) -> go.Figure:
+    """Backpropagated gradient per layer relative to the last hidden layer (log),
+    measured, beside 0.25 per layer, the most a sigmoid's slope can pass back."""
+    hidden = layers[layers["saturation"].notna()]
+    depth = len(hidden)
+    top = hidden["delta_rms"].iloc[-1]
+    distance = depth - hidden["layer"].to_numpy()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=hidden["layer"],
+            y=(hidden["delta_rms"] / top).clip(lower=TINY),
+            name="measured: |dL/dz| relative to the last hidden layer",
+            mode="lines+markers",
+            line={"color": "#1f77b4", "width": 4},
+            marker={"size": 10},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=hidden["layer"],
+            y=0.25**distance,
+            name="0.25 per layer (sigmoid's steepest slope)",
+            mode="lines",
+            line={"color": "#d62728", "width": 3, "dash": "dash"},
+        )
+    )
+    fig.update_xaxes(title="layer (1 = next to the input)", dtick=_tick(depth))
+    fig.update_yaxes(title="gradient relative to the top (log scale)", type="log", exponentformat="power")
+    return _layout(fig, "The chain rule: one factor per layer")
+
+
+def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
+    """Gradient per layer at the latest step of several runs, overlaid (log)."""
+    fig = go.Figure()
+    for (name, layers), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c"), strict=False):
+        if layers.empty:
+            continue
+        last = layers[layers["step"] == layers["step"].iloc[-1]]
+        fig.add_trace(
+            go.Scatter(
+                x=last["layer"],
+                y=last["weight_grad_norm"].clip(lower=TINY),
+                name=f"{name} (step {int(last['step'].iloc[0])})",
+                mode="lines+markers",
+                line={"color": color, "width": 4},
+                marker={"size": 9},
+            )
+        )
+    if not fig.data:
+        return _empty("Gradient size per layer", "Press Train to compare")
+    fig.update_xaxes(title="layer (1 = next to the input; last = output layer)")
+    fig.update_yaxes(title="|dL/dW| (log scale)", type="log", exponentformat="power")
+    return _layout(fig, "Gradient size per layer")
+
+
+def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
+    """Training loss of several runs, overlaid (smoothed)."""
+    fig = go.Figure()
+    for (name, metrics), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c"), strict=False):
+        if metrics.empty:
+            continue
+        kept = thin_steps(metrics, 300)
+        smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
+        fig.add_trace(go.Scatter(x=kept["step"], y=smooth, name=name, mode="lines", line={"color": color, "width": 4}))
+    if not fig.data:
+        return _empty("Loss", "Press Train to compare")
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="loss (batch, smoothed)", rangemode="tozero")
+    return _layout(fig, "Loss")
+
+
+def compare_saturation(runs: dict[str, pd.DataFrame]) -> go.Figure:
+    """Saturated inputs and dead units per hidden layer of several runs, side by side."""
+    fig = go.Figure()
+    for (name, layers), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c"), strict=False):
+        if layers.empty:
+            continue
+        last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
+        fig.add_trace(go.Bar(x=last["layer"], y=last["saturation"], name=f"{name}: saturated", marker={"color": color}))
+        fig.add_trace(
+            go.Scatter(
+                x=last["layer"],
+                y=last["dead_fraction"],
+                name=f"{name}: dead units",
+                mode="markers",
+                marker={"symbol": "x", "size": 13, "color": color, "line": {"width": 1, "color": "black"}},
+            )
+        )
+    if not fig.data:
+        return _empty("Saturation and dead units", "Press Train to compare")
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title="hidden layer (1 = input side)")
+    fig.update_yaxes(title="fraction", range=[0, 1.05], tickformat=".0%")
+    return _layout(fig, "Saturated inputs (bars) and dead units (crosses)")

@@ -4,11 +4,11 @@ import math
 
 import streamlit as st
 
-from pages import widgets
 from vangrad_core import figures as fig
 from vangrad_core.live import Snapshot
 from vangrad_core.scenarios import SCENARIO_BY_NAME
 from vangrad_core.summary import headline
+from views import widgets
 
 widgets.limit_torch_threads()
 widgets.initial_config()

@@ -1,7 +1,8 @@
 """Widgets shared by the pages: the network's controls, URL state, the live trainer.
 
-The one place outside app.py and pages/ that imports Streamlit. Pages stay thin:
-they call these and the figure builders in vangrad_core.figures.
+The one module beside the pages (views/) that is not a page, and with app.py and
+the pages the only code that imports Streamlit. Pages stay thin: they call these
+and the figure builders in vangrad_core.figures.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from vangrad_core import (
     OPTIMIZERS,
     ExperimentConfig,
 )
+from vangrad_core.config import quote
 from vangrad_core.live import LiveTrainer, Snapshot
-from vangrad_core.scenarios import SCENARIO_BY_NAME
+from vangrad_core.scenarios import COMPARISON_BY_NAME, SCENARIO_BY_NAME
 
+WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 # While a run plays, each tick of the live view trains for TRAIN_SECONDS_PER_TICK
 # (with one of the server's training slots) and redraws. Measured with
@@ -91,6 +95,62 @@ def initial_config(prefix: str = "cfg_") -> None:
     st.session_state[prefix + "ready"] = True
 
 
+def initial_pair() -> None:
+    """Once per session, for the comparison page: fill both sides' controls from the
+    URL (`pair=<name>`, or fields as a.depth=..., b.depth=...)."""
+    if st.session_state.get("pair_ready"):
+        return
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    pair = (params.pop("pair", None) or [None])[-1]
+    warnings = [f"unknown URL parameter {quote(k)} ignored" for k in params if not k.startswith(("a.", "b."))]
+    configs = []
+    for side in "ab":
+        fields = {k[2:]: v for k, v in params.items() if k.startswith(side + ".")}
+        config, side_warnings = ExperimentConfig.from_mapping(fields, source=f"URL parameter for run {side.upper()}")
+        configs.append(config)
+        warnings += side_warnings
+    picked = CUSTOM
+    if pair is not None:
+        if pair in COMPARISON_BY_NAME:
+            picked = pair
+            configs = [COMPARISON_BY_NAME[pair].a[1], COMPARISON_BY_NAME[pair].b[1]]
+        else:
+            warnings.append("unknown comparison in the URL ignored; pick one from the list")
+    set_controls(configs[0], "a_")
+    set_controls(configs[1], "b_")
+    st.session_state["pair_scenario"] = picked
+    st.session_state["pair_warnings"] = warnings
+    st.session_state["pair_ready"] = True
+
+
+def pair_picker() -> str:
+    """A select box of ready comparisons; picking one fills both sides."""
+
+    def apply() -> None:
+        name = st.session_state["pair_scenario"]
+        if name in COMPARISON_BY_NAME:
+            set_controls(COMPARISON_BY_NAME[name].a[1], "a_")
+            set_controls(COMPARISON_BY_NAME[name].b[1], "b_")
+
+    name = st.session_state.get("pair_scenario")
+    if name in COMPARISON_BY_NAME:
+        comparison = COMPARISON_BY_NAME[name]
+        if (comparison.a[1], comparison.b[1]) != (controlled_config("a_"), controlled_config("b_")):
+            st.session_state["pair_scenario"] = CUSTOM
+    return st.selectbox("Comparison", [CUSTOM, *COMPARISON_BY_NAME], key="pair_scenario", on_change=apply)
+
+
+def sync_url_pair(a: ExperimentConfig, b: ExperimentConfig, pair: str) -> None:
+    """The URL carries both runs' settings (or the comparison's name)."""
+    if pair in COMPARISON_BY_NAME:
+        params = {"pair": pair}
+    else:
+        params = {f"a.{k}": v for k, v in a.to_query_params().items()}
+        params |= {f"b.{k}": v for k, v in b.to_query_params().items()}
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
 def show_url_warnings(prefix: str = "cfg_") -> None:
     warnings = st.session_state.get(prefix + "warnings") or []
     if warnings:
@@ -119,32 +179,64 @@ def scenario_picker(prefix: str = "cfg_") -> str:
     return name
 
 
-def config_controls(prefix: str = "cfg_") -> ExperimentConfig:
-    """Every field of the config as a widget; returns the config they describe."""
+SHARED_FIELDS = ("dataset", "noise", "seed", "steps", "batch_size")  # what a comparison keeps equal
+
+
+def _choices(options: tuple, key: str) -> list:
+    """A slider's options, plus the current value if a link brought another one."""
+    return sorted(set(options) | {st.session_state[key]})
+
+
+def config_controls(prefix: str = "cfg_", fields: tuple[str, ...] | None = None) -> ExperimentConfig:
+    """The config's fields as widgets (all, or just `fields`); returns the config
+    the controls describe."""
     k = lambda field: _key(prefix, field)  # noqa: E731
-    st.subheader("Network")
-    st.slider("Hidden layers (depth)", 1, 100, key=k("depth"))
-    st.select_slider("Units per layer (width)", [2, 4, 8, 16, 32, 64, 128, 256, 512], key=k("width"))
-    st.selectbox("Activation", ACTIVATIONS, key=k("activation"))
-    st.selectbox("Initialization", INITS, key=k("init"), format_func=LABELS["init"].get)
-    st.slider("Weight scale (multiplies the initial weights)", 0.1, 10.0, step=0.1, key=k("weight_scale"))
-    st.selectbox("Normalization", NORMS, key=k("norm"), format_func=LABELS["norm"].get)
-    st.toggle(
-        "Residual connections",
-        key=k("residual"),
-        help="Each hidden block after the first adds its input to its output.",
-    )
-    st.subheader("Training")
-    st.selectbox("Optimizer", OPTIMIZERS, key=k("optimizer"), format_func=LABELS["optimizer"].get)
-    rates = sorted(set(LEARNING_RATES) | {st.session_state[k("learning_rate")]})
-    st.select_slider("Learning rate (log scale)", rates, key=k("learning_rate"), format_func=lambda v: f"{v:g}")
-    st.number_input("Gradient clipping (max norm; 0 = off)", 0.0, 1e6, step=0.5, key=k("grad_clip"))
-    st.select_slider("Batch size", [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], key=k("batch_size"))
-    st.number_input("Steps", 1, 20000, step=100, key=k("steps"))
-    st.subheader("Data")
-    st.selectbox("Dataset", DATASETS, key=k("dataset"))
-    st.slider("Noise", 0.0, 1.0, step=0.05, key=k("noise"))
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key=k("seed"))
+    show = set(fields or ExperimentConfig().to_dict())
+    if show & {"depth", "width", "activation", "init", "weight_scale", "norm", "residual"}:
+        st.subheader("Network")
+    if "depth" in show:
+        st.slider("Hidden layers (depth)", 1, 100, key=k("depth"))
+    if "width" in show:
+        st.select_slider("Units per layer (width)", _choices(WIDTHS, k("width")), key=k("width"))
+    if "activation" in show:
+        st.selectbox("Activation", ACTIVATIONS, key=k("activation"))
+    if "init" in show:
+        st.selectbox("Initialization", INITS, key=k("init"), format_func=LABELS["init"].get)
+    if "weight_scale" in show:
+        st.slider("Weight scale (multiplies the initial weights)", 0.1, 10.0, step=0.1, key=k("weight_scale"))
+    if "norm" in show:
+        st.selectbox("Normalization", NORMS, key=k("norm"), format_func=LABELS["norm"].get)
+    if "residual" in show:
+        st.toggle(
+            "Residual connections",
+            key=k("residual"),
+            help="Each hidden block after the first adds its input to its output.",
+        )
+    if show & {"optimizer", "learning_rate", "grad_clip", "batch_size", "steps"}:
+        st.subheader("Training")
+    if "optimizer" in show:
+        st.selectbox("Optimizer", OPTIMIZERS, key=k("optimizer"), format_func=LABELS["optimizer"].get)
+    if "learning_rate" in show:
+        st.select_slider(
+            "Learning rate (log scale)",
+            _choices(LEARNING_RATES, k("learning_rate")),
+            key=k("learning_rate"),
+            format_func=lambda v: f"{v:g}",
+        )
+    if "grad_clip" in show:
+        st.number_input("Gradient clipping (max norm; 0 = off)", 0.0, 1e6, step=0.5, key=k("grad_clip"))
+    if "batch_size" in show:
+        st.select_slider("Batch size", _choices(BATCH_SIZES, k("batch_size")), key=k("batch_size"))
+    if "steps" in show:
+        st.number_input("Steps", 1, 20000, step=100, key=k("steps"))
+    if show & {"dataset", "noise", "seed"}:
+        st.subheader("Data")
+    if "dataset" in show:
+        st.selectbox("Dataset", DATASETS, key=k("dataset"))
+    if "noise" in show:
+        st.slider("Noise", 0.0, 1.0, step=0.05, key=k("noise"))
+    if "seed" in show:
+        st.number_input("Seed", 0, 2**31 - 1, step=1, key=k("seed"))
     return controlled_config(prefix)
 
 
@@ -296,6 +388,63 @@ def live_fragment(
             st.rerun(scope="app")
 
     st.fragment(body, run_every=every if started_playing else None)()
+
+
+def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
+    """Train / Pause, Step, Reset for two runs at once."""
+    playing = any(run.playing for run in runs)
+    done = all(run.live.done for run in runs)
+
+    def play(on: bool) -> None:
+        for run in runs:
+            run.play(on)
+
+    def step() -> None:
+        for run in runs:
+            run.live.step(1)
+
+    def reset() -> None:
+        for run in runs:
+            run.reset()
+
+    cols = st.columns([1, 1, 1, 3])
+    if playing:
+        cols[0].button("Pause", icon=":material/pause:", on_click=play, args=(False,), type="primary", width="stretch")
+    else:
+        cols[0].button(
+            "Train both",
+            icon=":material/play_arrow:",
+            on_click=play,
+            args=(True,),
+            type="primary",
+            width="stretch",
+            disabled=done,
+        )
+    cols[1].button("Step", icon=":material/skip_next:", on_click=step, disabled=playing or done, width="stretch")
+    cols[2].button("Reset", icon=":material/replay:", on_click=reset, width="stretch")
+    cols[3].caption("Both runs take the same steps on the same batches. Changing a setting restarts both.")
+
+
+def pair_fragment(runs: tuple[LiveRun, LiveRun], draw: Callable[[tuple[Snapshot, Snapshot]], None]) -> None:
+    """Like `live_fragment`, for two runs kept in step: each tick trains A for half a
+    tick's budget, then B for as many steps."""
+    started_playing = any(run.playing for run in runs)
+
+    def body() -> None:
+        leader, follower = runs[0].live, runs[1].live
+        if leader.playing:
+            steps = leader.advance(TRAIN_SECONDS_PER_TICK / 2)
+            if follower.playing and steps:
+                follower.step(steps)
+        elif follower.playing:
+            follower.advance(TRAIN_SECONDS_PER_TICK / 2)
+        if follower.done:
+            follower.pause()
+        draw((leader.snapshot(), follower.snapshot()))
+        if started_playing and not any(run.playing for run in runs):
+            st.rerun(scope="app")
+
+    st.fragment(body, run_every=TICK_SECONDS if started_playing else None)()
 
 
 def chart(key: str, snap: Snapshot, build: Callable[[], object], *variant: object) -> None:

@@ -1,0 +1,126 @@
+"""The teaching pages through AppTest: every claim they show, checked by a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vangrad_core import ExperimentConfig
+from vangrad_core.scenarios import COMPARISONS
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def page(path: str, query: dict | None = None) -> AppTest:
+    """Open `path` the way a pasted link to it does: with only its own parameters."""
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.switch_page(path)
+    at.query_params.clear()
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+# ---- why sigmoid vanishes ----------------------------------------------------------
+
+
+def test_why_sigmoid_shows_the_quarter_ceiling_and_the_measured_factor():
+    at = page("views/why_sigmoid.py")
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Steepest slope of sigmoid"] == "0.25"
+    assert metrics["Upper bound from the slope alone: 0.25 per layer"].endswith(f"{0.25**19:.1e}")
+    factor = float(metrics["Measured, per layer (this network, at initialization)"].split("×")[1])
+    assert 0.05 < factor < 0.25  # each layer passes back less than the slope's ceiling
+
+
+def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part():
+    at = page("views/why_sigmoid.py")
+    at.slider(key="why_x0").set_value(5.0).run()
+    at.slider(key="why_delta").set_value(3.0).run()
+    change = float(next(m for m in at.metric if m.label == "Output change").value)
+    assert 0 < change < 0.01  # from 5 to 8 the sigmoid barely moves
+    at.slider(key="why_x0").set_value(-1.0).run()
+    assert float(next(m for m in at.metric if m.label == "Output change").value) > 0.4
+
+
+def test_why_sigmoid_batch_norm_answers_the_question_with_a_run():
+    at = page("views/why_sigmoid.py")
+    assert_clean(at)
+
+    def most_saturated() -> list[float]:
+        return [float(m.value.rstrip("%")) / 100 for m in at.metric if m.label == "In the most saturated layer"]
+
+    assert most_saturated()[1] < 0.05  # batch norm at a sane learning rate: inputs where the slope is steep
+    at.select_slider(key="why_lr").set_value(10.0).run()
+    assert_clean(at)
+    assert most_saturated()[1] > 0.5  # a learning rate of 10 pushes BN's sigmoid inputs onto the tails
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "leaky_relu", "gelu", "selu", "elu", "linear"])
+def test_why_sigmoid_every_activation(activation):
+    at = page("views/why_sigmoid.py")
+    at.pills(key="why_activation").set_value(activation).run()
+    assert_clean(at)
+
+
+# ---- compare ---------------------------------------------------------------------
+
+
+def train_both(at: AppTest, steps: int) -> AppTest:
+    next(b for b in at.button if b.label == "Train both").click().run()
+    a, b = at.session_state["compare_a"], at.session_state["compare_b"]
+    while (a.playing or b.playing) and a.step_count < steps:
+        at.run()
+    for live in (a, b):
+        live.pause()
+    return at.run()
+
+
+@pytest.mark.parametrize("comparison", COMPARISONS, ids=lambda c: c.name)
+def test_every_ready_comparison_trains_in_step(comparison):
+    at = page("views/compare.py", {"pair": comparison.name})
+    assert_clean(at)
+    a, b = at.session_state["compare_a"], at.session_state["compare_b"]
+    assert a.config == comparison.a[1] and b.config == comparison.b[1]
+    train_both(at, 40)
+    assert_clean(at)
+    assert a.step_count > 0
+    if a.trainer.diverged_at is None and b.trainer.diverged_at is None:
+        assert a.step_count == b.step_count  # in step
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_sigmoid_vs_relu_shows_the_difference():
+    at = page("views/compare.py", {"pair": "Sigmoid vs ReLU (20 layers)"})
+    train_both(at, 500)
+    ratios = [m.value for m in at.metric if m.label == "Layer 1 ÷ last hidden"]
+    sigmoid, relu = (float(r) for r in ratios)
+    assert sigmoid < 1e-10 < 1e-3 < relu
+
+
+def test_both_configs_in_the_url_and_shared_data():
+    a = ExperimentConfig(depth=3, width=8, activation="tanh", seed=4)
+    b = ExperimentConfig(depth=5, width=8, activation="relu", seed=999, dataset="circles")
+    query = {f"a.{k}": v for k, v in a.to_query_params().items()} | {
+        f"b.{k}": v for k, v in b.to_query_params().items()
+    }
+    at = page("views/compare.py", query)
+    assert_clean(at)
+    run_a, run_b = at.session_state["compare_a"], at.session_state["compare_b"]
+    assert run_a.config == a
+    assert run_b.config.depth == 5 and run_b.config.activation == "relu"
+    assert run_b.config.seed == a.seed and run_b.config.dataset == a.dataset  # same data, same seed
+
+
+def test_compare_bad_link_warns():
+    at = page("views/compare.py", {"a.depth": "<b>x</b>", "pair": "nope", "zzz": "1"})
+    assert_clean(at)
+    text = " ".join(w.value for w in at.warning)
+    assert "depth" in text and "zzz" in text and "comparison" in text and "<b>" not in text
