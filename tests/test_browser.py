@@ -92,3 +92,33 @@ def test_a_bad_link_shows_a_warning_not_a_traceback(server, page):
     assert "depth" in warning and "colour" in warning
     assert page.locator("script", has_text="alert(1)").count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_why_sigmoid_page_reacts_to_its_controls(server, page):
+    page.goto(f"{server}/why_sigmoid")
+    wait_for_app(page)
+    assert page.get_by_text("Why sigmoid makes gradients vanish").count() == 1
+    before = chart_svg(page, 0)
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("tanh", exact=True).click()  # activation pills
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    assert chart_svg(page, 0) != before
+    assert page.get_by_text("Steepest slope of tanh").count() == 1
+    page.screenshot(path=OUT / "why-sigmoid.png", full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_compare_page_trains_both_runs(server, page):
+    page.goto(f"{server}/compare?pair={urllib.parse.quote('Batch norm off vs on')}")
+    wait_for_app(page)
+    before = chart_svg(page, 0)
+    page.get_by_role("button", name="Train both").click()
+    page.get_by_text(re.compile(r"A: no batch norm: 500 / 500 steps")).first.wait_for(timeout=90_000)
+    wait_for_app(page)
+    page.wait_for_timeout(800)
+    assert chart_svg(page, 0) != before
+    ratios = page.locator('[data-testid="stMetric"]').filter(has_text="Layer 1 ÷ last hidden")
+    without, with_bn = (float(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1))
+    assert without < 1e-10 and 1e-2 < with_bn < 1e2
+    page.screenshot(path=OUT / "compare.png", full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
