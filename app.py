@@ -12,6 +12,7 @@ st.set_page_config(page_title="vangrad: watch gradients vanish", page_icon="📉
 st.navigation(
     [
         st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),
+        st.Page("views/tour.py", title="Lecture tour", icon=":material/school:"),
         st.Page("views/why_sigmoid.py", title="Why sigmoid vanishes", icon=":material/show_chart:"),
         st.Page("views/compare.py", title="Compare two networks", icon=":material/compare:"),
     ]

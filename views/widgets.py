@@ -8,6 +8,7 @@ and the figure builders in vangrad_core.figures.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -23,9 +24,11 @@ from vangrad_core import (
     OPTIMIZERS,
     ExperimentConfig,
 )
+from vangrad_core import figures as fig
 from vangrad_core.config import quote
 from vangrad_core.live import LiveTrainer, Snapshot
 from vangrad_core.scenarios import COMPARISON_BY_NAME, SCENARIO_BY_NAME
+from vangrad_core.summary import headline
 
 WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -457,6 +460,142 @@ def chart(key: str, snap: Snapshot, build: Callable[[], object], *variant: objec
         cached = (stamp, build())
         st.session_state["_chart_" + key] = cached
     st.plotly_chart(cached[1], width="stretch", key=key)
+
+
+# name -> (figure from a snapshot, caption saying what to notice); `layer` for per-layer views
+CHARTS: dict[str, tuple[Callable[[Snapshot, int], object], str]] = {
+    "profile": (
+        lambda snap, layer: fig.gradient_profile(snap.layers, snap.config.activation),
+        "Gradient reaching each layer, now (solid) and at step 0 (dotted). A line falling to the left "
+        "means the layers near the input learn slowest: vanishing gradients.",
+    ),
+    "heatmap": (
+        lambda snap, layer: fig.gradient_heatmap(snap.layers),
+        "Each column is a step. A dark band at the bottom (input side) that stays dark: those layers get no gradient.",
+    ),
+    "curves": (
+        lambda snap, layer: fig.training_curves(snap.metrics),
+        "A loss stuck near its start (0.69 for two classes) means learning has stalled.",
+    ),
+    "derivative": (
+        lambda snap, layer: fig.derivative_with_inputs(snap.config.activation, snap.activation_inputs, layer),
+        "Where the blue histogram sits under the flat part of the red curve, the derivative is tiny "
+        "and the gradient is cut.",
+    ),
+    "saturation": (
+        lambda snap, layer: fig.saturation_by_layer(snap.layers),
+        "Bars: share of inputs where the derivative is under 10% of its peak. Crosses: units that are "
+        "0 for the whole batch (dead).",
+    ),
+    "updates": (
+        lambda snap, layer: fig.update_ratios(snap.layers),
+        "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning.",
+    ),
+    "distance": (
+        lambda snap, layer: fig.distance_from_init(snap.layers),
+        "How far each layer's weights have moved from where they started: lower layers barely move "
+        "when gradients vanish.",
+    ),
+    "boundary": (
+        lambda snap, layer: fig.decision_boundary(*snap.decision),
+        "What the network predicts over the plane. A flat colour means it has learned nothing.",
+    ),
+}
+
+
+def show_chart(name: str, snap: Snapshot, layer: int = 1, prefix: str = "") -> None:
+    """One of CHARTS with its caption (the boundary only for 2-D data)."""
+    if name == "boundary" and snap.decision is None:
+        return
+    build, caption = CHARTS[name]
+    chart(prefix + name, snap, lambda: build(snap, layer), layer if name == "derivative" else None)
+    st.caption(caption)
+
+
+def layer_picker(snap: Snapshot, key: str) -> int:
+    """A slider for the hidden layer a per-layer view shows."""
+    depth = snap.config.depth
+    return st.slider("Layer to inspect", 1, depth, max(1, depth // 2), key=key) if depth > 1 else 1
+
+
+def headline_metrics(snap: Snapshot) -> None:
+    """The numbers a lecturer reads out, and the divergence banner."""
+    head = headline(snap.metrics, snap.layers)
+    if snap.diverged_at is not None:
+        st.error(
+            f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}. "
+            "Exploding gradients: each layer multiplied the signal up until the numbers overflowed. "
+            "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm.",
+            icon=":material/error:",
+        )
+    cols = st.columns(5)
+    cols[0].metric("Step", f"{head.step} / {snap.config.steps}")
+    cols[1].metric("Loss (batch)", "–" if math.isnan(head.loss) else f"{head.loss:.3f}")
+    cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
+    cols[3].metric(
+        "Gradient, layer 1 ÷ last hidden",
+        "–" if math.isnan(head.gradient_ratio) else f"{head.gradient_ratio:.1e}",
+        help="1 means the first layer gets as much gradient as the last; 1e-6 a millionth of it.",
+    )
+    saturated = head.most_saturated_layer is not None and head.most_saturated_fraction >= 0.01
+    cols[4].metric(
+        "Most saturated layer",
+        f"{head.most_saturated_layer}" if saturated else "none",
+        f"{head.most_saturated_fraction:.0%} saturated" if saturated else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def most_saturated_layer(snap: Snapshot) -> int:
+    """The hidden layer with the largest saturated fraction at the latest step (1 if none)."""
+    head = headline(snap.metrics, snap.layers)
+    return head.most_saturated_layer or 1
+
+
+def tour_step(n_steps: int) -> int:
+    """The tour's current step (0-based), from the URL's `step` (1-based) on the first
+    visit, and kept in the URL so that a lecturer can jump back to it."""
+    if "tour_step" not in st.session_state:
+        raw = st.query_params.get("step", "1")
+        try:
+            step = int(raw) - 1
+            if not 0 <= step < n_steps:
+                raise ValueError
+        except ValueError:
+            st.session_state["tour_warning"] = (
+                f"The link asked for tour step {quote(raw)}; the tour has steps 1 to {n_steps}. Starting at step 1."
+            )
+            step = 0
+        st.session_state["tour_step"] = step
+    if warning := st.session_state.pop("tour_warning", None):
+        st.warning(warning)
+    step = st.session_state["tour_step"]
+    if st.query_params.get("step") != str(step + 1):
+        st.query_params.from_dict({"step": str(step + 1)})
+    return step
+
+
+def tour_navigation(step: int, n_steps: int) -> None:
+    """Previous / Next, with the step counter between them."""
+
+    def go(to: int) -> None:
+        st.session_state["tour_step"] = to
+
+    cols = st.columns([1, 2, 1])
+    cols[0].button(
+        "Previous", icon=":material/arrow_back:", on_click=go, args=(step - 1,), disabled=step == 0, width="stretch"
+    )
+    cols[1].caption(f"Step {step + 1} of {n_steps}: the URL keeps the step, to come back to it.")
+    cols[2].button(
+        "Next",
+        icon=":material/arrow_forward:",
+        on_click=go,
+        args=(step + 1,),
+        disabled=step == n_steps - 1,
+        width="stretch",
+        type="primary",
+    )
 
 
 def downloads(run: LiveRun) -> None:
