@@ -167,8 +167,13 @@ def test_training_steps_match_a_plain_loop(config):
         loss.backward()
         if config.grad_clip:
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        scales = [norm.weight.mean().item() for norm in model.norms]  # what this step's forward used
+        shifts = [norm.bias.mean().item() for norm in model.norms]
         optimizer.step()
         row = layers[layers["step"] == step].reset_index(drop=True)
+        if scales:
+            np.testing.assert_allclose(row["norm_gamma_mean"][: config.depth], scales, rtol=1e-6)
+            np.testing.assert_allclose(row["norm_beta_mean"][: config.depth], shifts, atol=1e-7)
         for column in ("weight_grad_norm", "weight_norm", "grad_data_ratio", "delta_rms", "act_input_std"):
             np.testing.assert_allclose(row[column], expected[column], rtol=1e-4, err_msg=f"{column} @ {step}")
         for i, lin in enumerate(model.linears):

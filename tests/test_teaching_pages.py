@@ -124,3 +124,61 @@ def test_compare_bad_link_warns():
     assert_clean(at)
     text = " ".join(w.value for w in at.warning)
     assert "depth" in text and "zzz" in text and "comparison" in text and "<b>" not in text
+
+
+# ---- batch norm from the inside --------------------------------------------------------
+
+
+def train_page_run(at: AppTest, key: str) -> object:
+    next(b for b in at.button if b.label == "Train").click().run()
+    live = at.session_state[key]
+    while live.playing:
+        at.run()
+    assert_clean(at)
+    return live.trainer
+
+
+@pytest.mark.parametrize(
+    "preset",
+    [
+        "Sigmoid, batch norm before it",
+        "Sigmoid, batch norm after it",
+        "ReLU after batch norm (the follow-up question)",
+        "Sigmoid, batch norm, learning rate 10",
+    ],
+)
+def test_batchnorm_page_every_preset(preset):
+    at = page("views/batchnorm.py")
+    at.selectbox(key="bn_preset").set_value(preset).run()
+    trainer = train_page_run(at, "bn_run")
+    assert trainer.done
+    stages = trainer.norm_stages(5)
+    standardized = stages.loc[stages["stage"] == "standardized", "value"]
+    assert abs(standardized.mean()) < 1e-4 and standardized.std(ddof=0) == pytest.approx(1, abs=1e-3)
+    running, batch = (float(m.value.rstrip("%")) / 100 for m in at.metric if m.label.startswith("Test accuracy, "))
+    assert 0 <= running <= 1 and 0 <= batch <= 1
+    assert len(at.get("plotly_chart")) == 3
+    layers = trainer.layers
+    gamma = layers[layers["layer"] <= trainer.config.depth]["norm_gamma_mean"]
+    assert gamma.iloc[: trainer.config.depth].eq(1).all()  # gamma starts at 1
+
+
+def test_relu_after_batch_norm_answers_the_follow_up_question():
+    at = page("views/batchnorm.py")
+    at.selectbox(key="bn_preset").set_value("ReLU after batch norm (the follow-up question)").run()
+    train_page_run(at, "bn_run")
+    metrics = {m.label: m.value for m in at.metric}
+    below_zero = float(metrics["Inputs below 0 (ReLU outputs 0)"].rstrip("%")) / 100
+    dead = float(metrics["Units dead for the whole batch"].rstrip("%")) / 100
+    assert 0.3 < below_zero < 0.7  # about half of the standardized inputs are negative
+    assert dead < below_zero  # but far fewer units are dead for the whole batch
+    assert metrics["Mean learned beta"] != "–"
+
+
+def test_large_learning_rate_grows_gamma_and_saturates():
+    at = page("views/batchnorm.py")
+    at.selectbox(key="bn_preset").set_value("Sigmoid, batch norm, learning rate 10").run()
+    trainer = train_page_run(at, "bn_run")
+    layers = trainer.layers
+    last = layers[layers["step"] == layers["step"].max()]
+    assert last["saturation"].max() > 0.5

@@ -101,6 +101,11 @@ class LiveTrainer:
             self.playing = False
         return ran
 
+    def inspect(self, look):
+        """look(trainer), between two training steps (for views a Snapshot lacks)."""
+        with self.lock:
+            return look(self.trainer)
+
     def snapshot(self, decision: bool = False) -> Snapshot:
         """Copies of the run's frames (and, for 2-D data if asked, the decision grid)."""
         with self.lock:

@@ -159,6 +159,7 @@ class LayerStatistics:
         self._scratch = torch.empty_like(self.values)
         self._buffers: tuple[torch.Tensor, ...] | None = None
         self._weight_stats: np.ndarray | None = None
+        self._norm_means: tuple[torch.Tensor, torch.Tensor] | None = None
         self.last_act_inputs: torch.Tensor | None = None  # a sample, for histograms
 
     @torch.no_grad()
@@ -174,6 +175,7 @@ class LayerStatistics:
         )
         if self._before is not None:
             self._before.copy_(values)
+        self._norm_means = self._norm_parameters()  # the gamma and beta this step used
         return self._weight_stats
 
     @torch.no_grad()
@@ -234,7 +236,7 @@ class LayerStatistics:
                     (1 - above_minus_below) / 2,
                     dead.mean(1, dtype=torch.float32),
                     torch.linalg.vector_norm(hidden_delta, dim=1),
-                    *self._norm_parameters(),
+                    *self._norm_means,
                 ]
             )
             .numpy()
@@ -293,11 +295,11 @@ class LayerStatistics:
         return self._buffers
 
     def _norm_parameters(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per layer, the mean learned scale (gamma) and shift (beta) of its norm."""
+        """Per layer, the mean learned scale (gamma) and shift (beta) of its norm (copies)."""
         if self._gamma is None:
             nan = torch.full((self.depth,), math.nan)
             return nan, nan
-        return self._gamma.mean(1), self._beta.mean(1)
+        return self._gamma.mean(1), self._beta.mean(1)  # new tensors: the update won't change them
 
 
 def _sample_quantiles(act_in: torch.Tensor) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Iterator
@@ -208,6 +209,39 @@ class Trainer:
             pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "label": labels}),
         )
 
+    @torch.no_grad()
+    def norm_stages(self, layer: int, n_examples: int = 256) -> pd.DataFrame:
+        """What one hidden layer's batch norm does to a batch of training inputs:
+        columns `stage` ("input" to the norm, "standardized" with the batch's mean and
+        std, "scaled and shifted" by the learned gamma and beta) and `value`. Runs in
+        training mode (batch statistics) and leaves every running statistic as it was."""
+        block = self.model.blocks[layer - 1]
+        norm = block.norm_before if block.norm_before is not None else block.norm_after
+        if not isinstance(norm, nn.BatchNorm1d):
+            raise ValueError(f"layer {layer} has no batch norm")
+        h = self.data.x_train[:n_examples]
+        with _frozen_running_statistics(self.model):
+            for previous in self.model.blocks[: layer - 1]:
+                h = previous(h)
+            z = block.linear(h)
+            into = z if block.norm_before is not None else block.activation(z)
+            standardized = (into - into.mean(0)) / torch.sqrt(into.var(0, unbiased=False) + norm.eps)
+            out = standardized * norm.weight + norm.bias
+        stages = {"input": into, "standardized": standardized, "scaled and shifted": out}
+        return pd.concat(
+            [pd.DataFrame({"stage": name, "value": t.flatten().double().numpy()}) for name, t in stages.items()],
+            ignore_index=True,
+        )
+
+    @torch.no_grad()
+    def test_accuracy_modes(self) -> tuple[float, float]:
+        """Test accuracy with batch norm's running statistics (eval mode, what
+        deployment uses) and with the test set's own batch statistics (train mode)."""
+        running = (self._eval_logits(self.data.x_test).argmax(1) == self.data.y_test).double().mean()
+        with _frozen_running_statistics(self.model):
+            batch = (self.model(self.data.x_test).argmax(1) == self.data.y_test).double().mean()
+        return float(running), float(batch)
+
     def activation_inputs(self) -> pd.DataFrame:
         """A sample of the values each hidden layer's nonlinearity received at the
         last recorded step: columns `layer`, `value` (empty before the first step)."""
@@ -217,6 +251,17 @@ class Trainer:
         per_layer = sample.flatten(1)
         layers = torch.arange(1, len(per_layer) + 1).repeat_interleave(per_layer.shape[1])
         return pd.DataFrame({"layer": layers.numpy(), "value": per_layer.reshape(-1).double().numpy()})
+
+
+@contextlib.contextmanager
+def _frozen_running_statistics(model: nn.Module):
+    """Batch norm's running statistics are put back as they were on leaving."""
+    saved = [(b, b.clone()) for m in model.modules() if isinstance(m, nn.BatchNorm1d) for b in m.buffers()]
+    try:
+        yield
+    finally:
+        for buffer, value in saved:
+            buffer.copy_(value)
 
 
 @dataclasses.dataclass(frozen=True)
