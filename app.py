@@ -8,7 +8,16 @@ would skip this file.
 
 import streamlit as st
 
-st.set_page_config(page_title="vangrad: watch gradients vanish", page_icon="📉", layout="wide")
+from views import widgets
+
+presenting = st.query_params.get("presenter", "").lower() in ("1", "true", "yes", "on")
+st.set_page_config(
+    page_title="vangrad: watch gradients vanish",
+    page_icon="📉",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presenting else "auto",
+)
+widgets.presenter_mode()
 st.navigation(
     [
         st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),

@@ -72,7 +72,10 @@ def train_to_the_end(page, scenario: str, shot: str) -> None:
 def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     page.goto(server)
     wait_for_app(page)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 8
+    page.wait_for_function(  # the detailed views render after the main ones
+        "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] svg.main-svg').length >= 8",
+        timeout=30_000,
+    )
     before = chart_svg(page, 0)
     assert step_metric(page).startswith("0 /")
 

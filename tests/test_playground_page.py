@@ -168,3 +168,26 @@ def test_changing_a_control_mid_run_restarts_it():
     assert_clean(at)
     assert trainer(at).config.depth == 5 and trainer(at).step_count == 0
     assert at.selectbox(key="cfg_scenario").value.startswith("Custom")
+
+
+def test_presenter_link_hides_chosen_controls_and_keeps_its_flags():
+    at = app({"scenario": "Deep sigmoid stalls", "presenter": "1", "hide": "scenario,settings,downloads,bogus"})
+    assert_clean(at)
+    assert at.toggle(key="presenter").value is True
+    assert not [s for s in at.selectbox if s.key == "cfg_scenario"]  # hidden scenario picker
+    assert not [s for s in at.slider if s.key == "cfg_depth"]  # hidden settings
+    assert not [b for b in at.get("download_button")]
+    assert trainer(at).config.depth == 20  # the scenario still applies
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert params.get("presenter") == "1" and params.get("hide") == "downloads,scenario,settings"
+    train_for(at, 20)
+    assert_clean(at)
+    figure = at.session_state["_chart_profile"][1]
+    assert figure.layout.height >= 560 and figure.layout.font.size >= 20
+
+
+def test_presenter_toggle_enlarges_the_charts():
+    at = app()
+    at.toggle(key="presenter").set_value(True).run()
+    assert_clean(at)
+    assert at.session_state["_chart_profile"][1].layout.font.size >= 20

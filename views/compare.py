@@ -19,23 +19,24 @@ st.caption(
     "what it does to the gradients."
 )
 widgets.show_url_warnings("pair_")
-pair = widgets.pair_picker()
+pair = widgets.pair_picker() if widgets.shown("scenario") else st.session_state["pair_scenario"]
 labels = ("A", "B")
 if pair in COMPARISON_BY_NAME:
     comparison = COMPARISON_BY_NAME[pair]
     labels = (f"A: {comparison.a[0]}", f"B: {comparison.b[0]}")
     st.info(comparison.notice, icon=":material/lightbulb:")
 
-with st.expander("Settings of A and B", expanded=pair not in COMPARISON_BY_NAME):
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Run A** (its data, seed, steps and batch size are used by both)")
-        config_a = widgets.config_controls("a_")
-    with right:
-        st.markdown("**Run B**")
-        shared = {field: getattr(config_a, field) for field in widgets.SHARED_FIELDS}
-        config_b = widgets.config_controls("b_", tuple(f for f in config_a.to_dict() if f not in shared))
-        config_b = config_b.replace(**shared)
+if widgets.shown("settings"):
+    with st.expander("Settings of A and B", expanded=pair not in COMPARISON_BY_NAME):
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Run A** (its data, seed, steps and batch size are used by both)")
+            widgets.config_controls("a_")
+        with right:
+            st.markdown("**Run B**")
+            widgets.config_controls("b_", tuple(f for f in widgets.FIELDS if f not in widgets.SHARED_FIELDS))
+config_a = widgets.controlled_config("a_")
+config_b = widgets.controlled_config("b_").replace(**{f: getattr(config_a, f) for f in widgets.SHARED_FIELDS})
 widgets.sync_url_pair(config_a, config_b, pair)
 
 runs = (widgets.LiveRun("compare_a"), widgets.LiveRun("compare_b"))

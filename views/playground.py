@@ -17,12 +17,12 @@ st.caption(
     "the output (yellow) in every chart."
 )
 widgets.show_url_warnings()
-scenario = widgets.scenario_picker()
+scenario = widgets.scenario_picker() if widgets.shown("scenario") else st.session_state["cfg_scenario"]
 if scenario in SCENARIO_BY_NAME:
     st.info(SCENARIO_BY_NAME[scenario].notice, icon=":material/lightbulb:")
 
 with st.sidebar:
-    config = widgets.config_controls()
+    config = widgets.config_controls() if widgets.shown("settings") else widgets.controlled_config()
 widgets.sync_url(config, scenario)
 
 run = widgets.LiveRun("playground_run")
@@ -61,7 +61,9 @@ def draw_details(snap: Snapshot) -> None:
 
 
 widgets.live_fragment(run, draw_live)
-st.subheader("Inside the layers")
-widgets.live_fragment(run, draw_details, every=widgets.DETAIL_SECONDS, trains=False, decision=True)
-st.divider()
-widgets.downloads(run)
+if widgets.shown("details"):
+    st.subheader("Inside the layers")
+    widgets.live_fragment(run, draw_details, every=widgets.DETAIL_SECONDS, trains=False, decision=True)
+if widgets.shown("downloads"):
+    st.divider()
+    widgets.downloads(run)

@@ -67,6 +67,48 @@ LABELS = {
 }
 
 
+# ---- classroom: presenter mode and links with controls hidden ----------------------
+
+HIDEABLE = ("scenario", "settings", "details", "downloads")
+CLASSROOM_KEYS = ("presenter", "hide")
+PRESENTER_CSS = """
+<style>
+html { font-size: 21px; }
+[data-testid="stMetricValue"] { font-size: 2.6rem; }
+</style>
+"""
+
+
+def presenter_mode() -> bool:
+    """Presenter mode (a toggle, or ?presenter=1): larger text and charts, sidebar
+    collapsed. ?hide=scenario,settings,details,downloads hides those controls, for
+    links a lecturer hands out. Read once per session from the URL."""
+    if "presenter" not in st.session_state:
+        st.session_state["presenter"] = st.query_params.get("presenter", "").lower() in ("1", "true", "yes", "on")
+        hidden = {name.strip() for name in st.query_params.get("hide", "").split(",") if name.strip()}
+        st.session_state["hidden"] = hidden & set(HIDEABLE)
+    with st.sidebar:
+        st.toggle("Presenter mode", key="presenter", help="Larger text and charts for a projector.")
+    if st.session_state["presenter"]:
+        st.html(PRESENTER_CSS)
+    return st.session_state["presenter"]
+
+
+def shown(control: str) -> bool:
+    """Whether a hideable control is shown (not listed in the link's ?hide=)."""
+    return control not in st.session_state.get("hidden", set())
+
+
+def classroom_params() -> dict[str, str]:
+    """The URL parameters of presenter mode and hidden controls, kept on every page."""
+    params = {}
+    if st.session_state.get("presenter"):
+        params["presenter"] = "1"
+    if st.session_state.get("hidden"):
+        params["hide"] = ",".join(sorted(st.session_state["hidden"]))
+    return params
+
+
 def _key(prefix: str, field: str) -> str:
     return f"{prefix}{field}"
 
@@ -82,7 +124,7 @@ def initial_config(prefix: str = "cfg_") -> None:
     and remember the URL's warnings to show."""
     if st.session_state.get(prefix + "ready"):
         return
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k not in CLASSROOM_KEYS}
     scenario = (params.pop("scenario", None) or [None])[-1]
     config, warnings = ExperimentConfig.from_mapping(params, source="URL parameter")
     picked = CUSTOM
@@ -103,7 +145,7 @@ def initial_pair() -> None:
     URL (`pair=<name>`, or fields as a.depth=..., b.depth=...)."""
     if st.session_state.get("pair_ready"):
         return
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k not in CLASSROOM_KEYS}
     pair = (params.pop("pair", None) or [None])[-1]
     warnings = [f"unknown URL parameter {quote(k)} ignored" for k in params if not k.startswith(("a.", "b."))]
     configs = []
@@ -150,6 +192,7 @@ def sync_url_pair(a: ExperimentConfig, b: ExperimentConfig, pair: str) -> None:
     else:
         params = {f"a.{k}": v for k, v in a.to_query_params().items()}
         params |= {f"b.{k}": v for k, v in b.to_query_params().items()}
+    params |= classroom_params()
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 
@@ -182,6 +225,7 @@ def scenario_picker(prefix: str = "cfg_") -> str:
     return name
 
 
+FIELDS = tuple(ExperimentConfig().to_dict())
 SHARED_FIELDS = ("dataset", "noise", "seed", "steps", "batch_size")  # what a comparison keeps equal
 
 
@@ -262,6 +306,7 @@ def sync_url(config: ExperimentConfig, scenario: str | None = None) -> None:
     params = config.to_query_params()
     if scenario in SCENARIO_BY_NAME and SCENARIO_BY_NAME[scenario].config == config:
         params = {"scenario": scenario}
+    params |= classroom_params()
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 
@@ -454,10 +499,14 @@ def chart(key: str, snap: Snapshot, build: Callable[[], object], *variant: objec
     """st.plotly_chart of `build()`, rebuilt only when the run has moved on (or
     `variant` changed): a session that waits for a training slot, or redraws a
     paused run, costs the server almost nothing."""
-    stamp = (snap.stamp, variant)
+    presenter = bool(st.session_state.get("presenter"))
+    stamp = (snap.stamp, variant, presenter)
     cached = st.session_state.get("_chart_" + key)
     if cached is None or cached[0] != stamp:
-        cached = (stamp, build())
+        figure = build()
+        if presenter:  # for the back of a lecture hall
+            figure.update_layout(font={"size": 21}, height=max(560, figure.layout.height or 0))
+        cached = (stamp, figure)
         st.session_state["_chart_" + key] = cached
     st.plotly_chart(cached[1], width="stretch", key=key)
 
@@ -571,8 +620,9 @@ def tour_step(n_steps: int) -> int:
     if warning := st.session_state.pop("tour_warning", None):
         st.warning(warning)
     step = st.session_state["tour_step"]
-    if st.query_params.get("step") != str(step + 1):
-        st.query_params.from_dict({"step": str(step + 1)})
+    params = {"step": str(step + 1)} | classroom_params()
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
     return step
 
 
