@@ -125,3 +125,37 @@ def test_compare_page_trains_both_runs(server, page):
     assert without < 1e-10 and 1e-2 < with_bn < 1e2
     page.screenshot(path=OUT / "compare.png", full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_walk_the_tour_from_first_to_last_step(server, page):
+    page.goto(f"{server}/tour?step=1")
+    wait_for_app(page)
+    for step in range(1, 13):
+        page.get_by_text(f"Step {step} of 12").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Step", exact=True).click()  # one optimizer step of this step's run
+        page.wait_for_function(
+            "() => (document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText || '').startsWith('1 /')",
+            timeout=30_000,
+        )
+        wait_for_app(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert f"step={step}" in page.url
+        if step == 10:
+            page.screenshot(path=OUT / "tour-step-10.png", full_page=True)
+        if step < 12:
+            page.get_by_role("button", name="Next").click()
+    assert page.get_by_role("button", name="Next").is_disabled()
+
+
+def test_batchnorm_page_trains_and_shows_each_stage(server, page):
+    page.goto(f"{server}/batchnorm")
+    wait_for_app(page)
+    before = chart_svg(page, 0)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text(re.compile(r"500 / 500 steps, finished")).first.wait_for(timeout=90_000)
+    wait_for_app(page)
+    page.wait_for_timeout(800)
+    assert chart_svg(page, 0) != before
+    assert page.get_by_text("standardized").count() >= 1
+    page.screenshot(path=OUT / "batchnorm.png", full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0

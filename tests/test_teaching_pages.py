@@ -182,3 +182,30 @@ def test_large_learning_rate_grows_gamma_and_saturates():
     layers = trainer.layers
     last = layers[layers["step"] == layers["step"].max()]
     assert last["saturation"].max() > 0.5
+
+
+@pytest.mark.parametrize(
+    "path, query, state_key, expected",
+    [
+        ("views/why_sigmoid.py", {"activation": "tanh"}, "why_activation", "tanh"),
+        (
+            "views/batchnorm.py",
+            {"network": "Sigmoid, batch norm after it"},
+            "bn_preset",
+            "Sigmoid, batch norm after it",
+        ),
+    ],
+)
+def test_pages_open_from_a_link(path, query, state_key, expected):
+    at = page(path, query)
+    assert_clean(at)
+    assert not at.warning
+    assert at.session_state[state_key] == expected
+
+
+@pytest.mark.parametrize("path", ["views/why_sigmoid.py", "views/batchnorm.py"])
+def test_pages_warn_about_a_bad_link(path):
+    at = page(path, {"activation": "<script>x</script>", "network": "**nope**", "junk": "1"})
+    assert_clean(at)
+    text = " ".join(w.value for w in at.warning)
+    assert "junk" in text and "<script>" not in text and "**nope**" not in text

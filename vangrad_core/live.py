@@ -79,12 +79,14 @@ class LiveTrainer:
         with self.lock:
             return self.trainer.step(n)
 
-    def advance(self, seconds: float, max_steps: int = 10_000) -> int:
-        """While playing: train for about `seconds` if a training slot is free (at
-        least one step, at most `max_steps`); stop playing when the run is done."""
+    def advance(self, seconds: float, max_steps: int = 10_000, queue_seconds: float = 0.0) -> int:
+        """While playing: train for about `seconds` with a training slot (at least one
+        step, at most `max_steps`); stop playing when the run is done. Waits up to
+        `queue_seconds` for a slot: a run in the queue then costs no CPU, where
+        redrawing it without news would."""
         if not self.playing:
             return 0
-        if not self.slots.acquire(blocking=False):
+        if not self.slots.acquire(timeout=queue_seconds) if queue_seconds > 0 else not self.slots.acquire(False):
             self.waiting = True
             return 0
         self.waiting = False

@@ -24,7 +24,9 @@ st.caption(
     "then applies a learned scale (gamma) and shift (beta). Here is each of those steps on a network "
     "trained live."
 )
+widgets.url_choice("network", tuple(PRESETS), "bn_preset")
 preset = st.selectbox("Network", list(PRESETS), key="bn_preset")
+widgets.sync_url_choice("network", preset)
 config = PRESETS[preset]
 st.caption(
     f"{config.depth} hidden layers of {config.width} {config.activation} units, "

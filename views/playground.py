@@ -44,7 +44,7 @@ def draw_live(snap: Snapshot) -> None:
 
 
 def draw_details(snap: Snapshot) -> None:
-    """The detailed views, redrawn once a second while training."""
+    """The detailed views, redrawn every few seconds while training."""
     left, right = st.columns(2)
     with left:
         widgets.show_chart("derivative", snap, widgets.layer_picker(snap, "inspect_layer"))

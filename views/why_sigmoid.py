@@ -23,7 +23,10 @@ st.caption(
 )
 
 st.header("1. The activation and its slope")
-activation = st.pills("Activation", ACTIVATIONS, default="sigmoid", key="why_activation") or "sigmoid"
+st.session_state.setdefault("why_activation", "sigmoid")
+widgets.url_choice("activation", ACTIVATIONS, "why_activation")
+activation = st.pills("Activation", ACTIVATIONS, key="why_activation") or "sigmoid"
+widgets.sync_url_choice("activation", activation)
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(fig.activation_and_slope(activation), width="stretch", key="why_curve")

@@ -41,7 +41,8 @@ LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3
 # than the browser takes them. The detailed charts redraw every DETAIL_SECONDS.
 TICK_SECONDS = 0.1
 TRAIN_SECONDS_PER_TICK = 0.15
-DETAIL_SECONDS = 1.0
+QUEUE_SECONDS = 1.0  # a run waits this long for a free training slot before it says it waits
+DETAIL_SECONDS = 3.0  # building and sending five more figures costs more than training
 CUSTOM = "Custom (your own settings)"
 PAGE_PARAMETERS = ("scenario",)  # URL keys that are not config fields
 
@@ -346,7 +347,7 @@ class LiveRun:
             self.live.pause()
 
     def advance(self) -> int:
-        return self.live.advance(TRAIN_SECONDS_PER_TICK)
+        return self.live.advance(TRAIN_SECONDS_PER_TICK, queue_seconds=QUEUE_SECONDS)
 
     def reset(self) -> None:
         self.live.pause()
@@ -600,6 +601,32 @@ def most_saturated_layer(snap: Snapshot) -> int:
     """The hidden layer with the largest saturated fraction at the latest step (1 if none)."""
     head = headline(snap.metrics, snap.layers)
     return head.most_saturated_layer or 1
+
+
+def url_choice(name: str, choices: tuple[str, ...], state_key: str) -> None:
+    """Once per session: put the URL's `name` into `state_key` if it is one of
+    `choices` (else warn); warn about any other parameter the page does not know."""
+    if state_key + "_from_url" in st.session_state:
+        return
+    st.session_state[state_key + "_from_url"] = True
+    warnings = [
+        f"unknown URL parameter {quote(key)} ignored" for key in st.query_params if key not in (name, *CLASSROOM_KEYS)
+    ]
+    if name in st.query_params:
+        value = st.query_params[name]
+        if value in choices:
+            st.session_state[state_key] = value
+        else:
+            warnings.append(f"{name}: {quote(value)} is not one of this page's choices; using the default")
+    if warnings:
+        st.warning("Some settings in the link could not be used:\n\n" + "\n".join(f"- {w}" for w in warnings[:12]))
+
+
+def sync_url_choice(name: str, value: str) -> None:
+    """Keep the page's one choice (and the classroom flags) in the URL."""
+    params = {name: value} | classroom_params()
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
 
 
 def tour_step(n_steps: int) -> int:
