@@ -154,37 +154,26 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
     test = metrics.dropna(subset=["test_loss"])
     kept = thin_steps(metrics, 300).index
     metrics, smooth = metrics.loc[kept], smooth.loc[kept]
-    for col, (train, test_col, fmt) in enumerate(
-        (("loss", "test_loss", ".3f"), ("train_accuracy", "test_accuracy", ".1%")), start=1
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=metrics["step"],
-                y=smooth[train],
-                name="train (batch, smoothed)",
-                mode="lines",
-                line={"color": "#1f77b4", "width": 3},
-                showlegend=col == 1,
-                legendgroup="train",
-                hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>train</extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=test["step"],
-                y=test[test_col],
-                name="test",
-                mode="lines+markers",
-                line={"color": "#ff7f0e", "width": 3},
-                showlegend=col == 1,
-                legendgroup="test",
-                hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>test</extra>",
-            ),
-            row=1,
-            col=col,
-        )
+    series = (  # name, steps, style, legend group, column per panel
+        ("train (batch, smoothed)", metrics["step"], smooth, "lines", "#1f77b4", ("loss", "train_accuracy")),
+        ("test", test["step"], test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
+    )
+    for col, fmt in ((1, ".3f"), (2, ".1%")):
+        for name, steps, frame, mode, color, columns in series:
+            fig.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=frame[columns[col - 1]],
+                    name=name,
+                    mode=mode,
+                    line={"color": color, "width": 3},
+                    showlegend=col == 1,
+                    legendgroup=name,
+                    hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
+                ),
+                row=1,
+                col=col,
+            )
     fig.update_xaxes(title="training step")
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)

@@ -678,34 +678,21 @@ def tour_navigation(step: int, n_steps: int) -> None:
 def downloads(run: LiveRun) -> None:
     """The per-layer statistics as CSV and the config as JSON (made on click)."""
     live = run.live
-    cols = st.columns(3)
-    cols[0].download_button(
-        "Per-layer statistics (CSV)",
-        icon=":material/download:",
-        data=lambda: live.snapshot().layers.to_csv(index=False),
-        file_name="vangrad-layers.csv",
-        mime="text/csv",
-        on_click="ignore",
-        width="stretch",
+    files = (
+        ("Per-layer statistics (CSV)", lambda: live.snapshot().layers.to_csv(index=False), "layers.csv", "text/csv"),
+        ("Loss and accuracy (CSV)", lambda: live.snapshot().metrics.to_csv(index=False), "metrics.csv", "text/csv"),
+        ("Settings (JSON)", lambda: json.dumps(live.config.to_dict(), indent=2), "config.json", "application/json"),
     )
-    cols[1].download_button(
-        "Loss and accuracy (CSV)",
-        icon=":material/download:",
-        data=lambda: live.snapshot().metrics.to_csv(index=False),
-        file_name="vangrad-metrics.csv",
-        mime="text/csv",
-        on_click="ignore",
-        width="stretch",
-    )
-    cols[2].download_button(
-        "Settings (JSON)",
-        icon=":material/download:",
-        data=lambda: json.dumps(live.config.to_dict(), indent=2),
-        file_name="vangrad-config.json",
-        mime="application/json",
-        on_click="ignore",
-        width="stretch",
-    )
+    for column, (label, data, name, mime) in zip(st.columns(len(files)), files, strict=True):
+        column.download_button(
+            label,
+            icon=":material/download:",
+            data=data,
+            file_name=f"vangrad-{name}",
+            mime=mime,
+            on_click="ignore",
+            width="stretch",
+        )
 
 
 @st.cache_resource
