@@ -92,7 +92,7 @@ class ExperimentConfig:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if not _is_valid(field.name, value):
-                raise ValueError(f"{field.name} must be {accepted(field.name)}; got {_quote(value)}")
+                raise ValueError(f"{field.name} must be {accepted(field.name)}; got {quote(value)}")
             if field.type in ("float", "int"):  # 10.0 -> 10 for an int field, 1 -> 1.0
                 cast = float if field.type == "float" else int
                 object.__setattr__(self, field.name, cast(value))
@@ -135,7 +135,7 @@ class ExperimentConfig:
             if key_text in ignore:
                 continue
             if key_text not in fields:
-                warnings.append(f"unknown {source} {_quote(key_text)} ignored")
+                warnings.append(f"unknown {source} {quote(key_text)} ignored")
                 continue
             if isinstance(raw, (list, tuple)):  # repeated keys: the last one wins
                 raw = raw[-1] if raw else ""
@@ -143,7 +143,7 @@ class ExperimentConfig:
             if value is None or not _is_valid(key_text, value):
                 default = getattr(cls(), key_text)
                 warnings.append(
-                    f"{key_text}: {_quote(raw)} is not valid ({accepted(key_text)}); "
+                    f"{key_text}: {quote(raw)} is not valid ({accepted(key_text)}); "
                     f"using the default {_format(default)}"
                 )
                 continue
@@ -197,10 +197,6 @@ def _format(value: Any) -> str:
 def quote(value: Any) -> str:
     """A value as safe, short text for a message: at most 40 characters, anything but
     letters, digits and .+-_ replaced by '?' (no Markdown or HTML survives)."""
-    return _quote(value)
-
-
-def _quote(value: Any) -> str:
     text = str(value)
     short = text[:40] + ("…" if len(text) > 40 else "")
     return "'" + re.sub(r"[^A-Za-z0-9.+\-_]", "?", short) + "'"

@@ -442,12 +442,20 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
     return _layout(fig, "The chain rule: one factor per layer")
 
 
+RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")  # run A, run B, run C in comparisons
+
+
+def _started(runs: dict[str, pd.DataFrame]):
+    """(name, frame, colour) of each run that has taken a step."""
+    return [
+        (name, frame, color) for (name, frame), color in zip(runs.items(), RUN_COLORS, strict=False) if not frame.empty
+    ]
+
+
 def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
     """Gradient per layer at the latest step of several runs, overlaid (log)."""
     fig = go.Figure()
-    for (name, layers), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c"), strict=False):
-        if layers.empty:
-            continue
+    for name, layers, color in _started(runs):
         last = layers[layers["step"] == layers["step"].iloc[-1]]
         fig.add_trace(
             go.Scatter(
@@ -469,9 +477,7 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
 def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     """Training loss of several runs, overlaid (smoothed)."""
     fig = go.Figure()
-    for (name, metrics), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c"), strict=False):
-        if metrics.empty:
-            continue
+    for name, metrics, color in _started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
         fig.add_trace(go.Scatter(x=kept["step"], y=smooth, name=name, mode="lines", line={"color": color, "width": 4}))
@@ -485,9 +491,7 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
 def compare_saturation(runs: dict[str, pd.DataFrame]) -> go.Figure:
     """Saturated inputs and dead units per hidden layer of several runs, side by side."""
     fig = go.Figure()
-    for (name, layers), color in zip(runs.items(), ("#1f77b4", "#ff7f0e", "#2ca02c"), strict=False):
-        if layers.empty:
-            continue
+    for name, layers, color in _started(runs):
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
         fig.add_trace(go.Bar(x=last["layer"], y=last["saturation"], name=f"{name}: saturated", marker={"color": color}))
         fig.add_trace(

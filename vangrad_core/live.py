@@ -86,7 +86,8 @@ class LiveTrainer:
         redrawing it without news would."""
         if not self.playing:
             return 0
-        if not self.slots.acquire(timeout=queue_seconds) if queue_seconds > 0 else not self.slots.acquire(False):
+        acquired = self.slots.acquire(timeout=queue_seconds) if queue_seconds > 0 else self.slots.acquire(False)
+        if not acquired:
             self.waiting = True
             return 0
         self.waiting = False

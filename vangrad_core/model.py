@@ -39,11 +39,6 @@ class Activation:
         return self.derivative_into(x, self.function(x), torch.empty_like(x))
 
     @property
-    def can_die(self) -> bool:
-        """Whether the derivative is exactly 0 on a whole half-line (dead units)."""
-        return self.name == "relu"
-
-    @property
     def zero_output_has_zero_derivative(self) -> bool:
         """Whether an output of exactly 0 implies a derivative of 0 (ReLU below 0,
         sigmoid underflowing), so dead units need only the derivative to find."""

@@ -88,12 +88,6 @@ class Probe:
         for kept in (self.act_inputs, self.act_outputs, self.linear_outputs):
             kept[:] = [None] * len(kept)
 
-    def remove(self) -> None:
-        """Take the hooks off the model."""
-        for handle in self.handles:
-            handle.remove()
-        self.clear()
-
 
 def pack_rows(modules: list[nn.Module], name: str, grads: bool = False) -> tuple[torch.Tensor, ...]:
     """Make each module's parameter `name` a view into a row of one zero-padded

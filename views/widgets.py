@@ -45,7 +45,6 @@ TRAIN_SECONDS_PER_TICK = 0.15
 QUEUE_SECONDS = 1.0  # a run waits this long for a free training slot before it says it waits
 DETAIL_SECONDS = 3.0  # building and sending five more figures costs more than training
 CUSTOM = "Custom (your own settings)"
-PAGE_PARAMETERS = ("scenario",)  # URL keys that are not config fields
 
 LABELS = {
     "norm": {
