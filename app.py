@@ -25,5 +25,6 @@ st.navigation(
         st.Page("views/why_sigmoid.py", title="Why sigmoid vanishes", icon=":material/show_chart:"),
         st.Page("views/compare.py", title="Compare two networks", icon=":material/compare:"),
         st.Page("views/batchnorm.py", title="Batch norm from the inside", icon=":material/tune:"),
+        st.Page("views/classics.py", title="Classic experiments", icon=":material/history_edu:"),
     ]
 ).run()

@@ -83,6 +83,8 @@ def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     assert step_metric(page) == "500 / 500"
     assert chart_svg(page, 0) != before  # the gradient profile was drawn from the run
     assert ratio_metric(page) < 1e-10  # vanishing: layer 1 gets almost nothing
+    assert page.get_by_text("theory at step 0 (mean field)").count() >= 1  # the prediction beside it
+    assert page.get_by_text(re.compile(r"χ₁ = 0\.0\d+ \(depth scale .+\): gradients shrink ×10")).count() == 1
 
     train_to_the_end(page, "Batch norm rescues deep sigmoid", "playground-batchnorm.png")
     assert 1e-2 < ratio_metric(page) < 1e2  # batch norm keeps the gradient's scale
@@ -158,4 +160,22 @@ def test_batchnorm_page_trains_and_shows_each_stage(server, page):
     assert chart_svg(page, 0) != before
     assert page.get_by_text("standardized").count() >= 1
     page.screenshot(path=OUT / "batchnorm.png", full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_classic_experiments_run_and_reproduce(server, page):
+    page.goto(f"{server}/classics?experiment=selu")
+    wait_for_app(page)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text(re.compile(r"^Reproduced: through 40 SELU layers")).first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stPlotlyChart"] svg.main-svg').first.wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("Narrow, deep ReLU networks are born dead").click()
+    wait_for_app(page)
+    assert "experiment=dying" in page.url
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text(re.compile(r"^Reproduced: of 200 width-2 ReLU networks")).first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "classics.png", full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -30,7 +30,7 @@ from vangrad_core.stats import LAYER_COLUMNS, QUANTILE_SAMPLE, SATURATION_THRESH
 
 def reference_stats(model, x, y, quantile_examples: int | None = None) -> pd.DataFrame:
     """Every column of layer_stats, computed independently (no update: NaN ratio)."""
-    activation = ACTIVATION_TABLE[model.activation_name]
+    activation = ACTIVATION_TABLE[model.config.activation]
     h, zs, act_ins, act_outs = x, [], [], []
     for block in model.blocks:
         z = block.linear(h)

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from vangrad_core import ExperimentConfig, Trainer
+from vangrad_core import ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
 from vangrad_core.stats import LAYER_COLUMNS
 from vangrad_core.trainer import METRIC_COLUMNS
@@ -102,6 +102,7 @@ def test_every_builder_copes_with_no_data_yet():
         fig.saturation_by_layer(layers),
         fig.update_ratios(layers),
         fig.distance_from_init(layers),
+        fig.forward_variance(layers, None, "tanh", 1.0),
     ):
         assert isinstance(figure, go.Figure) and "Press Train" in figure.layout.annotations[0].text
     empty_inputs = Trainer(ExperimentConfig(depth=2, width=4)).activation_inputs()
@@ -119,3 +120,50 @@ def test_zero_gradients_do_not_break_log_axes():
     trainer.step(20)
     figure = fig.gradient_profile(trainer.layers, "relu")
     assert all(math.isfinite(v) and v > 0 for t in figure.data for v in t.y)
+
+
+def test_gradient_profile_draws_the_theory_pinned_to_the_output_layer(trained):
+    predicted = theory.predict_layers(trained.config)
+    figure = fig.gradient_profile(trained.layers, "sigmoid", "delta_rms", predicted)
+    assert "dL/dz" in figure.layout.yaxis.title.text and figure.layout.yaxis.type == "log"
+    line = next(t for t in figure.data if t.name.startswith("theory"))
+    output_delta = trained.layers.query("step == 0 and layer == 7")["delta_rms"].iloc[0]
+    np.testing.assert_allclose(line.y, predicted["delta_rms_relative"] * output_delta)
+    assert line.y[-1] == pytest.approx(output_delta)
+    # without a prediction, or for the weights' gradient, no theory line
+    for figure in (
+        fig.gradient_profile(trained.layers, "sigmoid", "delta_rms"),
+        fig.gradient_profile(trained.layers, "sigmoid"),
+    ):
+        assert not any(t.name.startswith("theory") for t in figure.data)
+
+
+def test_forward_variance_shows_theory_rule_and_measurements():
+    config = ExperimentConfig(depth=8, width=32, activation="relu", init="xavier_normal")
+    trainer = Trainer(config)
+    trainer.step(3)
+    predicted = theory.predict_layers(config)
+    figure = fig.forward_variance(trainer.layers, predicted, "relu", theory.critical_point(config)[0])
+    names = [t.name for t in figure.data]
+    assert names == [
+        "theory at step 0 (mean field)",
+        "He et al.: × n·Var(W)/2 per layer",
+        "measured, step 0",
+        "measured, step 2",
+    ]
+    np.testing.assert_allclose(figure.data[2].y, trainer.layers.query("step == 0 and layer <= 8")["act_input_std"] ** 2)
+    # Xavier on square ReLU layers: He's rule halves the variance per layer, as does the theory without biases
+    np.testing.assert_allclose(figure.data[1].y, figure.data[0].y, rtol=1e-9)
+    assert figure.layout.yaxis.type == "log"
+    sigmoid = fig.forward_variance(trainer.layers, predicted, "sigmoid", 1.0)
+    assert len(sigmoid.data) == 3  # no simple rule for sigmoid: its outputs are not centred
+
+
+def test_phase_diagram_marks_the_network_and_the_critical_line():
+    phases = theory.phase_diagram("tanh")
+    figure = fig.phase_diagram(phases, "tanh", (1.0, 0.0))
+    heatmap, contour, star = figure.data
+    assert isinstance(heatmap, go.Heatmap) and heatmap.zmid == 0
+    assert isinstance(contour, go.Contour) and contour.contours.start == 0 == contour.contours.end
+    assert star.x == (1.0,) and star.y == (0.0,)
+    assert len(fig.phase_diagram(phases, "tanh").data) == 2

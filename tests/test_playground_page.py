@@ -191,3 +191,26 @@ def test_presenter_toggle_enlarges_the_charts():
     at.toggle(key="presenter").set_value(True).run()
     assert_clean(at)
     assert at.session_state["_chart_profile"][1].layout.font.size >= 20
+
+
+def test_theory_beside_the_measured_gradients():
+    at = app({"depth": "12", "activation": "tanh", "init": "xavier_normal"})
+    train_for(at, 5)
+    assert_clean(at)
+    assert at.segmented_control(key="gradient_measure").value == "delta_rms"
+    theory_line = next(c.value for c in at.caption if "χ₁" in c.value)
+    assert "χ₁ = 0.997" in theory_line and "critical" in theory_line and "depth scale" in theory_line
+    profile = at.session_state["_chart_profile"][1]
+    assert any(t.name.startswith("theory") for t in profile.data)
+    variance = at.session_state["_chart_variance"][1]
+    assert variance.data[0].name.startswith("theory") and variance.data[1].name.startswith("Glorot")
+    phase = at.session_state["_chart_phase"][1]
+    assert phase.data[-1].name == "this network" and phase.data[-1].x == (1.0,)
+    at.segmented_control(key="gradient_measure").set_value("weight_grad_norm").run()
+    assert_clean(at)
+    profile = at.session_state["_chart_profile"][1]
+    assert "dL/dW" in profile.layout.yaxis.title.text
+    # with batch norm the mean-field theory does not apply, and the page says so
+    at.selectbox(key="cfg_norm").set_value("batchnorm_before").run()
+    assert_clean(at)
+    assert any("Theory line hidden" in c.value for c in at.caption)

@@ -194,6 +194,7 @@ def test_large_learning_rate_grows_gamma_and_saturates():
             "bn_preset",
             "Sigmoid, batch norm after it",
         ),
+        ("views/classics.py", {"experiment": "dying"}, "classic", "dying"),
     ],
 )
 def test_pages_open_from_a_link(path, query, state_key, expected):
@@ -203,9 +204,31 @@ def test_pages_open_from_a_link(path, query, state_key, expected):
     assert at.session_state[state_key] == expected
 
 
-@pytest.mark.parametrize("path", ["views/why_sigmoid.py", "views/batchnorm.py"])
+@pytest.mark.parametrize("path", ["views/why_sigmoid.py", "views/batchnorm.py", "views/classics.py"])
 def test_pages_warn_about_a_bad_link(path):
-    at = page(path, {"activation": "<script>x</script>", "network": "**nope**", "junk": "1"})
+    at = page(path, {"activation": "<script>x</script>", "network": "**nope**", "experiment": "**nope**", "junk": "1"})
     assert_clean(at)
     text = " ".join(w.value for w in at.warning)
     assert "junk" in text and "<script>" not in text and "**nope**" not in text
+
+
+# ---- classic experiments -----------------------------------------------------------
+
+
+def test_classic_experiment_runs_and_shows_its_verdict_and_charts():
+    at = page("views/classics.py", {"experiment": "selu"})
+    assert_clean(at)
+    assert any("Press **Run**" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert_clean(at)
+    assert at.success and at.success[0].value.startswith("Reproduced: through 40 SELU layers")
+    assert len(at.get("plotly_chart")) == 1
+    # another seed shows the old run until Run is pressed again
+    at.number_input(key="classic_seed_selu").set_value(3).run()
+    assert any("press Run for seed 3" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert at.success and not any("press Run for seed" in c.value for c in at.caption)
+    # switching experiment keeps the URL in step
+    at.segmented_control(key="classic").set_value("dying").run()
+    assert_clean(at)
+    assert at.query_params["experiment"] in ("dying", ["dying"])

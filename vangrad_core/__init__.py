@@ -1,5 +1,6 @@
 """vangrad_core: train a small network and measure every layer (no Streamlit here)."""
 
+from . import theory
 from .config import (
     ACTIVATIONS,
     DATASETS,
@@ -43,4 +44,5 @@ __all__ = [
     "make_dataset",
     "make_optimizer",
     "run_experiment",
+    "theory",
 ]

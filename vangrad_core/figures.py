@@ -14,7 +14,7 @@ import torch
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from .model import ACTIVATION_TABLE
+from .model import ACTIVATION_TABLE, LEAKY_SLOPE
 from .stats import SATURATION_THRESHOLD
 
 LAYER_SCALE = "Viridis"  # input layer dark purple ... output layer yellow
@@ -66,10 +66,24 @@ def _steps(layers: pd.DataFrame) -> tuple[int, int]:
     return int(steps.iloc[0]), int(steps.iloc[-1])
 
 
-def gradient_profile(layers: pd.DataFrame, activation: str) -> go.Figure:
-    """Gradient norm per layer (log axis), now and faded at the first step; for
-    sigmoid, how small 0.25 per layer would make it, counted back from the top."""
-    title = "Gradient size per layer"
+GRADIENT_MEASURES = {  # column -> (what it is, axis title)
+    "delta_rms": ("backpropagated gradient", "RMS of dL/dz, z = the layer's output (log scale)"),
+    "weight_grad_norm": ("weight gradient", "|dL/dW|, Frobenius norm (log scale)"),
+}
+
+
+def gradient_profile(
+    layers: pd.DataFrame,
+    activation: str,
+    measure: str = "weight_grad_norm",
+    predicted: pd.DataFrame | None = None,
+) -> go.Figure:
+    """A gradient measure per layer (log axis), now and faded at the first step; for
+    sigmoid, how small 0.25 per layer would make it, counted back from the top. With
+    `predicted` (`theory.predict_layers`) and `delta_rms`, the theory's profile at
+    initialization, pinned to the measured output layer at the first step."""
+    what, axis_title = GRADIENT_MEASURES[measure]
+    title = f"Gradient size per layer: {what}"
     if layers.empty:
         return _empty(title, "Press Train to see the gradients")
     first_step, last_step = _steps(layers)
@@ -81,15 +95,27 @@ def gradient_profile(layers: pd.DataFrame, activation: str) -> go.Figure:
     fig.add_trace(
         go.Scatter(
             x=first["layer"],
-            y=first["weight_grad_norm"].clip(lower=TINY),
+            y=first[measure].clip(lower=TINY),
             name=f"step {first_step}",
             mode="lines+markers",
             line={"color": "rgba(128,128,128,0.55)", "width": 3, "dash": "dot"},
             marker={"size": 7},
         )
     )
+    if predicted is not None and measure == "delta_rms" and first_step == 0:
+        output_delta = first[measure].iloc[-1]
+        fig.add_trace(
+            go.Scatter(
+                x=predicted["layer"],
+                y=(predicted["delta_rms_relative"] * output_delta).clip(lower=TINY),
+                name="theory at step 0 (mean field)",
+                mode="lines",
+                line={"color": "#2ca02c", "width": 4, "dash": "dash"},
+                hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
+            )
+        )
     if activation == "sigmoid" and n > 2:
-        top = last[last["layer"] == n - 1]["weight_grad_norm"].iloc[0]
+        top = last[last["layer"] == n - 1][measure].iloc[0]
         hidden = np.arange(1, n)
         fig.add_trace(
             go.Scatter(
@@ -103,17 +129,146 @@ def gradient_profile(layers: pd.DataFrame, activation: str) -> go.Figure:
     fig.add_trace(
         go.Scatter(
             x=last["layer"],
-            y=last["weight_grad_norm"].clip(lower=TINY),
+            y=last[measure].clip(lower=TINY),
             name=f"step {last_step}",
             mode="lines+markers",
             line={"color": "#1f77b4", "width": 3},
             marker={"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
-            hovertemplate="layer %{x}<br>|dL/dW| = %{y:.3g}<extra></extra>",
+            hovertemplate="layer %{x}<br>%{y:.3g}<extra></extra>",
         )
     )
     fig.update_xaxes(title="layer (1 = next to the input; last = output layer)", dtick=_tick(n))
-    fig.update_yaxes(title="|dL/dW|, Frobenius norm (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(title=axis_title, type="log", exponentformat="power")
     return _layout(fig, title)
+
+
+VARIANCE_RULES = {  # activation -> (whose rule, its factor on n·Var(W) per layer)
+    "linear": ("Glorot & Bengio: × n·Var(W) per layer", 1.0),
+    "tanh": ("Glorot & Bengio (linear regime): × n·Var(W) per layer", 1.0),
+    "relu": ("He et al.: × n·Var(W)/2 per layer", 0.5),
+    "leaky_relu": ("He et al.: × n·Var(W)·(1+a²)/2 per layer", (1 + LEAKY_SLOPE**2) / 2),
+}
+
+
+def forward_variance(
+    layers: pd.DataFrame, predicted: pd.DataFrame | None, activation: str, sigma_w2: float
+) -> go.Figure:
+    """Variance of what each layer's nonlinearity receives: measured at the first and
+    latest steps, the mean-field prediction, and Glorot's or He's rule where it applies
+    (`sigma_w2` = n·Var(W) of the hidden layers); no theory when `predicted` is None."""
+    title = "Forward signal: variance of each layer's pre-activations"
+    if layers.empty:
+        return _empty(title, "Press Train to measure the forward signal")
+    first_step, last_step = _steps(layers)
+    hidden = layers[layers["act_input_std"].notna()]
+    fig = go.Figure()
+    if predicted is not None:
+        theory = predicted[predicted["layer"] <= hidden["layer"].max()]
+        fig.add_trace(
+            go.Scatter(
+                x=theory["layer"],
+                y=theory["preact_var"].clip(lower=TINY),
+                name="theory at step 0 (mean field)",
+                mode="lines",
+                line={"color": "#2ca02c", "width": 4, "dash": "dash"},
+                hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
+            )
+        )
+        if activation in VARIANCE_RULES:
+            name, factor = VARIANCE_RULES[activation]
+            fig.add_trace(  # the rule from the same first layer, biases left out as the papers do
+                go.Scatter(
+                    x=theory["layer"],
+                    y=(theory["preact_var"].iloc[0] * (factor * sigma_w2) ** (theory["layer"] - 1)).clip(lower=TINY),
+                    name=name,
+                    mode="lines",
+                    line={"color": "#9467bd", "width": 2, "dash": "dot"},
+                )
+            )
+    steps = [(last_step, "rgba(128,128,128,0.6)", 8)] if last_step != first_step else []
+    for step, color, size in [(first_step, "#1f77b4", 11), *steps]:
+        rows = hidden[hidden["step"] == step]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["layer"],
+                y=(rows["act_input_std"] ** 2).clip(lower=TINY),
+                name=f"measured, step {step}",
+                mode="markers",
+                marker={"color": color, "size": size},
+                hovertemplate="layer %{x}: measured %{y:.3g}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=_tick(int(hidden["layer"].max())))
+    fig.update_yaxes(title="Var of the nonlinearity's input (log scale)", type="log", exponentformat="power")
+    return _layout(fig, title)
+
+
+PHASE_SCALE = "RdBu_r"  # blue: ordered (gradients vanish), white: critical, red: chaotic (explode)
+
+
+def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, float] | None = None) -> go.Figure:
+    """χ₁ over weight scale σ_w² × bias scale σ_b² (`theory.phase_diagram`), the
+    critical line χ₁ = 1, and the current network's point."""
+    grid = phases.pivot(index="sigma_b2", columns="sigma_w2", values="chi1")
+    log_chi = np.log10(grid.clip(lower=1e-3).to_numpy())
+    ticks = [0.1, 0.3, 1, 3, 10]
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid.columns,
+            y=grid.index,
+            z=log_chi,
+            colorscale=PHASE_SCALE,
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            colorbar={
+                "title": {"text": "χ₁", "side": "right"},
+                "tickvals": np.log10(ticks).tolist(),
+                "ticktext": [str(t) for t in ticks],
+            },
+            customdata=grid.to_numpy(),
+            hovertemplate="σ_w² = %{x:.2f}, σ_b² = %{y:.2f}<br>χ₁ = %{customdata:.3f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Contour(
+            x=grid.columns,
+            y=grid.index,
+            z=log_chi,
+            contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
+            line={"color": "black", "width": 3},
+            showscale=False,
+            name="critical: χ₁ = 1",
+            showlegend=True,
+            hoverinfo="skip",
+        )
+    )
+    if point is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[point[0]],
+                y=[point[1]],
+                name="this network",
+                mode="markers",
+                marker={"symbol": "star", "size": 22, "color": "#ffd700", "line": {"width": 2, "color": "black"}},
+                hovertemplate="this network: σ_w² = %{x:.3g}, σ_b² = %{y:.3g}<extra></extra>",
+            )
+        )
+    for x, y, text in ((0.02, 0.97, "ordered: gradients vanish"), (0.98, 0.03, "chaotic: gradients explode")):
+        fig.add_annotation(
+            text=text,
+            x=x,
+            y=y,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            xanchor="left" if x < 0.5 else "right",
+            bgcolor="rgba(255,255,255,0.75)",
+            font={"color": "black"},
+        )
+    fig.update_xaxes(title="σ_w² = n · Var(W)  (weight scale)", range=[0, float(grid.columns.max())])
+    fig.update_yaxes(title="σ_b² = Var(b)  (bias scale)", range=[0, float(grid.index.max())])
+    return _layout(fig, f"Order and chaos for {activation}: χ₁ by weight and bias scale")
 
 
 def _tick(n_layers: int) -> int:
@@ -442,7 +597,7 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
     return _layout(fig, "The chain rule: one factor per layer")
 
 
-RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")  # run A, run B, run C in comparisons
+RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # run A, run B, run C... in comparisons
 
 
 def _started(runs: dict[str, pd.DataFrame]):
@@ -562,3 +717,177 @@ def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) ->
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title=axis)
     return _layout(fig, title)
+
+
+# ---- the classic experiments (vangrad_core.experiments), re-drawn like the papers ----
+
+RUN_DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+def _series_lines(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, col: int = 1, **scatter) -> None:
+    """One line per value of `by`, coloured like the comparison pages' runs."""
+    for i, (name, rows) in enumerate(frame.groupby(by, sort=False)):
+        fig.add_trace(
+            go.Scatter(
+                x=rows[x],
+                y=rows[y],
+                name=str(name),
+                legendgroup=str(name),
+                showlegend=col == 1,
+                mode="lines+markers",
+                line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 3, "dash": RUN_DASHES[i % 4]},
+                **scatter,
+            ),
+            row=1,
+            col=col,
+        )
+
+
+def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
+    """Glorot & Bengio's Figure 2: each sigmoid layer's mean output (± one std) over training."""
+    fig = go.Figure()
+    layer_ids = sorted(activations["layer"].unique())
+    for color, layer in zip(layer_colors(len(layer_ids) + 1), layer_ids, strict=False):
+        rows = thin_steps(activations[activations["layer"] == layer], 100)
+        band = np.concatenate([rows["act_mean"] + rows["act_std"], (rows["act_mean"] - rows["act_std"])[::-1]])
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([rows["step"], rows["step"][::-1]]),
+                y=band,
+                fill="toself",
+                fillcolor=color,
+                opacity=0.18,
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["step"],
+                y=rows["act_mean"],
+                name=f"layer {layer}" + (" (top)" if layer == layer_ids[-1] else ""),
+                mode="lines",
+                line={"color": color, "width": 3},
+                hovertemplate=f"layer {layer}, step %{{x}}: mean %{{y:.3f}}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="sigmoid output: mean ± std", range=[0, 1])
+    return _layout(fig, "Sigmoid layers' outputs during training (standard init)")
+
+
+def glorot_gradients(profiles: pd.DataFrame) -> go.Figure:
+    """Glorot & Bengio's Figures 6-8 as lines: per layer at initialization, the
+    backpropagated gradient and the weight gradient, for each initialization."""
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("Backpropagated: RMS of dL/dz", "Weights: |dL/dW|"), horizontal_spacing=0.12
+    )
+    _series_lines(fig, profiles, "init", "layer", "delta_rms", col=1)
+    _series_lines(fig, profiles, "init", "layer", "weight_grad_norm", col=2)
+    fig.update_xaxes(title="tanh layer (1 = input side)", dtick=1)
+    fig.update_yaxes(type="log", exponentformat="power", title="log scale")
+    return _layout(fig, "tanh at initialization: gradients per layer")
+
+
+def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
+    """He et al.'s Figure 3 (error over training, 30 layers, both inits) beside the
+    backpropagated gradient per layer at step 0."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Test error during training", "Backpropagated gradient at step 0"),
+        horizontal_spacing=0.12,
+    )
+    tested = metrics.dropna(subset=["test_accuracy"]).assign(test_error=lambda f: 1 - f["test_accuracy"])
+    _series_lines(fig, tested, "init", "step", "test_error", col=1)
+    hidden = profiles[profiles["layer"] <= profiles["layer"].max() - 1]
+    _series_lines(fig, hidden.assign(delta=hidden["delta_rms"].clip(lower=TINY)), "init", "layer", "delta", col=2)
+    fig.update_xaxes(title="training step", row=1, col=1)
+    fig.update_yaxes(title="test error", range=[0, 1], tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title="ReLU layer (1 = input side)", row=1, col=2)
+    fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power", row=1, col=2)
+    return _layout(fig, "30 ReLU layers: Xavier vs He initialization")
+
+
+def ioffe_figure(curves: pd.DataFrame, percentiles: pd.DataFrame) -> go.Figure:
+    """Ioffe & Szegedy's Figure 1: test accuracy with and without batch norm, and the
+    15th/50th/85th percentiles of one last-layer sigmoid's input over training."""
+    runs = list(dict.fromkeys(percentiles["run"]))
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("Test accuracy", *(f"Sigmoid input, {run}" for run in runs)),
+        horizontal_spacing=0.07,
+    )
+    _series_lines(fig, curves, "run", "step", "test_accuracy", col=1)
+    for col, run in enumerate(runs, start=2):
+        rows = percentiles[percentiles["run"] == run]
+        for p, dash in zip(PERCENTILE_COLUMNS, ("dot", "solid", "dot"), strict=True):
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["step"],
+                    y=rows[p],
+                    name=f"{p[1:]}th percentile",
+                    legendgroup=p,
+                    showlegend=col == 2,
+                    mode="lines",
+                    line={"color": "#444" if p == "p50" else "#888", "width": 3, "dash": dash},
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    # the same scale for both runs' inputs, so that drift and stability compare by eye
+    values = percentiles[list(PERCENTILE_COLUMNS)].to_numpy()
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    pad = 0.05 * (high - low or 1)
+    fig.update_yaxes(range=[low - pad, high + pad], row=1, col=2)
+    fig.update_yaxes(range=[low - pad, high + pad], row=1, col=3)
+    return _layout(fig, "Three sigmoid layers on digits, with and without batch norm")
+
+
+PERCENTILE_COLUMNS = ("p15", "p50", "p85")
+
+
+def dying_figure(dead: pd.DataFrame) -> go.Figure:
+    """Lu et al.: the share of networks dead at initialization, by depth."""
+    fig = make_subplots(rows=1, cols=1)
+    _series_lines(
+        fig,
+        dead,
+        "series",
+        "depth",
+        "dead",
+        hovertemplate="depth %{x}: %{y:.0%} dead<extra></extra>",
+        marker={"size": 4},
+    )
+    fig.update_xaxes(title="depth (hidden layers)")
+    fig.update_yaxes(title="networks dead at initialization", range=[-0.02, 1.02], tickformat=".0%")
+    return _layout(fig, "Born dead: share of random networks whose output ignores the input")
+
+
+def selu_figure(profiles: pd.DataFrame) -> go.Figure:
+    """Klambauer et al.: each layer's activation mean and variance at initialization."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Mean of the activations", "Variance of the activations"),
+        horizontal_spacing=0.12,
+    )
+    _series_lines(fig, profiles, "run", "layer", "act_mean", col=1, marker={"size": 5})
+    _series_lines(
+        fig,
+        profiles.assign(act_var=profiles["act_var"].clip(lower=TINY)),
+        "run",
+        "layer",
+        "act_var",
+        col=2,
+        marker={"size": 5},
+    )
+    fig.add_hline(y=0, line={"color": "gray", "dash": "dash"}, row=1, col=1)
+    fig.add_hline(y=1, line={"color": "gray", "dash": "dash"}, row=1, col=2)
+    fig.update_xaxes(title="layer (1 = input side)")
+    fig.update_yaxes(title="variance (log scale)", type="log", exponentformat="power", row=1, col=2)
+    return _layout(fig, "Activations through the layers at initialization")

@@ -129,7 +129,7 @@ class Network(nn.Module):
             Block(widths[i], widths[i + 1], config, residual=config.residual and i > 0) for i in range(config.depth)
         )
         self.head = nn.utils.skip_init(nn.Linear, config.width, n_classes)
-        self.activation_name = config.activation
+        self.config = config
 
     @property
     def linears(self) -> list[nn.Linear]:
@@ -153,12 +153,19 @@ def build_model(config: ExperimentConfig) -> Network:
     """The network for a config, its weights drawn from the config's seed."""
     data = make_dataset(config)
     model = Network(data.n_inputs, data.n_classes, config)
-    gen = torch.Generator().manual_seed(config.seed)
+    reinitialize(model, config.seed)
+    return model
+
+
+def reinitialize(model: Network, seed: int) -> None:
+    """Draw all of a network's weights again from `seed` (what `build_model` does
+    after building it: cheaper than building many networks that differ in seed)."""
+    config = model.config
+    gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for linear in model.linears:
             initialize(linear, config.init, gen)
             linear.weight.mul_(config.weight_scale)
-    return model
 
 
 def initialize(linear: nn.Linear, init: str, gen: torch.Generator) -> None:

@@ -137,7 +137,7 @@ class LayerStatistics:
         self.model = model
         self.depth = len(model.blocks)
         self.probe = Probe(model)
-        self.activation = ACTIVATION_TABLE[model.activation_name]
+        self.activation = ACTIVATION_TABLE[model.config.activation]
         self.values, self.grads, counts = pack_rows(model.linears, "weight", grads=True)
         self.weights = [linear.weight for linear in model.linears]
         self.counts = counts.numpy()

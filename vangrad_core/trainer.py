@@ -220,7 +220,7 @@ class Trainer:
         if not isinstance(norm, nn.BatchNorm1d):
             raise ValueError(f"layer {layer} has no batch norm")
         h = self.data.x_train[:n_examples]
-        with _frozen_running_statistics(self.model):
+        with frozen_running_statistics(self.model):
             for previous in self.model.blocks[: layer - 1]:
                 h = previous(h)
             z = block.linear(h)
@@ -238,7 +238,7 @@ class Trainer:
         """Test accuracy with batch norm's running statistics (eval mode, what
         deployment uses) and with the test set's own batch statistics (train mode)."""
         running = (self._eval_logits(self.data.x_test).argmax(1) == self.data.y_test).double().mean()
-        with _frozen_running_statistics(self.model):
+        with frozen_running_statistics(self.model):
             batch = (self.model(self.data.x_test).argmax(1) == self.data.y_test).double().mean()
         return float(running), float(batch)
 
@@ -254,7 +254,7 @@ class Trainer:
 
 
 @contextlib.contextmanager
-def _frozen_running_statistics(model: nn.Module):
+def frozen_running_statistics(model: nn.Module):
     """Batch norm's running statistics are put back as they were on leaving."""
     saved = [(b, b.clone()) for m in model.modules() if isinstance(m, nn.BatchNorm1d) for b in m.buffers()]
     try:

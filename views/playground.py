@@ -37,7 +37,8 @@ def draw_live(snap: Snapshot) -> None:
     widgets.headline_metrics(snap)
     left, right = st.columns(2)
     with left:
-        widgets.show_chart("profile", snap)
+        widgets.show_chart("profile", snap, widgets.gradient_measure("gradient_measure"))
+        st.caption(widgets.theory_summary(snap.config))
     with right:
         widgets.show_chart("heatmap", snap)
     widgets.show_chart("curves", snap)
@@ -55,6 +56,11 @@ def draw_details(snap: Snapshot) -> None:
         widgets.show_chart("updates", snap)
     with right:
         widgets.show_chart("distance", snap)
+    left, right = st.columns(2)
+    with left:
+        widgets.show_chart("variance", snap)
+    with right:
+        widgets.show_chart("phase", snap)
     left, _ = st.columns(2)
     with left:
         widgets.show_chart("boundary", snap)

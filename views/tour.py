@@ -140,7 +140,7 @@ def draw(snap: Snapshot) -> None:
     widgets.headline_metrics(snap)
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
-            layer = widgets.most_saturated_layer(snap) if name == "derivative" else 1
+            layer = widgets.most_saturated_layer(snap) if name == "derivative" else None
             widgets.show_chart(name, snap, layer, prefix="tour_")
 
 

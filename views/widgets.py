@@ -7,12 +7,15 @@ and the figure builders in vangrad_core.figures.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -23,9 +26,11 @@ from vangrad_core import (
     NORMS,
     OPTIMIZERS,
     ExperimentConfig,
+    theory,
 )
 from vangrad_core import figures as fig
 from vangrad_core.config import quote
+from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
 from vangrad_core.live import LiveTrainer, Snapshot
 from vangrad_core.scenarios import COMPARISON_BY_NAME, SCENARIO_BY_NAME
 from vangrad_core.summary import headline
@@ -504,62 +509,131 @@ def chart(key: str, snap: Snapshot, build: Callable[[], object], *variant: objec
     stamp = (snap.stamp, variant, presenter)
     cached = st.session_state.get("_chart_" + key)
     if cached is None or cached[0] != stamp:
-        figure = build()
-        if presenter:  # for the back of a lecture hall
-            figure.update_layout(font={"size": 21}, height=max(560, figure.layout.height or 0))
-        cached = (stamp, figure)
+        cached = (stamp, for_presenter(build()))
         st.session_state["_chart_" + key] = cached
     st.plotly_chart(cached[1], width="stretch", key=key)
 
 
-# name -> (figure from a snapshot, caption saying what to notice); `layer` for per-layer views
-CHARTS: dict[str, tuple[Callable[[Snapshot, int], object], str]] = {
+def for_presenter(figure: go.Figure) -> go.Figure:
+    """In presenter mode, larger text and a taller chart, for the back of a lecture hall."""
+    if st.session_state.get("presenter"):
+        figure.update_layout(font={"size": 21}, height=max(560, figure.layout.height or 0))
+    return figure
+
+
+def _predicted(snap: Snapshot):
+    """The theory's per-layer prediction for the run, or None where it does not apply."""
+    return theory.predict_layers(snap.config) if theory.applies(snap.config) else None
+
+
+def _phase_diagram(snap: Snapshot) -> object:
+    activation = snap.config.activation
+    point = theory.critical_point(snap.config) if theory.applies(snap.config) else None
+    return fig.phase_diagram(theory.phase_diagram(activation, PHASE_RANGE.get(activation, 4.0)), activation, point)
+
+
+PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
+GRADIENT_MEASURES = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW"}
+
+# name -> (figure from a snapshot and the chart's option, caption saying what to notice);
+# the option is the layer of a per-layer view, or the profile's gradient measure
+CHARTS: dict[str, tuple[Callable[[Snapshot, object], object], str]] = {
     "profile": (
-        lambda snap, layer: fig.gradient_profile(snap.layers, snap.config.activation),
+        lambda snap, measure: fig.gradient_profile(
+            snap.layers, snap.config.activation, measure or "weight_grad_norm", _predicted(snap)
+        ),
         "Gradient reaching each layer, now (solid) and at step 0 (dotted). A line falling to the left "
         "means the layers near the input learn slowest: vanishing gradients.",
     ),
     "heatmap": (
-        lambda snap, layer: fig.gradient_heatmap(snap.layers),
+        lambda snap, option: fig.gradient_heatmap(snap.layers),
         "Each column is a step. A dark band at the bottom (input side) that stays dark: those layers get no gradient.",
     ),
     "curves": (
-        lambda snap, layer: fig.training_curves(snap.metrics),
+        lambda snap, option: fig.training_curves(snap.metrics),
         "A loss stuck near its start (0.69 for two classes) means learning has stalled.",
     ),
     "derivative": (
-        lambda snap, layer: fig.derivative_with_inputs(snap.config.activation, snap.activation_inputs, layer),
+        lambda snap, layer: fig.derivative_with_inputs(snap.config.activation, snap.activation_inputs, layer or 1),
         "Where the blue histogram sits under the flat part of the red curve, the derivative is tiny "
         "and the gradient is cut.",
     ),
     "saturation": (
-        lambda snap, layer: fig.saturation_by_layer(snap.layers),
+        lambda snap, option: fig.saturation_by_layer(snap.layers),
         "Bars: share of inputs where the derivative is under 10% of its peak. Crosses: units that are "
         "0 for the whole batch (dead).",
     ),
     "updates": (
-        lambda snap, layer: fig.update_ratios(snap.layers),
+        lambda snap, option: fig.update_ratios(snap.layers),
         "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning.",
     ),
     "distance": (
-        lambda snap, layer: fig.distance_from_init(snap.layers),
+        lambda snap, option: fig.distance_from_init(snap.layers),
         "How far each layer's weights have moved from where they started: lower layers barely move "
         "when gradients vanish.",
     ),
     "boundary": (
-        lambda snap, layer: fig.decision_boundary(*snap.decision),
+        lambda snap, option: fig.decision_boundary(*snap.decision),
         "What the network predicts over the plane. A flat colour means it has learned nothing.",
+    ),
+    "variance": (
+        lambda snap, option: fig.forward_variance(
+            snap.layers, _predicted(snap), snap.config.activation, theory.critical_point(snap.config)[0]
+        ),
+        "Dots on the dashed line: the signal's size per layer is what the initialization's theory says. "
+        "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
+        "(or exploding); Xavier keeps tanh flat, He keeps ReLU flat.",
+    ),
+    "phase": (
+        lambda snap, option: _phase_diagram(snap),
+        "Each point is a way to initialize. Blue: every layer shrinks the gradient (χ₁ < 1, ordered); "
+        "red: every layer grows it (χ₁ > 1, chaotic). Deep networks train near the black line, the edge of chaos.",
     ),
 }
 
 
-def show_chart(name: str, snap: Snapshot, layer: int = 1, prefix: str = "") -> None:
-    """One of CHARTS with its caption (the boundary only for 2-D data)."""
+def show_chart(name: str, snap: Snapshot, option: object = None, prefix: str = "") -> None:
+    """One of CHARTS with its caption (the boundary only for 2-D data); `option` is
+    the layer of a per-layer view or the profile's gradient measure."""
     if name == "boundary" and snap.decision is None:
         return
     build, caption = CHARTS[name]
-    chart(prefix + name, snap, lambda: build(snap, layer), layer if name == "derivative" else None)
+    chart(prefix + name, snap, lambda: build(snap, option), option)
     st.caption(caption)
+
+
+def gradient_measure(key: str) -> str:
+    """Which gradient the profile shows: the backpropagated one the theory predicts
+    (default), or the weights' own."""
+    choice = st.segmented_control(
+        "Gradient shown",
+        list(GRADIENT_MEASURES),
+        format_func=GRADIENT_MEASURES.get,
+        default="delta_rms",
+        required=True,
+        key=key,
+        help="dL/dz: the gradient passed back into each layer's output (what theory predicts). "
+        "dL/dW: the gradient of the layer's weights, which also scales with the layer's input.",
+    )
+    return choice
+
+
+@functools.lru_cache(maxsize=256)
+def theory_summary(config: ExperimentConfig) -> str:
+    """χ₁ and what it means, in words, for the config's hidden layers."""
+    if not theory.applies(config):
+        return (
+            "Theory line hidden: mean-field theory describes plain stacks of layers; normalization and "
+            "residual connections reset the signal's scale at every layer."
+        )
+    sigma_w2, sigma_b2 = theory.critical_point(config)
+    chi = float(theory.chi1(config.activation, sigma_w2, sigma_b2))
+    depth_scale = theory.depth_scale(chi) if 0 < chi else 0.0
+    scale = f"depth scale −1/ln χ₁ = {abs(depth_scale):.3g} layers" if math.isfinite(depth_scale) else "no depth scale"
+    return (
+        f"**Theory (mean field):** σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}, so χ₁ = {chi:.3g} ({scale}): "
+        f"{theory.gradient_in_words(chi)}."
+    )
 
 
 def layer_picker(snap: Snapshot, key: str) -> int:
@@ -700,3 +774,31 @@ def limit_torch_threads() -> None:
     """One torch thread per training call: sessions run side by side, not one
     session on every core (set once per process)."""
     torch.set_num_threads(1)
+
+
+# ---- the classic experiments -------------------------------------------------------
+
+
+@st.cache_data(max_entries=50, show_spinner=False)
+def classic_outcome(key: str, seed: int) -> tuple[Outcome, float]:
+    """An experiment's outcome and the seconds it took; computed once per server for
+    each (experiment, seed), with one of the training slots (deterministic: every
+    session would compute the same numbers)."""
+    with training_slots():
+        start = time.perf_counter()
+        outcome = CLASSIC_BY_KEY[key].run(seed)
+        return outcome, time.perf_counter() - start
+
+
+def classic_verdict(outcome: Outcome, seconds: float) -> None:
+    """Reproduced or not, with the numbers that decide it."""
+    if outcome.reproduced:
+        st.success(outcome.verdict, icon=":material/check_circle:")
+    else:
+        st.warning(outcome.verdict, icon=":material/help:")
+    with st.expander("The deciding numbers"):
+        st.dataframe(
+            {"number": list(outcome.numbers), "value": [f"{v:.4g}" for v in outcome.numbers.values()]},
+            hide_index=True,
+        )
+        st.caption(f"Computed in {seconds:.1f} s on one core.")

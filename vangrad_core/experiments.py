@@ -1,0 +1,386 @@
+"""The experiments that found the vanishing gradient problem and its fixes, re-run small.
+
+Each `Classic` names its paper, says the finding in a sentence, says how this run is
+smaller than the paper's, and `run(seed)` trains (or measures at initialization) with
+the engine and returns an `Outcome`: the frames its chart draws, the numbers that
+decide, and a verdict computed from them, "reproduced" or "not reproduced". Each run
+takes seconds on one CPU core.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import ExperimentConfig
+from .data import make_dataset
+from .model import Network, build_model, reinitialize
+from .stats import layer_stats
+from .trainer import Trainer, frozen_running_statistics
+
+PERCENTILES = (15, 50, 85)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    reproduced: bool
+    verdict: str  # the deciding numbers, in one or two sentences
+    numbers: dict[str, float]
+    frames: dict[str, pd.DataFrame]
+
+
+@dataclasses.dataclass(frozen=True)
+class Classic:
+    key: str
+    title: str
+    paper: str  # authors, year, title
+    finding: str  # what the paper found, in our words
+    setup: str  # what this run does, and how it is smaller than the paper's
+    run: Callable[[int], Outcome]
+
+
+def _at_init(config: ExperimentConfig, n_examples: int = 512) -> pd.DataFrame:
+    """Per-layer statistics of the untrained network on the first training examples."""
+    data = make_dataset(config)
+    return layer_stats(build_model(config), data.x_train[:n_examples], data.y_train[:n_examples])
+
+
+def _verdict(reproduced: bool, because: str) -> str:
+    return ("Reproduced: " if reproduced else "Not reproduced: ") + because
+
+
+# ---- Glorot & Bengio 2010 ----------------------------------------------------------
+
+GLOROT_SIGMOID = ExperimentConfig(
+    depth=4,
+    width=256,
+    activation="sigmoid",
+    init="default",
+    learning_rate=0.1,
+    batch_size=10,
+    steps=1500,
+    dataset="digits",
+)
+GLOROT_TANH = ExperimentConfig(depth=5, width=256, activation="tanh", init="default", dataset="digits")
+
+
+def glorot(seed: int) -> Outcome:
+    trainer = Trainer(GLOROT_SIGMOID.replace(seed=seed))
+    trainer.step(GLOROT_SIGMOID.steps)
+    hidden = trainer.layers[trainer.layers["layer"] <= GLOROT_SIGMOID.depth]
+    top = hidden[hidden["layer"] == GLOROT_SIGMOID.depth]
+    top_start, top_low = float(top["act_mean"].iloc[0]), float(top["act_mean"].min())
+    lower_low = float(hidden[hidden["layer"] < GLOROT_SIGMOID.depth]["act_mean"].min())
+    profiles = []
+    for init, name in (("default", "standard U[−1/√n, 1/√n]"), ("xavier_uniform", "normalized (Xavier)")):
+        stats = _at_init(GLOROT_TANH.replace(init=init, seed=seed))
+        profiles.append(stats[stats["layer"] <= GLOROT_TANH.depth].assign(init=name))
+    standard, normalized = (p.set_index("layer") for p in profiles)
+    depth = GLOROT_TANH.depth
+    numbers = {
+        "top_layer_mean_start": top_start,
+        "top_layer_mean_lowest": top_low,
+        "lower_layers_mean_lowest": lower_low,
+        "standard_delta_ratio": float(standard["delta_rms"][1] / standard["delta_rms"][depth]),
+        "standard_weight_grad_ratio": float(standard["weight_grad_norm"][1] / standard["weight_grad_norm"][depth]),
+        "normalized_delta_ratio": float(normalized["delta_rms"][1] / normalized["delta_rms"][depth]),
+    }
+    saturates = top_low < 0.1 < lower_low
+    shrinks = numbers["standard_delta_ratio"] < 0.3 and 1 / 3 < numbers["standard_weight_grad_ratio"] < 3
+    # "flat": tanh's slope is below 1 off 0, so even Xavier loses a little per layer
+    flat = numbers["normalized_delta_ratio"] > max(0.4, 4 * numbers["standard_delta_ratio"])
+    reproduced = saturates and shrinks and flat
+    because = (
+        f"the top sigmoid layer's mean output fell from {top_start:.2f} to {top_low:.3f} while the lower "
+        f"layers' stayed above {lower_low:.2f}; with tanh and the standard init, layer 1 gets "
+        f"{numbers['standard_delta_ratio']:.2f}× the top layer's backpropagated gradient but "
+        f"{numbers['standard_weight_grad_ratio']:.2f}× its weight gradient; with the normalized init, "
+        f"{numbers['normalized_delta_ratio']:.2f}× (1 = flat)."
+    )
+    return Outcome(
+        reproduced,
+        _verdict(reproduced, because),
+        numbers,
+        {"activations": hidden, "profiles": pd.concat(profiles, ignore_index=True)},
+    )
+
+
+# ---- He et al. 2015 ----------------------------------------------------------------
+
+HE_30 = ExperimentConfig(
+    depth=30, width=64, activation="relu", init="xavier_normal", learning_rate=0.01, steps=1500, dataset="digits"
+)
+HE_INITS = {"xavier_normal": "Xavier", "he_normal": "He: std √(2/n)"}
+
+
+def he(seed: int) -> Outcome:
+    metrics, profiles, numbers = [], [], {}
+    for init, name in HE_INITS.items():
+        trainer = Trainer(HE_30.replace(init=init, seed=seed))
+        trainer.step(HE_30.steps)
+        metrics.append(trainer.metrics.assign(init=name))
+        start = trainer.layers[trainer.layers["step"] == 0]
+        profiles.append(start.assign(init=name))
+        grads = start.set_index("layer")["delta_rms"]
+        tested = trainer.metrics.dropna(subset=["test_loss"])
+        numbers[f"{init}_first_loss"] = float(tested["test_loss"].iloc[0])
+        numbers[f"{init}_final_loss"] = float(tested["test_loss"].iloc[-1])
+        numbers[f"{init}_final_accuracy"] = float(tested["test_accuracy"].iloc[-1])
+        numbers[f"{init}_gradient_ratio"] = float(grads[1] / grads[HE_30.depth])
+    stalls = numbers["xavier_normal_final_loss"] > 0.9 * numbers["xavier_normal_first_loss"]
+    trains = numbers["he_normal_final_accuracy"] > numbers["xavier_normal_final_accuracy"] + 0.3
+    vanishes = numbers["xavier_normal_gradient_ratio"] < 1e-2 < numbers["he_normal_gradient_ratio"]
+    reproduced = stalls and trains and vanishes
+    because = (
+        f"after {HE_30.steps} steps Xavier's test loss is {numbers['xavier_normal_final_loss']:.2f} "
+        f"(from {numbers['xavier_normal_first_loss']:.2f}), accuracy "
+        f"{numbers['xavier_normal_final_accuracy']:.0%}; He's is {numbers['he_normal_final_loss']:.2f}, accuracy "
+        f"{numbers['he_normal_final_accuracy']:.0%}. At step 0 layer 1 gets "
+        f"{numbers['xavier_normal_gradient_ratio']:.1e} of the top layer's backpropagated gradient (RMS dL/dz) "
+        "with Xavier, "
+        f"{numbers['he_normal_gradient_ratio']:.2f} with He."
+    )
+    return Outcome(
+        reproduced,
+        _verdict(reproduced, because),
+        numbers,
+        {"metrics": pd.concat(metrics, ignore_index=True), "profiles": pd.concat(profiles, ignore_index=True)},
+    )
+
+
+# ---- Ioffe & Szegedy 2015 ----------------------------------------------------------
+
+IOFFE = ExperimentConfig(
+    depth=3,
+    width=100,
+    activation="sigmoid",
+    init="xavier_normal",
+    learning_rate=0.5,
+    batch_size=60,
+    steps=2000,
+    dataset="digits",
+)
+IOFFE_CHECKPOINTS = 20
+IOFFE_TARGET = 0.9  # test accuracy: how many steps each run takes to reach it
+
+
+@torch.no_grad()
+def _unit_inputs(model: Network, x: torch.Tensor) -> torch.Tensor:
+    """What the last hidden layer's nonlinearities receive for a batch x, as during
+    training (batch norm with x's own statistics; its running statistics kept):
+    examples × units."""
+    with frozen_running_statistics(model):
+        for block in model.blocks[:-1]:
+            x = block(x)
+        last = model.blocks[-1]
+        z = last.linear(x)
+        return last.norm_before(z) if last.norm_before is not None else z
+
+
+def ioffe(seed: int) -> Outcome:
+    curves, percentiles, drift, to_target = [], [], {}, {}
+    for norm, name in (("none", "without BN"), ("batchnorm_before", "with BN")):
+        trainer = Trainer(IOFFE.replace(norm=norm, seed=seed))
+        x_test = trainer.data.x_test
+        rows = []
+        for checkpoint in range(IOFFE_CHECKPOINTS + 1):
+            target = checkpoint * IOFFE.steps // IOFFE_CHECKPOINTS
+            trainer.step(target - trainer.step_count)
+            inputs = _unit_inputs(trainer.model, x_test)
+            quantiles = torch.quantile(inputs, torch.tensor([p / 100 for p in PERCENTILES]), dim=0)  # 3 × units
+            _, accuracy = trainer.evaluate()
+            rows.append((target, accuracy, quantiles))
+        steps = [r[0] for r in rows]
+        curves.append(pd.DataFrame({"step": steps, "test_accuracy": [r[1] for r in rows], "run": name}))
+        stacked = torch.stack([r[2] for r in rows])  # checkpoints × 3 × units
+        # how far each unit's percentiles wander, in units of its initial 15-85 spread
+        spread = (stacked[0, 2] - stacked[0, 0]).clamp_min(1e-6)
+        wander = (stacked.amax(0) - stacked.amin(0)).amax(0) / spread
+        drift[name] = float(wander.median())
+        reached = [step for step, accuracy, _ in rows if accuracy >= IOFFE_TARGET]
+        to_target[name] = float(reached[0]) if reached else float("inf")
+        unit = stacked[:, :, 0].numpy()
+        percentiles.append(
+            pd.DataFrame({"step": steps, **{f"p{p}": unit[:, i] for i, p in enumerate(PERCENTILES)}, "run": name})
+        )
+    numbers = {
+        "drift_without_bn": drift["without BN"],
+        "drift_with_bn": drift["with BN"],
+        "steps_to_target_without_bn": to_target["without BN"],
+        "steps_to_target_with_bn": to_target["with BN"],
+    }
+    reproduced = (
+        numbers["drift_with_bn"] < 0.5 * numbers["drift_without_bn"]
+        and numbers["steps_to_target_with_bn"] <= 0.5 * numbers["steps_to_target_without_bn"]
+    )
+
+    def steps(name: str) -> str:
+        return f"{to_target[name]:.0f} steps" if to_target[name] < float("inf") else f"more than {IOFFE.steps} steps"
+
+    because = (
+        f"test accuracy reaches {IOFFE_TARGET:.0%} after {steps('with BN')} with BN and {steps('without BN')} "
+        f"without; a last-layer sigmoid's 15th/50th/85th percentiles wander by {drift['with BN']:.2f} of their "
+        f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units)."
+    )
+    return Outcome(
+        reproduced,
+        _verdict(reproduced, because),
+        numbers,
+        {"curves": pd.concat(curves, ignore_index=True), "percentiles": pd.concat(percentiles, ignore_index=True)},
+    )
+
+
+# ---- Lu et al. 2019 ----------------------------------------------------------------
+
+DYING_DEPTH = 50
+DYING_TRIALS = 200
+DYING_SERIES = (("relu", 2), ("relu", 3), ("relu", 4), ("leaky_relu", 2))
+
+
+@torch.no_grad()
+def _dead_by_depth(model: Network, x: torch.Tensor) -> np.ndarray:
+    """For each depth D: whether the first D hidden layers include one whose every
+    unit is 0 on every input (then the network's output ignores its input)."""
+    dead = np.zeros(len(model.blocks), dtype=bool)
+    for i, block in enumerate(model.blocks):
+        x = block(x)
+        dead[i] = (i > 0 and dead[i - 1]) or bool((x == 0).all())
+    return dead
+
+
+def dying(seed: int) -> Outcome:
+    # Weights are drawn layer by layer from the seed, so the first D layers of a
+    # 50-layer network are the D-layer network: one network per trial gives every depth.
+    base = ExperimentConfig(depth=DYING_DEPTH, init="he_normal", dataset="spirals")
+    data = make_dataset(base)
+    rows = []
+    for activation, width in DYING_SERIES:
+        model = build_model(base.replace(activation=activation, width=width))
+        trials = []
+        for trial in range(DYING_TRIALS):
+            reinitialize(model, seed + trial)  # = build_model with seed + trial
+            trials.append(_dead_by_depth(model, data.x_train))
+        dead = np.mean(trials, axis=0)
+        name = f"{'Leaky ReLU' if activation == 'leaky_relu' else 'ReLU'}, width {width}"
+        rows.append(pd.DataFrame({"depth": np.arange(1, DYING_DEPTH + 1), "dead": dead, "series": name}))
+    frame = pd.concat(rows, ignore_index=True)
+    relu2 = frame[frame["series"] == "ReLU, width 2"].set_index("depth")["dead"]
+    wider = frame[frame["series"] == "ReLU, width 4"].set_index("depth")["dead"]
+    leaky = frame[frame["series"].str.startswith("Leaky")]["dead"]
+    numbers = {
+        "dead_width2_depth5": float(relu2[5]),
+        "dead_width2_depth50": float(relu2[DYING_DEPTH]),
+        "dead_width4_depth50": float(wider[DYING_DEPTH]),
+        "dead_leaky": float(leaky.max()),
+    }
+    reproduced = (
+        numbers["dead_width2_depth50"] > numbers["dead_width2_depth5"] + 0.3
+        and numbers["dead_width4_depth50"] < numbers["dead_width2_depth50"]
+        and numbers["dead_leaky"] == 0
+    )
+    because = (
+        f"of {DYING_TRIALS} width-2 ReLU networks, {numbers['dead_width2_depth5']:.0%} are dead at initialization "
+        f"at depth 5 and {numbers['dead_width2_depth50']:.0%} at depth {DYING_DEPTH} (width 4: "
+        f"{numbers['dead_width4_depth50']:.0%}); Leaky ReLU: {numbers['dead_leaky']:.0%} at every depth."
+    )
+    return Outcome(reproduced, _verdict(reproduced, because), numbers, {"dead": frame})
+
+
+# ---- Klambauer et al. 2017 ---------------------------------------------------------
+
+SELU_NET = ExperimentConfig(depth=40, width=256, activation="selu", init="lecun_normal", dataset="teacher")
+SELU_CONTRASTS = (("selu", "SELU"), ("relu", "ReLU"), ("tanh", "tanh"))
+
+
+def selu(seed: int) -> Outcome:
+    profiles = []
+    for activation, name in SELU_CONTRASTS:
+        stats = _at_init(SELU_NET.replace(activation=activation, seed=seed))
+        stats = stats[stats["layer"] <= SELU_NET.depth]
+        profiles.append(stats.assign(run=f"{name}, LeCun normal", act_var=stats["act_std"] ** 2))
+    frame = pd.concat(profiles, ignore_index=True)
+    self_normalizing = profiles[0]
+    numbers = {
+        "largest_abs_mean": float(self_normalizing["act_mean"].abs().max()),
+        "variance_low": float(self_normalizing["act_var"].min()),
+        "variance_high": float(self_normalizing["act_var"].max()),
+        "relu_variance_last": float(profiles[1]["act_var"].iloc[-1]),
+    }
+    reproduced = numbers["largest_abs_mean"] < 0.1 and 0.85 < numbers["variance_low"] <= numbers["variance_high"] < 1.15
+    because = (
+        f"through {SELU_NET.depth} SELU layers the activations' mean stays within ±{numbers['largest_abs_mean']:.3f} "
+        f"of 0 and their variance between {numbers['variance_low']:.2f} and {numbers['variance_high']:.2f}; "
+        f"ReLU with the same init ends at variance {numbers['relu_variance_last']:.1e}."
+    )
+    return Outcome(reproduced, _verdict(reproduced, because), numbers, {"profiles": frame})
+
+
+CLASSICS: tuple[Classic, ...] = (
+    Classic(
+        "glorot",
+        "Saturation and the normalized initialization",
+        "Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks",
+        "With the then-standard initialization, a deep sigmoid network's top hidden layer is driven to 0, "
+        "where its derivative is small, early in training. With tanh, the gradient passed back shrinks "
+        "toward the input while the weights' gradients stay about level; their normalized (Xavier) "
+        "initialization keeps the backpropagated gradient level too.",
+        f"{GLOROT_SIGMOID.depth} sigmoid layers of {GLOROT_SIGMOID.width} units on 8×8 digits, "
+        f"{GLOROT_SIGMOID.steps} steps of SGD in batches of {GLOROT_SIGMOID.batch_size} (the paper: 1000 units, "
+        f"Shapeset, millions of examples); PyTorch's default init, whose weights are the paper's "
+        f"U[−1/√n, 1/√n] (its biases are small uniform values, not zero). Gradients: {GLOROT_TANH.depth} tanh "
+        f"layers of {GLOROT_TANH.width} at initialization, on 512 examples.",
+        glorot,
+    ),
+    Classic(
+        "he",
+        "30 ReLU layers: Xavier stalls, He trains",
+        "He, Zhang, Ren & Sun (2015), Delving deep into rectifiers",
+        "Xavier's initialization assumes a linear activation; ReLU zeroes half its inputs, so the signal "
+        "halves at every layer and a 30-layer ReLU network does not learn. Doubling the weights' "
+        "variance (std √(2/n)) keeps it, and the same network trains.",
+        f"{HE_30.depth} ReLU layers of {HE_30.width} units on 8×8 digits, {HE_30.steps} steps of SGD "
+        f"(learning rate {HE_30.learning_rate}) for each init (the paper: a 30-layer convolutional network on "
+        "ImageNet).",
+        he,
+    ),
+    Classic(
+        "ioffe",
+        "Batch normalization keeps the inputs to a sigmoid steady",
+        "Ioffe & Szegedy (2015), Batch normalization, Figure 1",
+        "In a network of three sigmoid layers of 100 units, batch norm makes test accuracy rise faster, "
+        "and the distribution of what a last-layer sigmoid receives (its 15th, 50th and 85th "
+        "percentiles) stays put; without it, that distribution drifts as the layers below learn.",
+        f"The paper's network ({IOFFE.depth} × {IOFFE.width} sigmoid) on 8×8 digits instead of MNIST, "
+        f"{IOFFE.steps} steps in batches of {IOFFE.batch_size} instead of 50000, learning rate "
+        f"{IOFFE.learning_rate}; percentiles over the test set in inference mode, every "
+        f"{IOFFE.steps // IOFFE_CHECKPOINTS} steps.",
+        ioffe,
+    ),
+    Classic(
+        "dying",
+        "Narrow, deep ReLU networks are born dead",
+        "Lu, Shin, Su & Karniadakis (2019), Dying ReLU and initialization",
+        "A ReLU network is dead when some layer outputs 0 for every input: its output is then constant "
+        "and no gradient reaches the layers below. At initialization, the chance of that grows with "
+        "depth and falls with width; Leaky ReLU never outputs exactly 0, so it never dies.",
+        f"{DYING_TRIALS} networks per width (He init, zero biases), depths 1 to {DYING_DEPTH}, checked on the "
+        "spirals' training inputs (the paper: on the whole input space, with proofs).",
+        dying,
+    ),
+    Classic(
+        "selu",
+        "SELU normalizes itself",
+        "Klambauer, Unterthiner, Mayr & Hochreiter (2017), Self-normalizing neural networks",
+        "With SELU and LeCun's initialization (variance 1/n), the mean and variance of each layer's "
+        "activations are drawn to 0 and 1, so they stay there through many layers, without batch norm.",
+        f"{SELU_NET.depth} layers of {SELU_NET.width} units at initialization, on 512 Gaussian inputs of the "
+        "teacher dataset, beside ReLU and tanh with the same init (the paper: up to 32 layers, trained on 121 "
+        "tasks).",
+        selu,
+    ),
+)
+CLASSIC_BY_KEY = {c.key: c for c in CLASSICS}

@@ -1,0 +1,209 @@
+"""What theory predicts for a network at initialization, layer by layer.
+
+Mean-field theory (Poole et al. 2016; Schoenholz et al. 2017) treats a wide random
+network's pre-activations as Gaussian. With weights of variance Var(W) and biases of
+variance Var(b), the pre-activations' variance q follows the *length map*
+
+    q[l+1] = fan_in · Var(W) · E[φ(√q[l] z)²] + Var(b),      z ~ N(0, 1),
+
+which for ReLU is He et al.'s rule (× fan_in·Var(W)/2 per layer) and near 0 for tanh
+Glorot & Bengio's linear-regime rule (× fan_in·Var(W)). Backwards, the mean square of
+the backpropagated gradient dL/dz is multiplied at each layer by
+
+    fan_out · Var(W) · E[φ'(√q z)²],
+
+which at the length map's fixed point q* on square layers is χ₁ = σ_w² E[φ'(√q* z)²]
+(σ_w² = width · Var(W)): gradients vanish when χ₁ < 1 and explode when χ₁ > 1, by √χ₁
+per layer. Expectations over z are midpoint sums on a fine grid; the activations are the
+network's own (`ACTIVATION_TABLE`). Nothing here trains: these are pure functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import ExperimentConfig
+from .data import make_dataset
+from .model import ACTIVATION_TABLE
+
+Q_MAX = 1e8  # unbounded activations at large weight scales: stop the length map here
+Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
+
+
+def _z_grid(q_max: float, step: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A symmetric midpoint grid over z with normal weights. Midpoint sums of smooth
+    Gaussian-weighted functions converge exponentially; kinks (ELU's derivative at 0,
+    |x|) cost O(step²): a step of 0.1 in z, and of 0.2 in x = √q z where activations
+    bend, keeps those under ~2e-3 and smooth ones under 1e-6. No node sits at 0, so
+    ReLU's jump there costs nothing."""
+    if step is None:
+        step = min(0.1, 0.2 / math.sqrt(max(q_max, 1e-12)))
+    step = max(step, Z_RANGE / 100_000)  # at most 200k nodes
+    half = math.ceil(Z_RANGE / step)
+    z = (torch.arange(-half, half, dtype=torch.float64) + 0.5) * step
+    weights = torch.exp(-0.5 * z * z)
+    return z, weights / weights.sum()
+
+
+def gaussian_mean(function, q: torch.Tensor | float, step: float | None = None) -> torch.Tensor:
+    """E[function(√q z)] for z ~ N(0, 1), for each entry of q; the grid is chosen
+    for each group of similar q (sorted), so one huge q does not make all slow."""
+    # q → 0 is a limit (tanh at the edge of chaos, ReLU below it): keep ReLU's slope
+    # there 1/2, not the 0 it has at exactly x = 0
+    q = torch.as_tensor(q, dtype=torch.float64).clamp_min(1e-300)
+    flat = q.reshape(-1)
+    out = torch.empty_like(flat)
+    for group in flat.argsort().split(128):
+        z, weights = _z_grid(float(flat[group].max()), step)
+        out[group] = (function(flat[group].sqrt().unsqueeze(-1) * z) * weights).sum(-1)
+    return out.reshape(q.shape)
+
+
+def weight_variance(init: str, fan_in: int, fan_out: int, weight_scale: float = 1.0) -> float:
+    """Var of one weight of a (fan_out × fan_in) Linear layer under `init`."""
+    variance = {
+        # PyTorch's default: kaiming_uniform(a=√5) = U(-1/√fan_in, 1/√fan_in)
+        "default": 1 / (3 * fan_in),
+        "small_normal": 0.01**2,
+        "large_normal": 1.0,
+        "xavier_uniform": 2 / (fan_in + fan_out),
+        "xavier_normal": 2 / (fan_in + fan_out),
+        "he_uniform": 2 / fan_in,
+        "he_normal": 2 / fan_in,
+        "lecun_normal": 1 / fan_in,
+        # orthonormal rows (or columns): each of the longer side's entries has 1/length
+        "orthogonal": 1 / max(fan_in, fan_out),
+    }[init]
+    return variance * weight_scale**2
+
+
+def bias_variance(init: str, fan_in: int) -> float:
+    """Var of one bias: PyTorch's default draws U(-1/√fan_in, 1/√fan_in); every other init zeros it."""
+    return 1 / (3 * fan_in) if init == "default" else 0.0
+
+
+def critical_point(config: ExperimentConfig) -> tuple[float, float]:
+    """(σ_w², σ_b²) of the config's hidden-to-hidden layers: width · Var(W) and Var(b)."""
+    width = config.width
+    return (
+        width * weight_variance(config.init, width, width, config.weight_scale),
+        bias_variance(config.init, width),
+    )
+
+
+def length_map(
+    activation: str, q: torch.Tensor, sigma_w2: torch.Tensor, sigma_b2: torch.Tensor, step: float | None = None
+) -> torch.Tensor:
+    """The next layer's pre-activation variance from this layer's (square layers)."""
+    phi = ACTIVATION_TABLE[activation].function
+    return (sigma_w2 * gaussian_mean(lambda x: phi(x) ** 2, q, step) + sigma_b2).clamp_max(Q_MAX)
+
+
+# The fixed point is iterated on one grid for all q: E[φ²] is smooth enough (or
+# dominated by its tails when q is huge) for a step of 0.1 in z.
+FIXED_POINT_STEP = 0.1
+
+
+def fixed_point(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Tensor:
+    """q*, the variance the length map settles at (from q = 1), elementwise."""
+    sigma_w2 = torch.as_tensor(sigma_w2, dtype=torch.float64)
+    sigma_b2 = torch.as_tensor(sigma_b2, dtype=torch.float64)
+    q = torch.ones(torch.broadcast_shapes(sigma_w2.shape, sigma_b2.shape), dtype=torch.float64)
+    for _ in range(iterations):
+        q, previous = length_map(activation, q, sigma_w2, sigma_b2, FIXED_POINT_STEP), q
+        if torch.allclose(q, previous, rtol=1e-7, atol=1e-12):
+            break
+    return q
+
+
+def chi1(activation: str, sigma_w2, sigma_b2) -> torch.Tensor:
+    """χ₁ = σ_w² E[φ'(√q* z)²]: the factor by which each layer multiplies the
+    backpropagated gradient's mean square, deep in the network."""
+    derivative = ACTIVATION_TABLE[activation].derivative
+    q_star = fixed_point(activation, sigma_w2, sigma_b2)
+    return torch.as_tensor(sigma_w2, dtype=torch.float64) * gaussian_mean(lambda x: derivative(x) ** 2, q_star)
+
+
+def depth_scale(chi: float) -> float:
+    """-1/ln χ₁: layers over which the gradient's mean square changes by a factor e."""
+    return math.inf if chi == 1 else -1 / math.log(chi)
+
+
+def gradient_in_words(chi: float) -> str:
+    """What χ₁ means for a student: by how much, and every how many layers."""
+    if not math.isfinite(chi) or chi <= 0:
+        return "the gradient is cut to zero at every layer"
+    per_layer = math.sqrt(chi)  # the gradient's size, not its mean square
+    if abs(math.log10(per_layer)) < 1e-3:
+        return "gradients keep their size from layer to layer (critical)"
+    layers_per_tenfold = 1 / abs(math.log10(per_layer))
+    verb = "shrink" if per_layer < 1 else "grow"
+    every = f"every {layers_per_tenfold:.2g} layers" if layers_per_tenfold >= 1.05 else "at every layer"
+    return f"gradients {verb} ×10 {every} (×{per_layer:.3g} per layer)"
+
+
+def applies(config: ExperimentConfig) -> bool:
+    """The mean-field recursions describe plain stacks: no normalization, no skips."""
+    return config.norm == "none" and not config.residual
+
+
+@functools.lru_cache(maxsize=64)
+def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
+    """The prediction at initialization, one row per Linear layer (as in `layers`):
+    `preact_var` (variance of what the activation receives), `act_mean` and `act_var`
+    (of its outputs), `grad_gain` (the factor from this layer's dL/dz mean square to
+    the one below it) and `delta_rms_relative` (RMS of dL/dz, 1 at the output layer)."""
+    data = make_dataset(config)
+    activation = ACTIVATION_TABLE[config.activation]
+    fans = [data.n_inputs] + [config.width] * config.depth + [data.n_classes]
+    variances = [
+        weight_variance(config.init, fan_in, fan_out, config.weight_scale)
+        for fan_in, fan_out in itertools.pairwise(fans)
+    ]
+    biases = [bias_variance(config.init, fan_in) for fan_in in fans[:-1]]
+    # what the first layer sees: Σ_i E[x_i²] of the standardized inputs
+    signal = float((data.x_train.double() ** 2).sum(1).mean())
+    rows = []
+    for layer in range(1, config.depth + 2):
+        q = min(variances[layer - 1] * signal + biases[layer - 1], Q_MAX)
+        if layer == config.depth + 1:
+            rows.append({"layer": layer, "preact_var": q, "act_mean": math.nan, "act_var": math.nan, "grad_gain": 1.0})
+            break
+        mean = float(gaussian_mean(activation.function, q))
+        mean_square = float(gaussian_mean(lambda x: activation.function(x) ** 2, q))
+        slope_square = float(gaussian_mean(lambda x: activation.derivative(x) ** 2, q))
+        rows.append(
+            {
+                "layer": layer,
+                "preact_var": q,
+                "act_mean": mean,
+                "act_var": max(mean_square - mean**2, 0.0),
+                "grad_gain": slope_square * fans[layer + 1] * variances[layer],
+            }
+        )
+        signal = fans[layer] * mean_square  # Σ over the layer's units of E[φ²]
+    frame = pd.DataFrame(rows)
+    # from the output layer down: each layer's mean square is the one above times its gain
+    gains = frame["grad_gain"].to_numpy()
+    frame["delta_rms_relative"] = np.sqrt(np.cumprod(gains[::-1])[::-1])
+    return frame
+
+
+@functools.lru_cache(maxsize=16)
+def phase_diagram(
+    activation: str, sigma_w2_max: float = 4.0, sigma_b2_max: float = 0.5, points: int = 41
+) -> pd.DataFrame:
+    """χ₁ over a grid of σ_w² (weights) × σ_b² (biases): one row per grid point."""
+    sigma_w2 = torch.linspace(sigma_w2_max / points, sigma_w2_max, points, dtype=torch.float64)
+    sigma_b2 = torch.linspace(0, sigma_b2_max, points, dtype=torch.float64)
+    grid_w, grid_b = torch.meshgrid(sigma_w2, sigma_b2, indexing="xy")
+    chi = chi1(activation, grid_w, grid_b)
+    return pd.DataFrame(
+        {"sigma_w2": grid_w.flatten().numpy(), "sigma_b2": grid_b.flatten().numpy(), "chi1": chi.flatten().numpy()}
+    )
