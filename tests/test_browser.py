@@ -171,8 +171,8 @@ def test_classic_experiments_run_and_reproduce(server, page):
     page.locator('[data-testid="stPlotlyChart"] svg.main-svg').first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
     page.locator('[data-testid="stButtonGroup"]').get_by_text("Narrow, deep ReLU networks are born dead").click()
+    page.wait_for_url(re.compile(r"experiment=dying"), timeout=30_000)
     wait_for_app(page)
-    assert "experiment=dying" in page.url
     page.get_by_role("button", name="Run").click()
     page.get_by_text(re.compile(r"^Reproduced: of 200 width-2 ReLU networks")).first.wait_for(timeout=60_000)
     wait_for_app(page)

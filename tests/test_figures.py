@@ -167,3 +167,5 @@ def test_phase_diagram_marks_the_network_and_the_critical_line():
     assert isinstance(contour, go.Contour) and contour.contours.start == 0 == contour.contours.end
     assert star.x == (1.0,) and star.y == (0.0,)
     assert len(fig.phase_diagram(phases, "tanh").data) == 2
+    far = fig.phase_diagram(phases, "tanh", (512.0, 0.0)).data[-1]  # large_normal at width 512
+    assert far.x == (4.0,) and "off the chart" in far.name

@@ -224,11 +224,12 @@ def test_classic_experiment_runs_and_shows_its_verdict_and_charts():
     assert at.success and at.success[0].value.startswith("Reproduced: through 40 SELU layers")
     assert len(at.get("plotly_chart")) == 1
     # another seed shows the old run until Run is pressed again
-    at.number_input(key="classic_seed_selu").set_value(3).run()
+    at.number_input(key="classic_seed").set_value(3).run()
     assert any("press Run for seed 3" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Run").click().run()
     assert at.success and not any("press Run for seed" in c.value for c in at.caption)
-    # switching experiment keeps the URL in step
+    # switching experiment keeps the URL in step, and the seed
     at.segmented_control(key="classic").set_value("dying").run()
     assert_clean(at)
     assert at.query_params["experiment"] in ("dying", ["dying"])
+    assert at.number_input(key="classic_seed").value == 3

@@ -75,6 +75,8 @@ def test_gradient_in_words():
     assert "grow ×10 every" in theory.gradient_in_words(1.5)
     assert "critical" in theory.gradient_in_words(1.0)
     assert theory.depth_scale(math.exp(-1 / 5)) == pytest.approx(5)
+    assert theory.depth_scale(math.exp(1 / 5)) == pytest.approx(5)  # growing as fast
+    assert theory.depth_scale(1.0) == math.inf and theory.depth_scale(0.0) == 0
 
 
 def test_applies_only_to_plain_stacks():
@@ -133,3 +135,16 @@ def test_phase_diagram_for_tanh_has_an_edge_of_chaos():
     crossing = no_bias[no_bias["chi1"] > 1]["sigma_w2"].min()
     assert 1.0 <= crossing <= 1.1
     assert np.all(np.diff(no_bias["chi1"]) > 0)
+
+
+def test_exploding_networks_stay_finite():
+    """Huge weights on 100 wide layers: the prediction grows enormously but stays a number."""
+    for activation in ("relu", "selu", "linear", "tanh"):
+        config = ExperimentConfig(depth=100, width=512, activation=activation, init="large_normal", weight_scale=10)
+        predicted = theory.predict_layers(config)
+        assert np.isfinite(predicted[["preact_var", "delta_rms_relative"]].to_numpy()).all()
+        assert predicted["delta_rms_relative"].iloc[-1] == 1
+    relu = theory.predict_layers(
+        ExperimentConfig(depth=30, width=64, activation="relu", init="he_normal", weight_scale=3)
+    )
+    assert relu["preact_var"].iloc[29] > 1e20  # ×9 per layer, not capped

@@ -162,7 +162,7 @@ def forward_variance(
     first_step, last_step = _steps(layers)
     hidden = layers[layers["act_input_std"].notna()]
     fig = go.Figure()
-    if predicted is not None:
+    if predicted is not None and not hidden.empty:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
         fig.add_trace(
             go.Scatter(
@@ -198,7 +198,7 @@ def forward_variance(
                 hovertemplate="layer %{x}: measured %{y:.3g}<extra></extra>",
             )
         )
-    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=_tick(int(hidden["layer"].max())))
+    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=_tick(len(hidden["layer"].unique())))
     fig.update_yaxes(title="Var of the nonlinearity's input (log scale)", type="log", exponentformat="power")
     return _layout(fig, title)
 
@@ -244,11 +244,14 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
         )
     )
     if point is not None:
+        # off the chart (huge weights): pinned to its edge, its value in the label
+        x_max, y_max = float(grid.columns.max()), float(grid.index.max())
+        inside = point[0] <= x_max and point[1] <= y_max
         fig.add_trace(
             go.Scatter(
-                x=[point[0]],
-                y=[point[1]],
-                name="this network",
+                x=[min(point[0], x_max)],
+                y=[min(point[1], y_max)],
+                name="this network" if inside else f"this network (σ_w² = {point[0]:.3g}, off the chart)",
                 mode="markers",
                 marker={"symbol": "star", "size": 22, "color": "#ffd700", "line": {"width": 2, "color": "black"}},
                 hovertemplate="this network: σ_w² = %{x:.3g}, σ_b² = %{y:.3g}<extra></extra>",

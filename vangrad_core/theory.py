@@ -32,7 +32,7 @@ from .config import ExperimentConfig
 from .data import make_dataset
 from .model import ACTIVATION_TABLE
 
-Q_MAX = 1e8  # unbounded activations at large weight scales: stop the length map here
+Q_MAX = 1e250  # exploding unbounded activations: stop the length map short of float64's overflow
 Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
 
 
@@ -122,17 +122,20 @@ def fixed_point(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> t
     return q
 
 
-def chi1(activation: str, sigma_w2, sigma_b2) -> torch.Tensor:
+def chi1(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Tensor:
     """χ₁ = σ_w² E[φ'(√q* z)²]: the factor by which each layer multiplies the
     backpropagated gradient's mean square, deep in the network."""
     derivative = ACTIVATION_TABLE[activation].derivative
-    q_star = fixed_point(activation, sigma_w2, sigma_b2)
+    q_star = fixed_point(activation, sigma_w2, sigma_b2, iterations)
     return torch.as_tensor(sigma_w2, dtype=torch.float64) * gaussian_mean(lambda x: derivative(x) ** 2, q_star)
 
 
 def depth_scale(chi: float) -> float:
-    """-1/ln χ₁: layers over which the gradient's mean square changes by a factor e."""
-    return math.inf if chi == 1 else -1 / math.log(chi)
+    """1/|ln χ₁|: layers over which the gradient's mean square shrinks (χ₁ < 1) or
+    grows (χ₁ > 1) by a factor e; infinite at χ₁ = 1 and 0 when χ₁ = 0."""
+    if chi <= 0:
+        return 0.0
+    return math.inf if chi == 1 else 1 / abs(math.log(chi))
 
 
 def gradient_in_words(chi: float) -> str:
@@ -157,8 +160,8 @@ def applies(config: ExperimentConfig) -> bool:
 def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
     """The prediction at initialization, one row per Linear layer (as in `layers`):
     `preact_var` (variance of what the activation receives), `act_mean` and `act_var`
-    (of its outputs), `grad_gain` (the factor from this layer's dL/dz mean square to
-    the one below it) and `delta_rms_relative` (RMS of dL/dz, 1 at the output layer)."""
+    (of its outputs), `grad_gain` (the factor from the mean square of dL/dz one layer
+    up to this layer's) and `delta_rms_relative` (RMS of dL/dz, 1 at the output layer)."""
     data = make_dataset(config)
     activation = ACTIVATION_TABLE[config.activation]
     fans = [data.n_inputs] + [config.width] * config.depth + [data.n_classes]
@@ -190,8 +193,10 @@ def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
         signal = fans[layer] * mean_square  # Σ over the layer's units of E[φ²]
     frame = pd.DataFrame(rows)
     # from the output layer down: each layer's mean square is the one above times its gain
-    gains = frame["grad_gain"].to_numpy()
-    frame["delta_rms_relative"] = np.sqrt(np.cumprod(gains[::-1])[::-1])
+    # in logs: 100 layers of gains ~1e3 overflow a product
+    with np.errstate(divide="ignore"):
+        log_gains = np.log(frame["grad_gain"].to_numpy())
+    frame["delta_rms_relative"] = np.exp(np.clip(0.5 * np.cumsum(log_gains[::-1])[::-1], -745, 709))
     return frame
 
 
@@ -203,7 +208,7 @@ def phase_diagram(
     sigma_w2 = torch.linspace(sigma_w2_max / points, sigma_w2_max, points, dtype=torch.float64)
     sigma_b2 = torch.linspace(0, sigma_b2_max, points, dtype=torch.float64)
     grid_w, grid_b = torch.meshgrid(sigma_w2, sigma_b2, indexing="xy")
-    chi = chi1(activation, grid_w, grid_b)
+    chi = chi1(activation, grid_w, grid_b, iterations=120)  # colours: near-critical q* need not settle
     return pd.DataFrame(
         {"sigma_w2": grid_w.flatten().numpy(), "sigma_b2": grid_b.flatten().numpy(), "chi1": chi.flatten().numpy()}
     )

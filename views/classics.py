@@ -35,7 +35,7 @@ st.markdown(f"**{classic.paper}.** {classic.finding}")
 st.caption(f"**This run:** {classic.setup}")
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 seed = left.number_input(
-    "Seed", 0, 2**31 - 1, 0, key=f"classic_seed_{key}", help="Another seed, another draw of weights and batches."
+    "Seed", 0, 2**31 - 1, 0, key="classic_seed", help="Another seed, another draw of weights and batches."
 )
 if right.button("Run", type="primary", icon=":material/play_arrow:", key=f"classic_run_{key}"):
     st.session_state[f"classic_ran_{key}"] = int(seed)

@@ -529,7 +529,10 @@ def _predicted(snap: Snapshot):
 def _phase_diagram(snap: Snapshot) -> object:
     activation = snap.config.activation
     point = theory.critical_point(snap.config) if theory.applies(snap.config) else None
-    return fig.phase_diagram(theory.phase_diagram(activation, PHASE_RANGE.get(activation, 4.0)), activation, point)
+    reach = PHASE_RANGE.get(activation, 4.0)
+    if point is not None and point[0] > reach:  # widen to show the network, up to 16×, in powers of 2
+        reach = min(reach * 2 ** math.ceil(math.log2(1.1 * point[0] / reach)), 16 * reach)
+    return fig.phase_diagram(theory.phase_diagram(activation, reach), activation, point)
 
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
@@ -628,10 +631,15 @@ def theory_summary(config: ExperimentConfig) -> str:
         )
     sigma_w2, sigma_b2 = theory.critical_point(config)
     chi = float(theory.chi1(config.activation, sigma_w2, sigma_b2))
-    depth_scale = theory.depth_scale(chi) if 0 < chi else 0.0
-    scale = f"depth scale −1/ln χ₁ = {abs(depth_scale):.3g} layers" if math.isfinite(depth_scale) else "no depth scale"
+    scale = theory.depth_scale(chi)
+    if chi < 1:
+        scale_text = f"depth scale −1/ln χ₁ = {scale:.3g} layers"
+    elif chi > 1:
+        scale_text = f"growth scale 1/ln χ₁ = {scale:.3g} layers"
+    else:
+        scale_text = "no depth scale"
     return (
-        f"**Theory (mean field):** σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}, so χ₁ = {chi:.3g} ({scale}): "
+        f"**Theory (mean field):** σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}, so χ₁ = {chi:.3g} ({scale_text}): "
         f"{theory.gradient_in_words(chi)}."
     )
 
