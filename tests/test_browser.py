@@ -49,6 +49,16 @@ def ratio_metric(page) -> float:
     return float(text)
 
 
+def no_exception(page) -> bool:
+    return page.locator('[data-testid="stException"]').count() == 0
+
+
+def shot_without_exception(page, name: str) -> None:
+    """Save the whole page under test-results/, and check no traceback reached it."""
+    page.screenshot(path=OUT / name, full_page=True)
+    assert no_exception(page)
+
+
 def chart_svg(page, index: int) -> str:
     return page.locator('[data-testid="stPlotlyChart"]').nth(index).locator("svg.main-svg").first.inner_html()
 
@@ -56,7 +66,7 @@ def chart_svg(page, index: int) -> str:
 def train_to_the_end(page, scenario: str, shot: str) -> None:
     page.goto(f"{page.url.split('?')[0]}?scenario={urllib.parse.quote(scenario)}")
     wait_for_app(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert no_exception(page)
     page.get_by_role("button", name="Train").click()
     page.wait_for_function(
         "() => /^[1-9]/.test(document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText || '')",
@@ -65,8 +75,7 @@ def train_to_the_end(page, scenario: str, shot: str) -> None:
     page.get_by_text(re.compile(r"finished|stopped")).first.wait_for(timeout=90_000)
     wait_for_app(page)
     page.wait_for_timeout(800)  # let the last redraw settle
-    page.screenshot(path=OUT / shot, full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    shot_without_exception(page, shot)
 
 
 def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
@@ -96,7 +105,7 @@ def test_a_bad_link_shows_a_warning_not_a_traceback(server, page):
     warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "depth" in warning and "colour" in warning
     assert page.locator("script", has_text="alert(1)").count() == 0
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert no_exception(page)
 
 
 def test_why_sigmoid_page_reacts_to_its_controls(server, page):
@@ -109,8 +118,7 @@ def test_why_sigmoid_page_reacts_to_its_controls(server, page):
     page.wait_for_timeout(500)
     assert chart_svg(page, 0) != before
     assert page.get_by_text("Steepest slope of tanh").count() == 1
-    page.screenshot(path=OUT / "why-sigmoid.png", full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    shot_without_exception(page, "why-sigmoid.png")
 
 
 def test_compare_page_trains_both_runs(server, page):
@@ -125,8 +133,7 @@ def test_compare_page_trains_both_runs(server, page):
     ratios = page.locator('[data-testid="stMetric"]').filter(has_text="Layer 1 ÷ last hidden")
     without, with_bn = (float(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1))
     assert without < 1e-10 and 1e-2 < with_bn < 1e2
-    page.screenshot(path=OUT / "compare.png", full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    shot_without_exception(page, "compare.png")
 
 
 def test_walk_the_tour_from_first_to_last_step(server, page):
@@ -140,7 +147,7 @@ def test_walk_the_tour_from_first_to_last_step(server, page):
             timeout=30_000,
         )
         wait_for_app(page)
-        assert page.locator('[data-testid="stException"]').count() == 0
+        assert no_exception(page)
         assert f"step={step}" in page.url
         if step == 10:
             page.screenshot(path=OUT / "tour-step-10.png", full_page=True)
@@ -159,8 +166,7 @@ def test_batchnorm_page_trains_and_shows_each_stage(server, page):
     page.wait_for_timeout(800)
     assert chart_svg(page, 0) != before
     assert page.get_by_text("standardized").count() >= 1
-    page.screenshot(path=OUT / "batchnorm.png", full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    shot_without_exception(page, "batchnorm.png")
 
 
 def test_classic_experiments_run_and_reproduce(server, page):
@@ -177,5 +183,4 @@ def test_classic_experiments_run_and_reproduce(server, page):
     page.get_by_text(re.compile(r"^Reproduced: of 200 width-2 ReLU networks")).first.wait_for(timeout=60_000)
     wait_for_app(page)
     page.wait_for_timeout(500)
-    page.screenshot(path=OUT / "classics.png", full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    shot_without_exception(page, "classics.png")

@@ -6,13 +6,13 @@ import itertools
 import math
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from tests.crowd import others_training
 from vangrad_core import (
     ACTIVATIONS,
     INITS,
@@ -101,24 +101,15 @@ def test_same_config_gives_identical_frames():
 def test_identical_while_other_threads_train_and_touch_the_global_rng():
     config = ExperimentConfig(depth=5, width=16, steps=40, seed=11)
     alone = run_experiment(config)
-    stop = threading.Event()
 
-    def noise(seed: int) -> None:
-        other = Trainer(ExperimentConfig(depth=4, width=24, seed=seed, steps=20000))
-        while not stop.is_set() and not other.done:
-            torch.manual_seed(seed)  # global state, which the engine must never use
-            torch.rand(3)
-            other.step(1)
+    def noisy_step(other: Trainer) -> None:
+        torch.manual_seed(other.config.seed)  # global state, which the engine must never use
+        torch.rand(3)
+        other.step(1)
 
-    threads = [threading.Thread(target=noise, args=(s,)) for s in (1, 2, 3)]
-    for t in threads:
-        t.start()
-    try:
+    others = [ExperimentConfig(depth=4, width=24, seed=seed, steps=20000) for seed in (1, 2, 3)]
+    with others_training(others, noisy_step):
         crowded = run_experiment(config)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
     pd.testing.assert_frame_equal(alone.layers, crowded.layers)
     pd.testing.assert_frame_equal(alone.metrics, crowded.metrics)
 

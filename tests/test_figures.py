@@ -143,7 +143,7 @@ def test_forward_variance_shows_theory_rule_and_measurements():
     trainer = Trainer(config)
     trainer.step(3)
     predicted = theory.predict_layers(config)
-    figure = fig.forward_variance(trainer.layers, predicted, "relu", theory.critical_point(config)[0])
+    figure = fig.forward_variance(trainer.layers, predicted, "relu", theory.mean_field_point(config)[0])
     names = [t.name for t in figure.data]
     assert names == [
         "theory at step 0 (mean field)",

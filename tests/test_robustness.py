@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -72,22 +72,9 @@ def test_two_sessions_never_see_each_others_state():
 def test_same_numbers_alone_or_beside_twenty_others():
     config = ExperimentConfig(depth=12, width=32, steps=60, seed=7, norm="batchnorm_before")
     alone = run_experiment(config)
-    stop = threading.Event()
-
-    def another(i: int) -> None:
-        other = Trainer(ExperimentConfig(depth=4 + i % 5, width=16, seed=100 + i, steps=20000))
-        while not stop.is_set() and not other.done:
-            other.step(2)
-
-    crowd = [threading.Thread(target=another, args=(i,)) for i in range(20)]
-    for thread in crowd:
-        thread.start()
-    try:
+    others = [ExperimentConfig(depth=4 + i % 5, width=16, seed=100 + i, steps=20000) for i in range(20)]
+    with others_training(others, lambda other: other.step(2)):
         beside = run_experiment(config)
-    finally:
-        stop.set()
-        for thread in crowd:
-            thread.join()
     pd.testing.assert_frame_equal(alone.layers, beside.layers)
     pd.testing.assert_frame_equal(alone.metrics, beside.metrics)
 

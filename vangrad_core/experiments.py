@@ -139,12 +139,12 @@ def he(seed: int) -> Outcome:
         metrics.append(trainer.metrics.assign(init=name))
         start = trainer.layers[trainer.layers["step"] == 0]
         profiles.append(start.assign(init=name))
-        grads = start.set_index("layer")["delta_rms"]
+        deltas = start.set_index("layer")["delta_rms"]
         tested = trainer.metrics.dropna(subset=["test_loss"])
         numbers[f"{init}_first_loss"] = float(tested["test_loss"].iloc[0])
         numbers[f"{init}_final_loss"] = float(tested["test_loss"].iloc[-1])
         numbers[f"{init}_final_accuracy"] = float(tested["test_accuracy"].iloc[-1])
-        numbers[f"{init}_gradient_ratio"] = float(grads[1] / grads[HE_30.depth])
+        numbers[f"{init}_gradient_ratio"] = float(deltas[1] / deltas[HE_30.depth])
     stalls = numbers["xavier_normal_final_loss"] > 0.9 * numbers["xavier_normal_first_loss"]
     trains = numbers["he_normal_final_accuracy"] > 0.7
     vanishes = numbers["xavier_normal_gradient_ratio"] < 1e-3 and numbers["he_normal_gradient_ratio"] > 0.3
@@ -233,11 +233,11 @@ def ioffe(seed: int) -> Outcome:
         and numbers["steps_to_target_with_bn"] <= 0.5 * numbers["steps_to_target_without_bn"]
     )
 
-    def steps(name: str) -> str:
+    def after(name: str) -> str:
         return f"{to_target[name]:.0f} steps" if to_target[name] < float("inf") else f"more than {IOFFE.steps} steps"
 
     because = (
-        f"test accuracy reaches {IOFFE_TARGET:.0%} after {steps('with BN')} with BN and {steps('without BN')} "
+        f"test accuracy reaches {IOFFE_TARGET:.0%} after {after('with BN')} with BN and {after('without BN')} "
         f"without; a last-layer sigmoid's 15th/50th/85th percentiles wander by {drift['with BN']:.2f} of their "
         f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units)."
     )

@@ -502,16 +502,18 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
 # ---- teaching pages ---------------------------------------------------------------
 
 
+def _function_trace(activation: str, x: torch.Tensor) -> go.Scatter:
+    """The activation itself over x, drawn the same on every teaching chart."""
+    y = ACTIVATION_TABLE[activation].function(x)
+    return go.Scatter(x=x.numpy(), y=y.numpy(), name=f"{activation}(x)", line={"color": "#1f77b4", "width": 4})
+
+
 def activation_and_slope(activation: str, reach: float = 8.0) -> go.Figure:
     """An activation function and its derivative, with the derivative's peak marked."""
     act = ACTIVATION_TABLE[activation]
     x = torch.linspace(-reach, reach, 801)
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x.numpy(), y=act.function(x).numpy(), name=f"{activation}(x)", line={"color": "#1f77b4", "width": 4}
-        )
-    )
+    fig.add_trace(_function_trace(activation, x))
     fig.add_trace(
         go.Scatter(
             x=x.numpy(),
@@ -538,11 +540,7 @@ def input_change(activation: str, x0: float, delta: float, reach: float = 8.0) -
     ends = torch.tensor([x0, x0 + delta])
     y0, y1 = act.function(ends).tolist()
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x.numpy(), y=act.function(x).numpy(), name=f"{activation}(x)", line={"color": "#1f77b4", "width": 4}
-        )
-    )
+    fig.add_trace(_function_trace(activation, x))
     fig.add_trace(
         go.Scatter(
             x=[x0, x0 + delta],
@@ -813,6 +811,9 @@ def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
     return _layout(fig, "30 ReLU layers: Xavier vs He initialization")
 
 
+PERCENTILE_COLUMNS = ("p15", "p50", "p85")
+
+
 def ioffe_figure(curves: pd.DataFrame, percentiles: pd.DataFrame) -> go.Figure:
     """Ioffe & Szegedy's Figure 1: test accuracy with and without batch norm, and the
     15th/50th/85th percentiles of one last-layer sigmoid's input over training."""
@@ -849,9 +850,6 @@ def ioffe_figure(curves: pd.DataFrame, percentiles: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(range=[low - pad, high + pad], row=1, col=2)
     fig.update_yaxes(range=[low - pad, high + pad], row=1, col=3)
     return _layout(fig, "Three sigmoid layers on digits, with and without batch norm")
-
-
-PERCENTILE_COLUMNS = ("p15", "p50", "p85")
 
 
 def dying_figure(dead: pd.DataFrame) -> go.Figure:

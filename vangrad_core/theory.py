@@ -90,8 +90,9 @@ def bias_variance(init: str, fan_in: int) -> float:
     return 1 / (3 * fan_in) if init == "default" else 0.0
 
 
-def critical_point(config: ExperimentConfig) -> tuple[float, float]:
-    """(σ_w², σ_b²) of the config's hidden-to-hidden layers: width · Var(W) and Var(b)."""
+def mean_field_point(config: ExperimentConfig) -> tuple[float, float]:
+    """Where the config sits on the phase diagram: (σ_w², σ_b²) of its
+    hidden-to-hidden layers, width · Var(W) and Var(b)."""
     width = config.width
     return (
         width * weight_variance(config.init, width, width, config.weight_scale),

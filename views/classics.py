@@ -7,7 +7,7 @@ from vangrad_core.experiments import CLASSIC_BY_KEY, CLASSICS
 from views import widgets
 
 # experiment -> its charts, drawn like the paper's, from the outcome's frames
-CHARTS = {
+FIGURES = {
     "glorot": lambda f: [fig.glorot_saturation(f["activations"]), fig.glorot_gradients(f["profiles"])],
     "he": lambda f: [fig.he_comparison(f["metrics"], f["profiles"])],
     "ioffe": lambda f: [fig.ioffe_figure(f["curves"], f["percentiles"])],
@@ -48,5 +48,5 @@ else:
     if ran_seed != seed:
         st.caption(f"Showing the run with seed {ran_seed}; press Run for seed {seed}.")
     widgets.classic_verdict(outcome, seconds)
-    for i, figure in enumerate(CHARTS[key](outcome.frames)):
+    for i, figure in enumerate(FIGURES[key](outcome.frames)):
         st.plotly_chart(widgets.for_presenter(figure), width="stretch", key=f"classic_chart_{key}_{i}")

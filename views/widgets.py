@@ -528,7 +528,7 @@ def _predicted(snap: Snapshot):
 
 def _phase_diagram(snap: Snapshot) -> object:
     activation = snap.config.activation
-    point = theory.critical_point(snap.config) if theory.applies(snap.config) else None
+    point = theory.mean_field_point(snap.config) if theory.applies(snap.config) else None
     reach = PHASE_RANGE.get(activation, 4.0)
     if point is not None and point[0] > reach:  # widen to show the network, up to 16×, in powers of 2
         reach = min(reach * 2 ** math.ceil(math.log2(1.1 * point[0] / reach)), 16 * reach)
@@ -536,7 +536,7 @@ def _phase_diagram(snap: Snapshot) -> object:
 
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
-GRADIENT_MEASURES = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW"}
+MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW"}  # fig.GRADIENT_MEASURES
 
 # name -> (figure from a snapshot and the chart's option, caption saying what to notice);
 # the option is the layer of a per-layer view, or the profile's gradient measure
@@ -581,7 +581,7 @@ CHARTS: dict[str, tuple[Callable[[Snapshot, object], object], str]] = {
     ),
     "variance": (
         lambda snap, option: fig.forward_variance(
-            snap.layers, _predicted(snap), snap.config.activation, theory.critical_point(snap.config)[0]
+            snap.layers, _predicted(snap), snap.config.activation, theory.mean_field_point(snap.config)[0]
         ),
         "Dots on the dashed line: the signal's size per layer is what the initialization's theory says. "
         "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
@@ -610,8 +610,8 @@ def gradient_measure(key: str) -> str:
     (default), or the weights' own."""
     choice = st.segmented_control(
         "Gradient shown",
-        list(GRADIENT_MEASURES),
-        format_func=GRADIENT_MEASURES.get,
+        list(fig.GRADIENT_MEASURES),
+        format_func=MEASURE_LABELS.get,
         default="delta_rms",
         required=True,
         key=key,
@@ -629,7 +629,7 @@ def theory_summary(config: ExperimentConfig) -> str:
             "Theory line hidden: mean-field theory describes plain stacks of layers; normalization and "
             "residual connections reset the signal's scale at every layer."
         )
-    sigma_w2, sigma_b2 = theory.critical_point(config)
+    sigma_w2, sigma_b2 = theory.mean_field_point(config)
     chi = float(theory.chi1(config.activation, sigma_w2, sigma_b2))
     scale = theory.depth_scale(chi)
     if chi < 1:
