@@ -2,8 +2,8 @@
 
 The reference here walks the network block by block with plain tensor ops, asks
 autograd for dL/dW and dL/dz directly, and computes every column the obvious way
-(torch.std, torch.quantile, ...). The engine computes the same numbers through
-hooks, packed weight rows and single ops over stacks of layers.
+(torch.std, torch.quantile, ...). The engine computes the same numbers from what
+the forward pass recorded, packed weight rows and compiled one-pass kernels.
 """
 
 from __future__ import annotations

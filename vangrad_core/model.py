@@ -93,6 +93,35 @@ ACTIVATION_TABLE: dict[str, Activation] = {
 }
 
 
+class Recording:
+    """What one forward pass keeps for the per-layer statistics, while a network's
+    `recording` is set: each hidden layer's activation input and output, and every
+    Linear layer's output z, whose gradient dL/dz the backward pass then keeps
+    (`retain_grad`). Kept by the forward pass itself rather than by module hooks:
+    a hooked module takes PyTorch's slow call path, which cost more than the
+    statistics."""
+
+    def __init__(self) -> None:
+        self.act_inputs: list[torch.Tensor] = []
+        self.act_outputs: list[torch.Tensor] = []
+        self.linear_outputs: list[torch.Tensor] = []
+
+    def keep_linear(self, z: torch.Tensor) -> None:
+        if z.requires_grad:
+            z.retain_grad()
+        self.linear_outputs.append(z)
+
+    @property
+    def deltas(self) -> list[torch.Tensor]:
+        """dL/dz of every Linear layer's output z, after the backward pass."""
+        return [z.grad for z in self.linear_outputs]
+
+    def clear(self) -> None:
+        self.act_inputs.clear()
+        self.act_outputs.clear()
+        self.linear_outputs.clear()
+
+
 class Block(nn.Module):
     """Linear, [norm], activation, [norm], [+ input]."""
 
@@ -105,11 +134,14 @@ class Block(nn.Module):
         self.norm_after = _norm(norm, n_out) if norm.endswith("_after") else None
         self.residual = residual
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.linear(x)
-        if self.norm_before is not None:
-            h = self.norm_before(h)
-        h = self.activation(h)
+    def forward(self, x: torch.Tensor, recording: Recording | None = None) -> torch.Tensor:
+        z = self.linear(x)
+        into = z if self.norm_before is None else self.norm_before(z)
+        h = self.activation(into)
+        if recording is not None:
+            recording.keep_linear(z)
+            recording.act_inputs.append(into)
+            recording.act_outputs.append(h)
         if self.norm_after is not None:
             h = self.norm_after(h)
         return x + h if self.residual else h
@@ -130,6 +162,7 @@ class Network(nn.Module):
         )
         self.head = nn.utils.skip_init(nn.Linear, config.width, n_classes)
         self.config = config
+        self.recording: Recording | None = None  # set: the next passes are recorded into it
 
     @property
     def linears(self) -> list[nn.Linear]:
@@ -144,9 +177,13 @@ class Network(nn.Module):
         ]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        recording = self.recording
         for block in self.blocks:
-            x = block(x)
-        return self.head(x)
+            x = block(x, recording)
+        z = self.head(x)
+        if recording is not None:
+            recording.keep_linear(z)
+        return z
 
 
 def build_model(config: ExperimentConfig) -> Network:

@@ -1,15 +1,15 @@
-"""Per-layer statistics, measured by hooks on the training step itself.
+"""Per-layer statistics, measured on the training step itself.
 
-`Probe` keeps, for one forward and backward pass, every hidden activation's input
-and output (forward hooks) and every Linear layer's output gradient dL/dz (a
-backward hook on that tensor, installed by `retain_grad`). `LayerStatistics` turns those and the
-weights, gradients and updates into one row per Linear layer.
+A `Recording` (see model.py) keeps, for one forward and backward pass, every
+hidden activation's input and output and every Linear layer's output gradient
+dL/dz. `LayerStatistics` turns those and the weights, gradients and updates into
+one row per Linear layer.
 
 Speed matters (training with statistics must keep >= 0.8x the speed of a bare
-loop), so every statistic is one tensor op over all layers at once, never a loop
-over layers: the Linear weights live as views in the rows of one zero-padded
-matrix (`WeightRows`), their gradients likewise, and the hidden activations are
-stacked into one (layers, batch, units) tensor.
+loop, DESIGN.md §5), so nothing loops over layers in Python: the Linear weights
+live as views in the rows of one zero-padded matrix (`pack_rows`), their gradients
+likewise; the hidden activations and dL/dz are stacked into one tensor; and one
+compiled pass over each (kernels.py) gives every layer's sums and norms.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .model import ACTIVATION_TABLE, Network
+from . import kernels
+from .model import ACTIVATION_TABLE, Network, Recording
 
 LAYER_COLUMNS = (
     "step",
@@ -52,82 +53,57 @@ QUANTILE_SAMPLE = 256  # percentiles are read off the batch's first examples, >=
 HISTOGRAM_SAMPLE = 2048  # activation inputs kept per layer for histograms
 
 
-class Probe:
-    """Hooks that keep what one pass's statistics need, while `active` is true."""
+def pack_rows(slots: list[tuple[nn.Module, str]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Make each (module, parameter name)'s parameter a view into a row of one
+    zero-padded matrix, and its .grad a view into the same row of a second one;
+    returns (values, grads, counts).
 
-    def __init__(self, model: Network):
-        depth = len(model.blocks)
-        self.active = False
-        self.act_inputs: list[torch.Tensor | None] = [None] * depth
-        self.act_outputs: list[torch.Tensor | None] = [None] * depth
-        self.linear_outputs: list[torch.Tensor | None] = [None] * (depth + 1)
-        self.handles = [
-            block.activation.register_forward_hook(functools.partial(self._on_activation, i))
-            for i, block in enumerate(model.blocks)
-        ] + [
-            linear.register_forward_hook(functools.partial(self._on_linear, i))
-            for i, linear in enumerate(model.linears)
-        ]
-
-    def _on_activation(self, i: int, module: nn.Module, inputs: tuple, output: torch.Tensor):
-        if self.active:
-            self.act_inputs[i] = inputs[0].detach()
-            self.act_outputs[i] = output.detach()
-
-    def _on_linear(self, i: int, module: nn.Module, inputs: tuple, output: torch.Tensor):
-        if self.active and output.requires_grad:
-            output.retain_grad()  # a backward hook that keeps dL/dz in output.grad
-            self.linear_outputs[i] = output
-
-    @property
-    def deltas(self) -> list[torch.Tensor]:
-        """dL/dz of every Linear layer's output z, after the backward pass."""
-        return [z.grad for z in self.linear_outputs]
-
-    def clear(self) -> None:
-        for kept in (self.act_inputs, self.act_outputs, self.linear_outputs):
-            kept[:] = [None] * len(kept)
-
-
-def pack_rows(modules: list[nn.Module], name: str, grads: bool = False) -> tuple[torch.Tensor, ...]:
-    """Make each module's parameter `name` a view into a row of one zero-padded
-    matrix, and return (values, grads or None, counts).
-
-    Row l holds module l's parameter, flattened, then zeros. Optimizers update the
-    views in place, so `values` is always current and one op gives a statistic of
-    every layer. With `grads`, the .grad of each parameter is a view into the rows
-    of a second matrix likewise (autograd accumulates into an existing .grad in
-    place: zero it, never set it to None)."""
-    params = [getattr(m, name) for m in modules]
+    Row l holds slot l's parameter, flattened, then zeros. Optimizers update the
+    views in place, so `values` is always current and one pass over it measures
+    every layer. Autograd accumulates into an existing .grad in place: zero the
+    gradients, never set them to None. (Two matrices, not one: an in-place change to
+    any view bumps the version of the whole matrix, and autograd would take the
+    accumulated gradients for changed weights.)"""
+    params = [getattr(module, name) for module, name in slots]
     counts = torch.tensor([p.numel() for p in params], dtype=torch.float64)
     values = torch.zeros(len(params), int(counts.max()))
-    grad_rows = torch.zeros_like(values) if grads else None
-    for row, (module, param) in enumerate(zip(modules, params, strict=False)):
+    grads = torch.zeros_like(values)
+    for row, ((module, name), param) in enumerate(zip(slots, params, strict=True)):
         view = values[row, : param.numel()].view(param.shape)
         view.copy_(param.detach())
         setattr(module, name, nn.Parameter(view))
-        if grad_rows is not None:
-            getattr(module, name).grad = grad_rows[row, : param.numel()].view(param.shape)
-    return values, grad_rows, counts
+        getattr(module, name).grad = grads[row, : param.numel()].view(param.shape)
+    return values, grads, counts
 
 
-def _mean_std(sums: np.ndarray, norms: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation from sums and Euclidean norms over `counts` values.
-
-    Two passes over the data (a sum and a norm), not three: the variance is
-    E[x²] - E[x]², exact enough in float64 unless |mean| is 1e6 times the std."""
+def _mean_std(sums: np.ndarray, norms: np.ndarray, counts: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation from sums and Euclidean norms over `counts` values
+    (the variance is E[x²] - E[x]², exact enough unless |mean| is 1e6 times the std)."""
     mean = sums / counts
-    return mean, np.sqrt(np.clip(norms**2 / counts - mean**2, 0, None))
+    with np.errstate(invalid="ignore", over="ignore"):  # an exploding run's Inf gives NaN
+        return mean, np.sqrt(np.clip(norms**2 / counts - mean**2, 0, None))
 
 
 class LayerStatistics:
-    """Computes the rows of the `layers` frame for one training step of a model.
+    """Measures a model's training steps, layer by layer.
 
-    Building it packs the model's Linear weights (and norm scales and shifts) into
-    row matrices (same values, same Parameters' data): build it before the model's
-    optimizer. Per step: the probe records the pass, `before_update()` measures
-    the weights and gradient, the optimizer steps, `rows()` measures the update and
-    the activations.
+    Building it packs the model's parameters into row matrices (same values, same
+    Parameters' data; `packed_parameters` are the matrices, for the optimizer):
+    build it before the model's optimizer.
+
+    Per recorded step: `start()` before the forward pass makes the model record it,
+    `stop()` after the backward pass; `measure_weights(row)` measures the weights
+    and gradient before the update; the optimizer steps; `measure_pass(row, step)`
+    measures the recorded pass and the update. They write into `row`, one row of a
+    float32 matrix of raw measurements (`raw_width` numbers: per-layer sums and
+    norms); `table(raw)` turns any number of such rows into the rows of the `layers`
+    frame at once, when the frame is asked for.
+
+    Why raw rows: per step, measuring is a stack of the activations, a derivative
+    and two compiled passes that write sums and norms straight into the row. The
+    NumPy arithmetic that turns them into means, standard deviations and ratios
+    costs as much per call as a tensor op, whatever the size: it runs once over
+    many steps, when the frame is asked for.
 
     `sgd_learning_rate`: for plain SGD (no momentum, no clipping) the update is
     exactly -lr * gradient, so its size needs no copy of the weights.
@@ -135,165 +111,178 @@ class LayerStatistics:
 
     def __init__(self, model: Network, sgd_learning_rate: float | None = None):
         self.model = model
-        self.depth = len(model.blocks)
-        self.probe = Probe(model)
+        self.depth = depth = len(model.blocks)
+        n_linear = depth + 1
         self.activation = ACTIVATION_TABLE[model.config.activation]
-        self.values, self.grads, counts = pack_rows(model.linears, "weight", grads=True)
-        self.weights = [linear.weight for linear in model.linears]
+        self.values, self.grads, counts = pack_rows([(linear, "weight") for linear in model.linears])
         self.counts = counts.numpy()
+        packed = [(self.values, self.grads), pack_rows([(linear, "bias") for linear in model.linears])[:2]]
         norms = model.norms
-        self._gamma = pack_rows(norms, "weight")[0] if norms else None
-        self._beta = pack_rows(norms, "bias")[0] if norms else None
+        self._norm_rows = None  # scales (gamma), then shifts (beta): one op gives both means
+        if norms:
+            self._norm_rows, norm_grads, _ = pack_rows([(n, "weight") for n in norms] + [(n, "bias") for n in norms])
+            packed.append((self._norm_rows, norm_grads))
+        # Every parameter of the model, packed: an optimizer over these few matrices
+        # updates all the layers in one op each, where one over the layers' own
+        # tensors pays Python and dispatch per tensor (same arithmetic: the
+        # optimizers are elementwise, and the padding's gradient is always 0).
+        self.packed_parameters: list[nn.Parameter] = []
+        for rows, grads in packed:
+            parameter = nn.Parameter(rows)
+            parameter.grad = grads
+            self.packed_parameters.append(parameter)
         self.sgd_learning_rate = sgd_learning_rate
         self.initial = self.values.clone()
         self.initial_norm = torch.linalg.vector_norm(self.initial, dim=1).double().numpy()
-        # Work buffers the size of all the weights, made once: a fresh multi-MB
-        # tensor each step costs page faults that outweigh the arithmetic.
+
+        # The raw row: where each measurement goes (see `table` for what they become).
+        fields = {
+            "step": 1,
+            "activations": 8 * depth,  # as kernels.activation_sums writes them
+            "output_delta_norm": 1,
+            "weights": 5 * n_linear,  # as kernels.weight_sums writes them
+            "update": 2 * n_linear,  # sum, norm of the update (unless plain SGD)
+            "norm_means": 2 * depth,  # mean gamma, mean beta
+            "quantiles": 3 * depth,
+        }
+        ends = np.cumsum(list(fields.values()))
+        self.fields = {name: slice(end - size, end) for (name, size), end in zip(fields.items(), ends, strict=True)}
+        self.raw_width = int(ends[-1])
+
+        self.recording: Recording | None = None
+        # Reused buffers (a fresh multi-MB tensor each step costs page faults that
+        # outweigh the arithmetic).
         self._before = torch.empty_like(self.values) if sgd_learning_rate is None else None
-        self._scratch = torch.empty_like(self.values)
-        self._buffers: tuple[torch.Tensor, ...] | None = None
-        self._weight_stats: np.ndarray | None = None
-        self._norm_means: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._scratch = torch.empty_like(self.values) if sgd_learning_rate is None else None
+        self._weight_arrays = (self.values.numpy(), self.grads.numpy(), self.initial.numpy(), counts.long().numpy())
+        self._stack: torch.Tensor | None = None
+        self._pass_sizes = (1, 1)  # numbers per hidden layer of a pass, and in the output's dL/dz
         self.last_act_inputs: torch.Tensor | None = None  # a sample, for histograms
 
+    def zero_grad(self) -> None:
+        """Zero every gradient (in place: they are views into the packed matrices)."""
+        for packed in self.packed_parameters:
+            packed.grad.zero_()
+
+    def start(self) -> None:
+        """Record the model's next forward pass (and keep dL/dz in its backward pass)."""
+        self.recording = self.model.recording = Recording()
+
+    def stop(self) -> None:
+        """Stop recording (after the backward pass)."""
+        self.model.recording = None
+
+    def discard(self) -> None:
+        """Forget the recorded pass (the run diverged at it)."""
+        self.recording = None
+
+    def finite(self, row: torch.Tensor | None = None) -> bool:
+        """Whether every weight and weight gradient is finite: from the norms
+        `measure_weights` wrote into `row`, or measured now."""
+        if row is not None:  # the weights' and the gradients' norms
+            n_linear = self.depth + 1
+            return bool(np.isfinite(row.numpy()[self.fields["weights"]][2 * n_linear : 4 * n_linear]).all())
+        norm = torch.linalg.vector_norm
+        return math.isfinite(norm(self.values) + norm(self.grads))
+
     @torch.no_grad()
-    def before_update(self) -> np.ndarray:
-        """Measure the weights and the gradient (before clipping and the update);
-        returns the per-layer measurements (all finite unless the run diverged)."""
-        values, grads, norm = self.values, self.grads, torch.linalg.vector_norm
-        distance = torch.sub(values, self.initial, out=self._scratch)
-        self._weight_stats = (
-            torch.stack([values.sum(1), grads.sum(1), norm(values, dim=1), norm(grads, dim=1), norm(distance, dim=1)])
-            .double()
-            .numpy()
-        )
+    def measure_weights(self, row: torch.Tensor) -> None:
+        """Into `row`: the weights and gradient (before clipping and the update), and
+        the norms' mean gamma and beta this step used."""
+        f, n_linear = self.fields, self.depth + 1
+        kernels.weight_sums(*self._weight_arrays, row.numpy()[f["weights"]].reshape(5, n_linear))
+        if self._norm_rows is not None:
+            torch.mean(self._norm_rows, 1, out=row[f["norm_means"]])
         if self._before is not None:
-            self._before.copy_(values)
-        self._norm_means = self._norm_parameters()  # the gamma and beta this step used
-        return self._weight_stats
+            self._before.copy_(self.values)
 
     @torch.no_grad()
-    def rows(self, step: int, updated: bool = True) -> np.ndarray:
-        """One row per Linear layer (float64, columns as LAYER_COLUMNS), from the
-        probe's pass, `before_update`'s measurements, and the change of the weights
-        since (NaN when `updated` is false).
-
-        The big tensors are reduced to per-layer sums and norms by a few torch ops
-        on whole stacks of layers; the rest is arithmetic on a few dozen numbers,
-        done in NumPy.
-        """
-        depth = self.depth
-        weight_sum, grad_sum, weight_norm, grad_norm, distance = self._weight_stats
-        _, weight_std = _mean_std(weight_sum, weight_norm, self.counts)
-        _, grad_std = _mean_std(grad_sum, grad_norm, self.counts)
-        if not updated:
-            update_std = np.full(depth + 1, np.nan)
-        elif self.sgd_learning_rate is not None:
-            update_std = self.sgd_learning_rate * grad_std
-        else:
-            change = torch.sub(self.values, self._before, out=self._scratch)
-            _, update_std = _mean_std(
-                change.sum(1).double().numpy(),
-                torch.linalg.vector_norm(change, dim=1).double().numpy(),
-                self.counts,
-            )
-
-        probe = self.probe
-        batch, width = probe.act_inputs[0].shape
-        acts, derivative, flags, hidden_delta = self._activation_buffers(batch, width)
-        # (2 * depth, batch * units): the nonlinearity's inputs, then its outputs
-        torch.stack(probe.act_inputs + probe.act_outputs, out=acts.view(2 * depth, batch, width))
-        act_in, act_out = acts[:depth], acts[depth:]
-        self.activation.derivative_into(act_in, act_out, derivative)
-        cutoff = SATURATION_THRESHOLD * self.activation.max_derivative
-        # mean(sign(d - c)) = P(d > c) - P(d < c) = 1 - 2 P(d < c): three passes, where a
-        # bool mean takes longer (ties, d == c exactly, would count half: the
-        # piecewise-constant derivatives never equal c, the smooth ones almost never)
-        above_minus_below = torch.sub(derivative, cutoff, out=flags).sign_().mean(1)
-        per_unit = (derivative.view(depth, batch, width), act_out.view(depth, batch, width))
-        dead = per_unit[0].amax(1) == 0  # derivatives are >= 0
-        if not self.activation.zero_output_has_zero_derivative:
-            dead |= (per_unit[1].amax(1) == 0) & (per_unit[1].amin(1) == 0)
-        deltas = probe.deltas
-        torch.stack(deltas[:depth], out=hidden_delta.view(depth, batch, width))
-        act_in_per_unit = act_in.view(depth, batch, width)
+    def measure_pass(self, row: torch.Tensor, step: int, updated: bool = True) -> None:
+        """Into `row`: the recorded pass of optimizer step `step`, and (when `updated`
+        and not plain SGD) the update just applied."""
+        f, depth, recording = self.fields, self.depth, self.recording
+        self.recording = None
+        batch, width = recording.act_inputs[0].shape
+        deltas = recording.deltas
+        self._pass_sizes = (batch * width, deltas[-1].numel())
+        # (4 x layers, batch x units): the nonlinearity's inputs, its outputs, dL/dz,
+        # then the derivative at the inputs
+        stacked = self._stacked(batch * width)
+        per_unit = stacked.view(4, depth, batch, width)
+        torch.stack(recording.act_inputs + recording.act_outputs + deltas[:depth], out=per_unit[:3].flatten(0, 1))
+        self.activation.derivative_into(stacked[:depth], stacked[depth : 2 * depth], stacked[3 * depth :])
+        numbers = row.numpy()
+        kernels.activation_sums(
+            stacked.numpy(),
+            width,
+            SATURATION_THRESHOLD * self.activation.max_derivative,
+            not self.activation.zero_output_has_zero_derivative,
+            numbers[f["activations"]].reshape(8, depth),
+        )
+        output_delta = deltas[-1].numpy().ravel()  # a few numbers: NumPy is quicker
+        numbers[f["output_delta_norm"]] = math.sqrt(output_delta @ output_delta)
+        if self._before is not None and updated:
+            n_linear = depth + 1
+            change, update = torch.sub(self.values, self._before, out=self._scratch), row[f["update"]]
+            torch.sum(change, 1, out=update[:n_linear])
+            torch.linalg.vector_norm(change, dim=1, out=update[n_linear:])
+        numbers[f["quantiles"]] = _sample_quantiles(per_unit[0]).ravel()
+        numbers[f["step"]] = step
         # for histograms: the batch's first examples, HISTOGRAM_SAMPLE values a layer (a
         # view: the buffer holds the last recorded step until the next one)
-        self.last_act_inputs = act_in_per_unit[:, : max(1, HISTOGRAM_SAMPLE // width)]
+        self.last_act_inputs = per_unit[0, :, : max(1, HISTOGRAM_SAMPLE // width)]
 
-        per_layer = (
-            torch.cat(  # everything per hidden layer, in one tensor
-                [
-                    acts.sum(1),
-                    torch.linalg.vector_norm(acts, dim=1),
-                    derivative.mean(1),
-                    (1 - above_minus_below) / 2,
-                    dead.mean(1, dtype=torch.float32),
-                    torch.linalg.vector_norm(hidden_delta, dim=1),
-                    *self._norm_means,
-                ]
-            )
-            .numpy()
-            .astype(np.float64)
-        )
-        p15, p50, p85 = _sample_quantiles(act_in_per_unit)
-        sums, norms, mean_derivative, saturation, dead_fraction, delta_norm, gamma, beta = (
-            per_layer[: 2 * depth],
-            per_layer[2 * depth : 4 * depth],
-            *per_layer[4 * depth :].reshape(-1, depth),
-        )
-        act_means, act_stds = _mean_std(sums, norms, act_in.shape[1])
-        output_delta = deltas[-1]
-        delta_rms = np.append(
-            delta_norm / math.sqrt(hidden_delta.shape[1]),
-            float(torch.linalg.vector_norm(output_delta)) / math.sqrt(output_delta.numel()),
-        )
+    def new_rows(self, n: int) -> torch.Tensor:
+        """n raw rows to measure into (NaN where a step has nothing to say)."""
+        return torch.full((n, self.raw_width), math.nan)
 
-        table = np.full((depth + 1, len(LAYER_COLUMNS)), np.nan)
-        table[:, 0] = step
-        table[:, 1] = np.arange(1, depth + 2)
-        table[:, 2] = grad_norm
-        table[:, 3] = weight_norm
-        table[:, 4] = grad_std / weight_std
-        table[:, 5] = update_std / weight_std
-        table[:, 6] = distance / self.initial_norm
-        table[:, 7] = delta_rms
-        hidden = (
-            act_means[:depth],
-            act_stds[:depth],
-            p15,
-            p50,
-            p85,
-            act_means[depth:],
-            act_stds[depth:],
-            mean_derivative,
-            saturation,
-            dead_fraction,
-            gamma,
-            beta,
-        )
-        table[:-1, 8:] = np.stack(hidden, 1)
+    def table(self, raw: np.ndarray) -> np.ndarray:
+        """The rows of the `layers` frame, (steps, layers, LAYER_COLUMNS) float64, from
+        raw rows (steps, raw_width)."""
+        f, n_linear = self.fields, self.depth + 1
+        raw = raw.astype(np.float64)
+        n_steps, (batch_values, output_values) = len(raw), self._pass_sizes
+
+        def per_layer(name: str, parts: int) -> np.ndarray:  # (parts, steps, layers)
+            return raw[:, f[name]].reshape(n_steps, parts, -1).transpose(1, 0, 2)
+
+        # as the kernels wrote them
+        x_sum, x_norm, y_sum, y_norm, delta_norm, slope_sum, saturation, dead = per_layer("activations", 8)
+        act_mean, act_std = _mean_std(np.stack([x_sum, y_sum]), np.stack([x_norm, y_norm]), batch_values)
+        weight_sum, grad_sum, weight_norm, grad_norm, distance = per_layer("weights", 5)
+        sums, norms = np.stack([weight_sum, grad_sum]), np.stack([weight_norm, grad_norm])
+        _, (weight_std, grad_std) = _mean_std(sums, norms, self.counts)
+        if self.sgd_learning_rate is not None:
+            update_std = self.sgd_learning_rate * grad_std
+        else:
+            update = per_layer("update", 2)
+            update_std = _mean_std(update[0], update[1], self.counts)[1]
+
+        table = np.full((n_steps, n_linear, len(LAYER_COLUMNS)), np.nan)
+        table[:, :, 0] = raw[:, f["step"]]
+        table[:, :, 1] = np.arange(1, n_linear + 1)
+        table[:, :, 2] = grad_norm
+        table[:, :, 3] = weight_norm
+        table[:, :, 4] = grad_std / weight_std
+        table[:, :, 5] = update_std / weight_std
+        table[:, :, 6] = distance / self.initial_norm
+        table[:, :-1, 7] = delta_norm / math.sqrt(batch_values)
+        table[:, -1, 7] = raw[:, f["output_delta_norm"]][:, 0] / math.sqrt(output_values)
+        hidden = table[:, :-1]
+        hidden[:, :, 8], hidden[:, :, 9] = act_mean[0], act_std[0]
+        hidden[:, :, 10:13] = per_layer("quantiles", 3).transpose(1, 2, 0)
+        hidden[:, :, 13], hidden[:, :, 14] = act_mean[1], act_std[1]
+        hidden[:, :, 15] = slope_sum / batch_values
+        hidden[:, :, 16] = saturation
+        hidden[:, :, 17] = dead
+        hidden[:, :, 18:20] = per_layer("norm_means", 2).transpose(1, 2, 0)
         return table
 
-    def _activation_buffers(self, batch: int, width: int) -> tuple[torch.Tensor, ...]:
-        """Reused (layers, batch * units) buffers: stacked activations (inputs, then
-        outputs), the derivative, saturation flags and dL/dz."""
-        shape = (self.depth, batch * width)
-        if self._buffers is None or self._buffers[1].shape != shape:
-            self._buffers = (
-                torch.empty(2 * self.depth, batch * width),
-                torch.empty(shape),
-                torch.empty(shape),
-                torch.empty(shape),
-            )
-        return self._buffers
-
-    def _norm_parameters(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per layer, the mean learned scale (gamma) and shift (beta) of its norm (copies)."""
-        if self._gamma is None:
-            nan = torch.full((self.depth,), math.nan)
-            return nan, nan
-        return self._gamma.mean(1), self._beta.mean(1)  # new tensors: the update won't change them
+    def _stacked(self, values_per_layer: int) -> torch.Tensor:
+        """The reused (4 x layers, batch x units) buffer for the stacked activations."""
+        if self._stack is None or self._stack.shape[1] != values_per_layer:
+            self._stack = torch.empty(4 * self.depth, values_per_layer)
+        return self._stack
 
 
 def _sample_quantiles(act_in: torch.Tensor) -> np.ndarray:
@@ -303,12 +292,19 @@ def _sample_quantiles(act_in: torch.Tensor) -> np.ndarray:
     batch when it is smaller): sorting every value each step would cost more than
     the training step itself."""
     n_examples = max(1, math.ceil(QUANTILE_SAMPLE / act_in.shape[2]))
-    sample = act_in[:, :n_examples].reshape(len(act_in), -1).numpy()
-    ordered = np.sort(sample, axis=1)  # NumPy sorts small rows ~8x faster than torch here
-    position = np.array(QUANTILES) * (ordered.shape[1] - 1)
-    below, fraction = np.floor(position).astype(int), position % 1
-    above = np.minimum(below + 1, ordered.shape[1] - 1)
+    sample = act_in.numpy()[:, :n_examples].reshape(len(act_in), -1)
+    below, above, fraction = _interpolation(sample.shape[1])
+    ordered = np.sort(sample, axis=1)  # NumPy sorts small rows ~8x faster than torch
     return (ordered[:, below] * (1 - fraction) + ordered[:, above] * fraction).T
+
+
+@functools.lru_cache
+def _interpolation(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the QUANTILES of n sorted numbers: the positions below and above each, and
+    how far between them it lies (linear interpolation, as numpy.quantile)."""
+    position = np.array(QUANTILES) * (n - 1)
+    below = np.floor(position).astype(int)
+    return below, np.minimum(below + 1, n - 1), position - below
 
 
 def rows_to_frame(rows: np.ndarray) -> pd.DataFrame:
@@ -329,10 +325,12 @@ def layer_stats(model: Network, x: torch.Tensor, y: torch.Tensor) -> pd.DataFram
     twin.train()
     twin.zero_grad(set_to_none=True)
     stats = LayerStatistics(twin)
-    stats.probe.active = True
+    stats.start()
     with torch.enable_grad():
         loss = nn.functional.cross_entropy(twin(x), y)
         loss.backward()
-    stats.probe.active = False
-    stats.before_update()
-    return rows_to_frame(stats.rows(0, updated=False))
+    stats.stop()
+    row = stats.new_rows(1)
+    stats.measure_weights(row[0])
+    stats.measure_pass(row[0], 0, updated=False)
+    return rows_to_frame(stats.table(row.numpy())[0])

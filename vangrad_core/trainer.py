@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,8 @@ from .stats import LAYER_COLUMNS, LayerStatistics, rows_to_frame
 
 METRIC_COLUMNS = ("step", "loss", "train_accuracy", "test_loss", "test_accuracy")
 HISTORY_BYTES = 24 * 2**20  # the per-layer history kept at most, in bytes
-TEST_EVALUATIONS = 40  # about this many test measurements per run, and
-MIN_EVAL_EVERY = 25  # at most one per this many steps: each costs a few training steps
+TEST_EVALUATIONS = 20  # about this many test measurements per run, and
+MIN_EVAL_EVERY = 50  # at most one per this many steps: each costs a few training steps
 MOMENTUM = 0.9
 
 
@@ -36,8 +36,7 @@ def batch_indices(config: ExperimentConfig, n_train: int) -> Iterator[torch.Tens
             yield order[start : start + size]
 
 
-def make_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.Optimizer:
-    params = model.parameters()
+def make_optimizer(config: ExperimentConfig, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
     # foreach: one multi-tensor update instead of a Python loop over parameters
     # (PyTorch only picks it by default on GPUs)
     if config.optimizer == "adam":
@@ -46,10 +45,24 @@ def make_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.Op
     return torch.optim.SGD(params, lr=config.learning_rate, momentum=momentum, foreach=True)
 
 
+class PlainSGD:
+    """Plain SGD, p -= lr * p.grad, one multi-tensor op over the packed parameters:
+    what torch.optim.SGD does without momentum, minus its per-step Python, which
+    costs more than the update itself here (the engine's benchmark, DESIGN.md §5)."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float):
+        self.params, self.lr = list(params), lr
+
+    @torch.no_grad()
+    def step(self) -> None:
+        torch._foreach_add_(self.params, [p.grad for p in self.params], alpha=-self.lr)
+
+
 def record_every(config: ExperimentConfig) -> int:
     """Every how many steps the per-layer history is kept (1 but for long, deep runs),
-    so that no run keeps more than HISTORY_BYTES of it."""
-    bytes_per_step = (config.depth + 1) * len(LAYER_COLUMNS) * 8
+    so that no run keeps more than HISTORY_BYTES of it (its rows, and the raw
+    measurements they come from: about 14 float32 numbers a layer)."""
+    bytes_per_step = (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 14 * 4)
     max_records = max(1, HISTORY_BYTES // bytes_per_step)
     return max(1, math.ceil(config.steps / max_records))
 
@@ -71,11 +84,10 @@ class Trainer:
         self.statistics = LayerStatistics(  # before the optimizer: it packs the weights
             self.model, sgd_learning_rate=config.learning_rate if plain_sgd else None
         )
-        self.optimizer = make_optimizer(config, self.model)
-        self.parameters = list(self.model.parameters())
+        packed = self.statistics.packed_parameters
+        plain = config.optimizer == "sgd"
+        self.optimizer = PlainSGD(packed, config.learning_rate) if plain else make_optimizer(config, packed)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
-        packed = {id(w) for w in self.statistics.weights}
-        self._other_parameters = [p for p in self.parameters if id(p) not in packed]
         self.record_every = record_every(config)
         self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
         self.step_count = 0
@@ -83,8 +95,9 @@ class Trainer:
         self.divergence_reason: str | None = None
         self._batches = batch_indices(config, len(self.data.x_train))
         n_records = config.steps // self.record_every + 2
-        self._history = np.full((n_records, config.depth + 1, len(LAYER_COLUMNS)), np.nan)
-        self._n_records = 0
+        self._raw = self.statistics.new_rows(n_records)  # measured, per recorded step
+        self._history = np.full((n_records, config.depth + 1, len(LAYER_COLUMNS)), np.nan)  # rows, made from _raw
+        self._n_records = self._n_rows = 0
         self._metrics = np.full((config.steps, len(METRIC_COLUMNS)), np.nan)
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
 
@@ -107,50 +120,42 @@ class Trainer:
         idx = next(self._batches)
         x, y = self.data.x_train[idx], self.data.y_train[idx]
 
-        stats.probe.active = record
+        if record:
+            stats.start()
         logits = model(x)
         loss = nn.functional.cross_entropy(logits, y)
-        self._zero_grad()
+        stats.zero_grad()
         loss.backward()
-        stats.probe.active = False
+        stats.stop()
 
         # Divergence: the first step whose loss, weights or weight gradients are not
-        # finite stops the run before its update. (Weights an update made Inf or NaN
-        # make the next step's loss so, or show in its measured weight norms; a
-        # non-finite bias or norm parameter makes the next loss non-finite.)
-        with torch.no_grad():
-            accuracy = (logits.argmax(1) == y).float().mean()
-            if record:
-                weight_checks = stats.before_update()  # measures weights and gradients
-            else:
-                weight_checks = torch.linalg.vector_norm(stats.grads).double().numpy()
-            loss_value, accuracy_value = torch.stack([loss, accuracy]).tolist()
+        # finite stops the run before its update. (A non-finite bias or norm
+        # parameter makes the next step's loss non-finite.)
+        row = self._raw[self._n_records] if record else None
+        if record:
+            stats.measure_weights(row)
+        loss_value = loss.item()
         if not math.isfinite(loss_value):
             return self._diverge(s, f"the loss became {loss_value}")
-        if not np.isfinite(weight_checks).all():
+        if not stats.finite(row):
             return self._diverge(s, "the weights or their gradients became Inf or NaN")
         if self.config.grad_clip > 0:
-            nn.utils.clip_grad_norm_(self.parameters, self.config.grad_clip)
+            nn.utils.clip_grad_norm_(stats.packed_parameters, self.config.grad_clip)
         self.optimizer.step()
 
-        self._metrics[s, :3] = (s, loss_value, accuracy_value)
+        correct = np.count_nonzero(logits.detach().numpy().argmax(1) == y.numpy())  # NumPy: quicker on a few numbers
+        self._metrics[s, :3] = (s, loss_value, correct / len(y))
         if record:
-            self._history[self._n_records] = stats.rows(s)
+            stats.measure_pass(row, s)
             self._n_records += 1
-        stats.probe.clear()
         if s % self.eval_every == 0 or last:
             self._metrics[s, 3:] = self.evaluate()
         self.step_count = s + 1
 
-    def _zero_grad(self) -> None:
-        self.statistics.grads.zero_()  # the weights' gradients, packed: keep them
-        for p in self._other_parameters:
-            p.grad = None
-
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s
         self.divergence_reason = f"at step {s} {reason}: the gradients exploded"
-        self.statistics.probe.clear()
+        self.statistics.discard()
 
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
@@ -180,6 +185,10 @@ class Trainer:
     @property
     def layers(self) -> pd.DataFrame:
         """One row per Linear layer per recorded step (`attrs['record_every']`)."""
+        if self._n_rows < self._n_records:  # rows for the steps measured since
+            new = slice(self._n_rows, self._n_records)
+            self._history[new] = self.statistics.table(self._raw.numpy()[new])
+            self._n_rows = self._n_records
         frame = self._frame("layers", self._n_records, self._history, LAYER_COLUMNS)
         frame.attrs["record_every"] = self.record_every
         return frame
