@@ -31,15 +31,21 @@ def layer_colors(n_layers: int) -> list[str]:
     return sample_colorscale(LAYER_SCALE, np.linspace(0, 0.92, max(n_layers, 2)).tolist())[:n_layers]
 
 
-def _layout(fig: go.Figure, title: str, height: int = 430) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        height=height,
-        margin={"l": 70, "r": 20, "t": 50, "b": 10},
-        font={"size": FONT_SIZE},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
-        uirevision="keep",  # keep zoom and hidden traces across live updates
-    )
+def _layout(fig: go.Figure, title: str, height: int = 430, **layout: object) -> go.Figure:
+    """The charts' common layout, plus `layout` (e.g. whole `xaxis`, `yaxis` dicts), on
+    top of what `fig` has. One assignment, not update_layout: its path handling costs
+    several milliseconds a call, and the live charts are rebuilt several times a second."""
+    kept = {key: value for key, value in fig.layout.to_plotly_json().items() if key != "template"}
+    fig.layout = {  # Plotly's default template goes: the page's theme styles the charts
+        **kept,
+        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 70, "r": 20, "t": 50, "b": 10},
+        "font": {"size": FONT_SIZE},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
+        "uirevision": "keep",  # keep zoom and hidden traces across live updates
+        **layout,
+    }
     return fig
 
 
@@ -137,9 +143,12 @@ def gradient_profile(
             hovertemplate="layer %{x}<br>%{y:.3g}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="layer (1 = next to the input; last = output layer)", dtick=_tick(n))
-    fig.update_yaxes(title=axis_title, type="log", exponentformat="power")
-    return _layout(fig, title)
+    return _layout(
+        fig,
+        title,
+        xaxis={"title": "layer (1 = next to the input; last = output layer)", "dtick": _tick(n)},
+        yaxis={"title": axis_title, "type": "log", "exponentformat": "power"},
+    )
 
 
 VARIANCE_RULES = {  # activation -> (whose rule, its factor on n·Var(W) per layer)
@@ -297,14 +306,12 @@ def gradient_heatmap(layers: pd.DataFrame) -> go.Figure:
             hovertemplate="step %{x}, layer %{y}<br>log₁₀|dL/dW| = %{z:.1f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="layer (1 = input side)", dtick=_tick(len(grid)))
-    return _layout(fig, title)
+    yaxis = {"title": "layer (1 = input side)", "dtick": _tick(len(grid))}
+    return _layout(fig, title, xaxis={"title": "training step"}, yaxis=yaxis)
 
 
 def training_curves(metrics: pd.DataFrame) -> go.Figure:
     """Loss and accuracy over steps, train (per batch, smoothed) and test."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
     if metrics.empty:
         return _empty("Loss and accuracy", "Press Train to see learning curves")
     window = max(1, len(metrics) // 40)
@@ -316,26 +323,37 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
         ("train (batch, smoothed)", metrics["step"], smooth, "lines", "#1f77b4", ("loss", "train_accuracy")),
         ("test", test["step"], test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
     )
-    for col, fmt in ((1, ".3f"), (2, ".1%")):
+    fig = go.Figure()
+    for panel, fmt in ((0, ".3f"), (1, ".1%")):  # two panels side by side: axes x, y and x2, y2
         for name, steps, frame, mode, color, columns in series:
             fig.add_trace(
                 go.Scatter(
                     x=steps,
-                    y=frame[columns[col - 1]],
+                    y=frame[columns[panel]],
+                    xaxis=f"x{panel + 1}",
+                    yaxis=f"y{panel + 1}",
                     name=name,
                     mode=mode,
                     line={"color": color, "width": 3},
-                    showlegend=col == 1,
+                    showlegend=panel == 0,
                     legendgroup=name,
                     hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
-                ),
-                row=1,
-                col=col,
+                )
             )
-    fig.update_xaxes(title="training step")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
-    return _layout(fig, "Loss and accuracy")
+    panel_titles = [
+        {"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False}
+        for text, x in (("Loss (cross-entropy)", 0.225), ("Accuracy", 0.775))
+    ]
+    return _layout(
+        fig,
+        "Loss and accuracy",
+        xaxis={"title": "training step", "domain": [0, 0.45]},
+        xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2"},
+        yaxis={"rangemode": "tozero"},
+        yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
+        annotations=panel_titles,
+        showlegend=True,
+    )
 
 
 def derivative_with_inputs(activation: str, inputs: pd.DataFrame, layer: int) -> go.Figure:

@@ -41,14 +41,14 @@ LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3
 # While a run plays, each tick of the live view trains for TRAIN_SECONDS_PER_TICK
 # (with one of the server's training slots) and redraws. Measured with
 # bench/browser.py: Streamlit starts a fragment's timer when its last run is done, so
-# a refresh takes the tick's work (training + ~0.05 s of drawing) + TICK_SECONDS +
-# the round trip. Measured: 0.1 s / 0.15 s gives ~3 refreshes/s and a 500-step run in
-# ~1.9 s; 0.05 s / 0.06 s gives ~4.7/s but ~4.7 s. The detailed charts redraw every
-# DETAIL_SECONDS.
-TICK_SECONDS = 0.1
-TRAIN_SECONDS_PER_TICK = 0.15
+# a refresh takes the tick's training + its drawing (~0.02 s on the server, more in
+# the browser) + TICK_SECONDS + the round trip. 0.04 s / 0.07 s gives ~4.4 refreshes
+# a second and a 500-step depth-20 run in ~2.5 s; more training per tick finishes
+# sooner but refreshes less often. The detailed charts redraw every DETAIL_SECONDS.
+TICK_SECONDS = 0.04
+TRAIN_SECONDS_PER_TICK = 0.07
 QUEUE_SECONDS = 1.0  # a run waits this long for a free training slot before it says it waits
-DETAIL_SECONDS = 3.0  # building and sending five more figures costs more than training
+DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 CUSTOM = "Custom (your own settings)"
 
 LABELS = {
@@ -345,6 +345,17 @@ class LiveRun:
         st.session_state[self.key] = LiveTrainer(config, slots=training_slots())
         return old is not None
 
+    def snapshot_at_most_every(self, seconds: float, decision: bool = False) -> Snapshot:
+        """A snapshot of the run; while it plays, the one taken less than `seconds` ago
+        if there is one. (A view that does not train redraws nothing then: its charts
+        are cached by snapshot. So the full rerun that Train starts leaves the slow views
+        be, and the live view's first updates come sooner.)"""
+        key = f"_snapshot_{self.key}_{decision}"
+        last = st.session_state.get(key)
+        if not self.playing or last is None or time.monotonic() - last[0] >= seconds:
+            last = st.session_state[key] = (time.monotonic(), self.live.snapshot(decision=decision))
+        return last[1]
+
     def play(self, on: bool) -> None:
         if on:
             self.live.play()
@@ -436,8 +447,9 @@ def live_fragment(
     def body() -> None:
         if trains:
             run.advance()
-        snap = run.live.snapshot(decision=decision)
-        draw(snap)
+            draw(run.live.snapshot(decision=decision))
+        else:
+            draw(run.snapshot_at_most_every(every, decision))
         if started_playing and not run.playing:
             st.rerun(scope="app")
 
