@@ -96,16 +96,30 @@ ACTIVATION_TABLE: dict[str, Activation] = {
 class Recording:
     """What one forward pass keeps for the per-layer statistics, while a network's
     `recording` is set: each hidden layer's activation input and output, and every
-    Linear layer's output z. The backward pass fills in `deltas`, dL/dz of each z
-    (see stats.LayerStatistics.backward). Kept by the forward pass itself rather
-    than by module hooks: a hooked module takes PyTorch's slow call path, which cost
-    more than the statistics."""
+    Linear layer's output z, whose gradient dL/dz the backward pass then keeps
+    (`retain_grad`). Kept by the forward pass itself rather than by module hooks:
+    a hooked module takes PyTorch's slow call path, which cost more than the
+    statistics."""
 
     def __init__(self) -> None:
         self.act_inputs: list[torch.Tensor] = []
         self.act_outputs: list[torch.Tensor] = []
         self.linear_outputs: list[torch.Tensor] = []
-        self.deltas: list[torch.Tensor] = []
+
+    def keep_linear(self, z: torch.Tensor) -> None:
+        if z.requires_grad:
+            z.retain_grad()
+        self.linear_outputs.append(z)
+
+    @property
+    def deltas(self) -> list[torch.Tensor]:
+        """dL/dz of every Linear layer's output z, after the backward pass."""
+        return [z.grad for z in self.linear_outputs]
+
+    def clear(self) -> None:
+        self.act_inputs.clear()
+        self.act_outputs.clear()
+        self.linear_outputs.clear()
 
 
 class Block(nn.Module):
@@ -125,7 +139,7 @@ class Block(nn.Module):
         into = z if self.norm_before is None else self.norm_before(z)
         h = self.activation(into)
         if recording is not None:
-            recording.linear_outputs.append(z)
+            recording.keep_linear(z)
             recording.act_inputs.append(into)
             recording.act_outputs.append(h)
         if self.norm_after is not None:
@@ -168,7 +182,7 @@ class Network(nn.Module):
             x = block(x, recording)
         z = self.head(x)
         if recording is not None:
-            recording.linear_outputs.append(z)
+            recording.keep_linear(z)
         return z
 
 

@@ -60,9 +60,10 @@ def pack_rows(slots: list[tuple[nn.Module, str]]) -> tuple[torch.Tensor, torch.T
 
     Row l holds slot l's parameter, flattened, then zeros. Optimizers update the
     views in place, so `values` is always current and one pass over it measures
-    every layer. (Two matrices, not one: an in-place change to any view bumps the
-    version of the whole matrix, and autograd would take a gradient written into it
-    for a change of the weights it saved.)"""
+    every layer. Autograd accumulates into an existing .grad in place: zero the
+    gradients, never set them to None. (Two matrices, not one: an in-place change to
+    any view bumps the version of the whole matrix, and autograd would take the
+    accumulated gradients for changed weights.)"""
     params = [getattr(module, name) for module, name in slots]
     counts = torch.tensor([p.numel() for p in params], dtype=torch.float64)
     values = torch.zeros(len(params), int(counts.max()))
@@ -90,9 +91,8 @@ class LayerStatistics:
     Parameters' data; `packed_parameters` are the matrices, for the optimizer):
     build it before the model's optimizer.
 
-    Every step: `backward(loss)` computes the gradients. A recorded step: `start()`
-    before the forward pass makes the model record it, `stop()` after it,
-    `backward(loss)` also keeps dL/dz; `measure_weights(row)` measures the weights
+    Per recorded step: `start()` before the forward pass makes the model record it,
+    `stop()` after the backward pass; `measure_weights(row)` measures the weights
     and gradient before the update; the optimizer steps; `measure_pass(row, step)`
     measures the recorded pass and the update. They write into `row`, one row of a
     float32 matrix of raw measurements (`raw_width` numbers: per-layer sums and
@@ -131,8 +131,6 @@ class LayerStatistics:
             parameter = nn.Parameter(rows)
             parameter.grad = grads
             self.packed_parameters.append(parameter)
-        self._parameters = list(model.parameters())  # the packed views
-        self._grad_rows = [p.grad for p in self._parameters]
         self.sgd_learning_rate = sgd_learning_rate
         self.initial = self.values.clone()
         self.initial_norm = torch.linalg.vector_norm(self.initial, dim=1).double().numpy()
@@ -161,27 +159,17 @@ class LayerStatistics:
         self._pass_sizes = (1, 1)  # numbers per hidden layer of a pass, and in the output's dL/dz
         self.last_act_inputs: torch.Tensor | None = None  # a sample, for histograms
 
-    def backward(self, loss: torch.Tensor) -> None:
-        """dL/d(every parameter) into the packed gradients and, after a recorded
-        forward pass, dL/dz of every Linear output into the recording. One autograd
-        pass that hands the gradients back (`torch.autograd.grad`), then one
-        multi-tensor copy into the packed rows: cheaper than zeroing the rows for
-        `backward()` to add into, and dL/dz needs no `retain_grad` copies."""
-        recording = self.recording
-        outputs = recording.linear_outputs if recording is not None else []
-        grads = torch.autograd.grad(loss, self._parameters + outputs)
-        n = len(self._parameters)
-        with torch.no_grad():
-            torch._foreach_copy_(self._grad_rows, grads[:n])
-        if recording is not None:
-            recording.deltas = list(grads[n:])
+    def zero_grad(self) -> None:
+        """Zero every gradient (in place: they are views into the packed matrices)."""
+        for packed in self.packed_parameters:
+            packed.grad.zero_()
 
     def start(self) -> None:
-        """Record the model's next forward pass (and `backward` keeps dL/dz)."""
+        """Record the model's next forward pass (and keep dL/dz in its backward pass)."""
         self.recording = self.model.recording = Recording()
 
     def stop(self) -> None:
-        """Stop recording (after the forward pass)."""
+        """Stop recording (after the backward pass)."""
         self.model.recording = None
 
     def discard(self) -> None:
@@ -340,8 +328,8 @@ def layer_stats(model: Network, x: torch.Tensor, y: torch.Tensor) -> pd.DataFram
     stats.start()
     with torch.enable_grad():
         loss = nn.functional.cross_entropy(twin(x), y)
+        loss.backward()
     stats.stop()
-    stats.backward(loss)
     row = stats.new_rows(1)
     stats.measure_weights(row[0])
     stats.measure_pass(row[0], 0, updated=False)

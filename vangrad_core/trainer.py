@@ -124,8 +124,9 @@ class Trainer:
             stats.start()
         logits = model(x)
         loss = nn.functional.cross_entropy(logits, y)
+        stats.zero_grad()
+        loss.backward()
         stats.stop()
-        stats.backward(loss)
 
         # Divergence: the first step whose loss, weights or weight gradients are not
         # finite stops the run before its update. (A non-finite bias or norm
