@@ -50,6 +50,8 @@ LAYER_COLUMNS = (
 SATURATION_THRESHOLD = 0.1  # a derivative below 10% of its maximum counts as saturated
 QUANTILES = (0.15, 0.50, 0.85)
 QUANTILE_SAMPLE = 256  # percentiles are read off the batch's first examples, >= this many values
+SAMPLE_BYTES = 2**20  # the samples kept for percentiles until they are sorted together, at most
+MAX_SAMPLED_STEPS = 64
 HISTOGRAM_SAMPLE = 2048  # activation inputs kept per layer for histograms
 
 
@@ -156,6 +158,8 @@ class LayerStatistics:
         self._scratch = torch.empty_like(self.values) if sgd_learning_rate is None else None
         self._weight_arrays = (self.values.numpy(), self.grads.numpy(), self.initial.numpy(), counts.long().numpy())
         self._stack: torch.Tensor | None = None
+        self._samples: np.ndarray | None = None  # activation inputs kept for percentiles
+        self._sampled: list[np.ndarray] = []  # where their percentiles go
         self._pass_sizes = (1, 1)  # numbers per hidden layer of a pass, and in the output's dL/dz
         self.last_act_inputs: torch.Tensor | None = None  # a sample, for histograms
 
@@ -226,11 +230,40 @@ class LayerStatistics:
             change, update = torch.sub(self.values, self._before, out=self._scratch), row[f["update"]]
             torch.sum(change, 1, out=update[:n_linear])
             torch.linalg.vector_norm(change, dim=1, out=update[n_linear:])
-        numbers[f["quantiles"]] = _sample_quantiles(per_unit[0]).ravel()
+        self._keep_sample(per_unit[0], numbers[f["quantiles"]])
         numbers[f["step"]] = step
         # for histograms: the batch's first examples, HISTOGRAM_SAMPLE values a layer (a
         # view: the buffer holds the last recorded step until the next one)
         self.last_act_inputs = per_unit[0, :, : max(1, HISTOGRAM_SAMPLE // width)]
+
+    def _keep_sample(self, act_in: torch.Tensor, quantiles: np.ndarray) -> None:
+        """Keep the batch's first examples' activation inputs, at least QUANTILE_SAMPLE
+        values a layer (the whole batch when it is smaller), whose percentiles go into
+        `quantiles` (a row's field) when `sort_samples` runs: sorting every value each
+        step would cost more than the training step itself, and one sort of many
+        steps' samples costs about what one step's does."""
+        n_examples = max(1, math.ceil(QUANTILE_SAMPLE / act_in.shape[2]))
+        sample = act_in.numpy()[:, :n_examples].reshape(len(act_in), -1)
+        if self._samples is None or self._samples.shape[1:] != sample.shape:
+            self.sort_samples()
+            room = max(1, min(MAX_SAMPLED_STEPS, SAMPLE_BYTES // sample.nbytes))
+            self._samples = np.empty((room, *sample.shape), np.float32)
+        self._samples[len(self._sampled)] = sample
+        self._sampled.append(quantiles)
+        if len(self._sampled) == len(self._samples):
+            self.sort_samples()
+
+    def sort_samples(self) -> None:
+        """Write the percentiles of the samples kept since the last call into their rows."""
+        if not self._sampled:
+            return
+        samples = self._samples[: len(self._sampled)]
+        below, above, fraction = _interpolation(samples.shape[2])
+        ordered = np.sort(samples, axis=2)  # NumPy sorts small rows ~8x faster than torch
+        quantiles = ordered[:, :, below] * (1 - fraction) + ordered[:, :, above] * fraction  # (steps, layers, 3)
+        for row, values in zip(self._sampled, quantiles.transpose(0, 2, 1), strict=True):
+            row[:] = values.ravel()
+        self._sampled.clear()
 
     def new_rows(self, n: int) -> torch.Tensor:
         """n raw rows to measure into (NaN where a step has nothing to say)."""
@@ -238,7 +271,7 @@ class LayerStatistics:
 
     def table(self, raw: np.ndarray) -> np.ndarray:
         """The rows of the `layers` frame, (steps, layers, LAYER_COLUMNS) float64, from
-        raw rows (steps, raw_width)."""
+        raw rows (steps, raw_width), after `sort_samples`."""
         f, n_linear = self.fields, self.depth + 1
         raw = raw.astype(np.float64)
         n_steps, (batch_values, output_values) = len(raw), self._pass_sizes
@@ -285,19 +318,6 @@ class LayerStatistics:
         return self._stack
 
 
-def _sample_quantiles(act_in: torch.Tensor) -> np.ndarray:
-    """(3, layers): the 15th, 50th and 85th percentiles (linear interpolation, as
-    numpy.quantile) of each layer's inputs, from a (layers, batch, units) tensor,
-    read off the batch's first examples, at least QUANTILE_SAMPLE values (the whole
-    batch when it is smaller): sorting every value each step would cost more than
-    the training step itself."""
-    n_examples = max(1, math.ceil(QUANTILE_SAMPLE / act_in.shape[2]))
-    sample = act_in.numpy()[:, :n_examples].reshape(len(act_in), -1)
-    below, above, fraction = _interpolation(sample.shape[1])
-    ordered = np.sort(sample, axis=1)  # NumPy sorts small rows ~8x faster than torch
-    return (ordered[:, below] * (1 - fraction) + ordered[:, above] * fraction).T
-
-
 @functools.lru_cache
 def _interpolation(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the QUANTILES of n sorted numbers: the positions below and above each, and
@@ -333,4 +353,5 @@ def layer_stats(model: Network, x: torch.Tensor, y: torch.Tensor) -> pd.DataFram
     row = stats.new_rows(1)
     stats.measure_weights(row[0])
     stats.measure_pass(row[0], 0, updated=False)
+    stats.sort_samples()
     return rows_to_frame(stats.table(row.numpy())[0])

@@ -186,6 +186,7 @@ class Trainer:
     def layers(self) -> pd.DataFrame:
         """One row per Linear layer per recorded step (`attrs['record_every']`)."""
         if self._n_rows < self._n_records:  # rows for the steps measured since
+            self.statistics.sort_samples()
             new = slice(self._n_rows, self._n_records)
             self._history[new] = self.statistics.table(self._raw.numpy()[new])
             self._n_rows = self._n_records
