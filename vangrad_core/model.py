@@ -24,19 +24,28 @@ SELU_ALPHA = 1.6732632423543772
 
 @dataclasses.dataclass(frozen=True)
 class Activation:
-    """An activation function, its derivative and the derivative's maximum."""
+    """An activation function, its derivative and the derivative's maximum.
+
+    `slope_in_y`: the derivative as a function of the output y, one quadratic for
+    x > 0 and one for x <= 0, (c, b, a) each: f'(x) = c + b y + a y². Every
+    activation here has one but GELU, whose derivative needs erf of x
+    (`exact_derivative`). The statistics' compiled pass computes it this way too
+    (kernels.activation_sums)."""
 
     name: str
     module: Callable[[], nn.Module]
     function: Callable[[torch.Tensor], torch.Tensor]
-    # derivative_into(x, y, out): writes the derivative at x into out, given
-    # y = function(x) too (sigmoid's and tanh's are cheapest from y). Writing into
-    # a reused buffer keeps the per-step statistics free of big allocations.
-    derivative_into: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
     max_derivative: float
+    slope_in_y: tuple[float, float, float, float, float, float] | None
+    exact_derivative: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
-        return self.derivative_into(x, self.function(x), torch.empty_like(x))
+        """The derivative at x (as autograd takes it: ReLU's is 0 at 0)."""
+        if self.slope_in_y is None:
+            return self.exact_derivative(x)
+        y = self.function(x)
+        c1, b1, a1, c0, b0, a0 = self.slope_in_y
+        return torch.where(x > 0, c1 + y * (b1 + a1 * y), c0 + y * (b0 + a0 * y))
 
     @property
     def zero_output_has_zero_derivative(self) -> bool:
@@ -45,50 +54,36 @@ class Activation:
         return self.name in ("relu", "sigmoid")
 
 
-def _step_into(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """1 where x > 0, else 0 (ReLU's derivative, as autograd takes it at 0)."""
-    return torch.sign(x, out=out).clamp_min_(0)
-
-
-def _gelu_derivative(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+def _gelu_derivative(x: torch.Tensor) -> torch.Tensor:
     normal_cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
     normal_pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return out.copy_(normal_cdf + x * normal_pdf)
-
-
-def _elu_derivative(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    return out.copy_(torch.where(x > 0, 1.0, y + 1))  # y = exp(x) - 1 below 0
-
-
-def _selu_derivative(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    # below 0, y = scale * alpha * (exp(x) - 1)
-    return out.copy_(torch.where(x > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA))
+    return normal_cdf + x * normal_pdf
 
 
 ACTIVATION_TABLE: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation(
-            "sigmoid",
-            nn.Sigmoid,
-            torch.sigmoid,
-            lambda x, y, out: torch.addcmul(y, y, y, value=-1, out=out),  # y - y²
-            0.25,
-        ),
-        Activation("tanh", nn.Tanh, torch.tanh, lambda x, y, out: torch.mul(y, y, out=out).neg_().add_(1), 1.0),
-        Activation("relu", nn.ReLU, torch.relu, lambda x, y, out: _step_into(x, out), 1.0),
+        Activation("sigmoid", nn.Sigmoid, torch.sigmoid, 0.25, (0, 1, -1, 0, 1, -1)),  # y - y²
+        Activation("tanh", nn.Tanh, torch.tanh, 1.0, (1, 0, -1, 1, 0, -1)),  # 1 - y²
+        Activation("relu", nn.ReLU, torch.relu, 1.0, (1, 0, 0, 0, 0, 0)),
         Activation(
             "leaky_relu",
             lambda: nn.LeakyReLU(LEAKY_SLOPE),
             lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
-            lambda x, y, out: _step_into(x, out).mul_(1 - LEAKY_SLOPE).add_(LEAKY_SLOPE),
             1.0,
+            (1, 0, 0, LEAKY_SLOPE, 0, 0),
         ),
-        Activation("elu", nn.ELU, nn.functional.elu, _elu_derivative, 1.0),
+        Activation("elu", nn.ELU, nn.functional.elu, 1.0, (1, 0, 0, 1, 1, 0)),  # below 0: y = exp(x) - 1
         # The exact (erf) GELU's derivative peaks at 1.1289 near x = 1.4142.
-        Activation("gelu", nn.GELU, nn.functional.gelu, _gelu_derivative, 1.1289),
-        Activation("selu", nn.SELU, nn.functional.selu, _selu_derivative, SELU_SCALE * SELU_ALPHA),
-        Activation("linear", nn.Identity, lambda x: x, lambda x, y, out: out.fill_(1), 1.0),
+        Activation("gelu", nn.GELU, nn.functional.gelu, 1.1289, None, _gelu_derivative),
+        Activation(  # below 0: y = scale alpha (exp(x) - 1)
+            "selu",
+            nn.SELU,
+            nn.functional.selu,
+            SELU_SCALE * SELU_ALPHA,
+            (SELU_SCALE, 0, 0, SELU_SCALE * SELU_ALPHA, 1, 0),
+        ),
+        Activation("linear", nn.Identity, lambda x: x, 1.0, (1, 0, 0, 1, 0, 0)),
     )
 }
 

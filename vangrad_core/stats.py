@@ -157,11 +157,11 @@ class LayerStatistics:
         self._before = torch.empty_like(self.values) if sgd_learning_rate is None else None
         self._scratch = torch.empty_like(self.values) if sgd_learning_rate is None else None
         self._weight_arrays = (self.values.numpy(), self.grads.numpy(), self.initial.numpy(), counts.long().numpy())
-        self._stack: torch.Tensor | None = None
+        self._slope_in_y = np.array(self.activation.slope_in_y or (0,) * 6, np.float64)
         self._samples: np.ndarray | None = None  # activation inputs kept for percentiles
         self._sampled: list[np.ndarray] = []  # where their percentiles go
         self._pass_sizes = (1, 1)  # numbers per hidden layer of a pass, and in the output's dL/dz
-        self.last_act_inputs: torch.Tensor | None = None  # a sample, for histograms
+        self._last_act_inputs: list[torch.Tensor] | None = None
 
     def zero_grad(self) -> None:
         """Zero every gradient (in place: they are views into the packed matrices)."""
@@ -209,19 +209,26 @@ class LayerStatistics:
         batch, width = recording.act_inputs[0].shape
         deltas = recording.deltas
         self._pass_sizes = (batch * width, deltas[-1].numel())
-        # (4 x layers, batch x units): the nonlinearity's inputs, its outputs, dL/dz,
-        # then the derivative at the inputs
-        stacked = self._stacked(batch * width)
-        per_unit = stacked.view(4, depth, batch, width)
-        torch.stack(recording.act_inputs + recording.act_outputs + deltas[:depth], out=per_unit[:3].flatten(0, 1))
-        self.activation.derivative_into(stacked[:depth], stacked[depth : 2 * depth], stacked[3 * depth :])
+        # The kernel reads every layer's tensors where they lie: contiguous ones (all
+        # are, as autograd makes them; a copy otherwise), kept alive by `tensors`.
+        tensors = [t if t.is_contiguous() else t.contiguous() for t in (*recording.act_inputs, *recording.act_outputs)]
+        tensors += [t if t.is_contiguous() else t.contiguous() for t in deltas[:depth]]
+        addresses = np.zeros((4, depth), np.int64)
+        addresses[:3] = np.array([t.data_ptr() for t in tensors], np.int64).reshape(3, depth)
+        if self.activation.slope_in_y is None:  # GELU: its derivative by torch (erf)
+            slopes = self.activation.derivative(torch.stack(tensors[:depth]).view(depth, -1))
+            addresses[3] = slopes.data_ptr() + slopes.stride(0) * slopes.element_size() * np.arange(depth)
         numbers = row.numpy()
+        n_examples = min(batch, math.ceil(QUANTILE_SAMPLE / width))
         kernels.activation_sums(
-            stacked.numpy(),
+            addresses,
+            batch * width,
             width,
+            self._slope_in_y,
             SATURATION_THRESHOLD * self.activation.max_derivative,
             not self.activation.zero_output_has_zero_derivative,
             numbers[f["activations"]].reshape(8, depth),
+            self._next_sample((depth, n_examples * width), numbers[f["quantiles"]]),
         )
         output_delta = deltas[-1].numpy().ravel()  # a few numbers: NumPy is quicker
         numbers[f["output_delta_norm"]] = math.sqrt(output_delta @ output_delta)
@@ -230,28 +237,32 @@ class LayerStatistics:
             change, update = torch.sub(self.values, self._before, out=self._scratch), row[f["update"]]
             torch.sum(change, 1, out=update[:n_linear])
             torch.linalg.vector_norm(change, dim=1, out=update[n_linear:])
-        self._keep_sample(per_unit[0], numbers[f["quantiles"]])
         numbers[f["step"]] = step
-        # for histograms: the batch's first examples, HISTOGRAM_SAMPLE values a layer (a
-        # view: the buffer holds the last recorded step until the next one)
-        self.last_act_inputs = per_unit[0, :, : max(1, HISTOGRAM_SAMPLE // width)]
+        self._last_act_inputs = recording.act_inputs  # for histograms, when asked for
 
-    def _keep_sample(self, act_in: torch.Tensor, quantiles: np.ndarray) -> None:
-        """Keep the batch's first examples' activation inputs, at least QUANTILE_SAMPLE
-        values a layer (the whole batch when it is smaller), whose percentiles go into
-        `quantiles` (a row's field) when `sort_samples` runs: sorting every value each
-        step would cost more than the training step itself, and one sort of many
-        steps' samples costs about what one step's does."""
-        n_examples = max(1, math.ceil(QUANTILE_SAMPLE / act_in.shape[2]))
-        sample = act_in.numpy()[:, :n_examples].reshape(len(act_in), -1)
-        if self._samples is None or self._samples.shape[1:] != sample.shape:
+    @torch.no_grad()
+    def histogram_sample(self) -> torch.Tensor | None:
+        """(layers, examples, units): what each hidden layer's nonlinearity received at
+        the last measured step, for the batch's first examples, about HISTOGRAM_SAMPLE
+        values a layer (None before the first)."""
+        if self._last_act_inputs is None:
+            return None
+        n_examples = max(1, HISTOGRAM_SAMPLE // self._last_act_inputs[0].shape[1])
+        return torch.stack([inputs[:n_examples] for inputs in self._last_act_inputs])
+
+    def _next_sample(self, shape: tuple[int, int], quantiles: np.ndarray) -> np.ndarray:
+        """Where to keep the next step's sample of activation inputs (layers, values),
+        whose percentiles go into `quantiles` (a row's field) when `sort_samples` runs:
+        sorting every value each step would cost more than the training step itself,
+        and one sort of many steps' samples costs about what one step's does."""
+        if self._samples is None or self._samples.shape[1:] != shape:
             self.sort_samples()
-            room = max(1, min(MAX_SAMPLED_STEPS, SAMPLE_BYTES // sample.nbytes))
-            self._samples = np.empty((room, *sample.shape), np.float32)
-        self._samples[len(self._sampled)] = sample
+            room = max(1, min(MAX_SAMPLED_STEPS, SAMPLE_BYTES // (4 * shape[0] * shape[1])))
+            self._samples = np.empty((room, *shape), np.float32)
+        elif len(self._sampled) == len(self._samples):
+            self.sort_samples()
         self._sampled.append(quantiles)
-        if len(self._sampled) == len(self._samples):
-            self.sort_samples()
+        return self._samples[len(self._sampled) - 1]
 
     def sort_samples(self) -> None:
         """Write the percentiles of the samples kept since the last call into their rows."""
@@ -310,12 +321,6 @@ class LayerStatistics:
         hidden[:, :, 17] = dead
         hidden[:, :, 18:20] = per_layer("norm_means", 2).transpose(1, 2, 0)
         return table
-
-    def _stacked(self, values_per_layer: int) -> torch.Tensor:
-        """The reused (4 x layers, batch x units) buffer for the stacked activations."""
-        if self._stack is None or self._stack.shape[1] != values_per_layer:
-            self._stack = torch.empty(4 * self.depth, values_per_layer)
-        return self._stack
 
 
 @functools.lru_cache

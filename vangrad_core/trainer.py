@@ -255,7 +255,7 @@ class Trainer:
     def activation_inputs(self) -> pd.DataFrame:
         """A sample of the values each hidden layer's nonlinearity received at the
         last recorded step: columns `layer`, `value` (empty before the first step)."""
-        sample = self.statistics.last_act_inputs
+        sample = self.statistics.histogram_sample()
         if sample is None:
             return pd.DataFrame({"layer": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
         per_layer = sample.flatten(1)
