@@ -25,7 +25,7 @@ from vangrad_core import (
     layer_stats,
     make_dataset,
 )
-from vangrad_core.stats import LAYER_COLUMNS, QUANTILE_SAMPLE, SATURATION_THRESHOLD
+from vangrad_core.stats import LAYER_COLUMNS, QUANTILE_SAMPLE, SATURATION_THRESHOLD, LayerStatistics
 
 
 def reference_stats(model, x, y, quantile_examples: int | None = None) -> pd.DataFrame:
@@ -199,3 +199,68 @@ def test_test_accuracy_uses_running_statistics():
     accuracy = (logits.argmax(1) == trainer.data.y_test).double().mean().item()
     assert trainer.metrics["test_accuracy"].iloc[-1] == pytest.approx(accuracy)
     assert trainer.metrics["test_accuracy"].notna().sum() >= 2
+
+
+@pytest.mark.parametrize("name", list(ACTIVATION_TABLE))
+def test_every_derivative_is_autograds(name):
+    """Each activation's derivative, as the statistics' compiled pass computes it from
+    the output (a quadratic in y on each side of 0; GELU's by torch), is autograd's."""
+    activation = ACTIVATION_TABLE[name]
+    x = torch.cat([torch.linspace(-12, 12, 4001, dtype=torch.float64), torch.tensor([0.0, -0.0, 1e-30, -1e-30])])
+    x.requires_grad_(True)
+    (expected,) = torch.autograd.grad(activation.function(x).sum(), x)
+    np.testing.assert_allclose(activation.derivative(x.detach()), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_percentiles_stay_exact_across_many_steps():
+    """The percentiles' samples are sorted many steps at a time (and when the frame is
+    asked for): every step's p15/p50/p85 still match a plain loop's own."""
+    config = ExperimentConfig(depth=3, width=16, steps=150, learning_rate=0.3)
+    trainer = Trainer(config)
+    trainer.step(70)
+    early = trainer.layers  # asked for mid-run: sorts what is kept so far
+    trainer.step(80)
+    layers = trainer.layers
+    pd.testing.assert_frame_equal(early, layers[layers["step"] < 70].reset_index(drop=True))
+
+    model = build_model(config)
+    data = make_dataset(config)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate)
+    batches = batch_indices(config, len(data.x_train))
+    for step in range(config.steps):
+        idx = next(batches)
+        x, y = data.x_train[idx], data.y_train[idx]
+        if step in (0, 63, 64, 65, 69, 70, 128, 149):
+            expected = reference_stats(model, x, y)
+            row = layers[layers["step"] == step].reset_index(drop=True)
+            for column in ("act_input_p15", "act_input_p50", "act_input_p85"):
+                got, want = row[column][:-1], expected[column][:-1]
+                np.testing.assert_allclose(got, want, rtol=1e-4, err_msg=f"{column} @ {step}")
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+def test_a_tensor_that_is_not_contiguous_is_measured_the_same():
+    """The compiled pass reads tensors where they lie in memory; one laid out otherwise
+    (none is, as autograd makes them) is copied first, not misread."""
+    config = ExperimentConfig(depth=3, width=8, activation="tanh")
+    data = make_dataset(config)
+    x, y = data.x_train[:16], data.y_train[:16]
+    rows = []
+    for transposed in (False, True):
+        stats = LayerStatistics(build_model(config))
+        stats.start()
+        loss = nn.functional.cross_entropy(stats.model(x), y)
+        loss.backward()
+        stats.stop()
+        if transposed:  # the same values, stored column by column
+            outputs = stats.recording.act_outputs
+            outputs[1] = outputs[1].detach().t().contiguous().t()
+            assert not outputs[1].is_contiguous()
+        row = stats.new_rows(1)
+        stats.measure_weights(row[0])
+        stats.measure_pass(row[0], 0, updated=False)
+        stats.sort_samples()
+        rows.append(stats.table(row.numpy())[0])
+    np.testing.assert_array_equal(rows[0], rows[1])

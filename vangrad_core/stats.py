@@ -8,8 +8,8 @@ one row per Linear layer.
 Speed matters (training with statistics must keep >= 0.8x the speed of a bare
 loop, DESIGN.md §5), so nothing loops over layers in Python: the Linear weights
 live as views in the rows of one zero-padded matrix (`pack_rows`), their gradients
-likewise; the hidden activations and dL/dz are stacked into one tensor; and one
-compiled pass over each (kernels.py) gives every layer's sums and norms.
+likewise, and one compiled pass over them gives every layer's sums and norms
+(kernels.py); another reads every layer's activations and dL/dz where they lie.
 """
 
 from __future__ import annotations
@@ -101,11 +101,10 @@ class LayerStatistics:
     norms); `table(raw)` turns any number of such rows into the rows of the `layers`
     frame at once, when the frame is asked for.
 
-    Why raw rows: per step, measuring is a stack of the activations, a derivative
-    and two compiled passes that write sums and norms straight into the row. The
-    NumPy arithmetic that turns them into means, standard deviations and ratios
-    costs as much per call as a tensor op, whatever the size: it runs once over
-    many steps, when the frame is asked for.
+    Why raw rows: per step, measuring is two compiled passes (kernels.py) that write
+    sums and norms straight into the row. The NumPy arithmetic that turns them into
+    means, standard deviations and ratios costs as much per call as a tensor op,
+    whatever the size: it runs once over many steps, when the frame is asked for.
 
     `sgd_learning_rate`: for plain SGD (no momentum, no clipping) the update is
     exactly -lr * gradient, so its size needs no copy of the weights.
