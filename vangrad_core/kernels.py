@@ -80,29 +80,16 @@ def activation_sums(
         given = addresses[3, layer] != 0
         slope = numba.carray(_float32_pointer(addresses[3, layer] if given else addresses[0, layer]), n)
         x_sum = x_squares = y_sum = y_squares = delta_squares = slope_sum = below = 0.0
-        # plain loops over everything, one with the derivatives given and one
-        # computing them: LLVM vectorizes each
-        if given:
-            for i in range(n):
-                xi, yi, di, si = np.float64(x[i]), np.float64(y[i]), np.float64(delta[i]), np.float64(slope[i])
-                x_sum += xi
-                x_squares += xi * xi
-                y_sum += yi
-                y_squares += yi * yi
-                delta_squares += di * di
-                slope_sum += si
-                below += 1.0 if si < cutoff else 0.0
-        else:
-            for i in range(n):
-                xi, yi, di = np.float64(x[i]), np.float64(y[i]), np.float64(delta[i])
-                si = _slope(xi, yi, c1, b1, a1, c0, b0, a0)
-                x_sum += xi
-                x_squares += xi * xi
-                y_sum += yi
-                y_squares += yi * yi
-                delta_squares += di * di
-                slope_sum += si
-                below += 1.0 if si < cutoff else 0.0
+        for i in range(n):  # a plain loop over everything: LLVM vectorizes it
+            xi, yi, di = np.float64(x[i]), np.float64(y[i]), np.float64(delta[i])
+            si = np.float64(slope[i]) if given else _slope(xi, yi, c1, b1, a1, c0, b0, a0)
+            x_sum += xi
+            x_squares += xi * xi
+            y_sum += yi
+            y_squares += yi * yi
+            delta_squares += di * di
+            slope_sum += si
+            below += 1.0 if si < cutoff else 0.0
         alive[:] = False
         for example in range(n // width):
             start = example * width
