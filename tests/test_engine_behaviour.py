@@ -173,7 +173,7 @@ def test_largest_run_keeps_bounded_history():
     config = ExperimentConfig(depth=100, width=512, steps=20000)
     every = record_every(config)
     records = config.steps // every + 2
-    history_bytes = records * (config.depth + 1) * len(LAYER_COLUMNS) * 8
+    history_bytes = records * (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 20 * 4)  # rows, raw measurements
     assert every > 1
     assert history_bytes + config.steps * 5 * 8 <= 50 * 2**20
     assert HISTORY_BYTES <= 50 * 2**20
@@ -186,7 +186,9 @@ def test_long_run_records_every_kth_step_and_says_so():
     assert trainer.record_every > 1
     assert trainer.layers.attrs["record_every"] == trainer.record_every
     assert sorted(trainer.layers["step"].unique()) == [0, trainer.record_every, 2 * trainer.record_every]
-    assert trainer._history.nbytes <= HISTORY_BYTES + 2 * (config.depth + 1) * len(LAYER_COLUMNS) * 8
+    kept = trainer._history.nbytes + trainer._raw.numel() * trainer._raw.element_size()  # rows, raw measurements
+    assert kept <= HISTORY_BYTES + 2 * (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 20 * 4)
+    assert kept + trainer._metrics.nbytes <= 50 * 2**20
 
 
 # ---- command line --------------------------------------------------------------

@@ -61,8 +61,8 @@ class PlainSGD:
 def record_every(config: ExperimentConfig) -> int:
     """Every how many steps the per-layer history is kept (1 but for long, deep runs),
     so that no run keeps more than HISTORY_BYTES of it (its rows, and the raw
-    measurements they come from: about 14 float32 numbers a layer)."""
-    bytes_per_step = (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 14 * 4)
+    measurements they come from: about 20 float32 numbers a layer)."""
+    bytes_per_step = (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 20 * 4)
     max_records = max(1, HISTORY_BYTES // bytes_per_step)
     return max(1, math.ceil(config.steps / max_records))
 
