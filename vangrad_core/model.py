@@ -111,11 +111,6 @@ class Recording:
         """dL/dz of every Linear layer's output z, after the backward pass."""
         return [z.grad for z in self.linear_outputs]
 
-    def clear(self) -> None:
-        self.act_inputs.clear()
-        self.act_outputs.clear()
-        self.linear_outputs.clear()
-
 
 class Block(nn.Module):
     """Linear, [norm], activation, [norm], [+ input]."""

@@ -156,7 +156,10 @@ class LayerStatistics:
         self._before = torch.empty_like(self.values) if sgd_learning_rate is None else None
         self._scratch = torch.empty_like(self.values) if sgd_learning_rate is None else None
         self._weight_arrays = (self.values.numpy(), self.grads.numpy(), self.initial.numpy(), counts.long().numpy())
+        # what activation_sums needs to know of the activation, worked out once
         self._slope_in_y = np.array(self.activation.slope_in_y or (0,) * 6, np.float64)
+        self._saturation_cutoff = SATURATION_THRESHOLD * self.activation.max_derivative
+        self._zero_output_is_dead = not self.activation.zero_output_has_zero_derivative
         self._samples: np.ndarray | None = None  # activation inputs kept for percentiles
         self._sampled: list[np.ndarray] = []  # where their percentiles go
         self._pass_sizes = (1, 1)  # numbers per hidden layer of a pass, and in the output's dL/dz
@@ -224,8 +227,8 @@ class LayerStatistics:
             batch * width,
             width,
             self._slope_in_y,
-            SATURATION_THRESHOLD * self.activation.max_derivative,
-            not self.activation.zero_output_has_zero_derivative,
+            self._saturation_cutoff,
+            self._zero_output_is_dead,
             numbers[f["activations"]].reshape(8, depth),
             self._next_sample((depth, n_examples * width), numbers[f["quantiles"]]),
         )
