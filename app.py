@@ -8,16 +8,17 @@ would skip this file.
 
 import streamlit as st
 
-from views import widgets
+from views.ui import classroom, session
+from views.ui.live import limit_torch_threads
 
-presenting = st.query_params.get("presenter", "").lower() in ("1", "true", "yes", "on")
 st.set_page_config(
     page_title="vangrad: watch gradients vanish",
     page_icon="📉",
     layout="wide",
-    initial_sidebar_state="collapsed" if presenting else "auto",
+    initial_sidebar_state="collapsed" if session.classroom().presenter else "auto",
 )
-widgets.presenter_mode()
+limit_torch_threads()  # once per process: sessions train side by side, one thread each
+classroom.presenter_toggle()
 st.navigation(
     [
         st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),

@@ -26,7 +26,7 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 from tests.browser import launch, streamlit_server, wait_for_app
-from vangrad_core.scenarios import SCENARIOS
+from vangrad_core.lessons import SCENARIOS
 
 # Presses Train and times the first live update (the Step metric leaves 0).
 FIRST_UPDATE = """

@@ -8,26 +8,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vangrad_core import ACTIVATIONS, DATASETS, INITS, NORMS, OPTIMIZERS, ExperimentConfig
+from vangrad_core import ExperimentConfig
+from vangrad_core.settings import Field
 
-valid_configs = st.builds(
-    ExperimentConfig,
-    depth=st.integers(1, 100),
-    width=st.integers(2, 512),
-    activation=st.sampled_from(ACTIVATIONS),
-    init=st.sampled_from(INITS),
-    weight_scale=st.floats(0.1, 10.0),
-    norm=st.sampled_from(NORMS),
-    residual=st.booleans(),
-    grad_clip=st.floats(0, 1e6),
-    optimizer=st.sampled_from(OPTIMIZERS),
-    learning_rate=st.floats(1e-12, 10.0),
-    batch_size=st.integers(1, 1024),
-    steps=st.integers(1, 20000),
-    dataset=st.sampled_from(DATASETS),
-    noise=st.floats(0, 1),
-    seed=st.integers(0, 2**31 - 1),
-)
+
+def strategy(field: Field):
+    """Every value a field accepts, from its entry in the field table."""
+    if field.kind == "choice":
+        return st.sampled_from(field.choices)
+    if field.kind == "bool":
+        return st.booleans()
+    if field.kind == "int":
+        return st.integers(int(field.low), int(field.high))
+    return st.floats(field.low, field.high, exclude_min=field.low_open)
+
+
+def valid(settings_class):
+    """Settings objects built from every field's accepted values (that obey the rules)."""
+    fields = st.fixed_dictionaries({name: strategy(field) for name, field in settings_class.FIELDS.items()})
+    values = fields.filter(lambda v: settings_class.from_values(v)[0] is not None)
+    return values.map(lambda v: settings_class(**v))
+
+
+valid_configs = valid(ExperimentConfig)
 
 
 @given(valid_configs)

@@ -24,7 +24,8 @@ from vangrad_core import (
     make_dataset,
     run_experiment,
 )
-from vangrad_core.stats import LAYER_COLUMNS
+from vangrad_core.measure import LAYER_COLUMNS
+from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.trainer import HISTORY_BYTES, record_every
 
 
@@ -173,7 +174,7 @@ def test_largest_run_keeps_bounded_history():
     config = ExperimentConfig(depth=100, width=512, steps=20000)
     every = record_every(config)
     records = config.steps // every + 2
-    history_bytes = records * (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 20 * 4)  # rows, raw measurements
+    history_bytes = records * ((config.depth + 1) * len(LAYER_COLUMNS) * 8 + raw_dtype(config.depth).itemsize)
     assert every > 1
     assert history_bytes + config.steps * 5 * 8 <= 50 * 2**20
     assert HISTORY_BYTES <= 50 * 2**20
@@ -186,8 +187,9 @@ def test_long_run_records_every_kth_step_and_says_so():
     assert trainer.record_every > 1
     assert trainer.layers.attrs["record_every"] == trainer.record_every
     assert sorted(trainer.layers["step"].unique()) == [0, trainer.record_every, 2 * trainer.record_every]
-    kept = trainer._history.nbytes + trainer._raw.numel() * trainer._raw.element_size()  # rows, raw measurements
-    assert kept <= HISTORY_BYTES + 2 * (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 20 * 4)
+    rows = sum(column.nbytes for column in trainer._columns.values())
+    kept = rows + trainer._records.nbytes  # rows, and the raw records they are made from
+    assert kept <= HISTORY_BYTES + 2 * ((config.depth + 1) * len(LAYER_COLUMNS) * 8 + raw_dtype(config.depth).itemsize)
     assert kept + trainer._metrics.nbytes <= 50 * 2**20
 
 

@@ -66,4 +66,4 @@ def test_selu_keeps_mean_zero_and_variance_one():
 def test_every_classic_says_what_it_is():
     assert [c.key for c in CLASSICS] == ["glorot", "he", "ioffe", "dying", "selu"]
     for classic in CLASSICS:
-        assert classic.paper and classic.finding and classic.setup
+        assert classic.paper.paper and classic.paper.finding and classic.paper.setup

@@ -8,9 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from vangrad_core import ExperimentConfig, Trainer, theory
+from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
-from vangrad_core.stats import LAYER_COLUMNS
+from vangrad_core.activations import curves, curves_covering
+from vangrad_core.figures.live import UPDATE_GUIDE
 from vangrad_core.trainer import METRIC_COLUMNS
 
 
@@ -67,7 +68,9 @@ def test_training_curves_have_train_and_test(trained):
 
 
 def test_derivative_with_inputs_draws_the_activation_and_a_histogram(trained):
-    figure = fig.derivative_with_inputs("sigmoid", trained.activation_inputs(), 3)
+    inputs = trained.activation_inputs()
+    curve = curves_covering("sigmoid", inputs.query("layer == 3")["value"])
+    figure = fig.derivative_with_inputs(curve, inputs, 3, "sigmoid")
     curve = next(t for t in figure.data if isinstance(t, go.Scatter))
     assert max(curve.y) == pytest.approx(0.25, abs=1e-4)  # the sigmoid's ceiling
     histogram = next(t for t in figure.data if isinstance(t, go.Histogram))
@@ -81,7 +84,7 @@ def test_saturation_and_distance_and_updates(trained):
     assert list(bars.data[0].x) == [1, 2, 3, 4, 5, 6]  # hidden layers only
     updates = fig.update_ratios(layers)
     assert updates.layout.yaxis.type == "log"
-    assert any(s.y0 == fig.UPDATE_GUIDE for s in updates.layout.shapes)
+    assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)
     distance = fig.distance_from_init(layers)
     assert len(distance.data[0].x) == 7
 
@@ -102,11 +105,11 @@ def test_every_builder_copes_with_no_data_yet():
         fig.saturation_by_layer(layers),
         fig.update_ratios(layers),
         fig.distance_from_init(layers),
-        fig.forward_variance(layers, None, "tanh", 1.0),
+        fig.forward_variance(layers, None),
     ):
         assert isinstance(figure, go.Figure) and "Press Train" in figure.layout.annotations[0].text
     empty_inputs = Trainer(ExperimentConfig(depth=2, width=4)).activation_inputs()
-    assert isinstance(fig.derivative_with_inputs("relu", empty_inputs, 1), go.Figure)
+    assert isinstance(fig.derivative_with_inputs(curves("relu", 6.0), empty_inputs, 1, "relu"), go.Figure)
 
 
 def test_layer_colours_run_from_input_to_output():
@@ -143,7 +146,7 @@ def test_forward_variance_shows_theory_rule_and_measurements():
     trainer = Trainer(config)
     trainer.step(3)
     predicted = theory.predict_layers(config)
-    figure = fig.forward_variance(trainer.layers, predicted, "relu", theory.mean_field_point(config)[0])
+    figure = fig.forward_variance(trainer.layers, predicted, theory.variance_rule(config))
     names = [t.name for t in figure.data]
     assert names == [
         "theory at step 0 (mean field)",
@@ -155,7 +158,9 @@ def test_forward_variance_shows_theory_rule_and_measurements():
     # Xavier on square ReLU layers: He's rule halves the variance per layer, as does the theory without biases
     np.testing.assert_allclose(figure.data[1].y, figure.data[0].y, rtol=1e-9)
     assert figure.layout.yaxis.type == "log"
-    sigmoid = fig.forward_variance(trainer.layers, predicted, "sigmoid", 1.0)
+    sigmoid = fig.forward_variance(
+        trainer.layers, predicted, theory.variance_rule(config.replace(activation="sigmoid"))
+    )
     assert len(sigmoid.data) == 3  # no simple rule for sigmoid: its outputs are not centred
 
 

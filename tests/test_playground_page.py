@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.conftest import assert_clean, button, chart_of, open_page, run_of, train_for
 from vangrad_core import ExperimentConfig
-from vangrad_core.scenarios import SCENARIOS
-
-TIMEOUT = 120
-APP = Path(__file__).resolve().parent.parent / "app.py"
+from vangrad_core.lessons import SCENARIOS
 
 
-def app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+def app(query: dict[str, str] | None = None):
+    return open_page(None, query)
 
 
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
-
-
-def live(at: AppTest):
-    return at.session_state["playground_run"]
-
-
-def trainer(at: AppTest):
-    return live(at).trainer
-
-
-def train_for(at: AppTest, steps: int, seconds: float = 60) -> AppTest:
-    """Press Train, then redraw until the run has `steps` steps (or stopped)."""
-    button(at, "Train").click().run()  # each run of the page is one tick of the live view
-    deadline = time.monotonic() + seconds
-    while trainer(at).step_count < steps and live(at).playing and time.monotonic() < deadline:
-        at.run()
-    if live(at).playing:
-        button(at, "Pause").click().run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
+def trainer(at):
+    return run_of(at).trainer
 
 
 def test_default_page_loads_ready_to_train():
@@ -61,7 +29,7 @@ def test_default_page_loads_ready_to_train():
 def test_every_scenario_trains_a_few_ticks(scenario):
     at = app({"scenario": scenario.name})
     assert_clean(at)
-    assert at.selectbox(key="cfg_scenario").value == scenario.name
+    assert at.selectbox(key="scenario").value == scenario.name
     assert trainer(at).config == scenario.config
     train_for(at, 30)
     assert_clean(at)
@@ -79,7 +47,7 @@ def test_deep_sigmoid_vanishes_and_batch_norm_recovers():
     stalled = trainer(at).layers
     last = stalled[stalled["step"] == stalled["step"].max()].set_index("layer")["weight_grad_norm"]
     assert last[1] / last[20] < 1e-10
-    at.selectbox(key="cfg_norm").set_value("batchnorm_before").run()
+    at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert trainer(at).config.norm == "batchnorm_before" and trainer(at).step_count == 0
     train_for(at, 500)
     rescued = trainer(at).layers
@@ -90,7 +58,7 @@ def test_deep_sigmoid_vanishes_and_batch_norm_recovers():
 
 def test_url_carries_the_settings():
     at = app()
-    at.slider(key="cfg_depth").set_value(7).run()
+    at.slider(key="cfg.depth").set_value(7).run()
     assert at.query_params["depth"] == ["7"] or at.query_params["depth"] == "7"
     again = app({k: v for k, v in ExperimentConfig(depth=7).to_query_params().items()})
     assert trainer(again).config.depth == 7
@@ -123,12 +91,12 @@ def test_bad_url_shows_a_warning_and_uses_defaults(query):
 @pytest.mark.parametrize(
     "changes",
     [
-        {"cfg_depth": 1, "cfg_width": 2},
-        {"cfg_depth": 100, "cfg_width": 512, "cfg_batch_size": 1},
-        {"cfg_learning_rate": 10.0, "cfg_init": "large_normal", "cfg_activation": "relu"},
-        {"cfg_batch_size": 1024, "cfg_dataset": "digits", "cfg_steps": 1},
-        {"cfg_weight_scale": 10.0, "cfg_activation": "linear", "cfg_norm": "layernorm_before"},
-        {"cfg_weight_scale": 0.1, "cfg_noise": 1.0, "cfg_dataset": "teacher", "cfg_grad_clip": 1e6},
+        {"cfg.depth": 1, "cfg.width": 2},
+        {"cfg.depth": 100, "cfg.width": 512, "cfg.batch_size": 1},
+        {"cfg.learning_rate": 10.0, "cfg.init": "large_normal", "cfg.activation": "relu"},
+        {"cfg.batch_size": 1024, "cfg.dataset": "digits", "cfg.steps": 1},
+        {"cfg.weight_scale": 10.0, "cfg.activation": "linear", "cfg.norm": "layernorm_before"},
+        {"cfg.weight_scale": 0.1, "cfg.noise": 1.0, "cfg.dataset": "teacher", "cfg.grad_clip": 1e6},
     ],
     ids=["smallest", "largest", "lr10", "big-batch-one-step", "scale10", "scale0.1"],
 )
@@ -164,33 +132,33 @@ def test_pause_step_reset():
 def test_changing_a_control_mid_run_restarts_it():
     at = app({"scenario": "Deep sigmoid stalls"})
     button(at, "Train").click().run()
-    at.slider(key="cfg_depth").set_value(5).run()
+    at.slider(key="cfg.depth").set_value(5).run()
     assert_clean(at)
     assert trainer(at).config.depth == 5 and trainer(at).step_count == 0
-    assert at.selectbox(key="cfg_scenario").value.startswith("Custom")
+    assert at.selectbox(key="scenario").value.startswith("Custom")
 
 
 def test_presenter_link_hides_chosen_controls_and_keeps_its_flags():
     at = app({"scenario": "Deep sigmoid stalls", "presenter": "1", "hide": "scenario,settings,downloads,bogus"})
     assert_clean(at)
-    assert at.toggle(key="presenter").value is True
-    assert not [s for s in at.selectbox if s.key == "cfg_scenario"]  # hidden scenario picker
-    assert not [s for s in at.slider if s.key == "cfg_depth"]  # hidden settings
+    assert at.toggle(key="presenter_toggle").value is True
+    assert not [s for s in at.selectbox if s.key == "scenario"]  # hidden scenario picker
+    assert not [s for s in at.slider if s.key == "cfg.depth"]  # hidden settings
     assert not [b for b in at.get("download_button")]
     assert trainer(at).config.depth == 20  # the scenario still applies
     params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert params.get("presenter") == "1" and params.get("hide") == "downloads,scenario,settings"
     train_for(at, 20)
     assert_clean(at)
-    figure = at.session_state["_chart_profile"][1]
+    figure = chart_of(at, "profile")
     assert figure.layout.height >= 560 and figure.layout.font.size >= 20
 
 
 def test_presenter_toggle_enlarges_the_charts():
     at = app()
-    at.toggle(key="presenter").set_value(True).run()
+    at.toggle(key="presenter_toggle").set_value(True).run()
     assert_clean(at)
-    assert at.session_state["_chart_profile"][1].layout.font.size >= 20
+    assert chart_of(at, "profile").layout.font.size >= 20
 
 
 def test_theory_beside_the_measured_gradients():
@@ -200,17 +168,17 @@ def test_theory_beside_the_measured_gradients():
     assert at.segmented_control(key="gradient_measure").value == "delta_rms"
     theory_line = next(c.value for c in at.caption if "χ₁" in c.value)
     assert "χ₁ = 0.997" in theory_line and "critical" in theory_line and "depth scale" in theory_line
-    profile = at.session_state["_chart_profile"][1]
+    profile = chart_of(at, "profile")
     assert any(t.name.startswith("theory") for t in profile.data)
-    variance = at.session_state["_chart_variance"][1]
+    variance = chart_of(at, "variance")
     assert variance.data[0].name.startswith("theory") and variance.data[1].name.startswith("Glorot")
-    phase = at.session_state["_chart_phase"][1]
+    phase = chart_of(at, "phase")
     assert phase.data[-1].name == "this network" and phase.data[-1].x == (1.0,)
     at.segmented_control(key="gradient_measure").set_value("weight_grad_norm").run()
     assert_clean(at)
-    profile = at.session_state["_chart_profile"][1]
+    profile = chart_of(at, "profile")
     assert "dL/dW" in profile.layout.yaxis.title.text
     # with batch norm the mean-field theory does not apply, and the page says so
-    at.selectbox(key="cfg_norm").set_value("batchnorm_before").run()
+    at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert_clean(at)
     assert any("Theory line hidden" in c.value for c in at.caption)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
 
 HOSTILE = [
     {"depth": "<script>alert(1)</script>"},
@@ -29,10 +26,7 @@ HOSTILE = [
 
 
 def app(query: dict) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_page(None, query)
 
 
 @pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
@@ -44,7 +38,7 @@ def test_hostile_links_get_a_plain_warning_and_defaults(query):
     for dangerous in ("<script", "<img", "javascript:", "](", "**bold**", "`code`"):
         assert dangerous not in text
     assert len(text) < 3000  # 60 unknown keys: a capped list, not a wall of text
-    config = at.session_state["playground_run"].config
+    config = run_of(at).config
     defaults = ExperimentConfig()
     for key in query:
         if key in defaults.to_dict():
@@ -55,11 +49,11 @@ def test_two_sessions_never_see_each_others_state():
     sigmoid = app({"scenario": "Deep sigmoid stalls"})
     relu = app({"scenario": "Same, with ReLU (He init)"})
     for at in (sigmoid, relu):
-        next(b for b in at.button if b.label == "Train").click().run()
+        button(at, "Train").click().run()
     for _ in range(3):  # interleaved ticks of the two sessions
         sigmoid.run()
         relu.run()
-    a, b = sigmoid.session_state["playground_run"].trainer, relu.session_state["playground_run"].trainer
+    a, b = run_of(sigmoid).trainer, run_of(relu).trainer
     assert a.step_count > 0 and b.step_count > 0
     assert a is not b and a.model is not b.model
     assert a.config.activation == "sigmoid" and b.config.activation == "relu"
@@ -80,16 +74,16 @@ def test_same_numbers_alone_or_beside_twenty_others():
 
 
 def test_a_waiting_session_says_so_and_does_not_train():
-    from views.widgets import training_slots
+    from views.ui.live import training_slots
 
     at = app({"scenario": "Deep sigmoid stalls"})
     slots = training_slots()
     taken = 0
     while slots.acquire(blocking=False):  # every training slot busy elsewhere
         taken += 1
-    live = at.session_state["playground_run"]
+    live = run_of(at)
     try:
-        next(b for b in at.button if b.label == "Train").click().run()
+        button(at, "Train").click().run()
         at.run()
         assert live.step_count == 0 and live.playing
         assert any("waiting for a free training slot" in m.value for m in at.markdown)
@@ -98,29 +92,3 @@ def test_a_waiting_session_says_so_and_does_not_train():
             slots.release()
     at.run()
     assert live.step_count > 0
-
-
-def test_every_activation_init_and_norm_from_the_sidebar():
-    """Each combination, set through the widgets, trains a tick with no traceback;
-    a diverging one shows the divergence banner."""
-    import itertools
-
-    from vangrad_core import ACTIVATIONS, INITS, NORMS
-
-    at = app({})
-    at.session_state["cfg_depth"] = 3
-    at.session_state["cfg_width"] = 8
-    at.session_state["cfg_learning_rate"] = 10.0  # the largest: some of them explode
-    for activation, init, norm in itertools.product(ACTIVATIONS, INITS, NORMS):
-        at.session_state["cfg_activation"] = activation
-        at.session_state["cfg_init"] = init
-        at.session_state["cfg_norm"] = norm
-        at.run()
-        next(b for b in at.button if b.label == "Train").click().run()
-        assert not at.exception, (activation, init, norm, [e.message for e in at.exception])
-        live = at.session_state["playground_run"]
-        assert live.config.activation == activation
-        assert live.step_count > 0 or live.trainer.diverged_at is not None
-        if live.trainer.diverged_at is not None:
-            assert any("diverged" in e.value for e in at.error)
-        live.pause()

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import assert_clean, open_page, run_of, train_for
 from vangrad_core import ExperimentConfig
-from vangrad_core.scenarios import COMPARISONS
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
+from vangrad_core.lessons import COMPARISONS
 
 
 def page(path: str, query: dict | None = None) -> AppTest:
-    """Open `path` the way a pasted link to it does: with only its own parameters."""
-    at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page(path)
-    at.query_params.clear()
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
+    return open_page(path, query)
 
 
 # ---- why sigmoid vanishes ----------------------------------------------------------
@@ -75,7 +62,7 @@ def test_why_sigmoid_every_activation(activation):
 
 def train_both(at: AppTest, steps: int) -> AppTest:
     next(b for b in at.button if b.label == "Train both").click().run()
-    a, b = at.session_state["compare_a"], at.session_state["compare_b"]
+    a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
     while (a.playing or b.playing) and a.step_count < steps:
         at.run()
     for live in (a, b):
@@ -87,7 +74,7 @@ def train_both(at: AppTest, steps: int) -> AppTest:
 def test_every_ready_comparison_trains_in_step(comparison):
     at = page("views/compare.py", {"pair": comparison.name})
     assert_clean(at)
-    a, b = at.session_state["compare_a"], at.session_state["compare_b"]
+    a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
     assert a.config == comparison.a[1] and b.config == comparison.b[1]
     train_both(at, 40)
     assert_clean(at)
@@ -113,7 +100,7 @@ def test_both_configs_in_the_url_and_shared_data():
     }
     at = page("views/compare.py", query)
     assert_clean(at)
-    run_a, run_b = at.session_state["compare_a"], at.session_state["compare_b"]
+    run_a, run_b = run_of(at, "compare:a"), run_of(at, "compare:b")
     assert run_a.config == a
     assert run_b.config.depth == 5 and run_b.config.activation == "relu"
     assert run_b.config.seed == a.seed and run_b.config.dataset == a.dataset  # same data, same seed
@@ -129,13 +116,9 @@ def test_compare_bad_link_warns():
 # ---- batch norm from the inside --------------------------------------------------------
 
 
-def train_page_run(at: AppTest, key: str) -> object:
-    next(b for b in at.button if b.label == "Train").click().run()
-    live = at.session_state[key]
-    while live.playing:
-        at.run()
-    assert_clean(at)
-    return live.trainer
+def train_page_run(at: AppTest) -> object:
+    train_for(at, page="batchnorm")
+    return run_of(at, "batchnorm").trainer
 
 
 @pytest.mark.parametrize(
@@ -149,8 +132,8 @@ def train_page_run(at: AppTest, key: str) -> object:
 )
 def test_batchnorm_page_every_preset(preset):
     at = page("views/batchnorm.py")
-    at.selectbox(key="bn_preset").set_value(preset).run()
-    trainer = train_page_run(at, "bn_run")
+    at.selectbox(key="bn_network").set_value(preset).run()
+    trainer = train_page_run(at)
     assert trainer.done
     stages = trainer.norm_stages(5)
     standardized = stages.loc[stages["stage"] == "standardized", "value"]
@@ -165,8 +148,8 @@ def test_batchnorm_page_every_preset(preset):
 
 def test_relu_after_batch_norm_answers_the_follow_up_question():
     at = page("views/batchnorm.py")
-    at.selectbox(key="bn_preset").set_value("ReLU after batch norm (the follow-up question)").run()
-    train_page_run(at, "bn_run")
+    at.selectbox(key="bn_network").set_value("ReLU after batch norm (the follow-up question)").run()
+    train_page_run(at)
     metrics = {m.label: m.value for m in at.metric}
     below_zero = float(metrics["Inputs below 0 (ReLU outputs 0)"].rstrip("%")) / 100
     dead = float(metrics["Units dead for the whole batch"].rstrip("%")) / 100
@@ -177,8 +160,8 @@ def test_relu_after_batch_norm_answers_the_follow_up_question():
 
 def test_large_learning_rate_grows_gamma_and_saturates():
     at = page("views/batchnorm.py")
-    at.selectbox(key="bn_preset").set_value("Sigmoid, batch norm, learning rate 10").run()
-    trainer = train_page_run(at, "bn_run")
+    at.selectbox(key="bn_network").set_value("Sigmoid, batch norm, learning rate 10").run()
+    trainer = train_page_run(at)
     layers = trainer.layers
     last = layers[layers["step"] == layers["step"].max()]
     assert last["saturation"].max() > 0.5
@@ -191,7 +174,7 @@ def test_large_learning_rate_grows_gamma_and_saturates():
         (
             "views/batchnorm.py",
             {"network": "Sigmoid, batch norm after it"},
-            "bn_preset",
+            "bn_network",
             "Sigmoid, batch norm after it",
         ),
         ("views/classics.py", {"experiment": "dying"}, "classic", "dying"),

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_page, run_of, train_for
 from vangrad_core.summary import headline
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def tour(step: str | None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page("views/tour.py")
-    at.query_params.clear()
-    if step is not None:
-        at.query_params["step"] = step
-    return at.run()
+    return open_page("views/tour.py", {"step": step} if step is not None else None)
 
 
 def run_to_the_end(at: AppTest):
-    next(b for b in at.button if b.label == "Train").click().run()
-    live = at.session_state["tour_run"]
-    while live.playing:
-        at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    trainer = live.trainer
+    train_for(at, page="tour")
+    trainer = run_of(at, "tour").trainer
     return trainer, headline(trainer.metrics, trainer.layers)
 
 

@@ -1,18 +1,20 @@
 """vangrad_core: train a small network and measure every layer (no Streamlit here)."""
 
 from . import theory
+from .activations import ACTIVATION_TABLE, Activation
 from .config import (
     ACTIVATIONS,
     DATASETS,
     DATASETS_2D,
+    FIELDS,
     INITS,
     NORMS,
     OPTIMIZERS,
     ExperimentConfig,
 )
 from .data import Dataset, make_dataset
-from .model import ACTIVATION_TABLE, Activation, Network, build_model
-from .stats import LAYER_COLUMNS, layer_stats
+from .measure import LAYER_COLUMNS, layer_stats
+from .model import Network, build_model
 from .trainer import (
     METRIC_COLUMNS,
     ExperimentResult,
@@ -27,6 +29,7 @@ __all__ = [
     "ACTIVATION_TABLE",
     "DATASETS",
     "DATASETS_2D",
+    "FIELDS",
     "INITS",
     "LAYER_COLUMNS",
     "METRIC_COLUMNS",

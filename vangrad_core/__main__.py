@@ -9,14 +9,13 @@ Writes the `metrics` and `layers` frames as CSV to --out (default: ./vangrad-run
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-from .config import _CHOICES, ExperimentConfig, accepted
+from .config import FIELDS, ExperimentConfig
 from .summary import summarize
 from .trainer import run_experiment
 
@@ -27,17 +26,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a small network and report its per-layer gradients.",
     )
     defaults = ExperimentConfig()
-    for field in dataclasses.fields(ExperimentConfig):
-        flag = "--" + field.name.replace("_", "-")
-        default = getattr(defaults, field.name)
-        help_text = f"{accepted(field.name)} (default {default})"
-        if field.type == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-        elif field.name in _CHOICES:
-            parser.add_argument(flag, choices=_CHOICES[field.name], default=default, help=help_text)
+    for name, field in FIELDS.items():  # the same table the URL codec and the app's form read
+        flag = "--" + name.replace("_", "-")
+        default = getattr(defaults, name)
+        help_text = f"{field.label}: {field.accepted()} (default {default})"
+        if field.kind == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        elif field.kind == "choice":
+            parser.add_argument(flag, choices=field.choices, default=default, help=help_text)
         else:
-            kind = int if field.type == "int" else float
-            parser.add_argument(flag, type=kind, default=default, help=help_text)
+            parser.add_argument(flag, type=int if field.kind == "int" else float, default=default, help=help_text)
     parser.add_argument("--out", type=Path, default=Path("vangrad-run"), help="folder for the CSV files")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     return parser

@@ -1,7 +1,7 @@
 """The experiments that found the vanishing gradient problem and its fixes, re-run small.
 
-Each `Classic` names its paper, says the finding in a sentence, says how this run is
-smaller than the paper's, and `run(seed)` trains (or measures at initialization) with
+Each `Classic` pairs a paper (its finding, and how this run is smaller than the
+paper's: lessons.PAPERS, with the runs' configs) with `run(seed)`, which trains (or measures at initialization) with
 the engine and returns an `Outcome`: the frames its chart draws, the numbers that
 decide, and a verdict computed from them, "reproduced" or "not reproduced". Each run
 takes seconds on one CPU core.
@@ -19,8 +19,20 @@ import torch
 
 from .config import ExperimentConfig
 from .data import make_dataset
+from .lessons import (
+    DYING_DEPTH,
+    DYING_TRIALS,
+    GLOROT_SIGMOID,
+    GLOROT_TANH,
+    HE_30,
+    IOFFE,
+    IOFFE_CHECKPOINTS,
+    PAPERS,
+    SELU_NET,
+    Paper,
+)
+from .measure import layer_stats
 from .model import Network, build_model, reinitialize
-from .stats import layer_stats
 from .trainer import Trainer, frozen_running_statistics
 
 PERCENTILES = (15, 50, 85)
@@ -36,12 +48,14 @@ class Outcome:
 
 @dataclasses.dataclass(frozen=True)
 class Classic:
-    key: str
-    title: str
-    paper: str  # authors, year, title
-    finding: str  # what the paper found, in our words
-    setup: str  # what this run does, and how it is smaller than the paper's
+    """A paper (its texts: lessons.PAPERS) and the function that re-runs it."""
+
+    paper: Paper
     run: Callable[[int], Outcome]
+
+    @property
+    def key(self) -> str:
+        return self.paper.key
 
 
 def _at_init(config: ExperimentConfig, n_examples: int = 512) -> pd.DataFrame:
@@ -56,17 +70,6 @@ def _verdict(reproduced: bool, because: str) -> str:
 
 # ---- Glorot & Bengio 2010 ----------------------------------------------------------
 
-GLOROT_SIGMOID = ExperimentConfig(
-    depth=4,
-    width=256,
-    activation="sigmoid",
-    init="default",
-    learning_rate=0.3,
-    batch_size=10,
-    steps=1500,
-    dataset="digits",
-)
-GLOROT_TANH = ExperimentConfig(depth=5, width=256, activation="tanh", init="default", dataset="digits")
 SATURATED_MEAN = 0.1  # a sigmoid layer whose mean output is below this sits near 0
 
 
@@ -125,9 +128,6 @@ def glorot(seed: int) -> Outcome:
 
 # ---- He et al. 2015 ----------------------------------------------------------------
 
-HE_30 = ExperimentConfig(
-    depth=30, width=64, activation="relu", init="xavier_normal", learning_rate=0.01, steps=1500, dataset="digits"
-)
 HE_INITS = {"xavier_normal": "Xavier", "he_normal": "He: std √(2/n)"}
 
 
@@ -168,17 +168,6 @@ def he(seed: int) -> Outcome:
 
 # ---- Ioffe & Szegedy 2015 ----------------------------------------------------------
 
-IOFFE = ExperimentConfig(
-    depth=3,
-    width=100,
-    activation="sigmoid",
-    init="xavier_normal",
-    learning_rate=0.5,
-    batch_size=60,
-    steps=2000,
-    dataset="digits",
-)
-IOFFE_CHECKPOINTS = 20
 IOFFE_TARGET = 0.9  # test accuracy: how many steps each run takes to reach it
 
 
@@ -251,8 +240,6 @@ def ioffe(seed: int) -> Outcome:
 
 # ---- Lu et al. 2019 ----------------------------------------------------------------
 
-DYING_DEPTH = 50
-DYING_TRIALS = 200
 DYING_SERIES = (("relu", 2), ("relu", 3), ("relu", 4), ("leaky_relu", 2))
 
 
@@ -312,7 +299,6 @@ def dying(seed: int) -> Outcome:
 
 # ---- Klambauer et al. 2017 ---------------------------------------------------------
 
-SELU_NET = ExperimentConfig(depth=40, width=256, activation="selu", init="lecun_normal", dataset="teacher")
 SELU_CONTRASTS = (("selu", "SELU"), ("relu", "ReLU"), ("tanh", "tanh"))
 
 
@@ -339,69 +325,6 @@ def selu(seed: int) -> Outcome:
     return Outcome(reproduced, _verdict(reproduced, because), numbers, {"profiles": frame})
 
 
-CLASSICS: tuple[Classic, ...] = (
-    Classic(
-        "glorot",
-        "Saturation and the normalized initialization",
-        "Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks",
-        "With the then-standard initialization, a deep sigmoid network's top hidden layer is driven to 0, "
-        "where its derivative is small, early in training. With tanh, the gradient passed back shrinks "
-        "toward the input while the weights' gradients stay about level; their normalized (Xavier) "
-        "initialization keeps the backpropagated gradient level too.",
-        f"{GLOROT_SIGMOID.depth} sigmoid layers of {GLOROT_SIGMOID.width} units on 8×8 digits, "
-        f"{GLOROT_SIGMOID.steps} steps of SGD in batches of {GLOROT_SIGMOID.batch_size} (the paper: 1000 units, "
-        f"Shapeset, millions of examples); PyTorch's default init, whose weights are the paper's "
-        f"U[−1/√n, 1/√n] (its biases are small uniform values, not zero). Gradients: {GLOROT_TANH.depth} tanh "
-        f"layers of {GLOROT_TANH.width} at initialization, on 512 examples.",
-        glorot,
-    ),
-    Classic(
-        "he",
-        "30 ReLU layers: Xavier stalls, He trains",
-        "He, Zhang, Ren & Sun (2015), Delving deep into rectifiers",
-        "Xavier's initialization assumes a linear activation; ReLU zeroes half its inputs, so the signal "
-        "halves at every layer and a 30-layer ReLU network does not learn. Doubling the weights' "
-        "variance (std √(2/n)) keeps it, and the same network trains.",
-        f"{HE_30.depth} ReLU layers of {HE_30.width} units on 8×8 digits, {HE_30.steps} steps of SGD "
-        f"(learning rate {HE_30.learning_rate}) for each init (the paper: a 30-layer convolutional network on "
-        "ImageNet).",
-        he,
-    ),
-    Classic(
-        "ioffe",
-        "Batch normalization keeps the inputs to a sigmoid steady",
-        "Ioffe & Szegedy (2015), Batch normalization, Figure 1",
-        "In a network of three sigmoid layers of 100 units, batch norm makes test accuracy rise faster, "
-        "and the distribution of what a last-layer sigmoid receives (its 15th, 50th and 85th "
-        "percentiles) stays put; without it, that distribution drifts as the layers below learn.",
-        f"The paper's network ({IOFFE.depth} × {IOFFE.width} sigmoid) on 8×8 digits instead of MNIST, "
-        f"{IOFFE.steps} steps in batches of {IOFFE.batch_size} instead of 50000, learning rate "
-        f"{IOFFE.learning_rate}; percentiles over the test set (batch norm with the test set's own batch "
-        "statistics, as in training), every "
-        f"{IOFFE.steps // IOFFE_CHECKPOINTS} steps.",
-        ioffe,
-    ),
-    Classic(
-        "dying",
-        "Narrow, deep ReLU networks are born dead",
-        "Lu, Shin, Su & Karniadakis (2019), Dying ReLU and initialization",
-        "A ReLU network is dead when some layer outputs 0 for every input: its output is then constant "
-        "and no gradient reaches the layers below. At initialization, the chance of that grows with "
-        "depth and falls with width; Leaky ReLU never outputs exactly 0, so it never dies.",
-        f"{DYING_TRIALS} networks per width (He init, zero biases), depths 1 to {DYING_DEPTH}, checked on the "
-        "spirals' training inputs (the paper: on the whole input space, with proofs).",
-        dying,
-    ),
-    Classic(
-        "selu",
-        "SELU normalizes itself",
-        "Klambauer, Unterthiner, Mayr & Hochreiter (2017), Self-normalizing neural networks",
-        "With SELU and LeCun's initialization (variance 1/n), the mean and variance of each layer's "
-        "activations are drawn to 0 and 1, so they stay there through many layers, without batch norm.",
-        f"{SELU_NET.depth} layers of {SELU_NET.width} units at initialization, on 512 Gaussian inputs of the "
-        "teacher dataset, beside ReLU and tanh with the same init (the paper: up to 32 layers, trained on 121 "
-        "tasks).",
-        selu,
-    ),
-)
+RUNS: dict[str, Callable[[int], Outcome]] = {"glorot": glorot, "he": he, "ioffe": ioffe, "dying": dying, "selu": selu}
+CLASSICS: tuple[Classic, ...] = tuple(Classic(paper, RUNS[paper.key]) for paper in PAPERS)
 CLASSIC_BY_KEY = {c.key: c for c in CLASSICS}

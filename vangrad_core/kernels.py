@@ -1,12 +1,16 @@
-"""The per-layer reductions behind the statistics, one pass over their data each,
-compiled by Numba.
+"""The per-layer reductions behind the trainer's statistics, one pass over their data
+each, compiled by Numba.
 
 Measuring a training step means reading every activation, dL/dz and weight once
-more. With tensor ops each statistic is its own pass over memory (a copy into one
-stack, a sum, a norm, a derivative, a comparison, a maximum, ...), and those passes,
-not the arithmetic, cost the time: ~20 of them over the activations took more than
-half as long as the training step itself. Here one loop reads each number once, where
-it lies, and updates every statistic (sums in float64).
+more. With tensor ops each statistic is its own pass over memory (a sum, a norm, a
+derivative, a comparison, a maximum, ...), and those passes, not the arithmetic,
+cost the time. Here one loop reads each number once and updates every statistic
+(sums in float64).
+
+The boundary is checked: the signatures take only C-contiguous float32 arrays (a
+half- or double-precision or strided array raises TypeError before any code runs),
+and each kernel checks its arrays' shapes against each other (ValueError). A broken
+invariant is a Python exception, never a read out of bounds.
 """
 
 from __future__ import annotations
@@ -15,98 +19,111 @@ import math
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import intrinsic
+
+# What `activation_sums` writes for each layer, in this order (`out[layer, X_SUM]`, ...).
+ACTIVATION_SUMS = ("x_sum", "x_norm", "y_sum", "y_norm", "delta_norm", "slope_sum", "saturated", "dead")
+X_SUM, X_NORM, Y_SUM, Y_NORM, DELTA_NORM, SLOPE_SUM, SATURATED, DEAD = range(len(ACTIVATION_SUMS))
+# What `weight_sums` writes for each packed row, in this order (`out[W_SUM, row]`, ...).
+WEIGHT_SUMS = ("w_sum", "grad_sum", "w_norm", "grad_norm", "distance")
+W_SUM, GRAD_SUM, W_NORM, GRAD_NORM, DISTANCE = range(len(WEIGHT_SUMS))
 
 # Reassociation lets LLVM vectorize the sums; the other fast-math flags would let it
 # assume there is no NaN or Inf, and a diverging run has them.
 _FAST = {"reassoc", "contract"}
 
 
-@intrinsic
-def _float32_pointer(typingctx, address):
-    """The int64 `address` as a pointer to float32 numbers."""
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float32)))
-
-    return types.CPointer(types.float32)(types.int64), codegen
-
-
 @numba.njit(inline="always")
-def _slope(x: float, y: float, c1: float, b1: float, a1: float, c0: float, b0: float, a0: float) -> float:
-    """An activation's derivative from its output y (model.Activation.slope_in_y)."""
-    above = c1 + y * (b1 + a1 * y)
-    below = c0 + y * (b0 + a0 * y)
+def _slope(x: np.float32, y: np.float32, coefficients: np.ndarray) -> np.float32:
+    """An activation's derivative from its output y (activations.Activation.slope_in_y),
+    in float32 like the network's own arithmetic: where the derivative underflows to
+    exactly 0 (a unit stuck on a flat tail), it is 0 here too. Both sides computed,
+    one kept: a select, not a branch, so that the loop vectorizes."""
+    above = coefficients[0] + y * (coefficients[1] + coefficients[2] * y)
+    below = coefficients[3] + y * (coefficients[4] + coefficients[5] * y)
     return above if x > 0 else below
 
 
 # Signatures given, so the kernels compile on import (or load from Numba's cache),
 # not on the first training step a student starts.
 @numba.njit(
-    "void(int64[:, ::1], int64, int64, float64[::1], float64, boolean, float32[:, ::1], float32[:, ::1])",
+    "void(float32[:, :, ::1], float32[:, :, ::1], float32[:, :, ::1], float32[:, :, ::1], float32[::1], float32,"
+    " float32[:, ::1], float32[:, ::1])",
     cache=True,
     nogil=True,
     fastmath=_FAST,
 )
 def activation_sums(
-    addresses: np.ndarray,
-    n: int,
-    width: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    delta: np.ndarray,
+    slope: np.ndarray,
     slope_in_y: np.ndarray,
     cutoff: float,
-    zero_output_is_dead: bool,
     out: np.ndarray,
     sample: np.ndarray,
 ) -> None:
-    """Per hidden layer, read where `addresses` (4, layers) say: the layer's
-    activation inputs x, outputs y, dL/dz and derivatives, each n contiguous float32
-    numbers (a (batch, width) tensor; address 0 for the derivatives: computed here
-    from y with `slope_in_y`). Reading the tensors where they are spares a copy of
-    them all. The caller keeps them alive and checks that they are contiguous.
-
-    Writes into `out` (8, layers), per layer: the inputs' sum and norm, the outputs'
-    sum and norm, the norm of dL/dz, the derivative's sum, the fraction of
-    derivatives below `cutoff` (saturated), and the fraction of units dead for the
-    whole batch: derivative 0 for every example (or, with `zero_output_is_dead`,
-    output 0 for every example). Copies each layer's first inputs into `sample`
-    (layers, m), for percentiles."""
-    c1, b1, a1, c0, b0, a0 = slope_in_y[0], slope_in_y[1], slope_in_y[2], slope_in_y[3], slope_in_y[4], slope_in_y[5]
-    alive = np.empty(width, np.bool_)
-    for layer in range(addresses.shape[1]):
-        x = numba.carray(_float32_pointer(addresses[0, layer]), n)
-        y = numba.carray(_float32_pointer(addresses[1, layer]), n)
-        delta = numba.carray(_float32_pointer(addresses[2, layer]), n)
-        given = addresses[3, layer] != 0
-        slope = numba.carray(_float32_pointer(addresses[3, layer] if given else addresses[0, layer]), n)
+    """Hidden layers' passes, stacked: x the nonlinearities' inputs, y their outputs,
+    delta dL/dz, each (layers, batch, units); `slope` the derivatives at x, or an
+    empty array to compute them here from y with `slope_in_y`. Writes, per layer,
+    ACTIVATION_SUMS into `out` (layers, len(ACTIVATION_SUMS)): sums and norms of x, y
+    and delta, the derivative's sum, the fraction of inputs whose derivative is below
+    `cutoff` (saturated), and the fraction of units dead for the whole batch:
+    derivative 0 for every example, or output 0 for every example. Copies each
+    layer's first inputs into `sample` (layers, m), for percentiles."""
+    layers, batch, units = x.shape
+    given = slope.size > 0
+    if y.shape != x.shape or delta.shape != x.shape or (given and slope.shape != x.shape):
+        raise ValueError("activation_sums: x, y, delta (and a given slope) must have the same shape")
+    if out.shape[0] != layers or out.shape[1] != len(ACTIVATION_SUMS) or slope_in_y.size != 6:
+        raise ValueError("activation_sums: out or slope_in_y has the wrong size")
+    if sample.shape[0] != layers or sample.shape[1] > batch * units:
+        raise ValueError("activation_sums: sample must be (layers, at most batch x units)")
+    passes_slope = np.empty(units, np.bool_)  # some example has a non-zero derivative
+    passes_output = np.empty(units, np.bool_)  # some example has a non-zero output
+    row_slopes = np.empty(units, np.float32)
+    for layer in range(layers):
+        passes_slope[:] = False
+        passes_output[:] = False
         x_sum = x_squares = y_sum = y_squares = delta_squares = slope_sum = below = 0.0
-        for i in range(n):  # a plain loop over everything: LLVM vectorizes it
-            xi, yi, di = np.float64(x[i]), np.float64(y[i]), np.float64(delta[i])
-            si = np.float64(slope[i]) if given else _slope(xi, yi, c1, b1, a1, c0, b0, a0)
-            x_sum += xi
-            x_squares += xi * xi
-            y_sum += yi
-            y_squares += yi * yi
-            delta_squares += di * di
-            slope_sum += si
-            below += 1.0 if si < cutoff else 0.0
-        alive[:] = False
-        for example in range(n // width):
-            start = example * width
-            for unit in range(width):
-                i = start + unit
-                si = slope[i] if given else _slope(np.float64(x[i]), np.float64(y[i]), c1, b1, a1, c0, b0, a0)
-                if si != 0 or (zero_output_is_dead and y[i] != 0):
-                    alive[unit] = True
-        out[0, layer] = x_sum
-        out[1, layer] = math.sqrt(x_squares)
-        out[2, layer] = y_sum
-        out[3, layer] = math.sqrt(y_squares)
-        out[4, layer] = math.sqrt(delta_squares)
-        out[5, layer] = slope_sum
-        out[6, layer] = below / n
-        out[7, layer] = 1.0 - alive.sum() / width
-        sample[layer, :] = x[: sample.shape[1]]
+        for example in range(batch):  # one example's units at a time: plain loops LLVM vectorizes
+            xs, ys, ds = x[layer, example], y[layer, example], delta[layer, example]
+            if given:  # (outside the loops: a branch inside one keeps it from vectorizing)
+                row_slopes[:] = slope[layer, example]
+            else:
+                for unit in range(units):
+                    row_slopes[unit] = _slope(xs[unit], ys[unit], slope_in_y)
+            row_x = row_xx = row_y = row_yy = row_dd = 0.0
+            row_slope = row_below = np.float32(0)  # float32 within a row: twice as many a vector
+            for unit in range(units):
+                xi, yi, di, si = xs[unit], ys[unit], ds[unit], row_slopes[unit]
+                row_x += np.float64(xi)
+                row_xx += np.float64(xi) * xi
+                row_y += np.float64(yi)
+                row_yy += np.float64(yi) * yi
+                row_dd += np.float64(di) * di
+                row_slope += si
+                row_below += np.float32(1) if si < cutoff else np.float32(0)
+                passes_slope[unit] |= si != 0
+                passes_output[unit] |= yi != 0
+            x_sum += row_x
+            x_squares += row_xx
+            y_sum += row_y
+            y_squares += row_yy
+            delta_squares += row_dd
+            slope_sum += row_slope
+            below += row_below
+        alive = 0
+        for unit in range(units):
+            alive += passes_slope[unit] and passes_output[unit]
+        out[layer, X_SUM] = x_sum
+        out[layer, X_NORM] = math.sqrt(x_squares)
+        out[layer, Y_SUM] = y_sum
+        out[layer, Y_NORM] = math.sqrt(y_squares)
+        out[layer, DELTA_NORM] = math.sqrt(delta_squares)
+        out[layer, SLOPE_SUM] = slope_sum
+        out[layer, SATURATED] = below / (batch * units)
+        out[layer, DEAD] = 1.0 - alive / units
+        sample[layer, :] = x[layer].reshape(batch * units)[: sample.shape[1]]
 
 
 @numba.njit(
@@ -119,10 +136,17 @@ def weight_sums(
     values: np.ndarray, grads: np.ndarray, initial: np.ndarray, counts: np.ndarray, out: np.ndarray
 ) -> None:
     """Per row of the packed (layers, P) weights, their gradients and the initial
-    weights, over the row's first counts[row] numbers: into `out` (5, layers) the
-    weights' sum, the gradients' sum, the weights' norm, the gradients' norm and the
-    distance of the weights from the initial ones."""
-    for row in range(values.shape[0]):
+    weights, over the row's first counts[row] numbers: WEIGHT_SUMS into out[:, row]
+    (the weights' sum, the gradients' sum, the weights' norm, the gradients' norm,
+    the distance of the weights from the initial ones)."""
+    rows, width = values.shape
+    if grads.shape != values.shape or initial.shape != values.shape or counts.size != rows:
+        raise ValueError("weight_sums: values, grads, initial and counts must agree in shape")
+    if out.shape[0] != len(WEIGHT_SUMS) or out.shape[1] != rows:
+        raise ValueError("weight_sums: out must be (len(WEIGHT_SUMS), rows)")
+    for row in range(rows):
+        if not 0 <= counts[row] <= width:
+            raise ValueError("weight_sums: a count is larger than the row")
         w, g, w0 = values[row], grads[row], initial[row]
         w_sum = g_sum = w_squares = g_squares = distance_squares = 0.0
         for i in range(counts[row]):
@@ -133,8 +157,8 @@ def weight_sums(
             w_squares += wi * wi
             g_squares += gi * gi
             distance_squares += moved * moved
-        out[0, row] = w_sum
-        out[1, row] = g_sum
-        out[2, row] = math.sqrt(w_squares)
-        out[3, row] = math.sqrt(g_squares)
-        out[4, row] = math.sqrt(distance_squares)
+        out[W_SUM, row] = w_sum
+        out[GRAD_SUM, row] = g_sum
+        out[W_NORM, row] = math.sqrt(w_squares)
+        out[GRAD_NORM, row] = math.sqrt(g_squares)
+        out[DISTANCE, row] = math.sqrt(distance_squares)

@@ -7,94 +7,23 @@ config's own `torch.Generator`, never the global one.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable
 
 import torch
 from torch import nn
 
+from .activations import ACTIVATION_TABLE
 from .config import ExperimentConfig
 from .data import make_dataset
 
-LEAKY_SLOPE = 0.01
-SELU_SCALE = 1.0507009873554805
-SELU_ALPHA = 1.6732632423543772
-
-
-@dataclasses.dataclass(frozen=True)
-class Activation:
-    """An activation function, its derivative and the derivative's maximum.
-
-    `slope_in_y`: the derivative as a function of the output y, one quadratic for
-    x > 0 and one for x <= 0, (c, b, a) each: f'(x) = c + b y + a y². Every
-    activation here has one but GELU, whose derivative needs erf of x
-    (`exact_derivative`). The statistics' compiled pass computes it this way too
-    (kernels.activation_sums)."""
-
-    name: str
-    module: Callable[[], nn.Module]
-    function: Callable[[torch.Tensor], torch.Tensor]
-    max_derivative: float
-    slope_in_y: tuple[float, float, float, float, float, float] | None
-    exact_derivative: Callable[[torch.Tensor], torch.Tensor] | None = None
-
-    def derivative(self, x: torch.Tensor) -> torch.Tensor:
-        """The derivative at x (as autograd takes it: ReLU's is 0 at 0)."""
-        if self.slope_in_y is None:
-            return self.exact_derivative(x)
-        y = self.function(x)
-        c1, b1, a1, c0, b0, a0 = self.slope_in_y
-        return torch.where(x > 0, c1 + y * (b1 + a1 * y), c0 + y * (b0 + a0 * y))
-
-    @property
-    def zero_output_has_zero_derivative(self) -> bool:
-        """Whether an output of exactly 0 implies a derivative of 0 (ReLU below 0,
-        sigmoid underflowing), so dead units need only the derivative to find."""
-        return self.name in ("relu", "sigmoid")
-
-
-def _gelu_derivative(x: torch.Tensor) -> torch.Tensor:
-    normal_cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
-    normal_pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return normal_cdf + x * normal_pdf
-
-
-ACTIVATION_TABLE: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation("sigmoid", nn.Sigmoid, torch.sigmoid, 0.25, (0, 1, -1, 0, 1, -1)),  # y - y²
-        Activation("tanh", nn.Tanh, torch.tanh, 1.0, (1, 0, -1, 1, 0, -1)),  # 1 - y²
-        Activation("relu", nn.ReLU, torch.relu, 1.0, (1, 0, 0, 0, 0, 0)),
-        Activation(
-            "leaky_relu",
-            lambda: nn.LeakyReLU(LEAKY_SLOPE),
-            lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
-            1.0,
-            (1, 0, 0, LEAKY_SLOPE, 0, 0),
-        ),
-        Activation("elu", nn.ELU, nn.functional.elu, 1.0, (1, 0, 0, 1, 1, 0)),  # below 0: y = exp(x) - 1
-        # The exact (erf) GELU's derivative peaks at 1.1289 near x = 1.4142.
-        Activation("gelu", nn.GELU, nn.functional.gelu, 1.1289, None, _gelu_derivative),
-        Activation(  # below 0: y = scale alpha (exp(x) - 1)
-            "selu",
-            nn.SELU,
-            nn.functional.selu,
-            SELU_SCALE * SELU_ALPHA,
-            (SELU_SCALE, 0, 0, SELU_SCALE * SELU_ALPHA, 1, 0),
-        ),
-        Activation("linear", nn.Identity, lambda x: x, 1.0, (1, 0, 0, 1, 0, 0)),
-    )
-}
-
 
 class Recording:
-    """What one forward pass keeps for the per-layer statistics, while a network's
-    `recording` is set: each hidden layer's activation input and output, and every
-    Linear layer's output z, whose gradient dL/dz the backward pass then keeps
-    (`retain_grad`). Kept by the forward pass itself rather than by module hooks:
-    a hooked module takes PyTorch's slow call path, which cost more than the
-    statistics."""
+    """What one forward pass keeps for the trainer's statistics (measure_fast.py),
+    while a network's `recording` is set: each hidden layer's nonlinearity input and
+    output, and every Linear layer's output z, whose gradient dL/dz the backward pass
+    then keeps (`retain_grad`; a Python tensor hook instead cost 4x as much). Kept by
+    the forward pass itself rather than by module hooks: a hooked module takes
+    PyTorch's slow call path, which cost more than the statistics."""
 
     def __init__(self) -> None:
         self.act_inputs: list[torch.Tensor] = []
@@ -110,6 +39,10 @@ class Recording:
     def deltas(self) -> list[torch.Tensor]:
         """dL/dz of every Linear layer's output z, after the backward pass."""
         return [z.grad for z in self.linear_outputs]
+
+    def keep_activation(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.act_inputs.append(x)
+        self.act_outputs.append(y)
 
 
 class Block(nn.Module):
@@ -130,8 +63,7 @@ class Block(nn.Module):
         h = self.activation(into)
         if recording is not None:
             recording.keep_linear(z)
-            recording.act_inputs.append(into)
-            recording.act_outputs.append(h)
+            recording.keep_activation(into, h)
         if self.norm_after is not None:
             h = self.norm_after(h)
         return x + h if self.residual else h

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .activations import ACTIVATION_TABLE, LEAKY_SLOPE
 from .config import ExperimentConfig
 from .data import make_dataset
-from .model import ACTIVATION_TABLE
 
 Q_MAX = 1e250  # exploding unbounded activations: stop the length map short of float64's overflow
 Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
@@ -152,6 +152,25 @@ def gradient_in_words(chi: float) -> str:
     verb = "shrink" if per_layer < 1 else "grow"
     every = f"every {layers_per_tenfold:.2g} layers" if layers_per_tenfold >= 1.05 else "at every layer"
     return f"gradients {verb} ×10 {every} (×{per_layer:.3g} per layer)"
+
+
+# activation -> (whose rule, its factor on σ_w² = n·Var(W) per layer)
+_VARIANCE_RULES = {
+    "linear": ("Glorot & Bengio: × n·Var(W) per layer", 1.0),
+    "tanh": ("Glorot & Bengio (linear regime): × n·Var(W) per layer", 1.0),
+    "relu": ("He et al.: × n·Var(W)/2 per layer", 0.5),
+    "leaky_relu": ("He et al.: × n·Var(W)·(1+a²)/2 per layer", (1 + LEAKY_SLOPE**2) / 2),
+}
+
+
+def variance_rule(config: ExperimentConfig) -> tuple[str, float] | None:
+    """Glorot's or He's rule for the forward signal, where one applies: its name, and
+    the factor by which it says each hidden layer multiplies the pre-activations'
+    variance (biases left out, as the papers do)."""
+    if config.activation not in _VARIANCE_RULES or not applies(config):
+        return None
+    name, factor = _VARIANCE_RULES[config.activation]
+    return name, factor * mean_field_point(config)[0]
 
 
 def applies(config: ExperimentConfig) -> bool:

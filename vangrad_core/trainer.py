@@ -14,8 +14,10 @@ from torch import nn
 
 from .config import ExperimentConfig
 from .data import Dataset, make_dataset
+from .measure import LAYER_COLUMNS
+from .measure_fast import FastMeasure, raw_dtype
 from .model import Network, build_model
-from .stats import LAYER_COLUMNS, LayerStatistics, rows_to_frame
+from .packing import pack_parameters
 
 METRIC_COLUMNS = ("step", "loss", "train_accuracy", "test_loss", "test_accuracy")
 HISTORY_BYTES = 24 * 2**20  # the per-layer history kept at most, in bytes
@@ -45,24 +47,11 @@ def make_optimizer(config: ExperimentConfig, params: Iterable[torch.Tensor]) -> 
     return torch.optim.SGD(params, lr=config.learning_rate, momentum=momentum, foreach=True)
 
 
-class PlainSGD:
-    """Plain SGD, p -= lr * p.grad, one multi-tensor op over the packed parameters:
-    what torch.optim.SGD does without momentum, minus its per-step Python, which
-    costs more than the update itself here (the engine's benchmark, DESIGN.md §5)."""
-
-    def __init__(self, params: Iterable[torch.Tensor], lr: float):
-        self.params, self.lr = list(params), lr
-
-    @torch.no_grad()
-    def step(self) -> None:
-        torch._foreach_add_(self.params, [p.grad for p in self.params], alpha=-self.lr)
-
-
 def record_every(config: ExperimentConfig) -> int:
     """Every how many steps the per-layer history is kept (1 but for long, deep runs),
-    so that no run keeps more than HISTORY_BYTES of it (its rows, and the raw
-    measurements they come from: about 20 float32 numbers a layer)."""
-    bytes_per_step = (config.depth + 1) * (len(LAYER_COLUMNS) * 8 + 20 * 4)
+    so that no run keeps more than HISTORY_BYTES of it: its rows, and the raw
+    records they are made from."""
+    bytes_per_step = (config.depth + 1) * len(LAYER_COLUMNS) * 8 + raw_dtype(config.depth).itemsize
     max_records = max(1, HISTORY_BYTES // bytes_per_step)
     return max(1, math.ceil(config.steps / max_records))
 
@@ -80,13 +69,14 @@ class Trainer:
         self.config = config
         self.data: Dataset = make_dataset(config)
         self.model: Network = build_model(config)
+        # Packed parameters: one compiled pass measures every layer, one op updates
+        # them all (packing.py says what it buys). Pack before making the optimizer.
+        self.packed = pack_parameters(self.model)
         plain_sgd = config.optimizer == "sgd" and config.grad_clip == 0
-        self.statistics = LayerStatistics(  # before the optimizer: it packs the weights
-            self.model, sgd_learning_rate=config.learning_rate if plain_sgd else None
+        self.measure = FastMeasure(
+            self.model, self.packed, sgd_learning_rate=config.learning_rate if plain_sgd else None
         )
-        packed = self.statistics.packed_parameters
-        plain = config.optimizer == "sgd"
-        self.optimizer = PlainSGD(packed, config.learning_rate) if plain else make_optimizer(config, packed)
+        self.optimizer = make_optimizer(config, self.packed.matrices)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
         self.record_every = record_every(config)
         self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
@@ -95,9 +85,9 @@ class Trainer:
         self.divergence_reason: str | None = None
         self._batches = batch_indices(config, len(self.data.x_train))
         n_records = config.steps // self.record_every + 2
-        self._raw = self.statistics.new_rows(n_records)  # measured, per recorded step
-        self._history = np.full((n_records, config.depth + 1, len(LAYER_COLUMNS)), np.nan)  # rows, made from _raw
-        self._n_records = self._n_rows = 0
+        self._records = self.measure.new_records(n_records)  # measured, one per recorded step
+        self._columns = {name: np.full((n_records, config.depth + 1), np.nan) for name in LAYER_COLUMNS}
+        self._n_records = self._n_rows = 0  # records measured; of those, turned into rows
         self._metrics = np.full((config.steps, len(METRIC_COLUMNS)), np.nan)
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
 
@@ -114,48 +104,52 @@ class Trainer:
         return ran
 
     def _one_step(self) -> None:
-        s, model, stats = self.step_count, self.model, self.statistics
+        s, model, measure = self.step_count, self.model, self.measure
         last = s == self.config.steps - 1
-        record = s % self.record_every == 0 or last
+        record = self._records[self._n_records] if s % self.record_every == 0 or last else None
         idx = next(self._batches)
         x, y = self.data.x_train[idx], self.data.y_train[idx]
 
-        if record:
-            stats.start()
+        if record is not None:
+            measure.start()
         logits = model(x)
         loss = nn.functional.cross_entropy(logits, y)
-        stats.zero_grad()
+        self.packed.zero_grad()
         loss.backward()
-        stats.stop()
+        measure.stop()
 
         # Divergence: the first step whose loss, weights or weight gradients are not
         # finite stops the run before its update. (A non-finite bias or norm
         # parameter makes the next step's loss non-finite.)
-        row = self._raw[self._n_records] if record else None
-        if record:
-            stats.measure_weights(row)
+        if record is not None:
+            measure.measure_weights(record)
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             return self._diverge(s, f"the loss became {loss_value}")
-        if not stats.finite(row):
+        finite = measure.weights_finite(record) if record is not None else self._weights_finite()
+        if not finite:
             return self._diverge(s, "the weights or their gradients became Inf or NaN")
         if self.config.grad_clip > 0:
-            nn.utils.clip_grad_norm_(stats.packed_parameters, self.config.grad_clip)
+            nn.utils.clip_grad_norm_(self.packed.matrices, self.config.grad_clip)
         self.optimizer.step()
 
         correct = np.count_nonzero(logits.detach().numpy().argmax(1) == y.numpy())  # NumPy: quicker on a few numbers
         self._metrics[s, :3] = (s, loss_value, correct / len(y))
-        if record:
-            stats.measure_pass(row, s)
+        if record is not None:
+            measure.measure_pass(record, s)
             self._n_records += 1
         if s % self.eval_every == 0 or last:
             self._metrics[s, 3:] = self.evaluate()
         self.step_count = s + 1
 
+    def _weights_finite(self) -> bool:
+        norm = torch.linalg.vector_norm
+        return math.isfinite(norm(self.packed.weights.values) + norm(self.packed.weights.grads))
+
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s
         self.divergence_reason = f"at step {s} {reason}: the gradients exploded"
-        self.statistics.discard()
+        self.measure.discard()
 
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
@@ -180,27 +174,29 @@ class Trainer:
     @property
     def metrics(self) -> pd.DataFrame:
         """One row per optimizer step so far (see the class docstring)."""
-        return self._frame("metrics", self.step_count, self._metrics, METRIC_COLUMNS)
+        return self._frame("metrics", self.step_count)
 
     @property
     def layers(self) -> pd.DataFrame:
         """One row per Linear layer per recorded step (`attrs['record_every']`)."""
         if self._n_rows < self._n_records:  # rows for the steps measured since
-            self.statistics.sort_samples()
+            self.measure.sort_samples()
             new = slice(self._n_rows, self._n_records)
-            self._history[new] = self.statistics.table(self._raw.numpy()[new])
+            for name, values in self.measure.table(self._records[new]).items():
+                self._columns[name][new] = values
             self._n_rows = self._n_records
-        frame = self._frame("layers", self._n_records, self._history, LAYER_COLUMNS)
+        frame = self._frame("layers", self._n_records)
         frame.attrs["record_every"] = self.record_every
         return frame
 
-    def _frame(self, name: str, n: int, array: np.ndarray, columns) -> pd.DataFrame:
+    def _frame(self, name: str, n: int) -> pd.DataFrame:
         cached = self._frames.get(name)
         if cached is None or cached[0] != n:
             if name == "layers":
-                frame = rows_to_frame(array[:n].reshape(-1, len(columns)))
+                frame = pd.DataFrame({c: _finite(self._columns[c][:n].ravel()) for c in LAYER_COLUMNS})
+                frame = frame.astype({"step": "int64", "layer": "int64"})
             else:
-                frame = pd.DataFrame(array[:n], columns=list(columns)).astype({"step": "int64"})
+                frame = pd.DataFrame(self._metrics[:n], columns=list(METRIC_COLUMNS)).astype({"step": "int64"})
             self._frames[name] = cached = (n, frame)
         return cached[1]
 
@@ -255,12 +251,18 @@ class Trainer:
     def activation_inputs(self) -> pd.DataFrame:
         """A sample of the values each hidden layer's nonlinearity received at the
         last recorded step: columns `layer`, `value` (empty before the first step)."""
-        sample = self.statistics.histogram_sample()
+        sample = self.measure.histogram_sample()
         if sample is None:
             return pd.DataFrame({"layer": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
         per_layer = sample.flatten(1)
         layers = torch.arange(1, len(per_layer) + 1).repeat_interleave(per_layer.shape[1])
         return pd.DataFrame({"layer": layers.numpy(), "value": per_layer.reshape(-1).double().numpy()})
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Inf as NaN: a number too large for float32 (a diverging run, whose reason says
+    at which step) is not a measurement a chart or a download should carry."""
+    return np.where(np.isinf(values), np.nan, values)
 
 
 @contextlib.contextmanager

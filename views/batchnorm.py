@@ -4,47 +4,46 @@ import math
 
 import streamlit as st
 
-from vangrad_core import ExperimentConfig
-from vangrad_core import figures as fig
+from vangrad_core import figures
+from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
-from views import widgets
+from views.ui import charts, session
+from views.ui.live import LiveRun, live_fragment, run_controls, run_status
+from views.ui.state import BatchNormState
 
-BASE = ExperimentConfig(depth=10, width=32, norm="batchnorm_before", dataset="moons", steps=500)
-PRESETS = {
-    "Sigmoid, batch norm before it": BASE,
-    "Sigmoid, batch norm after it": BASE.replace(norm="batchnorm_after"),
-    "ReLU after batch norm (the follow-up question)": BASE.replace(activation="relu", init="he_normal"),
-    "Sigmoid, batch norm, learning rate 10": BASE.replace(learning_rate=10.0),
-}
-
-widgets.limit_torch_threads()
+state = session.page_state(BatchNormState)
 st.title("Batch norm from the inside")
 st.caption(
     "Batch norm standardizes each unit's input with the mini-batch's mean and standard deviation, "
     "then applies a learned scale (gamma) and shift (beta). Here is each of those steps on a network "
     "trained live."
 )
-widgets.url_choice("network", tuple(PRESETS), "bn_preset")
-preset = st.selectbox("Network", list(PRESETS), key="bn_preset")
-widgets.sync_url_choice("network", preset)
-config = PRESETS[preset]
+charts.link_warnings(session.link_warnings(BatchNormState))
+st.session_state.setdefault("bn_network", state.choice)
+network = st.selectbox("Network", list(BATCHNORM_NETWORKS), key="bn_network")
+state = BatchNormState(network, state.classroom)
+session.save(state)
+config = BATCHNORM_NETWORKS[network]
 st.caption(
     f"{config.depth} hidden layers of {config.width} {config.activation} units, "
-    f"{widgets.LABELS['norm'][config.norm]}, learning rate {config.learning_rate:g}, two moons."
+    f"{config.FIELDS['norm'].labels[config.norm]}, learning rate {config.learning_rate:g}, two moons."
 )
-run = widgets.LiveRun("bn_run")
+run = LiveRun("run:batchnorm")
 run.ensure(config)
-widgets.run_controls(run)
+run_controls(run)
 
 
 def draw(snap: Snapshot) -> None:
-    widgets.run_status(run, snap)
-    widgets.headline_metrics(snap)
+    run_status(run, snap)
+    charts.headline_metrics(snap)
 
     st.header("1. One layer, step by step")
     layer = st.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")
-    widgets.chart(
-        "bn_stages", snap, lambda: fig.norm_stages(run.live.inspect(lambda t: t.norm_stages(layer)), layer), layer
+    charts.chart(
+        "bn:stages",
+        snap,
+        lambda: figures.norm_stages(run.live.inspect(lambda t: t.norm_stages(layer)), layer),
+        layer,
     )
     st.caption(
         "What to notice: standardizing always gives mean 0 and std 1 over the batch, but it does not "
@@ -55,12 +54,14 @@ def draw(snap: Snapshot) -> None:
     st.header("2. What it learns: gamma and beta of every layer")
     left, right = st.columns(2)
     with left:
-        widgets.chart(
-            "bn_gamma", snap, lambda: fig.norm_parameters(snap.layers, "norm_gamma_mean", "Scale gamma", "mean gamma")
+        charts.chart(
+            "bn:gamma",
+            snap,
+            lambda: figures.norm_parameters(snap.layers, "norm_gamma_mean", "Scale gamma", "mean gamma"),
         )
     with right:
-        widgets.chart(
-            "bn_beta", snap, lambda: fig.norm_parameters(snap.layers, "norm_beta_mean", "Shift beta", "mean beta")
+        charts.chart(
+            "bn:beta", snap, lambda: figures.norm_parameters(snap.layers, "norm_beta_mean", "Shift beta", "mean beta")
         )
     st.caption(
         "What to notice: gamma starts at 1 and beta at 0 (plain standardization); training moves them. "
@@ -105,4 +106,4 @@ def draw(snap: Snapshot) -> None:
         )
 
 
-widgets.live_fragment(run, draw)
+live_fragment(run, draw)

@@ -1,52 +1,81 @@
 """Classic experiments: the papers that found the problem and its fixes, re-run here."""
 
+import time
+
 import streamlit as st
 
-from vangrad_core import figures as fig
-from vangrad_core.experiments import CLASSIC_BY_KEY, CLASSICS
-from views import widgets
+from vangrad_core import figures
+from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
+from views.ui import charts, session
+from views.ui.live import training_slots
+from views.ui.state import ClassicsState
 
 # experiment -> its charts, drawn like the paper's, from the outcome's frames
 FIGURES = {
-    "glorot": lambda f: [fig.glorot_saturation(f["activations"]), fig.glorot_gradients(f["profiles"])],
-    "he": lambda f: [fig.he_comparison(f["metrics"], f["profiles"])],
-    "ioffe": lambda f: [fig.ioffe_figure(f["curves"], f["percentiles"])],
-    "dying": lambda f: [fig.dying_figure(f["dead"])],
-    "selu": lambda f: [fig.selu_figure(f["profiles"])],
+    "glorot": lambda f: [figures.glorot_saturation(f["activations"]), figures.glorot_gradients(f["profiles"])],
+    "he": lambda f: [figures.he_comparison(f["metrics"], f["profiles"])],
+    "ioffe": lambda f: [figures.ioffe_figure(f["curves"], f["percentiles"])],
+    "dying": lambda f: [figures.dying_figure(f["dead"])],
+    "selu": lambda f: [figures.selu_figure(f["profiles"])],
 }
 
-widgets.limit_torch_threads()
+
+@st.cache_data(max_entries=50, show_spinner=False)
+def outcome_of(key: str, seed: int) -> tuple[Outcome, float]:
+    """An experiment's outcome and the seconds it took; computed once per server for
+    each (experiment, seed), with one of the training slots (deterministic: every
+    session would compute the same numbers)."""
+    with training_slots():
+        start = time.perf_counter()
+        outcome = CLASSIC_BY_KEY[key].run(seed)
+        return outcome, time.perf_counter() - start
+
+
+state = session.page_state(ClassicsState)
 st.title("Classic experiments")
 st.caption(
     "The experiments that found vanishing gradients and their fixes, re-run small enough to take "
     "seconds. Each says what the paper found, runs it on the engine behind every other page, and "
     "decides from the numbers whether the finding holds here."
 )
-st.session_state.setdefault("classic", CLASSICS[0].key)
-widgets.url_choice("experiment", tuple(CLASSIC_BY_KEY), "classic")
+charts.link_warnings(session.link_warnings(ClassicsState))
+st.session_state.setdefault("classic", state.choice)
 key = st.segmented_control(
-    "Experiment", list(CLASSIC_BY_KEY), format_func=lambda k: CLASSIC_BY_KEY[k].title, key="classic", required=True
+    "Experiment",
+    list(CLASSIC_BY_KEY),
+    format_func=lambda k: CLASSIC_BY_KEY[k].paper.title,
+    key="classic",
+    required=True,
 )
-widgets.sync_url_choice("experiment", key)
-classic = CLASSIC_BY_KEY[key]
+session.save(ClassicsState(key, state.classroom))
+paper = CLASSIC_BY_KEY[key].paper
 
-st.header(classic.title)
-st.markdown(f"**{classic.paper}.** {classic.finding}")
-st.caption(f"**This run:** {classic.setup}")
+st.header(paper.title)
+st.markdown(f"**{paper.paper}.** {paper.finding}")
+st.caption(f"**This run:** {paper.setup}")
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 seed = left.number_input(
     "Seed", 0, 2**31 - 1, 0, key="classic_seed", help="Another seed, another draw of weights and batches."
 )
+ran = st.session_state.setdefault("classic_ran", {})  # experiment -> the seed last run
 if right.button("Run", type="primary", icon=":material/play_arrow:", key=f"classic_run_{key}"):
-    st.session_state[f"classic_ran_{key}"] = int(seed)
-ran_seed = st.session_state.get(f"classic_ran_{key}")
-if ran_seed is None:
+    ran[key] = int(seed)
+if key not in ran:
     st.info("Press **Run** to reproduce it.", icon=":material/science:")
 else:
     with st.spinner("Running… (seconds; waits for a free core when the class is busy)"):
-        outcome, seconds = widgets.classic_outcome(key, ran_seed)
-    if ran_seed != seed:
-        st.caption(f"Showing the run with seed {ran_seed}; press Run for seed {seed}.")
-    widgets.classic_verdict(outcome, seconds)
+        outcome, seconds = outcome_of(key, ran[key])
+    if ran[key] != seed:
+        st.caption(f"Showing the run with seed {ran[key]}; press Run for seed {seed}.")
+    if outcome.reproduced:
+        st.success(outcome.verdict, icon=":material/check_circle:")
+    else:
+        st.warning(outcome.verdict, icon=":material/help:")
+    with st.expander("The deciding numbers"):
+        st.dataframe(
+            {"number": list(outcome.numbers), "value": [f"{v:.4g}" for v in outcome.numbers.values()]},
+            hide_index=True,
+        )
+        st.caption(f"Computed in {seconds:.1f} s on one core.")
     for i, figure in enumerate(FIGURES[key](outcome.frames)):
-        st.plotly_chart(widgets.for_presenter(figure), width="stretch", key=f"classic_chart_{key}_{i}")
+        charts.show(figure, f"classic:{key}:{i}")

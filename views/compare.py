@@ -4,45 +4,70 @@ import math
 
 import streamlit as st
 
-from vangrad_core import figures as fig
+from vangrad_core import figures
+from vangrad_core.lessons import COMPARISON_BY_NAME
 from vangrad_core.live import Snapshot
-from vangrad_core.scenarios import COMPARISON_BY_NAME
 from vangrad_core.summary import headline
-from views import widgets
+from views.ui import charts, classroom, form, session
+from views.ui.live import LiveRun, pair_controls, pair_fragment
+from views.ui.state import SHARED_FIELDS, CompareState
 
-widgets.limit_torch_threads()
-widgets.initial_pair()
+CUSTOM = "Custom (your own settings)"
+
+state = session.page_state(CompareState)
+if classroom.shown("settings"):  # what the forms below say now, so that the pair picker shows "Custom" at once
+    state = state.with_configs(form.read("a", state.a)[0], form.read("b", state.b)[0])
 
 st.title("Compare two networks")
 st.caption(
     "Two networks, the same data, the same seed, trained step for step. Change one thing and see "
     "what it does to the gradients."
 )
-widgets.show_url_warnings("pair_")
-pair = widgets.pair_picker() if widgets.shown("scenario") else st.session_state["pair_scenario"]
+charts.link_warnings(session.link_warnings(CompareState))
+
+
+def pick_pair() -> None:
+    name, current = st.session_state["pair"], session.page_state(CompareState)
+    if name in COMPARISON_BY_NAME:
+        comparison = COMPARISON_BY_NAME[name]
+        form.fill("a", comparison.a[1])
+        form.fill("b", comparison.b[1])
+        session.save(CompareState(comparison.a[1], comparison.b[1], name, current.classroom))
+    else:
+        session.save(CompareState(current.a, current.b, None, current.classroom))
+
+
+if classroom.shown("scenario"):
+    st.session_state["pair"] = state.pair or CUSTOM
+    st.selectbox("Comparison", [CUSTOM, *COMPARISON_BY_NAME], key="pair", on_change=pick_pair)
 labels = ("A", "B")
-if pair in COMPARISON_BY_NAME:
-    comparison = COMPARISON_BY_NAME[pair]
+if state.pair is not None:
+    comparison = COMPARISON_BY_NAME[state.pair]
     labels = (f"A: {comparison.a[0]}", f"B: {comparison.b[0]}")
     st.info(comparison.notice, icon=":material/lightbulb:")
 
-if widgets.shown("settings"):
-    with st.expander("Settings of A and B", expanded=pair not in COMPARISON_BY_NAME):
+a, b, problem_a, problem_b = state.a, state.b, None, None
+if classroom.shown("settings"):
+    with st.expander("Settings of A and B", expanded=state.pair is None):
         left, right = st.columns(2)
         with left:
             st.markdown("**Run A** (its data, seed, steps and batch size are used by both)")
-            widgets.config_controls("a_")
+            a, problem_a = form.settings_form("a", state.a)
         with right:
             st.markdown("**Run B**")
-            widgets.config_controls("b_", tuple(f for f in widgets.FIELDS if f not in widgets.SHARED_FIELDS))
-config_a = widgets.controlled_config("a_")
-config_b = widgets.controlled_config("b_").replace(**{f: getattr(config_a, f) for f in widgets.SHARED_FIELDS})
-widgets.sync_url_pair(config_a, config_b, pair)
+            b, problem_b = form.settings_form(
+                "b", state.b, tuple(name for name in state.b.FIELDS if name not in SHARED_FIELDS)
+            )
+for side, problem in (("A", problem_a), ("B", problem_b)):
+    if problem:
+        st.error(f"Run {side}'s settings cannot train: {problem}. Its last valid settings stay.")
+state = state.with_configs(a, b)
+session.save(state)
 
-runs = (widgets.LiveRun("compare_a"), widgets.LiveRun("compare_b"))
-if any([run.ensure(config) for run, config in zip(runs, (config_a, config_b), strict=True)]):
+runs = (LiveRun("run:compare:a"), LiveRun("run:compare:b"))
+if any([run.ensure(config) for run, config in zip(runs, (state.a, state.b), strict=True)]):
     st.toast("Settings changed: both runs start again from step 0.")
-widgets.pair_controls(runs)
+pair_controls(runs)
 
 
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -62,19 +87,27 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     stamp = tuple(s.stamp for s in snaps)
     left, right = st.columns(2)
     with left:
-        widgets.chart(
-            "cmp_profiles", snaps[0], lambda: fig.compare_profiles({k: v.layers for k, v in named.items()}), stamp
+        charts.chart(
+            "compare:profiles",
+            snaps[0],
+            lambda: figures.compare_profiles({k: v.layers for k, v in named.items()}),
+            stamp,
         )
         st.caption("Gradient reaching each layer now. The line that falls to the left is the one that vanishes.")
     with right:
-        widgets.chart("cmp_loss", snaps[0], lambda: fig.compare_curves({k: v.metrics for k, v in named.items()}), stamp)
+        charts.chart(
+            "compare:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
+        )
         st.caption("The run whose loss stays flat has stalled.")
-    widgets.chart(
-        "cmp_saturation", snaps[0], lambda: fig.compare_saturation({k: v.layers for k, v in named.items()}), stamp
+    charts.chart(
+        "compare:saturation",
+        snaps[0],
+        lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}),
+        stamp,
     )
     st.caption(
         "Where the bars differ, one activation sits on its flat part and the other does not; crosses are dead units."
     )
 
 
-widgets.pair_fragment(runs, draw)
+pair_fragment(runs, draw)

@@ -2,13 +2,23 @@
 
 import streamlit as st
 
+from vangrad_core import figures
+from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.live import Snapshot
-from vangrad_core.scenarios import SCENARIO_BY_NAME
-from views import widgets
+from views.ui import charts, classroom, form, run_charts, session
+from views.ui.live import DETAIL_SECONDS, LiveRun, live_fragment, run_controls, run_status
+from views.ui.state import PlaygroundState
 
-widgets.limit_torch_threads()
-widgets.initial_config()
-widgets.mark_custom_if_changed()
+CUSTOM = "Custom (your own settings)"
+FORM = "cfg"
+
+state = session.page_state(PlaygroundState)
+problem = None
+if classroom.shown("settings"):  # the sidebar: the network's settings
+    with st.sidebar:
+        config, problem = form.settings_form(FORM, state.config)
+    state = state.with_config(config)
+session.save(state)
 
 st.title("Playground: watch gradients vanish")
 st.caption(
@@ -16,60 +26,126 @@ st.caption(
     "reaches each layer. Layer 1 is next to the input; colours run from the input (dark) to "
     "the output (yellow) in every chart."
 )
-widgets.show_url_warnings()
-scenario = widgets.scenario_picker() if widgets.shown("scenario") else st.session_state["cfg_scenario"]
-if scenario in SCENARIO_BY_NAME:
-    st.info(SCENARIO_BY_NAME[scenario].notice, icon=":material/lightbulb:")
+charts.link_warnings(session.link_warnings(PlaygroundState))
 
-with st.sidebar:
-    config = widgets.config_controls() if widgets.shown("settings") else widgets.controlled_config()
-widgets.sync_url(config, scenario)
 
-run = widgets.LiveRun("playground_run")
-if run.ensure(config):
+def pick_scenario() -> None:
+    name, current = st.session_state["scenario"], session.page_state(PlaygroundState)
+    if name in SCENARIO_BY_NAME:
+        form.fill(FORM, SCENARIO_BY_NAME[name].config)
+        session.save(PlaygroundState(SCENARIO_BY_NAME[name].config, name, current.classroom))
+    else:  # "Custom": the same settings, now the student's own
+        session.save(PlaygroundState(current.config, None, current.classroom))
+
+
+if classroom.shown("scenario"):
+    st.session_state["scenario"] = state.scenario or CUSTOM
+    st.selectbox(
+        "Scenario",
+        [CUSTOM, *SCENARIO_BY_NAME],
+        key="scenario",
+        on_change=pick_scenario,
+        help="Ready-made settings that follow the lecture. Changing any control makes it your own.",
+    )
+if state.scenario is not None:
+    st.info(SCENARIO_BY_NAME[state.scenario].notice, icon=":material/lightbulb:")
+if problem:
+    st.error(f"These settings cannot train: {problem}. The last valid settings stay.", icon=":material/block:")
+
+
+run = LiveRun("run:playground")
+if run.ensure(state.config):
     st.toast("Settings changed: a new run starts from step 0.")
-widgets.run_controls(run)
+run_controls(run, "Changing a setting starts a new run from step 0.")
 
 
 def draw_live(snap: Snapshot) -> None:
     """What tells the story, redrawn several times a second while training."""
-    widgets.run_status(run, snap)
-    widgets.headline_metrics(snap)
+    run_status(run, snap)
+    charts.headline_metrics(snap)
     left, right = st.columns(2)
     with left:
-        widgets.show_chart("profile", snap, widgets.gradient_measure("gradient_measure"))
-        st.caption(widgets.theory_summary(snap.config))
+        measure = st.segmented_control(
+            "Gradient shown",
+            list(figures.GRADIENT_MEASURES),
+            format_func=run_charts.MEASURE_LABELS.get,
+            default="delta_rms",
+            required=True,
+            key="gradient_measure",
+            help="dL/dz: the gradient passed back into each layer's output (what theory predicts). "
+            "dL/dW: the gradient of the layer's weights, which also scales with the layer's input.",
+        )
+        charts.chart("profile", snap, lambda: run_charts.profile(snap, measure), measure)
+        st.caption(
+            "Gradient reaching each layer, now (solid) and at step 0 (dotted). A line falling to the left "
+            "means the layers near the input learn slowest: vanishing gradients."
+        )
+        st.caption(run_charts.theory_summary(snap.config))
     with right:
-        widgets.show_chart("heatmap", snap)
-    widgets.show_chart("curves", snap)
+        charts.chart("heatmap", snap, lambda: run_charts.heatmap(snap))
+        st.caption(
+            "Each column is a step. A dark band at the bottom (input side) that stays dark: "
+            "those layers get no gradient."
+        )
+    charts.chart("curves", snap, lambda: run_charts.curves(snap))
+    st.caption("A loss stuck near its start (0.69 for two classes) means learning has stalled.")
 
 
 def draw_details(snap: Snapshot) -> None:
     """The detailed views, redrawn every few seconds while training."""
     left, right = st.columns(2)
     with left:
-        widgets.show_chart("derivative", snap, widgets.layer_picker(snap, "inspect_layer"))
+        depth = snap.config.depth
+        layer = st.slider("Layer to inspect", 1, depth, max(1, depth // 2), key="inspect_layer") if depth > 1 else 1
+        charts.chart("derivative", snap, lambda: run_charts.derivative(snap, layer), layer)
+        st.caption(
+            "Where the blue histogram sits under the flat part of the red curve, the derivative is tiny "
+            "and the gradient is cut."
+        )
     with right:
-        widgets.show_chart("saturation", snap)
+        charts.chart("saturation", snap, lambda: run_charts.saturation(snap))
+        st.caption(
+            "Bars: share of inputs where the derivative is under 10% of its peak. Crosses: units that are "
+            "0 for the whole batch (dead)."
+        )
     left, right = st.columns(2)
     with left:
-        widgets.show_chart("updates", snap)
+        charts.chart("updates", snap, lambda: run_charts.updates(snap))
+        st.caption(
+            "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning."
+        )
     with right:
-        widgets.show_chart("distance", snap)
+        charts.chart("distance", snap, lambda: run_charts.distance(snap))
+        st.caption(
+            "How far each layer's weights have moved from where they started: lower layers barely move "
+            "when gradients vanish."
+        )
     left, right = st.columns(2)
     with left:
-        widgets.show_chart("variance", snap)
+        charts.chart("variance", snap, lambda: run_charts.variance(snap))
+        st.caption(
+            "Dots on the dashed line: the signal's size per layer is what the initialization's theory says. "
+            "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
+            "(or exploding); Xavier keeps tanh flat, He keeps ReLU flat."
+        )
     with right:
-        widgets.show_chart("phase", snap)
-    left, _ = st.columns(2)
-    with left:
-        widgets.show_chart("boundary", snap)
+        charts.chart("phase", snap, lambda: run_charts.phase(snap))
+        st.caption(
+            "Each point is a way to initialize. Blue: every layer shrinks the gradient (χ₁ < 1, ordered); "
+            "red: every layer grows it (χ₁ > 1, chaotic). Deep networks train near the black line, the edge "
+            "of chaos."
+        )
+    if snap.decision is not None:
+        left, _ = st.columns(2)
+        with left:
+            charts.chart("boundary", snap, lambda: run_charts.boundary(snap))
+            st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
 
 
-widgets.live_fragment(run, draw_live)
-if widgets.shown("details"):
+live_fragment(run, draw_live)
+if classroom.shown("details"):
     st.subheader("Inside the layers")
-    widgets.live_fragment(run, draw_details, every=widgets.DETAIL_SECONDS, trains=False, decision=True)
-if widgets.shown("downloads"):
+    live_fragment(run, draw_details, every=DETAIL_SECONDS, trains=False, decision=True)
+if classroom.shown("downloads"):
     st.divider()
-    widgets.downloads(run)
+    charts.downloads(run)

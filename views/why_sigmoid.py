@@ -1,49 +1,31 @@
 """Why sigmoid vanishes: its slope, the chain rule, and what batch norm changes."""
 
 import streamlit as st
-import torch
 
-from vangrad_core import (
-    ACTIVATION_TABLE,
-    ACTIVATIONS,
-    ExperimentConfig,
-    Trainer,
-    build_model,
-    layer_stats,
-    make_dataset,
-)
-from vangrad_core import figures as fig
-from views import widgets
+from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, build_model, figures, layer_stats, make_dataset
+from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
+from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER
+from views.ui import charts, session
+from views.ui.state import WhySigmoidState
 
-widgets.limit_torch_threads()
+state = session.page_state(WhySigmoidState)
 st.title("Why sigmoid makes gradients vanish")
 st.caption(
     "Backpropagation multiplies, layer after layer, the activation's slope by the weights. "
     "If the slope is small, the product shrinks with every layer."
 )
+charts.link_warnings(session.link_warnings(WhySigmoidState))
 
 st.header("1. The activation and its slope")
-st.session_state.setdefault("why_activation", "sigmoid")
-widgets.url_choice("activation", ACTIVATIONS, "why_activation")
-activation = st.pills("Activation", ACTIVATIONS, key="why_activation") or "sigmoid"
-widgets.sync_url_choice("activation", activation)
+st.session_state.setdefault("why_activation", state.choice)
+activation = st.pills("Activation", ACTIVATIONS, key="why_activation") or state.choice
+session.save(WhySigmoidState(activation, state.classroom))
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(fig.activation_and_slope(activation), width="stretch", key="why_curve")
+    charts.show(figures.activation_and_slope(curves(activation), activation), "why:curve")
 with right:
-    peak = ACTIVATION_TABLE[activation].max_derivative
-    st.metric(f"Steepest slope of {activation}", f"{peak:.4g}")
-    st.markdown(
-        {
-            "sigmoid": "The sigmoid squashes every input into (0, 1). Its slope is at most **0.25**, "
-            "at x = 0, and almost 0 once |x| > 5: there the neuron is *saturated*.",
-            "tanh": "tanh squashes into (-1, 1). Its slope reaches 1 at x = 0 but is just as flat "
-            "in the tails: tanh saturates too.",
-            "relu": "ReLU's slope is exactly 1 for x > 0: gradients pass unchanged. For x < 0 it is "
-            "exactly 0: a unit that only sees negative inputs is *dead*.",
-            "leaky_relu": "Leaky ReLU keeps a small slope (0.01) below 0, so a unit can always recover.",
-        }.get(activation, "Compare its slope with the sigmoid's 0.25: the flatter, the more it shrinks gradients.")
-    )
+    st.metric(f"Steepest slope of {activation}", f"{ACTIVATION_TABLE[activation].max_derivative:.4g}")
+    st.markdown(ACTIVATION_WORDS.get(activation, ACTIVATION_WORDS_OTHER))
 st.caption("What to notice: the red curve (the slope) is what each layer multiplies the gradient by.")
 
 st.header("2. A big change in, a small change out")
@@ -51,13 +33,12 @@ left, right = st.columns([3, 2])
 with right:
     x0 = st.slider("Input x", -8.0, 8.0, 3.0, 0.5, key="why_x0")
     delta = st.slider("Change of the input", 0.5, 8.0, 2.0, 0.5, key="why_delta")
-    function = ACTIVATION_TABLE[activation].function
-    out0, out1 = function(torch.tensor([x0, x0 + delta])).tolist()
+    out0, out1 = at(activation, [x0, x0 + delta])
     st.metric(
         "Output change", f"{out1 - out0:.4f}", f"input changed by {delta:g}", delta_color="off", delta_arrow="off"
     )
 with left:
-    st.plotly_chart(fig.input_change(activation, x0, delta), width="stretch", key="why_change")
+    charts.show(figures.input_change(curves(activation), activation, x0, delta, out0, out1), "why:change")
 st.caption(
     "What to notice: near x = 0 the output follows the input; far out on the flat part a large "
     "change of input barely moves the output, so the gradient that comes back is tiny too."
@@ -80,7 +61,7 @@ hidden = stats[stats["saturation"].notna()]
 measured = (hidden["delta_rms"].iloc[0] / hidden["delta_rms"].iloc[-1]) ** (1 / max(1, depth - 1))
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(fig.chain_rule(stats), width="stretch", key="why_chain")
+    charts.show(figures.chain_rule(stats), "why:chain")
 with right:
     st.metric("Upper bound from the slope alone: 0.25 per layer", f"0.25^{depth - 1} = {0.25 ** (depth - 1):.1e}")
     st.metric("Measured, per layer (this network, at initialization)", f"× {measured:.3f}")
@@ -113,15 +94,16 @@ def trained(norm: str, learning_rate: float) -> object:
 
 learning_rate = st.select_slider("Learning rate", [0.1, 1.0, 10.0], value=1.0, key="why_lr")
 layer = st.slider("Layer to look at", 1, 10, 5, key="why_layer")
-columns = st.columns(2)
 for column, (norm, title) in zip(
-    columns, (("none", "without batch norm"), ("batchnorm_before", "with batch norm")), strict=True
+    st.columns(2), (("none", "without batch norm"), ("batchnorm_before", "with batch norm")), strict=True
 ):
     layers, inputs = trained(norm, learning_rate)
     last = layers[layers["step"] == layers["step"].max()].set_index("layer")["saturation"].dropna()
+    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
     with column:
         st.subheader(title)
-        st.plotly_chart(fig.derivative_with_inputs("sigmoid", inputs, layer), width="stretch", key=f"why_bn_{norm}")
+        curve = curves_covering("sigmoid", values)
+        charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid"), f"why:bn:{norm}")
         cols = st.columns(2)
         cols[0].metric("Saturated inputs in this layer", f"{last[layer]:.1%}")
         cols[1].metric(

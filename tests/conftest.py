@@ -1,0 +1,68 @@
+"""Shared helpers for driving the app's pages through Streamlit's AppTest.
+
+The test modules import these (`from tests.conftest import open_page, ...`): one way
+to open a page from a link, press a button, train a page's run and check that no
+traceback reached the page.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from streamlit.testing.v1 import AppTest
+
+from vangrad_core.live import LiveTrainer
+
+# One torch thread, as the app uses: with more, a busy machine's threads wait on each
+# other (a 4 x 256 network trained ten times slower beside other work).
+torch.set_num_threads(1)
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+TIMEOUT = 120
+
+
+def open_page(path: str | None = None, query: dict | None = None) -> AppTest:
+    """Open a page the way a pasted link does (the playground when `path` is None):
+    with only its own parameters."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if path is not None:
+        at.run()
+        at.switch_page(path)
+        at.query_params.clear()
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def run_of(at: AppTest, page: str = "playground") -> LiveTrainer:
+    """The live run a page keeps in the session."""
+    return at.session_state[f"run:{page}"]
+
+
+def chart_of(at: AppTest, key: str):
+    """The figure a page last showed under `key`."""
+    return at.session_state["charts"][key][1]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def train_for(at: AppTest, steps: int | None = None, page: str = "playground", seconds: float = 900) -> AppTest:
+    """Press Train, then redraw (each rerun is one tick of the live view) until the run
+    has `steps` steps, or has stopped; pause it if it still plays."""
+    live = run_of(at, page)
+    button(at, "Train").click().run()
+    deadline = time.monotonic() + seconds
+    while live.playing and (steps is None or live.step_count < steps) and time.monotonic() < deadline:
+        at.run()
+    if live.playing:
+        button(at, "Pause").click().run()
+    assert_clean(at)
+    return at

@@ -1,0 +1,72 @@
+"""The layers stay apart: Streamlit only in app.py and the pages' folder; figures that
+only draw (no torch, no engine module); an engine usable with no Streamlit at all."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "vangrad_core"
+FIGURES = ENGINE / "figures"
+
+
+def imported_modules(path: Path, package: str | None = None) -> set[str]:
+    """Every module a file imports, absolute (relative imports resolved against the
+    file's package, or `package`)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = package or ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module
+            names.add(module)
+    return names
+
+
+def python_files(*folders: Path) -> list[Path]:
+    return [p for folder in folders for p in folder.rglob("*.py") if ".venv" not in p.parts]
+
+
+@pytest.mark.parametrize("path", python_files(ENGINE, ROOT / "bench"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_streamlit_only_in_the_app_and_its_pages(path):
+    assert not any(m.split(".")[0] == "streamlit" for m in imported_modules(path))
+
+
+@pytest.mark.parametrize("path", python_files(FIGURES), ids=lambda p: p.name)
+def test_figures_only_draw(path):
+    for module in imported_modules(path):
+        assert module.split(".")[0] != "torch", f"{path.name} imports {module}"
+        if module.startswith("vangrad_core"):
+            assert module.startswith("vangrad_core.figures"), f"{path.name} imports the engine's {module}"
+
+
+def test_the_engine_imports_without_streamlit():
+    code = (
+        "import sys; sys.modules['streamlit'] = None\n"  # any import of streamlit now fails
+        "import vangrad_core, vangrad_core.experiments, vangrad_core.lessons, vangrad_core.live, "
+        "vangrad_core.figures, vangrad_core.theory, vangrad_core.summary\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+
+def test_the_layering_check_sees_a_violation(tmp_path):
+    """The checks above can fail: a figure module importing torch or the engine is seen."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\nfrom ..model import Network\nfrom .style import layout\n")
+    assert imported_modules(bad, "vangrad_core.figures") == {
+        "torch",
+        "vangrad_core.model",
+        "vangrad_core.figures.style",
+    }

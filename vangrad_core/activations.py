@@ -1,0 +1,150 @@
+"""The activation functions, their derivatives, and the words the app uses for them.
+
+Each `Activation` knows its function, its derivative (as autograd takes it: ReLU's
+is 0 at 0), the derivative's largest value, and what to call an input where the
+derivative is near 0: "saturated" where the function flattens out (sigmoid, tanh,
+the negative tails of ELU, SELU and GELU), "inactive" where it is cut off (ReLU's
+x < 0, Leaky ReLU's leaky side). `curves` gives an activation and its slope as a
+DataFrame, for charts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+LEAKY_SLOPE = 0.01
+SELU_SCALE = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+SATURATION_THRESHOLD = 0.1  # a derivative below 10% of its maximum counts as near 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Activation:
+    """An activation function, its derivative and the derivative's maximum.
+
+    `slope_in_y`: the derivative as a function of the output y, one quadratic for
+    x > 0 and one for x <= 0, (c, b, a) each: f'(x) = c + b y + a y². Every
+    activation here has one but GELU, whose derivative needs erf of x
+    (`exact_derivative`). The compiled statistics compute the derivative this way,
+    from the output they read anyway."""
+
+    name: str
+    module: Callable[[], nn.Module]
+    function: Callable[[torch.Tensor], torch.Tensor]
+    max_derivative: float
+    slope_in_y: tuple[float, float, float, float, float, float] | None
+    exact_derivative: Callable[[torch.Tensor], torch.Tensor] | None = None
+    flat_word: str = "saturated"  # an input where the slope is near 0 is ... ("" if none is)
+    flat_where: str = ""  # where that happens, in words
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        """The derivative at x (as autograd takes it: ReLU's is 0 at 0)."""
+        if self.slope_in_y is None:
+            return self.exact_derivative(x)
+        y = self.function(x)
+        c1, b1, a1, c0, b0, a0 = self.slope_in_y
+        return torch.where(x > 0, c1 + y * (b1 + a1 * y), c0 + y * (b0 + a0 * y))
+
+    @property
+    def saturation_cutoff(self) -> float:
+        """The derivative below which an input counts as saturated (or inactive)."""
+        return SATURATION_THRESHOLD * self.max_derivative
+
+
+def _gelu_derivative(x: torch.Tensor) -> torch.Tensor:
+    normal_cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+    normal_pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return normal_cdf + x * normal_pdf
+
+
+ACTIVATION_TABLE: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid",
+            nn.Sigmoid,
+            torch.sigmoid,
+            0.25,
+            (0, 1, -1, 0, 1, -1),  # y - y²
+            flat_where="both tails (|x| > 3.6): the output is stuck near 0 or 1",
+        ),
+        Activation(
+            "tanh",
+            nn.Tanh,
+            torch.tanh,
+            1.0,
+            (1, 0, -1, 1, 0, -1),  # 1 - y²
+            flat_where="both tails (|x| > 1.8): the output is stuck near -1 or 1",
+        ),
+        Activation(
+            "relu", nn.ReLU, torch.relu, 1.0, (1, 0, 0, 0, 0, 0), flat_word="inactive", flat_where="x < 0: output 0"
+        ),
+        Activation(
+            "leaky_relu",
+            lambda: nn.LeakyReLU(LEAKY_SLOPE),
+            lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
+            1.0,
+            (1, 0, 0, LEAKY_SLOPE, 0, 0),
+            flat_word="inactive",
+            flat_where=f"x < 0, where the slope is {LEAKY_SLOPE} (never 0)",
+        ),
+        Activation(
+            "elu",
+            nn.ELU,
+            nn.functional.elu,
+            1.0,
+            (1, 0, 0, 1, 1, 0),  # below 0: y = exp(x) - 1
+            flat_where="the negative tail (x < -2.3): the output is stuck near -1",
+        ),
+        # The exact (erf) GELU's derivative peaks at 1.1289 near x = 1.4142.
+        Activation(
+            "gelu",
+            nn.GELU,
+            nn.functional.gelu,
+            1.1289,
+            None,
+            _gelu_derivative,
+            flat_where="x < -0.53: the output is stuck near its floor, between -0.17 and 0",
+        ),
+        Activation(  # below 0: y = scale alpha (exp(x) - 1)
+            "selu",
+            nn.SELU,
+            nn.functional.selu,
+            SELU_SCALE * SELU_ALPHA,
+            (SELU_SCALE, 0, 0, SELU_SCALE * SELU_ALPHA, 1, 0),
+            flat_where="the negative tail (x < -2.3): the output is stuck near -1.76",
+        ),
+        Activation("linear", nn.Identity, lambda x: x, 1.0, (1, 0, 0, 1, 0, 0), flat_word="", flat_where="nowhere"),
+    )
+}
+
+
+def curves(activation: str, reach: float = 8.0, points: int = 801) -> pd.DataFrame:
+    """The activation over [-reach, reach]: columns x, y (its value), slope (its
+    derivative); `attrs` carry the derivative's maximum and the saturation cutoff."""
+    act = ACTIVATION_TABLE[activation]
+    x = torch.linspace(-reach, reach, points, dtype=torch.float64)
+    frame = pd.DataFrame({"x": x.numpy(), "y": act.function(x).numpy(), "slope": act.derivative(x).numpy()})
+    frame.attrs.update(max_derivative=act.max_derivative, cutoff=act.saturation_cutoff, flat_word=act.flat_word)
+    return frame
+
+
+def curves_covering(activation: str, values: np.ndarray, least: float = 6.0) -> pd.DataFrame:
+    """`curves` over a range that covers 99.5% of `values` (the inputs a layer
+    received), and at least [-least, least]."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    reach = max(least, float(np.quantile(np.abs(values), 0.995)) * 1.1) if len(values) else least
+    return curves(activation, reach, points=601)
+
+
+def at(activation: str, x: list[float]) -> list[float]:
+    """The activation's values at a few points."""
+    return ACTIVATION_TABLE[activation].function(torch.tensor(x, dtype=torch.float64)).tolist()

@@ -1,0 +1,58 @@
+"""Plotly figures: each takes DataFrames (the engine's frames, or curves it computed)
+and returns a figure. Nothing here imports torch, Streamlit or the engine's modules
+(tests/test_layering.py checks): figures only draw.
+
+Families: `live` (the playground's charts of a run), `teaching` (an activation and
+the chain rule), `compare` (runs overlaid), `batchnorm`, `papers` (the classic
+experiments); `style` holds what they share.
+"""
+
+from .batchnorm import norm_parameters, norm_stages
+from .compare import compare_curves, compare_profiles, compare_saturation
+from .live import (
+    GRADIENT_MEASURES,
+    decision_boundary,
+    derivative_with_inputs,
+    distance_from_init,
+    forward_variance,
+    gradient_heatmap,
+    gradient_profile,
+    phase_diagram,
+    saturation_by_layer,
+    training_curves,
+    update_ratios,
+)
+from .papers import dying_figure, glorot_gradients, glorot_saturation, he_comparison, ioffe_figure, selu_figure
+from .style import TINY, layer_colors, thin_steps
+from .teaching import activation_and_slope, chain_rule, input_change
+
+__all__ = [
+    "GRADIENT_MEASURES",
+    "TINY",
+    "activation_and_slope",
+    "chain_rule",
+    "compare_curves",
+    "compare_profiles",
+    "compare_saturation",
+    "decision_boundary",
+    "derivative_with_inputs",
+    "distance_from_init",
+    "dying_figure",
+    "forward_variance",
+    "glorot_gradients",
+    "glorot_saturation",
+    "gradient_heatmap",
+    "gradient_profile",
+    "he_comparison",
+    "input_change",
+    "ioffe_figure",
+    "layer_colors",
+    "norm_parameters",
+    "norm_stages",
+    "phase_diagram",
+    "saturation_by_layer",
+    "selu_figure",
+    "thin_steps",
+    "training_curves",
+    "update_ratios",
+]

@@ -1,0 +1,62 @@
+"""Batch norm from the inside: one layer's stages, and gamma and beta over training."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .style import empty, layer_colors, layout, thin_steps
+
+
+def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
+    """Histograms of one layer's values before batch norm, standardized, and after
+    the learned scale and shift."""
+    names = ("input", "standardized", "scaled and shifted")
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=names)
+    for col, (name, color) in enumerate(zip(names, ("#7f7f7f", "#1f77b4", "#2ca02c"), strict=True), start=1):
+        values = stages.loc[stages["stage"] == name, "value"]
+        fig.add_trace(
+            go.Histogram(
+                x=values,
+                nbinsx=50,
+                histnorm="probability",
+                marker={"color": color},
+                showlegend=False,
+                hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        mean, std = values.mean(), values.std(ddof=0)
+        fig.add_annotation(
+            text=f"mean {mean:.2f}, std {std:.2f}",
+            x=0.5,
+            y=1.0,
+            xref="x domain" if col == 1 else f"x{col} domain",
+            yref="paper",
+            showarrow=False,
+            yshift=-28,
+            font={"size": 13},
+        )
+    fig.update_yaxes(title="share of values", tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title="value")
+    return layout(fig, f"Layer {layer}: batch norm, step by step")
+
+
+def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) -> go.Figure:
+    """A norm parameter's mean per layer over training, one line per layer."""
+    rows = thin_steps(layers[layers[column].notna()])
+    if rows.empty:
+        return empty(title, "This network has no batch norm" if not layers.empty else "Press Train")
+    fig = go.Figure()
+    layer_ids = sorted(rows["layer"].unique())
+    for color, (layer, part) in zip(layer_colors(len(layer_ids) + 1), rows.groupby("layer"), strict=False):
+        fig.add_trace(
+            go.Scatter(
+                x=part["step"], y=part[column], name=f"layer {layer}", mode="lines", line={"color": color, "width": 3}
+            )
+        )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title=axis)
+    return layout(fig, title)

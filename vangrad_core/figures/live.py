@@ -1,0 +1,442 @@
+"""The playground's charts: what a run does, layer by layer, redrawn live."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .style import HEATMAP_SCALE, TINY, empty, layer_colors, layout, steps_of, thin_steps, tick
+
+UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
+
+GRADIENT_MEASURES = {  # column -> (what it is, axis title)
+    "delta_rms": ("backpropagated gradient", "RMS of dL/dz, z = the layer's output (log scale)"),
+    "weight_grad_norm": ("weight gradient", "|dL/dW|, Frobenius norm (log scale)"),
+}
+
+
+def gradient_profile(
+    layers: pd.DataFrame,
+    activation: str,
+    measure: str = "weight_grad_norm",
+    predicted: pd.DataFrame | None = None,
+) -> go.Figure:
+    """A gradient measure per layer (log axis), now and faded at the first step; for
+    sigmoid, how small 0.25 per layer would make it, counted back from the top. With
+    `predicted` (`theory.predict_layers`) and `delta_rms`, the theory's profile at
+    initialization, pinned to the measured output layer at the first step."""
+    what, axis_title = GRADIENT_MEASURES[measure]
+    title = f"Gradient size per layer: {what}"
+    if layers.empty:
+        return empty(title, "Press Train to see the gradients")
+    first_step, last_step = steps_of(layers)
+    first = layers[layers["step"] == first_step]
+    last = layers[layers["step"] == last_step]
+    n = len(last)
+    colors = layer_colors(n)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=first["layer"],
+            y=first[measure].clip(lower=TINY),
+            name=f"step {first_step}",
+            mode="lines+markers",
+            line={"color": "rgba(128,128,128,0.55)", "width": 3, "dash": "dot"},
+            marker={"size": 7},
+        )
+    )
+    if predicted is not None and measure == "delta_rms" and first_step == 0:
+        output_delta = first[measure].iloc[-1]
+        fig.add_trace(
+            go.Scatter(
+                x=predicted["layer"],
+                y=(predicted["delta_rms_relative"] * output_delta).clip(lower=TINY),
+                name="theory at step 0 (mean field)",
+                mode="lines",
+                line={"color": "#2ca02c", "width": 4, "dash": "dash"},
+                hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
+            )
+        )
+    if activation == "sigmoid" and n > 2:
+        top = last[last["layer"] == n - 1][measure].iloc[0]
+        hidden = np.arange(1, n)
+        fig.add_trace(
+            go.Scatter(
+                x=hidden,
+                y=top * 0.25 ** (n - 1 - hidden),
+                name="× 0.25 per layer (sigmoid's steepest slope)",
+                mode="lines",
+                line={"color": "#d62728", "width": 2, "dash": "dash"},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=last["layer"],
+            y=last[measure].clip(lower=TINY),
+            name=f"step {last_step}",
+            mode="lines+markers",
+            line={"color": "#1f77b4", "width": 3},
+            marker={"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
+            hovertemplate="layer %{x}<br>%{y:.3g}<extra></extra>",
+        )
+    )
+    return layout(
+        fig,
+        title,
+        xaxis={"title": "layer (1 = next to the input; last = output layer)", "dtick": tick(n)},
+        yaxis={"title": axis_title, "type": "log", "exponentformat": "power"},
+    )
+
+
+def forward_variance(
+    layers: pd.DataFrame, predicted: pd.DataFrame | None, rule: tuple[str, float] | None = None
+) -> go.Figure:
+    """Variance of what each layer's nonlinearity receives: measured at the first and
+    latest steps, the mean-field prediction (`theory.predict_layers`), and Glorot's or
+    He's rule where it applies (`theory.variance_rule`: its name and its factor per
+    layer); no theory when `predicted` is None."""
+    title = "Forward signal: variance of each layer's pre-activations"
+    if layers.empty:
+        return empty(title, "Press Train to measure the forward signal")
+    first_step, last_step = steps_of(layers)
+    hidden = layers[layers["act_input_std"].notna()]
+    fig = go.Figure()
+    if predicted is not None and not hidden.empty:
+        theory = predicted[predicted["layer"] <= hidden["layer"].max()]
+        fig.add_trace(
+            go.Scatter(
+                x=theory["layer"],
+                y=theory["preact_var"].clip(lower=TINY),
+                name="theory at step 0 (mean field)",
+                mode="lines",
+                line={"color": "#2ca02c", "width": 4, "dash": "dash"},
+                hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
+            )
+        )
+        if rule is not None:
+            name, factor = rule
+            fig.add_trace(  # the rule from the same first layer, biases left out as the papers do
+                go.Scatter(
+                    x=theory["layer"],
+                    y=(theory["preact_var"].iloc[0] * factor ** (theory["layer"] - 1)).clip(lower=TINY),
+                    name=name,
+                    mode="lines",
+                    line={"color": "#9467bd", "width": 2, "dash": "dot"},
+                )
+            )
+    steps = [(last_step, "rgba(128,128,128,0.6)", 8)] if last_step != first_step else []
+    for step, color, size in [(first_step, "#1f77b4", 11), *steps]:
+        rows = hidden[hidden["step"] == step]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["layer"],
+                y=(rows["act_input_std"] ** 2).clip(lower=TINY),
+                name=f"measured, step {step}",
+                mode="markers",
+                marker={"color": color, "size": size},
+                hovertemplate="layer %{x}: measured %{y:.3g}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(hidden["layer"].unique())))
+    fig.update_yaxes(title="Var of the nonlinearity's input (log scale)", type="log", exponentformat="power")
+    return layout(fig, title)
+
+
+PHASE_SCALE = "RdBu_r"  # blue: ordered (gradients vanish), white: critical, red: chaotic (explode)
+
+
+def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, float] | None = None) -> go.Figure:
+    """χ₁ over weight scale σ_w² × bias scale σ_b² (`theory.phase_diagram`), the
+    critical line χ₁ = 1, and the current network's point."""
+    grid = phases.pivot(index="sigma_b2", columns="sigma_w2", values="chi1")
+    log_chi = np.log10(grid.clip(lower=1e-3).to_numpy())
+    ticks = [0.1, 0.3, 1, 3, 10]
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid.columns,
+            y=grid.index,
+            z=log_chi,
+            colorscale=PHASE_SCALE,
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            colorbar={
+                "title": {"text": "χ₁", "side": "right"},
+                "tickvals": np.log10(ticks).tolist(),
+                "ticktext": [str(t) for t in ticks],
+            },
+            customdata=grid.to_numpy(),
+            hovertemplate="σ_w² = %{x:.2f}, σ_b² = %{y:.2f}<br>χ₁ = %{customdata:.3f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Contour(
+            x=grid.columns,
+            y=grid.index,
+            z=log_chi,
+            contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
+            line={"color": "black", "width": 3},
+            showscale=False,
+            name="critical: χ₁ = 1",
+            showlegend=True,
+            hoverinfo="skip",
+        )
+    )
+    if point is not None:
+        # off the chart (huge weights): pinned to its edge, its value in the label
+        x_max, y_max = float(grid.columns.max()), float(grid.index.max())
+        inside = point[0] <= x_max and point[1] <= y_max
+        fig.add_trace(
+            go.Scatter(
+                x=[min(point[0], x_max)],
+                y=[min(point[1], y_max)],
+                name="this network" if inside else f"this network (σ_w² = {point[0]:.3g}, off the chart)",
+                mode="markers",
+                marker={"symbol": "star", "size": 22, "color": "#ffd700", "line": {"width": 2, "color": "black"}},
+                hovertemplate="this network: σ_w² = %{x:.3g}, σ_b² = %{y:.3g}<extra></extra>",
+            )
+        )
+    for x, y, text in ((0.02, 0.97, "ordered: gradients vanish"), (0.98, 0.03, "chaotic: gradients explode")):
+        fig.add_annotation(
+            text=text,
+            x=x,
+            y=y,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            xanchor="left" if x < 0.5 else "right",
+            bgcolor="rgba(255,255,255,0.75)",
+            font={"color": "black"},
+        )
+    fig.update_xaxes(title="σ_w² = n · Var(W)  (weight scale)", range=[0, float(grid.columns.max())])
+    fig.update_yaxes(title="σ_b² = Var(b)  (bias scale)", range=[0, float(grid.index.max())])
+    return layout(fig, f"Order and chaos for {activation}: χ₁ by weight and bias scale")
+
+
+def gradient_heatmap(layers: pd.DataFrame) -> go.Figure:
+    """log10 of the gradient norm, layer by step: vanishing is a dark band at the input."""
+    title = "Gradient size over training: log₁₀ |dL/dW|"
+    if layers.empty:
+        return empty(title, "Press Train to fill the map")
+    grid = thin_steps(layers).pivot(index="layer", columns="step", values="weight_grad_norm")
+    z = np.log10(grid.clip(lower=TINY).to_numpy())
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=grid.columns,
+            y=grid.index,
+            colorscale=HEATMAP_SCALE,
+            zmin=float(np.nanmin(z)),
+            zmax=float(np.nanmax(z)),
+            colorbar={"title": {"text": "log₁₀", "side": "right"}},
+            hovertemplate="step %{x}, layer %{y}<br>log₁₀|dL/dW| = %{z:.1f}<extra></extra>",
+        )
+    )
+    yaxis = {"title": "layer (1 = input side)", "dtick": tick(len(grid))}
+    return layout(fig, title, xaxis={"title": "training step"}, yaxis=yaxis)
+
+
+def training_curves(metrics: pd.DataFrame) -> go.Figure:
+    """Loss and accuracy over steps, train (per batch, smoothed) and test."""
+    if metrics.empty:
+        return empty("Loss and accuracy", "Press Train to see learning curves")
+    window = max(1, len(metrics) // 40)
+    smooth = metrics[["loss", "train_accuracy"]].rolling(window, min_periods=1).mean()
+    test = metrics.dropna(subset=["test_loss"])
+    kept = thin_steps(metrics, 300).index
+    metrics, smooth = metrics.loc[kept], smooth.loc[kept]
+    series = (  # name, steps, style, legend group, column per panel
+        ("train (batch, smoothed)", metrics["step"], smooth, "lines", "#1f77b4", ("loss", "train_accuracy")),
+        ("test", test["step"], test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
+    )
+    fig = go.Figure()
+    for panel, fmt in ((0, ".3f"), (1, ".1%")):  # two panels side by side: axes x, y and x2, y2
+        for name, steps, frame, mode, color, columns in series:
+            fig.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=frame[columns[panel]],
+                    xaxis=f"x{panel + 1}",
+                    yaxis=f"y{panel + 1}",
+                    name=name,
+                    mode=mode,
+                    line={"color": color, "width": 3},
+                    showlegend=panel == 0,
+                    legendgroup=name,
+                    hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
+                )
+            )
+    panel_titles = [
+        {"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False}
+        for text, x in (("Loss (cross-entropy)", 0.225), ("Accuracy", 0.775))
+    ]
+    return layout(
+        fig,
+        "Loss and accuracy",
+        xaxis={"title": "training step", "domain": [0, 0.45]},
+        xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2"},
+        yaxis={"rangemode": "tozero"},
+        yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
+        annotations=panel_titles,
+        showlegend=True,
+    )
+
+
+def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int, activation: str) -> go.Figure:
+    """The activation's derivative (`activations.curves`, over the inputs' range), and a
+    histogram of what one layer's nonlinearity actually receives: inputs where the
+    derivative is tiny pass no gradient back."""
+    title = f"{activation}'(x) and the inputs layer {layer} receives"
+    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
+    values = values[np.isfinite(values)]
+    cutoff = curve.attrs["cutoff"]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if len(values):
+        fig.add_trace(
+            go.Histogram(
+                x=values,
+                nbinsx=60,
+                name=f"inputs to layer {layer}'s {activation}",
+                marker={"color": "rgba(31,119,180,0.45)"},
+                histnorm="probability",
+            ),
+            secondary_y=True,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=curve["x"],
+            y=curve["slope"],
+            name=f"{activation}'(x)",
+            mode="lines",
+            line={"color": "#d62728", "width": 4},
+        ),
+        secondary_y=False,
+    )
+    fig.add_hline(
+        y=cutoff,
+        line={"dash": "dot", "color": "gray"},
+        annotation_text=f"{curve.attrs['flat_word'] or 'flat'} below {cutoff:.3g}",
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title="input to the nonlinearity, x", range=[curve["x"].iloc[0], curve["x"].iloc[-1]])
+    fig.update_yaxes(title=f"derivative {activation}'(x)", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title="share of inputs", secondary_y=True, showgrid=False, tickformat=".0%")
+    return layout(fig, title)
+
+
+def saturation_by_layer(layers: pd.DataFrame) -> go.Figure:
+    """Saturated inputs and dead units per hidden layer, at the latest step."""
+    title = "Saturated inputs and dead units per layer"
+    if layers.empty:
+        return empty(title, "Press Train to measure saturation")
+    last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=last["layer"],
+            y=last["saturation"],
+            name="inputs in the flat part (derivative < 10% of max)",
+            marker={"color": layer_colors(len(last) + 1)[:-1]},
+            hovertemplate="layer %{x}: %{y:.1%} saturated<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=last["layer"],
+            y=last["dead_fraction"],
+            name="dead units (zero for the whole batch)",
+            mode="markers",
+            marker={"symbol": "x", "size": 14, "color": "#d62728"},
+            hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(last)))
+    fig.update_yaxes(title="fraction", range=[0, 1.05], tickformat=".0%")
+    return layout(fig, title)
+
+
+def update_ratios(layers: pd.DataFrame) -> go.Figure:
+    """Update size / weight size per layer over time (log): lower layers barely move."""
+    title = "Update size per layer: std(ΔW) / std(W)"
+    if layers.empty:
+        return empty(title, "Press Train to see the updates")
+    fig = go.Figure()
+    layers = thin_steps(layers)
+    layer_ids = sorted(layers["layer"].unique())
+    colors = layer_colors(len(layer_ids))
+    for color, (layer, rows) in zip(colors, layers.groupby("layer"), strict=True):
+        ratio = rows["update_ratio"].where(rows["update_ratio"] > 0)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["step"],
+                y=ratio,
+                name=f"layer {layer}",
+                mode="lines",
+                line={"color": color, "width": 2},
+                hovertemplate=f"layer {layer}, step %{{x}}: %{{y:.2g}}<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=UPDATE_GUIDE,
+        line={"dash": "dash", "color": "gray", "width": 2},
+        annotation_text="1e-3: a healthy rate",
+        annotation_position="bottom right",
+    )
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="update : weight ratio (log scale)", type="log", exponentformat="power")
+    fig.update_layout(showlegend=len(layer_ids) <= 12)
+    return layout(fig, title)
+
+
+def distance_from_init(layers: pd.DataFrame) -> go.Figure:
+    """How far each layer's weights have moved from where they started (log)."""
+    title = "How far each layer has moved from its initial weights"
+    if layers.empty:
+        return empty(title, "Press Train to see the weights move")
+    last = layers[layers["step"] == layers["step"].iloc[-1]]
+    moved = last["distance_from_init"].where(last["distance_from_init"] > 0)
+    fig = go.Figure(
+        go.Bar(
+            x=last["layer"],
+            y=moved,
+            marker={"color": layer_colors(len(last))},
+            hovertemplate="layer %{x}: moved %{y:.2g} of its initial size<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="layer (1 = input side; last = output layer)", dtick=tick(len(last)))
+    fig.update_yaxes(title="|W − W₀| / |W₀| (log scale)", type="log", exponentformat="power")
+    return layout(fig, title)
+
+
+def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
+    """The network's probability of class 1 over the plane, with the test points."""
+    side = round(np.sqrt(len(grid)))
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid["x1"].to_numpy()[:side],
+            y=grid["x2"].to_numpy()[::side],
+            z=grid["p1"].to_numpy().reshape(side, side),
+            colorscale="RdBu",
+            zmin=0,
+            zmax=1,
+            opacity=0.75,
+            colorbar={"title": {"text": "P(class 1)", "side": "right"}},
+            hoverinfo="skip",
+        )
+    )
+    for label, color in ((0, "#b2182b"), (1, "#2166ac")):
+        subset = points[points["label"] == label]
+        fig.add_trace(
+            go.Scatter(
+                x=subset["x1"],
+                y=subset["x2"],
+                mode="markers",
+                name=f"class {label}",
+                marker={"color": color, "size": 6, "line": {"width": 0.5, "color": "white"}},
+            )
+        )
+    fig.update_xaxes(title="x₁ (standardized)", constrain="domain")
+    fig.update_yaxes(title="x₂ (standardized)", scaleanchor="x", scaleratio=1)
+    return layout(fig, "Decision boundary (test points)", height=420)

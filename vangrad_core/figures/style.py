@@ -1,0 +1,101 @@
+"""The charts' common style: layout, colours, log axes' floor, thinning long runs.
+
+Layers keep one colour everywhere: a sequential scale from the input (dark) to the
+output (bright). Comparisons colour their runs A, B, ... the same way on every page."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+LAYER_SCALE = "Viridis"  # input layer dark purple ... output layer yellow
+# tiny gradients dark, large bright; without Inferno's first colour (#000004), which
+# Streamlit's chart frontend draws as if transparent
+HEATMAP_SCALE = plotly.colors.sequential.Inferno[1:]
+FONT_SIZE = 15
+TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
+
+
+def layer_colors(n_layers: int) -> list[str]:
+    """One colour per layer, from the input (first) to the output (last)."""
+    return sample_colorscale(LAYER_SCALE, np.linspace(0, 0.92, max(n_layers, 2)).tolist())[:n_layers]
+
+
+def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go.Figure:
+    """The charts' common layout, plus `extra` (e.g. whole `xaxis`, `yaxis` dicts), on
+    top of what `fig` has. One assignment, not update_layout: its path handling costs
+    several milliseconds a call, and the live charts are rebuilt several times a second."""
+    kept = {key: value for key, value in fig.layout.to_plotly_json().items() if key != "template"}
+    fig.layout = {  # Plotly's default template goes: the page's theme styles the charts
+        **kept,
+        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 70, "r": 20, "t": 50, "b": 10},
+        "font": {"size": FONT_SIZE},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
+        "uirevision": "keep",  # keep zoom and hidden traces across live updates
+        **extra,
+    }
+    return fig
+
+
+def empty(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 18}, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return layout(fig, title)
+
+
+def thin_steps(frame: pd.DataFrame, max_steps: int = 150) -> pd.DataFrame:
+    """At most `max_steps` evenly spaced steps of a long frame (always the last):
+    a chart of 20000 steps shows no more than one of 150, and draws much faster."""
+    steps = frame["step"].unique()
+    if len(steps) <= max_steps:
+        return frame
+    keep = steps[np.unique(np.linspace(0, len(steps) - 1, max_steps).round().astype(int))]
+    return frame[frame["step"].isin(keep)]
+
+
+def steps_of(layers: pd.DataFrame) -> tuple[int, int]:
+    steps = layers["step"]
+    return int(steps.iloc[0]), int(steps.iloc[-1])
+
+
+def tick(n_layers: int) -> int:
+    return 1 if n_layers <= 25 else 5 if n_layers <= 60 else 10
+
+
+RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # run A, run B, run C... in comparisons
+
+
+def started(runs: dict[str, pd.DataFrame]):
+    """(name, frame, colour) of each run that has taken a step."""
+    return [
+        (name, frame, color) for (name, frame), color in zip(runs.items(), RUN_COLORS, strict=False) if not frame.empty
+    ]
+
+
+RUN_DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+def series_lines(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, col: int = 1, **scatter) -> None:
+    """One line per value of `by`, coloured like the comparison pages' runs."""
+    for i, (name, rows) in enumerate(frame.groupby(by, sort=False)):
+        fig.add_trace(
+            go.Scatter(
+                x=rows[x],
+                y=rows[y],
+                name=str(name),
+                legendgroup=str(name),
+                showlegend=col == 1,
+                mode="lines+markers",
+                line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 3, "dash": RUN_DASHES[i % 4]},
+                **scatter,
+            ),
+            row=1,
+            col=col,
+        )

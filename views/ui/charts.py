@@ -1,0 +1,97 @@
+"""Showing figures and numbers: cached charts, presenter sizing, the headline numbers,
+link warnings, downloads."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from vangrad_core.live import Snapshot
+from vangrad_core.summary import headline
+from views.ui import classroom
+from views.ui.live import LiveRun
+
+MAX_WARNINGS = 12
+
+
+def for_presenter(figure: go.Figure) -> go.Figure:
+    """In presenter mode, larger text and a taller chart, for the back of a lecture hall."""
+    if classroom.presenting():
+        figure.update_layout(font={"size": 21}, height=max(560, figure.layout.height or 0))
+    return figure
+
+
+def show(figure: go.Figure, key: str) -> None:
+    """A figure, sized for the room."""
+    st.plotly_chart(for_presenter(figure), width="stretch", key=key)
+
+
+def chart(key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object) -> None:
+    """st.plotly_chart of `build()`, rebuilt only when the run has moved on (or
+    `variant` changed): a session that waits for a training slot, or redraws a
+    paused run, costs the server almost nothing."""
+    stamp = (snap.stamp, variant, classroom.presenting())
+    cache = st.session_state.setdefault("charts", {})
+    if key not in cache or cache[key][0] != stamp:
+        cache[key] = (stamp, for_presenter(build()))
+    st.plotly_chart(cache[key][1], width="stretch", key=key)
+
+
+def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
+    """What was wrong with the link, as a list (each warning is safe Markdown)."""
+    if warnings:
+        more = "\n- …" if len(warnings) > MAX_WARNINGS else ""
+        st.warning(f"{what}:\n\n" + "\n".join(f"- {w}" for w in warnings[:MAX_WARNINGS]) + more)
+
+
+def headline_metrics(snap: Snapshot) -> None:
+    """The numbers a lecturer reads out, and the divergence banner."""
+    head = headline(snap.metrics, snap.layers)
+    if snap.diverged_at is not None:
+        st.error(
+            f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}. "
+            "Exploding gradients: each layer multiplied the signal up until the numbers overflowed. "
+            "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm.",
+            icon=":material/error:",
+        )
+    cols = st.columns(5)
+    cols[0].metric("Step", f"{head.step} / {snap.config.steps}")
+    cols[1].metric("Loss (batch)", "–" if math.isnan(head.loss) else f"{head.loss:.3f}")
+    cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
+    cols[3].metric(
+        "Gradient, layer 1 ÷ last hidden",
+        "–" if math.isnan(head.gradient_ratio) else f"{head.gradient_ratio:.1e}",
+        help="1 means the first layer gets as much gradient as the last; 1e-6 a millionth of it.",
+    )
+    saturated = head.most_saturated_layer is not None and head.most_saturated_fraction >= 0.01
+    cols[4].metric(
+        "Most saturated layer",
+        f"{head.most_saturated_layer}" if saturated else "none",
+        f"{head.most_saturated_fraction:.0%} saturated" if saturated else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def downloads(run: LiveRun) -> None:
+    """The per-layer statistics and the loss curves as CSV, the config as JSON (made on click)."""
+    live = run.live
+    files = (
+        ("Per-layer statistics (CSV)", lambda: live.snapshot().layers.to_csv(index=False), "layers.csv", "text/csv"),
+        ("Loss and accuracy (CSV)", lambda: live.snapshot().metrics.to_csv(index=False), "metrics.csv", "text/csv"),
+        ("Settings (JSON)", lambda: json.dumps(live.config.to_dict(), indent=2), "config.json", "application/json"),
+    )
+    for column, (label, data, name, mime) in zip(st.columns(len(files)), files, strict=True):
+        column.download_button(
+            label,
+            icon=":material/download:",
+            data=data,
+            file_name=f"vangrad-{name}",
+            mime=mime,
+            on_click="ignore",
+            width="stretch",
+        )

@@ -1,0 +1,78 @@
+"""A settings object's form, generated from its field table (`FIELDS`).
+
+Every widget's label, range, choices, names and help come from the `Field` that the
+URL codec and the command line read too, so a widget accepts exactly what a link
+or the config accepts. The widgets' values live in the session under
+`<form>.<field>`; `fill` writes a settings object into them (a scenario picked, a
+page opened from a link), `settings_form` draws them and returns what they say.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar
+
+import streamlit as st
+
+from vangrad_core.settings import Field, Settings
+
+S = TypeVar("S", bound=Settings)
+SLIDER_SPAN = 100  # an integer range this wide or narrower is a slider; wider, a number box
+
+
+def widget_key(form: str, name: str) -> str:
+    return f"{form}.{name}"
+
+
+def fill(form: str, settings: Settings) -> None:
+    """Put a settings object's values into its form's widgets (before they are drawn)."""
+    for name, value in settings.to_dict().items():
+        st.session_state[widget_key(form, name)] = value
+
+
+def _widget(field: Field, key: str, disabled: bool) -> None:
+    common = {"key": key, "help": field.help or None, "disabled": disabled}
+    if field.kind == "choice":
+        st.selectbox(field.label, field.choices, format_func=lambda v: field.labels.get(v, v), **common)
+    elif field.kind == "bool":
+        st.toggle(field.label, **common)
+    elif field.stops:  # a value from a link that is not a stop joins them
+        options = sorted(set(field.stops) | {st.session_state[key]})
+        st.select_slider(field.label, options, format_func=lambda v: f"{v:g}", **common)
+    elif field.kind == "int" and field.high - field.low <= SLIDER_SPAN:
+        st.slider(field.label, int(field.low), int(field.high), **common)
+    elif field.kind == "float" and not math.isinf(field.high) and field.step and field.high - field.low <= 10:
+        st.slider(field.label, float(field.low), float(field.high), step=field.step, **common)
+    else:
+        cast = int if field.kind == "int" else float
+        st.number_input(
+            field.label, cast(field.low), cast(field.high), step=cast(field.step or 1), format=None, **common
+        )
+
+
+def read(form: str, current: S) -> tuple[S, str | None]:
+    """What the form's widgets say now (without drawing them): the settings, or
+    `current` and what is wrong when together they are not valid."""
+    cls = type(current)
+    for name, value in current.to_dict().items():  # widgets not drawn yet in this session
+        st.session_state.setdefault(widget_key(form, name), value)
+    settings, problem = cls.from_values({name: st.session_state[widget_key(form, name)] for name in cls.FIELDS})
+    return (settings, None) if settings is not None else (current, problem)
+
+
+def settings_form(
+    form: str, current: S, fields: tuple[str, ...] | None = None, disabled: bool = False
+) -> tuple[S, str | None]:
+    """The fields (all, or `fields`) as widgets, in their groups; returns the settings
+    they describe, or `current` and what is wrong when together they are not valid
+    (batch norm with batch size 1, say)."""
+    read(form, current)  # every widget has a value before any is drawn
+    group = None
+    for name, field in type(current).FIELDS.items():
+        if fields is not None and name not in fields:
+            continue
+        if field.group != group:
+            group = field.group
+            st.subheader(group)
+        _widget(field, widget_key(form, name), disabled)
+    return read(form, current)

@@ -1,0 +1,100 @@
+"""A run's snapshot turned into the engine's figures: where the figures (which only
+draw) meet what the engine computes beside the run (theory, activation curves).
+The playground and the tour draw the same charts of a run from here."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import plotly.graph_objects as go
+
+from vangrad_core import figures, theory
+from vangrad_core.activations import curves_covering
+from vangrad_core.config import ExperimentConfig
+from vangrad_core.live import Snapshot
+from vangrad_core.summary import headline
+
+PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
+MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW"}  # figures.GRADIENT_MEASURES
+
+
+def _predicted(config: ExperimentConfig):
+    """The theory's per-layer prediction for the run, or None where it does not apply."""
+    return theory.predict_layers(config) if theory.applies(config) else None
+
+
+def profile(snap: Snapshot, measure: str = "weight_grad_norm") -> go.Figure:
+    return figures.gradient_profile(snap.layers, snap.config.activation, measure, _predicted(snap.config))
+
+
+def heatmap(snap: Snapshot) -> go.Figure:
+    return figures.gradient_heatmap(snap.layers)
+
+
+def curves(snap: Snapshot) -> go.Figure:
+    return figures.training_curves(snap.metrics)
+
+
+def derivative(snap: Snapshot, layer: int) -> go.Figure:
+    inputs = snap.activation_inputs
+    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
+    curve = curves_covering(snap.config.activation, values)
+    return figures.derivative_with_inputs(curve, inputs, layer, snap.config.activation)
+
+
+def saturation(snap: Snapshot) -> go.Figure:
+    return figures.saturation_by_layer(snap.layers)
+
+
+def updates(snap: Snapshot) -> go.Figure:
+    return figures.update_ratios(snap.layers)
+
+
+def distance(snap: Snapshot) -> go.Figure:
+    return figures.distance_from_init(snap.layers)
+
+
+def boundary(snap: Snapshot) -> go.Figure:
+    return figures.decision_boundary(*snap.decision)
+
+
+def variance(snap: Snapshot) -> go.Figure:
+    return figures.forward_variance(snap.layers, _predicted(snap.config), theory.variance_rule(snap.config))
+
+
+def phase(snap: Snapshot) -> go.Figure:
+    config = snap.config
+    point = theory.mean_field_point(config) if theory.applies(config) else None
+    reach = PHASE_RANGE.get(config.activation, 4.0)
+    if point is not None and point[0] > reach:  # widen to show the network, up to 16×, in powers of 2
+        reach = min(reach * 2 ** math.ceil(math.log2(1.1 * point[0] / reach)), 16 * reach)
+    return figures.phase_diagram(theory.phase_diagram(config.activation, reach), config.activation, point)
+
+
+def most_saturated_layer(snap: Snapshot) -> int:
+    """The hidden layer with the largest saturated fraction at the latest step (1 if none)."""
+    return headline(snap.metrics, snap.layers).most_saturated_layer or 1
+
+
+@functools.lru_cache(maxsize=256)
+def theory_summary(config: ExperimentConfig) -> str:
+    """χ₁ and what it means, in words, for the config's hidden layers."""
+    if not theory.applies(config):
+        return (
+            "Theory line hidden: mean-field theory describes plain stacks of layers; normalization and "
+            "residual connections reset the signal's scale at every layer."
+        )
+    sigma_w2, sigma_b2 = theory.mean_field_point(config)
+    chi = float(theory.chi1(config.activation, sigma_w2, sigma_b2))
+    scale = theory.depth_scale(chi)
+    if chi < 1:
+        scale_text = f"depth scale −1/ln χ₁ = {scale:.3g} layers"
+    elif chi > 1:
+        scale_text = f"growth scale 1/ln χ₁ = {scale:.3g} layers"
+    else:
+        scale_text = "no depth scale"
+    return (
+        f"**Theory (mean field):** σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}, so χ₁ = {chi:.3g} ({scale_text}): "
+        f"{theory.gradient_in_words(chi)}."
+    )

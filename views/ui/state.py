@@ -1,0 +1,212 @@
+"""Each page's state as one object, with one codec for the URL.
+
+In the spirit of TensorFlow Playground's `state.ts`: everything a link can carry for
+a page (its configs, the scenario or pair, the tour step, the chosen experiment,
+presenter mode and hidden controls) is one frozen dataclass. `to_query_params()`
+writes it; `from_query_params(params)` reads it back and never raises: each bad or
+unknown key is ignored, with one warning (safe to show as Markdown). Pure Python, no
+Streamlit: `views/ui/session.py` binds these to the session and the address bar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from vangrad_core import ACTIVATIONS, ExperimentConfig
+from vangrad_core.experiments import CLASSIC_BY_KEY
+from vangrad_core.lessons import BATCHNORM_NETWORKS, COMPARISON_BY_NAME, SCENARIO_BY_NAME, TOUR
+from vangrad_core.settings import ParamReader, quote
+
+HIDEABLE = ("scenario", "settings", "details", "downloads")
+_ON = ("1", "true", "yes", "on")
+_OFF = ("", "0", "false", "no", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class Classroom:
+    """Presenter mode (larger text, sidebar collapsed) and the controls a lecturer's
+    link hides (`?hide=settings,downloads`). Every page carries it."""
+
+    presenter: bool = False
+    hidden: frozenset[str] = frozenset()
+
+    def shows(self, control: str) -> bool:
+        return control not in self.hidden
+
+    def to_query_params(self) -> dict[str, str]:
+        params = {"presenter": "1"} if self.presenter else {}
+        if self.hidden:
+            params["hide"] = ",".join(sorted(self.hidden))
+        return params
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> Classroom:
+        raw = reader.take("presenter", "")
+        presenter = str(raw).strip().lower()[:10] in _ON
+        if not presenter and str(raw).strip().lower()[:10] not in _OFF:
+            reader.warn(f"presenter: {quote(raw)} is not valid (1 or 0); presenter mode stays off")
+        asked = {name.strip() for name in str(reader.take("hide", "")).split(",") if name.strip()}
+        for name in sorted(asked - set(HIDEABLE)):
+            reader.warn(f"hide: {quote(name)} is not a control that can be hidden ({', '.join(HIDEABLE)})")
+        return cls(presenter, frozenset(asked & set(HIDEABLE)))
+
+
+class PageState:
+    """Base of the pages' states: `read` each part from a ParamReader, then warn about
+    whatever key nobody took."""
+
+    classroom: Classroom
+    PAGE: ClassVar[str]
+
+    def to_query_params(self) -> dict[str, str]:
+        return self.own_params() | self.classroom.to_query_params()
+
+    def own_params(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, Any]) -> tuple[Self, list[str]]:
+        reader = ParamReader(params)
+        try:
+            state = cls.read(reader)
+        except Exception:  # a bug here must not cost the page: defaults, and say so
+            return cls(), ["could not read the link; using the defaults"]
+        return state, reader.warnings + reader.unknown()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlaygroundState(PageState):
+    """A config, and the scenario it came from (only while the config is still the
+    scenario's: then the link carries just the scenario's name)."""
+
+    PAGE = "playground"
+    config: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
+    scenario: str | None = None
+    classroom: Classroom = Classroom()
+
+    def own_params(self) -> dict[str, str]:
+        if self.scenario in SCENARIO_BY_NAME and SCENARIO_BY_NAME[self.scenario].config == self.config:
+            return {"scenario": self.scenario}
+        return self.config.to_query_params()
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> PlaygroundState:
+        classroom = Classroom.read(reader)
+        scenario = reader.choice("scenario", SCENARIO_BY_NAME, "one of the scenarios")
+        config = ExperimentConfig.read(reader)
+        if scenario is not None:
+            config = SCENARIO_BY_NAME[scenario].config
+        return cls(config, scenario, classroom)
+
+    def with_config(self, config: ExperimentConfig) -> PlaygroundState:
+        """The state after the form changed the config (the scenario stays only if it still matches)."""
+        scenario = self.scenario if self.scenario and SCENARIO_BY_NAME[self.scenario].config == config else None
+        return dataclasses.replace(self, config=config, scenario=scenario)
+
+
+SHARED_FIELDS = ("dataset", "noise", "seed", "steps", "batch_size")  # what a comparison keeps equal
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareState(PageState):
+    """Two configs (B shares A's data, seed, steps and batch size), and the ready pair
+    they came from."""
+
+    PAGE = "compare"
+    a: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
+    b: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
+    pair: str | None = None
+    classroom: Classroom = Classroom()
+
+    def __post_init__(self) -> None:  # B runs on A's data: one truth, kept here
+        shared = {name: getattr(self.a, name) for name in SHARED_FIELDS}
+        if any(getattr(self.b, name) != value for name, value in shared.items()):
+            object.__setattr__(self, "b", self.b.replace(**shared))
+
+    def own_params(self) -> dict[str, str]:
+        if self.pair in COMPARISON_BY_NAME and self._is_pair(self.pair):
+            return {"pair": self.pair}
+        return self.a.to_query_params("a.") | self.b.to_query_params("b.")
+
+    def _is_pair(self, name: str) -> bool:
+        comparison = COMPARISON_BY_NAME[name]
+        return (comparison.a[1], comparison.b[1]) == (self.a, self.b)
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> CompareState:
+        classroom = Classroom.read(reader)
+        pair = reader.choice("pair", COMPARISON_BY_NAME, "one of the ready comparisons")
+        a = ExperimentConfig.read(reader, "a.")
+        b = ExperimentConfig.read(reader, "b.")
+        if pair is not None:
+            a, b = COMPARISON_BY_NAME[pair].a[1], COMPARISON_BY_NAME[pair].b[1]
+        return cls(a, b, pair, classroom)
+
+    def with_configs(self, a: ExperimentConfig, b: ExperimentConfig) -> CompareState:
+        state = dataclasses.replace(self, a=a, b=b)
+        return state if state.pair and state._is_pair(state.pair) else dataclasses.replace(state, pair=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class TourState(PageState):
+    """The tour's step, 0-based here and 1-based in the link."""
+
+    PAGE = "tour"
+    step: int = 0
+    classroom: Classroom = Classroom()
+
+    def own_params(self) -> dict[str, str]:
+        return {"step": str(self.step + 1)}
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> TourState:
+        classroom = Classroom.read(reader)
+        step = reader.integer("step", 1, len(TOUR), "a step of the tour")
+        return cls(0 if step is None else step - 1, classroom)
+
+
+@dataclasses.dataclass(frozen=True)
+class ChoiceState(PageState):
+    """A page whose state is one choice from a list (and the classroom flags)."""
+
+    KEY: ClassVar[str]
+    CHOICES: ClassVar[tuple[str, ...]]
+    WHAT: ClassVar[str]
+    choice: str = ""
+    classroom: Classroom = Classroom()
+
+    def __post_init__(self) -> None:
+        if self.choice not in self.CHOICES:
+            object.__setattr__(self, "choice", self.CHOICES[0])
+
+    def own_params(self) -> dict[str, str]:
+        return {self.KEY: self.choice}
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> Self:
+        classroom = Classroom.read(reader)
+        return cls(reader.choice(cls.KEY, cls.CHOICES, cls.WHAT) or "", classroom)
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchNormState(ChoiceState):
+    PAGE = "batchnorm"
+    KEY, CHOICES, WHAT = "network", tuple(BATCHNORM_NETWORKS), "one of this page's networks"
+
+
+@dataclasses.dataclass(frozen=True)
+class WhySigmoidState(ChoiceState):
+    PAGE = "why_sigmoid"
+    KEY, CHOICES, WHAT = "activation", ACTIVATIONS, "an activation"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassicsState(ChoiceState):
+    PAGE = "classics"
+    KEY, CHOICES, WHAT = "experiment", tuple(CLASSIC_BY_KEY), "one of the experiments"
