@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-# --retries 0: where PyTorch's CPU index cannot be reached (this sandbox), don't
-# wait on it; pip then takes torch from PyPI or a local wheel.
+# --retries 0: where PyTorch's page of CPU wheels cannot be reached (this sandbox),
+# don't wait on it; pip then takes torch 2.13.0+cpu from a local wheel folder.
 pip_install() { .venv/bin/pip install --quiet --disable-pip-version-check --retries 0 "$@"; }
 if [ "${1:-}" = "--dev" ]; then
   pip_install -r requirements-dev.txt
