@@ -1,4 +1,4 @@
-"""Timing in a real browser (DESIGN.md §5), printed side by side in one run.
+"""Timing in a real browser (docs/architecture.md, "Budgets"), printed side by side in one run.
 
 Starts the app, opens the playground in headless Chromium, presses Train on the
 "Deep sigmoid stalls" scenario (depth 20, 500 steps) and records, from the page:

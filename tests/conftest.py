@@ -7,9 +7,11 @@ traceback reached the page.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
+import streamlit.components.v2.manifest_scanner as manifest_scanner
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +20,10 @@ from vangrad_core.live import LiveTrainer
 # One torch thread, as the app uses: with more, a busy machine's threads wait on each
 # other (a 4 x 256 network trained ten times slower beside other work).
 torch.set_num_threads(1)
+# Every new AppTest scans all installed packages for Streamlit components (0.3 s of the
+# 0.6 s it takes to open a page here); the installed packages do not change during a
+# test run, so scan once.
+manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 120
@@ -64,5 +70,16 @@ def train_for(at: AppTest, steps: int | None = None, page: str = "playground", s
         at.run()
     if live.playing:
         button(at, "Pause").click().run()
+    assert_clean(at)
+    return at
+
+
+def finish_run(at: AppTest, page: str = "playground", steps: int | None = None) -> AppTest:
+    """Train a page's run to the end (or `steps` more steps) straight through the
+    engine, then redraw the page once: what the page shows for a finished run, without
+    the hundreds of reruns that the live view would take (`train_for` tests those)."""
+    live = run_of(at, page)
+    live.step(steps if steps is not None else live.config.steps)
+    at.run()
     assert_clean(at)
     return at

@@ -26,6 +26,7 @@ from vangrad_core import (
 )
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
+from vangrad_core.__main__ import main as command_line
 from vangrad_core.trainer import HISTORY_BYTES, record_every
 
 
@@ -196,29 +197,31 @@ def test_long_run_records_every_kth_step_and_says_so():
 # ---- command line --------------------------------------------------------------
 
 
-def test_command_line_prints_a_summary_and_writes_csv(tmp_path):
-    run = subprocess.run(
-        [sys.executable, "-m", "vangrad_core", "--depth", "6", "--steps", "30", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr
-    assert "gradient ratio" in run.stdout and "test accuracy" in run.stdout
+def test_command_line_prints_a_summary_and_writes_csv(tmp_path, capsys):
+    assert command_line(["--depth", "6", "--steps", "30", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "gradient ratio" in printed and "test accuracy" in printed
     layers = pd.read_csv(tmp_path / "layers.csv")
     assert list(layers.columns) == list(LAYER_COLUMNS) and len(layers) == 30 * 7
     assert len(pd.read_csv(tmp_path / "metrics.csv")) == 30
 
 
-def test_command_line_rejects_bad_values_with_a_message(tmp_path):
+def test_command_line_rejects_bad_values_with_a_message(tmp_path, capsys):
+    assert command_line(["--depth", "0", "--out", str(tmp_path)]) == 2
+    message = capsys.readouterr().err
+    assert "depth" in message and "1 to 100" in message and "Traceback" not in message
+
+
+def test_the_module_runs_as_a_command(tmp_path):
+    """`python -m vangrad_core` is the same entry point, in a process of its own."""
     run = subprocess.run(
-        [sys.executable, "-m", "vangrad_core", "--depth", "0", "--out", str(tmp_path)],
+        [sys.executable, "-m", "vangrad_core", "--depth", "2", "--steps", "3", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert run.returncode == 2
-    assert "depth" in run.stderr and "1 to 100" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "layers.csv").exists()
 
 
 def test_headline_ratio_matches_the_frame():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_clean, button, chart_of, open_page, run_of, train_for
+from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, run_of, train_for
 from vangrad_core import ExperimentConfig
 from vangrad_core.lessons import SCENARIOS
 
@@ -42,14 +42,15 @@ def test_every_scenario_trains_a_few_ticks(scenario):
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():
     at = app({"scenario": "Deep sigmoid stalls"})
-    train_for(at, 500)
+    train_for(at, 20)  # the live view ticks
+    finish_run(at)
     assert trainer(at).done and any("finished" in m.value for m in at.markdown)
     stalled = trainer(at).layers
     last = stalled[stalled["step"] == stalled["step"].max()].set_index("layer")["weight_grad_norm"]
     assert last[1] / last[20] < 1e-10
     at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert trainer(at).config.norm == "batchnorm_before" and trainer(at).step_count == 0
-    train_for(at, 500)
+    finish_run(at)
     rescued = trainer(at).layers
     last = rescued[rescued["step"] == rescued["step"].max()].set_index("layer")["weight_grad_norm"]
     assert 1e-2 < last[1] / last[20] < 1e2

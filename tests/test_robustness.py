@@ -63,10 +63,10 @@ def test_two_sessions_never_see_each_others_state():
         pd.testing.assert_frame_equal(trainer.layers, alone.layers)
 
 
-def test_same_numbers_alone_or_beside_twenty_others():
-    config = ExperimentConfig(depth=12, width=32, steps=60, seed=7, norm="batchnorm_before")
+def test_same_numbers_alone_or_beside_ten_others():
+    config = ExperimentConfig(depth=12, width=32, steps=40, seed=7, norm="batchnorm_before")
     alone = run_experiment(config)
-    others = [ExperimentConfig(depth=4 + i % 5, width=16, seed=100 + i, steps=20000) for i in range(20)]
+    others = [ExperimentConfig(depth=4 + i % 5, width=16, seed=100 + i, steps=20000) for i in range(10)]
     with others_training(others, lambda other: other.step(2)):
         beside = run_experiment(config)
     pd.testing.assert_frame_equal(alone.layers, beside.layers)

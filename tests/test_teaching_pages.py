@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_clean, open_page, run_of, train_for
+from tests.conftest import assert_clean, finish_run, open_page, run_of
 from vangrad_core import ExperimentConfig
 from vangrad_core.lessons import COMPARISONS
 
@@ -86,7 +86,9 @@ def test_every_ready_comparison_trains_in_step(comparison):
 
 def test_sigmoid_vs_relu_shows_the_difference():
     at = page("views/compare.py", {"pair": "Sigmoid vs ReLU (20 layers)"})
-    train_both(at, 500)
+    train_both(at, 10)  # the live view ticks both
+    finish_run(at, "compare:a")
+    finish_run(at, "compare:b")
     ratios = [m.value for m in at.metric if m.label == "Layer 1 ÷ last hidden"]
     sigmoid, relu = (float(r) for r in ratios)
     assert sigmoid < 1e-10 < 1e-3 < relu
@@ -117,7 +119,7 @@ def test_compare_bad_link_warns():
 
 
 def train_page_run(at: AppTest) -> object:
-    train_for(at, page="batchnorm")
+    finish_run(at, page="batchnorm")
     return run_of(at, "batchnorm").trainer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page, run_of, train_for
+from tests.conftest import finish_run, open_page, run_of
 from vangrad_core.summary import headline
 
 
@@ -14,7 +14,7 @@ def tour(step: str | None) -> AppTest:
 
 
 def run_to_the_end(at: AppTest):
-    train_for(at, page="tour")
+    finish_run(at, page="tour")
     trainer = run_of(at, "tour").trainer
     return trainer, headline(trainer.metrics, trainer.layers)
 
