@@ -13,9 +13,11 @@ from pathlib import Path
 
 import streamlit.components.v2.manifest_scanner as manifest_scanner
 import torch
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from vangrad_core.live import LiveTrainer
+from vangrad_core.settings import Field, Settings
 
 # One torch thread, as the app uses: with more, a busy machine's threads wait on each
 # other (a 4 x 256 network trained ten times slower beside other work).
@@ -83,3 +85,44 @@ def finish_run(at: AppTest, page: str = "playground", steps: int | None = None) 
     at.run()
     assert_clean(at)
     return at
+
+
+# ---- hypothesis strategies for settings objects (their field tables say what is valid) ----
+
+
+def accepted_values(field: Field) -> st.SearchStrategy:
+    """Every value a field accepts, from its entry in the field table."""
+    if field.kind == "choice":
+        return st.sampled_from(field.choices)
+    if field.kind == "bool":
+        return st.booleans()
+    if field.kind == "int":
+        return st.integers(int(field.low), int(field.high))
+    return st.floats(field.low, field.high, exclude_min=field.low_open)
+
+
+def valid_settings(settings_class: type[Settings]) -> st.SearchStrategy:
+    """Settings objects built from every field's accepted values (that obey the rules)."""
+    fields = st.fixed_dictionaries({name: accepted_values(f) for name, f in settings_class.FIELDS.items()})
+    values = fields.filter(lambda v: settings_class.from_values(v)[0] is not None)
+    return values.map(lambda v: settings_class(**v))
+
+
+class Unprintable:
+    """A value whose str() raises: a URL parser must not."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+# What a hostile link or caller can hand a parser: text, huge numbers, NaN, None, lists.
+ANYTHING = st.one_of(
+    st.text(max_size=300),
+    st.integers(),
+    st.integers(min_value=10**4400, max_value=10**4500),  # too many digits for str()
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=20), max_size=3),
+    st.just(Unprintable()),
+)

@@ -8,29 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import ANYTHING, valid_settings
 from vangrad_core import ExperimentConfig
-from vangrad_core.settings import Field
 
-
-def strategy(field: Field):
-    """Every value a field accepts, from its entry in the field table."""
-    if field.kind == "choice":
-        return st.sampled_from(field.choices)
-    if field.kind == "bool":
-        return st.booleans()
-    if field.kind == "int":
-        return st.integers(int(field.low), int(field.high))
-    return st.floats(field.low, field.high, exclude_min=field.low_open)
-
-
-def valid(settings_class):
-    """Settings objects built from every field's accepted values (that obey the rules)."""
-    fields = st.fixed_dictionaries({name: strategy(field) for name, field in settings_class.FIELDS.items()})
-    values = fields.filter(lambda v: settings_class.from_values(v)[0] is not None)
-    return values.map(lambda v: settings_class(**v))
-
-
-valid_configs = valid(ExperimentConfig)
+valid_configs = valid_settings(ExperimentConfig)
 
 
 @given(valid_configs)
@@ -42,18 +23,8 @@ def test_query_params_round_trip(config):
     assert warnings == []
 
 
-anything = st.one_of(
-    st.text(max_size=300),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.booleans(),
-    st.none(),
-    st.lists(st.text(max_size=20), max_size=3),
-)
-
-
 @settings(max_examples=300)
-@given(st.dictionaries(st.one_of(st.sampled_from(list(ExperimentConfig().to_dict())), st.text()), anything))
+@given(st.dictionaries(st.one_of(st.sampled_from(list(ExperimentConfig().to_dict())), st.text()), ANYTHING))
 def test_garbage_never_raises_and_warns_per_bad_field(params):
     config, warnings = ExperimentConfig.from_query_params(params)
     assert isinstance(config, ExperimentConfig)

@@ -24,9 +24,9 @@ from vangrad_core import (
     make_dataset,
     run_experiment,
 )
+from vangrad_core.__main__ import main as command_line
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
-from vangrad_core.__main__ import main as command_line
 from vangrad_core.trainer import HISTORY_BYTES, record_every
 
 

@@ -16,16 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from tests.conftest import ANYTHING, valid_settings
 from vangrad_core.recurrent import (
     ALPHABET,
     CELLS,
-    MAX_CELLS,
     MAX_TIME_ROWS,
     MEMORY_LENGTHS,
-    OPTIMIZERS,
-    RECURRENT_INITS,
-    RNN_ACTIVATIONS,
-    TASKS,
     TIME_COLUMNS,
     RecurrentConfig,
     RecurrentTrainer,
@@ -44,28 +40,7 @@ torch.set_num_threads(1)
 # ---- the config and its links ------------------------------------------------------
 
 
-@st.composite
-def valid_configs(draw):
-    length, hidden = draw(st.integers(2, 200)), draw(st.integers(2, 256))
-    return RecurrentConfig(
-        cell=draw(st.sampled_from(CELLS)),
-        activation=draw(st.sampled_from(RNN_ACTIVATIONS)),
-        length=length,
-        hidden=hidden,
-        init=draw(st.sampled_from(RECURRENT_INITS)),
-        spectral_radius=draw(st.floats(0.1, 3.0)),
-        forget_bias=draw(st.integers(0, 1)),
-        grad_clip=draw(st.floats(0, 1e6)),
-        optimizer=draw(st.sampled_from(OPTIMIZERS)),
-        learning_rate=draw(st.floats(1e-12, 10.0)),
-        batch_size=draw(st.integers(1, min(1024, MAX_CELLS // (length * hidden)))),
-        steps=draw(st.integers(1, 20000)),
-        task=draw(st.sampled_from(TASKS)),
-        seed=draw(st.integers(0, 2**31 - 1)),
-    )
-
-
-@given(valid_configs())
+@given(valid_settings(RecurrentConfig))
 def test_query_params_round_trip(config):
     params = config.to_query_params()
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
@@ -74,18 +49,8 @@ def test_query_params_round_trip(config):
     assert warnings == []
 
 
-hostile = st.one_of(
-    st.text(max_size=300),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.booleans(),
-    st.none(),
-    st.lists(st.text(max_size=20), max_size=3),
-)
-
-
 @settings(max_examples=200)
-@given(st.dictionaries(st.one_of(st.sampled_from(list(RecurrentConfig().to_dict())), st.text()), hostile))
+@given(st.dictionaries(st.one_of(st.sampled_from(list(RecurrentConfig().to_dict())), st.text()), ANYTHING))
 def test_hostile_params_never_raise(params):
     config, warnings = RecurrentConfig.from_query_params(params)
     assert isinstance(config, RecurrentConfig)

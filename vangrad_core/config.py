@@ -30,6 +30,48 @@ DATASETS = (*DATASETS_2D, "digits", "teacher")
 MAX_SEED = 2**31 - 1
 MAX_GRAD_CLIP = 1e6
 
+# How a run trains: the same fields for every kind of network (RecurrentConfig reuses them).
+TRAINING_FIELDS: tuple[Field, ...] = (
+    Field(
+        "grad_clip",
+        "Gradient clipping (max norm; 0 = off)",
+        "Training",
+        "float",
+        low=0.0,
+        high=MAX_GRAD_CLIP,
+        step=0.5,
+        help="Rescales the whole gradient when its norm is above this (Pascanu et al. 2013): "
+        "the fix for exploding gradients.",
+    ),
+    Field(
+        "optimizer",
+        "Optimizer",
+        "Training",
+        choices=OPTIMIZERS,
+        labels={"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"},
+    ),
+    Field(
+        "learning_rate",
+        "Learning rate (log scale)",
+        "Training",
+        "float",
+        low=0.0,
+        high=10.0,
+        low_open=True,
+        stops=(1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
+    ),
+    Field(
+        "batch_size",
+        "Batch size",
+        "Training",
+        "int",
+        low=1,
+        high=1024,
+        stops=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+    ),
+    Field("steps", "Steps", "Training", "int", low=1, high=20000, step=100),
+)
+
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
@@ -89,42 +131,7 @@ FIELDS: dict[str, Field] = {
             "bool",
             help="Each hidden block after the first adds its input to its output.",
         ),
-        Field(
-            "grad_clip",
-            "Gradient clipping (max norm; 0 = off)",
-            "Training",
-            "float",
-            low=0.0,
-            high=MAX_GRAD_CLIP,
-            step=0.5,
-        ),
-        Field(
-            "optimizer",
-            "Optimizer",
-            "Training",
-            choices=OPTIMIZERS,
-            labels={"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"},
-        ),
-        Field(
-            "learning_rate",
-            "Learning rate (log scale)",
-            "Training",
-            "float",
-            low=0.0,
-            high=10.0,
-            low_open=True,
-            stops=(1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
-        ),
-        Field(
-            "batch_size",
-            "Batch size",
-            "Training",
-            "int",
-            low=1,
-            high=1024,
-            stops=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
-        ),
-        Field("steps", "Steps", "Training", "int", low=1, high=20000, step=100),
+        *TRAINING_FIELDS,
         Field("dataset", "Dataset", "Data", choices=DATASETS),
         Field("noise", "Noise", "Data", "float", low=0.0, high=1.0, step=0.05),
         Field("seed", "Seed", "Data", "int", low=0, high=MAX_SEED, step=1),

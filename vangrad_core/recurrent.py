@@ -63,10 +63,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import MAX_GRAD_CLIP, MAX_SEED, OPTIMIZERS
+from .config import MAX_SEED, TRAINING_FIELDS
 from .experiments import Outcome
 from .settings import Field, Rule, Settings
-from .trainer import METRIC_COLUMNS, make_optimizer
+from .trainer import METRIC_COLUMNS, SteppedRun, make_optimizer
 
 CELLS = ("rnn", "lstm", "gru")
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -166,44 +166,10 @@ FIELDS: dict[str, Field] = {
             help="The LSTM's forget-gate bias, whatever the initialization: 1 keeps the gate open (σ(1) ≈ 0.73) "
             "at the start, as Jozefowicz, Zaremba & Sutskever (2015) advise. Plain RNN and GRU ignore it.",
         ),
-        Field(
-            "grad_clip",
-            "Gradient clipping (max norm; 0 = off)",
-            "Training",
-            "float",
-            low=0.0,
-            high=MAX_GRAD_CLIP,
-            step=0.5,
-            help="Rescales the whole gradient when its norm is above this (Pascanu et al. 2013): "
-            "the fix for exploding gradients.",
+        *(
+            dataclasses.replace(field, label="Batch size (sequences per step)") if field.name == "batch_size" else field
+            for field in TRAINING_FIELDS
         ),
-        Field(
-            "optimizer",
-            "Optimizer",
-            "Training",
-            choices=OPTIMIZERS,
-            labels={"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"},
-        ),
-        Field(
-            "learning_rate",
-            "Learning rate (log scale)",
-            "Training",
-            "float",
-            low=0.0,
-            high=10.0,
-            low_open=True,
-            stops=(1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
-        ),
-        Field(
-            "batch_size",
-            "Batch size (sequences per step)",
-            "Training",
-            "int",
-            low=1,
-            high=1024,
-            stops=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
-        ),
-        Field("steps", "Steps", "Training", "int", low=1, high=20000, step=100),
         Field(
             "task",
             "Task",
@@ -585,7 +551,7 @@ def time_record_every(config: RecurrentConfig) -> int:
     return max(1, math.ceil(config.steps / max_records))
 
 
-class RecurrentTrainer:
+class RecurrentTrainer(SteppedRun):
     """Trains one RecurrentConfig incrementally: call `step(n)` as often as you like.
 
     Row s of `metrics` has the loss and accuracy of the batch at optimizer step s (before
@@ -616,18 +582,6 @@ class RecurrentTrainer:
         self._metrics = np.full((config.steps, len(METRIC_COLUMNS)), np.nan)
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
         self._initial_spectrum = recurrent_spectrum(self.model, 0)
-
-    @property
-    def done(self) -> bool:
-        return self.diverged_at is not None or self.step_count >= self.config.steps
-
-    def step(self, n: int = 1) -> int:
-        """Run up to n more optimizer steps; returns how many ran."""
-        ran = 0
-        while ran < n and not self.done:
-            self._one_step()
-            ran += 1
-        return ran
 
     def _one_step(self) -> None:
         config, s = self.config, self.step_count

@@ -56,7 +56,31 @@ def record_every(config: ExperimentConfig) -> int:
     return max(1, math.ceil(config.steps / max_records))
 
 
-class Trainer:
+class SteppedRun:
+    """What every trainer shares: `step(n)` runs `_one_step` until n steps have run,
+    the config's steps are done, or the run has diverged."""
+
+    config: ExperimentConfig
+    step_count: int
+    diverged_at: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.diverged_at is not None or self.step_count >= self.config.steps
+
+    def step(self, n: int = 1) -> int:
+        """Run up to n more optimizer steps; returns how many ran."""
+        ran = 0
+        while ran < n and not self.done:
+            self._one_step()
+            ran += 1
+        return ran
+
+    def _one_step(self) -> None:
+        raise NotImplementedError
+
+
+class Trainer(SteppedRun):
     """Trains one config incrementally: call `step(n)` as often as you like.
 
     Row `s` of `metrics` has the loss and accuracy of the batch at optimizer step `s`
@@ -90,18 +114,6 @@ class Trainer:
         self._n_records = self._n_rows = 0  # records measured; of those, turned into rows
         self._metrics = np.full((config.steps, len(METRIC_COLUMNS)), np.nan)
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
-
-    @property
-    def done(self) -> bool:
-        return self.diverged_at is not None or self.step_count >= self.config.steps
-
-    def step(self, n: int = 1) -> int:
-        """Run up to n more optimizer steps; returns how many ran."""
-        ran = 0
-        while ran < n and not self.done:
-            self._one_step()
-            ran += 1
-        return ran
 
     def _one_step(self) -> None:
         s, model, measure = self.step_count, self.model, self.measure
