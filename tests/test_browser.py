@@ -92,8 +92,8 @@ def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     assert step_metric(page) == "500 / 500"
     assert chart_svg(page, 0) != before  # the gradient profile was drawn from the run
     assert ratio_metric(page) < 1e-10  # vanishing: layer 1 gets almost nothing
-    assert page.get_by_text("theory at step 0 (mean field)").count() >= 1  # the prediction beside it
-    assert page.get_by_text(re.compile(r"χ₁ = 0\.0\d+ \(depth scale .+\): gradients shrink ×10")).count() == 1
+    assert page.get_by_text("theory at initialization (mean field)").count() >= 1  # the prediction beside it
+    assert page.get_by_text(re.compile(r"multiplies the gradient by ×0\.\d+: tenfold smaller every")).count() == 1
 
     train_to_the_end(page, "Batch norm rescues deep sigmoid", "playground-batchnorm.png")
     assert 1e-2 < ratio_metric(page) < 1e2  # batch norm keeps the gradient's scale
@@ -130,7 +130,7 @@ def test_compare_page_trains_both_runs(server, page):
     wait_for_app(page)
     page.wait_for_timeout(800)
     assert chart_svg(page, 0) != before
-    ratios = page.locator('[data-testid="stMetric"]').filter(has_text="Layer 1 ÷ last hidden")
+    ratios = page.locator('[data-testid="stMetric"]').filter(has_text="dL/dz: layer 1 ÷ last")
     without, with_bn = (float(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1))
     assert without < 1e-10 and 1e-2 < with_bn < 1e2
     shot_without_exception(page, "compare.png")

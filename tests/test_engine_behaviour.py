@@ -200,7 +200,7 @@ def test_long_run_records_every_kth_step_and_says_so():
 def test_command_line_prints_a_summary_and_writes_csv(tmp_path, capsys):
     assert command_line(["--depth", "6", "--steps", "30", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "gradient ratio" in printed and "test accuracy" in printed
+    assert "RMS of dL/dz), layer 1 / last hidden layer" in printed and "test accuracy" in printed
     layers = pd.read_csv(tmp_path / "layers.csv")
     assert list(layers.columns) == list(LAYER_COLUMNS) and len(layers) == 30 * 7
     assert len(pd.read_csv(tmp_path / "metrics.csv")) == 30
@@ -228,9 +228,10 @@ def test_headline_ratio_matches_the_frame():
     from vangrad_core.summary import headline
 
     result = run_experiment(ExperimentConfig(depth=6, steps=20))
-    head = headline(result.metrics, result.layers)
+    head = headline(result.metrics, result.layers, result.config)
     last = result.layers[result.layers["step"] == 19].set_index("layer")
     assert head.step == 20
-    assert head.gradient_ratio == pytest.approx(last["weight_grad_norm"][1] / last["weight_grad_norm"][6])
-    assert 1 <= head.most_saturated_layer <= 6
+    assert head.gradient_ratio == pytest.approx(last["delta_rms"][1] / last["delta_rms"][6])
+    assert head.per_layer == pytest.approx(head.gradient_ratio ** (1 / 5))
+    assert 1 <= head.flat_layer <= 6 and head.flat_word == "saturated"
     assert not math.isnan(head.test_accuracy)

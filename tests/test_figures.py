@@ -29,11 +29,11 @@ def empty_frames():
 
 
 def test_gradient_profile_is_log_scaled_with_the_initial_profile_and_ceiling(trained):
-    figure = fig.gradient_profile(trained.layers, "sigmoid")
+    figure = fig.gradient_profile(trained.layers, "sigmoid", "weight_grad_norm")
     assert isinstance(figure, go.Figure)
     assert figure.layout.yaxis.type == "log"
     names = [t.name for t in figure.data]
-    assert names[0] == "step 0" and names[-1] == "step 59"
+    assert names[0] == "step 1 (initial weights)" and names[-1] == "step 60 (now)"  # as the step counter says
     ceiling = next(t for t in figure.data if "0.25" in t.name)
     top = trained.layers.query("step == 59 and layer == 6")["weight_grad_norm"].iloc[0]
     # counted back from the last hidden layer, 0.25 per layer
@@ -48,8 +48,36 @@ def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):
     heat = figure.data[0]
     z = np.asarray(heat.z)
     assert z.shape == (7, 60)
-    expected = np.log10(trained.layers.query("layer == 1")["weight_grad_norm"].to_numpy())
-    np.testing.assert_allclose(z[0], expected)
+    expected = np.log10(trained.layers.query("layer == 1")["delta_rms"].to_numpy())
+    np.testing.assert_allclose(z[0], expected, rtol=1e-6)
+    assert heat.zmin == pytest.approx(np.nanmin(z)) and heat.zmax == pytest.approx(np.nanmax(z))
+
+
+def dead_below(layers, dead_layer: int):
+    """A copy of `layers` in which every layer below `dead_layer` got exactly 0, and
+    layer 1 an underflow (what a dead layer does to the gradient)."""
+    cut = layers.copy()
+    below = cut["layer"] < dead_layer
+    cut.loc[below, ["delta_rms", "weight_grad_norm"]] = 0.0
+    cut.loc[cut["layer"] == 1, "delta_rms"] = 1e-42
+    return cut
+
+
+def test_zero_gradients_are_drawn_as_zero_markers_and_do_not_set_the_colour_range(trained):
+    cut = dead_below(trained.layers, 4)
+    profile = fig.gradient_profile(cut, "relu")
+    now = next(t for t in profile.data if t.name == "step 60 (now)")
+    assert np.isnan(np.asarray(now.y[:3], dtype=float)).all()  # no 1e-45 point
+    zeros = next(t for t in profile.data if t.name == "step 60: exactly 0")
+    assert list(zeros.x) == [1, 2, 3] and set(zeros.text) == {"0"}
+    drawn = [v for t in profile.data if t.name and "exactly 0" not in t.name for v in t.y if v == v]
+    assert 0 < zeros.y[0] < min(drawn)  # on the floor, under every measured point
+    heat = fig.gradient_heatmap(cut).data[0]
+    smallest = np.log10(cut.loc[cut["delta_rms"] > 1e-38, "delta_rms"].min())  # the underflow counts as 0
+    assert heat.zmin == pytest.approx(smallest, abs=1e-6)  # not -45
+    assert "0 (no gradient)" in np.asarray(heat.customdata)[0]
+    compared = fig.compare_profiles({"A": cut, "B": trained.layers})
+    assert [t.name for t in compared.data if "exactly 0" in t.name] == ["A: exactly 0"]
 
 
 def test_long_runs_are_thinned_but_keep_the_last_step():

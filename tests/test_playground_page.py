@@ -168,7 +168,7 @@ def test_theory_beside_the_measured_gradients():
     assert_clean(at)
     assert at.segmented_control(key="gradient_measure").value == "delta_rms"
     theory_line = next(c.value for c in at.caption if "χ₁" in c.value)
-    assert "χ₁ = 0.997" in theory_line and "critical" in theory_line and "depth scale" in theory_line
+    assert "χ₁ = 0.997" in theory_line and "at its size (critical)" in theory_line
     profile = chart_of(at, "profile")
     assert any(t.name.startswith("theory") for t in profile.data)
     variance = chart_of(at, "variance")

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import assert_clean, finish_run, open_page, run_of
 from vangrad_core import ExperimentConfig
-from vangrad_core.lessons import COMPARISONS
+from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 
 
 def page(path: str, query: dict | None = None) -> AppTest:
@@ -37,17 +37,20 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     assert float(next(m for m in at.metric if m.label == "Output change").value) > 0.4
 
 
-def test_why_sigmoid_batch_norm_answers_the_question_with_a_run():
+def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
     at = page("views/why_sigmoid.py")
     assert_clean(at)
 
-    def most_saturated() -> list[float]:
-        return [float(m.value.rstrip("%")) / 100 for m in at.metric if m.label == "In the most saturated layer"]
+    def saturated() -> list[float]:
+        return [float(m.value.rstrip("%<")) / 100 for m in at.metric if m.label == "Saturated, all layers"]
 
-    assert most_saturated()[1] < 0.05  # batch norm at a sane learning rate: inputs where the slope is steep
+    without, with_bn = saturated()
+    assert without > 0.5 and with_bn < 0.05  # the claims of lessons.BATCHNORM_QUESTION[1.0], as shown
+    caption = next(c.value for c in at.caption if "weights N(0, 4²)" in c.value)
+    assert BATCHNORM_QUESTION[1.0].notice in caption
     at.select_slider(key="why_lr").set_value(10.0).run()
     assert_clean(at)
-    assert most_saturated()[1] > 0.5  # a learning rate of 10 pushes BN's sigmoid inputs onto the tails
+    assert saturated()[1] > 0.5  # a learning rate of 10 pushes BN's sigmoid inputs onto the tails
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "leaky_relu", "gelu", "selu", "elu", "linear"])
@@ -89,7 +92,7 @@ def test_sigmoid_vs_relu_shows_the_difference():
     train_both(at, 10)  # the live view ticks both
     finish_run(at, "compare:a")
     finish_run(at, "compare:b")
-    ratios = [m.value for m in at.metric if m.label == "Layer 1 ÷ last hidden"]
+    ratios = [m.value for m in at.metric if m.label == "dL/dz: layer 1 ÷ last"]
     sigmoid, relu = (float(r) for r in ratios)
     assert sigmoid < 1e-10 < 1e-3 < relu
 
@@ -142,6 +145,10 @@ def test_batchnorm_page_every_preset(preset):
     assert abs(standardized.mean()) < 1e-4 and standardized.std(ddof=0) == pytest.approx(1, abs=1e-3)
     running, batch = (float(m.value.rstrip("%")) / 100 for m in at.metric if m.label.startswith("Test accuracy, "))
     assert 0 <= running <= 1 and 0 <= batch <= 1
+    modes = next(c.value for c in at.caption if c.value.startswith("While training, batch norm"))
+    assert ("they agree" in modes) == (abs(running - batch) < 0.005)  # the sentence follows the two numbers
+    shape = next(c.value for c in at.caption if "beyond ±2" in c.value)
+    assert "clip" in shape and "mean" in shape
     assert len(at.get("plotly_chart")) == 3
     layers = trainer.layers
     gamma = layers[layers["layer"] <= trainer.config.depth]["norm_gamma_mean"]
@@ -160,7 +167,7 @@ def test_relu_after_batch_norm_answers_the_follow_up_question():
     assert metrics["Mean learned beta"] != "–"
 
 
-def test_large_learning_rate_grows_gamma_and_saturates():
+def test_large_learning_rate_saturates_again():
     at = page("views/batchnorm.py")
     at.selectbox(key="bn_network").set_value("Sigmoid, batch norm, learning rate 10").run()
     trainer = train_page_run(at)

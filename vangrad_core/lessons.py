@@ -10,8 +10,48 @@ Nothing here trains or draws: the pages read it, the engine runs it.
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Callable
 
 from .config import ExperimentConfig
+from .summary import LN2, RunFacts
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One thing a text says about its run, and the check that it is so.
+
+    `holds` gets the run's facts (for a comparison: A's, then B's), then those of
+    each config in `also`, trained the same way, for the claims that need a third run."""
+
+    says: str  # the words on screen, quoted (or summed up) from the text
+    holds: Callable[..., bool]
+    also: tuple[ExperimentConfig, ...] = ()
+
+
+def stalled(run: RunFacts) -> bool:
+    """Its loss ends where it would be guessing between two classes (ln 2 ≈ 0.69)."""
+    return abs(run.final_loss - LN2) < 0.03 and run.final_test_accuracy < 0.65
+
+
+def learned(run: RunFacts, accuracy: float = 0.85) -> bool:
+    return run.final_test_accuracy >= accuracy and run.final_loss < 0.5 * LN2
+
+
+def trains(run: RunFacts, accuracy: float = 0.85) -> bool:
+    """Test accuracy reaches `accuracy` and the loss ends well below where it started
+    (a looser test than `learned`, for deep runs whose batch loss stays noisy)."""
+    return run.final_test_accuracy >= accuracy and run.final_loss < run.first_loss - 0.1
+
+
+def vanishes(run: RunFacts, below: float = 1e-3) -> bool:
+    """At step 0, layer 1 gets less than `below` of the last hidden layer's gradient."""
+    return run.gradient_ratio("start") < below
+
+
+def keeps_its_size(run: RunFacts) -> bool:
+    """At step 0, layer 1's gradient is within a factor of 100 of the last hidden layer's."""
+    return 1e-2 < run.gradient_ratio("start") < 1e2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +59,7 @@ class Scenario:
     name: str
     config: ExperimentConfig
     notice: str  # one or two sentences: what this run shows and where to look
+    claims: tuple[Claim, ...]
 
 
 _DEEP = ExperimentConfig(depth=20, width=32, activation="sigmoid", dataset="moons", steps=500)
@@ -26,73 +67,146 @@ _DYING = ExperimentConfig(
     depth=8, width=16, activation="relu", init="he_normal", learning_rate=0.5, dataset="moons", steps=500
 )
 _THIRTY_RELU = ExperimentConfig(depth=30, width=32, activation="relu", dataset="moons", steps=500)
+_SATURATED = _DEEP.replace(init="large_normal", weight_scale=4.0)  # weights ~ N(0, 16)
+_EXPLODING = _DEEP.replace(activation="relu", init="large_normal", weight_scale=0.32, learning_rate=0.03)
+
+STALLS = Claim("the loss stays at 0.69, a coin flip", stalled)
+LEARNS = Claim("the network learns", learned)
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "Deep sigmoid stalls",
         _DEEP,
-        "20 sigmoid layers: the gradient shrinks about 4x per layer on its way back, so layer 1 "
-        "gets ~1e-17 of what the top gets. The loss sits at 0.69 (a coin flip) and the input-side "
-        "layers never move.",
+        "20 sigmoid layers: every layer shrinks the gradient on its way back, so layer 1 gets "
+        "almost nothing. The loss stays at 0.69 (a coin flip between two classes) and the layers "
+        "next to the input never move.",
+        (
+            Claim("every layer shrinks the gradient", lambda r: r.per_layer("start") < 0.3),
+            Claim("layer 1 gets almost nothing", lambda r: vanishes(r, 1e-10)),
+            STALLS,
+            Claim("the layers next to the input never move", lambda r: r.at("end")["distance_from_init"][1] < 1e-6),
+        ),
     ),
     Scenario(
         "Same, with ReLU (He init)",
         _DEEP.replace(activation="relu", init="he_normal"),
         "ReLU's slope is 1 where it is active, and He init keeps the signal's size: the gradient "
         "reaches layer 1 and the loss falls.",
+        (Claim("the gradient reaches layer 1", keeps_its_size), LEARNS),
     ),
     Scenario(
         "Sigmoid saturates (large init)",
-        _DEEP.replace(init="large_normal"),
-        "Weights drawn from N(0, 1) push the sigmoid's inputs far from 0, onto its flat tails: look "
-        "at the saturation bars and the histogram of inputs on the derivative curve.",
+        _SATURATED,
+        "Weights drawn from N(0, 4²) push most of the sigmoid's inputs far from 0, onto its flat "
+        "tails, where its slope is almost 0 (the bars, and the histogram under the slope curve): "
+        "the loss stays at 0.69. Large weights are not bad in themselves: with N(0, 1) (weight scale 1) "
+        "fewer inputs saturate and this network learns better than with PyTorch's default.",
+        (
+            Claim("most inputs saturated from the start", lambda r: r.flat("start").max() > 0.5),
+            Claim("they stay saturated", lambda r: r.flat("end").max() > 0.5),
+            STALLS,
+            Claim(
+                "with N(0, 1) fewer saturate, and it learns better than with the default",
+                lambda r, unit, default: (
+                    unit.flat("end").max() < r.flat("end").max() and unit.final_loss < default.final_loss - 0.1
+                ),
+                also=(_SATURATED.replace(weight_scale=1.0), _DEEP),
+            ),
+        ),
     ),
     Scenario(
         "tanh suffers too",
         _DEEP.replace(activation="tanh"),
-        "tanh's slope peaks at 1, not 0.25, yet with PyTorch's default init the gradient still "
-        "fades with depth and the loss stalls.",
+        "tanh's slope peaks at 1, not 0.25, yet with PyTorch's default init (weights too small "
+        "for tanh) the gradient still fades with depth and the loss stalls.",
+        (
+            Claim("the gradient fades with depth", lambda r: r.per_layer("start") < 0.8 and vanishes(r)),
+            STALLS,
+        ),
     ),
     Scenario(
         "Dying ReLU (learning rate too large)",
         _DYING,
-        "A large learning rate knocks ReLU units to where they output 0 for every input: their "
-        "gradient is exactly 0 and they never come back. Watch the dead-unit crosses climb.",
+        "A large learning rate: the loss falls at first, then one large update knocks ReLU units to "
+        "where they output 0 for every input and the loss climbs back to 0.69 and stays. A dead unit's "
+        "gradient is exactly 0, so it never comes back: by the end a whole layer is dead (its cross at 100%).",
+        (
+            Claim("the loss falls at first", lambda r: r.lowest_loss < 0.25),
+            Claim("then climbs back to 0.69 and stays", stalled),
+            Claim("by the end a whole layer is dead", lambda r: (r.dead("end") >= 1).any()),
+        ),
     ),
     Scenario(
         "Leaky ReLU never dies",
         _DYING.replace(activation="leaky_relu"),
         "The same run with a slope of 0.01 below 0: no unit is ever dead, and the network learns.",
+        (Claim("no unit is ever dead", lambda r: r.most_dead_ever == 0), LEARNS),
     ),
     Scenario(
         "30 ReLU layers, Xavier init",
         _THIRTY_RELU.replace(init="xavier_normal"),
         "Xavier init assumes a symmetric activation; ReLU drops half the signal, so each layer "
-        "halves its variance and 30 layers lose it: the network stalls (He et al. 2015).",
+        "halves its variance: layer 1 gets a tiny share of the gradient, the last layer's units end "
+        "up off for every input (dead), and the network stalls (He et al. 2015).",
+        (
+            Claim("layer 1 gets a tiny share of the gradient", lambda r: vanishes(r, 1e-3)),
+            Claim("the last layer's units end up dead", lambda r: r.dead("end").iloc[-1] >= 1),
+            STALLS,
+        ),
     ),
     Scenario(
         "30 ReLU layers, He init",
         _THIRTY_RELU.replace(init="he_normal"),
         "He init doubles the variance to make up for ReLU's half: the signal and the gradient keep "
-        "their size through 30 layers and the network trains.",
+        "their size through 30 layers and the network trains (its loss stays noisy at this depth).",
+        (Claim("the gradient keeps its size", keeps_its_size), Claim("the network trains", trains)),
     ),
     Scenario(
         "Batch norm rescues deep sigmoid",
         _DEEP.replace(norm="batchnorm_before"),
         "The first scenario with batch norm before each sigmoid: inputs are re-centred where the "
-        "slope is steepest, the gradient ratio stays near 1 and the loss falls.",
+        "slope is steepest, so the gradient no longer vanishes (it even grows a little toward the "
+        "input) and the loss falls.",
+        (
+            Claim(
+                "the gradient no longer vanishes, it grows a little toward the input",
+                lambda r: 1 < r.gradient_ratio("start") < 100,
+            ),
+            LEARNS,
+        ),
     ),
     Scenario(
         "Batch norm, learning rate too large",
         _DEEP.replace(norm="batchnorm_before", learning_rate=10.0),
         "Batch norm guarantees nothing: with a learning rate of 10 the learned scale and shift push "
-        "inputs back into saturation and training fails.",
+        "inputs back onto the flat tails and training fails.",
+        (
+            Claim("inputs back onto the flat tails", lambda r: r.flat("end").max() > 0.5),
+            Claim("training fails", lambda r: r.final_test_accuracy < 0.8),
+        ),
     ),
     Scenario(
         "Exploding gradients",
-        _DEEP.replace(activation="relu", init="large_normal", weight_scale=0.5),
-        "The mirror image: each layer multiplies the signal by about 2, the loss overflows within "
-        "a few steps and the run stops with NaN.",
+        _EXPLODING,
+        "The mirror image: each layer multiplies the gradient by more than 1 on its way back (the "
+        "profile rises toward the input at step 0), the first updates blow the weights up and within "
+        "a few steps the loss overflows: the run stops.",
+        (
+            Claim("each layer multiplies the gradient by more than 1", lambda r: r.per_layer("start") > 1.1),
+            Claim("the profile rises toward the input", lambda r: r.gradient_ratio("start") > 10),
+            Claim("within a few steps the run stops", lambda r: r.diverged_at is not None and r.diverged_at <= 10),
+        ),
+    ),
+    Scenario(
+        "Exploding, with gradient clipping",
+        _EXPLODING.replace(grad_clip=1.0),
+        "The same network with the gradient's norm clipped to 1 before each update: the gradient "
+        "still grows toward the input, but no update is large enough to blow up, and it trains.",
+        (
+            Claim("the gradient still grows toward the input", lambda r: r.gradient_ratio("start") > 10),
+            Claim("no update blows up", lambda r: r.diverged_at is None),
+            LEARNS,
+        ),
     ),
 )
 
@@ -105,7 +219,10 @@ class Comparison:
     a: tuple[str, ExperimentConfig]  # (label, config)
     b: tuple[str, ExperimentConfig]
     notice: str
+    claims: tuple[Claim, ...]  # each `holds(a, b)`
 
+
+_SMALL_FACTOR = 0.01 * math.sqrt(_DEEP.width)  # tanh's slope at 0 is 1: what N(0, 0.01²) weights pass on
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
@@ -114,45 +231,80 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("ReLU, He init", _DEEP.replace(activation="relu", init="he_normal")),
         "Same depth, data and seed: the sigmoid network's gradient fades toward the input and its loss "
         "stays at 0.69; ReLU's reaches layer 1 and the loss falls.",
+        (
+            Claim("sigmoid's fades, ReLU's reaches layer 1", lambda a, b: vanishes(a) and keeps_its_size(b)),
+            Claim("sigmoid stalls, ReLU learns", lambda a, b: stalled(a) and learned(b)),
+        ),
     ),
     Comparison(
         "Batch norm off vs on",
         ("no batch norm", _DEEP),
         ("batch norm before the sigmoid", _DEEP.replace(norm="batchnorm_before")),
         "Batch norm keeps each sigmoid's inputs centred where its slope is steepest: the gradient "
-        "profile flattens and the network learns.",
+        "no longer vanishes and the network learns.",
+        (
+            Claim("the gradient no longer vanishes", lambda a, b: vanishes(a) and b.gradient_ratio("start") > 0.1),
+            Claim("the network learns", lambda a, b: stalled(a) and learned(b)),
+        ),
     ),
     Comparison(
         "Batch norm before vs after the activation",
         ("before the sigmoid", _DEEP.replace(norm="batchnorm_before")),
         ("after the sigmoid", _DEEP.replace(norm="batchnorm_after")),
         "Before: the sigmoid receives standardized inputs. After: the sigmoid's own inputs are not "
-        "standardized, only its outputs are passed on centred. Compare saturation and the gradient ratio.",
+        "standardized, only its outputs are passed on centred. Both keep the gradient from vanishing "
+        "here and both learn; compare their saturation and gradient profiles.",
+        (
+            Claim("both keep the gradient from vanishing", lambda a, b: not vanishes(a) and not vanishes(b)),
+            Claim("both learn", lambda a, b: learned(a) and learned(b)),
+        ),
     ),
     Comparison(
         "Xavier vs He at 30 ReLU layers",
         ("Xavier init", _THIRTY_RELU.replace(init="xavier_normal")),
         ("He init", _THIRTY_RELU.replace(init="he_normal")),
-        "Xavier's variance is half what ReLU needs: 30 layers later the signal is gone and units are "
-        "dead. He's keeps it, and the network trains.",
+        "Xavier's variance is half what ReLU needs: at step 0 layer 1 already gets a tiny share of the "
+        "gradient, the last layer dies and the network stalls. He's keeps the gradient's size, and the "
+        "network trains.",
+        (
+            Claim("Xavier: a tiny share at step 0; He: its size", lambda a, b: vanishes(a) and keeps_its_size(b)),
+            Claim("the last layer dies", lambda a, b: a.dead("end").iloc[-1] >= 1),
+            Claim("Xavier stalls, He trains", lambda a, b: stalled(a) and trains(b)),
+        ),
     ),
     Comparison(
         "ReLU vs Leaky ReLU (large learning rate)",
         ("ReLU", _DYING),
         ("Leaky ReLU", _DYING.replace(activation="leaky_relu")),
         "The same large learning rate kills ReLU units (the crosses) but never Leaky ReLU's.",
+        (Claim("kills ReLU units, never Leaky ReLU's", lambda a, b: a.most_dead_ever == 1 and b.most_dead_ever == 0),),
     ),
     Comparison(
         "Default vs small init",
         ("PyTorch default", _DEEP.replace(activation="tanh")),
         ("small: N(0, 0.01²)", _DEEP.replace(activation="tanh", init="small_normal")),
-        "Tiny weights shrink the signal and the gradient by about 100x per layer: nothing reaches the input.",
+        f"Tiny weights pass on about √{_DEEP.width} × 0.01 ≈ {_SMALL_FACTOR:.2f} of the gradient per layer "
+        "(tanh's slope is 1 near 0): nothing reaches the input. PyTorch's default fades more slowly, "
+        "but over 20 layers it stalls too.",
+        (
+            Claim(
+                f"about {_SMALL_FACTOR:.2f} per layer",
+                lambda a, b: abs(b.per_layer("start") / _SMALL_FACTOR - 1) < 0.25,
+            ),
+            Claim("the default fades more slowly", lambda a, b: b.per_layer("start") < a.per_layer("start") < 1),
+            Claim("both stall", lambda a, b: stalled(a) and stalled(b)),
+        ),
     ),
     Comparison(
         "Default vs large init",
         ("PyTorch default", _DEEP),
-        ("large: N(0, 1)", _DEEP.replace(init="large_normal")),
-        "Large weights push the sigmoid's inputs onto its flat tails: look at the saturation bars.",
+        ("large: N(0, 4²)", _SATURATED),
+        "Large weights push the sigmoid's inputs onto its flat tails: look at the saturation bars. "
+        "Both stall, for different reasons: the default's gradient fades, the large init's sigmoids are flat.",
+        (
+            Claim("large weights saturate", lambda a, b: b.flat("end").max() > 0.5 > a.flat("end").max()),
+            Claim("both stall", lambda a, b: stalled(a) and stalled(b)),
+        ),
     ),
 )
 
@@ -169,6 +321,7 @@ class TourStep:
     scenario: str  # a name from SCENARIOS
     charts: tuple[str, ...]  # the two charts that tell the step's story (the tour page draws them)
     notice: str
+    claims: tuple[Claim, ...]  # checked on the scenario's run
 
 
 TOUR: tuple[TourStep, ...] = (
@@ -179,16 +332,20 @@ TOUR: tuple[TourStep, ...] = (
         "next to the input then get almost nothing, and barely learn.",
         "Deep sigmoid stalls",
         ("profile", "curves"),
-        "The solid line falls steeply to the left: layer 1's gradient is about 1e-17 of the top's.",
+        "The solid line falls steeply to the left: layer 1 gets a tiny fraction of the top's gradient "
+        "(the number is under the charts), and the loss stays at 0.69.",
+        (Claim("layer 1 gets a tiny fraction", lambda r: vanishes(r, 1e-10)), STALLS),
     ),
     TourStep(
         "Why sigmoid causes them",
         "The sigmoid squashes any input into (0, 1). Its slope is at most 0.25, and nearly 0 for large "
         "inputs: a large change of input makes a small change of output. Backpropagation multiplies "
-        "these slopes, layer after layer.",
+        "these slopes (times the weights), layer after layer.",
         "Sigmoid saturates (large init)",
         ("derivative", "saturation"),
-        "The inputs (blue) spread far onto the sigmoid's flat tails, where its slope (red) is near 0.",
+        "The inputs (blue) spread far onto the sigmoid's flat tails, where its slope (red) is near 0: "
+        "in most layers, most inputs are saturated.",
+        (Claim("in most layers, most inputs are saturated", lambda r: (r.flat("end") > 0.5).mean() > 0.5),),
     ),
     TourStep(
         "Symptom 1: upper layers change a lot, lower layers barely",
@@ -196,8 +353,15 @@ TOUR: tuple[TourStep, ...] = (
         "layers near the output move; those near the input do not.",
         "Deep sigmoid stalls",
         ("updates", "distance"),
-        "The update ratio of the top layers sits near the 1e-3 line; the bottom layers' are many "
-        "orders of magnitude below it, and they have hardly moved from their initial weights.",
+        "The update ratio of the top layers is millions of times that of the bottom layers, and "
+        "the bottom layers have hardly moved from their initial weights.",
+        (
+            Claim(
+                "top layers' update ratio millions of times the bottom's",
+                lambda r: r.rows("end")["update_ratio"][1] < 1e-6 * r.rows("end")["update_ratio"].iloc[-1],
+            ),
+            Claim("the bottom layers have hardly moved", lambda r: r.at("end")["distance_from_init"][1] < 1e-6),
+        ),
     ),
     TourStep(
         "Symptom 2: gradients may become zero",
@@ -205,14 +369,21 @@ TOUR: tuple[TourStep, ...] = (
         "for every input, so nothing flows back through it.",
         "30 ReLU layers, Xavier init",
         ("heatmap", "saturation"),
-        "Whole layers are dead (crosses at 100%) and the map shows no gradient below them.",
+        "The last hidden layer is dead (its cross at 100%): no gradient flows back through it, and the "
+        "map shows the layers below it getting none.",
+        (
+            Claim("the last hidden layer is dead", lambda r: r.dead("end").iloc[-1] >= 1),
+            Claim("the layers below get none", lambda r: (r.at("end")["delta_rms"].iloc[:-1] == 0).all()),
+        ),
     ),
     TourStep(
         "Symptom 3: learning is slow or stalls early",
         "The loss of a network whose lower layers get no gradient falls slowly, or not at all.",
         "Deep sigmoid stalls",
         ("curves", "boundary"),
-        "The loss stays at 0.69 (a coin flip for two classes) and the decision boundary stays flat.",
+        "The loss stays at 0.69 (a coin flip for two classes) and the network predicts one class "
+        "everywhere: test accuracy stays near 50%.",
+        (STALLS,),
     ),
     TourStep(
         "Fix 1: ReLU",
@@ -221,6 +392,7 @@ TOUR: tuple[TourStep, ...] = (
         "Same, with ReLU (He init)",
         ("profile", "curves"),
         "The gradient profile is nearly flat and the loss falls to almost 0.",
+        (Claim("nearly flat", keeps_its_size), Claim("falls to almost 0", lambda r: r.final_loss < 0.05)),
     ),
     TourStep(
         "But: dying ReLU",
@@ -228,7 +400,12 @@ TOUR: tuple[TourStep, ...] = (
         "for every input: then its gradient is 0 and it never recovers.",
         "Dying ReLU (learning rate too large)",
         ("saturation", "curves"),
-        "The dead-unit crosses climb to 100% in some layers, and the loss stops falling.",
+        "The loss falls at first, then jumps back to 0.69 and stays there; the dead-unit crosses climb "
+        "until a whole layer is dead.",
+        (
+            Claim("falls, then back to 0.69", lambda r: r.lowest_loss < 0.25 and stalled(r)),
+            Claim("a whole layer is dead", lambda r: (r.dead("end") >= 1).any()),
+        ),
     ),
     TourStep(
         "Fix 2: Leaky ReLU",
@@ -236,6 +413,7 @@ TOUR: tuple[TourStep, ...] = (
         "Leaky ReLU never dies",
         ("saturation", "curves"),
         "With the same learning rate, no unit is ever dead and the network learns.",
+        (Claim("no unit is ever dead", lambda r: r.most_dead_ever == 0), LEARNS),
     ),
     TourStep(
         "Fix 3: initialization",
@@ -245,6 +423,7 @@ TOUR: tuple[TourStep, ...] = (
         "30 ReLU layers, He init",
         ("profile", "curves"),
         "The gradient keeps its size through 30 layers and the network trains.",
+        (Claim("keeps its size", keeps_its_size), Claim("trains", trains)),
     ),
     TourStep(
         "Fix 4: batch normalization",
@@ -253,6 +432,7 @@ TOUR: tuple[TourStep, ...] = (
         "Batch norm rescues deep sigmoid",
         ("profile", "curves"),
         "The same 20-layer sigmoid network as step 1: now the gradient reaches layer 1 and the loss falls.",
+        (Claim("reaches layer 1", lambda r: r.gradient_ratio("start") > 0.1), LEARNS),
     ),
     TourStep(
         "Batch norm guarantees nothing",
@@ -261,14 +441,23 @@ TOUR: tuple[TourStep, ...] = (
         "Batch norm, learning rate too large",
         ("saturation", "curves"),
         "Saturation climbs in many layers and the loss does not settle: training fails despite batch norm.",
+        (
+            Claim("saturation in many layers", lambda r: (r.flat("end") > 0.3).sum() >= 5),
+            Claim("training fails", lambda r: r.final_test_accuracy < 0.8),
+        ),
     ),
     TourStep(
         "The mirror image: exploding gradients",
-        "If each layer multiplies the signal by more than 1, the gradient grows layer by layer "
-        "instead, until the numbers overflow.",
+        "If each layer multiplies the gradient by more than 1, it grows layer by layer on its way "
+        "back instead, and the updates blow the weights up until the numbers overflow.",
         "Exploding gradients",
         ("profile", "curves"),
-        "The run stops within a few steps with a clear message: the loss became Inf or NaN.",
+        "At step 0 the profile rises toward the input: layer 1 gets many times the top's gradient. "
+        "Within a few steps the loss overflows and the run stops with a clear message.",
+        (
+            Claim("rises toward the input", lambda r: r.gradient_ratio("start") > 10),
+            Claim("within a few steps the run stops", lambda r: r.diverged_at is not None and r.diverged_at <= 10),
+        ),
     ),
 )
 
@@ -281,6 +470,41 @@ BATCHNORM_NETWORKS: dict[str, ExperimentConfig] = {
     "Sigmoid, batch norm after it": _BN_BASE.replace(norm="batchnorm_after"),
     "ReLU after batch norm (the follow-up question)": _BN_BASE.replace(activation="relu", init="he_normal"),
     "Sigmoid, batch norm, learning rate 10": _BN_BASE.replace(learning_rate=10.0),
+}
+
+
+# ---- the course's batch-norm question (seed 000), on the "Why sigmoid vanishes" page ---
+
+_QUESTION = ExperimentConfig(
+    depth=10, width=32, init="large_normal", weight_scale=4.0, dataset="moons", steps=300, learning_rate=1.0
+)
+# learning rate -> the two runs that answer the question at that rate
+BATCHNORM_QUESTION: dict[float, Comparison] = {
+    rate: Comparison(
+        f"Saturation without and with batch norm, learning rate {rate:g}",
+        ("without batch norm", _QUESTION.replace(learning_rate=rate)),
+        ("with batch norm", _QUESTION.replace(learning_rate=rate, norm="batchnorm_before")),
+        notice,
+        claims,
+    )
+    for rate, notice, claims in (
+        (
+            1.0,
+            "Without batch norm, large weights put most of the sigmoid's inputs on its flat tails and the "
+            "network does not learn; with batch norm before each sigmoid, almost none are there and it learns.",
+            (
+                Claim("without: most inputs on the tails", lambda a, b: (a.flat("end") > 0.5).all()),
+                Claim("with: almost none", lambda a, b: b.flat("end").max() < 0.1),
+                Claim("without does not learn, with learns", lambda a, b: a.final_test_accuracy < 0.6 and learned(b)),
+            ),
+        ),
+        (
+            10.0,
+            "With a learning rate of 10, batch norm's learned scale and shift push most inputs back "
+            "onto the flat tails: batch norm standardizes, it does not clip.",
+            (Claim("with batch norm, most inputs back on the tails", lambda a, b: b.flat("end").mean() > 0.5),),
+        ),
+    )
 }
 
 

@@ -1,53 +1,234 @@
-"""Headline numbers of a run, shared by the command line and the pages."""
+"""What a run's numbers say: the headline numbers of its latest step, the facts a
+lesson's claims are checked against, and the sentences the pages print about a run.
+
+One gradient measure everywhere: the RMS of dL/dz (`delta_rms`), the gradient passed
+back into each layer's output, which is what vanishes or explodes from layer to layer.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import pandas as pd
 
+from .activations import ACTIVATION_TABLE
+from .config import ExperimentConfig
+
+LN2 = math.log(2)  # the cross-entropy of a coin flip between two classes
+GRADIENT_MEASURE = "delta_rms"
+GRADIENT_NAME = "gradient (RMS of dL/dz)"
+SMOOTHING = 20  # batch losses are averaged over this many steps when a claim reads them
+
+
+def _hidden(rows: pd.DataFrame) -> pd.DataFrame:
+    """The hidden layers' rows, indexed by layer."""
+    return rows[rows["saturation"].notna()].set_index("layer")
+
+
+def gradient_ratio(rows: pd.DataFrame) -> float:
+    """RMS of dL/dz at layer 1 over the last hidden layer's, in one step's rows
+    (NaN when the last hidden layer's is 0 or not finite)."""
+    delta = _hidden(rows)[GRADIENT_MEASURE]
+    if len(delta) == 0 or not delta.iloc[-1] > 0:
+        return math.nan
+    return float(delta.iloc[0] / delta.iloc[-1])
+
+
+def per_layer(ratio: float, depth: int) -> float:
+    """The factor a layer passes back on average (geometric mean) for a first/last ratio."""
+    if depth < 2 or not math.isfinite(ratio) or ratio <= 0:
+        return math.nan
+    return ratio ** (1 / (depth - 1))
+
 
 @dataclasses.dataclass(frozen=True)
 class Headline:
+    """The numbers a lecturer reads out about the latest step."""
+
     step: int  # optimizer steps taken
     loss: float  # the last batch's loss
     test_accuracy: float  # the last measured test accuracy (NaN before any)
-    gradient_ratio: float  # first / last hidden layer's weight-gradient norm, last recorded step
-    most_saturated_layer: int | None
-    most_saturated_fraction: float
+    gradient_ratio: float  # RMS dL/dz, layer 1 / last hidden layer, at the latest recorded step
+    per_layer: float  # what a layer passes back on average: gradient_ratio ** (1 / (depth - 1))
+    flat_layer: int | None  # the hidden layer with the most inputs where the slope is near 0
+    flat_fraction: float
+    flat_word: str  # what those inputs are called for this activation: "saturated", "inactive"
+    dead_layers: int  # hidden layers whose every unit is dead
     most_dead_layer: int | None
     most_dead_fraction: float
 
 
-def headline(metrics: pd.DataFrame, layers: pd.DataFrame) -> Headline:
-    """The numbers a lecturer reads out: what the latest step looks like."""
+def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConfig | None = None) -> Headline:
+    """The headline numbers of the latest step (the gradient's at the latest recorded one)."""
     nan = math.nan
+    word = ACTIVATION_TABLE[config.activation].flat_word if config is not None else "saturated"
     if metrics.empty or layers.empty:
-        return Headline(0, nan, nan, nan, None, nan, None, nan)
+        return Headline(0, nan, nan, nan, nan, None, nan, word, 0, None, nan)
     tested = metrics["test_accuracy"].dropna()
     latest = layers[layers["step"] == layers["step"].iloc[-1]]
-    hidden = latest[latest["saturation"].notna()]
-    grads = hidden.set_index("layer")["weight_grad_norm"]
-    ratio = grads.iloc[0] / grads.iloc[-1] if grads.iloc[-1] > 0 else nan
-    saturated = hidden.set_index("layer")["saturation"]
-    dead = hidden.set_index("layer")["dead_fraction"]
+    hidden = _hidden(latest)
+    ratio = gradient_ratio(latest)
+    flat, dead = hidden["saturation"], hidden["dead_fraction"]
     return Headline(
         step=int(metrics["step"].iloc[-1]) + 1,
         loss=float(metrics["loss"].iloc[-1]),
         test_accuracy=float(tested.iloc[-1]) if len(tested) else nan,
-        gradient_ratio=float(ratio),
-        most_saturated_layer=int(saturated.idxmax()),
-        most_saturated_fraction=float(saturated.max()),
-        most_dead_layer=int(dead.idxmax()),
+        gradient_ratio=ratio,
+        per_layer=per_layer(ratio, len(hidden)),
+        flat_layer=int(flat.idxmax()) if flat.notna().any() else None,
+        flat_fraction=float(flat.max()),
+        flat_word=word,
+        dead_layers=int((dead >= 1).sum()),
+        most_dead_layer=int(dead.idxmax()) if dead.notna().any() else None,
         most_dead_fraction=float(dead.max()),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFacts:
+    """What a run did, in the terms a lesson's sentences use; `tests/test_claims.py`
+    checks every claim in `lessons.py` against these, on the run the sentence describes."""
+
+    config: ExperimentConfig
+    metrics: pd.DataFrame
+    layers: pd.DataFrame
+    diverged_at: int | None = None
+
+    @classmethod
+    def of(cls, result) -> RunFacts:
+        """From an `ExperimentResult` (or anything with the same four fields)."""
+        return cls(result.config, result.metrics, result.layers, result.diverged_at)
+
+    def at(self, step: str) -> pd.DataFrame:
+        """The hidden layers' rows at the "start" (step 0) or the "end" (the last recorded step)."""
+        steps = self.layers["step"]
+        return _hidden(self.layers[steps == (steps.min() if step == "start" else steps.max())])
+
+    def rows(self, step: str) -> pd.DataFrame:
+        """Every Linear layer's rows (the output layer too) at the start or the end."""
+        steps = self.layers["step"]
+        return self.layers[steps == (steps.min() if step == "start" else steps.max())].set_index("layer")
+
+    def gradient_ratio(self, step: str = "start") -> float:
+        steps = self.layers["step"]
+        return gradient_ratio(self.layers[steps == (steps.min() if step == "start" else steps.max())])
+
+    def per_layer(self, step: str = "start") -> float:
+        return per_layer(self.gradient_ratio(step), self.config.depth)
+
+    @functools.cached_property
+    def smoothed_loss(self) -> pd.Series:
+        return self.metrics["loss"].rolling(SMOOTHING, min_periods=1).mean()
+
+    @property
+    def first_loss(self) -> float:
+        """The mean batch loss of the first SMOOTHING steps."""
+        return float(self.metrics["loss"].iloc[:SMOOTHING].mean())
+
+    @property
+    def final_loss(self) -> float:
+        """The mean batch loss of the last SMOOTHING steps."""
+        return float(self.metrics["loss"].iloc[-SMOOTHING:].mean())
+
+    @property
+    def lowest_loss(self) -> float:
+        """The lowest SMOOTHING-step mean of the batch loss."""
+        return float(self.smoothed_loss.min())
+
+    @property
+    def final_test_accuracy(self) -> float:
+        tested = self.metrics["test_accuracy"].dropna()
+        return float(tested.iloc[-1]) if len(tested) else math.nan
+
+    def flat(self, step: str = "end") -> pd.Series:
+        """Per hidden layer, the share of inputs where the slope is near 0 (saturated/inactive)."""
+        return self.at(step)["saturation"]
+
+    def dead(self, step: str = "end") -> pd.Series:
+        """Per hidden layer, the share of units dead for the whole batch."""
+        return self.at(step)["dead_fraction"]
+
+    @property
+    def most_dead_ever(self) -> float:
+        return float(self.layers["dead_fraction"].max())
+
+
+# ---- the sentences the pages print about a run ------------------------------------------
+
+
+def number(value: float, digits: int = 2) -> str:
+    """A number as a student reads it: 0.14, 3.2, 1e-17 (scientific below 0.01 or above 1e4)."""
+    if not math.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    if 0.01 <= abs(value) < 1e4:
+        return f"{value:.{digits}g}"
+    mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{int(exponent)}"
+
+
+def gradient_sentence(head: Headline, depth: int) -> str:
+    """The gradient profile in words: what layer 1 gets against the last hidden layer,
+    and the average factor a layer on the way back."""
+    if depth < 2 or not math.isfinite(head.gradient_ratio):
+        return ""
+    if head.gradient_ratio == 0:
+        return f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it was cut to 0."
+    if head.gradient_ratio < 1:
+        share, change = f"{number(head.gradient_ratio)} of what", "shrinks"
+    else:
+        share, change = f"{number(head.gradient_ratio)} times what", "grows"
+    return (
+        f"Now layer 1 gets {share} layer {depth} gets: on its way back the gradient {change} "
+        f"×{number(head.per_layer)} a layer on average."
+    )
+
+
+def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
+    """Where the loss is, against the loss of guessing (ln of the number of classes)."""
+    if metrics.empty:
+        return ""
+    guess = math.log(n_classes)
+    recent = float(metrics["loss"].iloc[-SMOOTHING:].mean())
+    if not math.isfinite(recent):
+        return "The loss is no longer a finite number."
+    verdict = (
+        "no better than guessing: learning has stalled"
+        if abs(recent - guess) < 0.05 * guess
+        else "above guessing"
+        if recent > guess
+        else "below guessing: the network is learning"
+    )
+    batches = min(SMOOTHING, len(metrics))
+    return (
+        f"Loss now {number(recent, 3)} (mean of the last {batches} batches); guessing among {n_classes} classes "
+        f"scores ln {n_classes} ≈ {guess:.2f}: {verdict}."
+    )
+
+
+def fraction(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.0%}" if value >= 0.01 or value == 0 else "<1%"
+
+
+def layer_list(layers) -> str:
+    """'layer 30', 'layers 3 and 7', 'layers 2, 5, 9, 11, 12 and 7 more'."""
+    layers = [int(v) for v in layers]
+    if not layers:
+        return "no layer"
+    if len(layers) == 1:
+        return f"layer {layers[0]}"
+    if len(layers) <= 5:
+        return "layers " + ", ".join(map(str, layers[:-1])) + f" and {layers[-1]}"
+    return "layers " + ", ".join(map(str, layers[:5])) + f" and {len(layers) - 5} more"
 
 
 def summarize(result, seconds: float | None = None) -> str:
     """A few lines of plain text about a finished run (for the command line)."""
     config, layers = result.config, result.layers
-    head = headline(result.metrics, layers)
+    head = headline(result.metrics, layers, config)
     lines = [
         f"{config.depth} hidden layers x {config.width} units, {config.activation}, "
         f"init {config.init}, norm {config.norm}, {config.optimizer} lr {config.learning_rate:g}, "
@@ -58,17 +239,17 @@ def summarize(result, seconds: float | None = None) -> str:
     took = f" in {seconds:.1f} s" if seconds is not None else ""
     lines.append(f"{head.step} steps{took}: final loss {head.loss:.4f}, test accuracy {head.test_accuracy:.1%}")
     lines.append(
-        f"first/last hidden layer gradient ratio: {head.gradient_ratio:.3g} "
-        f"(1 = gradients keep their size; 1e-6 = the first layer gets a millionth)"
+        f"{GRADIENT_NAME}, layer 1 / last hidden layer: {head.gradient_ratio:.3g} "
+        f"(x{head.per_layer:.3g} a layer; 1 = gradients keep their size, 1e-6 = the first layer gets a millionth)"
     )
     if not layers.empty:
         first = layers[layers["step"] == layers["step"].iloc[0]].set_index("layer")
         last = layers[layers["step"] == layers["step"].iloc[-1]].set_index("layer")
         table = pd.DataFrame(
             {
-                "grad norm (start)": first["weight_grad_norm"],
-                "grad norm (end)": last["weight_grad_norm"],
-                "saturation": last["saturation"],
+                "dL/dz RMS (start)": first[GRADIENT_MEASURE],
+                "dL/dz RMS (end)": last[GRADIENT_MEASURE],
+                head.flat_word or "flat": last["saturation"],
                 "dead units": last["dead_fraction"],
                 "moved from init": last["distance_from_init"],
             }

@@ -133,25 +133,19 @@ def chi1(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Te
     return torch.as_tensor(sigma_w2, dtype=torch.float64) * gaussian_mean(lambda x: derivative(x) ** 2, q_star)
 
 
-def depth_scale(chi: float) -> float:
-    """1/|ln χ₁|: layers over which the gradient's mean square shrinks (χ₁ < 1) or
-    grows (χ₁ > 1) by a factor e; infinite at χ₁ = 1 and 0 when χ₁ = 0."""
-    if chi <= 0:
-        return 0.0
-    return math.inf if chi == 1 else 1 / abs(math.log(chi))
-
-
 def gradient_in_words(chi: float) -> str:
-    """What χ₁ means for a student: by how much, and every how many layers."""
+    """What χ₁ means for a student, on the gradient's RMS (√χ₁ a layer): the factor a
+    layer, and every how many layers that makes tenfold."""
     if not math.isfinite(chi) or chi <= 0:
-        return "the gradient is cut to zero at every layer"
+        return "each layer cuts the gradient to zero"
     per_layer = math.sqrt(chi)  # the gradient's size, not its mean square
     if abs(math.log10(per_layer)) < 1e-3:
-        return "gradients keep their size from layer to layer (critical)"
+        return "each layer passes the gradient on at its size (critical)"
     layers_per_tenfold = 1 / abs(math.log10(per_layer))
-    verb = "shrink" if per_layer < 1 else "grow"
-    every = f"every {layers_per_tenfold:.2g} layers" if layers_per_tenfold >= 1.05 else "at every layer"
-    return f"gradients {verb} ×10 {every} (×{per_layer:.3g} per layer)"
+    change = "tenfold smaller" if per_layer < 1 else "tenfold larger"
+    count = f"{layers_per_tenfold:.0f}" if layers_per_tenfold >= 10 else f"{layers_per_tenfold:.2g}"
+    every = f"every {count} layers" if layers_per_tenfold >= 1.05 else "more than that at every layer"
+    return f"each layer multiplies the gradient by ×{per_layer:.3g}: {change} {every}"
 
 
 # activation -> (whose rule, its factor on σ_w² = n·Var(W) per layer)

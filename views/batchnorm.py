@@ -2,14 +2,42 @@
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
+from vangrad_core.summary import fraction
 from views.ui import charts, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
+
+
+def stages_in_words(stages: pd.DataFrame) -> str:
+    """What the three histograms show, from their numbers."""
+    values = {name: part["value"] for name, part in stages.groupby("stage")}
+    standardized, out = values["standardized"], values["scaled and shifted"]
+    return (
+        "Standardizing gives each unit mean 0 and std 1 over the batch, one unit at a time, so the "
+        "histogram of the whole layer can change shape; it does not clip anything: "
+        f"{fraction((standardized.abs() > 2).mean())} of the standardized values lie beyond ±2. "
+        f"Gamma and beta then scale and shift each unit again: mean {out.mean():.2f}, std {out.std(ddof=0):.2f} now."
+    )
+
+
+def parameters_in_words(snap: Snapshot) -> str:
+    """Where gamma and beta are now, against where they started."""
+    last = snap.layers[snap.layers["step"] == snap.layers["step"].max()]
+    gamma, beta = last["norm_gamma_mean"].dropna(), last["norm_beta_mean"].dropna()
+    if gamma.empty:
+        return "Gamma starts at 1 and beta at 0 (plain standardization); training moves them."
+    return (
+        "Gamma starts at 1 and beta at 0 (plain standardization); training moves them. Now the layers' "
+        f"mean gamma runs from {gamma.min():.2f} to {gamma.max():.2f} and their mean beta from "
+        f"{beta.min():.2f} to {beta.max():.2f}."
+    )
+
 
 state = session.page_state(BatchNormState)
 st.title("Batch norm from the inside")
@@ -39,17 +67,9 @@ def draw(snap: Snapshot) -> None:
 
     st.header("1. One layer, step by step")
     layer = st.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")
-    charts.chart(
-        "bn:stages",
-        snap,
-        lambda: figures.norm_stages(run.live.inspect(lambda t: t.norm_stages(layer)), layer),
-        layer,
-    )
-    st.caption(
-        "What to notice: standardizing always gives mean 0 and std 1 over the batch, but it does not "
-        "clip anything: the shape of the distribution stays, only its centre and spread change. "
-        "Gamma and beta then move and stretch it again."
-    )
+    stages = run.live.inspect(lambda t: t.norm_stages(layer))
+    charts.chart("bn:stages", snap, lambda: figures.norm_stages(stages, layer), layer)
+    st.caption(stages_in_words(stages))
 
     st.header("2. What it learns: gamma and beta of every layer")
     left, right = st.columns(2)
@@ -63,19 +83,22 @@ def draw(snap: Snapshot) -> None:
         charts.chart(
             "bn:beta", snap, lambda: figures.norm_parameters(snap.layers, "norm_beta_mean", "Shift beta", "mean beta")
         )
-    st.caption(
-        "What to notice: gamma starts at 1 and beta at 0 (plain standardization); training moves them. "
-        "With a learning rate of 10, gamma grows and pushes the inputs back onto the sigmoid's flat tails."
-    )
+    st.caption(parameters_in_words(snap))
 
     st.header("3. Batch statistics vs running statistics")
     running, batch = run.live.inspect(lambda t: t.test_accuracy_modes())
     cols = st.columns(2)
     cols[0].metric("Test accuracy, running statistics (eval mode)", f"{running:.1%}")
     cols[1].metric("Test accuracy, the test set's own batch statistics", f"{batch:.1%}")
+    gap = abs(running - batch)
     st.caption(
         "While training, batch norm uses each mini-batch's mean and std; for predictions it uses running "
-        "averages of them. Early in training, or with a large learning rate, the two disagree."
+        "averages of them, which lag behind while the layers below still change. "
+        + (
+            f"Here the two differ by {gap:.1%} points."
+            if gap >= 0.005
+            else "Here they agree: the running averages have caught up with the batches."
+        )
     )
 
     if snap.config.activation == "relu":

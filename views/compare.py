@@ -5,10 +5,11 @@ import math
 import streamlit as st
 
 from vangrad_core import figures
+from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.lessons import COMPARISON_BY_NAME
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import headline
-from views.ui import charts, classroom, form, session
+from vangrad_core.summary import gradient_sentence, headline, number
+from views.ui import charts, classroom, form, run_charts, session
 from views.ui.live import LiveRun, pair_controls, pair_fragment
 from views.ui.state import SHARED_FIELDS, CompareState
 
@@ -73,17 +74,16 @@ pair_controls(runs)
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     named = dict(zip(labels, snaps, strict=True))
     for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
-        head = headline(snap.metrics, snap.layers)
+        head = headline(snap.metrics, snap.layers, snap.config)
         with column:
             st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
             if snap.diverged_at is not None:
-                st.error(f"Diverged at step {snap.diverged_at}: exploding gradients.", icon=":material/error:")
+                st.error(f"Diverged at step {snap.diverged_at}: the loss overflowed.", icon=":material/error:")
             cols = st.columns(3)
-            cols[0].metric("Loss", "–" if math.isnan(head.loss) else f"{head.loss:.3f}")
+            cols[0].metric("Loss", number(head.loss, 3))
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
-            cols[2].metric(
-                "Layer 1 ÷ last hidden", "–" if math.isnan(head.gradient_ratio) else f"{head.gradient_ratio:.1e}"
-            )
+            cols[2].metric("dL/dz: layer 1 ÷ last", number(head.gradient_ratio))
+            st.caption(gradient_sentence(head, snap.config.depth))
     stamp = tuple(s.stamp for s in snaps)
     left, right = st.columns(2)
     with left:
@@ -93,20 +93,23 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             lambda: figures.compare_profiles({k: v.layers for k, v in named.items()}),
             stamp,
         )
-        st.caption("Gradient reaching each layer now. The line that falls to the left is the one that vanishes.")
+        st.caption("RMS of dL/dz reaching each layer now. The line that falls to the left is the one that vanishes.")
     with right:
         charts.chart(
             "compare:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
         )
-        st.caption("The run whose loss stays flat has stalled.")
+        st.caption(" ".join(f"{label}: {run_charts.loss_words(snap)}" for label, snap in named.items()))
+    words = {ACTIVATION_TABLE[snap.config.activation].flat_word or "flat" for snap in snaps}
+    flat_word = " or ".join(sorted(words))
     charts.chart(
         "compare:saturation",
         snaps[0],
-        lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}),
+        lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}, flat_word),
         stamp,
     )
     st.caption(
-        "Where the bars differ, one activation sits on its flat part and the other does not; crosses are dead units."
+        f"Bars: inputs where the slope is under 10% of its peak ({flat_word}). Crosses: dead units, which "
+        "pass no gradient for the whole batch."
     )
 
 

@@ -23,8 +23,8 @@ session.save(state)
 st.title("Playground: watch gradients vanish")
 st.caption(
     "Pick a scenario or set up your own network in the sidebar, press Train, and watch what "
-    "reaches each layer. Layer 1 is next to the input; colours run from the input (dark) to "
-    "the output (yellow) in every chart."
+    "reaches each layer. Layer 1 is next to the input; in the charts by layer, colours run from "
+    "the input (dark) to the output (yellow)."
 )
 charts.link_warnings(session.link_warnings(PlaygroundState))
 
@@ -77,8 +77,14 @@ def draw_live(snap: Snapshot) -> None:
         )
         charts.chart("profile", snap, lambda: run_charts.profile(snap, measure), measure)
         st.caption(
-            "Gradient reaching each layer, now (solid) and at step 0 (dotted). A line falling to the left "
+            "Gradient reaching each layer, now (solid) and at step 1 (dotted). A line falling to the left "
             "means the layers near the input learn slowest: vanishing gradients."
+            + (
+                " dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also grows with "
+                "that input's size, so it can stay level (or peak at the input) while dL/dz vanishes."
+                if measure == "weight_grad_norm"
+                else ""
+            )
         )
         st.caption(run_charts.theory_summary(snap.config))
     with right:
@@ -88,7 +94,7 @@ def draw_live(snap: Snapshot) -> None:
             "those layers get no gradient."
         )
     charts.chart("curves", snap, lambda: run_charts.curves(snap))
-    st.caption("A loss stuck near its start (0.69 for two classes) means learning has stalled.")
+    st.caption(run_charts.loss_words(snap))
 
 
 def draw_details(snap: Snapshot) -> None:
@@ -105,8 +111,9 @@ def draw_details(snap: Snapshot) -> None:
     with right:
         charts.chart("saturation", snap, lambda: run_charts.saturation(snap))
         st.caption(
-            "Bars: share of inputs where the derivative is under 10% of its peak. Crosses: units that are "
-            "0 for the whole batch (dead)."
+            "Bars: share of inputs where the slope is under 10% of its peak (saturated on sigmoid's or "
+            "tanh's flat tails, inactive on ReLU's off side). Crosses: dead units, which pass no gradient "
+            "for the whole batch."
         )
     left, right = st.columns(2)
     with left:

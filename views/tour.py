@@ -10,10 +10,10 @@ from views.ui.state import TourState
 
 # the charts a step can show, by the names lessons.TOUR uses
 CHARTS = {
-    "profile": lambda snap: run_charts.profile(snap, "delta_rms"),
+    "profile": run_charts.profile,
     "heatmap": run_charts.heatmap,
     "curves": run_charts.curves,
-    "derivative": lambda snap: run_charts.derivative(snap, run_charts.most_saturated_layer(snap)),
+    "derivative": lambda snap: run_charts.derivative(snap, run_charts.flattest_layer(snap)),
     "saturation": run_charts.saturation,
     "updates": run_charts.updates,
     "distance": run_charts.distance,

@@ -4,7 +4,8 @@ import streamlit as st
 
 from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, build_model, figures, layer_stats, make_dataset
 from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
-from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER
+from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
+from vangrad_core.summary import fraction, gradient_ratio, per_layer
 from views.ui import charts, session
 from views.ui.state import WhySigmoidState
 
@@ -26,7 +27,10 @@ with left:
 with right:
     st.metric(f"Steepest slope of {activation}", f"{ACTIVATION_TABLE[activation].max_derivative:.4g}")
     st.markdown(ACTIVATION_WORDS.get(activation, ACTIVATION_WORDS_OTHER))
-st.caption("What to notice: the red curve (the slope) is what each layer multiplies the gradient by.")
+st.caption(
+    "What to notice: on the way back, each layer multiplies the gradient by the red curve (the slope) "
+    "times its weights; where the slope is flat, the product is small whatever the weights."
+)
 
 st.header("2. A big change in, a small change out")
 left, right = st.columns([3, 2])
@@ -57,8 +61,7 @@ def gradient_at_init(depth: int, activation: str, norm: str) -> object:
 
 
 stats = gradient_at_init(depth, "sigmoid", "none")
-hidden = stats[stats["saturation"].notna()]
-measured = (hidden["delta_rms"].iloc[0] / hidden["delta_rms"].iloc[-1]) ** (1 / max(1, depth - 1))
+measured = per_layer(gradient_ratio(stats), depth)
 left, right = st.columns([3, 2])
 with left:
     charts.show(figures.chain_rule(stats), "why:chain")
@@ -68,7 +71,7 @@ with right:
     st.markdown(
         "Each layer multiplies the backpropagated gradient by the sigmoid's slope (at most 0.25) "
         "*times* the weights. With PyTorch's default weights the product is about the measured "
-        "factor per layer, so layer 1 receives it to the power L."
+        "factor per layer, so layer 1 receives it to the power L − 1."
     )
 st.caption(
     "What to notice: the measured line (blue) falls straight on a log scale, like the 0.25-per-layer "
@@ -79,42 +82,40 @@ st.header("4. After batch norm, won't the inputs still sit at the edges?")
 st.markdown(
     "A question from the course: *batch norm standardizes each unit's input over the mini-batch; "
     "afterwards, won't values still sit near the flat edges of the sigmoid?* Train the same deep "
-    "sigmoid network with and without batch norm before the activation, and look at the inputs "
-    "its sigmoids actually receive."
+    "sigmoid network, with large weights, without and with batch norm before each sigmoid, and look "
+    "at the inputs its sigmoids actually receive."
 )
 
 
 @st.cache_data(max_entries=8, show_spinner="Training both networks…")
-def trained(norm: str, learning_rate: float) -> object:
-    config = ExperimentConfig(depth=10, width=32, norm=norm, dataset="moons", steps=300, learning_rate=learning_rate)
+def trained(config: ExperimentConfig) -> object:
     trainer = Trainer(config)
     trainer.step(config.steps)
-    return trainer.layers, trainer.activation_inputs()
+    return trainer.layers, trainer.activation_inputs(), trainer.metrics
 
 
-learning_rate = st.select_slider("Learning rate", [0.1, 1.0, 10.0], value=1.0, key="why_lr")
-layer = st.slider("Layer to look at", 1, 10, 5, key="why_layer")
-for column, (norm, title) in zip(
-    st.columns(2), (("none", "without batch norm"), ("batchnorm_before", "with batch norm")), strict=True
-):
-    layers, inputs = trained(norm, learning_rate)
+learning_rate = st.select_slider("Learning rate", list(BATCHNORM_QUESTION), value=1.0, key="why_lr")
+answer = BATCHNORM_QUESTION[learning_rate]
+depth = answer.a[1].depth
+layer = st.slider("Layer to look at", 1, depth, depth // 2, key="why_layer")
+saturated = {}
+for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=True):
+    layers, inputs, metrics = trained(config)
     last = layers[layers["step"] == layers["step"].max()].set_index("layer")["saturation"].dropna()
+    tested = metrics["test_accuracy"].dropna()
+    saturated[title] = last[layer]
     values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
     with column:
         st.subheader(title)
         curve = curves_covering("sigmoid", values)
-        charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid"), f"why:bn:{norm}")
-        cols = st.columns(2)
-        cols[0].metric("Saturated inputs in this layer", f"{last[layer]:.1%}")
-        cols[1].metric(
-            "In the most saturated layer",
-            f"{last.max():.1%}",
-            f"layer {last.idxmax()}",
-            delta_color="off",
-            delta_arrow="off",
-        )
+        charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid"), f"why:bn:{config.norm}")
+        cols = st.columns(3)
+        cols[0].metric(f"Saturated, layer {layer}", fraction(last[layer]))
+        cols[1].metric("Saturated, all layers", fraction(last.mean()))
+        cols[2].metric("Test accuracy", fraction(tested.iloc[-1]) if len(tested) else "–")
+(without, without_share), (with_bn, with_share) = saturated.items()
 st.caption(
-    "What to notice: batch norm puts most inputs back where the slope is steep, but it only "
-    "standardizes (mean 0, std 1, then a learned scale and shift); it does not clip them. With a "
-    "learning rate of 10, the learned scale and shift push inputs onto the flat tails again."
+    f"{config.depth} sigmoid layers, weights N(0, 4²), {config.steps} steps at learning rate {learning_rate:g}. "
+    f"Here, {fraction(without_share)} of layer {layer}'s inputs are saturated {without} and "
+    f"{fraction(with_share)} {with_bn}. {answer.notice} (Saturated: the slope is under 10% of its peak.)"
 )

@@ -13,9 +13,10 @@ def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
     """Histograms of one layer's values before batch norm, standardized, and after
     the learned scale and shift."""
     names = ("input", "standardized", "scaled and shifted")
-    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=names)
-    for col, (name, color) in enumerate(zip(names, ("#7f7f7f", "#1f77b4", "#2ca02c"), strict=True), start=1):
-        values = stages.loc[stages["stage"] == name, "value"]
+    parts = {name: stages.loc[stages["stage"] == name, "value"] for name in names}
+    titles = [f"{name}<br>mean {v.mean():.2f}, std {v.std(ddof=0):.2f}" for name, v in parts.items()]
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=titles)
+    for col, (values, color) in enumerate(zip(parts.values(), ("#7f7f7f", "#1f77b4", "#2ca02c"), strict=True), start=1):
         fig.add_trace(
             go.Histogram(
                 x=values,
@@ -27,17 +28,6 @@ def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
             ),
             row=1,
             col=col,
-        )
-        mean, std = values.mean(), values.std(ddof=0)
-        fig.add_annotation(
-            text=f"mean {mean:.2f}, std {std:.2f}",
-            x=0.5,
-            y=1.0,
-            xref="x domain" if col == 1 else f"x{col} domain",
-            yref="paper",
-            showarrow=False,
-            yshift=-28,
-            font={"size": 13},
         )
     fig.update_yaxes(title="share of values", tickformat=".0%", row=1, col=1)
     fig.update_xaxes(title="value")

@@ -5,29 +5,34 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import TINY, empty, layout, started, thin_steps
+from .style import drawable, empty, layout, started, thin_steps, zero_floor, zero_markers
 
 
 def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
-    """Gradient per layer at the latest step of several runs, overlaid (log)."""
+    """RMS of dL/dz per layer at the latest step of several runs, overlaid (log);
+    exact zeros as "0" markers on the axis floor."""
+    title = "Gradient per layer now: RMS of dL/dz"
     fig = go.Figure()
-    for name, layers, color in started(runs):
-        last = layers[layers["step"] == layers["step"].iloc[-1]]
+    lasts = [(name, layers[layers["step"] == layers["step"].iloc[-1]], color) for name, layers, color in started(runs)]
+    for name, last, color in lasts:
         fig.add_trace(
             go.Scatter(
                 x=last["layer"],
-                y=last["weight_grad_norm"].clip(lower=TINY),
-                name=f"{name} (step {int(last['step'].iloc[0])})",
+                y=drawable(last["delta_rms"]),
+                name=f"{name} (step {int(last['step'].iloc[0]) + 1})",
                 mode="lines+markers",
                 line={"color": color, "width": 4},
                 marker={"size": 9},
             )
         )
     if not fig.data:
-        return empty("Gradient size per layer", "Press Train to compare")
+        return empty(title, "Press Train to compare")
+    floor = zero_floor(*(last["delta_rms"] for _, last, _ in lasts))
+    for name, last, color in lasts:
+        zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color)
     fig.update_xaxes(title="layer (1 = next to the input; last = output layer)")
-    fig.update_yaxes(title="|dL/dW| (log scale)", type="log", exponentformat="power")
-    return layout(fig, "Gradient size per layer")
+    fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power")
+    return layout(fig, title)
 
 
 def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
@@ -44,12 +49,15 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     return layout(fig, "Loss")
 
 
-def compare_saturation(runs: dict[str, pd.DataFrame]) -> go.Figure:
-    """Saturated inputs and dead units per hidden layer of several runs, side by side."""
+def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturated") -> go.Figure:
+    """Inputs on the flat part (`flat_word`) and dead units per hidden layer of several
+    runs, side by side."""
     fig = go.Figure()
     for name, layers, color in started(runs):
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
-        fig.add_trace(go.Bar(x=last["layer"], y=last["saturation"], name=f"{name}: saturated", marker={"color": color}))
+        fig.add_trace(
+            go.Bar(x=last["layer"], y=last["saturation"], name=f"{name}: {flat_word}", marker={"color": color})
+        )
         fig.add_trace(
             go.Scatter(
                 x=last["layer"],
@@ -60,8 +68,8 @@ def compare_saturation(runs: dict[str, pd.DataFrame]) -> go.Figure:
             )
         )
     if not fig.data:
-        return empty("Saturation and dead units", "Press Train to compare")
+        return empty(f"{flat_word.capitalize()} inputs and dead units", "Press Train to compare")
     fig.update_layout(barmode="group")
     fig.update_xaxes(title="hidden layer (1 = input side)")
     fig.update_yaxes(title="fraction", range=[0, 1.05], tickformat=".0%")
-    return layout(fig, "Saturated inputs (bars) and dead units (crosses)")
+    return layout(fig, f"{flat_word.capitalize()} inputs (bars) and dead units (crosses)")

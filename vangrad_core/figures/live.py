@@ -7,20 +7,33 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import HEATMAP_SCALE, TINY, empty, layer_colors, layout, steps_of, thin_steps, tick
+from .style import (
+    HEATMAP_SCALE,
+    SMALLEST_NORMAL,
+    TINY,
+    drawable,
+    empty,
+    layer_colors,
+    layout,
+    steps_of,
+    thin_steps,
+    tick,
+    zero_floor,
+    zero_markers,
+)
 
 UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
 
 GRADIENT_MEASURES = {  # column -> (what it is, axis title)
-    "delta_rms": ("backpropagated gradient", "RMS of dL/dz, z = the layer's output (log scale)"),
-    "weight_grad_norm": ("weight gradient", "|dL/dW|, Frobenius norm (log scale)"),
+    "delta_rms": ("RMS of dL/dz", "RMS of dL/dz, z = the layer's output (log scale)"),
+    "weight_grad_norm": ("weights' gradient |dL/dW|", "|dL/dW|, Frobenius norm (log scale)"),
 }
 
 
 def gradient_profile(
     layers: pd.DataFrame,
     activation: str,
-    measure: str = "weight_grad_norm",
+    measure: str = "delta_rms",
     predicted: pd.DataFrame | None = None,
 ) -> go.Figure:
     """A gradient measure per layer (log axis), now and faded at the first step; for
@@ -40,8 +53,8 @@ def gradient_profile(
     fig.add_trace(
         go.Scatter(
             x=first["layer"],
-            y=first[measure].clip(lower=TINY),
-            name=f"step {first_step}",
+            y=drawable(first[measure]),
+            name=f"step {first_step + 1}" + (" (initial weights)" if first_step == 0 else ""),
             mode="lines+markers",
             line={"color": "rgba(128,128,128,0.55)", "width": 3, "dash": "dot"},
             marker={"size": 7},
@@ -52,8 +65,8 @@ def gradient_profile(
         fig.add_trace(
             go.Scatter(
                 x=predicted["layer"],
-                y=(predicted["delta_rms_relative"] * output_delta).clip(lower=TINY),
-                name="theory at step 0 (mean field)",
+                y=drawable(predicted["delta_rms_relative"] * output_delta),
+                name="theory at initialization (mean field)",
                 mode="lines",
                 line={"color": "#2ca02c", "width": 4, "dash": "dash"},
                 hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
@@ -66,7 +79,7 @@ def gradient_profile(
             go.Scatter(
                 x=hidden,
                 y=top * 0.25 ** (n - 1 - hidden),
-                name="× 0.25 per layer (sigmoid's steepest slope)",
+                name="× 0.25 a layer (sigmoid's steepest slope; weights left out)",
                 mode="lines",
                 line={"color": "#d62728", "width": 2, "dash": "dash"},
             )
@@ -74,14 +87,17 @@ def gradient_profile(
     fig.add_trace(
         go.Scatter(
             x=last["layer"],
-            y=last[measure].clip(lower=TINY),
-            name=f"step {last_step}",
+            y=drawable(last[measure]),
+            name=f"step {last_step + 1} (now)",
             mode="lines+markers",
             line={"color": "#1f77b4", "width": 3},
             marker={"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
             hovertemplate="layer %{x}<br>%{y:.3g}<extra></extra>",
         )
     )
+    floor = zero_floor(*(trace.y for trace in fig.data))
+    zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", "rgba(128,128,128,0.8)")
+    zero_markers(fig, last["layer"], last[measure], floor, f"step {last_step + 1}", "#1f77b4")
     return layout(
         fig,
         title,
@@ -216,26 +232,33 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
 
 
 def gradient_heatmap(layers: pd.DataFrame) -> go.Figure:
-    """log10 of the gradient norm, layer by step: vanishing is a dark band at the input."""
-    title = "Gradient size over training: log₁₀ |dL/dW|"
+    """log10 of the RMS of dL/dz, layer by step: vanishing is a dark band at the input.
+    The colours span the non-zero values; exact zeros take the darkest colour."""
+    title = "Gradient over training: log₁₀ RMS of dL/dz"
     if layers.empty:
         return empty(title, "Press Train to fill the map")
-    grid = thin_steps(layers).pivot(index="layer", columns="step", values="weight_grad_norm")
-    z = np.log10(grid.clip(lower=TINY).to_numpy())
+    grid = thin_steps(layers).pivot(index="layer", columns="step", values="delta_rms")
+    values = grid.to_numpy()
+    z = np.log10(np.where(values >= SMALLEST_NORMAL, values, np.nan))
+    finite = z[np.isfinite(z)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (-1.0, 0.0)
+    zero = values < SMALLEST_NORMAL  # NaN compares False: a missing value stays blank
     fig = go.Figure(
         go.Heatmap(
-            z=z,
+            z=np.where(zero, low, z),
             x=grid.columns,
             y=grid.index,
             colorscale=HEATMAP_SCALE,
-            zmin=float(np.nanmin(z)),
-            zmax=float(np.nanmax(z)),
+            zmin=low,
+            zmax=max(high, low + 1e-9),
+            customdata=np.where(zero, "0 (no gradient)", np.char.mod("%.2g", values)),
             colorbar={"title": {"text": "log₁₀", "side": "right"}},
-            hovertemplate="step %{x}, layer %{y}<br>log₁₀|dL/dW| = %{z:.1f}<extra></extra>",
+            hovertemplate="step %{x}, layer %{y}<br>RMS dL/dz = %{customdata}<extra></extra>",
         )
     )
     yaxis = {"title": "layer (1 = input side)", "dtick": tick(len(grid))}
-    return layout(fig, title, xaxis={"title": "training step"}, yaxis=yaxis)
+    subtitle = " (darkest: 0)" if zero.any() else ""
+    return layout(fig, title + subtitle, xaxis={"title": "training step"}, yaxis=yaxis)
 
 
 def training_curves(metrics: pd.DataFrame) -> go.Figure:
@@ -247,8 +270,18 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
     test = metrics.dropna(subset=["test_loss"])
     kept = thin_steps(metrics, 300).index
     metrics, smooth = metrics.loc[kept], smooth.loc[kept]
+    short = len(metrics) < 30  # a run that diverged early: its few steps as points
+    losses = metrics["loss"][np.isfinite(metrics["loss"])]
+    spread = losses.max() / max(losses.min(), 1e-12) if len(losses) else 1.0
     series = (  # name, steps, style, legend group, column per panel
-        ("train (batch, smoothed)", metrics["step"], smooth, "lines", "#1f77b4", ("loss", "train_accuracy")),
+        (
+            "train (batch, smoothed)",
+            metrics["step"],
+            smooth,
+            "lines+markers" if short else "lines",
+            "#1f77b4",
+            ("loss", "train_accuracy"),
+        ),
         ("test", test["step"], test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
     )
     fig = go.Figure()
@@ -277,7 +310,8 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
         "Loss and accuracy",
         xaxis={"title": "training step", "domain": [0, 0.45]},
         xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2"},
-        yaxis={"rangemode": "tozero"},
+        # a loss that blew up by orders of magnitude (exploding gradients) on a log axis
+        yaxis={"type": "log", "exponentformat": "power"} if spread > 1e3 else {"rangemode": "tozero"},
         yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
         annotations=panel_titles,
         showlegend=True,
@@ -326,34 +360,36 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
     return layout(fig, title)
 
 
-def saturation_by_layer(layers: pd.DataFrame) -> go.Figure:
-    """Saturated inputs and dead units per hidden layer, at the latest step."""
-    title = "Saturated inputs and dead units per layer"
+def saturation_by_layer(layers: pd.DataFrame, flat_word: str = "saturated") -> go.Figure:
+    """Inputs on the activation's flat part (`flat_word`: "saturated" for sigmoid's
+    tails, "inactive" for ReLU's off side) and dead units per hidden layer, at the
+    latest step."""
+    title = f"{flat_word.capitalize() or 'Flat'} inputs and dead units per layer"
     if layers.empty:
-        return empty(title, "Press Train to measure saturation")
+        return empty(title, "Press Train to measure")
     last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
             x=last["layer"],
             y=last["saturation"],
-            name="inputs in the flat part (derivative < 10% of max)",
+            name=f"{flat_word or 'flat'} inputs (slope under 10% of its peak)",
             marker={"color": layer_colors(len(last) + 1)[:-1]},
-            hovertemplate="layer %{x}: %{y:.1%} saturated<extra></extra>",
+            hovertemplate=f"layer %{{x}}: %{{y:.1%}} {flat_word or 'flat'}<extra></extra>",
         )
     )
     fig.add_trace(
         go.Scatter(
             x=last["layer"],
             y=last["dead_fraction"],
-            name="dead units (zero for the whole batch)",
+            name="dead units (no gradient for the whole batch)",
             mode="markers",
             marker={"symbol": "x", "size": 14, "color": "#d62728"},
             hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",
         )
     )
     fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(last)))
-    fig.update_yaxes(title="fraction", range=[0, 1.05], tickformat=".0%")
+    fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
     return layout(fig, title)
 
 

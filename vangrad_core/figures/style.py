@@ -17,6 +17,8 @@ LAYER_SCALE = "Viridis"  # input layer dark purple ... output layer yellow
 HEATMAP_SCALE = plotly.colors.sequential.Inferno[1:]
 FONT_SIZE = 15
 TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
+# under float32's smallest normal number a gradient is 0 or an underflow: drawn as "0"
+SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 
 def layer_colors(n_layers: int) -> list[str]:
@@ -98,4 +100,38 @@ def series_lines(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, c
             ),
             row=1,
             col=col,
+        )
+
+
+def drawable(values: pd.Series) -> pd.Series:
+    """What a log axis can draw: exact zeros and float32 underflows become gaps
+    (`zero_markers` draws them on the axis floor)."""
+    return values.where(values >= SMALLEST_NORMAL)
+
+
+def zero_floor(*series: pd.Series) -> float:
+    """Where a log chart puts its zeros: a decade under the smallest drawable value."""
+    values = pd.concat([drawable(pd.Series(s, dtype=float)) for s in series]).dropna()
+    values = values[np.isfinite(values)]
+    return float(values.min()) / 10 if len(values) else 1e-3
+
+
+def zero_markers(fig: go.Figure, x: pd.Series, values: pd.Series, floor: float, name: str, color: str) -> None:
+    """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
+    markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
+    anyone measured."""
+    zero = (values < SMALLEST_NORMAL).to_numpy()
+    if zero.any():
+        fig.add_trace(
+            go.Scatter(
+                x=np.asarray(x)[zero],
+                y=np.full(zero.sum(), floor),
+                name=f"{name}: exactly 0",
+                mode="markers+text",
+                text=["0"] * int(zero.sum()),
+                textposition="top center",
+                textfont={"color": color},
+                marker={"symbol": "triangle-down", "size": 12, "color": color},
+                hovertemplate="layer %{x}: 0 (no gradient at all)<extra></extra>",
+            )
         )

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import headline
+from vangrad_core.summary import GRADIENT_NAME, fraction, gradient_sentence, headline, number
 from views.ui import classroom
 from views.ui.live import LiveRun
 
@@ -49,32 +49,45 @@ def link_warnings(warnings: list[str], what: str = "Some settings in the link co
 
 
 def headline_metrics(snap: Snapshot) -> None:
-    """The numbers a lecturer reads out, and the divergence banner."""
-    head = headline(snap.metrics, snap.layers)
+    """The numbers a lecturer reads out, the sentence that says what the gradient does,
+    and the divergence banner."""
+    config = snap.config
+    head = headline(snap.metrics, snap.layers, config)
     if snap.diverged_at is not None:
         st.error(
             f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}. "
-            "Exploding gradients: each layer multiplied the signal up until the numbers overflowed. "
-            "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm.",
+            "The updates grew until the numbers overflowed. Try a smaller learning rate, a smaller "
+            "weight scale, gradient clipping or batch norm.",
             icon=":material/error:",
         )
     cols = st.columns(5)
-    cols[0].metric("Step", f"{head.step} / {snap.config.steps}")
-    cols[1].metric("Loss (batch)", "–" if math.isnan(head.loss) else f"{head.loss:.3f}")
+    cols[0].metric("Step", f"{head.step} / {config.steps}")
+    cols[1].metric("Loss (batch)", number(head.loss, 3))
     cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
     cols[3].metric(
-        "Gradient, layer 1 ÷ last hidden",
-        "–" if math.isnan(head.gradient_ratio) else f"{head.gradient_ratio:.1e}",
-        help="1 means the first layer gets as much gradient as the last; 1e-6 a millionth of it.",
-    )
-    saturated = head.most_saturated_layer is not None and head.most_saturated_fraction >= 0.01
-    cols[4].metric(
-        "Most saturated layer",
-        f"{head.most_saturated_layer}" if saturated else "none",
-        f"{head.most_saturated_fraction:.0%} saturated" if saturated else None,
+        "dL/dz: layer 1 ÷ last",
+        number(head.gradient_ratio),
+        None if math.isnan(head.per_layer) else f"×{number(head.per_layer)} a layer",
         delta_color="off",
         delta_arrow="off",
+        help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
+        "gets as much as the last; 1e-6: a millionth of it. Below it, the average factor per layer.",
     )
+    word = head.flat_word or "flat"
+    flat = head.flat_layer is not None and head.flat_fraction >= 0.01
+    dead = f" · {head.dead_layers} dead" if head.dead_layers else ""
+    cols[4].metric(
+        f"Most {word} layer",
+        f"{head.flat_layer}" if flat else "none",
+        (f"{fraction(head.flat_fraction)} {word}" if flat else "") + dead or None,
+        delta_color="off",
+        delta_arrow="off",
+        help=f"{word.capitalize()}: inputs where the activation's slope is under 10% of its peak. "
+        "Dead layers: every unit passes no gradient for the whole batch.",
+    )
+    sentence = gradient_sentence(head, config.depth)
+    if sentence:
+        st.markdown(sentence)
 
 
 def downloads(run: LiveRun) -> None:

@@ -9,14 +9,14 @@ import math
 
 import plotly.graph_objects as go
 
-from vangrad_core import figures, theory
-from vangrad_core.activations import curves_covering
+from vangrad_core import figures, make_dataset, theory
+from vangrad_core.activations import ACTIVATION_TABLE, curves_covering
 from vangrad_core.config import ExperimentConfig
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import headline
+from vangrad_core.summary import headline, loss_sentence, number
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
-MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW"}  # figures.GRADIENT_MEASURES
+MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW (weights)"}  # figures.GRADIENT_MEASURES
 
 
 def _predicted(config: ExperimentConfig):
@@ -24,7 +24,7 @@ def _predicted(config: ExperimentConfig):
     return theory.predict_layers(config) if theory.applies(config) else None
 
 
-def profile(snap: Snapshot, measure: str = "weight_grad_norm") -> go.Figure:
+def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     return figures.gradient_profile(snap.layers, snap.config.activation, measure, _predicted(snap.config))
 
 
@@ -36,6 +36,11 @@ def curves(snap: Snapshot) -> go.Figure:
     return figures.training_curves(snap.metrics)
 
 
+def loss_words(snap: Snapshot) -> str:
+    """Where the loss is now, against the loss of guessing."""
+    return loss_sentence(snap.metrics, make_dataset(snap.config).n_classes)
+
+
 def derivative(snap: Snapshot, layer: int) -> go.Figure:
     inputs = snap.activation_inputs
     values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
@@ -44,7 +49,7 @@ def derivative(snap: Snapshot, layer: int) -> go.Figure:
 
 
 def saturation(snap: Snapshot) -> go.Figure:
-    return figures.saturation_by_layer(snap.layers)
+    return figures.saturation_by_layer(snap.layers, ACTIVATION_TABLE[snap.config.activation].flat_word)
 
 
 def updates(snap: Snapshot) -> go.Figure:
@@ -72,14 +77,15 @@ def phase(snap: Snapshot) -> go.Figure:
     return figures.phase_diagram(theory.phase_diagram(config.activation, reach), config.activation, point)
 
 
-def most_saturated_layer(snap: Snapshot) -> int:
-    """The hidden layer with the largest saturated fraction at the latest step (1 if none)."""
-    return headline(snap.metrics, snap.layers).most_saturated_layer or 1
+def flattest_layer(snap: Snapshot) -> int:
+    """The hidden layer with the most inputs on the activation's flat part now (1 if none)."""
+    return headline(snap.metrics, snap.layers, snap.config).flat_layer or 1
 
 
 @functools.lru_cache(maxsize=256)
 def theory_summary(config: ExperimentConfig) -> str:
-    """χ₁ and what it means, in words, for the config's hidden layers."""
+    """What mean-field theory predicts for the config's gradient at initialization, on
+    the RMS a student reads off the chart; χ₁ (on the mean square) as the detail."""
     if not theory.applies(config):
         return (
             "Theory line hidden: mean-field theory describes plain stacks of layers; normalization and "
@@ -87,14 +93,9 @@ def theory_summary(config: ExperimentConfig) -> str:
         )
     sigma_w2, sigma_b2 = theory.mean_field_point(config)
     chi = float(theory.chi1(config.activation, sigma_w2, sigma_b2))
-    scale = theory.depth_scale(chi)
-    if chi < 1:
-        scale_text = f"depth scale −1/ln χ₁ = {scale:.3g} layers"
-    elif chi > 1:
-        scale_text = f"growth scale 1/ln χ₁ = {scale:.3g} layers"
-    else:
-        scale_text = "no depth scale"
+    layers = config.depth - 1
+    overall = f"; from layer {config.depth} back to layer 1, ×{number(math.sqrt(chi) ** layers)}" if layers > 0 else ""
     return (
-        f"**Theory (mean field):** σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}, so χ₁ = {chi:.3g} ({scale_text}): "
-        f"{theory.gradient_in_words(chi)}."
+        f"**Theory (mean field), at initialization:** {theory.gradient_in_words(chi)}{overall}. "
+        f"(χ₁ = {chi:.3g} is that factor squared, on the mean square; σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}.)"
     )

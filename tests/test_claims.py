@@ -1,0 +1,53 @@
+"""Every sentence the lesson says about a run, checked on that run.
+
+Each scenario, comparison and tour step in `vangrad_core.lessons` carries claims;
+here every one of them is trained to the end (once per config, shared) and every
+claim checked on it. An item without a claim fails too: a sentence nobody checks
+is how the app once said "×4 a layer" beside a run measuring ×7."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from vangrad_core import lessons, run_experiment
+from vangrad_core.config import ExperimentConfig
+from vangrad_core.summary import RunFacts
+
+
+@functools.cache
+def facts(config: ExperimentConfig) -> RunFacts:
+    return RunFacts.of(run_experiment(config))
+
+
+def check(claims: tuple[lessons.Claim, ...], *runs: ExperimentConfig) -> None:
+    trained = [facts(config) for config in runs]
+    failed = [claim.says for claim in claims if not claim.holds(*trained, *(facts(c) for c in claim.also))]
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("scenario", lessons.SCENARIOS, ids=lambda s: s.name)
+def test_each_scenario_shows_what_it_says(scenario):
+    check(scenario.claims, scenario.config)
+
+
+@pytest.mark.parametrize("comparison", lessons.COMPARISONS, ids=lambda c: c.name)
+def test_each_comparison_shows_what_it_says(comparison):
+    check(comparison.claims, comparison.a[1], comparison.b[1])
+
+
+@pytest.mark.parametrize("answer", lessons.BATCHNORM_QUESTION.values(), ids=lambda c: c.name)
+def test_the_batch_norm_question_is_answered_by_runs_that_differ(answer):
+    check(answer.claims, answer.a[1], answer.b[1])
+
+
+@pytest.mark.parametrize("step", lessons.TOUR, ids=lambda s: s.title)
+def test_each_tour_step_shows_what_it_says(step):
+    check(step.claims, lessons.SCENARIO_BY_NAME[step.scenario].config)
+
+
+def test_every_text_has_claims():
+    items = [*lessons.SCENARIOS, *lessons.COMPARISONS, *lessons.TOUR, *lessons.BATCHNORM_QUESTION.values()]
+    assert [item for item in items if not item.claims] == []
+    assert {step.scenario for step in lessons.TOUR} <= set(lessons.SCENARIO_BY_NAME)
