@@ -1,14 +1,21 @@
-"""A lecture hall: hostile links, sessions side by side, training beside many others."""
+"""A lecture hall: hostile links, sessions side by side, training beside many others,
+runs that fail, pairs of very different sizes, and a few hundred random links."""
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import button, open_page, run_of
+from tests.conftest import assert_clean, button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
+from vangrad_core.live import LiveTrainer, advance_together
+
+FUZZ_CASES = 240  # random links over the six pages, each opened and trained a little
 
 HOSTILE = [
     {"depth": "<script>alert(1)</script>"},
@@ -92,3 +99,145 @@ def test_a_waiting_session_says_so_and_does_not_train():
             slots.release()
     at.run()
     assert live.step_count > 0
+
+
+# ---- no student can break it (issue: every setting trains or says why) ----------------
+
+
+def test_a_step_that_raises_stops_the_run_and_says_so_once(monkeypatch):
+    at = app({"depth": "3", "width": "4"})
+    trainer = run_of(at).trainer
+    calls = []
+
+    def broken(n: int = 1) -> int:
+        calls.append(n)
+        raise RuntimeError("Expected more than 1 value per channel when training")
+
+    monkeypatch.setattr(trainer, "step", broken)
+    button(at, "Train").click().run()
+    for _ in range(5):  # more ticks of the live view: nothing trains, nothing raises
+        at.run()
+    assert_clean(at)
+    assert len(calls) == 1 and not run_of(at).playing
+    errors = [e.value for e in at.error if "stopped at step 0 with an error" in e.value]
+    assert len(errors) == 1 and "per channel" in errors[0]
+    assert button(at, "Resume" if run_of(at).step_count else "Train").disabled
+
+
+def test_a_view_that_raises_pauses_its_run_instead_of_raising_on_every_tick(monkeypatch):
+    from views.ui import run_charts
+
+    at = app({"depth": "3", "width": "4"})
+    button(at, "Train").click().run()
+    monkeypatch.setattr(run_charts, "curves", lambda snap: 1 / 0)
+    at.run()
+    assert not run_of(at).playing  # paused: the next ticks do not raise again
+    at.run()
+    assert len(at.exception) <= 1
+
+
+def test_compare_keeps_a_tiny_and_a_large_run_in_step_within_one_budget():
+    tiny = LiveTrainer(ExperimentConfig(depth=1, width=2, batch_size=1024, steps=20000))
+    large = LiveTrainer(ExperimentConfig(depth=30, width=256, batch_size=512, steps=20000))
+    for run in (tiny, large):
+        run.play()
+    rounds = advance_together((tiny, large), seconds=0.01)
+    assert rounds >= 1 and tiny.step_count == large.step_count == rounds
+    tiny.pause()
+    large.pause()
+    assert advance_together((tiny, large), seconds=0.01) == 0 and large.step_count == rounds
+
+
+def test_compare_page_pause_stops_both_and_counts_are_true():
+    query = {
+        "a.depth": "1",
+        "a.width": "2",
+        "a.batch_size": "256",
+        "a.steps": "20000",
+        "b.depth": "12",
+        "b.width": "64",
+    }
+    at = open_page("views/compare.py", query)
+    button(at, "Train both").click().run()
+    for _ in range(3):
+        at.run()
+    a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
+    assert a.step_count == b.step_count > 0
+    shown = [m.value for m in at.markdown if "steps" in m.value and "/ 20000" in m.value]
+    assert all(f"{a.step_count} / 20000" in text for text in shown) and len(shown) == 2
+    button(at, "Pause").click().run()
+    counts = (a.step_count, b.step_count)
+    for _ in range(3):
+        at.run()
+    assert (a.step_count, b.step_count) == counts and not a.playing and not b.playing
+
+
+def test_frames_of_a_diverging_run_hold_no_infinity():
+    config = ExperimentConfig(depth=6, width=32, activation="elu", optimizer="momentum", learning_rate=10, steps=200)
+    result = run_experiment(config)
+    assert result.diverged_at is not None
+    numbers = result.layers.select_dtypes("number")
+    assert not np.isinf(numbers.to_numpy()).any()
+    assert not np.isinf(result.metrics.select_dtypes("number").to_numpy()).any()
+
+
+FUZZ_PAGES = (
+    "",
+    "views/tour.py",
+    "views/compare.py",
+    "views/why_sigmoid.py",
+    "views/batchnorm.py",
+    "views/classics.py",
+)
+FUZZ_VALUES = [
+    "0",
+    "-1",
+    "1",
+    "2",
+    "1e308",
+    "nan",
+    "inf",
+    "-inf",
+    "",
+    " ",
+    "__init__",
+    "<b>x</b>",
+    "9" * 5000,
+    "1e-320",
+]
+
+
+def fuzz_link(rng: random.Random) -> dict[str, str]:
+    """A random link: real parameter names (the playground's, Compare's a./b., the
+    pages' own) with values that are valid, extreme or nonsense."""
+    names = [*ExperimentConfig().to_dict(), "step", "pair", "scenario", "network", "activation", "experiment"]
+    names += [f"{side}.{name}" for side in "ab" for name in ExperimentConfig().to_dict()]
+    link = {}
+    for _ in range(rng.randint(1, 6)):
+        name = rng.choice(names)
+        field = ExperimentConfig.FIELDS.get(name.split(".")[-1])
+        valid = [str(v) for v in field.choices] if field is not None and field.kind == "choice" else []
+        link[name] = rng.choice(FUZZ_VALUES + valid + ["1", "batchnorm_before", "presenter"])
+    if rng.random() < 0.3:
+        link["presenter"] = rng.choice(["1", "0", "yes", "<x>"])
+    return link
+
+
+@pytest.mark.parametrize("seed", range(FUZZ_CASES))
+def test_random_links_and_a_press_of_train_never_raise(seed):
+    rng = random.Random(seed)
+    path = FUZZ_PAGES[seed % len(FUZZ_PAGES)]
+    at = open_page(path or None, fuzz_link(rng))
+    assert_clean(at)
+    trains = [b for b in at.button if b.label in ("Train", "Train both", "Step") and not b.disabled]
+    if trains:
+        rng.choice(trains).click().run()
+        at.run()
+        assert_clean(at)
+        for key in [f"run:{page}" for page in ("playground", "tour", "compare:a", "compare:b", "batchnorm")]:
+            if key not in at.session_state:
+                continue
+            live = at.session_state[key]
+            live.pause()
+            for frame in (live.trainer.layers, live.trainer.metrics):
+                assert not np.isinf(frame.select_dtypes("number").to_numpy()).any()

@@ -3,7 +3,10 @@
 `LiveTrainer` wraps a `Trainer` with what a live page needs: playing or paused,
 `advance(seconds)` that trains for a time budget only when it gets one of a
 server's training slots (a shared semaphore bounds how many runs train at the same
-moment), and `Snapshot`s of the run to draw from. Nothing here knows about Streamlit.
+moment), and `Snapshot`s of the run to draw from. `advance_together` trains two
+runs in step within one slot and one time budget (the Compare page). A step that
+raises stops its run and keeps why (`failure`): the page says so once, and nothing
+trains again until the run is reset. Nothing here knows about Streamlit.
 
 Training runs in the caller's thread, between redraws. (A training thread per run
 was tried: Python's GIL makes a thread that releases it at every tensor op wait on
@@ -15,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -31,6 +35,7 @@ class Snapshot:
     done: bool
     diverged_at: int | None
     divergence_reason: str | None
+    failure: str | None  # why the run stopped with an error, if it did
     metrics: pd.DataFrame
     layers: pd.DataFrame
     activation_inputs: pd.DataFrame
@@ -39,7 +44,7 @@ class Snapshot:
     @property
     def stamp(self) -> tuple:
         """Changes whenever the run has moved on (for caching what is drawn from it)."""
-        return (self.config, self.step_count, self.diverged_at)
+        return (self.config, self.step_count, self.diverged_at, self.failure)
 
 
 class LiveTrainer:
@@ -55,6 +60,7 @@ class LiveTrainer:
         self.lock = threading.Lock()  # snapshots may be taken from another thread
         self.waiting = False
         self.playing = False
+        self.failure: str | None = None  # what a step raised; the run stops for good
 
     @property
     def config(self) -> ExperimentConfig:
@@ -66,43 +72,39 @@ class LiveTrainer:
 
     @property
     def done(self) -> bool:
-        return self.trainer.done
+        return self.trainer.done or self.failure is not None
 
     def play(self) -> None:
-        self.playing = not self.trainer.done
+        self.playing = not self.done
 
     def pause(self) -> None:
         self.playing = self.waiting = False
 
     def step(self, n: int = 1) -> int:
         """n steps now, whatever the slots say (a click on Step)."""
+        return sum(self._train_one() for _ in range(n))
+
+    def _train_one(self) -> int:
+        """One step under the lock (0 if the run is done). Whatever a step raises ends
+        the run, not the page: it stops playing and keeps the error as `failure`."""
         with self.lock:
-            return self.trainer.step(n)
+            if self.done:
+                return 0
+            try:
+                ran = self.trainer.step(1)
+            except Exception as error:
+                self.failure = f"{type(error).__name__}: {error}"
+                ran = 0
+        if self.done:
+            self.playing = False
+        return ran
 
     def advance(self, seconds: float, max_steps: int = 10_000, queue_seconds: float = 0.0) -> int:
         """While playing: train for about `seconds` with a training slot (at least one
         step, at most `max_steps`); stop playing when the run is done. Waits up to
         `queue_seconds` for a slot: a run in the queue then costs no CPU, where
         redrawing it without news would."""
-        if not self.playing:
-            return 0
-        acquired = self.slots.acquire(timeout=queue_seconds) if queue_seconds > 0 else self.slots.acquire(False)
-        if not acquired:
-            self.waiting = True
-            return 0
-        self.waiting = False
-        ran, start = 0, time.perf_counter()
-        try:
-            with self.lock:
-                while ran < max_steps and not self.trainer.done:
-                    ran += self.trainer.step(1)
-                    if time.perf_counter() - start >= seconds:
-                        break
-        finally:
-            self.slots.release()
-        if self.trainer.done:
-            self.playing = False
-        return ran
+        return advance_together((self,), seconds, max_steps, queue_seconds)
 
     def inspect(self, look):
         """look(trainer), between two training steps (for views a Snapshot lacks)."""
@@ -113,15 +115,48 @@ class LiveTrainer:
         """Copies of the run's frames (and, for 2-D data if asked, the decision grid)."""
         with self.lock:
             trainer = self.trainer
-            grid = trainer.decision_grid() if decision and trainer.config.dataset in DATASETS_2D else None
+            grid = None
+            if decision and trainer.config.dataset in DATASETS_2D:
+                with self.slots:  # a large model's grid costs as much as training: it takes a slot too
+                    grid = trainer.decision_grid()
             return Snapshot(
                 config=trainer.config,
                 step_count=trainer.step_count,
                 done=trainer.done,
                 diverged_at=trainer.diverged_at,
                 divergence_reason=trainer.divergence_reason,
+                failure=self.failure,
                 metrics=trainer.metrics,
                 layers=trainer.layers,
                 activation_inputs=trainer.activation_inputs(),
                 decision=grid,
             )
+
+
+def advance_together(
+    runs: Sequence[LiveTrainer], seconds: float, max_steps: int = 10_000, queue_seconds: float = 0.0
+) -> int:
+    """Train the playing runs one step each in turn, with one training slot (that of
+    the first run) and one time budget for all: two runs of different sizes stay in
+    step, and together cost what one run costs. Returns the rounds trained."""
+    playing = [run for run in runs if run.playing]
+    if not playing:
+        return 0
+    slots = playing[0].slots
+    acquired = slots.acquire(timeout=queue_seconds) if queue_seconds > 0 else slots.acquire(False)
+    for run in playing:
+        run.waiting = not acquired
+    if not acquired:
+        return 0
+    rounds, start = 0, time.perf_counter()
+    try:
+        while rounds < max_steps and any(run.playing for run in playing):
+            for run in playing:
+                if run.playing:
+                    run._train_one()
+            rounds += 1
+            if time.perf_counter() - start >= seconds:
+                break
+    finally:
+        slots.release()
+    return rounds

@@ -8,16 +8,17 @@ times a second. Compare's two runs use `pair_controls` and `pair_fragment`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 import torch
 
 from vangrad_core import ExperimentConfig
-from vangrad_core.live import LiveTrainer, Snapshot
+from vangrad_core.live import LiveTrainer, Snapshot, advance_together
 
 # While a run plays, each tick of the live view trains for TRAIN_SECONDS_PER_TICK
 # (with one of the server's training slots) and redraws. Measured with
@@ -137,6 +138,8 @@ def run_status(run: LiveRun, snap: Snapshot) -> None:
         if run.playing and run.live.waiting
         else "training…"
         if run.playing
+        else "stopped by an error"
+        if snap.failure is not None
         else f"stopped: diverged at step {snap.diverged_at}"
         if snap.diverged_at is not None
         else "finished"
@@ -146,6 +149,26 @@ def run_status(run: LiveRun, snap: Snapshot) -> None:
         else "ready: press Train"
     )
     st.markdown(f"**{snap.step_count} / {snap.config.steps} steps**, {status}")
+    if snap.failure is not None:
+        what = snap.failure[:300].replace("`", "'")  # in a code span: nothing in it is Markdown
+        st.error(
+            f"This run stopped at step {snap.step_count} with an error: `{what}`. Change a setting or press Reset.",
+            icon=":material/error:",
+        )
+
+
+@contextlib.contextmanager
+def stopped_on_error(runs: tuple[LiveRun, ...]) -> Iterator[None]:
+    """A live view that raises pauses its runs and reruns the page: the error shows
+    once, with the fragment's timer off, instead of on every tick."""
+    try:
+        yield
+    except Exception:
+        if any(run.playing for run in runs):
+            for run in runs:
+                run.play(False)
+            st.rerun(scope="app")
+        raise
 
 
 def live_fragment(
@@ -161,6 +184,10 @@ def live_fragment(
     started_playing = run.playing
 
     def body() -> None:
+        with stopped_on_error((run,)):
+            tick()
+
+    def tick() -> None:
         if trains:
             run.advance()
             draw(run.live.snapshot(decision=decision))
@@ -208,21 +235,17 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
 
 
 def pair_fragment(runs: tuple[LiveRun, LiveRun], draw: Callable[[tuple[Snapshot, Snapshot]], None]) -> None:
-    """Like `live_fragment`, for two runs kept in step: each tick trains A for half a
-    tick's budget, then B for as many steps."""
+    """Like `live_fragment`, for two runs kept in step: each tick trains them a step
+    each in turn, with one training slot and one tick's time budget."""
     started_playing = any(run.playing for run in runs)
 
     def body() -> None:
-        leader, follower = runs[0].live, runs[1].live
-        if leader.playing:
-            steps = leader.advance(TRAIN_SECONDS_PER_TICK / 2)
-            if follower.playing and steps:
-                follower.step(steps)
-        elif follower.playing:
-            follower.advance(TRAIN_SECONDS_PER_TICK / 2)
-        if follower.done:
-            follower.pause()
-        draw((leader.snapshot(), follower.snapshot()))
+        with stopped_on_error(runs):
+            tick()
+
+    def tick() -> None:
+        advance_together([run.live for run in runs], TRAIN_SECONDS_PER_TICK, queue_seconds=QUEUE_SECONDS)
+        draw((runs[0].live.snapshot(), runs[1].live.snapshot()))
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
 
