@@ -1,0 +1,57 @@
+"""Re-take docs/screenshots: every page after training, 1440 px wide and tall enough
+for the whole page (Streamlit scrolls inside its own container, so a tall window is
+what shows everything), and in presenter mode at 1280×720: the projector's first
+screen, what a lecturer sees without scrolling.
+
+    .venv/bin/python scripts/screenshots.py [out-dir]
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import urllib.parse
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser import launch, streamlit_server, wait_for_app
+
+SHOTS = (  # file name, path and query, the button that trains (if any)
+    ("playground-deep-sigmoid", "?scenario=" + urllib.parse.quote("Deep sigmoid stalls"), "Train"),
+    ("playground-saturation", "?scenario=" + urllib.parse.quote("Sigmoid saturates (large init)"), "Train"),
+    ("playground-exploding", "?scenario=" + urllib.parse.quote("Exploding gradients"), "Train"),
+    ("playground-thirty-relu-xavier", "?scenario=" + urllib.parse.quote("30 ReLU layers, Xavier init"), "Train"),
+    ("tour-step-7", "tour?step=7", "Train"),
+    ("compare", "compare?pair=" + urllib.parse.quote("Default vs small init"), "Train both"),
+    ("why-sigmoid", "why_sigmoid", None),
+    ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
+)
+SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with streamlit_server() as server, sync_playwright() as playwright:
+        browser = launch(playwright)
+        for suffix, viewport, flag in SIZES:
+            page = browser.new_page(viewport=viewport)
+            for name, target, train in SHOTS:
+                joiner = "&" if "?" in target else "?"
+                page.goto(f"{server}/{target}{joiner + flag if flag else ''}")
+                wait_for_app(page)
+                if train:
+                    page.get_by_role("button", name=train).click()
+                    page.get_by_text(re.compile(r"500 / 500 steps|300 / 300 steps|stopped|finished")).first.wait_for(
+                        timeout=180_000
+                    )
+                    page.wait_for_timeout(2500)  # the last redraw, and the details' slower one
+                page.screenshot(path=out / f"{name}{suffix}.png")
+                print(out / f"{name}{suffix}.png", flush=True)
+            page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "screenshots")
