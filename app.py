@@ -25,6 +25,7 @@ st.navigation(
         st.Page("views/tour.py", title="Lecture tour", icon=":material/school:"),
         st.Page("views/why_sigmoid.py", title="Why sigmoid vanishes", icon=":material/show_chart:"),
         st.Page("views/compare.py", title="Compare two networks", icon=":material/compare:"),
+        st.Page("views/through_time.py", title="Through time (RNN, LSTM)", icon=":material/timeline:"),
         st.Page("views/batchnorm.py", title="Batch norm from the inside", icon=":material/tune:"),
         st.Page("views/classics.py", title="Classic experiments", icon=":material/history_edu:"),
     ]

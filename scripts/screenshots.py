@@ -25,6 +25,8 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
     ("playground-thirty-relu-xavier", "?scenario=" + urllib.parse.quote("30 ReLU layers, Xavier init"), "Train"),
     ("tour-step-7", "tour?step=7", "Train"),
     ("compare", "compare?pair=" + urllib.parse.quote("Default vs small init"), "Train both"),
+    ("through-time", "through_time", "Train both"),
+    ("tour-step-14", "tour?step=14", "Train"),
     ("why-sigmoid", "why_sigmoid", None),
     ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
 )
@@ -43,9 +45,9 @@ def main(out: Path) -> None:
                 wait_for_app(page)
                 if train:
                     page.get_by_role("button", name=train).click()
-                    page.get_by_text(re.compile(r"500 / 500 steps|300 / 300 steps|stopped|finished")).first.wait_for(
-                        timeout=180_000
-                    )
+                    page.get_by_text(
+                        re.compile(r"(500 / 500|300 / 300|600 / 600) steps|stopped|finished")
+                    ).first.wait_for(timeout=180_000)
                     page.wait_for_timeout(2500)  # the last redraw, and the details' slower one
                 page.screenshot(path=out / f"{name}{suffix}.png")
                 print(out / f"{name}{suffix}.png", flush=True)

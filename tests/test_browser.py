@@ -11,6 +11,7 @@ import urllib.parse
 import pytest
 
 from tests.browser import ROOT, launch, streamlit_server, wait_for_app
+from vangrad_core.lessons import TOUR
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
@@ -139,21 +140,34 @@ def test_compare_page_trains_both_runs(server, page):
 def test_walk_the_tour_from_first_to_last_step(server, page):
     page.goto(f"{server}/tour?step=1")
     wait_for_app(page)
-    for step in range(1, 13):
-        page.get_by_text(f"Step {step} of 12").first.wait_for(timeout=30_000)
+    last = len(TOUR)
+    for step in range(1, last + 1):
+        page.get_by_text(f"Step {step} of {last}").first.wait_for(timeout=30_000)
         page.get_by_role("button", name="Step", exact=True).click()  # one optimizer step of this step's run
-        page.wait_for_function(
-            "() => (document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText || '').startsWith('1 /')",
-            timeout=30_000,
-        )
+        page.get_by_text(re.compile(r"^1 / \d+ steps")).first.wait_for(timeout=30_000)
         wait_for_app(page)
         assert no_exception(page)
         assert f"step={step}" in page.url
         if step == 10:
             page.screenshot(path=OUT / "tour-step-10.png", full_page=True)
-        if step < 12:
+        if step < last:
             page.get_by_role("button", name="Next").click()
     assert page.get_by_role("button", name="Next").is_disabled()
+
+
+def test_through_time_page_trains_both_recurrent_runs(server, page):
+    page.goto(f"{server}/through_time")
+    wait_for_app(page)
+    assert no_exception(page)
+    before = chart_svg(page, 0)
+    page.get_by_role("button", name="Train both").click()
+    page.get_by_text(re.compile(r"A: plain tanh RNN: [1-9]\d* / 600 steps")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(1500)
+    assert no_exception(page)
+    assert chart_svg(page, 0) != before  # the gradient through time was drawn from the runs
+    assert page.get_by_text(re.compile(r"Now t = 1 gets")).count() == 2
+    shot_without_exception(page, "through-time.png")
 
 
 def test_batchnorm_page_trains_and_shows_each_stage(server, page):

@@ -13,11 +13,16 @@ import pytest
 
 from vangrad_core import lessons, run_experiment
 from vangrad_core.config import ExperimentConfig
-from vangrad_core.summary import RunFacts
+from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
+from vangrad_core.summary import RunFacts, TimeFacts
 
 
 @functools.cache
-def facts(config: ExperimentConfig) -> RunFacts:
+def facts(config: ExperimentConfig | RecurrentConfig) -> RunFacts | TimeFacts:
+    if isinstance(config, RecurrentConfig):
+        trainer = RecurrentTrainer(config)
+        trainer.step(config.steps)
+        return TimeFacts.of(trainer)
     return RunFacts.of(run_experiment(config))
 
 
@@ -42,12 +47,23 @@ def test_the_batch_norm_question_is_answered_by_runs_that_differ(answer):
     check(answer.claims, answer.a[1], answer.b[1])
 
 
+@pytest.mark.parametrize("comparison", lessons.TIME_COMPARISONS, ids=lambda c: c.name)
+def test_each_recurrent_pair_shows_what_it_says(comparison):
+    check(comparison.claims, comparison.a[1], comparison.b[1])
+
+
+@pytest.mark.parametrize("scenario", lessons.TIME_SCENARIOS, ids=lambda s: s.name)
+def test_each_recurrent_run_shows_what_it_says(scenario):
+    check(scenario.claims, scenario.config)
+
+
 @pytest.mark.parametrize("step", lessons.TOUR, ids=lambda s: s.title)
 def test_each_tour_step_shows_what_it_says(step):
-    check(step.claims, lessons.SCENARIO_BY_NAME[step.scenario].config)
+    check(step.claims, lessons.TOUR_RUNS[step.scenario].config)
 
 
 def test_every_text_has_claims():
     items = [*lessons.SCENARIOS, *lessons.COMPARISONS, *lessons.TOUR, *lessons.BATCHNORM_QUESTION.values()]
+    items += [*lessons.TIME_COMPARISONS, *lessons.TIME_SCENARIOS]
     assert [item for item in items if not item.claims] == []
-    assert {step.scenario for step in lessons.TOUR} <= set(lessons.SCENARIO_BY_NAME)
+    assert {step.scenario for step in lessons.TOUR} <= set(lessons.TOUR_RUNS)

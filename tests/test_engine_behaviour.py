@@ -235,3 +235,19 @@ def test_headline_ratio_matches_the_frame():
     assert head.per_layer == pytest.approx(head.gradient_ratio ** (1 / 5))
     assert 1 <= head.flat_layer <= 6 and head.flat_word == "saturated"
     assert not math.isnan(head.test_accuracy)
+
+
+def test_headline_when_a_dead_layer_cuts_the_gradient():
+    """Dying ReLU's last hidden layer dead: layer 1 gets exactly 0, and the page says so."""
+    from vangrad_core.summary import gradient_sentence, headline
+
+    result = run_experiment(ExperimentConfig(depth=3, width=4, steps=2))
+    layers = result.layers.copy()
+    hidden = layers["saturation"].notna()
+    layers.loc[hidden, "delta_rms"] = 0.0  # every hidden layer gets nothing, the last one too
+    head = headline(result.metrics, layers, result.config)
+    assert head.gradient_ratio == 0
+    assert (
+        gradient_sentence(head, 3)
+        == "Now layer 1 gets no gradient at all: on its way back from layer 3 it was cut to 0."
+    )

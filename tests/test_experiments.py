@@ -64,6 +64,6 @@ def test_selu_keeps_mean_zero_and_variance_one():
 
 
 def test_every_classic_says_what_it_is():
-    assert [c.key for c in CLASSICS] == ["glorot", "he", "ioffe", "dying", "selu"]
+    assert [c.key for c in CLASSICS] == ["glorot", "he", "ioffe", "dying", "selu", "lstm"]  # lstm: test_recurrent
     for classic in CLASSICS:
         assert classic.paper.paper and classic.paper.finding and classic.paper.setup

@@ -17,16 +17,16 @@ from hypothesis import strategies as st
 from torch import nn
 
 from tests.conftest import ANYTHING, valid_settings
+from vangrad_core.experiments import long_range_memory
+from vangrad_core.lessons import MEMORY_LENGTHS
 from vangrad_core.recurrent import (
     ALPHABET,
     CELLS,
     MAX_TIME_ROWS,
-    MEMORY_LENGTHS,
     TIME_COLUMNS,
     RecurrentConfig,
     RecurrentTrainer,
     build_recurrent_model,
-    long_range_memory,
     make_task,
     pascanu_bound,
     time_record_every,

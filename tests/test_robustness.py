@@ -14,8 +14,9 @@ from tests.conftest import assert_clean, button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
 from vangrad_core.live import LiveTrainer, advance_together
+from vangrad_core.recurrent import RecurrentConfig
 
-FUZZ_CASES = 240  # random links over the six pages, each opened and trained a little
+FUZZ_CASES = 245  # random links over the seven pages, each opened and trained a little
 
 HOSTILE = [
     {"depth": "<script>alert(1)</script>"},
@@ -210,12 +211,13 @@ FUZZ_VALUES = [
 def fuzz_link(rng: random.Random) -> dict[str, str]:
     """A random link: real parameter names (the playground's, Compare's a./b., the
     pages' own) with values that are valid, extreme or nonsense."""
-    names = [*ExperimentConfig().to_dict(), "step", "pair", "scenario", "network", "activation", "experiment"]
-    names += [f"{side}.{name}" for side in "ab" for name in ExperimentConfig().to_dict()]
+    fields = {**ExperimentConfig.FIELDS, **RecurrentConfig.FIELDS}
+    names = [*fields, "step", "pair", "scenario", "network", "activation", "experiment"]
+    names += [f"{side}.{name}" for side in "ab" for name in fields]
     link = {}
     for _ in range(rng.randint(1, 6)):
         name = rng.choice(names)
-        field = ExperimentConfig.FIELDS.get(name.split(".")[-1])
+        field = fields.get(name.split(".")[-1])
         valid = [str(v) for v in field.choices] if field is not None and field.kind == "choice" else []
         link[name] = rng.choice(FUZZ_VALUES + valid + ["1", "batchnorm_before", "presenter"])
     if rng.random() < 0.3:
@@ -234,7 +236,8 @@ def test_random_links_and_a_press_of_train_never_raise(seed):
         rng.choice(trains).click().run()
         at.run()
         assert_clean(at)
-        for key in [f"run:{page}" for page in ("playground", "tour", "compare:a", "compare:b", "batchnorm")]:
+        pages = ("playground", "tour", "compare:a", "compare:b", "batchnorm", "through_time:a", "through_time:b")
+        for key in [f"run:{page}" for page in pages]:
             if key not in at.session_state:
                 continue
             live = at.session_state[key]

@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import assert_clean, finish_run, open_page, run_of
-from vangrad_core.lessons import SCENARIO_BY_NAME, TOUR
-from vangrad_core.summary import gradient_sentence, headline
+from vangrad_core.lessons import TOUR, TOUR_RUNS
+from vangrad_core.summary import gradient_sentence, headline, time_sentence
 
 
 def tour(step: str | None) -> AppTest:
@@ -22,7 +22,7 @@ def test_each_step_shows_its_text_and_runs_its_scenario(number):
     step = TOUR[number - 1]
     assert at.header[0].value == step.title and f"Step {number} of {len(TOUR)}" in at.caption[0].value
     assert step.notice in at.info[0].value
-    assert run_of(at, "tour").config == SCENARIO_BY_NAME[step.scenario].config
+    assert run_of(at, "tour").config == TOUR_RUNS[step.scenario].config
 
 
 @pytest.mark.parametrize("number", [1, 12])
@@ -49,9 +49,19 @@ def test_next_and_previous_walk_the_tour_and_the_url_follows():
     assert at.query_params["step"] in ([str(len(TOUR) - 1)], str(len(TOUR) - 1))
 
 
-@pytest.mark.parametrize("bad", ["0", "13", "abc", "<b>2</b>", "9" * 500])
+@pytest.mark.parametrize("bad", ["0", str(len(TOUR) + 1), "abc", "<b>2</b>", "9" * 500])
 def test_a_bad_step_in_the_link_warns_and_starts_at_one(bad):
     at = tour(bad)
     assert not at.exception
     assert at.warning and "<b>" not in at.warning[0].value
     assert "Step 1 of" in at.caption[0].value
+
+
+def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
+    at = tour(str(len(TOUR)))  # exploding through time, clipped
+    finish_run(at, page="tour")
+    assert_clean(at)
+    rows = run_of(at, "tour").trainer.time_gradients
+    expected = time_sentence(rows[rows["step"] == rows["step"].max()])
+    assert any(c.value.startswith(expected) for c in at.caption)
+    assert len(at.get("plotly_chart")) == 2

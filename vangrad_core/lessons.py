@@ -14,7 +14,8 @@ import math
 from collections.abc import Callable
 
 from .config import ExperimentConfig
-from .summary import LN2, RunFacts
+from .recurrent import N_TEST, RecurrentConfig
+from .summary import LN2, RunFacts, TimeFacts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -318,13 +319,13 @@ COMPARISON_BY_NAME = {c.name: c for c in COMPARISONS}
 class TourStep:
     title: str
     text: str
-    scenario: str  # a name from SCENARIOS
+    scenario: str  # a name in TOUR_RUNS (SCENARIOS, or TIME_SCENARIOS for the recurrent steps)
     charts: tuple[str, ...]  # the two charts that tell the step's story (the tour page draws them)
     notice: str
     claims: tuple[Claim, ...]  # checked on the scenario's run
 
 
-TOUR: tuple[TourStep, ...] = (
+_TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent half is at the end
     TourStep(
         "What vanishing gradients are",
         "Training updates each weight by its gradient. In a deep network the gradient is computed "
@@ -553,6 +554,13 @@ IOFFE_CHECKPOINTS = 20
 DYING_DEPTH = 50
 DYING_TRIALS = 200
 SELU_NET = ExperimentConfig(depth=40, width=256, activation="selu", init="lecun_normal", dataset="teacher")
+MEMORY_LENGTHS = (5, 10, 50)
+MEMORY_CELLS = {"rnn": "plain tanh RNN", "lstm": "LSTM, forget bias 1"}
+MEMORY_RUN = RecurrentConfig(task="adding", hidden=32, batch_size=64, optimizer="adam", learning_rate=0.05, steps=600)
+# Success: a test mean squared error under half of 1/12, the best a network that knows only
+# the second marked number can do (the first one's variance): it must remember the first.
+# Answering 1 always: 1/6.
+MEMORY_SUCCESS_MSE = 0.04
 
 
 @dataclasses.dataclass(frozen=True)
@@ -623,5 +631,185 @@ PAPERS: tuple[Paper, ...] = (
         "teacher dataset, beside ReLU and tanh with the same init (the paper: up to 32 layers, trained on 121 "
         "tasks).",
     ),
+    Paper(
+        "lstm",
+        "An LSTM bridges time lags a plain RNN cannot",
+        "Bengio, Simard & Frasconi (1994), Learning long-term dependencies with gradient descent is "
+        "difficult; Hochreiter & Schmidhuber (1997), Long short-term memory",
+        "A recurrent network trained by gradient descent learns dependencies over a few steps only: the "
+        "gradient from the answer shrinks geometrically on its way back through time. The LSTM's additive cell "
+        "state carries it, and the LSTM solves the adding problem with the marked numbers hundreds of steps back.",
+        f"The adding problem at T = {', '.join(map(str, MEMORY_LENGTHS))} (the paper: 100 to 1000), "
+        f"{MEMORY_RUN.hidden} units, Adam (learning rate {MEMORY_RUN.learning_rate}) in batches of "
+        f"{MEMORY_RUN.batch_size}, up to {MEMORY_RUN.steps} steps per run, one run per T and network; a run "
+        f"succeeds when its mean squared error on {N_TEST} test sequences falls under {MEMORY_SUCCESS_MSE}, which "
+        "needs the first marked number (knowing only the second leaves 1/12). The paper: thousands to millions of "
+        "sequences, and the original LSTM, without a forget gate.",
+    ),
 )
 PAPER_BY_KEY = {p.key: p for p in PAPERS}
+
+
+# ---- through time: recurrent networks (the "Through time" page's pairs) ---------------
+
+_SEQUENCE = MEMORY_RUN.replace(length=50)  # the adding problem over 50 steps, Adam
+_EXPLODING_RNN = _SEQUENCE.replace(init="scaled_normal", spectral_radius=3.0, optimizer="sgd", learning_rate=0.1)
+
+
+def forgets(run: TimeFacts) -> bool:
+    """Its test error ends no better than always answering the average (1/6)."""
+    return run.final_test_loss > 0.15
+
+
+TIME_COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(
+        "Plain RNN vs LSTM (T = 50)",
+        ("plain tanh RNN", _SEQUENCE),
+        ("LSTM, forget bias 1", _SEQUENCE.replace(cell="lstm")),
+        "The same task, the same 50 steps: the plain RNN's gradient fades back through time, so the "
+        "first inputs (where the numbers to add are) get almost none, and it never does better than "
+        "answering the average. The LSTM's cell state carries the gradient back through its forget "
+        "gate: by the end it reaches t = 1 and the LSTM solves the task.",
+        (
+            Claim(
+                "the RNN's gradient fades back through time, the LSTM's reaches t = 1 by the end",
+                lambda a, b: a.time_ratio("end") < 1e-8 and b.time_ratio("end") > 1e-2,
+            ),
+            Claim(
+                "the RNN never beats the average, the LSTM solves it",
+                lambda a, b: forgets(a) and b.final_test_loss < 0.01,
+            ),
+        ),
+    ),
+    Comparison(
+        "Short vs long sequences (T = 10 vs 100)",
+        ("T = 10", _SEQUENCE.replace(length=10)),
+        ("T = 100", _SEQUENCE.replace(length=100)),
+        "The same plain RNN over 10 and over 100 steps: every step back multiplies the gradient by "
+        "about the same factor, so at initialization the first input gets a small share over 10 steps "
+        "and next to nothing over 100.",
+        (
+            Claim(
+                "a small share over 10 steps, next to nothing over 100",
+                lambda a, b: 1e-4 < a.time_ratio("start") < 0.1 and b.time_ratio("start") < 1e-15,
+            ),
+        ),
+    ),
+    Comparison(
+        "Default vs orthogonal recurrent weights",
+        ("PyTorch default", _SEQUENCE),
+        ("orthogonal", _SEQUENCE.replace(init="orthogonal")),
+        "Orthogonal weights keep a vector's length, so at initialization the gradient reaches t = 1 "
+        "with a good share of its size (Saxe et al. 2013), where the default's has all but vanished. "
+        "It does not last: training moves the weights away, the gradient vanishes again and this "
+        "plain RNN still fails the task. Initialization alone is not memory.",
+        (
+            Claim(
+                "at initialization orthogonal keeps a good share, the default almost none",
+                lambda a, b: b.time_ratio("start") > 0.05 and a.time_ratio("start") < 1e-8,
+            ),
+            Claim("it does not last", lambda a, b: b.time_ratio("end") < 1e-3),
+            Claim("both fail the task", lambda a, b: forgets(a) and forgets(b)),
+        ),
+    ),
+    Comparison(
+        "Exploding RNN, without and with clipping",
+        ("spectral radius 3", _EXPLODING_RNN),
+        ("spectral radius 3, clipped at 1", _EXPLODING_RNN.replace(grad_clip=1.0)),
+        "Recurrent weights with spectral radius 3 stretch the gradient at every step back: at "
+        "initialization t = 1 gets thousands of times what t = 50 gets. Without clipping an update "
+        "blows up within a few dozen steps; clipping the gradient's norm at 1 (Pascanu et al. 2013) "
+        "keeps every update small and the run trains to the end.",
+        (
+            Claim("t = 1 gets thousands of times more", lambda a, b: a.time_ratio("start") > 1e3),
+            Claim(
+                "without clipping it blows up within a few dozen steps",
+                lambda a, b: a.diverged_at is not None and a.diverged_at < 60,
+            ),
+            Claim(
+                "clipped, it trains to the end",
+                lambda a, b: b.diverged_at is None and b.final_test_loss < b.first_test_loss,
+            ),
+        ),
+    ),
+)
+TIME_COMPARISON_BY_NAME = {c.name: c for c in TIME_COMPARISONS}
+
+# single recurrent runs, for the tour's last steps
+TIME_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "Through time: a plain RNN",
+        _SEQUENCE,
+        "A plain tanh RNN must add two numbers marked somewhere in a sequence of 50.",
+        (
+            Claim("t = 1 gets almost nothing at step 1", lambda r: r.time_ratio("start") < 1e-3),
+            Claim("it never beats answering the average", forgets),
+        ),
+    ),
+    Scenario(
+        "Through time: an LSTM",
+        _SEQUENCE.replace(cell="lstm"),
+        "The same task for an LSTM whose forget gates start open (bias 1).",
+        (
+            Claim("by the end the gradient reaches t = 1", lambda r: r.time_ratio("end") > 1e-2),
+            Claim("it solves the task", lambda r: r.final_test_loss < 0.01),
+        ),
+    ),
+    Scenario(
+        "Through time: exploding, clipped",
+        _EXPLODING_RNN.replace(grad_clip=1.0),
+        "A plain RNN whose recurrent weights have spectral radius 3, its gradient clipped at norm 1.",
+        (
+            Claim("t = 1 gets thousands of times what t = 50 gets", lambda r: r.time_ratio("start") > 1e3),
+            Claim(
+                "unclipped, it blows up within a few dozen steps; clipped, it trains to the end",
+                lambda r, unclipped: (
+                    unclipped.diverged_at is not None and unclipped.diverged_at < 60 and r.diverged_at is None
+                ),
+                also=(_EXPLODING_RNN,),
+            ),
+        ),
+    ),
+)
+TIME_SCENARIO_BY_NAME = {s.name: s for s in TIME_SCENARIOS}
+TOUR_RUNS = {**SCENARIO_BY_NAME, **TIME_SCENARIO_BY_NAME}  # what a tour step's `scenario` may name
+
+
+_TOUR_TIME: tuple[TourStep, ...] = (  # the tour's last steps: the same problem in a recurrent network
+    TourStep(
+        "Through time: the same problem in an RNN",
+        "A recurrent network reads a sequence one step at a time with the same weights. Unrolled over T "
+        "steps it is a T-layer network whose layers share one matrix: the gradient of a loss read at the "
+        "end reaches the first inputs only through T − 1 multiplications by the same Jacobian.",
+        "Through time: a plain RNN",
+        ("time_profile", "curves"),
+        "The gradient falls steeply back through time: at step 1, t = 1 gets a tiny fraction of what "
+        "t = 50 gets. The numbers to add sit anywhere in the sequence, so the RNN never does better than "
+        "answering the average.",
+        TIME_SCENARIOS[0].claims,
+    ),
+    TourStep(
+        "LSTM's cell state carries the gradient",
+        "The LSTM adds to its cell state instead of overwriting it: c_t = f_t · c_(t−1) + i_t · g_t. Back "
+        "through time the gradient along c is multiplied only by the forget gate f_t, which can learn to "
+        "stay near 1.",
+        "Through time: an LSTM",
+        ("time_profile", "gates"),
+        "By the end the gradient reaches t = 1 with a good share of its size, and the LSTM solves the task.",
+        TIME_SCENARIOS[1].claims,
+    ),
+    TourStep(
+        "Exploding through time: clipping",
+        "If the recurrent Jacobian stretches vectors, the gradient grows at every step back instead, and "
+        "one update can wreck the weights. Clipping rescales the whole gradient when its norm is too large "
+        "(Pascanu et al. 2013).",
+        "Through time: exploding, clipped",
+        ("time_profile", "curves"),
+        "At step 1 the gradient grows back through time: t = 1 gets thousands of times what t = 50 gets. "
+        "Without clipping this run blows up within a few dozen steps; clipped at 1, it trains to the end.",
+        TIME_SCENARIOS[2].claims,
+    ),
+)
+
+
+TOUR: tuple[TourStep, ...] = _TOUR_DEPTH + _TOUR_TIME

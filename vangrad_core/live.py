@@ -1,9 +1,10 @@
 """A run that is trained a little at a time, between redraws of a live view.
 
-`LiveTrainer` wraps a `Trainer` with what a live page needs: playing or paused,
-`advance(seconds)` that trains for a time budget only when it gets one of a
-server's training slots (a shared semaphore bounds how many runs train at the same
-moment), and `Snapshot`s of the run to draw from. `advance_together` trains two
+`LiveTrainer` wraps a `Trainer` (or, for a `RecurrentConfig`, a `RecurrentTrainer`)
+with what a live page needs: playing or paused, `advance(seconds)` that trains for a
+time budget only when it gets one of a server's training slots (a shared semaphore
+bounds how many runs train at the same moment), and `Snapshot`s of the run to draw
+from. `advance_together` trains two
 runs in step within one slot and one time budget (the Compare page). A step that
 raises stops its run and keeps why (`failure`): the page says so once, and nothing
 trains again until the run is reset. Nothing here knows about Streamlit.
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .config import DATASETS_2D, ExperimentConfig
+from .recurrent import RecurrentConfig, RecurrentTrainer
 from .trainer import Trainer
 
 
@@ -40,6 +42,7 @@ class Snapshot:
     layers: pd.DataFrame
     activation_inputs: pd.DataFrame
     decision: tuple[pd.DataFrame, pd.DataFrame] | None  # 2-D data only, when asked for
+    time_gradients: pd.DataFrame | None = None  # a recurrent run's dL/dh_t rows (its `layers` are empty)
 
     @property
     def stamp(self) -> tuple:
@@ -54,8 +57,8 @@ class LiveTrainer:
     only with a slot (`waiting` tells whether the last call found none free).
     """
 
-    def __init__(self, config: ExperimentConfig, slots: threading.Semaphore | None = None):
-        self.trainer = Trainer(config)
+    def __init__(self, config: ExperimentConfig | RecurrentConfig, slots: threading.Semaphore | None = None):
+        self.trainer = RecurrentTrainer(config) if isinstance(config, RecurrentConfig) else Trainer(config)
         self.slots = slots or threading.Semaphore(1)
         self.lock = threading.Lock()  # snapshots may be taken from another thread
         self.waiting = False
@@ -115,21 +118,23 @@ class LiveTrainer:
         """Copies of the run's frames (and, for 2-D data if asked, the decision grid)."""
         with self.lock:
             trainer = self.trainer
+            recurrent = isinstance(trainer, RecurrentTrainer)
             grid = None
-            if decision and trainer.config.dataset in DATASETS_2D:
+            if decision and not recurrent and trainer.config.dataset in DATASETS_2D:
                 with self.slots:  # a large model's grid costs as much as training: it takes a slot too
                     grid = trainer.decision_grid()
             return Snapshot(
                 config=trainer.config,
                 step_count=trainer.step_count,
-                done=trainer.done,
+                done=self.done,
                 diverged_at=trainer.diverged_at,
                 divergence_reason=trainer.divergence_reason,
                 failure=self.failure,
                 metrics=trainer.metrics,
-                layers=trainer.layers,
-                activation_inputs=trainer.activation_inputs(),
+                layers=pd.DataFrame() if recurrent else trainer.layers,
+                activation_inputs=pd.DataFrame() if recurrent else trainer.activation_inputs(),
                 decision=grid,
+                time_gradients=trainer.time_gradients if recurrent else None,
             )
 
 

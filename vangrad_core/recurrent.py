@@ -24,7 +24,8 @@ What is here (no Streamlit):
   `nn.RNN`/`nn.LSTM`/`nn.GRU`'s `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`.
 - `RecurrentTrainer`: `.step(n)`, `.metrics`, `.time_gradients` (dL/dh_t per step and t,
   with what explains it), `.spectrum`.
-- `pascanu_bound`, and the classic experiment `long_range_memory` (its texts: `MEMORY_PAPER`).
+- `pascanu_bound`. (The classic experiment on it, `experiments.long_range_memory`, runs
+  the configs `lessons.MEMORY_RUN` describes.)
 
 How dL/dh_t is measured, and what it costs. The fused kernels behind `nn.RNN` and
 `nn.LSTM` (one call for all T steps; the LSTM's is a single oneDNN operation on CPU) keep
@@ -64,7 +65,6 @@ import torch
 from torch import nn
 
 from .config import MAX_SEED, TRAINING_FIELDS
-from .experiments import Outcome
 from .settings import Field, Rule, Settings
 from .trainer import METRIC_COLUMNS, SteppedRun, make_optimizer
 
@@ -582,6 +582,8 @@ class RecurrentTrainer(SteppedRun):
         self._metrics = np.full((config.steps, len(METRIC_COLUMNS)), np.nan)
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
         self._initial_spectrum = recurrent_spectrum(self.model, 0)
+        # Pascanu et al.'s bound for the untrained plain RNN (None for LSTM and GRU)
+        self.bound = pascanu_bound(self.model, config.length) if config.cell == "rnn" else None
 
     def _one_step(self) -> None:
         config, s = self.config, self.step_count
@@ -675,114 +677,3 @@ class RecurrentTrainer(SteppedRun):
         if self.step_count == 0:
             return self._initial_spectrum
         return pd.concat([self._initial_spectrum, recurrent_spectrum(self.model, self.step_count)], ignore_index=True)
-
-
-# ---- the classic experiment: Bengio et al. 1994, Hochreiter & Schmidhuber 1997 -----------
-
-MEMORY_LENGTHS = (5, 10, 50)
-MEMORY_CELLS = {"rnn": "plain tanh RNN", "lstm": "LSTM, forget bias 1"}
-MEMORY_RUN = RecurrentConfig(task="adding", hidden=32, batch_size=64, optimizer="adam", learning_rate=0.05, steps=600)
-# Success: a test mean squared error under half of 1/12, the best a network that knows only
-# the second marked number can do (the first one's variance): it must remember the first.
-# Answering 1 always: 1/6.
-MEMORY_SUCCESS_MSE = 0.04
-
-
-def long_range_memory(seed: int) -> Outcome:
-    """A plain tanh RNN and an LSTM (forget bias 1) on the adding problem as T grows.
-
-    Each run stops once its test MSE is under MEMORY_SUCCESS_MSE (measured every 50
-    steps) or after MEMORY_RUN.steps steps. Frames: `accuracy` (T, cell, test_loss,
-    test_accuracy, steps, solved) and `gradients` (T, cell, t, relative_grad: dL/dh_t
-    over dL/dh_T at step 0).
-
-    Why the adding problem and not "remember the first symbol": there every answer lies
-    T − 1 steps back, with nothing shorter to learn from first. In our runs (Adam,
-    learning rate 0.01, 32 units) the LSTM with forget bias 1, whose memory fades ×σ(1)
-    ≈ 0.73 a step at the start (0.73⁴⁹ ≈ 2e-7 over T = 50), stayed at chance at T = 20,
-    30 and 50 for 3000 to 6000 steps, while the tanh RNN reached test accuracies of 0.65
-    to 0.96 at T = 20 and 0.74 at T = 30 within a few hundred steps (presumably latching
-    the symbol in saturated units, which keep their sign): the textbook contrast
-    reversed. On the adding problem the second marked number lies 0 to T/2 steps back;
-    learning to hold it opens the LSTM's forget gates before the first number matters."""
-    rows, profiles = [], []
-    for length in MEMORY_LENGTHS:
-        for cell, name in MEMORY_CELLS.items():
-            config = MEMORY_RUN.replace(cell=cell, length=length, forget_bias=1, seed=seed)
-            trainer = RecurrentTrainer(config, record_every=config.steps)  # dL/dh_t at step 0 and the last
-            trainer.step(1)  # step 0, whose test loss is measured
-            while not trainer.done:
-                trainer.step(trainer.eval_every)  # ends with a step whose test loss is measured
-                if trainer.metrics["test_loss"].iloc[-1] < MEMORY_SUCCESS_MSE:
-                    break
-            tested = trainer.metrics.dropna(subset=["test_loss"]).iloc[-1]
-            solved = bool(tested["test_loss"] < MEMORY_SUCCESS_MSE)
-            rows.append((length, name, tested["test_loss"], tested["test_accuracy"], trainer.step_count, solved))
-            start = trainer.time_gradients.query("step == 0")
-            relative = start["grad_rms"].to_numpy() / start["grad_rms"].iloc[-1]
-            profiles.append(pd.DataFrame({"T": length, "cell": name, "t": start["t"], "relative_grad": relative}))
-    accuracy = pd.DataFrame(rows, columns=["T", "cell", "test_loss", "test_accuracy", "steps", "solved"])
-    gradients = pd.concat(profiles, ignore_index=True)
-
-    def at(cell: str, length: int, column: str) -> float:
-        row = accuracy[(accuracy["cell"] == MEMORY_CELLS[cell]) & (accuracy["T"] == length)]
-        return float(row[column].iloc[0])
-
-    def longest_solved(cell: str) -> float:
-        solved = accuracy[(accuracy["cell"] == MEMORY_CELLS[cell]) & accuracy["solved"]]["T"]
-        return float(solved.max()) if len(solved) else 0.0
-
-    longest = MEMORY_LENGTHS[-1]
-    first_step = gradients[(gradients["T"] == longest) & (gradients["t"] == 1)].set_index("cell")["relative_grad"]
-    numbers = {
-        "rnn_longest_solved": longest_solved("rnn"),
-        "lstm_longest_solved": longest_solved("lstm"),
-        "rnn_loss_longest": at("rnn", longest, "test_loss"),
-        "lstm_loss_longest": at("lstm", longest, "test_loss"),
-        "rnn_accuracy_longest": at("rnn", longest, "test_accuracy"),
-        "lstm_accuracy_longest": at("lstm", longest, "test_accuracy"),
-        "lstm_steps_longest": at("lstm", longest, "steps"),
-        "rnn_first_gradient_longest": float(first_step[MEMORY_CELLS["rnn"]]),
-        "lstm_first_gradient_longest": float(first_step[MEMORY_CELLS["lstm"]]),
-    }
-    reproduced = (
-        numbers["lstm_longest_solved"] == longest
-        and numbers["rnn_longest_solved"] < longest
-        and numbers["rnn_loss_longest"] > 1 / 12  # it does not even use the first number
-    )
-    because = (
-        f"on the adding problem at T = {longest} the LSTM (forget bias 1) got its test error down to "
-        f"{numbers['lstm_loss_longest']:.3f} in {numbers['lstm_steps_longest']:.0f} steps (accuracy "
-        f"{numbers['lstm_accuracy_longest']:.2f}), while the plain tanh RNN stayed at "
-        f"{numbers['rnn_loss_longest']:.3f} after {MEMORY_RUN.steps} (accuracy {numbers['rnn_accuracy_longest']:.2f}; "
-        "answering 1 every time: error 0.167, accuracy 0.08). Longest T solved (test error under "
-        f"{MEMORY_SUCCESS_MSE}) of {', '.join(map(str, MEMORY_LENGTHS))}: RNN {numbers['rnn_longest_solved']:.0f}, "
-        f"LSTM {numbers['lstm_longest_solved']:.0f} (0 = none). Untrained, dL/dh_1 is "
-        f"{numbers['rnn_first_gradient_longest']:.0e} of dL/dh_{longest} in the RNN and "
-        f"{numbers['lstm_first_gradient_longest']:.0e} in the LSTM."
-    )
-    return Outcome(
-        reproduced,
-        ("Reproduced: " if reproduced else "Not reproduced: ") + because,
-        numbers,
-        {"accuracy": accuracy, "gradients": gradients},
-    )
-
-
-# The page's texts for this experiment, in the fields of the other classics' papers
-# (key, title, paper, finding, setup); `long_range_memory` is its run(seed).
-MEMORY_PAPER = {
-    "key": "lstm",
-    "title": "An LSTM bridges time lags a plain RNN cannot",
-    "paper": "Bengio, Simard & Frasconi (1994), Learning long-term dependencies with gradient descent is "
-    "difficult; Hochreiter & Schmidhuber (1997), Long short-term memory",
-    "finding": "A recurrent network trained by gradient descent learns dependencies over a few steps only: the "
-    "gradient from the answer shrinks geometrically on its way back through time. The LSTM's additive cell "
-    "state carries it, and the LSTM solves the adding problem with the marked numbers hundreds of steps back.",
-    "setup": f"The adding problem at T = {', '.join(map(str, MEMORY_LENGTHS))} (the paper: 100 to 1000), "
-    f"{MEMORY_RUN.hidden} units, Adam (learning rate {MEMORY_RUN.learning_rate}) in batches of "
-    f"{MEMORY_RUN.batch_size}, up to {MEMORY_RUN.steps} steps per run, one run per T and network; a run "
-    f"succeeds when its mean squared error on {N_TEST} test sequences falls under {MEMORY_SUCCESS_MSE}, which "
-    "needs the first marked number (knowing only the second leaves 1/12). The paper: thousands to millions of "
-    "sequences, and the original LSTM, without a forget gate.",
-}

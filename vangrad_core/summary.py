@@ -28,9 +28,12 @@ def _hidden(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def gradient_ratio(rows: pd.DataFrame) -> float:
-    """RMS of dL/dz at layer 1 over the last hidden layer's, in one step's rows
-    (NaN when the last hidden layer's is 0 or not finite)."""
+    """RMS of dL/dz at layer 1 over the last hidden layer's, in one step's rows: 0 when
+    layer 1 gets none at all (a dead layer above it, say, even the last), NaN when
+    there is nothing to compare (no hidden layer, a 0 or non-finite last layer)."""
     delta = _hidden(rows)[GRADIENT_MEASURE]
+    if len(delta) and delta.iloc[0] == 0:
+        return 0.0
     if len(delta) == 0 or not delta.iloc[-1] > 0:
         return math.nan
     return float(delta.iloc[0] / delta.iloc[-1])
@@ -155,6 +158,43 @@ class RunFacts:
         return float(self.layers["dead_fraction"].max())
 
 
+@dataclasses.dataclass(frozen=True)
+class TimeFacts:
+    """What a recurrent run did, in the terms the Through-time page's claims use."""
+
+    config: object  # a RecurrentConfig
+    metrics: pd.DataFrame
+    time_gradients: pd.DataFrame
+    diverged_at: int | None = None
+
+    @classmethod
+    def of(cls, trainer) -> TimeFacts:
+        """From a RecurrentTrainer."""
+        return cls(trainer.config, trainer.metrics, trainer.time_gradients, trainer.diverged_at)
+
+    def time_ratio(self, step: str = "start") -> float:
+        """RMS of dL/dh_t at t = 1 over t = T, at the first or the last recorded step."""
+        steps = self.time_gradients["step"]
+        rows = self.time_gradients[steps == (steps.min() if step == "start" else steps.max())]
+        return time_ratio(rows)
+
+    @property
+    def first_test_loss(self) -> float:
+        return float(self.metrics["test_loss"].dropna().iloc[0])
+
+    @property
+    def final_test_loss(self) -> float:
+        return float(self.metrics["test_loss"].dropna().iloc[-1])
+
+
+def time_ratio(rows: pd.DataFrame) -> float:
+    """RMS of dL/dh_t at t = 1 over the last t, in one step's rows (NaN if the last is 0)."""
+    rms = rows.set_index("t")["grad_rms"]
+    if len(rms) == 0 or not rms.iloc[-1] > 0:
+        return math.nan
+    return float(rms.iloc[0] / rms.iloc[-1])
+
+
 # ---- the sentences the pages print about a run ------------------------------------------
 
 
@@ -164,27 +204,38 @@ def number(value: float, digits: int = 2) -> str:
         return "–"
     if value == 0:
         return "0"
-    if 0.01 <= abs(value) < 1e4:
+    if 100 <= abs(value) < 1e4:  # 1600, not 1.6e+03
+        return f"{value:.0f}"
+    if 0.01 <= abs(value) < 100:
         return f"{value:.{digits}g}"
     mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
     return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{int(exponent)}"
 
 
+def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> str:
+    """What `first` gets of `last`'s gradient, and the average factor per `unit` over
+    the count − 1 steps between them ("" when there is nothing to say)."""
+    if count < 2 or not math.isfinite(ratio):
+        return ""
+    if ratio == 0:
+        return f"Now {first} gets no gradient at all: on its way back from {last} it was cut to 0."
+    share, change = (f"{number(ratio)} of what", "shrinks") if ratio < 1 else (f"{number(ratio)} times what", "grows")
+    return (
+        f"Now {first} gets {share} {last} gets: on its way back the gradient {change} "
+        f"×{number(ratio ** (1 / (count - 1)))} a {unit} on average."
+    )
+
+
 def gradient_sentence(head: Headline, depth: int) -> str:
     """The gradient profile in words: what layer 1 gets against the last hidden layer,
     and the average factor a layer on the way back."""
-    if depth < 2 or not math.isfinite(head.gradient_ratio):
-        return ""
-    if head.gradient_ratio == 0:
-        return f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it was cut to 0."
-    if head.gradient_ratio < 1:
-        share, change = f"{number(head.gradient_ratio)} of what", "shrinks"
-    else:
-        share, change = f"{number(head.gradient_ratio)} times what", "grows"
-    return (
-        f"Now layer 1 gets {share} layer {depth} gets: on its way back the gradient {change} "
-        f"×{number(head.per_layer)} a layer on average."
-    )
+    return passed_back(head.gradient_ratio, depth, "layer 1", f"layer {depth}", "layer")
+
+
+def time_sentence(rows: pd.DataFrame) -> str:
+    """The same for a recurrent run's latest recorded step: t = 1 against the last t."""
+    length = int(rows["t"].max()) if len(rows) else 0
+    return passed_back(time_ratio(rows), length, "t = 1", f"t = {length}", "time step")
 
 
 def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
+from vangrad_core.lessons import MEMORY_SUCCESS_MSE
 from views.ui import charts, session
 from views.ui.live import training_slots
 from views.ui.state import ClassicsState
@@ -17,6 +18,7 @@ FIGURES = {
     "ioffe": lambda f: [figures.ioffe_figure(f["curves"], f["percentiles"])],
     "dying": lambda f: [figures.dying_figure(f["dead"])],
     "selu": lambda f: [figures.selu_figure(f["profiles"])],
+    "lstm": lambda f: [figures.memory_figure(f["accuracy"], f["gradients"], MEMORY_SUCCESS_MSE)],
 }
 
 

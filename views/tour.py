@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from vangrad_core.lessons import SCENARIO_BY_NAME, TOUR
+from vangrad_core import figures
+from vangrad_core.lessons import TIME_SCENARIO_BY_NAME, TOUR, TOUR_RUNS
 from vangrad_core.live import Snapshot
 from views.ui import charts, run_charts, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
@@ -18,6 +19,8 @@ CHARTS = {
     "updates": run_charts.updates,
     "distance": run_charts.distance,
     "boundary": run_charts.boundary,
+    "time_profile": lambda snap: figures.time_profiles({"this run": snap.time_gradients}),
+    "gates": lambda snap: figures.explained({"this run": snap.time_gradients}, {"this run": snap.config.cell}),
 }
 
 state = session.page_state(TourState)
@@ -33,20 +36,36 @@ st.markdown(current.text)
 st.info(f"**What to notice:** {current.notice}", icon=":material/visibility:")
 
 run = LiveRun("run:tour")
-run.ensure(SCENARIO_BY_NAME[current.scenario].config)
+run.ensure(TOUR_RUNS[current.scenario].config)
+recurrent = current.scenario in TIME_SCENARIO_BY_NAME
 run_controls(run)
 
 
 def draw(snap: Snapshot) -> None:
     run_status(run, snap)
-    charts.headline_metrics(snap)
+    if recurrent:
+        charts.time_headline_metrics(snap)
+    else:
+        charts.headline_metrics(snap)
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
             charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap))
 
 
 live_fragment(run, draw, decision="boundary" in current.charts)
-st.caption(f"Run: scenario “{current.scenario}”, open it in the Playground to change anything.")
+if recurrent:
+    st.page_link(
+        "views/through_time.py",
+        label="Compare recurrent networks side by side on the Through-time page",
+        icon=":material/timeline:",
+    )
+else:
+    st.page_link(
+        "views/playground.py",
+        label=f"Open “{current.scenario}” in the Playground to change anything",
+        icon=":material/science:",
+        query_params={"scenario": current.scenario},
+    )
 
 
 def go(to: int) -> None:

@@ -4,7 +4,7 @@ and returns a figure. Nothing here imports torch, Streamlit or the engine's modu
 
 Families: `live` (the playground's charts of a run), `teaching` (an activation and
 the chain rule), `compare` (runs overlaid), `batchnorm`, `papers` (the classic
-experiments); `style` holds what they share.
+experiments), `recurrent` (the gradient through time); `style` holds what they share.
 """
 
 from .batchnorm import norm_parameters, norm_stages
@@ -23,6 +23,7 @@ from .live import (
     update_ratios,
 )
 from .papers import dying_figure, glorot_gradients, glorot_saturation, he_comparison, ioffe_figure, selu_figure
+from .recurrent import explained, memory_figure, time_profiles
 from .style import TINY, layer_colors, thin_steps
 from .teaching import activation_and_slope, chain_rule, input_change
 
@@ -38,6 +39,7 @@ __all__ = [
     "derivative_with_inputs",
     "distance_from_init",
     "dying_figure",
+    "explained",
     "forward_variance",
     "glorot_gradients",
     "glorot_saturation",
@@ -47,12 +49,14 @@ __all__ = [
     "input_change",
     "ioffe_figure",
     "layer_colors",
+    "memory_figure",
     "norm_parameters",
     "norm_stages",
     "phase_diagram",
     "saturation_by_layer",
     "selu_figure",
     "thin_steps",
+    "time_profiles",
     "training_curves",
     "update_ratios",
 ]

@@ -31,7 +31,8 @@ def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
         )
     fig.update_yaxes(title="share of values", tickformat=".0%", row=1, col=1)
     fig.update_xaxes(title="value")
-    return layout(fig, f"Layer {layer}: batch norm, step by step")
+    # room for the panels' two-line titles under the chart's own
+    return layout(fig, f"Layer {layer}: batch norm, step by step", margin={"l": 70, "r": 20, "t": 110, "b": 10})
 
 
 def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) -> go.Figure:

@@ -231,13 +231,20 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     return layout(fig, f"Order and chaos for {activation}: χ₁ by weight and bias scale")
 
 
-def gradient_heatmap(layers: pd.DataFrame) -> go.Figure:
-    """log10 of the RMS of dL/dz, layer by step: vanishing is a dark band at the input.
-    The colours span the non-zero values; exact zeros take the darkest colour."""
-    title = "Gradient over training: log₁₀ RMS of dL/dz"
+def gradient_heatmap(
+    layers: pd.DataFrame,
+    index: str = "layer",
+    value: str = "delta_rms",
+    what: str = "RMS of dL/dz",
+    index_title: str = "layer (1 = input side)",
+) -> go.Figure:
+    """log10 of a gradient (by default the RMS of dL/dz), `index` (layer, or time step
+    t) by training step: vanishing is a dark band at the input (or at t = 1). The
+    colours span the non-zero values; exact zeros take the darkest colour."""
+    title = f"Gradient over training: log₁₀ {what}"
     if layers.empty:
         return empty(title, "Press Train to fill the map")
-    grid = thin_steps(layers).pivot(index="layer", columns="step", values="delta_rms")
+    grid = thin_steps(layers).pivot(index=index, columns="step", values=value)
     values = grid.to_numpy()
     z = np.log10(np.where(values >= SMALLEST_NORMAL, values, np.nan))
     finite = z[np.isfinite(z)]
@@ -253,10 +260,10 @@ def gradient_heatmap(layers: pd.DataFrame) -> go.Figure:
             zmax=max(high, low + 1e-9),
             customdata=np.where(zero, "0 (no gradient)", np.char.mod("%.2g", values)),
             colorbar={"title": {"text": "log₁₀", "side": "right"}},
-            hovertemplate="step %{x}, layer %{y}<br>RMS dL/dz = %{customdata}<extra></extra>",
+            hovertemplate=f"step %{{x}}, {index} %{{y}}<br>{what} = %{{customdata}}<extra></extra>",
         )
     )
-    yaxis = {"title": "layer (1 = input side)", "dtick": tick(len(grid))}
+    yaxis = {"title": index_title, "dtick": tick(len(grid))}
     subtitle = " (darkest: 0)" if zero.any() else ""
     return layout(fig, title + subtitle, xaxis={"title": "training step"}, yaxis=yaxis)
 
@@ -272,7 +279,7 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
     metrics, smooth = metrics.loc[kept], smooth.loc[kept]
     short = len(metrics) < 30  # a run that diverged early: its few steps as points
     losses = metrics["loss"][np.isfinite(metrics["loss"])]
-    spread = losses.max() / max(losses.min(), 1e-12) if len(losses) else 1.0
+    blew_up = len(losses) > 0 and losses.max() > 1e3 * max(losses.iloc[0], 1e-12)
     series = (  # name, steps, style, legend group, column per panel
         (
             "train (batch, smoothed)",
@@ -310,8 +317,8 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
         "Loss and accuracy",
         xaxis={"title": "training step", "domain": [0, 0.45]},
         xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2"},
-        # a loss that blew up by orders of magnitude (exploding gradients) on a log axis
-        yaxis={"type": "log", "exponentformat": "power"} if spread > 1e3 else {"rangemode": "tozero"},
+        # a loss that grew by orders of magnitude (exploding gradients) on a log axis
+        yaxis={"type": "log", "exponentformat": "power"} if blew_up else {"rangemode": "tozero"},
         yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
         annotations=panel_titles,
         showlegend=True,

@@ -11,7 +11,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import GRADIENT_NAME, fraction, gradient_sentence, headline, number
+from vangrad_core.recurrent import ALPHABET
+from vangrad_core.summary import (
+    GRADIENT_NAME,
+    fraction,
+    gradient_sentence,
+    headline,
+    number,
+    time_ratio,
+    time_sentence,
+)
 from views.ui import classroom
 from views.ui.live import LiveRun
 
@@ -88,6 +97,30 @@ def headline_metrics(snap: Snapshot) -> None:
     sentence = gradient_sentence(head, config.depth)
     if sentence:
         st.markdown(sentence)
+
+
+GUESS = {"adding": 1 / 6, "first_symbol": math.log(ALPHABET)}  # the test error of a network that ignores its input
+GUESS_WORDS = {"adding": "answering the average, 1,", "first_symbol": f"guessing among {ALPHABET} symbols"}
+
+
+def time_headline_metrics(snap: Snapshot) -> None:
+    """A recurrent run's numbers: test error and accuracy, what t = 1 gets of the last
+    t's gradient now, and the same in words."""
+    tested = snap.metrics.dropna(subset=["test_loss"])
+    rows = snap.time_gradients
+    now = rows[rows["step"] == rows["step"].max()] if rows is not None and len(rows) else None
+    if snap.diverged_at is not None:
+        st.error(f"Diverged: {snap.divergence_reason}", icon=":material/error:")
+    cols = st.columns(3)
+    cols[0].metric("Test error", number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–")
+    cols[1].metric("Test accuracy", f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–")
+    cols[2].metric("dL/dh: t = 1 ÷ last", number(time_ratio(now)) if now is not None else "–")
+    if now is not None and len(tested):
+        task = snap.config.task
+        st.caption(
+            f"{time_sentence(now)} Test error now {number(tested['test_loss'].iloc[-1], 3)}; {GUESS_WORDS[task]} "
+            f"every time scores {number(GUESS[task], 3)}."
+        )
 
 
 def downloads(run: LiveRun) -> None:

@@ -16,7 +16,16 @@ from typing import Any, ClassVar, Self
 
 from vangrad_core import ACTIVATIONS, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
-from vangrad_core.lessons import BATCHNORM_NETWORKS, COMPARISON_BY_NAME, SCENARIO_BY_NAME, TOUR
+from vangrad_core.lessons import (
+    BATCHNORM_NETWORKS,
+    COMPARISON_BY_NAME,
+    SCENARIO_BY_NAME,
+    TIME_COMPARISON_BY_NAME,
+    TIME_COMPARISONS,
+    TOUR,
+    Comparison,
+)
+from vangrad_core.recurrent import RecurrentConfig
 from vangrad_core.settings import ParamReader, quote
 
 HIDEABLE = ("scenario", "settings", "details", "downloads")
@@ -115,42 +124,69 @@ SHARED_FIELDS = ("dataset", "noise", "seed", "steps", "batch_size")  # what a co
 
 @dataclasses.dataclass(frozen=True)
 class CompareState(PageState):
-    """Two configs (B shares A's data, seed, steps and batch size), and the ready pair
-    they came from."""
+    """Two configs (B shares A's SHARED fields: its data, seed, steps and batch size),
+    and the ready pair (from PAIRS) they came from."""
 
     PAGE = "compare"
+    CONFIG: ClassVar[type] = ExperimentConfig
+    PAIRS: ClassVar[Mapping[str, Comparison]] = COMPARISON_BY_NAME
+    SHARED: ClassVar[tuple[str, ...]] = SHARED_FIELDS
     a: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
     b: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
     pair: str | None = None
     classroom: Classroom = Classroom()
 
     def __post_init__(self) -> None:  # B runs on A's data: one truth, kept here
-        shared = {name: getattr(self.a, name) for name in SHARED_FIELDS}
+        shared = {name: getattr(self.a, name) for name in self.SHARED}
         if any(getattr(self.b, name) != value for name, value in shared.items()):
-            object.__setattr__(self, "b", self.b.replace(**shared))
+            # B with A's values, unless B's own rules refuse them (batch norm and A's batch of 1): then B as it is
+            b, _ = self.CONFIG.from_values(self.b.to_dict() | shared)
+            object.__setattr__(self, "b", b or self.b)
 
     def own_params(self) -> dict[str, str]:
-        if self.pair in COMPARISON_BY_NAME and self._is_pair(self.pair):
+        if self.pair in self.PAIRS and self._is_pair(self.pair):
             return {"pair": self.pair}
         return self.a.to_query_params("a.") | self.b.to_query_params("b.")
 
     def _is_pair(self, name: str) -> bool:
-        comparison = COMPARISON_BY_NAME[name]
+        comparison = self.PAIRS[name]
         return (comparison.a[1], comparison.b[1]) == (self.a, self.b)
 
     @classmethod
-    def read(cls, reader: ParamReader) -> CompareState:
+    def read(cls, reader: ParamReader) -> Self:
         classroom = Classroom.read(reader)
-        pair = reader.choice("pair", COMPARISON_BY_NAME, "one of the ready comparisons")
-        a = ExperimentConfig.read(reader, "a.")
-        b = ExperimentConfig.read(reader, "b.")
+        pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons")
+        a = cls.CONFIG.read(reader, "a.")
+        b = cls.CONFIG.read(reader, "b.")
         if pair is not None:
-            a, b = COMPARISON_BY_NAME[pair].a[1], COMPARISON_BY_NAME[pair].b[1]
+            a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
         return cls(a, b, pair, classroom)
 
-    def with_configs(self, a: ExperimentConfig, b: ExperimentConfig) -> CompareState:
+    def with_configs(self, a, b) -> Self:
         state = dataclasses.replace(self, a=a, b=b)
         return state if state.pair and state._is_pair(state.pair) else dataclasses.replace(state, pair=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class ThroughTimeState(CompareState):
+    """The Through-time page: two recurrent runs, compared like Compare's."""
+
+    PAGE = "through_time"
+    CONFIG = RecurrentConfig
+    PAIRS = TIME_COMPARISON_BY_NAME
+    SHARED = ("task", "seed", "steps", "batch_size")
+    a: RecurrentConfig = dataclasses.field(default_factory=lambda: TIME_COMPARISONS[0].a[1])
+    b: RecurrentConfig = dataclasses.field(default_factory=lambda: TIME_COMPARISONS[0].b[1])
+    pair: str | None = TIME_COMPARISONS[0].name
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> Self:
+        """A link without runs opens the first ready pair."""
+        state = super().read(reader)
+        if state.pair is None and state.a == state.b == RecurrentConfig():
+            first = TIME_COMPARISONS[0]
+            return cls(first.a[1], first.b[1], first.name, state.classroom)
+        return state
 
 
 @dataclasses.dataclass(frozen=True)

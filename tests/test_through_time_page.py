@@ -1,0 +1,63 @@
+"""The Through-time page: recurrent runs side by side, from its ready pairs or a link."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_clean, button, finish_run, open_page, run_of
+from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
+from vangrad_core.recurrent import RecurrentConfig
+from vangrad_core.summary import time_sentence
+
+PAGE = "views/through_time.py"
+
+
+def page(query: dict | None = None):
+    return open_page(PAGE, query)
+
+
+def test_opens_on_the_first_pair_with_its_text():
+    at = page()
+    assert_clean(at)
+    first = TIME_COMPARISONS[0]
+    assert at.info[0].value == first.notice
+    assert run_of(at, "through_time:a").config == first.a[1] and run_of(at, "through_time:b").config == first.b[1]
+    assert at.query_params["pair"] in ([first.name], first.name)
+
+
+@pytest.mark.parametrize("name", list(TIME_COMPARISON_BY_NAME))
+def test_each_pair_opens_from_a_link(name):
+    at = page({"pair": name})
+    assert_clean(at)
+    pair = TIME_COMPARISON_BY_NAME[name]
+    assert at.info[0].value == pair.notice
+    assert (run_of(at, "through_time:a").config, run_of(at, "through_time:b").config) == (pair.a[1], pair.b[1])
+
+
+def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
+    at = page({"pair": "Exploding RNN, without and with clipping"})
+    button(at, "Train both").click().run()
+    at.run()
+    a, b = run_of(at, "through_time:a"), run_of(at, "through_time:b")
+    assert a.step_count == b.step_count > 0
+    finish_run(at, "through_time:a")
+    finish_run(at, "through_time:b")
+    assert_clean(at)
+    assert a.trainer.diverged_at is not None and b.trainer.diverged_at is None  # the pair's claim, on the page
+    assert any("Diverged" in e.value for e in at.error)
+    rows = b.trainer.time_gradients
+    expected = time_sentence(rows[rows["step"] == rows["step"].max()])
+    assert any(c.value.startswith(expected) for c in at.caption)
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_custom_settings_go_into_the_link_and_a_bad_link_warns():
+    at = page({"a.cell": "gru", "a.length": "20", "b.cell": "lstm", "b.length": "20", "b.forget_bias": "0"})
+    assert_clean(at)
+    a, b = run_of(at, "through_time:a").config, run_of(at, "through_time:b").config
+    assert (a.cell, b.cell, b.forget_bias) == ("gru", "lstm", 0) and a.length == b.length == 20
+    assert at.query_params["a.cell"] in (["gru"], "gru")
+    bad = page({"a.cell": "<b>transformer</b>", "b.length": "100000"})
+    assert_clean(bad)
+    assert bad.warning and "<b>" not in bad.warning[0].value
+    assert run_of(bad, "through_time:a").config.cell == RecurrentConfig().cell

@@ -1,0 +1,121 @@
+"""Recurrent runs: the gradient through time, t by t, and what explains it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .style import RUN_COLORS, drawable, empty, layout, series_lines, started, zero_floor, zero_markers
+
+EXPLAINED_BY = {  # cell -> (time_gradients column, what it is)
+    "rnn": ("jacobian_gain", "‖∂h_t/∂h_(t−1)‖ on the backpropagated gradient"),
+    "lstm": ("forget_gate", "forget gate f_t, mean"),
+    "gru": ("update_gate", "update gate z_t, mean (1 keeps h)"),
+}
+
+
+def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame | None] | None = None) -> go.Figure:
+    """RMS of dL/dh_t against t (log) for each run, at its first recorded step
+    (dotted) and now (solid); exact zeros as "0" markers on the floor. `bounds`
+    (`recurrent.pascanu_bound` of a run's untrained weights): Pascanu et al.'s bound,
+    dashed, pinned to the run's dL/dh_T at its first step."""
+    title = "Gradient through time: RMS of dL/dh_t"
+    fig = go.Figure()
+    kept = []
+    for name, rows, color in started(runs):
+        first, last = rows["step"].min(), rows["step"].max()
+        bound = (bounds or {}).get(name)
+        if bound is not None and first == 0:
+            start = rows[rows["step"] == 0]
+            fig.add_trace(
+                go.Scatter(
+                    x=bound["t"],
+                    y=drawable(bound["bound"] * start["grad_rms"].iloc[-1]),
+                    name=f"{name}, bound (γ‖W_hh‖)^(T−t) at step 1",
+                    mode="lines",
+                    line={"color": color, "width": 2, "dash": "dash"},
+                    opacity=0.6,
+                    hovertemplate="t = %{x}: at most %{y:.3g}<extra></extra>",
+                )
+            )
+        for step, dash, label in ((first, "dot", f"step {first + 1}"), (last, "solid", f"step {last + 1} (now)")):
+            part = rows[rows["step"] == step]
+            kept.append((f"{name}, {label}", part, color))
+            fig.add_trace(
+                go.Scatter(
+                    x=part["t"],
+                    y=drawable(part["grad_rms"]),
+                    name=f"{name}, {label}",
+                    mode="lines",
+                    line={"color": color, "width": 4 if dash == "solid" else 2, "dash": dash},
+                    hovertemplate="t = %{x}: %{y:.3g}<extra></extra>",
+                )
+            )
+    if not fig.data:
+        return empty(title, "Press Train to see the gradient through time")
+    floor = zero_floor(*(part["grad_rms"] for _, part, _ in kept))
+    for name, part, color in kept:
+        zero_markers(fig, part["t"], part["grad_rms"], floor, name, color)
+    fig.update_xaxes(title="time step t (1 = the first input; the loss is read after the last)")
+    fig.update_yaxes(title="RMS of dL/dh_t (log scale)", type="log", exponentformat="power")
+    return layout(fig, title)
+
+
+def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure:
+    """What each run's gradient is multiplied by at each t, now: the plain RNN's
+    Jacobian gain, the LSTM's forget gate, the GRU's update gate."""
+    title = "What carries the gradient back, step by step"
+    fig = go.Figure()
+    for name, rows, color in started(runs):
+        column, what = EXPLAINED_BY[cells[name]]
+        last = rows[rows["step"] == rows["step"].max()]
+        fig.add_trace(
+            go.Scatter(
+                x=last["t"],
+                y=last[column],
+                name=f"{name}: {what}",
+                mode="lines",
+                line={"color": color, "width": 4},
+                hovertemplate="t = %{x}: %{y:.3g}<extra></extra>",
+            )
+        )
+    if not fig.data:
+        return empty(title, "Press Train to see it")
+    fig.add_hline(y=1, line={"dash": "dot", "color": "gray"}, annotation_text="1: passed on whole")
+    fig.update_xaxes(title="time step t")
+    fig.update_yaxes(title="factor at step t", rangemode="tozero")
+    return layout(fig, title)
+
+
+def memory_figure(accuracy: pd.DataFrame, gradients: pd.DataFrame, success: float) -> go.Figure:
+    """The LSTM classic: test error by sequence length for each network (with the
+    success line), and dL/dh_t relative to dL/dh_T at step 0 for the longest T (log)."""
+    longest = int(gradients["T"].max())
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Test error after training (lower is better)", f"dL/dh_t ÷ dL/dh_{longest} at step 1"),
+    )
+    for i, (cell, rows) in enumerate(accuracy.groupby("cell", sort=False)):
+        fig.add_trace(
+            go.Bar(
+                x=rows["T"].astype(str),
+                y=rows["test_loss"],
+                name=str(cell),
+                legendgroup=str(cell),
+                marker={"color": RUN_COLORS[i % len(RUN_COLORS)]},
+                hovertemplate="T = %{x}: %{y:.3g}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_hline(y=success, line={"dash": "dot", "color": "gray"}, annotation_text="solved", row=1, col=1)
+    longest_rows = gradients[gradients["T"] == longest]
+    series_lines(fig, longest_rows.assign(shown=drawable(longest_rows["relative_grad"])), "cell", "t", "shown", col=2)
+    fig.update_xaxes(title="sequence length T", row=1, col=1)
+    fig.update_yaxes(title="test mean squared error", rangemode="tozero", row=1, col=1)
+    fig.update_xaxes(title="time step t", row=1, col=2)
+    fig.update_yaxes(title="relative gradient (log scale)", type="log", exponentformat="power", row=1, col=2)
+    fig.update_layout(barmode="group")
+    return layout(fig, "Remembering across time: plain RNN vs LSTM on the adding problem")

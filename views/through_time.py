@@ -1,0 +1,73 @@
+"""Through time: vanishing (and exploding) gradients in recurrent networks, two runs side by side."""
+
+import streamlit as st
+
+from vangrad_core import figures
+from vangrad_core.live import Snapshot
+from views.ui import charts, pairs
+from views.ui.live import pair_controls, pair_fragment
+from views.ui.state import ThroughTimeState
+
+st.title("Through time: vanishing gradients in recurrent networks")
+st.caption(
+    "A recurrent network unrolled over T steps is a T-layer network whose layers share one weight matrix: "
+    "the gradient of the loss, read after the last step, reaches the first inputs only through T − 1 "
+    "multiplications by the same Jacobian. Here is dL/dh_t, the gradient reaching the hidden state at "
+    "every step t, for two runs trained side by side."
+)
+state, labels, runs = pairs.paired_runs(ThroughTimeState, forms=("ta", "tb"))
+pair_controls(runs)
+
+
+def bound_words(label: str, bound) -> str:
+    """Pascanu et al.'s bound for an untrained plain RNN, with its numbers."""
+    gamma, norm, radius = (bound.attrs[k] for k in ("gamma", "spectral_norm", "spectral_radius"))
+    return (
+        f"{label}: untrained, ‖W_hh‖₂ = {norm:.2f} (spectral radius {radius:.2f}), and the slope is at most "
+        f"γ = {gamma:g}: each step back can multiply the gradient by at most γ‖W_hh‖₂ = {gamma * norm:.2f} "
+        "(dashed, Pascanu et al. 2013)."
+    )
+
+
+def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
+    named = dict(zip(labels, snaps, strict=True))
+    for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
+        with column:
+            st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
+            charts.time_headline_metrics(snap)
+    stamp = tuple(s.stamp for s in snaps)
+    times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
+    bounds = {label: run.live.inspect(lambda t: t.bound) for label, run in zip(labels, runs, strict=True)}
+    left, right = st.columns(2)
+    with left:
+        charts.chart("time:profiles", snaps[0], lambda: figures.time_profiles(times, bounds), stamp)
+        st.caption(
+            "The gradient reaching each time step, at step 1 (dotted) and now (solid). A line falling to the left: "
+            "the first inputs get almost nothing, so the network cannot learn what depends on them. "
+            + " ".join(bound_words(label, bound) for label, bound in bounds.items() if bound is not None)
+        )
+    with right:
+        charts.chart(
+            "time:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
+        )
+        st.caption("Training loss (the batch's, smoothed). A run whose loss stays flat has learned nothing.")
+    for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
+        with column:
+            charts.chart(
+                f"time:heatmap:{label[0]}",
+                snap,
+                lambda snap=snap: figures.gradient_heatmap(
+                    snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t (1 = first input)"
+                ),
+            )
+            st.caption(f"{label}: each column is a training step; dark at the bottom: t = 1 gets no gradient.")
+    cells = {label: snap.config.cell for label, snap in named.items()}
+    charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), stamp)
+    st.caption(
+        "What multiplies the gradient at each step back, now. Plain RNN: the Jacobian's gain on the gradient "
+        "(below 1 shrinks it); LSTM: the forget gate (near 1 keeps the cell's memory and its gradient); "
+        "GRU: the update gate (near 1 keeps h)."
+    )
+
+
+pair_fragment(runs, draw)

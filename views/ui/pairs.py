@@ -1,0 +1,67 @@
+"""Two runs side by side, set up as the Compare page does: a picker of ready pairs,
+both settings forms, the two live runs. The Compare and Through-time pages share it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from views.ui import charts, classroom, form, session
+from views.ui.live import LiveRun
+from views.ui.state import CompareState
+
+CUSTOM = "Custom (your own settings)"
+
+
+def paired_runs(
+    cls: type[CompareState], forms: tuple[str, str] = ("a", "b")
+) -> tuple[CompareState, tuple[str, str], tuple[LiveRun, LiveRun]]:
+    """The page's two configs, as its link, its picker and its forms say (drawn here,
+    under the page's title), and a live run for each; returns the state, the runs'
+    labels and the runs."""
+    state = session.page_state(cls)
+    if classroom.shown("settings"):  # what the forms say now, so that the picker shows "Custom" at once
+        state = state.with_configs(form.read(forms[0], state.a)[0], form.read(forms[1], state.b)[0])
+    charts.link_warnings(session.link_warnings(cls))
+    picker = f"{cls.PAGE}:pair"
+
+    def pick_pair() -> None:
+        name, current = st.session_state[picker], session.page_state(cls)
+        if name in cls.PAIRS:
+            comparison = cls.PAIRS[name]
+            form.fill(forms[0], comparison.a[1])
+            form.fill(forms[1], comparison.b[1])
+            session.save(cls(comparison.a[1], comparison.b[1], name, current.classroom))
+        else:
+            session.save(cls(current.a, current.b, None, current.classroom))
+
+    if classroom.shown("scenario"):
+        st.session_state[picker] = state.pair or CUSTOM
+        st.selectbox("Comparison", [CUSTOM, *cls.PAIRS], key=picker, on_change=pick_pair)
+    labels = ("A", "B")
+    if state.pair is not None:
+        comparison = cls.PAIRS[state.pair]
+        labels = (f"A: {comparison.a[0]}", f"B: {comparison.b[0]}")
+        st.info(comparison.notice, icon=":material/lightbulb:")
+
+    a, b, problem_a, problem_b = state.a, state.b, None, None
+    if classroom.shown("settings"):
+        with st.expander("Settings of A and B", expanded=state.pair is None):
+            left, right = st.columns(2)
+            with left:
+                shared = ", ".join(name.replace("_", " ") for name in cls.SHARED)
+                st.markdown(f"**Run A** (its {shared} are used by both)")
+                a, problem_a = form.settings_form(forms[0], state.a)
+            with right:
+                st.markdown("**Run B**")
+                own = tuple(name for name in state.b.FIELDS if name not in cls.SHARED)
+                b, problem_b = form.settings_form(forms[1], state.b, own)
+    for side, problem in (("A", problem_a), ("B", problem_b)):
+        if problem:
+            st.error(f"Run {side}'s settings cannot train: {problem}. Its last valid settings stay.")
+    state = state.with_configs(a, b)
+    session.save(state)
+
+    runs = (LiveRun(f"run:{cls.PAGE}:a"), LiveRun(f"run:{cls.PAGE}:b"))
+    if any([run.ensure(config) for run, config in zip(runs, (state.a, state.b), strict=True)]):
+        st.toast("Settings changed: both runs start again from step 0.")
+    return state, labels, runs
