@@ -10,6 +10,10 @@ from vangrad_core.lessons import TOUR, TOUR_RUNS
 from vangrad_core.summary import gradient_sentence, headline, time_sentence
 
 
+def progress_text(at: AppTest) -> str:
+    return at.get("progress")[0].proto.text
+
+
 def tour(step: str | None) -> AppTest:
     return open_page("views/tour.py", {"step": step} if step is not None else None)
 
@@ -20,7 +24,7 @@ def test_each_step_shows_its_text_and_runs_its_scenario(number):
     that the page shows that text beside that very run."""
     at = tour(str(number))
     step = TOUR[number - 1]
-    assert at.header[0].value == step.title and f"Step {number} of {len(TOUR)}" in at.caption[0].value
+    assert at.header[0].value == f"{number}. {step.title}" and progress_text(at) == f"Step {number} of {len(TOUR)}"
     assert step.notice in at.info[0].value
     assert run_of(at, "tour").config == TOUR_RUNS[step.scenario].config
 
@@ -54,7 +58,7 @@ def test_a_bad_step_in_the_link_warns_and_starts_at_one(bad):
     at = tour(bad)
     assert not at.exception
     assert at.warning and "<b>" not in at.warning[0].value
-    assert "Step 1 of" in at.caption[0].value
+    assert progress_text(at).startswith("Step 1 of")
 
 
 def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
@@ -65,3 +69,14 @@ def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
     assert any(c.value.startswith(expected) for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_presenting_the_tour_keeps_the_run_controls_between_previous_and_next():
+    at = tour("3")
+    at.toggle(key="presenter_toggle").set_value(True).run()
+    assert_clean(at)
+    labels = [b.label for b in at.button]
+    assert labels[:5] == ["Previous", "Train", "Step", "Reset", "Next"]  # one row, at the top
+    assert not at.title and at.header[0].value.startswith("3. ")
+    next(b for b in at.button if b.label == "Next").click().run()
+    assert at.header[0].value.startswith("4. ")

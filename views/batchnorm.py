@@ -9,7 +9,7 @@ from vangrad_core import figures
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
 from vangrad_core.summary import fraction
-from views.ui import charts, session
+from views.ui import charts, classroom, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
 
@@ -62,8 +62,8 @@ run_controls(run)
 
 
 def draw(snap: Snapshot) -> None:
-    run_status(run, snap)
-    charts.headline_metrics(snap)
+    status = run_status(run, snap, line=not classroom.presenting())
+    charts.headline_metrics(snap, status if classroom.presenting() else None)
 
     st.header("1. One layer, step by step")
     layer = st.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")

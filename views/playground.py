@@ -20,12 +20,13 @@ if classroom.shown("settings"):  # the sidebar: the network's settings
     state = state.with_config(config)
 session.save(state)
 
-st.title("Playground: watch gradients vanish")
-st.caption(
-    "Pick a scenario or set up your own network in the sidebar, press Train, and watch what "
-    "reaches each layer. Layer 1 is next to the input; in the charts by layer, colours run from "
-    "the input (dark) to the output (yellow)."
-)
+st.title(state.scenario if classroom.presenting() and state.scenario else "Playground: watch gradients vanish")
+if not classroom.presenting():
+    st.caption(
+        "Pick a scenario or set up your own network in the sidebar, press Train, and watch what "
+        "reaches each layer. Layer 1 is next to the input; in the charts by layer, colours run from "
+        "the input (dark) to the output (yellow)."
+    )
 charts.link_warnings(session.link_warnings(PlaygroundState))
 
 
@@ -40,7 +41,8 @@ def pick_scenario() -> None:
 
 if classroom.shown("scenario"):
     st.session_state["scenario"] = state.scenario or CUSTOM
-    st.selectbox(
+    # presenting, the picker waits in the (collapsed) sidebar: the screen is for the run
+    (st.sidebar if classroom.presenting() else st).selectbox(
         "Scenario",
         [CUSTOM, *SCENARIO_BY_NAME],
         key="scenario",
@@ -56,29 +58,31 @@ if problem:
 run = LiveRun("run:playground")
 if run.ensure(state.config):
     st.toast("Settings changed: a new run starts from step 0.")
-run_controls(run, "Changing a setting starts a new run from step 0.")
+run_controls(run, None if classroom.presenting() else "Changing a setting starts a new run from step 0.")
 
 
 def draw_live(snap: Snapshot) -> None:
     """What tells the story, redrawn several times a second while training."""
-    run_status(run, snap)
-    charts.headline_metrics(snap)
+    status = run_status(run, snap, line=not classroom.presenting())
+    charts.headline_metrics(snap, status if classroom.presenting() else None)
     left, right = st.columns(2)
     with left:
-        measure = st.segmented_control(
-            "Gradient shown",
-            list(figures.GRADIENT_MEASURES),
-            format_func=run_charts.MEASURE_LABELS.get,
-            default="delta_rms",
-            required=True,
-            key="gradient_measure",
-            help="dL/dz: the gradient passed back into each layer's output (what theory predicts). "
-            "dL/dW: the gradient of the layer's weights, which also scales with the layer's input.",
-        )
+        measure = "delta_rms"  # presenting: the one measure, and room for the charts
+        if not classroom.presenting():
+            measure = st.segmented_control(
+                "Gradient shown",
+                list(figures.GRADIENT_MEASURES),
+                format_func=run_charts.MEASURE_LABELS.get,
+                default="delta_rms",
+                required=True,
+                key="gradient_measure",
+                help="dL/dz: the gradient passed back into each layer's output (what theory predicts). "
+                "dL/dW: the gradient of the layer's weights, which also scales with the layer's input.",
+            )
         charts.chart("profile", snap, lambda: run_charts.profile(snap, measure), measure)
         st.caption(
-            "Gradient reaching each layer, now (solid) and at step 1 (dotted). A line falling to the left "
-            "means the layers near the input learn slowest: vanishing gradients."
+            "Gradient reaching each layer (z: the layer's output), now (solid) and at step 1 (dotted). A line "
+            "falling to the left means the layers near the input learn slowest: vanishing gradients."
             + (
                 " dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also grows with "
                 "that input's size, so it can stay level (or peak at the input) while dL/dz vanishes."

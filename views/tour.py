@@ -5,7 +5,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.lessons import TIME_SCENARIO_BY_NAME, TOUR, TOUR_RUNS
 from vangrad_core.live import Snapshot
-from views.ui import charts, run_charts, session
+from views.ui import charts, classroom, run_charts, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import TourState
 
@@ -28,25 +28,67 @@ session.save(state)
 charts.link_warnings(session.link_warnings(TourState))
 current = TOUR[state.step]
 
-st.title("Lecture tour")
-st.caption(f"Step {state.step + 1} of {len(TOUR)}")
-st.progress((state.step + 1) / len(TOUR))
-st.header(current.title)
-st.markdown(current.text)
-st.info(f"**What to notice:** {current.notice}", icon=":material/visibility:")
 
 run = LiveRun("run:tour")
 run.ensure(TOUR_RUNS[current.scenario].config)
 recurrent = current.scenario in TIME_SCENARIO_BY_NAME
-run_controls(run)
+
+
+def go(to: int) -> None:
+    session.save(TourState(to, session.page_state(TourState).classroom))
+
+
+def navigation(with_controls: bool) -> None:
+    """Previous and Next at the top, so that after a click the new step's title is in
+    view; presenting, the run's controls sit between them (one row, not two)."""
+    cols = st.columns([1, 4, 1] if with_controls else [1, 2, 1], vertical_alignment="center")
+    cols[0].button(
+        "Previous",
+        icon=":material/arrow_back:",
+        on_click=go,
+        args=(state.step - 1,),
+        disabled=state.step == 0,
+        width="stretch",
+    )
+    with cols[1]:
+        where = f"Step {state.step + 1} of {len(TOUR)}"
+        if with_controls:
+            run_controls(run, where)
+        else:
+            st.progress((state.step + 1) / len(TOUR), text=where)
+    cols[2].button(
+        "Next",
+        icon=":material/arrow_forward:",
+        on_click=go,
+        args=(state.step + 1,),
+        disabled=state.step == len(TOUR) - 1,
+        width="stretch",
+        type="primary",
+    )
+
+
+presenting = classroom.presenting()
+if not presenting:
+    st.title("Lecture tour")
+navigation(with_controls=presenting)
+st.header(f"{state.step + 1}. {current.title}")
+if presenting:  # the lecturer says it; the screen keeps room for the run
+    with st.expander("The slide's text"):
+        st.markdown(current.text)
+else:
+    st.markdown(current.text)
+st.info(f"**What to notice:** {current.notice}", icon=":material/visibility:")
+if not presenting:
+    run_controls(run)
 
 
 def draw(snap: Snapshot) -> None:
-    run_status(run, snap)
+    compact = presenting and not recurrent  # the Step metric carries the status
+    status = run_status(run, snap, line=not compact)
     if recurrent:
         charts.time_headline_metrics(snap)
     else:
-        charts.headline_metrics(snap)
+        charts.headline_metrics(snap, status if compact else None)
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
             charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap))
@@ -66,28 +108,3 @@ else:
         icon=":material/science:",
         query_params={"scenario": current.scenario},
     )
-
-
-def go(to: int) -> None:
-    session.save(TourState(to, session.page_state(TourState).classroom))
-
-
-cols = st.columns([1, 2, 1])
-cols[0].button(
-    "Previous",
-    icon=":material/arrow_back:",
-    on_click=go,
-    args=(state.step - 1,),
-    disabled=state.step == 0,
-    width="stretch",
-)
-cols[1].caption(f"Step {state.step + 1} of {len(TOUR)}: the URL keeps the step, to come back to it.")
-cols[2].button(
-    "Next",
-    icon=":material/arrow_forward:",
-    on_click=go,
-    args=(state.step + 1,),
-    disabled=state.step == len(TOUR) - 1,
-    width="stretch",
-    type="primary",
-)

@@ -25,7 +25,7 @@ from .style import (
 UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
 
 GRADIENT_MEASURES = {  # column -> (what it is, axis title)
-    "delta_rms": ("RMS of dL/dz", "RMS of dL/dz, z = the layer's output (log scale)"),
+    "delta_rms": ("RMS of dL/dz", "RMS of dL/dz (log scale)"),
     "weight_grad_norm": ("weights' gradient |dL/dW|", "|dL/dW|, Frobenius norm (log scale)"),
 }
 

@@ -27,10 +27,20 @@ from views.ui.live import LiveRun
 MAX_WARNINGS = 12
 
 
+# two of these side by side fit a 720-px screen under the headline; the legend inside the plot
+PRESENTER_CHART = {
+    "font": {"size": 17},
+    "height": 300,
+    "margin": {"l": 70, "r": 20, "t": 40, "b": 10},
+    "legend": {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.5)"},
+}
+
+
 def for_presenter(figure: go.Figure) -> go.Figure:
-    """In presenter mode, larger text and a taller chart, for the back of a lecture hall."""
+    """In presenter mode, larger text for the back of a lecture hall, at a height
+    that keeps the two charts of the story on the first screen."""
     if classroom.presenting():
-        figure.update_layout(font={"size": 21}, height=max(560, figure.layout.height or 0))
+        figure.update_layout(**PRESENTER_CHART)
     return figure
 
 
@@ -57,9 +67,9 @@ def link_warnings(warnings: list[str], what: str = "Some settings in the link co
         st.warning(f"{what}:\n\n" + "\n".join(f"- {w}" for w in warnings[:MAX_WARNINGS]) + more)
 
 
-def headline_metrics(snap: Snapshot) -> None:
+def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
-    and the divergence banner."""
+    and the divergence banner; `status` (what the run is doing) under the step count."""
     config = snap.config
     head = headline(snap.metrics, snap.layers, config)
     if snap.diverged_at is not None:
@@ -70,13 +80,15 @@ def headline_metrics(snap: Snapshot) -> None:
             icon=":material/error:",
         )
     cols = st.columns(5)
-    cols[0].metric("Step", f"{head.step} / {config.steps}")
+    # presenting: no second lines under the numbers (the sentence below says the factor a layer)
+    compact = classroom.presenting()
+    cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
     cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
     cols[3].metric(
         "dL/dz: layer 1 ÷ last",
         number(head.gradient_ratio),
-        None if math.isnan(head.per_layer) else f"×{number(head.per_layer)} a layer",
+        None if math.isnan(head.per_layer) or compact else f"×{number(head.per_layer)} a layer",
         delta_color="off",
         delta_arrow="off",
         help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
@@ -87,8 +99,10 @@ def headline_metrics(snap: Snapshot) -> None:
     dead = f" · {head.dead_layers} dead" if head.dead_layers else ""
     cols[4].metric(
         f"Most {word} layer",
-        f"{head.flat_layer}" if flat else "none",
-        (f"{fraction(head.flat_fraction)} {word}" if flat else "") + dead or None,
+        (f"{head.flat_layer} ({fraction(head.flat_fraction)})" if compact else f"{head.flat_layer}")
+        if flat
+        else "none",
+        None if compact else (f"{fraction(head.flat_fraction)} {word}" if flat else "") + dead or None,
         delta_color="off",
         delta_arrow="off",
         help=f"{word.capitalize()}: inputs where the activation's slope is under 10% of its peak. "

@@ -131,8 +131,9 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
         cols[3].caption(caption)
 
 
-def run_status(run: LiveRun, snap: Snapshot) -> None:
-    """One line: how far the run is and what it is doing (drawn inside the live view)."""
+def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
+    """What the run is doing, in words; drawn as a line with the step count (inside the
+    live view) if `line`, else only returned (presenting, the Step metric carries it)."""
     status = (
         "waiting for a free training slot (many people are training right now)…"
         if run.playing and run.live.waiting
@@ -148,13 +149,15 @@ def run_status(run: LiveRun, snap: Snapshot) -> None:
         if snap.step_count
         else "ready: press Train"
     )
-    st.markdown(f"**{snap.step_count} / {snap.config.steps} steps**, {status}")
+    if line:
+        st.markdown(f"**{snap.step_count} / {snap.config.steps} steps**, {status}")
     if snap.failure is not None:
         what = snap.failure[:300].replace("`", "'")  # in a code span: nothing in it is Markdown
         st.error(
             f"This run stopped at step {snap.step_count} with an error: `{what}`. Change a setting or press Reset.",
             icon=":material/error:",
         )
+    return status
 
 
 @contextlib.contextmanager
