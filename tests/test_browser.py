@@ -199,3 +199,33 @@ def test_classic_experiments_run_and_reproduce(server, page):
     wait_for_app(page)
     page.wait_for_timeout(500)
     shot_without_exception(page, "classics.png")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "?scenario=" + urllib.parse.quote("Deep sigmoid stalls"),
+        "tour?step=1",
+        "tour?step=7",
+        "tour?step=12",
+        "tour?step=14",
+    ],
+)
+def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser, target):
+    """Controls, headline numbers and the two charts of the story, each at least 300 px
+    tall, inside a 1280×720 projector screen without scrolling."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        joiner = "&" if "?" in target else "?"
+        page.goto(f"{server}/{target}{joiner}presenter=1")
+        wait_for_app(page)
+        page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for(timeout=30_000)
+        train = page.get_by_role("button", name="Train").bounding_box()
+        charts = [page.locator('[data-testid="stPlotlyChart"]').nth(i).bounding_box() for i in (0, 1)]
+        assert train["y"] >= 0 and train["y"] + train["height"] <= 720
+        for chart in charts:
+            assert chart["height"] >= 300 and chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart
+        assert page.locator('[data-testid="stMetric"]').first.bounding_box()["y"] < charts[0]["y"]
+    finally:
+        context.close()
