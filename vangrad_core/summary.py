@@ -27,6 +27,12 @@ def _hidden(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["saturation"].notna()].set_index("layer")
 
 
+def at_step(frame: pd.DataFrame, step: str) -> pd.DataFrame:
+    """A frame's rows of its first recorded step ("start") or its last ("end")."""
+    steps = frame["step"]
+    return frame[steps == (steps.min() if step == "start" else steps.max())]
+
+
 def gradient_ratio(rows: pd.DataFrame) -> float:
     """RMS of dL/dz at layer 1 over the last hidden layer's, in one step's rows: 0 when
     layer 1 gets none at all (a dead layer above it, say, even the last), NaN when
@@ -106,17 +112,14 @@ class RunFacts:
 
     def at(self, step: str) -> pd.DataFrame:
         """The hidden layers' rows at the "start" (step 0) or the "end" (the last recorded step)."""
-        steps = self.layers["step"]
-        return _hidden(self.layers[steps == (steps.min() if step == "start" else steps.max())])
+        return _hidden(at_step(self.layers, step))
 
     def rows(self, step: str) -> pd.DataFrame:
         """Every Linear layer's rows (the output layer too) at the start or the end."""
-        steps = self.layers["step"]
-        return self.layers[steps == (steps.min() if step == "start" else steps.max())].set_index("layer")
+        return at_step(self.layers, step).set_index("layer")
 
     def gradient_ratio(self, step: str = "start") -> float:
-        steps = self.layers["step"]
-        return gradient_ratio(self.layers[steps == (steps.min() if step == "start" else steps.max())])
+        return gradient_ratio(at_step(self.layers, step))
 
     def per_layer(self, step: str = "start") -> float:
         return per_layer(self.gradient_ratio(step), self.config.depth)
@@ -174,9 +177,7 @@ class TimeFacts:
 
     def time_ratio(self, step: str = "start") -> float:
         """RMS of dL/dh_t at t = 1 over t = T, at the first or the last recorded step."""
-        steps = self.time_gradients["step"]
-        rows = self.time_gradients[steps == (steps.min() if step == "start" else steps.max())]
-        return time_ratio(rows)
+        return time_ratio(at_step(self.time_gradients, step))
 
     @property
     def first_test_loss(self) -> float:

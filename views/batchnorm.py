@@ -8,7 +8,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import fraction
+from vangrad_core.summary import at_step, fraction
 from views.ui import charts, classroom, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
@@ -28,7 +28,7 @@ def stages_in_words(stages: pd.DataFrame) -> str:
 
 def parameters_in_words(snap: Snapshot) -> str:
     """Where gamma and beta are now, against where they started."""
-    last = snap.layers[snap.layers["step"] == snap.layers["step"].max()]
+    last = at_step(snap.layers, "end")
     gamma, beta = last["norm_gamma_mean"].dropna(), last["norm_beta_mean"].dropna()
     if gamma.empty:
         return "Gamma starts at 1 and beta at 0 (plain standardization); training moves them."
@@ -103,7 +103,7 @@ def draw(snap: Snapshot) -> None:
 
     if snap.config.activation == "relu":
         st.header("4. ReLU after batch norm: are half the units dead?")
-        last = snap.layers[snap.layers["step"] == snap.layers["step"].max()]
+        last = at_step(snap.layers, "end")
         hidden = last[last["saturation"].notna()]
         cols = st.columns(3)
         cols[0].metric("Inputs below 0 (ReLU outputs 0)", f"{hidden['saturation'].mean():.0%}")

@@ -5,7 +5,7 @@ import streamlit as st
 from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, build_model, figures, layer_stats, make_dataset
 from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
-from vangrad_core.summary import fraction, gradient_ratio, per_layer
+from vangrad_core.summary import at_step, fraction, gradient_ratio, per_layer
 from views.ui import charts, session
 from views.ui.state import WhySigmoidState
 
@@ -101,7 +101,7 @@ layer = st.slider("Layer to look at", 1, depth, depth // 2, key="why_layer")
 saturated = {}
 for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=True):
     layers, inputs, metrics = trained(config)
-    last = layers[layers["step"] == layers["step"].max()].set_index("layer")["saturation"].dropna()
+    last = at_step(layers, "end").set_index("layer")["saturation"].dropna()
     tested = metrics["test_accuracy"].dropna()
     saturated[title] = last[layer]
     values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()

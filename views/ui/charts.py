@@ -14,6 +14,7 @@ from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import ALPHABET
 from vangrad_core.summary import (
     GRADIENT_NAME,
+    at_step,
     fraction,
     gradient_sentence,
     headline,
@@ -122,7 +123,7 @@ def time_headline_metrics(snap: Snapshot) -> None:
     t's gradient now, and the same in words."""
     tested = snap.metrics.dropna(subset=["test_loss"])
     rows = snap.time_gradients
-    now = rows[rows["step"] == rows["step"].max()] if rows is not None and len(rows) else None
+    now = at_step(rows, "end") if rows is not None and len(rows) else None
     if snap.diverged_at is not None:
         st.error(f"Diverged: {snap.divergence_reason}", icon=":material/error:")
     cols = st.columns(3)
