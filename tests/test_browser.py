@@ -73,7 +73,7 @@ def train_to_the_end(page, scenario: str, shot: str) -> None:
         "() => /^[1-9]/.test(document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText || '')",
         timeout=30_000,
     )
-    page.get_by_text(re.compile(r"finished|stopped")).first.wait_for(timeout=90_000)
+    page.get_by_text(re.compile(r"finished|stopped")).first.wait_for(timeout=240_000)
     wait_for_app(page)
     page.wait_for_timeout(800)  # let the last redraw settle
     shot_without_exception(page, shot)
@@ -127,7 +127,7 @@ def test_compare_page_trains_both_runs(server, page):
     wait_for_app(page)
     before = chart_svg(page, 0)
     page.get_by_role("button", name="Train both").click()
-    page.get_by_text(re.compile(r"A: no batch norm: 500 / 500 steps")).first.wait_for(timeout=90_000)
+    page.get_by_text(re.compile(r"A: no batch norm: 500 / 500 steps")).first.wait_for(timeout=240_000)
     wait_for_app(page)
     page.wait_for_timeout(800)
     assert chart_svg(page, 0) != before
