@@ -61,3 +61,13 @@ def test_custom_settings_go_into_the_link_and_a_bad_link_warns():
     assert_clean(bad)
     assert bad.warning and "<b>" not in bad.warning[0].value
     assert run_of(bad, "through_time:a").config.cell == RecurrentConfig().cell
+
+
+def test_each_run_has_its_downloads():
+    at = page()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [
+        f"{side}: {what}"
+        for side in "AB"
+        for what in ("Gradient through time (CSV)", "Loss and accuracy (CSV)", "Settings (JSON)")
+    ]

@@ -27,6 +27,8 @@ from .config import DATASETS_2D, ExperimentConfig
 from .recurrent import RecurrentConfig, RecurrentTrainer
 from .trainer import Trainer
 
+SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a training slot, then goes ahead
+
 
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
@@ -115,14 +117,24 @@ class LiveTrainer:
             return look(self.trainer)
 
     def snapshot(self, decision: bool = False) -> Snapshot:
-        """Copies of the run's frames (and, for 2-D data if asked, the decision grid)."""
+        """Copies of the run's frames (and, for 2-D data if asked, the decision grid).
+        Waits up to SNAPSHOT_QUEUE_SECONDS for a training slot, then the lock (as training
+        does): a large model's frames, histograms and grid cost as much as training, and
+        count against the same cores; a page is never stuck longer than that wait."""
+        slot = self.slots.acquire(timeout=SNAPSHOT_QUEUE_SECONDS)
+        try:
+            return self._snapshot(decision)
+        finally:
+            if slot:
+                self.slots.release()
+
+    def _snapshot(self, decision: bool) -> Snapshot:
         with self.lock:
             trainer = self.trainer
             recurrent = isinstance(trainer, RecurrentTrainer)
             grid = None
             if decision and not recurrent and trainer.config.dataset in DATASETS_2D:
-                with self.slots:  # a large model's grid costs as much as training: it takes a slot too
-                    grid = trainer.decision_grid()
+                grid = trainer.decision_grid()
             return Snapshot(
                 config=trainer.config,
                 step_count=trainer.step_count,

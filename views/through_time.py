@@ -4,7 +4,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
-from views.ui import charts, pairs
+from views.ui import charts, classroom, pairs
 from views.ui.live import pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
@@ -71,3 +71,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
 
 
 pair_fragment(runs, draw)
+if classroom.shown("downloads"):
+    st.divider()
+    for side, run in zip("AB", runs, strict=True):
+        charts.downloads(run, side)

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vangrad_core.live import Snapshot
-from vangrad_core.recurrent import ALPHABET
+from vangrad_core.recurrent import ALPHABET, RecurrentConfig
 from vangrad_core.summary import (
     GRADIENT_NAME,
     at_step,
@@ -138,21 +138,30 @@ def time_headline_metrics(snap: Snapshot) -> None:
         )
 
 
-def downloads(run: LiveRun) -> None:
-    """The per-layer statistics and the loss curves as CSV, the config as JSON (made on click)."""
+def downloads(run: LiveRun, name: str = "") -> None:
+    """The run's statistics (per layer, or per time step for a recurrent run) and its
+    loss curves as CSV, the config as JSON (made on click); `name` tells two runs apart."""
     live = run.live
+    recurrent = isinstance(live.config, RecurrentConfig)
+    statistics = (
+        ("Gradient through time (CSV)", lambda: live.snapshot().time_gradients.to_csv(index=False), "time.csv")
+        if recurrent
+        else ("Per-layer statistics (CSV)", lambda: live.snapshot().layers.to_csv(index=False), "layers.csv")
+    )
     files = (
-        ("Per-layer statistics (CSV)", lambda: live.snapshot().layers.to_csv(index=False), "layers.csv", "text/csv"),
+        (*statistics, "text/csv"),
         ("Loss and accuracy (CSV)", lambda: live.snapshot().metrics.to_csv(index=False), "metrics.csv", "text/csv"),
         ("Settings (JSON)", lambda: json.dumps(live.config.to_dict(), indent=2), "config.json", "application/json"),
     )
-    for column, (label, data, name, mime) in zip(st.columns(len(files)), files, strict=True):
+    prefix = f"{name}: " if name else ""
+    for column, (label, data, file_name, mime) in zip(st.columns(len(files)), files, strict=True):
         column.download_button(
-            label,
+            prefix + label,
             icon=":material/download:",
             data=data,
-            file_name=f"vangrad-{name}",
+            file_name=f"vangrad-{name.lower() + '-' if name else ''}{file_name}",
             mime=mime,
             on_click="ignore",
             width="stretch",
+            key=f"download:{run.key}:{file_name}",
         )
