@@ -28,6 +28,7 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
     ("through-time", "through_time", "Train both"),
     ("tour-step-14", "tour?step=14", "Train"),
     ("why-sigmoid", "why_sigmoid", None),
+    ("classics-lstm", "classics?experiment=lstm", "Run"),
     ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
 )
 SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
@@ -46,7 +47,7 @@ def main(out: Path) -> None:
                 if train:
                     page.get_by_role("button", name=train).click()
                     page.get_by_text(
-                        re.compile(r"(500 / 500|300 / 300|600 / 600) steps|stopped|finished")
+                        re.compile(r"(500 / 500|300 / 300|600 / 600) steps|stopped|finished|Reproduced")
                     ).first.wait_for(timeout=180_000)
                     page.wait_for_timeout(2500)  # the last redraw, and the details' slower one
                 page.screenshot(path=out / f"{name}{suffix}.png")
