@@ -3,7 +3,7 @@ for the whole page (Streamlit scrolls inside its own container, so a tall window
 what shows everything), and in presenter mode at 1280×720: the projector's first
 screen, what a lecturer sees without scrolling.
 
-    .venv/bin/python scripts/screenshots.py [out-dir]
+    .venv/bin/python scripts/screenshots.py [out-dir [name ...]]   (names: only those shots)
 """
 
 from __future__ import annotations
@@ -34,13 +34,15 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
 SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
 
 
-def main(out: Path) -> None:
+def main(out: Path, only: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as server, sync_playwright() as playwright:
         browser = launch(playwright)
         for suffix, viewport, flag in SIZES:
             page = browser.new_page(viewport=viewport)
             for name, target, train in SHOTS:
+                if only and name not in only:
+                    continue
                 joiner = "&" if "?" in target else "?"
                 page.goto(f"{server}/{target}{joiner + flag if flag else ''}")
                 wait_for_app(page)
@@ -57,4 +59,7 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "screenshots")
+    main(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "screenshots",
+        sys.argv[2:],
+    )

@@ -5,7 +5,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
 from views.ui import charts, classroom, pairs
-from views.ui.live import pair_controls, pair_fragment
+from views.ui.live import DETAIL_SECONDS, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
 st.title("Through time: vanishing gradients in recurrent networks")
@@ -51,6 +51,12 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             "time:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
         )
         st.caption("Training loss (the batch's, smoothed). A run whose loss stays flat has learned nothing.")
+
+
+def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
+    """The maps and the gates, redrawn every few seconds while training."""
+    named = dict(zip(labels, snaps, strict=True))
+    times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
     for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
         with column:
             charts.chart(
@@ -62,7 +68,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             )
             st.caption(f"{label}: each column is a training step; dark at the bottom: t = 1 gets no gradient.")
     cells = {label: snap.config.cell for label, snap in named.items()}
-    charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), stamp)
+    charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), tuple(s.stamp for s in snaps))
     st.caption(
         "What multiplies the gradient at each step back, now. Plain RNN: the Jacobian's gain on the gradient "
         "(below 1 shrinks it); LSTM: the forget gate (near 1 keeps the cell's memory and its gradient); "
@@ -71,6 +77,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
 
 
 pair_fragment(runs, draw)
+pair_fragment(runs, draw_details, every=DETAIL_SECONDS, trains=False)
 if classroom.shown("downloads"):
     st.divider()
     for side, run in zip("AB", runs, strict=True):

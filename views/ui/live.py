@@ -237,9 +237,15 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
     cols[3].caption("Both runs take the same steps on the same batches. Changing a setting restarts both.")
 
 
-def pair_fragment(runs: tuple[LiveRun, LiveRun], draw: Callable[[tuple[Snapshot, Snapshot]], None]) -> None:
+def pair_fragment(
+    runs: tuple[LiveRun, LiveRun],
+    draw: Callable[[tuple[Snapshot, Snapshot]], None],
+    every: float = TICK_SECONDS,
+    trains: bool = True,
+) -> None:
     """Like `live_fragment`, for two runs kept in step: each tick trains them a step
-    each in turn, with one training slot and one tick's time budget."""
+    each in turn, with one training slot and one tick's time budget (if `trains`; a
+    fragment that only draws redraws every `every` seconds)."""
     started_playing = any(run.playing for run in runs)
 
     def body() -> None:
@@ -247,9 +253,12 @@ def pair_fragment(runs: tuple[LiveRun, LiveRun], draw: Callable[[tuple[Snapshot,
             tick()
 
     def tick() -> None:
-        advance_together([run.live for run in runs], TRAIN_SECONDS_PER_TICK, queue_seconds=QUEUE_SECONDS)
-        draw((runs[0].live.snapshot(), runs[1].live.snapshot()))
+        if trains:
+            advance_together([run.live for run in runs], TRAIN_SECONDS_PER_TICK, queue_seconds=QUEUE_SECONDS)
+            draw((runs[0].live.snapshot(), runs[1].live.snapshot()))
+        else:
+            draw((runs[0].snapshot_at_most_every(every), runs[1].snapshot_at_most_every(every)))
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
 
-    st.fragment(body, run_every=TICK_SECONDS if started_playing else None)()
+    st.fragment(body, run_every=every if started_playing else None)()
