@@ -10,7 +10,7 @@ import pytest
 
 from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
-from vangrad_core.activations import curves, curves_covering
+from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering
 from vangrad_core.figures.live import UPDATE_GUIDE
 from vangrad_core.trainer import METRIC_COLUMNS
 
@@ -110,6 +110,13 @@ def test_saturation_and_distance_and_updates(trained):
     layers = trained.layers
     bars = fig.saturation_by_layer(layers)
     assert list(bars.data[0].x) == [1, 2, 3, 4, 5, 6]  # hidden layers only
+    for name, activation in ACTIVATION_TABLE.items():  # the words follow the activation, cause of death too
+        named = fig.saturation_by_layer(layers, activation.flat_word, activation.dead_cause)
+        assert activation.dead_cause in named.data[1].name, name
+    sigmoid = ACTIVATION_TABLE["sigmoid"]
+    assert "stuck at 0 or 1" in fig.saturation_by_layer(layers, "saturated", sigmoid.dead_cause).data[1].name
+    relu = ACTIVATION_TABLE["relu"]
+    assert fig.saturation_by_layer(layers, relu.flat_word, relu.dead_cause).layout.title.text.startswith("Inactive")
     updates = fig.update_ratios(layers)
     assert updates.layout.yaxis.type == "log"
     assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)

@@ -43,6 +43,8 @@ class Activation:
     exact_derivative: Callable[[torch.Tensor], torch.Tensor] | None = None
     flat_word: str = "saturated"  # an input where the slope is near 0 is ... ("" if none is)
     flat_where: str = ""  # where that happens, in words
+    # why a unit of this activation can pass no gradient for a whole batch ("dead")
+    dead_cause: str = "stuck on a flat tail, where the slope is 0 in float32"
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         """The derivative at x (as autograd takes it: ReLU's is 0 at 0)."""
@@ -74,6 +76,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             0.25,
             (0, 1, -1, 0, 1, -1),  # y - y²
             flat_where="both tails (|x| > 3.6): the output is stuck near 0 or 1",
+            dead_cause="stuck at 0 or 1, where the slope is 0 in float32",
         ),
         Activation(
             "tanh",
@@ -82,9 +85,17 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             1.0,
             (1, 0, -1, 1, 0, -1),  # 1 - y²
             flat_where="both tails (|x| > 1.8): the output is stuck near -1 or 1",
+            dead_cause="stuck at -1 or 1, where the slope is 0 in float32",
         ),
         Activation(
-            "relu", nn.ReLU, torch.relu, 1.0, (1, 0, 0, 0, 0, 0), flat_word="inactive", flat_where="x < 0: output 0"
+            "relu",
+            nn.ReLU,
+            torch.relu,
+            1.0,
+            (1, 0, 0, 0, 0, 0),
+            flat_word="inactive",
+            flat_where="x < 0: output 0",
+            dead_cause="off (output 0) for every input",
         ),
         Activation(
             "leaky_relu",
@@ -94,6 +105,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             (1, 0, 0, LEAKY_SLOPE, 0, 0),
             flat_word="inactive",
             flat_where=f"x < 0, where the slope is {LEAKY_SLOPE} (never 0)",
+            dead_cause="never: the slope is never 0",
         ),
         Activation(
             "elu",
@@ -121,7 +133,16 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             (SELU_SCALE, 0, 0, SELU_SCALE * SELU_ALPHA, 1, 0),
             flat_where="the negative tail (x < -2.3): the output is stuck near -1.76",
         ),
-        Activation("linear", nn.Identity, lambda x: x, 1.0, (1, 0, 0, 1, 0, 0), flat_word="", flat_where="nowhere"),
+        Activation(
+            "linear",
+            nn.Identity,
+            lambda x: x,
+            1.0,
+            (1, 0, 0, 1, 0, 0),
+            flat_word="",
+            flat_where="nowhere",
+            dead_cause="output 0 for every input, so its weights get no gradient",
+        ),
     )
 }
 

@@ -117,7 +117,7 @@ def draw_details(snap: Snapshot) -> None:
         st.caption(
             "Bars: share of inputs where the slope is under 10% of its peak (saturated on sigmoid's or "
             "tanh's flat tails, inactive on ReLU's off side). Crosses: dead units, which pass no gradient "
-            "for the whole batch."
+            "for the whole batch; the legend says what kills a unit of this activation."
         )
     left, right = st.columns(2)
     with left:

@@ -367,10 +367,12 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
     return layout(fig, title)
 
 
-def saturation_by_layer(layers: pd.DataFrame, flat_word: str = "saturated") -> go.Figure:
+def saturation_by_layer(
+    layers: pd.DataFrame, flat_word: str = "saturated", dead_cause: str = "no gradient for the whole batch"
+) -> go.Figure:
     """Inputs on the activation's flat part (`flat_word`: "saturated" for sigmoid's
     tails, "inactive" for ReLU's off side) and dead units per hidden layer, at the
-    latest step."""
+    latest step; the legend says what makes this activation's units dead."""
     title = f"{flat_word.capitalize() or 'Flat'} inputs and dead units per layer"
     if layers.empty:
         return empty(title, "Press Train to measure")
@@ -389,7 +391,7 @@ def saturation_by_layer(layers: pd.DataFrame, flat_word: str = "saturated") -> g
         go.Scatter(
             x=last["layer"],
             y=last["dead_fraction"],
-            name="dead units (no gradient for the whole batch)",
+            name=f"dead units: {dead_cause}",
             mode="markers",
             marker={"symbol": "x", "size": 14, "color": "#d62728"},
             hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",

@@ -49,7 +49,8 @@ def derivative(snap: Snapshot, layer: int) -> go.Figure:
 
 
 def saturation(snap: Snapshot) -> go.Figure:
-    return figures.saturation_by_layer(snap.layers, ACTIVATION_TABLE[snap.config.activation].flat_word)
+    activation = ACTIVATION_TABLE[snap.config.activation]
+    return figures.saturation_by_layer(snap.layers, activation.flat_word, activation.dead_cause)
 
 
 def updates(snap: Snapshot) -> go.Figure:
