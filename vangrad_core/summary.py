@@ -265,18 +265,6 @@ def fraction(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value:.0%}" if value >= 0.01 or value == 0 else "<1%"
 
 
-def layer_list(layers) -> str:
-    """'layer 30', 'layers 3 and 7', 'layers 2, 5, 9, 11, 12 and 7 more'."""
-    layers = [int(v) for v in layers]
-    if not layers:
-        return "no layer"
-    if len(layers) == 1:
-        return f"layer {layers[0]}"
-    if len(layers) <= 5:
-        return "layers " + ", ".join(map(str, layers[:-1])) + f" and {layers[-1]}"
-    return "layers " + ", ".join(map(str, layers[:5])) + f" and {len(layers) - 5} more"
-
-
 def summarize(result, seconds: float | None = None) -> str:
     """A few lines of plain text about a finished run (for the command line)."""
     config, layers = result.config, result.layers

@@ -67,7 +67,10 @@ def draw(snap: Snapshot) -> None:
 
     st.header("1. One layer, step by step")
     layer = st.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")
-    stages = run.live.inspect(lambda t: t.norm_stages(layer))
+    # one forward pass through the layers below, only when the run has moved on
+    stages = charts.cached(
+        "bn:stages:values", (snap.stamp, layer), lambda: run.live.inspect(lambda t: t.norm_stages(layer))
+    )
     charts.chart("bn:stages", snap, lambda: figures.norm_stages(stages, layer), layer)
     st.caption(stages_in_words(stages))
 

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vangrad_core.live import Snapshot
-from vangrad_core.recurrent import ALPHABET, RecurrentConfig
+from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, RecurrentConfig
 from vangrad_core.summary import (
     GRADIENT_NAME,
     at_step,
@@ -41,7 +41,10 @@ def for_presenter(figure: go.Figure) -> go.Figure:
     """In presenter mode, larger text for the back of a lecture hall, at a height
     that keeps the two charts of the story on the first screen."""
     if classroom.presenting():
+        top = figure.layout.margin.t or 0
         figure.update_layout(**PRESENTER_CHART)
+        if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
+            figure.update_layout(margin_t=top)
     return figure
 
 
@@ -50,15 +53,20 @@ def show(figure: go.Figure, key: str) -> None:
     st.plotly_chart(for_presenter(figure), width="stretch", key=key)
 
 
+def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
+    """`build()`, kept in the session under `key` until `stamp` changes."""
+    cache = st.session_state.setdefault("charts", {})
+    if key not in cache or cache[key][0] != stamp:
+        cache[key] = (stamp, build())
+    return cache[key][1]
+
+
 def chart(key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object) -> None:
     """st.plotly_chart of `build()`, rebuilt only when the run has moved on (or
     `variant` changed): a session that waits for a training slot, or redraws a
     paused run, costs the server almost nothing."""
     stamp = (snap.stamp, variant, classroom.presenting())
-    cache = st.session_state.setdefault("charts", {})
-    if key not in cache or cache[key][0] != stamp:
-        cache[key] = (stamp, for_presenter(build()))
-    st.plotly_chart(cache[key][1], width="stretch", key=key)
+    st.plotly_chart(cached(key, stamp, lambda: for_presenter(build())), width="stretch", key=key)
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
@@ -114,7 +122,6 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
         st.markdown(sentence)
 
 
-GUESS = {"adding": 1 / 6, "first_symbol": math.log(ALPHABET)}  # the test error of a network that ignores its input
 GUESS_WORDS = {"adding": "answering the average, 1,", "first_symbol": f"guessing among {ALPHABET} symbols"}
 
 
@@ -134,7 +141,7 @@ def time_headline_metrics(snap: Snapshot) -> None:
         task = snap.config.task
         st.caption(
             f"{time_sentence(now)} Test error now {number(tested['test_loss'].iloc[-1], 3)}; {GUESS_WORDS[task]} "
-            f"every time scores {number(GUESS[task], 3)}."
+            f"every time scores {number(GUESS_LOSS[task], 3)}."
         )
 
 
