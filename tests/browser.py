@@ -42,8 +42,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(port: int | None = None, timeout: float = 60) -> Iterator[str]:
-    """Run the app on a free local port; yields its URL."""
+def streamlit_server(port: int | None = None, timeout: float = 60, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run the app on a free local port (with `env` added to the environment); yields its URL."""
     port = port or free_port()
     (ROOT / "test-results").mkdir(exist_ok=True)
     log = open(ROOT / "test-results" / f"streamlit-{port}.log", "w")
@@ -62,6 +62,7 @@ def streamlit_server(port: int | None = None, timeout: float = 60) -> Iterator[s
             "true",
         ],
         cwd=ROOT,
+        env=os.environ | (env or {}),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

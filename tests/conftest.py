@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import streamlit.components.v2.manifest_scanner as manifest_scanner
 import torch
 from hypothesis import strategies as st
@@ -18,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from vangrad_core.live import LiveTrainer
 from vangrad_core.settings import Field, Settings
+from views.ui.live import training_pool
 
 # One torch thread, as the app uses: with more, a busy machine's threads wait on each
 # other (a 4 x 256 network trained ten times slower beside other work).
@@ -28,6 +31,16 @@ torch.set_num_threads(1)
 manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture(autouse=True)
+def no_run_trains_after_its_test() -> Iterator[None]:
+    """Runs train in the server's pool, in the background: a test that leaves one
+    playing must not leave it training beside the next tests."""
+    yield
+    training_pool().pause_all()
+
+
 TIMEOUT = 120
 
 

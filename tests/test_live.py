@@ -1,49 +1,89 @@
-"""LiveTrainer: play / pause, slot-bounded advance, snapshots."""
+"""LiveTrainer and TrainingPool: play / pause, turns in the background, snapshots."""
 
 from __future__ import annotations
 
-import threading
+import gc
+import time
 
 import pandas as pd
 
 from vangrad_core import ExperimentConfig, run_experiment
-from vangrad_core.live import LiveTrainer
+from vangrad_core.live import LiveTrainer, TrainingPool, train_together
 
 CONFIG = ExperimentConfig(depth=4, width=8, steps=40)
 
 
-def test_advance_trains_only_while_playing_and_stops_when_done():
+def wait_until(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_pool_trains_a_playing_run_to_the_end_as_a_plain_run_would():
+    pool = TrainingPool(threads=1)
     live = LiveTrainer(CONFIG)
-    assert live.advance(1.0) == 0  # paused
-    live.play()
-    while live.playing:
-        live.advance(0.01)
+    time.sleep(0.05)
+    assert live.step_count == 0  # not playing: not in the pool
+    pool.play((live,))
+    wait_until(lambda: not live.playing)
     assert live.done and live.step_count == 40
+    wait_until(lambda: len(pool) == 0)  # a run that stopped leaves the pool
     pd.testing.assert_frame_equal(live.snapshot().layers, run_experiment(CONFIG).layers)
 
 
-def test_no_free_slot_means_waiting_not_training():
-    slots = threading.Semaphore(1)
-    live = LiveTrainer(CONFIG, slots=slots)
-    live.play()
-    slots.acquire()
-    assert live.advance(1.0) == 0 and live.waiting
-    slots.release()
-    assert live.advance(0.01) >= 1 and not live.waiting
-    assert slots.acquire(blocking=False)  # advance gave its slot back
+def test_the_pool_gives_every_playing_run_its_turn_and_pause_stops_one():
+    pool = TrainingPool(threads=1)
+    runs = [LiveTrainer(CONFIG.replace(steps=20000, seed=seed)) for seed in range(4)]
+    for run in runs:
+        pool.play((run,))
+    wait_until(lambda: all(run.step_count >= 3 for run in runs))  # round-robin: nobody starves
+    runs[0].pause()
+    time.sleep(0.3)  # its turn comes, and it leaves
+    paused_at = runs[0].step_count
+    others = [run.step_count for run in runs[1:]]
+    wait_until(lambda: all(run.step_count > count for run, count in zip(runs[1:], others, strict=True)))
+    assert runs[0].step_count == paused_at and not runs[0].waiting
+    pool.play((runs[0],))
+    pool.play((runs[0],))  # played twice: still one place in the turns
+    assert len(pool) <= 4
+    for run in runs:
+        run.pause()
 
 
-def test_advance_respects_its_time_budget_but_always_takes_a_step():
+def test_a_run_that_nothing_else_holds_leaves_the_pool():
+    pool = TrainingPool(threads=1)
     live = LiveTrainer(CONFIG.replace(steps=20000))
+    pool.play((live,))
+    while live.step_count == 0:
+        time.sleep(0.01)
+    del live  # its session is gone: the pool holds it only weakly
+    gc.collect()
+    wait_until(lambda: len(pool) == 0)
+
+
+def test_a_run_not_trained_for_a_while_is_waiting():
+    live = LiveTrainer(CONFIG)
     live.play()
-    assert live.advance(0.0) == 1
-    assert 1 < live.advance(0.05) < 20000
+    assert not live.waiting
+    live.trained_at -= 5
+    assert live.waiting
+    live.step(1)
+    assert not live.waiting
+
+
+def test_train_together_respects_its_time_budget_but_always_takes_a_step():
+    live = LiveTrainer(CONFIG.replace(steps=20000))
+    assert train_together((live,), 1.0) == 0  # paused
+    live.play()
+    assert train_together((live,), 0.0) == 1
+    assert 1 < train_together((live,), 0.05) < 20000
 
 
 def test_snapshot_is_a_consistent_copy():
     live = LiveTrainer(CONFIG.replace(dataset="moons", steps=20000))
     live.play()
-    live.advance(0.05)
+    train_together((live,), 0.05)
     snap = live.snapshot(decision=True)
     assert snap.step_count == len(snap.metrics) == snap.layers["step"].nunique()
     assert snap.decision is not None and len(snap.decision[0]) == 60 * 60
@@ -51,3 +91,12 @@ def test_snapshot_is_a_consistent_copy():
     live.step(1)
     assert live.snapshot().stamp != before and snap.step_count == before[1]
     assert LiveTrainer(CONFIG.replace(dataset="digits")).snapshot(decision=True).decision is None
+
+
+def test_a_released_run_trains_no_more_and_holds_no_model():
+    live = LiveTrainer(CONFIG)
+    live.play()
+    live.step(3)
+    live.release()
+    assert live.released and live.done and not live.playing and live.trainer is None
+    assert live.step(1) == 0 and live.config == CONFIG

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import assert_clean, button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
-from vangrad_core.live import LiveTrainer, advance_together
+from vangrad_core.live import LiveTrainer, train_together
 from vangrad_core.recurrent import RecurrentConfig
 
 FUZZ_CASES = 245  # random links over the seven pages, each opened and trained a little
@@ -61,6 +61,8 @@ def test_two_sessions_never_see_each_others_state():
     for _ in range(3):  # interleaved ticks of the two sessions
         sigmoid.run()
         relu.run()
+    for at in (sigmoid, relu):
+        run_of(at).pause()
     a, b = run_of(sigmoid).trainer, run_of(relu).trainer
     assert a.step_count > 0 and b.step_count > 0
     assert a is not b and a.model is not b.model
@@ -81,25 +83,20 @@ def test_same_numbers_alone_or_beside_ten_others():
     pd.testing.assert_frame_equal(alone.metrics, beside.metrics)
 
 
-def test_a_waiting_session_says_so_and_does_not_train():
-    from views.ui.live import training_slots
+def test_a_run_that_waits_for_its_turn_says_so(monkeypatch):
+    from vangrad_core import live as live_module
+    from views.ui.live import training_pool
 
     at = app({"scenario": "Deep sigmoid stalls"})
-    slots = training_slots()
-    taken = 0
-    while slots.acquire(blocking=False):  # every training slot busy elsewhere
-        taken += 1
+    pool = training_pool()
+    monkeypatch.setattr(pool, "play", lambda runs: [run.play() for run in runs])  # every turn taken elsewhere
+    monkeypatch.setattr(live_module, "WAITING_SECONDS", 0.0)
     live = run_of(at)
-    try:
-        button(at, "Train").click().run()
-        at.run()
-        assert live.step_count == 0 and live.playing
-        assert any("waiting for a free training slot" in m.value for m in at.markdown)
-    finally:
-        for _ in range(taken):
-            slots.release()
+    button(at, "Train").click().run()
     at.run()
-    assert live.step_count > 0
+    assert live.step_count == 0 and live.playing
+    assert any("waiting for its turn" in m.value for m in at.markdown)
+    live.pause()
 
 
 # ---- no student can break it (issue: every setting trains or says why) ----------------
@@ -142,11 +139,11 @@ def test_compare_keeps_a_tiny_and_a_large_run_in_step_within_one_budget():
     large = LiveTrainer(ExperimentConfig(depth=30, width=256, batch_size=512, steps=20000))
     for run in (tiny, large):
         run.play()
-    rounds = advance_together((tiny, large), seconds=0.01)
+    rounds = train_together((tiny, large), seconds=0.01)
     assert rounds >= 1 and tiny.step_count == large.step_count == rounds
     tiny.pause()
     large.pause()
-    assert advance_together((tiny, large), seconds=0.01) == 0 and large.step_count == rounds
+    assert train_together((tiny, large), seconds=0.01) == 0 and large.step_count == rounds
 
 
 def test_compare_page_pause_stops_both_and_counts_are_true():
@@ -163,14 +160,14 @@ def test_compare_page_pause_stops_both_and_counts_are_true():
     for _ in range(3):
         at.run()
     a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
-    assert a.step_count == b.step_count > 0
-    shown = [m.value for m in at.markdown if "steps" in m.value and "/ 20000" in m.value]
-    assert all(f"{a.step_count} / 20000" in text for text in shown) and len(shown) == 2
     button(at, "Pause").click().run()
     counts = (a.step_count, b.step_count)
+    assert a.step_count == b.step_count > 0 and not a.playing and not b.playing
+    shown = [m.value for m in at.markdown if "steps" in m.value and "/ 20000" in m.value]
+    assert all(f"{a.step_count} / 20000" in text for text in shown) and len(shown) == 2
     for _ in range(3):
         at.run()
-    assert (a.step_count, b.step_count) == counts and not a.playing and not b.playing
+    assert (a.step_count, b.step_count) == counts
 
 
 def test_frames_of_a_diverging_run_hold_no_infinity():

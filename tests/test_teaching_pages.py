@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import assert_clean, finish_run, open_page, run_of
 from vangrad_core import ExperimentConfig
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
+from vangrad_core.live import pause_together
 
 
 def page(path: str, query: dict | None = None) -> AppTest:
@@ -68,8 +69,7 @@ def train_both(at: AppTest, steps: int) -> AppTest:
     a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
     while (a.playing or b.playing) and a.step_count < steps:
         at.run()
-    for live in (a, b):
-        live.pause()
+    pause_together((a, b))
     return at.run()
 
 

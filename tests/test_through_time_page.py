@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import assert_clean, button, finish_run, open_page, run_of
 from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
+from vangrad_core.live import pause_together
 from vangrad_core.recurrent import RecurrentConfig
 from vangrad_core.summary import time_sentence
 
@@ -39,6 +40,7 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     button(at, "Train both").click().run()
     at.run()
     a, b = run_of(at, "through_time:a"), run_of(at, "through_time:b")
+    pause_together((a, b))
     assert a.step_count == b.step_count > 0
     finish_run(at, "through_time:a")
     finish_run(at, "through_time:b")

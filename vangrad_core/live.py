@@ -1,24 +1,25 @@
-"""A run that is trained a little at a time, between redraws of a live view.
+"""A run that trains while a live view draws it.
 
 `LiveTrainer` wraps a `Trainer` (or, for a `RecurrentConfig`, a `RecurrentTrainer`)
-with what a live page needs: playing or paused, `advance(seconds)` that trains for a
-time budget only when it gets one of a server's training slots (a shared semaphore
-bounds how many runs train at the same moment), and `Snapshot`s of the run to draw
-from. `advance_together` trains two
-runs in step within one slot and one time budget (the Compare page). A step that
-raises stops its run and keeps why (`failure`): the page says so once, and nothing
-trains again until the run is reset. Nothing here knows about Streamlit.
+with what a live page needs: playing or paused, and `Snapshot`s of the run to draw
+from. `train_together` trains runs in step (Compare's two) within one time budget. A step that raises stops its
+run and keeps why (`failure`): the page says so once, and nothing trains again until
+the run is reset. Nothing here knows about Streamlit.
 
-Training runs in the caller's thread, between redraws. (A training thread per run
-was tried: Python's GIL makes a thread that releases it at every tensor op wait on
-the thread that draws, and a 500-step run took twice as long.)
+`TrainingPool` is where playing runs train: a few threads (one per core) that give
+every playing run a turn of QUANTUM_SECONDS in round-robin order, so that training
+goes on between the page's redraws instead of only inside them (docs/architecture.md,
+"Training beside drawing"), and every run gets its share however many play.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 
 import pandas as pd
@@ -27,7 +28,9 @@ from .config import DATASETS_2D, ExperimentConfig
 from .recurrent import RecurrentConfig, RecurrentTrainer
 from .trainer import Trainer
 
-SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a training slot, then goes ahead
+SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes ahead
+QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
+WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,63 +56,82 @@ class Snapshot:
 
 
 class LiveTrainer:
-    """A Trainer with play / pause, slot-bounded `advance`, and snapshots.
+    """A Trainer with play / pause, steps, and snapshots.
 
-    `slots`: a semaphore shared by every LiveTrainer of a server; `advance` trains
-    only with a slot (`waiting` tells whether the last call found none free).
+    `slots`: a semaphore shared by every LiveTrainer of a server, which bounds the
+    heavy work done in the pages' own threads (snapshots, decision grids).
     """
 
     def __init__(self, config: ExperimentConfig | RecurrentConfig, slots: threading.Semaphore | None = None):
-        self.trainer = RecurrentTrainer(config) if isinstance(config, RecurrentConfig) else Trainer(config)
+        self.trainer: Trainer | RecurrentTrainer | None = (
+            RecurrentTrainer(config) if isinstance(config, RecurrentConfig) else Trainer(config)
+        )
+        self._config = config
         self.slots = slots or threading.Semaphore(1)
         self.lock = threading.Lock()  # snapshots may be taken from another thread
-        self.waiting = False
         self.playing = False
+        self.in_pool = False  # has a place in a TrainingPool's turns
+        self.trained_at = time.monotonic()  # when it last trained (or started playing)
         self.failure: str | None = None  # what a step raised; the run stops for good
 
     @property
     def config(self) -> ExperimentConfig:
-        return self.trainer.config
+        return self._config
+
+    @property
+    def released(self) -> bool:
+        return self.trainer is None
 
     @property
     def step_count(self) -> int:
-        return self.trainer.step_count
+        return 0 if self.trainer is None else self.trainer.step_count
 
     @property
     def done(self) -> bool:
-        return self.trainer.done or self.failure is not None
+        return self.trainer is None or self.trainer.done or self.failure is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Playing, but not trained for a while: many runs are waiting for their turn."""
+        return self.playing and time.monotonic() - self.trained_at > WAITING_SECONDS
 
     def play(self) -> None:
         self.playing = not self.done
+        self.trained_at = time.monotonic()
 
     def pause(self) -> None:
-        self.playing = self.waiting = False
+        """Stop playing; returns once no step is under way (the count shown is final)."""
+        pause_together((self,))
+
+    def release(self) -> None:
+        """Stop the run and let go of its model, optimizer and history (its page is
+        gone). A released run trains no more; a page that comes back starts a new one."""
+        with self.lock:
+            self.playing = False
+            self.trainer = None
 
     def step(self, n: int = 1) -> int:
-        """n steps now, whatever the slots say (a click on Step)."""
+        """n steps now, in the caller's thread (a click on Step)."""
         return sum(self._train_one() for _ in range(n))
 
     def _train_one(self) -> int:
-        """One step under the lock (0 if the run is done). Whatever a step raises ends
-        the run, not the page: it stops playing and keeps the error as `failure`."""
         with self.lock:
-            if self.done:
-                return 0
-            try:
-                ran = self.trainer.step(1)
-            except Exception as error:
-                self.failure = f"{type(error).__name__}: {error}"
-                ran = 0
+            return self._step_locked()
+
+    def _step_locked(self) -> int:
+        """One step, the lock held (0 if the run is done). Whatever a step raises ends
+        the run, not the page: it stops playing and keeps the error as `failure`."""
+        if self.done:
+            return 0
+        try:
+            ran = self.trainer.step(1)
+        except Exception as error:
+            self.failure = f"{type(error).__name__}: {error}"
+            ran = 0
+        self.trained_at = time.monotonic()
         if self.done:
             self.playing = False
         return ran
-
-    def advance(self, seconds: float, max_steps: int = 10_000, queue_seconds: float = 0.0) -> int:
-        """While playing: train for about `seconds` with a training slot (at least one
-        step, at most `max_steps`); stop playing when the run is done. Waits up to
-        `queue_seconds` for a slot: a run in the queue then costs no CPU, where
-        redrawing it without news would."""
-        return advance_together((self,), seconds, max_steps, queue_seconds)
 
     def inspect(self, look):
         """look(trainer), between two training steps (for views a Snapshot lacks)."""
@@ -118,9 +140,9 @@ class LiveTrainer:
 
     def snapshot(self, decision: bool = False) -> Snapshot:
         """Copies of the run's frames (and, for 2-D data if asked, the decision grid).
-        Waits up to SNAPSHOT_QUEUE_SECONDS for a training slot, then the lock (as training
-        does): a large model's frames, histograms and grid cost as much as training, and
-        count against the same cores; a page is never stuck longer than that wait."""
+        Waits up to SNAPSHOT_QUEUE_SECONDS for one of the server's slots (a large model's
+        frames, histograms and grid cost as much as training; a page is never stuck
+        longer than that wait), then for the run's lock (between two steps)."""
         slot = self.slots.acquire(timeout=SNAPSHOT_QUEUE_SECONDS)
         try:
             return self._snapshot(decision)
@@ -150,30 +172,88 @@ class LiveTrainer:
             )
 
 
-def advance_together(
-    runs: Sequence[LiveTrainer], seconds: float, max_steps: int = 10_000, queue_seconds: float = 0.0
-) -> int:
-    """Train the playing runs one step each in turn, with one training slot (that of
-    the first run) and one time budget for all: two runs of different sizes stay in
-    step, and together cost what one run costs. Returns the rounds trained."""
-    playing = [run for run in runs if run.playing]
-    if not playing:
-        return 0
-    slots = playing[0].slots
-    acquired = slots.acquire(timeout=queue_seconds) if queue_seconds > 0 else slots.acquire(False)
-    for run in playing:
-        run.waiting = not acquired
-    if not acquired:
-        return 0
+def train_together(runs: Sequence[LiveTrainer], seconds: float, max_steps: int = 10_000) -> int:
+    """Train the playing runs one step each in turn for about `seconds` (at least one
+    round, at most `max_steps`): two runs of different sizes stay in step, and
+    together cost what one run costs. A round holds every run's lock, so that a
+    pause (`pause_together`) never falls between two runs' steps. Returns the rounds
+    trained."""
     rounds, start = 0, time.perf_counter()
-    try:
-        while rounds < max_steps and any(run.playing for run in playing):
-            for run in playing:
-                if run.playing:
-                    run._train_one()
-            rounds += 1
-            if time.perf_counter() - start >= seconds:
+    while rounds < max_steps:
+        with contextlib.ExitStack() as held:
+            for run in runs:
+                held.enter_context(run.lock)
+            stepping = [run for run in runs if run.playing]
+            if not stepping:
                 break
-    finally:
-        slots.release()
+            for run in stepping:
+                run._step_locked()
+        rounds += 1
+        if time.perf_counter() - start >= seconds:
+            break
     return rounds
+
+
+def pause_together(runs: Sequence[LiveTrainer]) -> None:
+    """Stop the runs playing, then wait for a round under way to end: the runs stay
+    in step, and no step is taken after this returns."""
+    for run in runs:
+        run.playing = False
+    for run in runs:
+        with run.lock:
+            pass
+
+
+class TrainingPool:
+    """Trains the playing runs: `threads` threads take the runs (or groups of runs
+    kept in step) in turn, QUANTUM_SECONDS each, round-robin. A run leaves the pool
+    when it stops playing (paused, done, failed, released) or is no longer referenced
+    by anything else (its session is gone): the pool holds it only weakly."""
+
+    def __init__(self, threads: int):
+        self.turns: collections.deque[tuple[weakref.ref, ...]] = collections.deque()
+        self.ready = threading.Condition()
+        self.threads = [
+            threading.Thread(target=self._work, name=f"vangrad-training-{i}", daemon=True) for i in range(threads)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def play(self, runs: Sequence[LiveTrainer]) -> None:
+        """Start `runs` (kept in step) and give them turns until none plays."""
+        with self.ready:
+            for run in runs:
+                run.play()
+            if not any(run.in_pool for run in runs):  # (paused and played again before its turn: it has one)
+                for run in runs:
+                    run.in_pool = True
+                self.turns.append(tuple(weakref.ref(run) for run in runs))
+                self.ready.notify()
+
+    def __len__(self) -> int:
+        with self.ready:
+            return len(self.turns)
+
+    def pause_all(self) -> None:
+        """Pause every run the pool trains (each group in step)."""
+        with self.ready:
+            groups = [[run for run in (ref() for ref in group) if run is not None] for group in self.turns]
+        for runs in groups:
+            pause_together(runs)
+
+    def _work(self) -> None:
+        while True:
+            with self.ready:
+                while not self.turns:
+                    self.ready.wait()
+                group = self.turns.popleft()
+                runs = [run for run in (ref() for ref in group) if run is not None]
+                if not any(run.playing for run in runs):  # stopped: it leaves the pool
+                    for run in runs:
+                        run.in_pool = False
+                    continue
+            train_together(runs, QUANTUM_SECONDS)
+            del runs  # no strong reference while it waits for its next turn
+            with self.ready:
+                self.turns.append(group)
+                self.ready.notify()

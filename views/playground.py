@@ -156,7 +156,7 @@ def draw_details(snap: Snapshot) -> None:
 live_fragment(run, draw_live)
 if classroom.shown("details"):
     st.subheader("Inside the layers")
-    live_fragment(run, draw_details, every=DETAIL_SECONDS, trains=False, decision=True)
+    live_fragment(run, draw_details, every=DETAIL_SECONDS, decision=True)
 if classroom.shown("downloads"):
     st.divider()
     charts.downloads(run)

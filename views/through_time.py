@@ -77,7 +77,7 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
 
 
 pair_fragment(runs, draw)
-pair_fragment(runs, draw_details, every=DETAIL_SECONDS, trains=False)
+pair_fragment(runs, draw_details, every=DETAIL_SECONDS)
 if classroom.shown("downloads"):
     st.divider()
     for side, run in zip("AB", runs, strict=True):

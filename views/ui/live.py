@@ -1,14 +1,18 @@
 """A run trained live on a page: its controls and the fragment that redraws it.
 
 `LiveRun` is the page's `LiveTrainer` (vangrad_core.live), kept in the session.
-`run_controls` draws Train / Pause, Step and Reset; `live_fragment` draws a snapshot
-of the run in a fragment that, while the run plays, trains a little and redraws a few
-times a second. Compare's two runs use `pair_controls` and `pair_fragment`.
+`run_controls` draws Train / Pause, Step and Reset; Train hands the run to the
+server's `TrainingPool`, which trains it in the background; `live_fragment` redraws a
+snapshot of it, a few times a second when the server is quiet, less often when many
+runs play. Compare's two runs use `pair_controls` and `pair_fragment`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
+import logging
 import os
 import threading
 import time
@@ -16,18 +20,37 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 import torch
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vangrad_core import ExperimentConfig
-from vangrad_core.live import LiveTrainer, Snapshot, advance_together
+from vangrad_core.cost import Budget, run_cost
+from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, pause_together
 
-# While a run plays, each tick of the live view trains for TRAIN_SECONDS_PER_TICK
-# (with one of the server's training slots) and redraws. Measured with
-# bench/browser.py: Streamlit starts a fragment's timer when its last run is done, so
-# a refresh takes the tick's training + its drawing + TICK_SECONDS + the round trip.
-TICK_SECONDS = 0.04
-TRAIN_SECONDS_PER_TICK = 0.07
-QUEUE_SECONDS = 1.0  # a run waits this long for a free training slot before it says it waits
+# While runs play, the live view redraws every REFRESH_SECONDS[k] (Streamlit starts a
+# fragment's timer when its last run is done, so a refresh also takes the drawing and
+# a round trip): the first step at which the live views of all the playing tabs
+# together ask for at most DRAWS_PER_SECOND redraws, so that drawing stays bounded and
+# training keeps most of the CPU; never slower than the last (progress every 2 s).
+REFRESH_SECONDS = (0.15, 0.3, 0.6, 1.2, 2.0)
+DRAWS_PER_SECOND = 6.0
+RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
+TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or max(1, os.cpu_count() or 1)
+# A run whose tab has been gone this long is released (well within Streamlit's 120 s
+# disconnected-session window, after which a returning tab gets a new session anyway).
+RELEASE_AFTER_SECONDS = float(os.environ.get("VANGRAD_RELEASE_AFTER_SECONDS", 15))
+SWEEP_SECONDS = min(5.0, RELEASE_AFTER_SECONDS / 3)
+
+# What a page's runs may cost (vangrad_core.cost estimates it before they train): a
+# server's settings, from the environment (docs/deployment.md).
+BUDGET = Budget(
+    run_seconds=float(os.environ.get("VANGRAD_RUN_SECONDS", Budget.run_seconds)),
+    tab_mb=float(os.environ.get("VANGRAD_TAB_MB", Budget.tab_mb)),
+    server_mb=float(os.environ.get("VANGRAD_SERVER_MB", Budget.server_mb)),
+)
+
+log = logging.getLogger("vangrad")
 
 
 @st.cache_resource
@@ -38,21 +61,146 @@ def training_slots() -> threading.BoundedSemaphore:
 
 
 @st.cache_resource
+def training_pool() -> TrainingPool:
+    """Where every session's playing runs train, in turn, one thread per core."""
+    return TrainingPool(TRAINING_THREADS)
+
+
+def refresh_seconds() -> float:
+    """How often a live view redraws now: as often as REFRESH_SECONDS allows while
+    the server is quiet, less often the more tabs have a run playing."""
+    playing = session_runs().sessions(playing=True) if Runtime.exists() else 1
+    return next((every for every in REFRESH_SECONDS if playing / every <= DRAWS_PER_SECOND), REFRESH_SECONDS[-1])
+
+
+@st.cache_resource
 def limit_torch_threads() -> None:
     """One torch thread per training call: sessions run side by side, not one
     session on every core (set once per process)."""
     torch.set_num_threads(1)
 
 
+class SessionRuns:
+    """Every session's live runs, for the whole server, so that a closed or reloaded
+    tab gives its memory back: a run whose session has been disconnected for
+    RELEASE_AFTER_SECONDS is released (Streamlit keeps a disconnected session's state
+    for two minutes, and then only drops it lazily; with a maximal network that is
+    half a gigabyte a tab)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs: dict[str, dict[str, LiveTrainer]] = {}  # session id -> key -> run
+        self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
+
+    def keep(self, session_id: str, key: str, live: LiveTrainer) -> None:
+        """`live` is now the session's run under `key`."""
+        with self.lock:
+            self.runs.setdefault(session_id, {})[key] = live
+
+    def count(self) -> int:
+        """Runs not released yet."""
+        with self.lock:
+            return sum(len(runs) for runs in self.runs.values())
+
+    def sessions(self, playing: bool = False) -> int:
+        """Sessions with runs (only those with a run that plays, if `playing`)."""
+        with self.lock:
+            return sum(any(live.playing for live in runs.values()) or not playing for runs in self.runs.values())
+
+    def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
+        """Pause the runs of disconnected sessions, and release them once the session
+        has been gone for RELEASE_AFTER_SECONDS. Returns how many runs were released."""
+        now = time.monotonic() if now is None else now
+        gone: list[LiveTrainer] = []
+        released: list[LiveTrainer] = []
+        with self.lock:
+            for session_id in list(self.runs):
+                if is_active(session_id):
+                    self.gone_since.pop(session_id, None)
+                    continue
+                gone += self.runs[session_id].values()
+                if now - self.gone_since.setdefault(session_id, now) >= RELEASE_AFTER_SECONDS:
+                    released += self.runs.pop(session_id).values()
+                    del self.gone_since[session_id]
+        for live in gone:  # (outside the lock: a pause waits for a step under way)
+            live.pause()
+        for live in released:
+            live.release()
+        if released:
+            give_memory_back()
+            log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
+        return len(released)
+
+
+def give_memory_back() -> None:
+    """Collect the released runs' reference cycles now (the server runs no collection
+    after each script: runner.postScriptGC) and hand freed heap back to the system."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@st.cache_resource
+def session_runs() -> SessionRuns:
+    """The server's SessionRuns, swept every SWEEP_SECONDS by a background thread
+    (tabs that close run no script that could do it)."""
+    runs = SessionRuns()
+    if not log.handlers:  # Streamlit configures its own loggers only
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+    def sweep_forever() -> None:
+        while True:
+            time.sleep(SWEEP_SECONDS)
+            if Runtime.exists():  # not under AppTest
+                runs.sweep(Runtime.instance().is_active_session)
+
+    threading.Thread(target=sweep_forever, name="vangrad-release-runs", daemon=True).start()
+    return runs
+
+
+def budget_refusal(runs: tuple[LiveTrainer, ...]) -> str | None:
+    """Why these runs (one page's) may not train on this server now, with what to
+    change; None if they may. A run that already trains is never stopped."""
+    if any(live.playing for live in runs):
+        return None
+    others = [v for v in st.session_state.values() if isinstance(v, LiveTrainer) and not v.released and v not in runs]
+    counted = session_runs() if Runtime.exists() else None  # AppTest: this tab alone
+    return BUDGET.refusal(
+        [run_cost(live.config) for live in runs],
+        held_elsewhere_mb=sum(run_cost(live.config).megabytes for live in others),
+        tabs=counted.sessions() if counted else 1,
+        training=counted.sessions(playing=True) if counted else 0,
+    )
+
+
 class LiveRun:
-    """The page's LiveTrainer, kept in the session under `key`."""
+    """The page's LiveTrainer, kept in the session under `key` (and known to the
+    server's SessionRuns, which releases it when the tab is gone)."""
 
     def __init__(self, key: str):
         self.key = key
 
     @property
     def live(self) -> LiveTrainer:
-        return st.session_state[self.key]
+        live = st.session_state[self.key]
+        if live.released:  # the tab was gone long enough to lose its run, and came back
+            live = self._new(live.config)
+        return live
+
+    def _new(self, config: ExperimentConfig) -> LiveTrainer:
+        """A new run in place of the session's run under `key` (released: its memory
+        goes now, not when the session ends)."""
+        old = st.session_state.get(self.key)
+        live = st.session_state[self.key] = LiveTrainer(config, slots=training_slots())
+        ctx = get_script_run_ctx()
+        if ctx is not None and Runtime.exists():  # a server (AppTest has none, and nothing to sweep)
+            session_runs().keep(ctx.session_id, self.key, live)
+        if old is not None:
+            old.release()
+        return live
 
     @property
     def playing(self) -> bool:
@@ -64,16 +212,14 @@ class LiveRun:
         old = st.session_state.get(self.key)
         if old is not None and old.config == config:
             return False
-        if old is not None:
-            old.pause()
-        st.session_state[self.key] = LiveTrainer(config, slots=training_slots())
+        self._new(config)
         return old is not None
 
     def snapshot_at_most_every(self, seconds: float, decision: bool = False) -> Snapshot:
         """A snapshot of the run; while it plays, the one taken less than `seconds` ago
-        if there is one. (A view that does not train redraws nothing then: its charts
-        are cached by snapshot. So the full rerun that Train starts leaves the slow views
-        be, and the live view's first updates come sooner.)"""
+        if there is one. (A detailed view redraws nothing then: its charts are cached by
+        snapshot. So the full rerun that Train starts leaves the slow views be, and the
+        live view's first updates come sooner.)"""
         key = f"{self.key}:snapshot:{decision}"
         last = st.session_state.get(key)
         if not self.playing or last is None or time.monotonic() - last[0] >= seconds:
@@ -82,21 +228,19 @@ class LiveRun:
 
     def play(self, on: bool) -> None:
         if on:
-            self.live.play()
+            training_pool().play((self.live,))
         else:
             self.live.pause()
 
-    def advance(self) -> int:
-        return self.live.advance(TRAIN_SECONDS_PER_TICK, queue_seconds=QUEUE_SECONDS)
-
     def reset(self) -> None:
-        self.live.pause()
-        st.session_state[self.key] = LiveTrainer(self.live.config, slots=training_slots())
+        self._new(self.live.config)
 
 
 def run_controls(run: LiveRun, caption: str | None = None) -> None:
-    """Train / Pause, Step, Reset (and a caption beside them)."""
+    """Train / Pause, Step, Reset (and a caption beside them); Train and Step off, and
+    why, when the run is over the server's budget."""
     live = run.live
+    refusal = budget_refusal((live,))
     cols = st.columns([1, 1, 1, 3])
     if run.playing:
         cols[0].button(
@@ -110,13 +254,13 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
             args=(True,),
             type="primary",
             width="stretch",
-            disabled=live.done,
+            disabled=live.done or refusal is not None,
         )
     cols[1].button(
         "Step",
         icon=":material/skip_next:",
         on_click=live.step,
-        disabled=live.done or run.playing,
+        disabled=live.done or run.playing or refusal is not None,
         help="One optimizer step",
         width="stretch",
     )
@@ -129,13 +273,15 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
     )
     if caption:
         cols[3].caption(caption)
+    if refusal:
+        st.warning(refusal, icon=":material/hourglass_disabled:")
 
 
 def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     """What the run is doing, in words; drawn as a line with the step count (inside the
     live view) if `line`, else only returned (presenting, the Step metric carries it)."""
     status = (
-        "waiting for a free training slot (many people are training right now)…"
+        "waiting for its turn (many people are training right now)…"
         if run.playing and run.live.waiting
         else "training…"
         if run.playing
@@ -168,8 +314,7 @@ def stopped_on_error(runs: tuple[LiveRun, ...]) -> Iterator[None]:
         yield
     except Exception:
         if any(run.playing for run in runs):
-            for run in runs:
-                run.play(False)
+            pause_together([run.live for run in runs])
             st.rerun(scope="app")
         raise
 
@@ -177,29 +322,16 @@ def stopped_on_error(runs: tuple[LiveRun, ...]) -> Iterator[None]:
 def live_fragment(
     run: LiveRun,
     draw: Callable[[Snapshot], None],
-    every: float = TICK_SECONDS,
-    trains: bool = True,
+    every: float | None = None,
     decision: bool = False,
 ) -> None:
-    """Draw a snapshot of the run in a fragment that, while the run plays, trains a
-    little (if `trains`) and redraws every `every` seconds, and is still when
-    paused. When the run stops by itself, a full rerun turns the timers off."""
-    started_playing = run.playing
-
-    def body() -> None:
-        with stopped_on_error((run,)):
-            tick()
-
-    def tick() -> None:
-        if trains:
-            run.advance()
-            draw(run.live.snapshot(decision=decision))
-        else:
-            draw(run.snapshot_at_most_every(every, decision))
-        if started_playing and not run.playing:
-            st.rerun(scope="app")
-
-    st.fragment(body, run_every=every if started_playing else None)()
+    """Draw a snapshot of the run in a fragment that redraws while the run plays
+    (the live view, at the pace `refresh_seconds` sets; or, given `every`, a detailed
+    view from a snapshot at most that old) and is still when paused."""
+    if every is None:
+        _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
+    else:
+        _fragment((run,), lambda: draw(run.snapshot_at_most_every(every, decision)), every)
 
 
 def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
@@ -208,8 +340,10 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
     done = all(run.live.done for run in runs)
 
     def play(on: bool) -> None:
-        for run in runs:
-            run.play(on)
+        if on:
+            training_pool().play([run.live for run in runs])  # in step: one turn for both
+        else:
+            pause_together([run.live for run in runs])
 
     def step() -> None:
         for run in runs:
@@ -219,6 +353,7 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
         for run in runs:
             run.reset()
 
+    refusal = budget_refusal(tuple(run.live for run in runs))
     cols = st.columns([1, 1, 1, 3])
     if playing:
         cols[0].button("Pause", icon=":material/pause:", on_click=play, args=(False,), type="primary", width="stretch")
@@ -230,35 +365,44 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
             args=(True,),
             type="primary",
             width="stretch",
-            disabled=done,
+            disabled=done or refusal is not None,
         )
-    cols[1].button("Step", icon=":material/skip_next:", on_click=step, disabled=playing or done, width="stretch")
+    stuck = playing or done or refusal is not None
+    cols[1].button("Step", icon=":material/skip_next:", on_click=step, disabled=stuck, width="stretch")
     cols[2].button("Reset", icon=":material/replay:", on_click=reset, width="stretch")
     cols[3].caption("Both runs take the same steps on the same batches. Changing a setting restarts both.")
+    if refusal:
+        st.warning(refusal, icon=":material/hourglass_disabled:")
 
 
 def pair_fragment(
     runs: tuple[LiveRun, LiveRun],
     draw: Callable[[tuple[Snapshot, Snapshot]], None],
-    every: float = TICK_SECONDS,
-    trains: bool = True,
+    every: float | None = None,
 ) -> None:
-    """Like `live_fragment`, for two runs kept in step: each tick trains them a step
-    each in turn, with one training slot and one tick's time budget (if `trains`; a
-    fragment that only draws redraws every `every` seconds)."""
+    """Like `live_fragment`, for two runs kept in step."""
+    if every is None:
+        _fragment(runs, lambda: draw((runs[0].live.snapshot(), runs[1].live.snapshot())))
+    else:
+        _fragment(
+            runs, lambda: draw((runs[0].snapshot_at_most_every(every), runs[1].snapshot_at_most_every(every))), every
+        )
+
+
+def _fragment(runs: tuple[LiveRun, ...], tick: Callable[[], None], every: float | None = None) -> None:
+    """`tick()` in a fragment that reruns every `every` seconds (the live pace if None)
+    while a run plays. When the runs stop by themselves, or the live pace has changed
+    (at most every RESTEP_SECONDS), a full rerun sets the timers anew."""
     started_playing = any(run.playing for run in runs)
+    pace = refresh_seconds() if every is None else every
+    declared = time.monotonic()
 
     def body() -> None:
         with stopped_on_error(runs):
             tick()
-
-    def tick() -> None:
-        if trains:
-            advance_together([run.live for run in runs], TRAIN_SECONDS_PER_TICK, queue_seconds=QUEUE_SECONDS)
-            draw((runs[0].live.snapshot(), runs[1].live.snapshot()))
-        else:
-            draw((runs[0].snapshot_at_most_every(every), runs[1].snapshot_at_most_every(every)))
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
+        if every is None and time.monotonic() - declared > RESTEP_SECONDS and refresh_seconds() != pace:
+            st.rerun(scope="app")
 
-    st.fragment(body, run_every=every if started_playing else None)()
+    st.fragment(body, run_every=pace if started_playing else None)()

@@ -1,0 +1,62 @@
+"""Memory comes back: the runs of closed and reloaded tabs are released.
+
+A real server (its release window shortened to 2 s) and protocol clients
+(tests/st_client.py, as bench.classroom uses): tabs open a link with a sizeable
+network, train, and close, in cycles; a reload is a tab closed and the same link
+opened again. After each cycle the server must say that no run is live, and its
+memory must stop growing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.classroom import ClassroomClient, local_pid
+from tests.browser import ROOT, streamlit_server
+
+QUERY = "depth=40&width=256&batch_size=512&steps=3"  # about 60 MB a run while it trains
+TABS = 3
+CYCLES = 4
+LIVE_RUNS = re.compile(r"released (\d+) runs of closed tabs; (\d+) runs live")
+
+
+async def open_train_close(url: str) -> list[ClassroomClient]:
+    tabs = [ClassroomClient(url) for _ in range(TABS)]
+    for tab in tabs:
+        tab.query_string = QUERY
+    await asyncio.gather(*(tab.connect() for tab in tabs))
+    await asyncio.gather(*(tab.wait_first_run(300) for tab in tabs))
+    await asyncio.gather(*(tab.press_train() for tab in tabs))
+    await asyncio.wait_for(asyncio.gather(*(tab.finished.wait() for tab in tabs)), 600)
+    await asyncio.gather(*(tab.close() for tab in tabs))
+    return tabs
+
+
+def releases(log: Path) -> list[tuple[int, int]]:
+    """(released, still live) for every sweep that released runs, from the server's log."""
+    return [(int(a), int(b)) for a, b in LIVE_RUNS.findall(log.read_text())]
+
+
+def test_closed_tabs_give_their_runs_and_memory_back():
+    with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "2"}) as url:
+        log = ROOT / "test-results" / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+        server = psutil.Process(local_pid(url))
+        rss_mb = []
+        for _ in range(CYCLES):
+            released = sum(count for count, _ in releases(log))
+            tabs = asyncio.run(open_train_close(url))
+            assert not any(tab.failed for tab in tabs), [tab.exceptions for tab in tabs]
+            assert all(tab.finished_s is not None for tab in tabs)
+            deadline = time.monotonic() + 60
+            while sum(count for count, _ in releases(log)) < released + TABS or releases(log)[-1][1] != 0:
+                assert time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.5)
+            rss_mb.append(server.memory_info().rss / 2**20)
+    assert sum(count for count, _ in releases(log)) >= CYCLES * TABS
+    # the first cycle warms caches (imports, compiled kernels, datasets); after it, flat
+    assert rss_mb[-1] <= rss_mb[1] * 1.1, rss_mb
