@@ -20,7 +20,7 @@ import dataclasses
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ from .trainer import Trainer
 
 SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes ahead
 QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
+READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
 WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
 
 
@@ -68,7 +69,8 @@ class LiveTrainer:
         )
         self._config = config
         self.slots = slots or threading.Semaphore(1)
-        self.lock = threading.Lock()  # snapshots may be taken from another thread
+        self.lock = threading.Lock()  # held for each step, and by whoever reads between two steps
+        self.readers = 0  # threads waiting to read between two steps: training lets them in first
         self.playing = False
         self.in_pool = False  # has a place in a TrainingPool's turns
         self.trained_at = time.monotonic()  # when it last trained (or started playing)
@@ -106,9 +108,21 @@ class LiveTrainer:
     def release(self) -> None:
         """Stop the run and let go of its model, optimizer and history (its page is
         gone). A released run trains no more; a page that comes back starts a new one."""
-        with self.lock:
-            self.playing = False
+        self.playing = False
+        with self.between_steps():
             self.trainer = None
+
+    @contextlib.contextmanager
+    def between_steps(self) -> Iterator[None]:
+        """Hold the run still between two steps. (A lock alone would starve a reader:
+        the training thread, holding the GIL, takes it back the moment it lets go;
+        so the reader says it waits, and training waits for it.)"""
+        self.readers += 1
+        try:
+            with self.lock:
+                yield
+        finally:
+            self.readers -= 1
 
     def step(self, n: int = 1) -> int:
         """n steps now, in the caller's thread (a click on Step)."""
@@ -135,7 +149,7 @@ class LiveTrainer:
 
     def inspect(self, look):
         """look(trainer), between two training steps (for views a Snapshot lacks)."""
-        with self.lock:
+        with self.between_steps():
             return look(self.trainer)
 
     def snapshot(self, decision: bool = False) -> Snapshot:
@@ -151,7 +165,7 @@ class LiveTrainer:
                 self.slots.release()
 
     def _snapshot(self, decision: bool) -> Snapshot:
-        with self.lock:
+        with self.between_steps():
             trainer = self.trainer
             recurrent = isinstance(trainer, RecurrentTrainer)
             grid = None
@@ -180,6 +194,8 @@ def train_together(runs: Sequence[LiveTrainer], seconds: float, max_steps: int =
     trained."""
     rounds, start = 0, time.perf_counter()
     while rounds < max_steps:
+        while any(run.readers for run in runs):  # someone waits to read between two steps: let them
+            time.sleep(READER_WAIT_SECONDS)
         with contextlib.ExitStack() as held:
             for run in runs:
                 held.enter_context(run.lock)
@@ -200,7 +216,7 @@ def pause_together(runs: Sequence[LiveTrainer]) -> None:
     for run in runs:
         run.playing = False
     for run in runs:
-        with run.lock:
+        with run.between_steps():
             pass
 
 
