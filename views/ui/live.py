@@ -33,7 +33,7 @@ from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, pause_togethe
 # together ask for at most DRAWS_PER_SECOND redraws, so that drawing stays bounded and
 # training keeps most of the CPU; never slower than the last (progress every 2 s).
 REFRESH_SECONDS = (0.15, 0.3, 0.6, 1.2, 2.0)
-DRAWS_PER_SECOND = 6.0
+DRAWS_PER_SECOND = 8.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or max(1, os.cpu_count() or 1)
