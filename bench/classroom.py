@@ -24,7 +24,7 @@ with R1 replicas, then R2, ..., for each N in turn (side by side, so that a busy
 machine's noise falls on both); --url with --replicas (the file serve.sh writes,
 "port pid" a line) uses a running one. Each replica is warmed up at its own port,
 RSS and CPU are summed over the replicas, and each row says how many sessions each
-replica got (nginx keeps a session on one replica by its route cookie, which the
+replica got (nginx keeps a session on one replica by a cookie naming it, which the
 clients send back).
 """
 
@@ -69,6 +69,7 @@ KEYS = (
     "refresh_interval_median_s",
     "peak_rss_mb",
     "mean_cpu_pct",
+    "machine_cpu_pct",
     "idle_mb_per_session",
     "sessions_per_replica",
 )
@@ -218,6 +219,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     if sampler:
         sampler.start()
     cpu_start, wall_start = time.process_time(), time.monotonic()
+    psutil.cpu_percent()  # the whole machine's, from here: other people's work shows in it
     # press Train everywhere at (nearly) the same moment
     await asyncio.gather(*(c.press_train() for c in clients))
     try:
@@ -225,6 +227,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     except TimeoutError:
         pass
     own_cpu = (time.process_time() - cpu_start) / (time.monotonic() - wall_start) * 100
+    machine_cpu = psutil.cpu_percent() * (psutil.cpu_count() or 1)  # 100% = one core
     if sampler:
         sampler.stop.set()
         sampler.join()
@@ -245,6 +248,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
         "refresh_interval_median_s": _median(intervals),
         "peak_rss_mb": max(sampler.rss or [idle_rss]) if sampler else math.nan,
         "mean_cpu_pct": statistics.mean(sampler.cpu) if sampler and sampler.cpu else math.nan,
+        "machine_cpu_pct": machine_cpu,
         "idle_mb_per_session": (idle_rss - base_rss) / n,
         "sessions_per_replica": split,
     }
@@ -327,15 +331,16 @@ def main() -> None:
             f"{r['idle_mb_per_session']:16.1f}"
         )
         print(
-            f"{'':17} (the clients used {r['_client_cpu_pct']:.0f}% of a core while training"
+            f"{'':17} (while training, the clients used {r['_client_cpu_pct']:.0f}% of a core, "
+            f"the whole machine {r['machine_cpu_pct']:.0f}%"
             + (f"; sessions per replica {'+'.join(map(str, r['sessions_per_replica']))}" if r["replicas"] else "")
             + (f"; {r['_notes']})" if r["_notes"] else ")"),
             flush=True,
         )
         rows.append({key: None if isinstance(r[key], float) and math.isnan(r[key]) else r[key] for key in KEYS})
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(rows, out, indent=2)
+        if args.json:  # after every row: a long run stopped half-way keeps what it measured
+            with open(args.json, "w") as out:
+                json.dump(rows, out, indent=2)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ wait_healthy() {  # url, pid of the process that must be answering
 # not on the command line where `ps` shows it to every user.
 STREAMLIT_SERVER_COOKIE_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 export STREAMLIT_SERVER_COOKIE_SECRET
-servers=""
+servers="" routes=""
 for i in $(seq 0 $((replicas - 1))); do
   p=$((replica_port + i))
   # another app already there would answer for ours
@@ -74,6 +74,7 @@ for i in $(seq 0 $((replicas - 1))); do
   pids+=($!)
   echo "$p $!" >>"$run/replicas"
   servers+="    server 127.0.0.1:$p;"$'\n'
+  routes+="    127.0.0.1:$p 127.0.0.1:$p;"$'\n'
 done
 unset STREAMLIT_SERVER_COOKIE_SECRET
 while read -r p pid; do
@@ -88,7 +89,7 @@ error_log $run/error.log warn;
 daemon off;
 events { worker_connections 1024; }  # two a student: their websocket, and on to a replica
 http {
-  log_format replica '\$remote_addr [\$time_local] "\$request" \$status route=\$vangrad_route replica=\$upstream_addr';
+  log_format replica '\$remote_addr [\$time_local] "\$request" \$status cookie=\$cookie_vangrad_replica replica=\$upstream_addr';
   access_log $run/access.log replica;
   client_body_temp_path $run/tmp/body;  # this instance's files only, none of /var/lib/nginx
   proxy_temp_path $run/tmp/proxy;
@@ -98,35 +99,34 @@ http {
   client_max_body_size 5m;  # .streamlit/config.toml's server.maxUploadSize
 
   # Sticky sessions: a session's state, websocket and files live in one replica. A
-  # browser's first request gets a random route (its request id) in a cookie; every
-  # later request, the websocket included, carries it and the hash sends it to the same
-  # replica. (ip_hash would send every student behind one NAT to one replica.)
-  map \$cookie_vangrad_route \$vangrad_route {
-    ""      \$request_id;
-    default \$cookie_vangrad_route;
-  }
-  map \$cookie_vangrad_route \$vangrad_new_route {
-    ""      "vangrad_route=\$request_id; Path=/; HttpOnly; SameSite=Lax";
+  # browser's first request goes to the next replica in turn, and the answer names that
+  # replica in a cookie; every later request, the websocket included, carries it and
+  # goes to the same one. (ip_hash would send every student behind one NAT to one
+  # replica; a hash of a random cookie split 10 students 8 + 2.)
+  map \$cookie_vangrad_replica \$vangrad_backend {
+    default vangrad;  # no cookie, or one that names no replica of this start
+$routes  }
+  map \$vangrad_backend \$vangrad_new_cookie {
+    vangrad "vangrad_replica=\$upstream_addr; Path=/; HttpOnly; SameSite=Lax";
     default "";  # an empty header is not sent
   }
   map \$http_upgrade \$connection_upgrade {
     default upgrade;
     ""      close;
   }
-  upstream vangrad {
-    hash \$vangrad_route consistent;
+  upstream vangrad {  # in turn
 $servers  }
   server {
     listen $host:$port;
     location / {
-      proxy_pass http://vangrad;
+      proxy_pass http://\$vangrad_backend;
       proxy_http_version 1.1;  # Streamlit talks over a websocket
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
       # with its port: Streamlit accepts a websocket whose Origin matches its Host
       proxy_set_header Host \$http_host;
       proxy_read_timeout 600s;  # a replica busy with a class may be slow to answer
-      add_header Set-Cookie \$vangrad_new_route always;
+      add_header Set-Cookie \$vangrad_new_cookie always;
     }
   }
 }

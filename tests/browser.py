@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -71,7 +72,17 @@ def streamlit_server(port: int | None = None, timeout: float = 60) -> Iterator[s
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process, timeout, log.name)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as reply:
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.3)
         yield url
     finally:
         process.terminate()
@@ -96,10 +107,14 @@ def replicas_server(replicas: int, port: int = 8500, replica_port: int = 8601, t
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: killed as one if it does not stop
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process, timeout, log.name)
-        yield url
+        deadline = time.monotonic() + timeout
+        # ready when it says so: its own health checks done (they would take a replica's turn)
+        while not (ready := re.search(r"serving (http://\S+);", Path(log.name).read_text())):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"scripts/serve.sh did not start; see {log.name}")
+            time.sleep(0.3)
+        yield ready[1]
     finally:
         process.terminate()  # serve.sh's trap stops nginx and the replicas, and waits for them
         try:
@@ -113,20 +128,6 @@ def replicas_server(replicas: int, port: int = 8500, replica_port: int = 8601, t
 def serve_run(port: int) -> Path:
     """scripts/serve.sh's folder for the front on `port`: nginx.conf, access.log, `replicas`."""
     return ROOT / ".run" / f"serve-{port}"
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float, log: str) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as reply:
-                if reply.read() == b"ok":
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the app did not start; see {log}")
-        time.sleep(0.3)
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:

@@ -6,7 +6,7 @@ nothing (read from the frontend bundled in the wheel, streamlit/static/static/js
 and the server in streamlit/web/server/starlette/starlette_websocket.py):
 
 - connecting: GET /_stcore/health (which sets the `_streamlit_xsrf` cookie, and behind
-  scripts/serve.sh's nginx the route cookie) and /_stcore/host-config, then a
+  scripts/serve.sh's nginx the replica's cookie) and /_stcore/host-config, then a
   websocket to /_stcore/stream with the subprotocols ["streamlit", <xsrf token>], the
   Origin and the cookies; every request sends back the cookies the server has set;
 - a run: a `BackMsg.rerun_script` (`ClientState`) with the query string, the page's
