@@ -5,13 +5,14 @@ it speaks Streamlit's websocket protocol as the browser does (the same rerun
 messages, widget values, fragment timers and message cache) and draws nothing, so
 forty of them cost the machine little and the server is what is measured.
 
-For each N: a fresh server (unless --url), one warm-up session in each server process
-(imports and shared caches are not counted per session), N sessions opened on the playground, each with
-a different scenario (cycling through the lecture's); once their first runs have
+For each N: a fresh server (unless --url), one warm-up session in each of its
+processes (imports and shared caches are not counted per session), N sessions opened
+on the playground, each with a different scenario (cycling through the lecture's); once their first runs have
 finished, the idle memory per session; then Train is pressed in all of them at the
 same moment, and each session records the time to its first live update (the step
-count leaving 0), the time to finished, and the intervals between updates. The
-server's RSS and CPU are sampled every 0.5 s (bench.load's Sampler) while they train.
+count leaving 0), the time to finished, and the intervals between updates; steps/s is
+the class's training throughput (all sessions' steps until the last one finished, or
+the timeout, over that time). The server's RSS and CPU are sampled every 0.5 s (bench.load's Sampler) while they train.
 A session counts as an error if it received an exception element, lost its
 connection, or found no Train button.
 
@@ -67,6 +68,7 @@ KEYS = (
     "median_finish_s",
     "worst_finish_s",
     "refresh_interval_median_s",
+    "class_steps_per_s",
     "peak_rss_mb",
     "mean_cpu_pct",
     "machine_cpu_pct",
@@ -226,7 +228,9 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
         await asyncio.wait_for(asyncio.gather(*(c.finished.wait() for c in clients)), timeout)
     except TimeoutError:
         pass
-    own_cpu = (time.process_time() - cpu_start) / (time.monotonic() - wall_start) * 100
+    trained_s = time.monotonic() - wall_start
+    own_cpu = (time.process_time() - cpu_start) / trained_s * 100
+    steps = sum(c.step.step for c in clients if c.step)  # each run's step count as its page shows it
     machine_cpu = psutil.cpu_percent() * (psutil.cpu_count() or 1)  # 100% = one core
     if sampler:
         sampler.stop.set()
@@ -246,6 +250,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
         "median_finish_s": _median(finishes),
         "worst_finish_s": max(finishes, default=math.nan),
         "refresh_interval_median_s": _median(intervals),
+        "class_steps_per_s": steps / trained_s,
         "peak_rss_mb": max(sampler.rss or [idle_rss]) if sampler else math.nan,
         "mean_cpu_pct": statistics.mean(sampler.cpu) if sampler and sampler.cpu else math.nan,
         "machine_cpu_pct": machine_cpu,
@@ -318,7 +323,8 @@ def main() -> None:
     )
     print(
         f"{'replicas':>8} {'sessions':>8} {'finished':>9} {'errors':>7} {'1st update med':>15} {'worst':>7} "
-        f"{'finish med':>11} {'worst':>7} {'refresh med':>12} {'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
+        f"{'finish med':>11} {'worst':>7} {'refresh med':>12} {'steps/s':>8} "
+        f"{'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
     )
     rows = []
     for n, serve in ((n, serve) for n in args.sessions for serve in args.serve or [None]):
@@ -327,7 +333,8 @@ def main() -> None:
             f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} "
             f"{r['first_update_median_s']:14.2f}s "
             f"{r['first_update_worst_s']:6.2f}s {r['median_finish_s']:10.2f}s {r['worst_finish_s']:6.2f}s "
-            f"{r['refresh_interval_median_s']:11.2f}s {r['peak_rss_mb']:12.0f} {r['mean_cpu_pct']:6.0f} "
+            f"{r['refresh_interval_median_s']:11.2f}s {r['class_steps_per_s']:8.1f} "
+            f"{r['peak_rss_mb']:12.0f} {r['mean_cpu_pct']:6.0f} "
             f"{r['idle_mb_per_session']:16.1f}"
         )
         print(
