@@ -7,13 +7,14 @@ forty of them cost the machine little and the server is what is measured.
 
 For each N: a fresh server (unless --url), one warm-up session in each of its
 processes (imports and shared caches are not counted per session), N sessions opened
-on the playground, each with a different scenario (cycling through the lecture's); once their first runs have
-finished, the idle memory per session; then Train is pressed in all of them at the
-same moment, and each session records the time to its first live update (the step
-count leaving 0), the time to finished, and the intervals between updates; steps/s is
-the class's training throughput (all sessions' steps until the last one finished, or
-the timeout, over that time). The server's RSS and CPU are sampled every 0.5 s (bench.load's Sampler) while they train.
-A session counts as an error if it received an exception element, lost its
+on the playground, each with a different scenario (cycling through the lecture's);
+once their first runs have finished, the idle memory per session; then Train is
+pressed in all of them at the same moment, and each session records the time to its
+first live update (the step count leaving 0; "updated" counts the sessions that had
+one), the time to finished, and the intervals between updates; steps/s is the
+class's training throughput (all sessions' steps until the last one finished, or the
+timeout, over that time). The server's RSS and CPU are sampled every 0.5 s
+(bench.load's Sampler) while they train. A session counts as an error if it received an exception element, lost its
 connection, or found no Train button.
 
     python -m bench.classroom [--sessions 10 20 40 80] [--timeout 300] [--json PATH] [--url URL]
@@ -63,6 +64,7 @@ KEYS = (
     "sessions",
     "finished",
     "errors",
+    "updated",
     "first_update_median_s",
     "first_update_worst_s",
     "median_finish_s",
@@ -245,6 +247,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
         "sessions": n,
         "finished": len(finishes),
         "errors": sum(c.failed for c in clients),
+        "updated": len(firsts),  # sessions whose step count moved at all
         "first_update_median_s": _median(firsts),
         "first_update_worst_s": max(firsts, default=math.nan),
         "median_finish_s": _median(finishes),
@@ -322,15 +325,15 @@ def main() -> None:
         f"{psutil.virtual_memory().total / 2**30:.0f} GB; protocol clients (no browser) on the same machine"
     )
     print(
-        f"{'replicas':>8} {'sessions':>8} {'finished':>9} {'errors':>7} {'1st update med':>15} {'worst':>7} "
-        f"{'finish med':>11} {'worst':>7} {'refresh med':>12} {'steps/s':>8} "
+        f"{'replicas':>8} {'sessions':>8} {'finished':>9} {'errors':>7} {'updated':>8} "
+        f"{'1st update med':>15} {'worst':>7} {'finish med':>11} {'worst':>7} {'refresh med':>12} {'steps/s':>8} "
         f"{'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
     )
     rows = []
     for n, serve in ((n, serve) for n in args.sessions for serve in args.serve or [None]):
         r = one_load(n, args.timeout, args.url, args.replicas, serve)
         print(
-            f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} "
+            f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} {r['updated']:8d} "
             f"{r['first_update_median_s']:14.2f}s "
             f"{r['first_update_worst_s']:6.2f}s {r['median_finish_s']:10.2f}s {r['worst_finish_s']:6.2f}s "
             f"{r['refresh_interval_median_s']:11.2f}s {r['class_steps_per_s']:8.1f} "
