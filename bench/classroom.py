@@ -5,17 +5,29 @@ it speaks Streamlit's websocket protocol as the browser does (the same rerun
 messages, widget values, fragment timers and message cache) and draws nothing, so
 forty of them cost the machine little and the server is what is measured.
 
-For each N: a fresh server (unless --url), one warm-up session (imports and shared
-caches are not counted per session), N sessions opened on the playground, each with
-a different scenario (cycling through the lecture's); once their first runs have
-finished, the idle memory per session; then Train is pressed in all of them at the
-same moment, and each session records the time to its first live update (the step
-count leaving 0), the time to finished, and the intervals between updates. The
-server's RSS and CPU are sampled every 0.5 s (bench.load's Sampler) while they train.
-A session counts as an error if it received an exception element, lost its
+For each N: a fresh server (unless --url), one warm-up session in each of its
+processes (imports and shared caches are not counted per session), N sessions opened
+on the playground, each with a different scenario (cycling through the lecture's);
+once their first runs have finished, the idle memory per session; then Train is
+pressed in all of them at the same moment, and each session records the time to its
+first live update (the step count leaving 0; "updated" counts the sessions that had
+one), the time to finished, and the intervals between updates; steps/s is the
+class's training throughput (all sessions' steps until the last one finished, or the
+timeout, over that time). The server's RSS and CPU are sampled every 0.5 s
+(bench.load's Sampler) while they train. A session counts as an error if it received an exception element, lost its
 connection, or found no Train button.
 
     python -m bench.classroom [--sessions 10 20 40 80] [--timeout 300] [--json PATH] [--url URL]
+    python -m bench.classroom --sessions 10 20 40 --serve 1 2
+    python -m bench.classroom --url http://127.0.0.1:8500 --replicas .run/serve-8500/replicas
+
+Replicas behind nginx (scripts/serve.sh): --serve R1 R2 ... starts a fresh serve.sh
+with R1 replicas, then R2, ..., for each N in turn (side by side, so that a busy
+machine's noise falls on both); --url with --replicas (the file serve.sh writes,
+"port pid" a line) uses a running one. Each replica is warmed up at its own port,
+RSS and CPU are summed over the replicas, and each row says how many sessions each
+replica got (nginx keeps a session on one replica by a cookie naming it, which the
+clients send back).
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from typing import Any
 import psutil
 
 from bench.load import Sampler, server_pid
-from tests.browser import streamlit_server
+from tests.browser import replicas_server, serve_run, streamlit_server
 from tests.st_client import StreamlitClient
 from vangrad_core.lessons import SCENARIOS
 
@@ -48,17 +60,22 @@ PAIR_LINE = re.compile(r"^\*\*[^*]+\*\*: (\d+) / (\d+) steps$")  # compare page:
 DONE_STATUSES = ("finished", "stopped")  # "finished", "stopped: diverged at step K"
 
 KEYS = (
+    "replicas",
     "sessions",
     "finished",
     "errors",
+    "updated",
     "first_update_median_s",
     "first_update_worst_s",
     "median_finish_s",
     "worst_finish_s",
     "refresh_interval_median_s",
+    "class_steps_per_s",
     "peak_rss_mb",
     "mean_cpu_pct",
+    "machine_cpu_pct",
     "idle_mb_per_session",
+    "sessions_per_replica",
 )
 
 
@@ -160,56 +177,88 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def _rss_mb(process: psutil.Process | None) -> float:
-    return process.memory_info().rss / 2**20 if process else math.nan
+@dataclasses.dataclass(frozen=True)
+class Replica:
+    """One server process on this machine: where it listens, its pid."""
+
+    port: int
+    pid: int
 
 
-async def classroom(n: int, url: str, timeout: float, pid: int | None) -> dict[str, Any]:
-    """One row: N sessions on the server at `url` (its process `pid`, if local)."""
-    process = psutil.Process(pid) if pid else None
-    warm = ClassroomClient(url)
-    await warm.connect()
-    await warm.wait_first_run(180)
+def read_replicas(path: str) -> list[Replica]:
+    """The replicas scripts/serve.sh started ("port pid" a line)."""
+    with open(path) as lines:
+        return [Replica(int(port), int(pid)) for port, pid in (line.split() for line in lines if line.strip())]
+
+
+def _rss_mb(replicas: list[Replica]) -> float:
+    if not replicas:
+        return math.nan
+    return sum(psutil.Process(r.pid).memory_info().rss for r in replicas) / 2**20
+
+
+def _sessions_on(replica: Replica) -> int:
+    """Websockets (or any connections) open to this replica now."""
+    connections = psutil.Process(replica.pid).net_connections("tcp")
+    return sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == replica.port for c in connections)
+
+
+async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -> dict[str, Any]:
+    """One row: N sessions on the server at `url` (made of these local processes, if known)."""
+    # warm each process up at its own address: through a front, one session reaches one replica
+    warm = [ClassroomClient(f"http://127.0.0.1:{r.port}") for r in replicas] or [ClassroomClient(url)]
+    await asyncio.gather(*(c.connect() for c in warm))
+    await asyncio.gather(*(c.wait_first_run(180) for c in warm))
     await asyncio.sleep(1)
-    base_rss = _rss_mb(process)
+    base_rss = _rss_mb(replicas)
     clients = [ClassroomClient(url, SCENARIO_NAMES[i % len(SCENARIO_NAMES)]) for i in range(n)]
     opened = await asyncio.gather(*(c.connect() for c in clients), return_exceptions=True)
     idle = await asyncio.gather(*(c.wait_first_run(max(180, 3 * n)) for c in clients), return_exceptions=True)
     not_ready = sum(isinstance(r, BaseException) for r in (*opened, *idle))
     await asyncio.sleep(2)
-    idle_rss = _rss_mb(process)
+    idle_rss = _rss_mb(replicas)
+    split = [_sessions_on(r) - 1 for r in replicas]  # less each one's warm-up session
 
-    sampler = Sampler(pid) if pid else None
+    sampler = Sampler(*(r.pid for r in replicas)) if replicas else None
     if sampler:
         sampler.start()
     cpu_start, wall_start = time.process_time(), time.monotonic()
+    psutil.cpu_percent()  # the whole machine's, from here: other people's work shows in it
     # press Train everywhere at (nearly) the same moment
     await asyncio.gather(*(c.press_train() for c in clients))
     try:
         await asyncio.wait_for(asyncio.gather(*(c.finished.wait() for c in clients)), timeout)
     except TimeoutError:
         pass
-    own_cpu = (time.process_time() - cpu_start) / (time.monotonic() - wall_start) * 100
+    trained_s = time.monotonic() - wall_start
+    own_cpu = (time.process_time() - cpu_start) / trained_s * 100
+    steps = sum(c.step.step for c in clients if c.step)  # each run's step count as its page shows it
+    machine_cpu = psutil.cpu_percent() * (psutil.cpu_count() or 1)  # 100% = one core
     if sampler:
         sampler.stop.set()
         sampler.join()
-    await asyncio.gather(*(c.close() for c in (*clients, warm)), return_exceptions=True)
+    await asyncio.gather(*(c.close() for c in (*clients, *warm)), return_exceptions=True)
 
     firsts = [c.first_update_s for c in clients if c.first_update_s is not None]
     finishes = [c.finished_s for c in clients if c.finished_s is not None]
     intervals = [c.median_interval for c in clients if c.median_interval is not None]
     row = {
+        "replicas": len(replicas) or None,
         "sessions": n,
         "finished": len(finishes),
         "errors": sum(c.failed for c in clients),
+        "updated": len(firsts),  # sessions whose step count moved at all
         "first_update_median_s": _median(firsts),
         "first_update_worst_s": max(firsts, default=math.nan),
         "median_finish_s": _median(finishes),
         "worst_finish_s": max(finishes, default=math.nan),
         "refresh_interval_median_s": _median(intervals),
+        "class_steps_per_s": steps / trained_s,
         "peak_rss_mb": max(sampler.rss or [idle_rss]) if sampler else math.nan,
         "mean_cpu_pct": statistics.mean(sampler.cpu) if sampler and sampler.cpu else math.nan,
+        "machine_cpu_pct": machine_cpu,
         "idle_mb_per_session": (idle_rss - base_rss) / n,
+        "sessions_per_replica": split,
     }
     notes = {
         "exceptions": sum(bool(c.exceptions) for c in clients),
@@ -226,22 +275,30 @@ async def classroom(n: int, url: str, timeout: float, pid: int | None) -> dict[s
     return row
 
 
-def local_pid(url: str) -> int | None:
+def local_server(url: str) -> list[Replica]:
     """The server's process if it listens on this machine (for RSS and CPU)."""
     parts = urllib.parse.urlsplit(url)
     if parts.hostname not in ("127.0.0.1", "localhost", "::1") or parts.port is None:
-        return None
+        return []
     try:
-        return server_pid(parts.port)
+        return [Replica(parts.port, server_pid(parts.port))]
     except (RuntimeError, psutil.AccessDenied):
-        return None
+        return []
 
 
-def one_load(n: int, timeout: float, url: str | None = None) -> dict[str, Any]:
+def one_load(
+    n: int, timeout: float, url: str | None = None, replicas: str | None = None, serve: int | None = None
+) -> dict[str, Any]:
+    """One row: on the server at `url` (its replicas listed in the file `replicas`), or on
+    a fresh scripts/serve.sh with `serve` replicas, or on a fresh `streamlit run`."""
     if url:
-        return asyncio.run(classroom(n, url, timeout, local_pid(url)))
+        return asyncio.run(classroom(n, url, timeout, read_replicas(replicas) if replicas else local_server(url)))
+    if serve:
+        with replicas_server(serve) as front:
+            listed = serve_run(urllib.parse.urlsplit(front).port or 80) / "replicas"
+            return asyncio.run(classroom(n, front, timeout, read_replicas(str(listed))))
     with streamlit_server() as fresh:
-        return asyncio.run(classroom(n, fresh, timeout, local_pid(fresh)))
+        return asyncio.run(classroom(n, fresh, timeout, local_server(fresh)))
 
 
 def main() -> None:
@@ -250,33 +307,50 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for every run to finish")
     parser.add_argument("--json", metavar="PATH", help="also write the rows to this file")
     parser.add_argument("--url", help="a running server to use (default: a fresh one for each N)")
+    parser.add_argument("--replicas", metavar="FILE", help="the replicas behind --url, as scripts/serve.sh lists them")
+    parser.add_argument(
+        "--serve",
+        type=int,
+        nargs="+",
+        metavar="R",
+        help="for each N: a fresh scripts/serve.sh with R replicas, each R in turn",
+    )
     args = parser.parse_args()
+    if args.replicas and not args.url:
+        parser.error("--replicas needs --url (the nginx in front of them)")
+    if args.serve and args.url:
+        parser.error("--serve starts its own servers; leave out --url")
     print(
         f"{time.strftime('%Y-%m-%d')}, {psutil.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GB; protocol clients (no browser) on the same machine"
     )
     print(
-        f"{'sessions':>8} {'finished':>9} {'errors':>7} {'1st update med':>15} {'worst':>7} "
-        f"{'finish med':>11} {'worst':>7} {'refresh med':>12} {'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
+        f"{'replicas':>8} {'sessions':>8} {'finished':>9} {'errors':>7} {'updated':>8} "
+        f"{'1st update med':>15} {'worst':>7} {'finish med':>11} {'worst':>7} {'refresh med':>12} {'steps/s':>8} "
+        f"{'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
     )
     rows = []
-    for n in args.sessions:
-        r = one_load(n, args.timeout, args.url)
+    for n, serve in ((n, serve) for n in args.sessions for serve in args.serve or [None]):
+        r = one_load(n, args.timeout, args.url, args.replicas, serve)
         print(
-            f"{r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} {r['first_update_median_s']:14.2f}s "
+            f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} {r['updated']:8d} "
+            f"{r['first_update_median_s']:14.2f}s "
             f"{r['first_update_worst_s']:6.2f}s {r['median_finish_s']:10.2f}s {r['worst_finish_s']:6.2f}s "
-            f"{r['refresh_interval_median_s']:11.2f}s {r['peak_rss_mb']:12.0f} {r['mean_cpu_pct']:6.0f} "
+            f"{r['refresh_interval_median_s']:11.2f}s {r['class_steps_per_s']:8.1f} "
+            f"{r['peak_rss_mb']:12.0f} {r['mean_cpu_pct']:6.0f} "
             f"{r['idle_mb_per_session']:16.1f}"
         )
         print(
-            f"{'':8} (the clients used {r['_client_cpu_pct']:.0f}% of a core while training"
+            f"{'':17} (while training, the clients used {r['_client_cpu_pct']:.0f}% of a core, "
+            f"the whole machine {r['machine_cpu_pct']:.0f}%"
+            + (f"; sessions per replica {'+'.join(map(str, r['sessions_per_replica']))}" if r["replicas"] else "")
             + (f"; {r['_notes']})" if r["_notes"] else ")"),
             flush=True,
         )
         rows.append({key: None if isinstance(r[key], float) and math.isnan(r[key]) else r[key] for key in KEYS})
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(rows, out, indent=2)
+        if args.json:  # after every row: a long run stopped half-way keeps what it measured
+            with open(args.json, "w") as out:
+                json.dump(rows, out, indent=2)
 
 
 if __name__ == "__main__":

@@ -45,20 +45,22 @@ FIRST_UPDATE = """
 
 
 class Sampler(threading.Thread):
-    """Samples the server's RSS and CPU (with its children) every half second."""
+    """Samples the server's RSS (MB) and CPU (100% = one core) every half second,
+    summed over its processes (one, or each replica behind scripts/serve.sh's nginx)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, *pids: int):
         super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
+        self.processes = [psutil.Process(pid) for pid in pids]
         self.rss: list[float] = []
         self.cpu: list[float] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
-        self.process.cpu_percent()
+        for process in self.processes:
+            process.cpu_percent()
         while not self.stop.wait(0.5):
-            self.rss.append(self.process.memory_info().rss / 2**20)
-            self.cpu.append(self.process.cpu_percent())
+            self.rss.append(sum(p.memory_info().rss for p in self.processes) / 2**20)
+            self.cpu.append(sum(p.cpu_percent() for p in self.processes))
 
 
 def server_pid(port: int) -> int:

@@ -1,4 +1,5 @@
-"""Start the app with `streamlit run` and drive it with Debian's Chromium (Playwright).
+"""Start the app with `streamlit run` (or scripts/serve.sh: replicas behind nginx) and
+drive it with Debian's Chromium (Playwright).
 
 Shared by the browser tests and the browser benchmarks. Readiness is checked the
 way Streamlit's own end-to-end tests do: the health endpoint, then the app root's
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-backgrounding-occluded-windows",
 ]
 APP_ROOT = '[data-testid="stApp"]'
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's, in /usr/sbin (often not on a user's PATH)
 
 
 def free_port() -> int:
@@ -87,6 +92,43 @@ def streamlit_server(port: int | None = None, timeout: float = 60, env: dict[str
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def replicas_server(replicas: int, port: int = 8500, replica_port: int = 8601, timeout: float = 180) -> Iterator[str]:
+    """scripts/serve.sh: `replicas` app processes (127.0.0.1:replica_port, ...) behind
+    nginx on 127.0.0.1:port; yields nginx's URL. Its files are in `serve_run(port)`."""
+    (ROOT / "test-results").mkdir(exist_ok=True)
+    log = open(ROOT / "test-results" / f"serve-{port}.log", "w")
+    command = ["bash", "scripts/serve.sh", "--replicas", str(replicas), "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--replica-port", str(replica_port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: killed as one if it does not stop
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        # ready when it says so: its own health checks done (they would take a replica's turn)
+        while not (ready := re.search(r"serving (http://\S+);", Path(log.name).read_text())):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"scripts/serve.sh did not start; see {log.name}")
+            time.sleep(0.3)
+        yield ready[1]
+    finally:
+        process.terminate()  # serve.sh's trap stops nginx and the replicas, and waits for them
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def serve_run(port: int) -> Path:
+    """scripts/serve.sh's folder for the front on `port`: nginx.conf, access.log, `replicas`."""
+    return ROOT / ".run" / f"serve-{port}"
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:

@@ -5,9 +5,10 @@ that the server does the same work as for a browser while the client costs almos
 nothing (read from the frontend bundled in the wheel, streamlit/static/static/js,
 and the server in streamlit/web/server/starlette/starlette_websocket.py):
 
-- connecting: GET /_stcore/health (which sets the `_streamlit_xsrf` cookie) and
-  /_stcore/host-config, then a websocket to /_stcore/stream with the subprotocols
-  ["streamlit", <xsrf token>], the Origin and the cookie;
+- connecting: GET /_stcore/health (which sets the `_streamlit_xsrf` cookie, and behind
+  scripts/serve.sh's nginx the replica's cookie) and /_stcore/host-config, then a
+  websocket to /_stcore/stream with the subprotocols ["streamlit", <xsrf token>], the
+  Origin and the cookies; every request sends back the cookies the server has set;
 - a run: a `BackMsg.rerun_script` (`ClientState`) with the query string, the page's
   script hash (before the first `navigation`: none, and the URL path as page_name),
   every widget's current value, the hashes of the cached messages, and the
@@ -23,6 +24,8 @@ and the server in streamlit/web/server/starlette/starlette_websocket.py):
   whether or not the previous one has finished (the server coalesces them); the
   same interval again is ignored; `stop_auto_rerun` and a full run's `new_session`
   clear the timers, and the new run's `auto_rerun` messages set them again;
+- a download button's deferred file: a `backend_operation_request` for it over the
+  websocket, then a GET of the URL the server answers with (DownloadButton.tsx);
 - the message cache: cacheable messages are kept by hash, sent back in each rerun's
   `cached_message_hashes`, and `ref_hash` messages are resolved from them; they
   expire after `max_cached_message_age` runs (ForwardMessageCache).
@@ -37,13 +40,14 @@ import contextlib
 import dataclasses
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Element_pb2 import Element
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse, ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -152,6 +156,9 @@ class StreamlitClient:
         self.page_script_hash = ""
         self.widgets: dict[str, tuple[str, Any]] = {}  # widget id -> (WidgetState field, value)
         self.buttons: dict[str, Button] = {}  # by label, as last drawn
+        self.downloads: dict[str, Any] = {}  # download buttons by label, as last drawn
+        self.cookies: dict[str, str] = {}  # what the server has set, as a browser keeps it
+        self.session_id = ""
         self.exceptions: list[str] = []  # messages of exception elements received
         self.disconnected = False  # the connection ended without close()
         self.client_error: str | None = None  # this client failed to follow the protocol
@@ -169,14 +176,16 @@ class StreamlitClient:
         self._new_session_since_rerun = False
         self._widget_changes = self._cache_changes = 0
         self._memo: dict[str, tuple[tuple, bytes]] = {}  # fragment id -> (what it was built from, message)
+        self._operations: dict[str, asyncio.Future[BackendOperationResponse]] = {}  # by request id
 
     # ---- connection ---------------------------------------------------------------
 
     async def connect(self) -> None:
         """Connect as the frontend does and request the first run."""
-        cookie = await asyncio.to_thread(self._ping_server)
+        await asyncio.to_thread(self._ping_server)
+        cookie = self.cookies.get(XSRF_COOKIE)
         ws_url = urllib.parse.urlsplit(self.url)._replace(scheme="ws" if self.url.startswith("http:") else "wss")
-        headers = {"Cookie": f"{XSRF_COOKIE}={cookie}"} if cookie else None
+        headers = self._cookie_header() or None
         self._ws = await connect(
             ws_url.geturl() + STREAM_PATH,
             subprotocols=["streamlit", cookie or PLACEHOLDER_TOKEN],
@@ -192,17 +201,22 @@ class StreamlitClient:
         self._reader = asyncio.create_task(self._read())
         await self.rerun()
 
-    def _ping_server(self) -> str | None:
-        """The frontend's checks before it opens the websocket; returns the XSRF cookie."""
-        cookie = None
-        with _HTTP.open(self.url + "/_stcore/health", timeout=60) as reply:
+    def _ping_server(self) -> None:
+        """The frontend's checks before it opens the websocket."""
+        self.get("/_stcore/health")
+        self.get("/_stcore/host-config")
+
+    def get(self, path: str) -> bytes:
+        """An HTTP GET of a path (or URL) on this server, with its cookies, keeping what it sets."""
+        request = urllib.request.Request(urllib.parse.urljoin(self.url + "/", path), headers=self._cookie_header())
+        with _HTTP.open(request, timeout=60) as reply:
             for header in reply.headers.get_all("Set-Cookie") or []:
                 name, _, rest = header.partition("=")
-                if name.strip() == XSRF_COOKIE:
-                    cookie = rest.split(";", 1)[0]
-        with _HTTP.open(self.url + "/_stcore/host-config", timeout=60) as reply:
-            reply.read()
-        return cookie
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+            return reply.read()
+
+    def _cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
     async def close(self) -> None:
         self._closing = True
@@ -263,6 +277,25 @@ class StreamlitClient:
                 return button
         raise LookupError(f"no enabled button labelled {' or '.join(labels)}")
 
+    async def download_url(self, label: str, timeout: float = 60) -> str:
+        """Click a download button: the URL of its file (`get` fetches it). A deferred
+        file is made by the server first, on request over the websocket, in this
+        session's process."""
+        button = self.downloads[label]
+        if button.HasField("deferred_file_id"):
+            msg = BackMsg()
+            request = msg.backend_operation_request
+            request.request_id = str(uuid.uuid4())
+            request.session_id = self.session_id
+            request.deferred_file.file_id = button.deferred_file_id
+            answer = self._operations[request.request_id] = asyncio.get_running_loop().create_future()
+            await self._send(msg.SerializeToString())
+            response = await asyncio.wait_for(answer, timeout)
+            if response.error_msg:
+                raise RuntimeError(f"{label}: {response.error_msg}")
+            return response.deferred_file.url
+        return button.url
+
     async def _send(self, data: bytes) -> None:
         if self._ws is None or self._closing:
             return
@@ -301,6 +334,8 @@ class StreamlitClient:
             self._new_session_since_rerun = True
             self._max_cached_age = msg.new_session.config.max_cached_message_age or self._max_cached_age
             self._run_id = msg.metadata.run.script_run_id
+            if msg.new_session.HasField("initialize"):
+                self.session_id = msg.new_session.initialize.session_id
             if not msg.metadata.run.fragment_ids:  # a full run: App.cleanupAutoReruns
                 self._clear_timers()
                 self.page_script_hash = msg.new_session.page_script_hash
@@ -315,6 +350,10 @@ class StreamlitClient:
                 self._stop_timer(fragment_id)
         elif kind == "script_finished":
             self._on_script_finished(msg)
+        elif kind == "backend_operation_response":
+            answer = self._operations.pop(msg.backend_operation_response.request_id, None)
+            if answer is not None and not answer.done():
+                answer.set_result(msg.backend_operation_response)
         elif kind == "session_event" and msg.session_event.HasField("script_compilation_exception"):
             self.exceptions.append(msg.session_event.script_compilation_exception.message)
 
@@ -334,6 +373,8 @@ class StreamlitClient:
     def _on_new_element(self, path: tuple[int, ...], element: Element, fragment_id: str) -> None:
         kind = element.WhichOneof("type") or ""
         body = getattr(element, kind) if kind else None
+        if kind == "download_button":
+            self.downloads[body.label] = body
         if kind == "exception":
             self.exceptions.append(body.message)
         elif kind == "button":
