@@ -29,6 +29,10 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
     ("tour-step-14", "tour?step=14", "Train"),
     ("why-sigmoid", "why_sigmoid", None),
     ("classics-lstm", "classics?experiment=lstm", "Run"),
+    ("classics-bn_init", "classics?experiment=bn_init", "Run"),
+    ("classics-isometry", "classics?experiment=isometry", "Run"),
+    ("classics-shattered", "classics?experiment=shattered", "Run"),
+    ("classics-width", "classics?experiment=width", "Run"),
     ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
 )
 SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
