@@ -565,7 +565,7 @@ def isometry(seed: int) -> Outcome:
         spectra.append(pd.DataFrame({"log10_singular_value": np.log10(values[~negligible]), "init": shown}))
         if key in ISOMETRY_TRAINED:
             curve = _steps_to_accuracy(Trainer(config), ISOMETRY_TARGET, ISOMETRY_EVERY)
-            curves.append(curve.assign(init=name))
+            curves.append(curve.assign(init=shown))  # named as in the histogram: one legend entry for both
             reached = curve["test_accuracy"].iloc[-1] >= ISOMETRY_TARGET
             numbers[f"{key}_steps_to_target"] = float(curve["step"].iloc[-1]) if reached else math.inf
     reproduced = (

@@ -84,4 +84,4 @@ else:
         )
         st.caption(f"Computed in {seconds:.1f} s on one core.")
     for i, figure in enumerate(FIGURES[key](outcome.frames)):
-        charts.show(figure, f"classic:{key}:{i}")
+        charts.show(figure, f"classic:{key}:{i}", first_screen=False)  # below the verdict anyway; panels, legends
