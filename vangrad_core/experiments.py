@@ -95,6 +95,11 @@ def _verdict(reproduced: bool, because: str) -> str:
     return ("Reproduced: " if reproduced else "Not reproduced: ") + because
 
 
+def _steps(steps: float, limit: int) -> str:
+    """How many steps a run took to reach a target, in words (inf: it never did)."""
+    return f"{steps:.0f} steps" if math.isfinite(steps) else f"more than {limit} steps"
+
+
 # ---- Glorot & Bengio 2010 ----------------------------------------------------------
 
 SATURATED_MEAN = 0.1  # a sigmoid layer whose mean output is below this sits near 0
@@ -249,11 +254,9 @@ def ioffe(seed: int) -> Outcome:
         and numbers["steps_to_target_with_bn"] <= 0.5 * numbers["steps_to_target_without_bn"]
     )
 
-    def after(name: str) -> str:
-        return f"{to_target[name]:.0f} steps" if to_target[name] < float("inf") else f"more than {IOFFE.steps} steps"
-
     because = (
-        f"test accuracy reaches {IOFFE_TARGET:.0%} after {after('with BN')} with BN and {after('without BN')} "
+        f"test accuracy reaches {IOFFE_TARGET:.0%} after {_steps(to_target['with BN'], IOFFE.steps)} with BN and "
+        f"{_steps(to_target['without BN'], IOFFE.steps)} "
         f"without; a last-layer sigmoid's 15th/50th/85th percentiles wander by {drift['with BN']:.2f} of their "
         f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units)."
     )
@@ -576,8 +579,7 @@ def isometry(seed: int) -> Outcome:
     )
 
     def after(key: str) -> str:
-        steps = numbers[f"{key}_steps_to_target"]
-        return f"{steps:.0f} steps" if math.isfinite(steps) else f"more than {ISOMETRY.steps} steps"
+        return _steps(numbers[f"{key}_steps_to_target"], ISOMETRY.steps)
 
     because = (
         f"through {ISOMETRY.depth} tanh layers the middle half of the Jacobian's singular values spans "
