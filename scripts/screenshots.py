@@ -29,8 +29,14 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
     ("tour-step-14", "tour?step=14", "Train"),
     ("why-sigmoid", "why_sigmoid", None),
     ("classics-lstm", "classics?experiment=lstm", "Run"),
+    ("classics-bn_init", "classics?experiment=bn_init", "Run"),
+    ("classics-isometry", "classics?experiment=isometry", "Run"),
+    ("classics-shattered", "classics?experiment=shattered", "Run"),
+    ("classics-width", "classics?experiment=width", "Run"),
     ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
 )
+EVERY_CHART_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(chart => chart.querySelector('svg.main-svg'))"""
 SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
 
 
@@ -52,6 +58,7 @@ def main(out: Path, only: list[str]) -> None:
                         re.compile(r"(500 / 500|300 / 300|600 / 600) steps|stopped|finished|Reproduced")
                     ).first.wait_for(timeout=180_000)
                     page.wait_for_timeout(2500)  # the last redraw, and the details' slower one
+                page.wait_for_function(EVERY_CHART_DRAWN, timeout=120_000)  # a busy machine draws late
                 page.screenshot(path=out / f"{name}{suffix}.png")
                 print(out / f"{name}{suffix}.png", flush=True)
             page.close()

@@ -11,6 +11,7 @@ import urllib.parse
 import pytest
 
 from tests.browser import ROOT, launch, streamlit_server, wait_for_app
+from vangrad_core.experiments import CLASSICS
 from vangrad_core.lessons import TOUR
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -191,6 +192,7 @@ def test_classic_experiments_run_and_reproduce(server, page):
     page.get_by_text(re.compile(r"^Reproduced: through 40 SELU layers")).first.wait_for(timeout=60_000)
     page.locator('[data-testid="stPlotlyChart"] svg.main-svg').first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
+    assert page.locator('[data-testid="stButtonGroup"] button').count() == len(CLASSICS)  # every one offered
     page.locator('[data-testid="stButtonGroup"]').get_by_text("Narrow, deep ReLU networks are born dead").click()
     page.wait_for_url(re.compile(r"experiment=dying"), timeout=30_000)
     wait_for_app(page)

@@ -3,9 +3,24 @@ the numbers (asserted here, not only the verdict string)."""
 
 from __future__ import annotations
 
-import pytest
+import math
 
+import numpy as np
+import pytest
+import torch
+
+from vangrad_core import build_model, experiments, make_dataset
 from vangrad_core.experiments import CLASSIC_BY_KEY, CLASSICS
+from vangrad_core.lessons import (
+    BN_DEPTHS,
+    ISOMETRY,
+    ISOMETRY_EXAMPLES,
+    SHATTERED,
+    SHATTERED_POINTS,
+    SHATTERED_SEGMENT,
+    WIDTH_NET,
+    WIDTHS,
+)
 
 
 def outcome(key: str):
@@ -63,7 +78,130 @@ def test_selu_keeps_mean_zero_and_variance_one():
     assert numbers["relu_variance_last"] < 1e-6  # the same init without self-normalization fades
 
 
+def test_bn_init_gradient_grows_at_the_papers_rate_and_residual_connections_tame_it():
+    result = outcome("bn_init")
+    numbers = result.numbers
+    # Yang et al.'s rate for ReLU with batch norm: √(π/(π−1)) a layer, within 3%
+    assert numbers["relu_predicted"] == pytest.approx(math.sqrt(math.pi / (math.pi - 1)), rel=1e-3)
+    assert numbers["relu_growth_per_layer"] == pytest.approx(numbers["relu_predicted"], rel=0.03)
+    assert numbers["tanh_growth_per_layer"] == pytest.approx(numbers["tanh_predicted"], rel=0.03)
+    assert numbers["tanh_growth_per_layer"] > 1.05  # whatever the nonlinearity
+    assert numbers["linear_growth_per_layer"] == pytest.approx(1, abs=0.02)  # linear: (almost) none
+    ratios = [numbers[f"ratio_depth{depth}"] for depth in BN_DEPTHS]
+    assert ratios == sorted(ratios) and ratios[-1] > 1e7  # geometric: 1.2^99
+    assert numbers["residual_ratio"] < 1e-3 * ratios[-1]
+    # every depth on one line: as many layers below the top, the same gradient (layer 1 aside)
+    depths = result.frames["depths"]
+    five_below = depths[depths["below_top"] == 5]["relative"]
+    assert len(five_below) == len(BN_DEPTHS) and five_below.max() / five_below.min() < 1.3
+
+
+def test_isometry_orthogonal_tanh_keeps_singular_values_together_and_trains_faster():
+    numbers = outcome("isometry").numbers
+    assert numbers["tanh_orthogonal_decades"] < 1 < 3 < numbers["tanh_gaussian_decades"]
+    assert numbers["tanh_orthogonal_median"] < 0.5  # "shrink together, below 1" (the setup)
+    assert numbers["tanh_orthogonal_negligible"] == 0 < numbers["tanh_gaussian_negligible"]
+    assert min(numbers["relu_gaussian_negligible"], numbers["relu_orthogonal_negligible"]) > 0.25
+    assert numbers["tanh_orthogonal_steps_to_target"] <= 100
+    assert numbers["tanh_gaussian_steps_to_target"] >= 2 * numbers["tanh_orthogonal_steps_to_target"]
+
+
+def test_isometry_jacobian_of_a_linear_orthogonal_network_is_an_isometry():
+    # a product of orthogonal matrices: every singular value is exactly 1
+    values = experiments._jacobian_singular_values(ISOMETRY.replace(activation="linear", init="orthogonal"))
+    assert len(values) == ISOMETRY_EXAMPLES * ISOMETRY.width
+    np.testing.assert_allclose(values, 1, atol=1e-5)  # the weights are float32's orthogonal matrices
+
+
+def test_shattered_plain_gradients_decorrelate_and_residual_ones_do_not():
+    result = outcome("shattered")
+    numbers = result.numbers
+    deep = SHATTERED.depth
+    assert numbers["plain_depth1"] > 0.95 and numbers["residual_depth1"] > 0.95  # one layer: smooth (the setup)
+    assert abs(numbers[f"plain_depth{deep}"]) < 0.2 < 0.8 < numbers[f"residual_depth{deep}"]
+    correlation = result.frames["correlation"].pivot(index="depth", columns="run", values="correlation")
+    deeper = correlation.loc[20:]
+    assert (deeper["plain"] < deeper["residual"] - 0.5).all()  # at every depth from 20 on
+
+
+def test_shattered_gradient_is_each_inputs_own_and_matches_autograd():
+    config = SHATTERED.replace(depth=6, residual=True)
+    model = build_model(config)
+    x = torch.randn(32, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        trained = model.train()(x)
+    experiments._hold_batch_statistics(model, x)
+    with torch.no_grad():
+        assert torch.allclose(model(x), trained, atol=1e-5)  # the batch's own statistics, held
+    # one input's output no longer depends on the others
+    alone = model(x[:1])
+    assert torch.allclose(alone, model(x)[:1], atol=1e-5)
+
+
+def test_shattered_line_gradients_equal_each_points_backprop():
+    config = SHATTERED.replace(depth=5)
+    gradients = experiments._line_gradients(config)
+    model = build_model(config)
+    (x0, y0), (x1, y1) = SHATTERED_SEGMENT
+    direction = torch.tensor([x1 - x0, y1 - y0])
+    x = torch.tensor([x0, y0]) + torch.linspace(0, 1, SHATTERED_POINTS)[:, None] * direction
+    experiments._hold_batch_statistics(model, x)
+    x.requires_grad_(True)
+    h = x
+    for block in model.blocks:
+        h = block(h)
+    (grad,) = torch.autograd.grad((h @ model.head.weight[0]).sum(), x)
+    np.testing.assert_allclose(gradients[-1], (grad @ direction).numpy(), rtol=1e-3, atol=1e-5)  # float32
+
+
+def test_width_spread_grows_with_the_sum_of_one_over_width():
+    result = outcome("width")
+    numbers = result.numbers
+    spreads = [numbers[f"spread_width{w}"] for w in WIDTHS]
+    assert spreads == sorted(spreads, reverse=True)  # at depth 50: the narrower, the wider
+    for w in WIDTHS:
+        assert numbers[f"spread_width{w}"] == pytest.approx(numbers[f"predicted_width{w}"], rel=0.35)
+    assert 4.5 < numbers["spread_per_beta"] < 8  # theory: 5.1 (width 128) to 6.7 (width 16) per unit of β
+    assert numbers["off_width16"] > 0.8 and numbers["off_width128"] < 0.4
+    spread = result.frames["spread"]
+    for _, rows in spread.groupby("width"):
+        by_depth = rows.set_index("depth")["spread"]
+        assert by_depth[WIDTH_NET.depth] > 3 * by_depth[10]  # grows with depth too
+
+
+def test_width_jacobian_sizes_match_the_engines_network():
+    config = WIDTH_NET.replace(depth=6, width=16)
+    x = make_dataset(config).x_train[:1]
+    direction = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    weights = experiments._random_weights(config, x.shape[1], 3, torch.Generator().manual_seed(4))
+    sizes = experiments._relu_jacobian_sizes(weights, x, direction)
+    model = build_model(config)
+    for network in range(3):
+        with torch.no_grad():
+            for block, weight in zip(model.blocks, weights, strict=True):
+                block.linear.weight.copy_(weight[network].T)
+        outputs = []
+        for depth in range(1, config.depth + 1):
+
+            def hidden(inputs, depth=depth):
+                for block in model.blocks[:depth]:
+                    inputs = block(inputs)
+                return inputs
+
+            jacobian = torch.autograd.functional.jacobian(hidden, x).reshape(config.width, -1)
+            outputs.append(float((jacobian @ direction[0]).square().sum()))
+        np.testing.assert_allclose(sizes[network], outputs, rtol=1e-4)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("key", ["bn_init", "isometry", "shattered", "width"])
+def test_new_classics_reproduce_at_other_seeds(key, seed):
+    result = CLASSIC_BY_KEY[key].run(seed)
+    assert result.reproduced, result.verdict
+
+
 def test_every_classic_says_what_it_is():
-    assert [c.key for c in CLASSICS] == ["glorot", "he", "ioffe", "dying", "selu", "lstm"]  # lstm: test_recurrent
+    keys = ["glorot", "he", "ioffe", "bn_init", "dying", "selu", "isometry", "shattered", "width", "lstm"]
+    assert [c.key for c in CLASSICS] == keys  # lstm: test_recurrent
     for classic in CLASSICS:
         assert classic.paper.paper and classic.paper.finding and classic.paper.setup

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import assert_clean, button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
+from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.live import LiveTrainer, train_together
 from vangrad_core.recurrent import RecurrentConfig
 
@@ -216,6 +217,8 @@ def fuzz_link(rng: random.Random) -> dict[str, str]:
         name = rng.choice(names)
         field = fields.get(name.split(".")[-1])
         valid = [str(v) for v in field.choices] if field is not None and field.kind == "choice" else []
+        if name == "experiment":
+            valid = list(CLASSIC_BY_KEY)  # the classics page's own keys, every one
         link[name] = rng.choice(FUZZ_VALUES + valid + ["1", "batchnorm_before", "presenter"])
     if rng.random() < 0.3:
         link["presenter"] = rng.choice(["1", "0", "yes", "<x>"])

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import assert_clean, finish_run, open_page, run_of
 from vangrad_core import ExperimentConfig
+from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
 
@@ -225,3 +226,30 @@ def test_classic_experiment_runs_and_shows_its_verdict_and_charts():
     assert_clean(at)
     assert at.query_params["experiment"] in ("dying", ["dying"])
     assert at.number_input(key="classic_seed").value == 3
+
+
+@pytest.mark.parametrize("key", list(CLASSIC_BY_KEY))
+def test_every_classic_opens_from_its_link(key):
+    at = page("views/classics.py", {"experiment": key})
+    assert_clean(at)
+    assert not at.warning
+    assert at.session_state["classic"] == key
+    assert at.header[0].value == CLASSIC_BY_KEY[key].paper.title
+
+
+@pytest.mark.parametrize(
+    "key, verdict, charts",
+    [
+        ("bn_init", "Reproduced: with batch norm and ReLU, layer 1's dL/dz is", 2),
+        ("isometry", "Reproduced: through 32 tanh layers", 1),
+        ("shattered", "Reproduced: neighbouring inputs' gradients correlate", 1),
+        ("width", "Reproduced: at depth 50, the variance of ln |J u|²", 1),
+    ],
+)
+def test_classics_at_initialization_run_on_the_page(key, verdict, charts):
+    at = page("views/classics.py", {"experiment": key})
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert_clean(at)
+    assert at.success and at.success[0].value.startswith(verdict)
+    assert len(at.get("plotly_chart")) == charts
+    assert any(c.value.startswith("Computed in ") for c in at.caption)

@@ -149,3 +149,25 @@ def test_exploding_networks_stay_finite():
         ExperimentConfig(depth=30, width=64, activation="relu", init="he_normal", weight_scale=3)
     )
     assert relu["preact_var"].iloc[29] > 1e20  # ×9 per layer, not capped
+
+
+def test_batchnorm_growth_closed_forms_and_at_least_one():
+    # Yang et al.'s ReLU rate, and the Gaussian Poincaré inequality: 1 only for a linear φ
+    assert theory.batchnorm_gradient_growth("relu") == pytest.approx(math.sqrt(math.pi / (math.pi - 1)), rel=1e-3)
+    assert theory.batchnorm_gradient_growth("linear") == pytest.approx(1, rel=1e-9)
+    for activation in ACTIVATION_TABLE:
+        assert theory.batchnorm_gradient_growth(activation) >= 1 - 1e-9
+
+
+@pytest.mark.parametrize("width", [4, 16, 64])
+def test_relu_jacobian_log_variance_matches_monte_carlo(width):
+    # one layer's factor on |J u|²: 2/fan-in times a χ² with K ~ Binomial(width, ½) degrees of freedom
+    rng = np.random.default_rng(0)
+    units_on = rng.binomial(width, 0.5, 400_000)
+    units_on = units_on[units_on > 0]
+    log_chi2 = np.log(rng.chisquare(units_on))
+    assert theory.relu_jacobian_log_variance(width) == pytest.approx(log_chi2.var(), rel=0.02)
+
+
+def test_relu_jacobian_log_variance_is_five_over_width_for_wide_layers():
+    assert theory.relu_jacobian_log_variance(1024) * 1024 == pytest.approx(5, rel=0.02)

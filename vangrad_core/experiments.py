@@ -10,16 +10,24 @@ takes seconds on one CPU core.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
+from . import theory
 from .config import ExperimentConfig
 from .data import make_dataset
 from .lessons import (
+    BN_DEPTHS,
+    BN_EXAMPLES,
+    BN_FIT_EDGE,
+    BN_INIT,
+    BN_VARIANTS,
     DYING_DEPTH,
     DYING_TRIALS,
     GLOROT_SIGMOID,
@@ -27,17 +35,31 @@ from .lessons import (
     HE_30,
     IOFFE,
     IOFFE_CHECKPOINTS,
+    ISOMETRY,
+    ISOMETRY_EVERY,
+    ISOMETRY_EXAMPLES,
+    ISOMETRY_INITS,
+    ISOMETRY_TARGET,
+    ISOMETRY_TRAINED,
     MEMORY_CELLS,
     MEMORY_LENGTHS,
     MEMORY_RUN,
     MEMORY_SUCCESS_MSE,
     PAPERS,
     SELU_NET,
+    SHATTERED,
+    SHATTERED_NETWORKS,
+    SHATTERED_POINTS,
+    SHATTERED_SEGMENT,
+    WIDTH_NET,
+    WIDTH_TRIALS,
+    WIDTHS,
     Paper,
 )
 from .measure import layer_stats
-from .model import Network, build_model, reinitialize
+from .model import Network, build_model, initialize, reinitialize
 from .recurrent import RecurrentTrainer
+from .summary import number
 from .trainer import Trainer, frozen_running_statistics
 
 PERCENTILES = (15, 50, 85)
@@ -71,6 +93,11 @@ def _at_init(config: ExperimentConfig, n_examples: int = 512) -> pd.DataFrame:
 
 def _verdict(reproduced: bool, because: str) -> str:
     return ("Reproduced: " if reproduced else "Not reproduced: ") + because
+
+
+def _steps(steps: float, limit: int) -> str:
+    """How many steps a run took to reach a target, in words (inf: it never did)."""
+    return f"{steps:.0f} steps" if math.isfinite(steps) else f"more than {limit} steps"
 
 
 # ---- Glorot & Bengio 2010 ----------------------------------------------------------
@@ -227,11 +254,9 @@ def ioffe(seed: int) -> Outcome:
         and numbers["steps_to_target_with_bn"] <= 0.5 * numbers["steps_to_target_without_bn"]
     )
 
-    def after(name: str) -> str:
-        return f"{to_target[name]:.0f} steps" if to_target[name] < float("inf") else f"more than {IOFFE.steps} steps"
-
     because = (
-        f"test accuracy reaches {IOFFE_TARGET:.0%} after {after('with BN')} with BN and {after('without BN')} "
+        f"test accuracy reaches {IOFFE_TARGET:.0%} after {_steps(to_target['with BN'], IOFFE.steps)} with BN and "
+        f"{_steps(to_target['without BN'], IOFFE.steps)} "
         f"without; a last-layer sigmoid's 15th/50th/85th percentiles wander by {drift['with BN']:.2f} of their "
         f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units)."
     )
@@ -411,6 +436,347 @@ def long_range_memory(seed: int) -> Outcome:
     )
 
 
+# ---- Yang et al. 2019 ----------------------------------------------------------------
+
+
+def _growth_per_layer(relative: pd.Series) -> float:
+    """The factor by which dL/dz grows per layer toward the input: exp of minus the
+    least-squares slope of ln(RMS of dL/dz) against the layer, leaving out BN_FIT_EDGE
+    layers at either end (the first layer's inputs are the data, not batch-normalized; the
+    top layer's gradient comes straight from the loss)."""
+    inner = relative.loc[BN_FIT_EDGE + 1 : len(relative) - BN_FIT_EDGE]
+    slope = np.polyfit(inner.index.to_numpy(dtype=float), np.log(inner.to_numpy()), 1)[0]
+    return float(math.exp(-slope))
+
+
+def bn_init(seed: int) -> Outcome:
+    def profile(config: ExperimentConfig) -> pd.Series:
+        """RMS of dL/dz per hidden layer at initialization, ÷ the top hidden layer's."""
+        stats = _at_init(config.replace(seed=seed), BN_EXAMPLES)
+        hidden = stats[stats["layer"] <= config.depth].set_index("layer")["delta_rms"]
+        return hidden / hidden[config.depth]
+
+    by_depth = {depth: profile(BN_INIT.replace(depth=depth)) for depth in BN_DEPTHS}
+    deepest = BN_INIT.depth
+    variants = {}
+    for name, (activation, init, residual) in BN_VARIANTS.items():
+        config = BN_INIT.replace(activation=activation, init=init, residual=residual)
+        variants[name] = by_depth[deepest] if config == BN_INIT else profile(config)
+    plain = [name for name, (_, _, residual) in BN_VARIANTS.items() if not residual]
+    (residual_name,) = (name for name in BN_VARIANTS if name not in plain)
+    rates = {name: _growth_per_layer(variants[name]) for name in plain}
+    predicted = {name: theory.batchnorm_gradient_growth(BN_VARIANTS[name][0]) for name in plain}
+    ratios = [float(by_depth[depth][1]) for depth in BN_DEPTHS]
+    numbers = {
+        **{f"ratio_depth{depth}": ratio for depth, ratio in zip(BN_DEPTHS, ratios, strict=True)},
+        **{f"{name.lower()}_growth_per_layer": rates[name] for name in plain},
+        **{f"{name.lower()}_predicted": predicted[name] for name in plain},
+        "residual_ratio": float(variants[residual_name][1]),
+    }
+    reproduced = (
+        all(abs(rates[name] / predicted[name] - 1) < 0.03 for name in ("ReLU", "tanh"))  # the rate, within 3%
+        and rates["ReLU"] > rates["tanh"] > 1.05  # whatever the nonlinearity
+        and rates["linear"] < rates["tanh"]  # the nearer linear, the slower
+        and all(a < b for a, b in itertools.pairwise(ratios))  # the deeper, the larger
+        and numbers["residual_ratio"] < 1e-3 * ratios[-1]
+    )
+    because = (
+        f"with batch norm and ReLU, layer 1's dL/dz is ×{number(ratios[0])} the top hidden layer's at depth "
+        f"{BN_DEPTHS[0]} and ×{number(ratios[-1])} at depth {deepest}: ×{rates['ReLU']:.3f} a layer, where the "
+        f"theory says ×{predicted['ReLU']:.3f} = √(π/(π−1)). tanh: ×{rates['tanh']:.3f} a layer (theory "
+        f"×{predicted['tanh']:.3f}); linear: ×{rates['linear']:.3f} (theory ×{predicted['linear']:.0f}). With "
+        f"residual connections, ×{number(numbers['residual_ratio'])} over the same {deepest} ReLU layers."
+    )
+
+    def label(name: str) -> str:
+        if name in rates:
+            return f"{name}: ×{rates[name]:.2f} a layer (theory ×{predicted[name]:.2f})"
+        return f"{name}: ×{number(numbers['residual_ratio'])} in all"
+
+    depths = pd.concat(
+        [
+            pd.DataFrame({"below_top": depth - p.index, "relative": p.to_numpy(), "series": f"{depth} layers"})
+            for depth, p in reversed(by_depth.items())  # the deepest first: the others are drawn over it
+        ],
+        ignore_index=True,
+    )
+    below = np.arange(deepest)
+    prediction = pd.DataFrame({"below_top": below, "relative": predicted["ReLU"] ** below})
+    variant_frame = pd.concat(
+        [pd.DataFrame({"layer": p.index, "relative": p.to_numpy(), "run": label(n)}) for n, p in variants.items()],
+        ignore_index=True,
+    )
+    return Outcome(
+        reproduced,
+        _verdict(reproduced, because),
+        numbers,
+        {"depths": depths, "prediction": prediction, "variants": variant_frame},
+    )
+
+
+# ---- Saxe et al. 2014; Pennington et al. 2017 ----------------------------------------
+
+# singular values under this share of the largest are 0 to float64's precision (ReLU: directions
+# lost to units that are off; a deep Gaussian product: directions shrunk beyond it)
+NEGLIGIBLE_SINGULAR = 1e-12
+
+
+def _jacobian_singular_values(config: ExperimentConfig) -> np.ndarray:
+    """Singular values of the untrained network's input-output Jacobian (the last hidden
+    layer's output with respect to the input) at each of the first ISOMETRY_EXAMPLES
+    training inputs, in float64 (a deep Gaussian network's smallest ones lie below
+    float32's resolution). Each input is repeated once per output unit, and backprop of
+    the unit vectors gives the Jacobian's rows, all in one pass."""
+    model = build_model(config).double()
+    x = make_dataset(config).x_train[:ISOMETRY_EXAMPLES].double()
+    inputs = x.repeat_interleave(config.width, 0).requires_grad_(True)
+    h = inputs
+    for block in model.blocks:
+        h = block(h)
+    basis = torch.eye(config.width, dtype=torch.float64).repeat(len(x), 1)
+    (rows,) = torch.autograd.grad(h, inputs, basis)
+    jacobians = rows.view(len(x), config.width, -1)
+    return torch.linalg.svdvals(jacobians).flatten().numpy()
+
+
+def _decades(values: np.ndarray) -> float:
+    """How many powers of ten the middle half of `values` spans."""
+    low, high = np.percentile(np.log10(values), [25, 75])
+    return float(high - low)
+
+
+def _steps_to_accuracy(trainer: Trainer, target: float, every: int) -> pd.DataFrame:
+    """Train until the test accuracy, measured every `every` steps, reaches `target` (or
+    the run ends): a frame of step and test_accuracy."""
+    rows = [(0, trainer.evaluate()[1])]
+    while not trainer.done and rows[-1][1] < target:
+        trainer.step(every)
+        rows.append((trainer.step_count, trainer.evaluate()[1]))
+    return pd.DataFrame(rows, columns=["step", "test_accuracy"])
+
+
+def isometry(seed: int) -> Outcome:
+    spectra, curves, numbers = [], [], {}
+    for key, (name, activation, init, scale) in ISOMETRY_INITS.items():
+        config = ISOMETRY.replace(activation=activation, init=init, weight_scale=scale, seed=seed)
+        values = _jacobian_singular_values(config)
+        negligible = values < NEGLIGIBLE_SINGULAR * values.max()
+        numbers[f"{key}_decades"] = _decades(values[~negligible])
+        numbers[f"{key}_median"] = float(np.median(values))
+        numbers[f"{key}_negligible"] = float(negligible.mean())
+        shown = f"{name} ({negligible.mean():.0%} under 10⁻¹²)" if negligible.any() else name
+        spectra.append(pd.DataFrame({"log10_singular_value": np.log10(values[~negligible]), "init": shown}))
+        if key in ISOMETRY_TRAINED:
+            curve = _steps_to_accuracy(Trainer(config), ISOMETRY_TARGET, ISOMETRY_EVERY)
+            curves.append(curve.assign(init=shown))  # named as in the histogram: one legend entry for both
+            reached = curve["test_accuracy"].iloc[-1] >= ISOMETRY_TARGET
+            numbers[f"{key}_steps_to_target"] = float(curve["step"].iloc[-1]) if reached else math.inf
+    reproduced = (
+        numbers["tanh_orthogonal_decades"] < 1 < 3 < numbers["tanh_gaussian_decades"]
+        and numbers["relu_orthogonal_negligible"] > 0.25  # orthogonal weights do not help ReLU
+        and numbers["relu_orthogonal_decades"] > 3 * numbers["tanh_orthogonal_decades"]
+        and numbers["tanh_orthogonal_steps_to_target"] <= 0.5 * numbers["tanh_gaussian_steps_to_target"]
+    )
+
+    def after(key: str) -> str:
+        return _steps(numbers[f"{key}_steps_to_target"], ISOMETRY.steps)
+
+    because = (
+        f"through {ISOMETRY.depth} tanh layers the middle half of the Jacobian's singular values spans "
+        f"{numbers['tanh_orthogonal_decades']:.2f} decades with orthogonal weights (median "
+        f"{numbers['tanh_orthogonal_median']:.2f}) and {numbers['tanh_gaussian_decades']:.1f} with Gaussian ones, "
+        f"{numbers['tanh_gaussian_negligible']:.0%} of which are under 10⁻¹² of the largest; test accuracy "
+        f"reaches {ISOMETRY_TARGET:.0%} after {after('tanh_orthogonal')} (orthogonal) and {after('tanh_gaussian')} "
+        f"(Gaussian). With ReLU and orthogonal weights, {numbers['relu_orthogonal_negligible']:.0%} of the "
+        f"singular values are 0 (under 10⁻¹²) and the middle half of the rest spans "
+        f"{numbers['relu_orthogonal_decades']:.1f} decades."
+    )
+    return Outcome(
+        reproduced,
+        _verdict(reproduced, because),
+        numbers,
+        {"spectra": pd.concat(spectra, ignore_index=True), "curves": pd.concat(curves, ignore_index=True)},
+    )
+
+
+# ---- Balduzzi et al. 2017 ------------------------------------------------------------
+
+
+@torch.no_grad()
+def _hold_batch_statistics(model: Network, x: torch.Tensor) -> None:
+    """Put the model in eval mode with each batch norm's running statistics set to those of
+    the batch x (as in training), so that each input's gradient is its own: in training
+    mode the batch's mean and variance would tie every input's output to all the others."""
+    model.eval()
+    for block in model.blocks:
+        if block.norm_before is not None:
+            z = block.linear(x)
+            block.norm_before.running_mean.copy_(z.mean(0))
+            block.norm_before.running_var.copy_(z.var(0, correction=0))
+        x = block(x)
+
+
+def _neighbour_correlation(values: np.ndarray) -> float:
+    """The correlation between a sequence's neighbouring values (lag 1)."""
+    return float(np.corrcoef(values[:-1], values[1:])[0, 1])
+
+
+def _line_gradients(config: ExperimentConfig) -> np.ndarray:
+    """d(output)/dt along the segment SHATTERED_SEGMENT (t from 0 to 1), at
+    SHATTERED_POINTS evenly spaced points, for the network of each depth 1..config.depth:
+    the first hidden layers of `config`'s network and its output layer's first unit.
+    Depths × points. Every depth's derivative at once, by differentiating backprop's
+    gradient J^T v (linear in v) with respect to v along the segment's direction: J u,
+    without forward-mode autograd, whose first use imports seconds of PyTorch."""
+    model = build_model(config)
+    (x0, y0), (x1, y1) = SHATTERED_SEGMENT
+    start, direction = torch.tensor([x0, y0]), torch.tensor([x1 - x0, y1 - y0])
+    x = start + torch.linspace(0, 1, SHATTERED_POINTS)[:, None] * direction
+    _hold_batch_statistics(model, x)
+    x.requires_grad_(True)
+    outputs, h = [], x
+    for block in model.blocks:
+        h = block(h)
+        outputs.append(h @ model.head.weight[0])
+    outputs = torch.stack(outputs)  # depths × points
+    v = torch.zeros_like(outputs, requires_grad=True)
+    (backprop,) = torch.autograd.grad(outputs, x, v, create_graph=True)  # J^T v
+    (along,) = torch.autograd.grad(backprop, v, direction.expand_as(x))  # J u
+    return along.detach().numpy()
+
+
+def shattered(seed: int) -> Outcome:
+    kinds = {"plain": False, "residual": True}
+    correlations, lines = [], []
+    for name, residual in kinds.items():
+        per_network = []
+        for network in range(SHATTERED_NETWORKS):
+            config = SHATTERED.replace(residual=residual, seed=SHATTERED_NETWORKS * seed + network)
+            gradients = _line_gradients(config)
+            per_network.append([_neighbour_correlation(g) for g in gradients])
+            if network == 0:
+                last = gradients[-1]
+                position = np.linspace(0, 1, SHATTERED_POINTS)
+                lines.append(pd.DataFrame({"position": position, "gradient": last / last.std(), "run": name}))
+        mean = np.mean(per_network, axis=0)
+        depths = np.arange(1, SHATTERED.depth + 1)
+        correlations.append(pd.DataFrame({"depth": depths, "correlation": mean, "run": name}))
+    frame = pd.concat(correlations, ignore_index=True)
+    at = frame.set_index(["run", "depth"])["correlation"]
+    checked = (1, 10, 20, SHATTERED.depth)
+    numbers = {f"{name}_depth{depth}": float(at[name, depth]) for name in kinds for depth in checked}
+    below = frame[(frame["run"] == "plain") & (frame["correlation"] < 0.5)]["depth"]
+    numbers["plain_half_at_depth"] = float(below.iloc[0]) if len(below) else math.inf
+    deep = SHATTERED.depth
+    reproduced = (
+        numbers[f"plain_depth{deep}"] < 0.2 < 0.8 < numbers[f"residual_depth{deep}"]  # white noise; still smooth
+        and numbers["residual_depth20"] - numbers["plain_depth20"] > 0.5
+    )
+    because = (
+        f"neighbouring inputs' gradients correlate {numbers['plain_depth1']:.2f} after one layer; in the plain "
+        f"network {numbers['plain_depth10']:.2f} after 10 layers, {numbers['plain_depth20']:.2f} after 20 and "
+        f"{numbers[f'plain_depth{deep}']:.2f} after {deep} (white noise: 0); with residual connections "
+        f"{numbers['residual_depth10']:.2f}, {numbers['residual_depth20']:.2f} and "
+        f"{numbers[f'residual_depth{deep}']:.2f} (mean of {SHATTERED_NETWORKS} random networks each)."
+    )
+    return Outcome(
+        reproduced,
+        _verdict(reproduced, because),
+        numbers,
+        {"correlation": frame, "gradients": pd.concat(lines, ignore_index=True)},
+    )
+
+
+# ---- Hanin 2018 ----------------------------------------------------------------------
+
+OFF_BY = 10  # a network whose |J u|² is over this factor above or below the mean "explodes" or "vanishes"
+
+
+def _random_weights(config: ExperimentConfig, fan_in: int, networks: int, gen: torch.Generator) -> list[torch.Tensor]:
+    """The hidden layers' weights of `networks` random networks of config's shape, drawn by
+    the engine's `initialize` (all networks' rows of a layer as one Linear: its rule reads
+    the fan-in, the same for every row): per layer, networks × fan_in × fan_out."""
+    weights = []
+    for n_in, n_out in itertools.pairwise([fan_in] + [config.width] * config.depth):
+        layers = nn.utils.skip_init(nn.Linear, n_in, networks * n_out)
+        initialize(layers, config.init, gen)
+        weights.append((layers.weight.detach() * config.weight_scale).view(networks, n_out, n_in).transpose(1, 2))
+    return weights
+
+
+@torch.no_grad()
+def _relu_jacobian_sizes(weights: list[torch.Tensor], x: torch.Tensor, direction: torch.Tensor) -> np.ndarray:
+    """|J_d u|² at every depth d for a stack of ReLU networks without biases (`weights` as
+    `_random_weights` draws them): J_d is the Jacobian of hidden layer d's output with
+    respect to the input x (one example), u = `direction` carried up through each layer (W
+    times it, kept where the unit is on). Networks × depths."""
+    networks = len(weights[0])
+    h, step, sizes = x.expand(networks, 1, -1), direction.expand(networks, 1, -1), []
+    for weight in weights:
+        z = h @ weight
+        on = z > 0
+        h, step = z * on, (step @ weight) * on
+        sizes.append(step.square().sum((1, 2)))
+    return torch.stack(sizes, 1).double().numpy()
+
+
+def width(seed: int) -> Outcome:
+    gen = torch.Generator().manual_seed(seed)
+    x = make_dataset(WIDTH_NET).x_train[:1]
+    direction = torch.randn(x.shape, generator=gen)
+    direction /= direction.norm()
+    depths = np.arange(1, WIDTH_NET.depth + 1)
+    rows = []
+    for units in WIDTHS:
+        # He's init keeps the mean of |J u|² at (units)/(inputs) at every depth: 1 after this
+        weights = _random_weights(WIDTH_NET.replace(width=units), x.shape[1], WIDTH_TRIALS, gen)
+        relative = _relu_jacobian_sizes(weights, x, direction) * x.shape[1] / units
+        alive = relative > 0  # a layer with every unit off cuts it to 0 (a chance of 2^-width)
+        spread = [np.var(np.log(r[a]), ddof=1) for r, a in zip(relative.T, alive.T, strict=True)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "width": units,
+                    "depth": depths,
+                    "beta": depths / units,
+                    "spread": spread,
+                    "predicted": depths * theory.relu_jacobian_log_variance(units),
+                    "off": ((relative < 1 / OFF_BY) | (relative > OFF_BY)).mean(0),
+                    "zero": (~alive).sum(0),
+                }
+            )
+        )
+    frame = pd.concat(rows, ignore_index=True)
+    deepest = frame[frame["depth"] == WIDTH_NET.depth].set_index("width")
+    betas, spreads = frame["beta"].to_numpy(), frame["spread"].to_numpy()
+    numbers = {
+        **{f"spread_width{w}": float(deepest.loc[w, "spread"]) for w in WIDTHS},
+        **{f"predicted_width{w}": float(deepest.loc[w, "predicted"]) for w in WIDTHS},
+        **{f"off_width{w}": float(deepest.loc[w, "off"]) for w in WIDTHS},
+        "spread_per_beta": float((betas * spreads).sum() / (betas**2).sum()),  # least squares through 0
+        "networks_cut_to_zero": float(deepest["zero"].sum()),
+    }
+    spread = [numbers[f"spread_width{w}"] for w in WIDTHS]
+    narrow, wide = WIDTHS[0], WIDTHS[-1]
+    reproduced = (
+        all(a > b for a, b in itertools.pairwise(spread))  # the narrower, the wider the spread
+        and all(abs(numbers[f"spread_width{w}"] / numbers[f"predicted_width{w}"] - 1) < 0.35 for w in WIDTHS)
+        and numbers[f"off_width{narrow}"] > 2 * numbers[f"off_width{wide}"]
+    )
+    because = (
+        f"at depth {WIDTH_NET.depth}, the variance of ln |J u|² over {WIDTH_TRIALS} random networks is "
+        + ", ".join(f"{numbers[f'spread_width{w}']:.1f}" for w in WIDTHS)
+        + f" at widths {', '.join(map(str, WIDTHS))} (theory: "
+        + ", ".join(f"{numbers[f'predicted_width{w}']:.1f}" for w in WIDTHS)
+        + f"): about {numbers['spread_per_beta']:.1f}·β over every width and depth, β = depth/width (theory: "
+        + f"{theory.relu_jacobian_log_variance(wide) * wide:.1f}·β at width {wide} to "
+        + f"{theory.relu_jacobian_log_variance(narrow) * narrow:.1f}·β at width {narrow}). "
+        f"{numbers[f'off_width{narrow}']:.0%} of the width-{narrow} networks are off their mean by over "
+        f"×{OFF_BY} either way, {numbers[f'off_width{wide}']:.0%} of the width-{wide} ones."
+    )
+    return Outcome(reproduced, _verdict(reproduced, because), numbers, {"spread": frame})
+
+
 RUNS: dict[str, Callable[[int], Outcome]] = {
     "glorot": glorot,
     "he": he,
@@ -418,6 +784,10 @@ RUNS: dict[str, Callable[[int], Outcome]] = {
     "dying": dying,
     "selu": selu,
     "lstm": long_range_memory,
+    "bn_init": bn_init,
+    "isometry": isometry,
+    "shattered": shattered,
+    "width": width,
 }
 CLASSICS: tuple[Classic, ...] = tuple(Classic(paper, RUNS[paper.key]) for paper in PAPERS)
 CLASSIC_BY_KEY = {c.key: c for c in CLASSICS}

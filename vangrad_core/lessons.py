@@ -562,6 +562,42 @@ MEMORY_RUN = RecurrentConfig(task="adding", hidden=32, batch_size=64, optimizer=
 # Answering 1 always: 1/6.
 MEMORY_SUCCESS_MSE = 0.04
 
+BN_INIT = ExperimentConfig(
+    depth=100, width=128, activation="relu", init="he_normal", norm="batchnorm_before", dataset="digits"
+)
+BN_DEPTHS = (10, 25, 50, 100)
+BN_EXAMPLES = 512  # one batch: batch norm's statistics come from it
+BN_VARIANTS = {  # at BN_INIT's depth: (activation, init, residual)
+    "ReLU": ("relu", "he_normal", False),
+    "tanh": ("tanh", "xavier_normal", False),
+    "linear": ("linear", "xavier_normal", False),
+    "ReLU, residual": ("relu", "he_normal", True),
+}
+BN_FIT_EDGE = 5  # the growth rate is fitted over layers BN_FIT_EDGE+1 .. depth-BN_FIT_EDGE
+ISOMETRY = ExperimentConfig(
+    depth=32, width=64, activation="tanh", init="xavier_normal", learning_rate=0.05, steps=400, dataset="digits"
+)
+ISOMETRY_INITS = {  # key -> (name, activation, init, weight scale): σ_w² = 1 for tanh, 2 for ReLU
+    "tanh_gaussian": ("tanh, Gaussian", "tanh", "xavier_normal", 1.0),
+    "tanh_orthogonal": ("tanh, orthogonal", "tanh", "orthogonal", 1.0),
+    "relu_gaussian": ("ReLU, Gaussian (He)", "relu", "he_normal", 1.0),
+    "relu_orthogonal": ("ReLU, orthogonal ×√2", "relu", "orthogonal", math.sqrt(2)),
+}
+ISOMETRY_TRAINED = ("tanh_gaussian", "tanh_orthogonal")
+ISOMETRY_EXAMPLES = 8  # the Jacobian's singular values at each of these inputs
+ISOMETRY_TARGET = 0.9  # test accuracy: how many steps each init takes to reach it
+ISOMETRY_EVERY = 10  # steps between measurements of test accuracy
+SHATTERED = ExperimentConfig(
+    depth=50, width=128, activation="relu", init="he_normal", norm="batchnorm_before", dataset="spirals"
+)
+SHATTERED_POINTS = 256  # inputs evenly spaced on a segment of the plane
+SHATTERED_SEGMENT = ((-2.0, 1.0), (2.0, 1.0))  # from, to
+_SEGMENT_WORDS = "from ({:g}, {:g}) to ({:g}, {:g})".format(*SHATTERED_SEGMENT[0], *SHATTERED_SEGMENT[1])
+SHATTERED_NETWORKS = 4  # random networks per kind; the correlations are averaged
+WIDTH_NET = ExperimentConfig(depth=50, activation="relu", init="he_normal", dataset="digits")
+WIDTHS = (16, 32, 64, 128)
+WIDTH_TRIALS = 300  # random networks per width
+
 
 @dataclasses.dataclass(frozen=True)
 class Paper:
@@ -612,6 +648,25 @@ PAPERS: tuple[Paper, ...] = (
         f"{IOFFE.steps // IOFFE_CHECKPOINTS} steps.",
     ),
     Paper(
+        "bn_init",
+        "Batch norm makes gradients explode at initialization",
+        "Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz (2019), A mean field theory of batch normalization",
+        "In a deep fully connected network with batch norm and no residual connections, the gradient at "
+        "initialization grows geometrically on its way back to the input, whatever the activation and whatever the "
+        "weights' scale: batch norm itself causes it. With ReLU each layer multiplies it by about √(π/(π−1)) ≈ 1.21 "
+        "in a wide network; the nearer the activation is to linear, the slower it grows; residual connections tame "
+        "it. Batch norm keeps units out of saturation, but it does not make a deep network well-conditioned by itself.",
+        f"Networks of {BN_INIT.width} units a layer with batch norm before each activation, untrained, on one batch "
+        f"of {BN_EXAMPLES} digits: ReLU (He init) {', '.join(map(str, BN_DEPTHS[:-1]))} and {BN_DEPTHS[-1]} layers "
+        f"deep; at depth {BN_INIT.depth}, tanh and linear (Xavier init) and ReLU with residual connections. The "
+        "rate per layer is fitted to the log of the RMS of dL/dz over all but "
+        f"{BN_FIT_EDGE} layers at either end, and compared with √(E[φ'(z)²] / Var φ(z)), z ~ N(0, 1): the rate of "
+        "an infinitely wide network and a large batch, when batch norm's mean and variance are taken as constants "
+        "on the way back. For ReLU that is the paper's √(π/(π−1)); for tanh and linear it is our estimate by the "
+        "same argument, not the paper's exact values. The paper: an exact theory of infinitely wide networks, "
+        "checked by simulations and by training networks of many depths.",
+    ),
+    Paper(
         "dying",
         "Narrow, deep ReLU networks are born dead",
         "Lu, Shin, Su & Karniadakis (2019), Dying ReLU and initialization",
@@ -630,6 +685,63 @@ PAPERS: tuple[Paper, ...] = (
         f"{SELU_NET.depth} layers of {SELU_NET.width} units at initialization, on 512 Gaussian inputs of the "
         "teacher dataset, beside ReLU and tanh with the same init (the paper: up to 32 layers, trained on 121 "
         "tasks).",
+    ),
+    Paper(
+        "isometry",
+        "Orthogonal weights: dynamical isometry",
+        "Saxe, McClelland & Ganguli (2013), Exact solutions to the nonlinear dynamics of learning in deep linear "
+        "neural networks; Pennington, Schoenholz & Ganguli (2017), Resurrecting the sigmoid in deep learning "
+        "through dynamical isometry",
+        "A deep network learns fast when every singular value of its input-output Jacobian is near 1 (dynamical "
+        "isometry): then every direction of the gradient passes through at the same size. At the edge of chaos "
+        "(tanh with σ_w² = 1, no biases), Gaussian weights still spread the singular values over many powers of "
+        "ten as depth grows; orthogonal weights keep them together, and the network learns many times faster. "
+        "ReLU cannot get there: whatever the weights, its units that are off collapse directions of the Jacobian.",
+        f"{ISOMETRY.depth} layers of {ISOMETRY.width} units on the 8×8 digits (64 inputs: the Jacobian is square), "
+        "untrained: the singular values of d(last hidden layer)/d(input) at "
+        f"{ISOMETRY_EXAMPLES} inputs, in float64. tanh with σ_w² = 1 (Gaussian: Xavier normal; orthogonal), ReLU "
+        f"with σ_w² = 2 (Gaussian: He normal; orthogonal ×√2). Then the two tanh networks train (SGD, learning rate "
+        f"{ISOMETRY.learning_rate}, batches of {ISOMETRY.batch_size}; test accuracy every {ISOMETRY_EVERY} steps, "
+        f"up to {ISOMETRY.steps}). The digits' standardized pixels take the first tanh layers past their linear "
+        "part, so the orthogonal network's singular values shrink together, below 1: their spread, not their "
+        "level, is what differs here. The papers: deep linear networks solved exactly, and tanh networks hundreds "
+        "of layers deep trained on CIFAR-10.",
+    ),
+    Paper(
+        "shattered",
+        "Shattered gradients",
+        "Balduzzi, Frean, Leary, Lewis, Ma & McWilliams (2017), The shattered gradients problem: if resnets are "
+        "the answer, then what is the question?",
+        "Along a line of nearby inputs, the gradient of a deep plain network's output with respect to its input "
+        "looks more and more like white noise as depth grows: the correlation between the gradients at nearby "
+        "inputs decays exponentially with depth (as 2⁻ᴸ in the paper's model of a rectifier network). With skip "
+        "connections it decays far more slowly (as 1/√L for resnets with batch norm), so the gradient still points "
+        "somewhere.",
+        f"ReLU networks of {SHATTERED.width} units a layer, He init, batch norm before each ReLU, plain and with "
+        f"residual connections, untrained. Inputs: {SHATTERED_POINTS} points evenly spaced on the segment "
+        f"{_SEGMENT_WORDS} of the plane; batch norm uses their mean and variance, held fixed so that each "
+        "input's gradient is its own. Gradient: the derivative of the output layer's "
+        f"first unit along the segment, for the network's first 1 to {SHATTERED.depth} layers; correlation between "
+        f"neighbouring points, the mean of {SHATTERED_NETWORKS} networks. One layer is smooth by construction: "
+        "batch norm turns every first-layer unit into the same ramp along the segment, bent at its middle. The "
+        "paper: a scalar input, and convolutional networks too.",
+    ),
+    Paper(
+        "width",
+        "Width matters: narrow networks vary wildly",
+        "Hanin (2018), Which neural net architectures give rise to exploding and vanishing gradients?",
+        "With He's initialization a ReLU network's gradients keep their size on average, whatever its shape. But "
+        "the size varies from one random network to the next, and that spread grows with β = Σ 1/width, the sum "
+        "over the hidden layers of one over their width: at the same depth, narrow networks are born with "
+        "vanishing or exploding gradients far more often. Depth alone does not decide; depth over width does.",
+        f"{WIDTH_TRIALS} random ReLU networks per width ({', '.join(map(str, WIDTHS))} units a layer), He normal "
+        f"weights, zero biases, depths 1 to {WIDTH_NET.depth}. For one digit and a random direction u: |J u|², J "
+        "the Jacobian of the last hidden layer's output with respect to the input (its entries are the gradients "
+        "of each unit with respect to each pixel), over its mean (units over inputs, which He's init keeps). "
+        "Theory: each layer multiplies |J u|² by 2/fan-in times a χ² with as many degrees of freedom as units "
+        "on, independently, so the variances of the logarithm add up, layer by layer: about 5/width a layer for "
+        "wide layers. The paper: the fourth moment of the Jacobian's entries lies between two exponentials of β, "
+        "for any widths.",
     ),
     Paper(
         "lstm",

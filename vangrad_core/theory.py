@@ -148,6 +148,40 @@ def gradient_in_words(chi: float) -> str:
     return f"each layer multiplies the gradient by ×{per_layer:.3g}: {change} {every}"
 
 
+def batchnorm_gradient_growth(activation: str) -> float:
+    """The factor by which each layer of Linear, batch norm, φ multiplies the backpropagated
+    gradient's RMS at initialization, in the limit of a wide network and a large batch:
+    √(E[φ'(z)²] / Var φ(z)), z ~ N(0, 1). Batch norm hands φ standardized inputs and divides
+    the gradient by the standard deviation over the batch of what it normalizes, W φ(z) from
+    the layer below: the gradient's mean square is multiplied by n·Var(W)·E[φ'²] on its way
+    down through W and φ, and divided by n·Var(W)·Var φ (so no init can change the ratio).
+    For ReLU it is √(π/(π−1)) ≈ 1.21, Yang et al.'s (2019) rate; by the Gaussian Poincaré
+    inequality it is at least 1 for every φ, and 1 only for a linear one."""
+    phi = ACTIVATION_TABLE[activation]
+    mean = float(gaussian_mean(phi.function, 1.0))
+    variance = float(gaussian_mean(lambda x: phi.function(x) ** 2, 1.0)) - mean**2
+    slope_square = float(gaussian_mean(lambda x: phi.derivative(x) ** 2, 1.0))
+    return math.sqrt(slope_square / variance)
+
+
+def relu_jacobian_log_variance(width: int) -> float:
+    """Var of ln of the factor by which one He-initialized ReLU layer of `width` units
+    (zero biases) multiplies |J u|², J the input-output Jacobian and u a direction: the
+    factor is (2/fan_in)·χ²_K with K ~ Binomial(width, ½) units on, independent from layer
+    to layer (a sign flip of a weight row turns a unit off without changing its share), so
+    the variances add up over the layers. Given K ≥ 1 (K = 0 cuts the gradient to 0, a
+    chance of 2^-width): E[ψ'(K/2)] + Var[ψ(K/2)], about 4/width + 1/width for wide layers,
+    so that a network's spread is ≈ 5β, β = Σ 1/width (the sum Hanin 2018 found it grows with)."""
+    k = torch.arange(1, width + 1, dtype=torch.float64)
+    n = torch.tensor(float(width), dtype=torch.float64)
+    log_choose = torch.lgamma(n + 1) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)  # in logs: no overflow
+    weights = torch.exp(log_choose - log_choose.logsumexp(0))
+    trigamma, digamma = torch.polygamma(1, k / 2), torch.digamma(k / 2)
+    spread_within = (weights * trigamma).sum()
+    spread_between = (weights * digamma**2).sum() - (weights * digamma).sum() ** 2
+    return float(spread_within + spread_between)
+
+
 # activation -> (whose rule, its factor on σ_w² = n·Var(W) per layer)
 _VARIANCE_RULES = {
     "linear": ("Glorot & Bengio: × n·Var(W) per layer", 1.0),

@@ -6,7 +6,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
-from vangrad_core.lessons import MEMORY_SUCCESS_MSE
+from vangrad_core.lessons import ISOMETRY_TARGET, MEMORY_SUCCESS_MSE
 from views.ui import charts, session
 from views.ui.live import training_slots
 from views.ui.state import ClassicsState
@@ -19,6 +19,10 @@ FIGURES = {
     "dying": lambda f: [figures.dying_figure(f["dead"])],
     "selu": lambda f: [figures.selu_figure(f["profiles"])],
     "lstm": lambda f: [figures.memory_figure(f["accuracy"], f["gradients"], MEMORY_SUCCESS_MSE)],
+    "bn_init": lambda f: [figures.bn_by_depth(f["depths"], f["prediction"]), figures.bn_variants(f["variants"])],
+    "isometry": lambda f: [figures.isometry_figure(f["spectra"], f["curves"], ISOMETRY_TARGET)],
+    "shattered": lambda f: [figures.shattered_figure(f["correlation"], f["gradients"])],
+    "width": lambda f: [figures.width_figure(f["spread"])],
 }
 
 
@@ -53,7 +57,7 @@ session.save(ClassicsState(key, state.classroom))
 paper = CLASSIC_BY_KEY[key].paper
 
 st.header(paper.title)
-st.markdown(f"**{paper.paper}.** {paper.finding}")
+st.markdown(f"**{paper.paper}{'' if paper.paper.endswith('?') else '.'}** {paper.finding}")  # a title may ask
 st.caption(f"**This run:** {paper.setup}")
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 seed = left.number_input(
@@ -80,4 +84,4 @@ else:
         )
         st.caption(f"Computed in {seconds:.1f} s on one core.")
     for i, figure in enumerate(FIGURES[key](outcome.frames)):
-        charts.show(figure, f"classic:{key}:{i}")
+        charts.show(figure, f"classic:{key}:{i}", first_screen=False)  # below the verdict anyway; panels, legends

@@ -22,7 +22,19 @@ from .live import (
     training_curves,
     update_ratios,
 )
-from .papers import dying_figure, glorot_gradients, glorot_saturation, he_comparison, ioffe_figure, selu_figure
+from .papers import (
+    bn_by_depth,
+    bn_variants,
+    dying_figure,
+    glorot_gradients,
+    glorot_saturation,
+    he_comparison,
+    ioffe_figure,
+    isometry_figure,
+    selu_figure,
+    shattered_figure,
+    width_figure,
+)
 from .recurrent import explained, memory_figure, time_profiles
 from .style import TINY, layer_colors, thin_steps
 from .teaching import activation_and_slope, chain_rule, input_change
@@ -31,6 +43,8 @@ __all__ = [
     "GRADIENT_MEASURES",
     "TINY",
     "activation_and_slope",
+    "bn_by_depth",
+    "bn_variants",
     "chain_rule",
     "compare_curves",
     "compare_profiles",
@@ -48,6 +62,7 @@ __all__ = [
     "he_comparison",
     "input_change",
     "ioffe_figure",
+    "isometry_figure",
     "layer_colors",
     "memory_figure",
     "norm_parameters",
@@ -55,8 +70,10 @@ __all__ = [
     "phase_diagram",
     "saturation_by_layer",
     "selu_figure",
+    "shattered_figure",
     "thin_steps",
     "time_profiles",
     "training_curves",
     "update_ratios",
+    "width_figure",
 ]

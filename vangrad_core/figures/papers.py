@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import TINY, layer_colors, layout, series_lines, thin_steps
+from .style import RUN_COLORS, TINY, layer_colors, layout, series_lines, thin_steps
 
 
 def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
@@ -158,3 +158,154 @@ def selu_figure(profiles: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="layer (1 = input side)")
     fig.update_yaxes(title="variance (log scale)", type="log", exponentformat="power", row=1, col=2)
     return layout(fig, "Activations through the layers at initialization")
+
+
+def bn_by_depth(depths: pd.DataFrame, prediction: pd.DataFrame) -> go.Figure:
+    """Yang et al.: ReLU with batch norm at initialization, the RMS of dL/dz relative to
+    the top hidden layer, by how far below the top, for each depth; the theory's rate dashed."""
+    fig = make_subplots(rows=1, cols=1)
+    series_lines(fig, depths, "series", "below_top", "relative", marker={"size": 4})
+    rate = float(prediction["relative"].iloc[1] / prediction["relative"].iloc[0])
+    fig.add_trace(
+        go.Scatter(
+            x=prediction["below_top"],
+            y=prediction["relative"],
+            name=f"theory: ×{rate:.2f} a layer",
+            mode="lines",
+            line={"color": "gray", "width": 2, "dash": "dash"},
+        )
+    )
+    fig.update_xaxes(title="layers below the top hidden layer (toward the input →)")
+    fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
+    return layout(fig, "ReLU with batch norm at initialization: the gradient grows toward the input")
+
+
+def bn_variants(variants: pd.DataFrame) -> go.Figure:
+    """Yang et al.: the same depth with other activations, and with residual connections."""
+    fig = make_subplots(rows=1, cols=1)
+    series_lines(fig, variants, "run", "layer", "relative", marker={"size": 4})
+    fig.update_xaxes(title="layer (1 = input side)")
+    fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
+    depth = int(variants["layer"].max())
+    return layout(fig, f"{depth} layers with batch norm: each activation, and ReLU with residual connections")
+
+
+def isometry_figure(spectra: pd.DataFrame, curves: pd.DataFrame, target: float) -> go.Figure:
+    """Pennington et al.: histograms of the input-output Jacobian's singular values (log)
+    for tanh and for ReLU, Gaussian vs orthogonal weights; test accuracy of the tanh pair,
+    up to the `target` accuracy."""
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("tanh: Jacobian's singular values", "ReLU: Jacobian's singular values", "tanh: test accuracy"),
+        horizontal_spacing=0.08,
+    )
+    low = float(np.floor(spectra["log10_singular_value"].min()))
+    high = float(np.ceil(spectra["log10_singular_value"].max()))
+    for col, activation in ((1, "tanh"), (2, "ReLU")):
+        shown = spectra[spectra["init"].str.startswith(activation)]
+        for i, (name, rows) in enumerate(shown.groupby("init", sort=False)):
+            fig.add_trace(
+                go.Histogram(
+                    x=rows["log10_singular_value"],
+                    name=str(name),
+                    legendgroup=str(name),
+                    histnorm="probability",
+                    xbins={"start": low, "end": high, "size": 0.25},
+                    marker={"color": RUN_COLORS[i]},
+                    opacity=0.65,
+                    hovertemplate="10^%{x}: %{y:.0%}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_layout(barmode="overlay")
+    series_lines(fig, curves, "init", "step", "test_accuracy", col=3, showlegend=False, marker={"size": 4})
+    fig.add_hline(y=target, line={"dash": "dot", "color": "gray"}, annotation_text=f"{target:.0%}", row=1, col=3)
+    fig.update_xaxes(title="log₁₀ singular value", range=[low, high], row=1, col=1)
+    fig.update_xaxes(title="log₁₀ singular value", range=[low, high], row=1, col=2)
+    fig.update_yaxes(title="share of singular values", tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    fig.update_xaxes(title="training step", row=1, col=3)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=3)
+    return layout(fig, "Deep networks at initialization: Gaussian vs orthogonal weights", height=470)
+
+
+def shattered_figure(correlation: pd.DataFrame, gradients: pd.DataFrame) -> go.Figure:
+    """Balduzzi et al.: the gradient along a line of inputs for a deep plain and a deep
+    residual network, and the correlation between neighbouring inputs' gradients by depth."""
+    runs = list(dict.fromkeys(gradients["run"]))
+    depth = int(correlation["depth"].max())
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=(*(f"{r.capitalize()}, {depth} layers: the gradient" for r in runs), "Neighbours' correlation"),
+        horizontal_spacing=0.08,
+    )
+    for i, run in enumerate(runs):
+        rows = gradients[gradients["run"] == run]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["position"],
+                y=rows["gradient"],
+                name=run,
+                legendgroup=run,
+                showlegend=False,
+                mode="lines",
+                line={"color": RUN_COLORS[i], "width": 1.5},
+            ),
+            row=1,
+            col=i + 1,
+        )
+        fig.update_xaxes(title="position along the line of inputs", row=1, col=i + 1)
+    series_lines(fig, correlation, "run", "depth", "correlation", col=3, showlegend=True, marker={"size": 4})
+    fig.add_hline(y=0, line={"color": "gray", "dash": "dash"}, row=1, col=3)
+    fig.update_yaxes(title="d output / d position (÷ its std)", row=1, col=1)
+    fig.update_xaxes(title="depth (hidden layers)", row=1, col=3)
+    fig.update_yaxes(range=[-0.2, 1.02], row=1, col=3)
+    return layout(fig, "Gradients with respect to the input: plain vs residual (both with batch norm)", height=450)
+
+
+def width_figure(spread: pd.DataFrame) -> go.Figure:
+    """Hanin: the variance of ln |J u|² over random networks, by depth for each width,
+    and against β = Σ 1/width, where every width falls near one line; the theory dotted."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("By depth, for each width", "Against β = depth ÷ width"),
+        horizontal_spacing=0.1,
+    )
+    shown = spread.assign(series=spread["width"].map(lambda w: f"width {w}"))
+    for col, x in ((1, "depth"), (2, "beta")):
+        series_lines(fig, shown, "series", x, "spread", col=col, mode="markers", marker={"size": 5})
+        for i, (_, rows) in enumerate(shown.groupby("series", sort=False)):
+            fig.add_trace(
+                go.Scatter(
+                    x=rows[x],
+                    y=rows["predicted"],
+                    name="theory (dotted)",
+                    legendgroup="theory",
+                    showlegend=col == 1 and i == 0,
+                    mode="lines",
+                    line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 2, "dash": "dot"},
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=col,
+            )
+    beta = np.linspace(0, float(spread["beta"].max()), 50)
+    fig.add_trace(
+        go.Scatter(
+            x=beta,
+            y=5 * beta,
+            name="5β (wide layers)",
+            mode="lines",
+            line={"color": "gray", "width": 2, "dash": "dash"},
+        ),
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title="depth (hidden layers)", row=1, col=1)
+    fig.update_xaxes(title="β = Σ 1/width", row=1, col=2)
+    fig.update_yaxes(title="variance of ln |J u|²", rangemode="tozero")
+    return layout(fig, "ReLU, He init: how much |J u|² varies from one random network to the next")

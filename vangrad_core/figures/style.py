@@ -85,22 +85,17 @@ RUN_DASHES = ("solid", "dash", "dot", "dashdot")
 
 
 def series_lines(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, col: int = 1, **scatter) -> None:
-    """One line per value of `by`, coloured like the comparison pages' runs."""
+    """One line per value of `by`, coloured like the comparison pages' runs, in the
+    legend from the first panel; `scatter` adds to (or overrides) each trace's settings."""
     for i, (name, rows) in enumerate(frame.groupby(by, sort=False)):
-        fig.add_trace(
-            go.Scatter(
-                x=rows[x],
-                y=rows[y],
-                name=str(name),
-                legendgroup=str(name),
-                showlegend=col == 1,
-                mode="lines+markers",
-                line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 3, "dash": RUN_DASHES[i % 4]},
-                **scatter,
-            ),
-            row=1,
-            col=col,
-        )
+        trace = {
+            "name": str(name),
+            "legendgroup": str(name),
+            "showlegend": col == 1,
+            "mode": "lines+markers",
+            "line": {"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 3, "dash": RUN_DASHES[i % 4]},
+        }
+        fig.add_trace(go.Scatter(x=rows[x], y=rows[y], **(trace | scatter)), row=1, col=col)
 
 
 def drawable(values: pd.Series) -> pd.Series:

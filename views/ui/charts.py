@@ -37,10 +37,15 @@ PRESENTER_CHART = {
 }
 
 
-def for_presenter(figure: go.Figure) -> go.Figure:
-    """In presenter mode, larger text for the back of a lecture hall, at a height
-    that keeps the two charts of the story on the first screen."""
+def for_presenter(figure: go.Figure, first_screen: bool = True) -> go.Figure:
+    """In presenter mode, larger text for the back of a lecture hall, at a height that
+    keeps the two charts of the story on the first screen (`first_screen`), the legend
+    inside the plot; or, for a figure of several panels with a long legend, which would
+    cover them there, only the larger text."""
     if classroom.presenting():
+        if not first_screen:
+            figure.update_layout(font=PRESENTER_CHART["font"])
+            return figure
         top = figure.layout.margin.t or 0
         figure.update_layout(**PRESENTER_CHART)
         if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
@@ -48,9 +53,9 @@ def for_presenter(figure: go.Figure) -> go.Figure:
     return figure
 
 
-def show(figure: go.Figure, key: str) -> None:
-    """A figure, sized for the room."""
-    st.plotly_chart(for_presenter(figure), width="stretch", key=key)
+def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
+    """A figure, sized for the room (`for_presenter`)."""
+    st.plotly_chart(for_presenter(figure, first_screen), width="stretch", key=key)
 
 
 def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
