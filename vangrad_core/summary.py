@@ -297,3 +297,65 @@ def summarize(result, seconds: float | None = None) -> str:
         lines.append("\nper layer (1 = next to the input; the last is the output layer):")
         lines.append(table.to_string(float_format=lambda v: f"{v:.3g}", na_rep="-"))
     return "\n".join(lines)
+
+
+def layer_ranges(layers: list[int]) -> str:
+    """Layer numbers as a reader writes them: "3–9, 12"."""
+    runs: list[list[int]] = []
+    for layer in sorted(layers):
+        if runs and layer == runs[-1][-1] + 1:
+            runs[-1].append(layer)
+        else:
+            runs.append([layer])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
+
+
+def units_sentence(units: pd.DataFrame, flat_word: str = "saturated") -> str:
+    """The network drawn unit by unit (`Trainer.units`), in words: what layer 1's
+    median unit gets of the last hidden layer's, how many units are dead and where,
+    how many are `flat_word` for every example of the batch."""
+    hidden = units[units["dead"].notna()]
+    if hidden.empty:
+        return ""
+    medians = hidden.groupby("layer")["delta_rms"].median()
+    first, last = medians.index[0], medians.index[-1]
+    sentences = []
+    if last != first and medians.iloc[-1] > 0 and math.isfinite(medians.iloc[0]):
+        ratio = medians.iloc[0] / medians.iloc[-1]
+        share = f"{number(ratio)} of what" if ratio < 1 else f"{number(ratio)} times what"
+        sentences.append(
+            f"Layer {first}'s median unit gets {share} layer {last}'s median unit gets."
+            if ratio > 0
+            else f"Layer {first}'s median unit gets no gradient at all: on its way back it was cut to 0."
+        )
+    dead = hidden[hidden["dead"] == 1]
+    where = dead["layer"].unique().tolist()
+    sentences.append(
+        f"Dead units (red ✕): {len(dead)} of {len(hidden)}, in layer{'s' if len(where) > 1 else ''} "
+        f"{layer_ranges(where)}."
+        if len(dead)
+        else "No unit is dead."
+    )
+    stuck = hidden[(hidden["saturation"] == 1) & (hidden["dead"] != 1)]
+    if flat_word and len(stuck):
+        sentences.append(
+            f"{flat_word.capitalize()} for every example of the batch (blue ring): {len(stuck)} of {len(hidden)}."
+        )
+    return " ".join(sentences)
+
+
+def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:
+    """The hidden layers' `flat_word` share at the latest recorded step: the least and
+    the most, or that none has any."""
+    if layers.empty or not flat_word:
+        return ""
+    share = _hidden(at_step(layers, "end"))["saturation"].dropna()
+    if share.empty:
+        return ""
+    if share.max() == 0:
+        return f"Now no layer has a single {flat_word} input."
+    low, high = share.idxmin(), share.idxmax()
+    return (
+        f"Now layer {high} has the most {flat_word} inputs, {fraction(share[high])}, and layer {low} the fewest, "
+        f"{fraction(share[low])}."
+    )
