@@ -211,13 +211,28 @@ def test_the_network_drawn_unit_by_unit_drains_towards_the_input_and_every_layer
     # the colour drains: layer 1's units get a ten-billionth of layer 20's, or less (log10 colours)
     assert colour[x == 1].max() < colour[x == 20].min() - 10
     caption = next(c.value for c in at.caption if c.value.startswith("Each dot is a unit"))
-    assert caption.endswith(units_sentence(units, "saturated")) and "median unit gets" in caption
+    assert caption.endswith(units_sentence(units, "saturated")) and units_sentence(units, "saturated")
     ridges = chart_of(at, "ridges")
     shares = run.layers.query(f"step == {run.layers['step'].max()}").set_index("layer")["saturation"]
     assert list(ridges.layout.yaxis.ticktext) == [f"{n} · {shares[n]:.0%}" for n in range(1, 21)]
     assert any(c.value.endswith(flat_share_sentence(run.layers, "saturated")) for c in at.caption)
     assert ridges.layout.xaxis.range == (0.0, 1.0)  # sigmoid's outputs, both flat tails shaded
     assert len(ridges.layout.shapes) == 2
+
+
+def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
+    at = app({"scenario": "Sigmoid saturates (large init)"})
+    finish_run(at)
+    units = trainer(at).units()
+    hidden = units[units["layer"] <= 20]
+    dead, stuck = int(hidden["dead"].sum()), int(((hidden["saturation"] == 1) & (hidden["dead"] == 0)).sum())
+    assert dead > 0 and stuck > 0
+    caption = next(c.value for c in at.caption if c.value.startswith("Each dot is a unit"))
+    assert f"Dead (red ✕): {dead} of the 640 hidden units" in caption
+    assert f"Saturated for every example of the batch (hollow): {stuck}." in caption
+    network = chart_of(at, "network")
+    crosses = next(t for t in network.data if (t.name or "").startswith("dead: stuck at 0 or 1"))
+    assert 0 < len(crosses.x) <= 20 * 16
 
 
 def test_with_batch_norm_the_network_keeps_its_colour():

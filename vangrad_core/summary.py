@@ -311,36 +311,23 @@ def layer_ranges(layers: list[int]) -> str:
 
 
 def units_sentence(units: pd.DataFrame, flat_word: str = "saturated") -> str:
-    """The network drawn unit by unit (`Trainer.units`), in words: what layer 1's
-    median unit gets of the last hidden layer's, how many units are dead and where,
-    how many are `flat_word` for every example of the batch."""
+    """The network drawn unit by unit (`Trainer.units`), in words: how many hidden
+    units are dead and in which layers, how many are `flat_word` for every example of
+    the batch (yet not dead)."""
     hidden = units[units["dead"].notna()]
     if hidden.empty:
         return ""
-    medians = hidden.groupby("layer")["delta_rms"].median()
-    first, last = medians.index[0], medians.index[-1]
-    sentences = []
-    if last != first and medians.iloc[-1] > 0 and math.isfinite(medians.iloc[0]):
-        ratio = medians.iloc[0] / medians.iloc[-1]
-        share = f"{number(ratio)} of what" if ratio < 1 else f"{number(ratio)} times what"
-        sentences.append(
-            f"Layer {first}'s median unit gets {share} layer {last}'s median unit gets."
-            if ratio > 0
-            else f"Layer {first}'s median unit gets no gradient at all: on its way back it was cut to 0."
-        )
     dead = hidden[hidden["dead"] == 1]
     where = dead["layer"].unique().tolist()
-    sentences.append(
-        f"Dead units (red ✕): {len(dead)} of {len(hidden)}, in layer{'s' if len(where) > 1 else ''} "
+    sentences = [
+        f"Dead (red ✕): {len(dead)} of the {len(hidden)} hidden units, in layer{'s' if len(where) > 1 else ''} "
         f"{layer_ranges(where)}."
         if len(dead)
         else "No unit is dead."
-    )
+    ]
     stuck = hidden[(hidden["saturation"] == 1) & (hidden["dead"] != 1)]
     if flat_word and len(stuck):
-        sentences.append(
-            f"{flat_word.capitalize()} for every example of the batch (blue ring): {len(stuck)} of {len(hidden)}."
-        )
+        sentences.append(f"{flat_word.capitalize()} for every example of the batch (hollow): {len(stuck)}.")
     return " ".join(sentences)
 
 

@@ -490,7 +490,6 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
 
 MAX_UNITS_DRAWN = 16  # a wider layer is drawn as this many of its units, picked by rank
 DEAD_COLOR = "#d62728"  # the dead units' crosses, as in the saturation chart
-FLAT_COLOR = "#1f77b4"
 
 
 def network_picture(
@@ -504,11 +503,11 @@ def network_picture(
     unit coloured by the RMS of dL/dz it gets over the batch (`Trainer.units`; log₁₀,
     the heatmap's colours, spanning the non-zero values; exact zeros take the darkest
     colour). Dead units carry a red cross; units `flat_word` for every example of the
-    batch a blue ring. A layer wider than `max_units` is drawn as `max_units` of its
+    batch (yet not dead) are hollow. A layer wider than `max_units` is drawn as `max_units` of its
     units picked evenly by rank (largest gradient at the top): each stands for an
     equal share of the layer, so the crosses drawn show its dead share to within one
     in `max_units` (the exact shares are in the hover)."""
-    title = "The network, unit by unit: the gradient each unit gets (RMS of dL/dz)"
+    title = "The network, unit by unit: RMS of dL/dz"
     if units.empty:
         return empty(title, "Press Train to see the gradient reach each unit")
     layer = units["layer"].to_numpy()
@@ -547,8 +546,9 @@ def network_picture(
         + [f"output layer: {counts[n_layers]} units"],
         dtype=object,
     )
-    size = int(np.clip(380 / (n_layers + 1), 5, 15))
+    size = int(np.clip(360 / (n_layers + 1), 4, 10))  # apart at 16 units a column in 300 px, and at depth 100
     shown = ~missing
+    hollow = (every_flat[rows] & (dead[rows] != 1))[shown]
     input_y = (min(n_inputs, max_units) - 1) / 2 - np.arange(min(n_inputs, max_units))
     traces = [  # built together: Figure.add_trace costs a few milliseconds a call, and this is drawn every tick
         go.Scatter(
@@ -570,6 +570,8 @@ def network_picture(
                 "cmin": low,
                 "cmax": max(high, low + 1e-9),
                 "colorbar": {"title": {"text": "log₁₀", "side": "right"}, "thickness": 15},
+                "symbol": np.where(hollow, "circle-open", "circle"),  # hollow: every input flat, yet not dead
+                "line": {"width": np.where(hollow, 2, 0)},
             },
             showlegend=False,
             text=about_layer[x[shown]],
@@ -579,11 +581,6 @@ def network_picture(
     ]
     marks = (
         (missing, "NaN (the numbers overflowed)", {"symbol": "circle-open", "color": "#7f7f7f", "size": size}),
-        (
-            every_flat[rows] & (dead[rows] != 1),
-            f"{flat_word or 'flat'} for every example of the batch",
-            {"symbol": "circle-open", "color": FLAT_COLOR, "size": size + 6, "line": {"width": 2}},
-        ),
         (
             dead[rows] == 1,
             f"dead: {dead_cause}",
@@ -595,19 +592,29 @@ def network_picture(
         for where, name, marker in marks
         if where.any()
     ]
-    every = tick(n_layers)
+    if hollow.any():  # its legend entry only: the hollow units are drawn above, in their colour
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "circle-open", "color": "#7f7f7f", "size": 10, "line": {"width": 2}},
+                name=f"hollow: {flat_word or 'flat'} for every example of the batch",
+            )
+        )
+    every = 1 if n_layers <= 12 else 5 if n_layers <= 60 else 10  # few labels: they stay level at 18 px
     ticks = [t for t in range(0, n_layers, every) if every == 1 or n_layers - t > every / 2]  # room for "output"
     labels = ["input", *map(str, ticks[1:])]
     wide = counts[1:n_layers].max() > max_units
-    subtitle = f"; {max_units} of each layer's {counts[1]} units, by rank" if wide else ""
     return layout(
         new_figure(traces),
-        title + subtitle + (" (darkest: 0)" if zero.any() else ""),
+        title + (" (darkest: 0)" if zero.any() else ""),
         height=330,
         xaxis={
-            "title": "layer (input on the left, output on the right)",
+            "title": "layer" + (f": {max_units} of its {counts[1]} units drawn, by rank" if wide else ""),
             "tickvals": [*ticks, n_layers],
             "ticktext": [*labels, "output"],
+            "tickangle": 0,
             "range": [-0.8, n_layers + 0.8],
             "showgrid": False,
             "zeroline": False,
