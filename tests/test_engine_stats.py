@@ -14,13 +14,14 @@ import torch
 from torch import nn
 
 from vangrad_core import ACTIVATION_TABLE, ExperimentConfig, Trainer, batch_indices, build_model, kernels, make_dataset
-from vangrad_core.measure import LAYER_COLUMNS, layer_rows, layer_stats, record_pass
+from vangrad_core.measure import LAYER_COLUMNS, UNIT_COLUMNS, layer_rows, layer_stats, record_pass, unit_rows
 from vangrad_core.measure_fast import FastMeasure
 from vangrad_core.packing import pack_parameters
 
 
-def fast_rows(model, x, y) -> pd.DataFrame:
-    """One pass measured by the trainer's fast path (on a copy of the model)."""
+def fast_measure(model, x, y) -> tuple[FastMeasure, np.ndarray]:
+    """One pass measured by the trainer's fast path (on a copy of the model): the
+    measure and its record."""
     twin = copy.deepcopy(model)
     packed = pack_parameters(twin)
     measure = FastMeasure(twin, packed)
@@ -31,8 +32,32 @@ def fast_rows(model, x, y) -> pd.DataFrame:
     measure.measure_weights(record[0])
     measure.measure_pass(record[0], 0, updated=False)
     measure.sort_samples()
+    return measure, record
+
+
+def fast_rows(model, x, y) -> pd.DataFrame:
+    """One pass's `layers` rows, measured by the trainer's fast path."""
+    measure, record = fast_measure(model, x, y)
     columns = measure.table(record)
     return pd.DataFrame({c: columns[c].ravel() for c in LAYER_COLUMNS}).astype({"step": "int64", "layer": "int64"})
+
+
+def fast_units(model, x, y) -> pd.DataFrame:
+    """One pass's per-unit rows, measured by the trainer's fast path."""
+    return pd.DataFrame(fast_measure(model, x, y)[0].units())
+
+
+def reference_units(model, x, y) -> pd.DataFrame:
+    twin = copy.deepcopy(model)
+    return unit_rows(twin, record_pass(twin, x, y))
+
+
+def assert_units_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(got.columns) == list(UNIT_COLUMNS) and len(got) == len(expected)
+    for column in UNIT_COLUMNS:
+        a, b = got[column].to_numpy(float), expected[column].to_numpy(float)
+        assert (np.isnan(a) == np.isnan(b)).all(), column
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=0, err_msg=column)  # NaN and Inf where the other has them
 
 
 def assert_rows_equal(got: pd.DataFrame, expected: pd.DataFrame, columns=None, rtol=2e-4) -> None:
@@ -139,6 +164,101 @@ def test_fast_path_equals_the_reference(config, n_examples):
     model = build_model(config)
     x, y = batch(config, n_examples)
     assert_rows_equal(fast_rows(model, x, y), layer_stats(model, x, y))
+
+
+@pytest.mark.parametrize("config", CASES, ids=lambda c: f"{c.activation}-{c.norm}-{c.init}-w{c.width}")
+def test_per_unit_values_equal_the_reference(config):
+    model = build_model(config)
+    x, y = batch(config, 32 if config.norm.startswith("batchnorm") else 16)
+    assert_units_equal(fast_units(model, x, y), reference_units(model, x, y))
+
+
+def test_the_per_unit_reference_is_plain_autograd_and_adds_up_to_the_layer():
+    """dL/dz by torch.autograd on a plain forward pass (no Recording), per unit: the
+    RMS over the batch; its mean square over a layer's units is the layer's delta_rms."""
+    config = ExperimentConfig(depth=3, width=6, activation="tanh", init="xavier_normal")
+    model = build_model(config)
+    set_hidden_unit(model, 2, 4, 30.0)  # stuck at 1: dead, every input saturated
+    set_hidden_unit(model, 1, 0, 2.0)  # tanh'(2) = 0.07: every input saturated, not dead
+    x, y = batch(config, 16)
+    zs, h = [], x
+    for block in model.blocks:
+        zs.append(block.linear(h))
+        h = torch.tanh(zs[-1])
+    zs.append(model.head(h))
+    deltas = torch.autograd.grad(nn.functional.cross_entropy(zs[-1], y), zs)
+    units = reference_units(model, x, y)
+    expected = torch.cat([d.double().pow(2).mean(0).sqrt() for d in deltas]).numpy()
+    np.testing.assert_allclose(units["delta_rms"], expected, rtol=1e-6)
+    assert units.query("layer == 2 and unit == 4")[["delta_rms", "saturation", "dead"]].values.tolist() == [[0, 1, 1]]
+    assert units.query("layer == 1 and unit == 0")[["saturation", "dead"]].values.tolist() == [[1, 0]]
+    assert units["dead"].sum() == 1 and units.query("layer == 4")[["saturation", "dead"]].isna().all().all()
+    layers = layer_stats(model, x, y)
+    by_layer = units.groupby("layer")["delta_rms"].apply(lambda r: np.sqrt((r**2).mean()))
+    np.testing.assert_allclose(by_layer, layers["delta_rms"], rtol=1e-5)
+    np.testing.assert_allclose(units.groupby("layer")["dead"].mean()[:3], layers["dead_fraction"][:3])
+    assert_units_equal(fast_units(model, x, y), units)
+
+
+@pytest.mark.parametrize(
+    "activation, bias",
+    [("relu", -5.0), ("sigmoid", 100.0), ("sigmoid", -200.0), ("gelu", -60.0), ("elu", -200.0), ("linear", 0.0)],
+)
+def test_a_dead_unit_is_dead_per_unit_too(activation, bias):
+    config = ExperimentConfig(depth=3, width=4, activation=activation, init="xavier_normal")
+    model = build_model(config)
+    set_hidden_unit(model, 2, 1, bias)
+    x, y = batch(config, 16)
+    units = fast_units(model, x, y)
+    assert units.query("layer == 2")["dead"].tolist() == [0, 1, 0, 0]
+    assert_units_equal(units, reference_units(model, x, y))
+
+
+def test_a_gradient_too_small_to_square_in_float32_keeps_its_size_per_unit():
+    """Deep sigmoid: layer 1's dL/dz is ~1e-20, whose square underflows float32."""
+    config = ExperimentConfig(depth=30, width=8)
+    model = build_model(config)
+    x, y = batch(config, 16)
+    units, expected = fast_units(model, x, y), reference_units(model, x, y)
+    assert 0 < expected.query("layer == 1")["delta_rms"].max() < 1e-19
+    assert_units_equal(units, expected)
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_nan_and_inf_reach_the_same_units(poison):
+    config = ExperimentConfig(depth=4, width=8, activation="tanh")
+    model = build_model(config)
+    with torch.no_grad():
+        model.blocks[1].linear.weight[0, 0] = poison
+    x, y = batch(config, 16)
+    units = fast_units(model, x, y)
+    assert units["delta_rms"].isna().any()  # NaN reaches units of several layers
+    assert_units_equal(units, reference_units(model, x, y))
+
+
+def test_trainer_units_are_the_last_recorded_steps_and_empty_before_the_first():
+    config = ExperimentConfig(depth=3, width=5, steps=4, learning_rate=0.5)
+    trainer = Trainer(config)
+    empty = trainer.units()
+    assert empty.empty and list(empty.columns) == list(UNIT_COLUMNS)
+    trainer.step(4)
+    units = trainer.units()
+    assert (units["step"] == 3).all() and len(units) == 3 * 5 + 2
+    model = build_model(config)  # a plain loop to the same step
+    data = make_dataset(config)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate)
+    batches = batch_indices(config, len(data.x_train))
+    for _ in range(4):
+        idx = next(batches)
+        x, y = data.x_train[idx], data.y_train[idx]
+        expected = unit_rows(model, record_pass(model, x, y), step=3)
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    assert_units_equal(units, expected)
+    layers = trainer.layers.query("step == 3")
+    by_layer = units.groupby("layer")["delta_rms"].apply(lambda r: np.sqrt((r**2).mean()))
+    np.testing.assert_allclose(by_layer, layers["delta_rms"], rtol=1e-5)
 
 
 def test_saturated_tanh_units_count_as_dead_in_both():
@@ -254,11 +374,12 @@ def test_percentiles_stay_exact_across_many_steps():
 
 def kernel_arguments(dtype=np.float32, shape=(2, 4, 3)):
     """activation_sums' arguments: x, y, delta, slope (empty: computed), coefficients,
-    cutoff, out, sample, for `shape` (layers, batch, units)."""
+    cutoff, out, sample, units_out, for `shape` (layers, batch, units)."""
     x = np.ones(shape, dtype)
     out = np.zeros((shape[0], len(kernels.ACTIVATION_SUMS)), np.float32)
+    units = np.zeros((shape[0], len(kernels.UNIT_SUMS), shape[2]), np.float32)
     return [x, x.copy(), x.copy(), np.empty((0, 0, 0), np.float32), np.zeros(6, np.float32), 0.1, out,
-            np.zeros((shape[0], 4), np.float32)]  # fmt: skip
+            np.zeros((shape[0], 4), np.float32), units]  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float64])
@@ -281,6 +402,10 @@ def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
         kernels.activation_sums(*arguments)
     arguments = kernel_arguments()
     arguments[7] = np.zeros((2, 13), np.float32)  # a sample larger than the layer
+    with pytest.raises(ValueError):
+        kernels.activation_sums(*arguments)
+    arguments = kernel_arguments()
+    arguments[8] = np.zeros((2, len(kernels.UNIT_SUMS), 4), np.float32)  # more units than the layer has
     with pytest.raises(ValueError):
         kernels.activation_sums(*arguments)
     values = np.zeros((2, 3), np.float32)

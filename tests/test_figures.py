@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
-from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering
+from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import UPDATE_GUIDE
 from vangrad_core.trainer import METRIC_COLUMNS
 
@@ -23,8 +24,6 @@ def trained() -> Trainer:
 
 
 def empty_frames():
-    import pandas as pd
-
     return pd.DataFrame(columns=list(LAYER_COLUMNS)), pd.DataFrame(columns=list(METRIC_COLUMNS))
 
 
@@ -141,6 +140,7 @@ def test_every_builder_copes_with_no_data_yet():
         fig.update_ratios(layers),
         fig.distance_from_init(layers),
         fig.forward_variance(layers, None),
+        fig.network_picture(Trainer(ExperimentConfig(depth=2, width=4)).units(), 2),
     ):
         assert isinstance(figure, go.Figure) and "Press Train" in figure.layout.annotations[0].text
     empty_inputs = Trainer(ExperimentConfig(depth=2, width=4)).activation_inputs()
@@ -209,3 +209,172 @@ def test_phase_diagram_marks_the_network_and_the_critical_line():
     assert len(fig.phase_diagram(phases, "tanh").data) == 2
     far = fig.phase_diagram(phases, "tanh", (512.0, 0.0)).data[-1]  # large_normal at width 512
     assert far.x == (4.0,) and "off the chart" in far.name
+
+
+# ---- the network drawn unit by unit, and every layer's outputs -------------------------
+
+
+def units_frame(depth: int, width: int, n_out: int = 2, seed: int = 0) -> pd.DataFrame:
+    """Per-unit rows as Trainer.units gives them: each layer's gradient ten times the
+    one below it, with some spread over its units."""
+    rng = np.random.default_rng(seed)
+    layer = np.r_[np.repeat(np.arange(1, depth + 1), width), np.full(n_out, depth + 1)]
+    unit = np.r_[np.tile(np.arange(width), depth), np.arange(n_out)]
+    hidden = depth * width
+    return pd.DataFrame(
+        {
+            "step": 7,
+            "layer": layer,
+            "unit": unit,
+            "delta_rms": 10.0 ** (layer - depth - 2) * rng.uniform(0.5, 2.0, len(layer)),
+            "saturation": np.r_[np.zeros(hidden), np.full(n_out, np.nan)],
+            "dead": np.r_[np.zeros(hidden), np.full(n_out, np.nan)],
+        }
+    )
+
+
+def units_trace(figure: go.Figure) -> go.Scatter:
+    return next(t for t in figure.data if t.marker.colorscale is not None)
+
+
+def test_network_picture_draws_every_layer_coloured_by_log_gradient():
+    units = units_frame(depth=4, width=3)
+    figure = fig.network_picture(units, n_inputs=2)
+    drawn = units_trace(figure)
+    assert sorted(set(drawn.x)) == [1, 2, 3, 4, 5] and len(drawn.x) == 4 * 3 + 2  # every unit, output layer too
+    np.testing.assert_allclose(drawn.marker.color, np.log10(units["delta_rms"]))  # in the frame's order
+    assert drawn.marker.cmin == pytest.approx(np.log10(units["delta_rms"].min()))
+    assert drawn.marker.cmax == pytest.approx(np.log10(units["delta_rms"].max()))
+    inputs = figure.data[0]
+    assert list(inputs.x) == [0, 0] and "2 features" in inputs.hovertemplate
+    assert list(figure.layout.xaxis.ticktext) == ["input", "1", "2", "3", "4", "output"]
+    assert figure.layout.xaxis.title.text == "layer"  # every unit drawn
+    assert not [t for t in figure.data if t.name and (t.name or "").startswith("dead")]  # nothing dead: no crosses
+
+
+def test_network_picture_marks_dead_units_and_zeros_take_the_darkest_colour():
+    units = units_frame(depth=3, width=4)
+    killed = (units["layer"] == 2) & units["unit"].isin([0, 3])
+    units.loc[killed, ["delta_rms", "dead", "saturation"]] = (0.0, 1.0, 1.0)
+    units.loc[(units["layer"] == 1) & (units["unit"] == 1), "delta_rms"] = 1e-42  # an underflow counts as 0
+    stuck = (units["layer"] == 3) & (units["unit"] == 2)
+    units.loc[stuck, "saturation"] = 1.0  # every input saturated, yet some gradient passes
+    figure = fig.network_picture(units, n_inputs=2, dead_cause="stuck at 0 or 1")
+    drawn = units_trace(figure)
+    nonzero = units.loc[units["delta_rms"] > 1e-38, "delta_rms"]
+    assert drawn.marker.cmin == pytest.approx(np.log10(nonzero.min()))  # the range from non-zero values
+    colours = np.asarray(drawn.marker.color)
+    assert (colours[units.index[killed]] == drawn.marker.cmin).all() and colours[1] == drawn.marker.cmin
+    assert figure.layout.title.text.endswith("(darkest: 0)")
+    crosses = next(t for t in figure.data if t.name == "dead: stuck at 0 or 1")
+    positions = dict(zip(zip(drawn.x, drawn.y, strict=True), range(len(drawn.x)), strict=True))
+    assert sorted(positions[p] for p in zip(crosses.x, crosses.y, strict=True)) == list(units.index[killed])
+    hollow = np.asarray(drawn.marker.symbol) == "circle-open"
+    assert list(np.flatnonzero(hollow)) == list(units.index[stuck])  # every input saturated, not the dead
+    assert any(t.name == "hollow: saturated for every example of the batch" for t in figure.data)
+
+
+def test_a_wide_layer_is_drawn_as_units_picked_by_rank_that_show_its_dead_share():
+    units = units_frame(depth=3, width=512, n_out=10)
+    layer2 = units.index[units["layer"] == 2]
+    units.loc[layer2[:128], ["delta_rms", "dead"]] = (0.0, 1.0)  # a quarter of layer 2 dead
+    units.loc[units.index[units["layer"] == 3][:256], "delta_rms"] = np.nan  # half the layer overflowed
+    figure = fig.network_picture(units, n_inputs=64, max_units=16)
+    drawn = units_trace(figure)
+    x = np.asarray(drawn.x)
+    assert [(x == n).sum() for n in (1, 2, 3, 4)] == [16, 16, 8, 10]  # 16 of 512; the NaN units apart
+    assert list(next(t for t in figure.data if (t.name or "").startswith("NaN")).x) == [3] * 8
+    crosses = next(t for t in figure.data if (t.name or "").startswith("dead"))
+    assert list(crosses.x) == [2] * 4  # a quarter of the 16 drawn
+    gradient = np.asarray(drawn.customdata)[x == 1, 1]
+    assert (np.diff(gradient) <= 0).all()  # by rank, the largest at the top
+    assert figure.layout.xaxis.title.text == "layer: 16 of its 512 units drawn, by rank"
+    assert len(figure.data[0].x) == 16  # 64 inputs: 16 drawn
+    assert any("25% dead" in text for text in drawn.text)  # the layer's exact share, in the hover
+
+
+def test_network_picture_reads_at_depth_100():
+    figure = fig.network_picture(units_frame(depth=100, width=512, n_out=10), n_inputs=2)
+    drawn = units_trace(figure)
+    assert len(drawn.x) == 100 * 16 + 10 and drawn.marker.size >= 4
+    labels = list(figure.layout.xaxis.ticktext)
+    assert labels == ["input", "10", "20", "30", "40", "50", "60", "70", "80", "90", "output"]
+
+
+def test_network_picture_of_a_real_run_matches_its_per_layer_gradient(trained):
+    units = trained.units()
+    figure = fig.network_picture(units, n_inputs=2)
+    drawn = units_trace(figure)
+    assert len(drawn.x) == 6 * 16 + 2
+    by_layer = units.groupby("layer")["delta_rms"].apply(lambda r: np.sqrt((r**2).mean()))
+    latest = trained.layers.query("step == 59").set_index("layer")["delta_rms"]
+    np.testing.assert_allclose(by_layer, latest, rtol=1e-5)
+
+
+def outputs_frame(values_by_layer: dict[int, np.ndarray], activation: str = "sigmoid") -> pd.DataFrame:
+    inputs = pd.DataFrame(
+        {"layer": np.concatenate([[n] * len(v) for n, v in values_by_layer.items()]),
+         "value": np.concatenate(list(values_by_layer.values()))}
+    )  # fmt: skip
+    return outputs_of(activation, inputs)
+
+
+def share_by_layer(trace) -> pd.Series:
+    """A ridgeline trace's hover data summed per layer: each bin is two points of its outline."""
+    data = pd.DataFrame(np.asarray(trace.customdata, dtype=float), columns=["layer", "share"]).dropna()
+    return data.groupby("layer")["share"].sum() / 2
+
+
+def test_ridges_draw_each_layer_with_its_saturated_outputs_in_red():
+    rng = np.random.default_rng(1)
+    wide, narrow = rng.normal(0, 6, 2000), rng.normal(0, 0.5, 2000)  # layer 2 mostly saturated, layer 1 not
+    outputs = outputs_frame({1: narrow, 2: wide})
+    shares = pd.Series({1: 0.0, 2: 0.6})
+    figure = fig.activation_ridges(outputs, shares, "sigmoid", "saturated", flat_outputs("sigmoid"))
+    outline, red = figure.data
+    assert "saturated" in red.name and share_by_layer(outline).tolist() == pytest.approx([1, 1])
+    expected = (np.abs(wide) > 3.6).mean()  # sigmoid'(x) < 0.025 for |x| > 3.64
+    assert share_by_layer(red)[2] == pytest.approx(expected, abs=0.01) and share_by_layer(red)[1] == 0
+    y = np.asarray(outline.y, dtype=float)
+    assert np.nanmin(y) == 0 and np.nanmax(y) < 2  # layer 1 at the bottom, layer 2 above; no overlap
+    assert list(figure.layout.yaxis.ticktext) == ["1 · 0%", "2 · 60%"]
+    assert figure.layout.xaxis.range == (0.0, 1.0)  # sigmoid's whole range, its flat tails included
+    bands = [(s.x0, s.x1) for s in figure.layout.shapes]
+    assert bands[0][0] == 0 and bands[0][1] == pytest.approx(0.0257, abs=1e-3)
+    assert bands[1] == (pytest.approx(0.9743, abs=1e-3), 1.0)
+
+
+def test_ridges_of_relu_mark_the_off_side_and_of_linear_nothing():
+    rng = np.random.default_rng(2)
+    outputs = outputs_frame({1: rng.normal(0, 1, 1000)}, "relu")
+    figure = fig.activation_ridges(outputs, pd.Series({1: 0.5}), "relu", "inactive", flat_outputs("relu"))
+    red = next(t for t in figure.data if "inactive" in t.name)
+    assert share_by_layer(red)[1] == pytest.approx((outputs["value"] == 0).mean())
+    assert any(s.type == "line" and s.x0 == 0 for s in figure.layout.shapes)  # ReLU's off side is the value 0
+    linear = fig.activation_ridges(
+        outputs_frame({1: rng.normal(0, 1, 100)}, "linear"), pd.Series({1: 0.0}), "linear", ""
+    )
+    assert len(linear.data) == 1 and not linear.layout.shapes
+
+
+def test_ridges_at_depth_100_show_twenty_evenly_spaced_layers_with_their_numbers():
+    rng = np.random.default_rng(3)
+    outputs = outputs_frame({n: rng.normal(0, 1, 200) for n in range(1, 101)}, "tanh")
+    shares = pd.Series(np.linspace(0, 1, 100), index=range(1, 101))
+    figure = fig.activation_ridges(outputs, shares, "tanh", "saturated", flat_outputs("tanh"))
+    labels = list(figure.layout.yaxis.ticktext)
+    assert len(labels) == 20 and labels[0] == "1 · 0%" and labels[-1] == "100 · 100%"
+    assert "20 of 100 layers" in figure.layout.title.text
+    assert figure.layout.height >= 20 * 24
+
+
+def test_ridges_of_an_overflowed_run_draw_what_is_finite():
+    outputs = outputs_frame({1: np.array([np.nan, np.inf, 0.3, -0.2]), 2: np.array([np.nan, np.nan])}, "tanh")
+    figure = fig.activation_ridges(outputs, pd.Series({1: 0.0, 2: np.nan}), "tanh", "saturated")
+    outline, red = figure.data  # tanh(inf) = 1: saturated
+    assert share_by_layer(outline).to_dict() == {1: pytest.approx(1)}  # layer 2 had nothing finite
+    assert share_by_layer(red)[1] == pytest.approx(1 / 3)
+    assert (
+        "Press Train"
+        in fig.activation_ridges(outputs.iloc[:0], pd.Series(dtype=float), "tanh").layout.annotations[0].text
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, run_of, train_for
 from vangrad_core import ExperimentConfig
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
+from vangrad_core.summary import flat_share_sentence, units_sentence
 from views.ui.charts import PRESENTER_CHART
 
 
@@ -191,3 +193,77 @@ def test_theory_beside_the_measured_gradients():
     at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert_clean(at)
     assert any("Theory line hidden" in c.value for c in at.caption)
+
+
+def drawn_units(figure):
+    return next(t for t in figure.data if t.marker.colorscale is not None)
+
+
+def test_the_network_drawn_unit_by_unit_drains_towards_the_input_and_every_layers_outputs_are_shown():
+    at = app({"scenario": "Deep sigmoid stalls"})
+    finish_run(at)
+    run = trainer(at)
+    units = run.units()
+    network = chart_of(at, "network")
+    drawn = drawn_units(network)
+    x, colour = np.asarray(drawn.x), np.asarray(drawn.marker.color)
+    assert sorted(set(x)) == list(range(1, 22)) and len(x) == 20 * 16 + 2  # 16 of 32 units a layer; 2 outputs
+    # the colour drains: layer 1's units get a ten-billionth of layer 20's, or less (log10 colours)
+    assert colour[x == 1].max() < colour[x == 20].min() - 10
+    caption = next(c.value for c in at.caption if c.value.startswith("Each dot is a unit"))
+    assert caption.endswith(units_sentence(units, "saturated")) and units_sentence(units, "saturated")
+    ridges = chart_of(at, "ridges")
+    shares = run.layers.query(f"step == {run.layers['step'].max()}").set_index("layer")["saturation"]
+    assert list(ridges.layout.yaxis.ticktext) == [f"{n} · {shares[n]:.0%}" for n in range(1, 21)]
+    assert any(c.value.endswith(flat_share_sentence(run.layers, "saturated")) for c in at.caption)
+    assert ridges.layout.xaxis.range == (0.0, 1.0)  # sigmoid's outputs, both flat tails shaded
+    assert len(ridges.layout.shapes) == 2
+
+
+def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
+    at = app({"scenario": "Sigmoid saturates (large init)"})
+    finish_run(at)
+    units = trainer(at).units()
+    hidden = units[units["layer"] <= 20]
+    dead, stuck = int(hidden["dead"].sum()), int(((hidden["saturation"] == 1) & (hidden["dead"] == 0)).sum())
+    assert dead > 0 and stuck > 0
+    caption = next(c.value for c in at.caption if c.value.startswith("Each dot is a unit"))
+    assert f"Dead (red ✕): {dead} of the 640 hidden units" in caption
+    assert f"Saturated for every example of the batch (hollow): {stuck}." in caption
+    network = chart_of(at, "network")
+    crosses = next(t for t in network.data if (t.name or "").startswith("dead: stuck at 0 or 1"))
+    assert 0 < len(crosses.x) <= 20 * 16
+
+
+def test_with_batch_norm_the_network_keeps_its_colour():
+    at = app({"scenario": "Batch norm rescues deep sigmoid"})
+    train_for(at, 30)
+    colour = np.asarray(drawn_units(chart_of(at, "network")).marker.color)
+    x = np.asarray(drawn_units(chart_of(at, "network")).x)
+    assert abs(np.median(colour[x == 1]) - np.median(colour[x == 20])) < 2  # within a hundredfold
+    assert_clean(at)
+
+
+def test_a_wide_deep_network_is_drawn_sixteen_units_a_layer():
+    at = app()
+    for key, value in {"cfg.depth": 100, "cfg.width": 512, "cfg.batch_size": 16}.items():
+        at.session_state[key] = value
+    at.run()
+    finish_run(at, steps=2)
+    drawn = drawn_units(chart_of(at, "network"))
+    assert len(drawn.x) == 100 * 16 + 2
+    assert len(chart_of(at, "ridges").layout.yaxis.ticktext) == 20
+
+
+def test_presenting_the_new_charts_use_large_text_and_the_network_sits_beside_the_profile():
+    at = app({"scenario": "Deep sigmoid stalls", "presenter": "1"})
+    finish_run(at)
+    for key in ("network", "ridges"):
+        assert chart_of(at, key).layout.font.size >= 18
+    network = chart_of(at, "network")
+    assert network.layout.height == PRESENTER_CHART["height"]  # beside the profile, on the first screen
+    order = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    assert order[:2] == ["profile", "network"]
+    at.toggle(key="presenter_toggle").set_value(False).run()  # not presenting: the network first, across the page
+    assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")][:2] == ["network", "profile"]
+    assert chart_of(at, "network").layout.font.size == FONT_SIZE

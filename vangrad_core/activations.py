@@ -11,6 +11,7 @@ DataFrame, for charts.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
@@ -169,3 +170,49 @@ def curves_covering(activation: str, values: np.ndarray, least: float = 6.0) -> 
 def at(activation: str, x: list[float]) -> list[float]:
     """The activation's values at a few points."""
     return ACTIVATION_TABLE[activation].function(torch.tensor(x, dtype=torch.float64)).tolist()
+
+
+def outputs_of(activation: str, inputs: pd.DataFrame) -> pd.DataFrame:
+    """What the nonlinearity gives out for a sample of its inputs (columns `layer`,
+    `value`, as `Trainer.activation_inputs`): columns `layer`, `value` (its output,
+    computed in float32 as the network does) and `flat` (the slope there is under
+    the saturation cutoff: the input is saturated, or inactive; the same test as the
+    `saturation` column)."""
+    act = ACTIVATION_TABLE[activation]
+    x = torch.as_tensor(inputs["value"].to_numpy(np.float32))
+    return pd.DataFrame(
+        {
+            "layer": inputs["layer"].to_numpy(),
+            "value": act.function(x).double().numpy(),
+            "flat": (act.derivative(x) < act.saturation_cutoff).numpy(),
+        }
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def flat_outputs(activation: str) -> tuple[tuple[float, float], ...]:
+    """Where the activation's output lies when its slope is under the saturation
+    cutoff, as (low, high) intervals of output values (±inf for a tail that has no
+    bound; low == high for a single value, as ReLU's 0). Empty for an activation
+    without a flat part, or whose output is not monotone (GELU: a flat input and a
+    steep one can give the same output)."""
+    act = ACTIVATION_TABLE[activation]
+    x = torch.linspace(-60, 60, 24001, dtype=torch.float64)
+    y, flat = act.function(x).numpy(), (act.derivative(x) < act.saturation_cutoff).numpy()
+    if not flat.any() or (np.diff(y) < 0).any():
+        return ()
+    far = act.function(torch.tensor([-1e4, 1e4], dtype=torch.float64)).numpy()  # the tails' limits, if any
+    # a tail that no longer moves has a bound (sigmoid's 0 and 1); one that still moves has none
+    bound = (
+        float(far[0]) if abs(far[0] - y[0]) < 1e-9 else -math.inf,
+        float(far[1]) if abs(far[1] - y[-1]) < 1e-9 else math.inf,
+    )
+    edges = np.flatnonzero(np.diff(flat.astype(np.int8)))  # the last index of each run of equal flags
+    starts, ends = np.r_[0, edges + 1], np.r_[edges, len(x) - 1]
+    intervals = []
+    for start, end in zip(starts, ends, strict=True):
+        if flat[start]:
+            low = bound[0] if start == 0 else float(y[start])
+            high = bound[1] if end == len(x) - 1 else float(y[end])
+            intervals.append((low, high))
+    return tuple(intervals)

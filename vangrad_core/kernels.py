@@ -23,6 +23,10 @@ import numpy as np
 # What `activation_sums` writes for each layer, in this order (`out[layer, X_SUM]`, ...).
 ACTIVATION_SUMS = ("x_sum", "x_norm", "y_sum", "y_norm", "delta_norm", "slope_sum", "saturated", "dead")
 X_SUM, X_NORM, Y_SUM, Y_NORM, DELTA_NORM, SLOPE_SUM, SATURATED, DEAD = range(len(ACTIVATION_SUMS))
+# What `activation_sums` writes for each unit of each layer (`units_out[layer, UNIT_DELTA_RMS, unit]`, ...):
+# the RMS of its dL/dz over the batch, the share of its inputs saturated, 1 if it is dead.
+UNIT_SUMS = ("delta_rms", "saturation", "dead")
+UNIT_DELTA_RMS, UNIT_SATURATION, UNIT_DEAD = range(len(UNIT_SUMS))
 # What `weight_sums` writes for each packed row, in this order (`out[W_SUM, row]`, ...).
 WEIGHT_SUMS = ("w_sum", "grad_sum", "w_norm", "grad_norm", "distance")
 W_SUM, GRAD_SUM, W_NORM, GRAD_NORM, DISTANCE = range(len(WEIGHT_SUMS))
@@ -47,7 +51,7 @@ def _slope(x: np.float32, y: np.float32, coefficients: np.ndarray) -> np.float32
 # not on the first training step a student starts.
 @numba.njit(
     "void(float32[:, :, ::1], float32[:, :, ::1], float32[:, :, ::1], float32[:, :, ::1], float32[::1], float32,"
-    " float32[:, ::1], float32[:, ::1])",
+    " float32[:, ::1], float32[:, ::1], float32[:, :, ::1])",
     cache=True,
     nogil=True,
     fastmath=_FAST,
@@ -61,6 +65,7 @@ def activation_sums(
     cutoff: float,
     out: np.ndarray,
     sample: np.ndarray,
+    units_out: np.ndarray,
 ) -> None:
     """Hidden layers' passes, stacked: x the nonlinearities' inputs, y their outputs,
     delta dL/dz, each (layers, batch, units); `slope` the derivatives at x, or an
@@ -68,8 +73,11 @@ def activation_sums(
     ACTIVATION_SUMS into `out` (layers, len(ACTIVATION_SUMS)): sums and norms of x, y
     and delta, the derivative's sum, the fraction of inputs whose derivative is below
     `cutoff` (saturated), and the fraction of units dead for the whole batch:
-    derivative 0 for every example, or output 0 for every example. Copies each
-    layer's first inputs into `sample` (layers, m), for percentiles."""
+    derivative 0 for every example, or output 0 for every example. Writes the same
+    per unit, UNIT_SUMS into `units_out` (layers, len(UNIT_SUMS), units): the RMS of
+    its dL/dz over the batch, the share of its inputs saturated, 1.0 if it is dead
+    (else 0.0). Copies each layer's first inputs into `sample` (layers, m), for
+    percentiles."""
     layers, batch, units = x.shape
     given = slope.size > 0
     if y.shape != x.shape or delta.shape != x.shape or (given and slope.shape != x.shape):
@@ -78,12 +86,18 @@ def activation_sums(
         raise ValueError("activation_sums: out or slope_in_y has the wrong size")
     if sample.shape[0] != layers or sample.shape[1] > batch * units:
         raise ValueError("activation_sums: sample must be (layers, at most batch x units)")
+    if units_out.shape[0] != layers or units_out.shape[1] != len(UNIT_SUMS) or units_out.shape[2] != units:
+        raise ValueError("activation_sums: units_out must be (layers, len(UNIT_SUMS), units)")
     passes_slope = np.empty(units, np.bool_)  # some example has a non-zero derivative
     passes_output = np.empty(units, np.bool_)  # some example has a non-zero output
     row_slopes = np.empty(units, np.float32)
+    unit_squares = np.empty(units, np.float64)  # of dL/dz, per unit: float64, as a tiny gradient's square underflows
+    unit_below = np.empty(units, np.float32)  # saturated inputs, per unit
     for layer in range(layers):
         passes_slope[:] = False
         passes_output[:] = False
+        unit_squares[:] = 0.0
+        unit_below[:] = 0.0
         x_sum = x_squares = y_sum = y_squares = delta_squares = slope_sum = below = 0.0
         for example in range(batch):  # one example's units at a time: plain loops LLVM vectorizes
             xs, ys, ds = x[layer, example], y[layer, example], delta[layer, example]
@@ -100,9 +114,13 @@ def activation_sums(
                 row_xx += np.float64(xi) * xi
                 row_y += np.float64(yi)
                 row_yy += np.float64(yi) * yi
-                row_dd += np.float64(di) * di
+                squared = np.float64(di) * di
+                row_dd += squared
+                unit_squares[unit] += squared
+                saturated = np.float32(1) if si < cutoff else np.float32(0)
                 row_slope += si
-                row_below += np.float32(1) if si < cutoff else np.float32(0)
+                row_below += saturated
+                unit_below[unit] += saturated
                 passes_slope[unit] |= si != 0
                 passes_output[unit] |= yi != 0
             x_sum += row_x
@@ -114,7 +132,11 @@ def activation_sums(
             below += row_below
         alive = 0
         for unit in range(units):
-            alive += passes_slope[unit] and passes_output[unit]
+            passes = passes_slope[unit] and passes_output[unit]
+            alive += passes
+            units_out[layer, UNIT_DELTA_RMS, unit] = math.sqrt(unit_squares[unit] / batch)
+            units_out[layer, UNIT_SATURATION, unit] = unit_below[unit] / batch
+            units_out[layer, UNIT_DEAD, unit] = 0.0 if passes else 1.0
         out[layer, X_SUM] = x_sum
         out[layer, X_NORM] = math.sqrt(x_squares)
         out[layer, Y_SUM] = y_sum

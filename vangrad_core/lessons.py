@@ -332,9 +332,10 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "from the output backwards, one layer at a time, and it can shrink on the way: the layers "
         "next to the input then get almost nothing, and barely learn.",
         "Deep sigmoid stalls",
-        ("profile", "curves"),
-        "The solid line falls steeply to the left: layer 1 gets a tiny fraction of the top's gradient "
-        "(the number is under the charts), and the loss stays at 0.69.",
+        ("network", "profile"),
+        "The colour drains from the output (right) to the input (left), and the solid line falls steeply "
+        "to the left: layer 1 gets a tiny fraction of the top's gradient (the number is above the charts), "
+        "and the loss stays at 0.69.",
         (Claim("layer 1 gets a tiny fraction", lambda r: vanishes(r, 1e-10)), STALLS),
     ),
     TourStep(

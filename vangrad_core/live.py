@@ -49,6 +49,7 @@ class Snapshot:
     activation_inputs: pd.DataFrame
     decision: tuple[pd.DataFrame, pd.DataFrame] | None  # 2-D data only, when asked for
     time_gradients: pd.DataFrame | None = None  # a recurrent run's dL/dh_t rows (its `layers` are empty)
+    units: pd.DataFrame | None = None  # every unit at the last recorded step (Trainer.units); None if recurrent
 
     @property
     def stamp(self) -> tuple:
@@ -183,6 +184,7 @@ class LiveTrainer:
                 activation_inputs=pd.DataFrame() if recurrent else trainer.activation_inputs(),
                 decision=grid,
                 time_gradients=trainer.time_gradients if recurrent else None,
+                units=None if recurrent else trainer.units(),
             )
 
 

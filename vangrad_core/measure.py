@@ -46,6 +46,10 @@ LAYER_COLUMNS = (
     "norm_gamma_mean",
     "norm_beta_mean",
 )
+# One row per unit of every Linear layer (the network drawn unit by unit): the RMS of
+# its dL/dz over the batch; for hidden layers' units also the share of its inputs
+# saturated and whether it is dead (1.0 or 0.0), as the per-layer columns define them.
+UNIT_COLUMNS = ("step", "layer", "unit", "delta_rms", "saturation", "dead")
 QUANTILES = (0.15, 0.50, 0.85)
 QUANTILE_SAMPLE = 256  # percentiles are read off the batch's first examples: at least this many values
 
@@ -148,6 +152,24 @@ def layer_rows(
             }
         rows.append(row)
     return pd.DataFrame(rows, columns=list(LAYER_COLUMNS)).astype({"step": "int64", "layer": "int64"})
+
+
+def unit_rows(model: Network, recorded: Pass, step: int = 0) -> pd.DataFrame:
+    """The UNIT_COLUMNS rows of one recorded pass: every Linear layer's units, from
+    the input side; the output layer's saturation and dead are NaN."""
+    activation = ACTIVATION_TABLE[model.config.activation]
+    frames = []
+    for i, delta in enumerate(recorded.deltas):
+        rows = {"step": step, "layer": i + 1, "unit": range(delta.shape[1])}
+        rows["delta_rms"] = delta.double().pow(2).mean(0).sqrt().numpy()  # over the batch, per unit
+        if i < len(recorded.act_inputs):
+            x, y = recorded.act_inputs[i], recorded.act_outputs[i]
+            slope = activation.derivative(x)
+            rows["saturation"] = (slope < activation.saturation_cutoff).double().mean(0).numpy()
+            rows["dead"] = ((slope == 0).all(0) | (y == 0).all(0)).double().numpy()
+        frames.append(pd.DataFrame(rows, columns=list(UNIT_COLUMNS)))
+    kinds = {"step": "int64", "layer": "int64", "unit": "int64", "saturation": "float64", "dead": "float64"}
+    return pd.concat(frames, ignore_index=True).astype(kinds)
 
 
 def layer_stats(model: Network, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import torch
 
 from . import kernels
 from .activations import ACTIVATION_TABLE
-from .kernels import ACTIVATION_SUMS, WEIGHT_SUMS
+from .kernels import ACTIVATION_SUMS, UNIT_SUMS, WEIGHT_SUMS
 from .measure import QUANTILE_SAMPLE, QUANTILES
 from .model import Network, Recording
 from .packing import PackedParameters
@@ -109,6 +109,9 @@ class FastMeasure:
         self._samples: np.ndarray | None = None  # activation inputs kept for percentiles
         self._sampled: list[np.ndarray] = []  # where their percentiles go
         self._histogram: torch.Tensor | None = None  # the last pass's first inputs, per layer
+        self._units: np.ndarray | None = None  # the last pass's UNIT_SUMS, (layers, len(UNIT_SUMS), units)
+        self._output_delta: np.ndarray | None = None  # the last pass's dL/dz of the output layer, (batch, classes)
+        self._units_step = -1  # the optimizer step the last pass belongs to
 
     def new_records(self, n: int) -> np.ndarray:
         """n raw records to measure into (NaN where a step has nothing to say)."""
@@ -163,6 +166,8 @@ class FastMeasure:
         n_histogram = min(batch, max(1, HISTOGRAM_SAMPLE // width))
         if self._histogram is None or self._histogram.shape != (self.depth, n_histogram, width):
             self._histogram = torch.empty(self.depth, n_histogram, width)
+        if self._units is None or self._units.shape != (self.depth, len(UNIT_SUMS), width):
+            self._units = np.empty((self.depth, len(UNIT_SUMS), width), np.float32)
         for start in range(0, self.depth, per_chunk):
             layers = slice(start, min(self.depth, start + per_chunk))
             x, y, delta = (self._stacked(i, tensors[layers]) for i, tensors in enumerate((inputs, outputs, deltas)))
@@ -176,9 +181,15 @@ class FastMeasure:
                 self._cutoff,
                 sums[layers],
                 samples[layers],
+                self._units[layers],
             )
-        output_delta = deltas[-1].numpy().ravel()  # a few numbers: NumPy is quicker
-        record["output_delta_norm"] = math.sqrt(output_delta @ output_delta)
+        output_delta = deltas[-1].numpy()  # a few numbers: NumPy is quicker
+        flat = output_delta.ravel()
+        record["output_delta_norm"] = math.sqrt(flat @ flat)
+        if self._output_delta is None or self._output_delta.shape != output_delta.shape:
+            self._output_delta = np.empty_like(output_delta)
+        self._output_delta[:] = output_delta  # a copy: per unit, it is asked for only when a view is drawn
+        self._units_step = step
         if self._before is not None and updated:
             change = torch.sub(self.weights.values, self._before, out=self._scratch)
             record["update_sum"] = change.sum(1).numpy()
@@ -200,6 +211,31 @@ class FastMeasure:
         the last measured step, for the batch's first examples, about HISTOGRAM_SAMPLE
         values a layer (None before the first)."""
         return None if self._histogram is None else self._histogram.clone()
+
+    def units(self) -> dict[str, np.ndarray] | None:
+        """`measure.UNIT_COLUMNS` of the last measured step: every hidden unit's RMS of
+        dL/dz over the batch, saturated share and dead flag (from the compiled pass),
+        then the output layer's units' RMS of dL/dz; None before the first step."""
+        if self._units is None:
+            return None
+        depth, _, width = self._units.shape
+        n_out = self._output_delta.shape[1]
+        with np.errstate(over="ignore", invalid="ignore"):  # an exploding run's Inf gives Inf or NaN
+            output = np.sqrt(np.mean(np.square(self._output_delta, dtype=np.float64), axis=0))
+        nan = np.full(n_out, np.nan)
+
+        def column(k: int, output_values: np.ndarray) -> np.ndarray:
+            return np.concatenate([self._units[:, k].ravel().astype(np.float64), output_values])
+
+        layer = np.concatenate([np.repeat(np.arange(1, depth + 1), width), np.full(n_out, depth + 1)])
+        return {
+            "step": np.full(len(layer), self._units_step, np.int64),
+            "layer": layer,
+            "unit": np.concatenate([np.tile(np.arange(width), depth), np.arange(n_out)]),
+            "delta_rms": column(kernels.UNIT_DELTA_RMS, output),
+            "saturation": column(kernels.UNIT_SATURATION, nan),
+            "dead": column(kernels.UNIT_DEAD, nan),
+        }
 
     def _next_sample(self, shape: tuple[int, int], quantiles: np.ndarray) -> np.ndarray:
         """Where to keep the next step's sample of activation inputs (layers, values),

@@ -297,3 +297,52 @@ def summarize(result, seconds: float | None = None) -> str:
         lines.append("\nper layer (1 = next to the input; the last is the output layer):")
         lines.append(table.to_string(float_format=lambda v: f"{v:.3g}", na_rep="-"))
     return "\n".join(lines)
+
+
+def layer_ranges(layers: list[int]) -> str:
+    """Layer numbers as a reader writes them: "3–9, 12"."""
+    runs: list[list[int]] = []
+    for layer in sorted(layers):
+        if runs and layer == runs[-1][-1] + 1:
+            runs[-1].append(layer)
+        else:
+            runs.append([layer])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
+
+
+def units_sentence(units: pd.DataFrame, flat_word: str = "saturated") -> str:
+    """The network drawn unit by unit (`Trainer.units`), in words: how many hidden
+    units are dead and in which layers, how many are `flat_word` for every example of
+    the batch (yet not dead)."""
+    hidden = units[units["dead"].notna()]
+    if hidden.empty:
+        return ""
+    dead = hidden[hidden["dead"] == 1]
+    where = dead["layer"].unique().tolist()
+    sentences = [
+        f"Dead (red ✕): {len(dead)} of the {len(hidden)} hidden units, in layer{'s' if len(where) > 1 else ''} "
+        f"{layer_ranges(where)}."
+        if len(dead)
+        else "No unit is dead."
+    ]
+    stuck = hidden[(hidden["saturation"] == 1) & (hidden["dead"] != 1)]
+    if flat_word and len(stuck):
+        sentences.append(f"{flat_word.capitalize()} for every example of the batch (hollow): {len(stuck)}.")
+    return " ".join(sentences)
+
+
+def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:
+    """The hidden layers' `flat_word` share at the latest recorded step: the least and
+    the most, or that none has any."""
+    if layers.empty or not flat_word:
+        return ""
+    share = _hidden(at_step(layers, "end"))["saturation"].dropna()
+    if share.empty:
+        return ""
+    if share.max() == 0:
+        return f"Now no layer has a single {flat_word} input."
+    low, high = share.idxmin(), share.idxmax()
+    return (
+        f"Now layer {high} has the most {flat_word} inputs, {fraction(share[high])}, and layer {low} the fewest, "
+        f"{fraction(share[low])}."
+    )

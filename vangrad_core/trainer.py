@@ -14,7 +14,7 @@ from torch import nn
 
 from .config import ExperimentConfig
 from .data import Dataset, make_dataset
-from .measure import LAYER_COLUMNS
+from .measure import LAYER_COLUMNS, UNIT_COLUMNS
 from .measure_fast import FastMeasure, raw_dtype
 from .model import Network, build_model
 from .packing import pack_parameters
@@ -269,6 +269,17 @@ class Trainer(SteppedRun):
         per_layer = sample.flatten(1)
         layers = torch.arange(1, len(per_layer) + 1).repeat_interleave(per_layer.shape[1])
         return pd.DataFrame({"layer": layers.numpy(), "value": per_layer.reshape(-1).double().numpy()})
+
+    def units(self) -> pd.DataFrame:
+        """Every unit of every Linear layer at the last recorded step (`measure.UNIT_COLUMNS`:
+        the RMS of its dL/dz over the batch; a hidden unit's saturated share and whether
+        it is dead), from the input side; empty before the first step."""
+        columns = self.measure.units()
+        if columns is None:
+            integers = ("step", "layer", "unit")
+            return pd.DataFrame({c: pd.Series(dtype="int64" if c in integers else "float64") for c in UNIT_COLUMNS})
+        columns["delta_rms"] = _finite(columns["delta_rms"])
+        return pd.DataFrame(columns)
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

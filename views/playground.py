@@ -61,14 +61,35 @@ if run.ensure(state.config):
 run_controls(run, None if classroom.presenting() else "Changing a setting starts a new run from step 0.")
 
 
+def draw_network(snap: Snapshot) -> None:
+    charts.chart("network", snap, lambda: run_charts.network(snap), presenter=charts.NETWORK_PRESENTER)
+    st.caption(
+        "Each dot is a unit, coloured by the gradient it gets (RMS of dL/dz over the batch, log scale): "
+        "bright gets much, dark little. When gradients vanish, the colour drains from the output (right) "
+        "towards the input (left). " + run_charts.network_words(snap)
+    )
+
+
+def draw_heatmap(snap: Snapshot) -> None:
+    charts.chart("heatmap", snap, lambda: run_charts.heatmap(snap))
+    st.caption(
+        "Each column is a step. A dark band at the bottom (input side) that stays dark: those layers get no gradient."
+    )
+
+
 def draw_live(snap: Snapshot) -> None:
-    """What tells the story, redrawn several times a second while training."""
-    status = run_status(run, snap, line=not classroom.presenting())
-    charts.headline_metrics(snap, status if classroom.presenting() else None)
+    """What tells the story, redrawn several times a second while training. The
+    network drawn unit by unit goes first, across the page; presenting, beside the
+    gradient profile, so that both fit the projector's first screen."""
+    presenting = classroom.presenting()
+    status = run_status(run, snap, line=not presenting)
+    charts.headline_metrics(snap, status if presenting else None)
+    if not presenting:
+        draw_network(snap)
     left, right = st.columns(2)
     with left:
         measure = "delta_rms"  # presenting: the one measure, and room for the charts
-        if not classroom.presenting():
+        if not presenting:
             measure = st.segmented_control(
                 "Gradient shown",
                 list(figures.GRADIENT_MEASURES),
@@ -92,17 +113,22 @@ def draw_live(snap: Snapshot) -> None:
         )
         st.caption(run_charts.theory_summary(snap.config))
     with right:
-        charts.chart("heatmap", snap, lambda: run_charts.heatmap(snap))
-        st.caption(
-            "Each column is a step. A dark band at the bottom (input side) that stays dark: "
-            "those layers get no gradient."
-        )
+        (draw_network if presenting else draw_heatmap)(snap)
+    if presenting:
+        draw_heatmap(snap)
     charts.chart("curves", snap, lambda: run_charts.curves(snap))
     st.caption(run_charts.loss_words(snap))
 
 
 def draw_details(snap: Snapshot) -> None:
     """The detailed views, redrawn every few seconds while training."""
+    ridges = min(snap.config.depth, figures.MAX_RIDGES)
+    charts.chart("ridges", snap, lambda: run_charts.ridges(snap), presenter=charts.ridges_presenter(ridges))
+    st.caption(
+        "Each layer's outputs, layer 1 at the bottom: red where the activation's slope is under 10% of its "
+        "peak (the shaded band: where those outputs lie), so saturation can be followed through the depth. "
+        "The numbers beside the layers: the share of the whole batch's inputs there. " + run_charts.ridges_words(snap)
+    )
     left, right = st.columns(2)
     with left:
         depth = snap.config.depth

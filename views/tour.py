@@ -9,11 +9,12 @@ from views.ui import charts, classroom, run_charts, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import TourState
 
-# the charts a step can show, by the names lessons.TOUR uses
+# the charts a step can show, by the names lessons.TOUR uses; what some set in presenter mode
 CHARTS = {
     "profile": run_charts.profile,
     "heatmap": run_charts.heatmap,
     "curves": run_charts.curves,
+    "network": run_charts.network,
     "derivative": lambda snap: run_charts.derivative(snap, run_charts.flattest_layer(snap)),
     "saturation": run_charts.saturation,
     "updates": run_charts.updates,
@@ -22,6 +23,8 @@ CHARTS = {
     "time_profile": lambda snap: figures.time_profiles({"this run": snap.time_gradients}),
     "gates": lambda snap: figures.explained({"this run": snap.time_gradients}, {"this run": snap.config.cell}),
 }
+
+PRESENTER = {"network": charts.NETWORK_PRESENTER}
 
 state = session.page_state(TourState)
 session.save(state)
@@ -91,7 +94,7 @@ def draw(snap: Snapshot) -> None:
         charts.headline_metrics(snap, status if compact else None)
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
-            charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap))
+            charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap), presenter=PRESENTER.get(name))
 
 
 live_fragment(run, draw, decision="boundary" in current.charts)

@@ -15,6 +15,7 @@ from .style import (
     empty,
     layer_colors,
     layout,
+    new_figure,
     steps_of,
     thin_steps,
     tick,
@@ -485,3 +486,258 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="x₁ (standardized)", constrain="domain")
     fig.update_yaxes(title="x₂ (standardized)", scaleanchor="x", scaleratio=1)
     return layout(fig, "Decision boundary (test points)", height=420)
+
+
+MAX_UNITS_DRAWN = 16  # a wider layer is drawn as this many of its units, picked by rank
+DEAD_COLOR = "#d62728"  # the dead units' crosses, as in the saturation chart
+
+
+def network_picture(
+    units: pd.DataFrame,
+    n_inputs: int,
+    flat_word: str = "saturated",
+    dead_cause: str = "no gradient for the whole batch",
+    max_units: int = MAX_UNITS_DRAWN,
+) -> go.Figure:
+    """The network as columns of units, input on the left, output on the right, each
+    unit coloured by the RMS of dL/dz it gets over the batch (`Trainer.units`; log₁₀,
+    the heatmap's colours, spanning the non-zero values; exact zeros take the darkest
+    colour). Dead units carry a red cross; units `flat_word` for every example of the
+    batch (yet not dead) are hollow. A layer wider than `max_units` is drawn as `max_units` of its
+    units picked evenly by rank (largest gradient at the top): each stands for an
+    equal share of the layer, so the crosses drawn show its dead share to within one
+    in `max_units` (the exact shares are in the hover)."""
+    title = "The network, unit by unit: RMS of dL/dz"
+    if units.empty:
+        return empty(title, "Press Train to see the gradient reach each unit")
+    layer = units["layer"].to_numpy()
+    values = units["delta_rms"].to_numpy(float)
+    dead = units["dead"].to_numpy(float)
+    every_flat = units["saturation"].to_numpy(float) == 1
+    n_layers = int(layer.max())  # the output layer's number
+    counts = np.bincount(layer, minlength=n_layers + 1)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    by_rank = np.lexsort((values, layer))  # by layer, then by gradient (NaN last)
+    picked, ys = [], []
+    for number in range(1, n_layers + 1):
+        count, start = counts[number], starts[number]
+        if count <= max_units:  # every unit, in its own place
+            rows = np.arange(start, start + count)
+        else:  # the unit in the middle of each of max_units equal shares
+            rows = by_rank[start + ((np.arange(max_units) + 0.5) * count / max_units).astype(int)][::-1]
+        picked.append(rows)
+        ys.append((len(rows) - 1) / 2 - np.arange(len(rows)))
+    rows, y = np.concatenate(picked), np.concatenate(ys)
+    x, drawn = layer[rows], values[rows]
+    zero, missing = drawn < SMALLEST_NORMAL, np.isnan(drawn)  # (NaN compares False)
+    measured = values[(values >= SMALLEST_NORMAL) & np.isfinite(values)]
+    low, high = (np.log10(measured.min()), np.log10(measured.max())) if len(measured) else (-1.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        color = np.where(zero, low, np.log10(drawn))
+    share = np.maximum(counts, 1)
+    layer_dead = np.bincount(layer, weights=np.nan_to_num(dead), minlength=n_layers + 1) / share
+    layer_flat = np.bincount(layer, weights=every_flat, minlength=n_layers + 1) / share
+    about_layer = np.array(  # the hover's words, once per layer (per unit they cost more than the chart)
+        [""]
+        + [
+            f"layer {n}: {counts[n]} units, {layer_dead[n]:.0%} dead, {layer_flat[n]:.0%} {flat_word} for every example"
+            for n in range(1, n_layers)
+        ]
+        + [f"output layer: {counts[n_layers]} units"],
+        dtype=object,
+    )
+    size = int(np.clip(360 / (n_layers + 1), 4, 10))  # apart at 16 units a column in 300 px, and at depth 100
+    shown = ~missing
+    hollow = (every_flat[rows] & (dead[rows] != 1))[shown]
+    input_y = (min(n_inputs, max_units) - 1) / 2 - np.arange(min(n_inputs, max_units))
+    traces = [  # built together: Figure.add_trace costs a few milliseconds a call, and this is drawn every tick
+        go.Scatter(
+            x=np.zeros(len(input_y)),
+            y=input_y,
+            mode="markers",
+            marker={"size": size, "color": "#c8c8c8", "line": {"width": 1, "color": "#808080"}},
+            showlegend=False,
+            hovertemplate=f"input: {n_inputs} features<extra></extra>",
+        ),
+        go.Scatter(
+            x=x[shown],
+            y=y[shown],
+            mode="markers",
+            marker={
+                "size": size,
+                "color": color[shown],
+                "colorscale": HEATMAP_SCALE,
+                "cmin": low,
+                "cmax": max(high, low + 1e-9),
+                "colorbar": {"title": {"text": "log₁₀", "side": "right"}, "thickness": 15},
+                "symbol": np.where(hollow, "circle-open", "circle"),  # hollow: every input flat, yet not dead
+                "line": {"width": np.where(hollow, 2, 0)},
+            },
+            showlegend=False,
+            text=about_layer[x[shown]],
+            customdata=np.column_stack([units["unit"].to_numpy()[rows] + 1, drawn])[shown],
+            hovertemplate="unit %{customdata[0]}: RMS of dL/dz %{customdata[1]:.2g}<br>%{text}<extra></extra>",
+        ),
+    ]
+    marks = (
+        (missing, "NaN (the numbers overflowed)", {"symbol": "circle-open", "color": "#7f7f7f", "size": size}),
+        (
+            dead[rows] == 1,
+            f"dead: {dead_cause}",
+            {"symbol": "x", "color": DEAD_COLOR, "size": size + 2, "line": {"width": 1, "color": "white"}},
+        ),
+    )
+    traces += [
+        go.Scatter(x=x[where], y=y[where], mode="markers", marker=marker, name=name, hoverinfo="skip")
+        for where, name, marker in marks
+        if where.any()
+    ]
+    if hollow.any():  # its legend entry only: the hollow units are drawn above, in their colour
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "circle-open", "color": "#7f7f7f", "size": 10, "line": {"width": 2}},
+                name=f"hollow: {flat_word or 'flat'} for every example of the batch",
+            )
+        )
+    every = 1 if n_layers <= 12 else 5 if n_layers <= 60 else 10  # few labels: they stay level at 18 px
+    ticks = [t for t in range(0, n_layers, every) if every == 1 or n_layers - t > every / 2]  # room for "output"
+    labels = ["input", *map(str, ticks[1:])]
+    wide = counts[1:n_layers].max() > max_units
+    return layout(
+        new_figure(traces),
+        title + (" (darkest: 0)" if zero.any() else ""),
+        height=330,
+        xaxis={
+            "title": "layer" + (f": {max_units} of its {counts[1]} units drawn, by rank" if wide else ""),
+            "tickvals": [*ticks, n_layers],
+            "ticktext": [*labels, "output"],
+            "tickangle": 0,
+            "range": [-0.8, n_layers + 0.8],
+            "showgrid": False,
+            "zeroline": False,
+        },
+        yaxis={"visible": False, "range": [-max_units / 2 - 0.3, max_units / 2 + 0.3]},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "xanchor": "left", "x": 0},
+        showlegend=True,
+    )
+
+
+MAX_RIDGES = 20  # a deeper network shows this many of its layers, evenly spaced (always the first and the last)
+RIDGE_BINS = 60
+RIDGE_HEIGHT = 0.9  # a ridge's tallest bin, in ridge spacings: the ridges do not overlap
+FLAT_FILL = "rgba(214,39,40,0.85)"
+
+
+def ridges_height(n_ridges: int) -> int:
+    """The ridgeline's height for `n_ridges` ridges: room for each one's label."""
+    return max(430, 150 + 24 * n_ridges)
+
+
+def activation_ridges(
+    outputs: pd.DataFrame,
+    shares: pd.Series,
+    activation: str,
+    flat_word: str = "saturated",
+    flat_bands: tuple[tuple[float, float], ...] = (),
+    max_ridges: int = MAX_RIDGES,
+) -> go.Figure:
+    """Each hidden layer's activation outputs as a histogram, stacked from layer 1 at
+    the bottom (a ridgeline): `outputs` has columns `layer`, `value`, `flat`
+    (`activations.outputs_of`); the values whose slope is under the cutoff are red,
+    and `flat_bands` (`activations.flat_outputs`) shade where those outputs lie. Each
+    ridge is scaled to its own tallest bin (its shape, not its height, compares);
+    its label carries `shares` (the layer's `saturation` column, by layer). All
+    layers share one axis, from the 0.2nd to the 99.8th percentile of all values
+    (values beyond it counted in the edge bins)."""
+    title = f"What each layer's {activation} gives out (its outputs, layer by layer)"
+    values = outputs["value"].to_numpy(float) if len(outputs) else np.empty(0)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return empty(title, "Press Train to see each layer's outputs")
+    outputs, values = outputs[finite], values[finite]
+    layer_ids = np.unique(outputs["layer"].to_numpy())
+    if len(layer_ids) > max_ridges:
+        layer_ids = layer_ids[np.unique(np.linspace(0, len(layer_ids) - 1, max_ridges).round().astype(int))]
+    kept = np.isin(outputs["layer"].to_numpy(), layer_ids)
+    layer, values, flat = outputs["layer"].to_numpy()[kept], values[kept], outputs["flat"].to_numpy(bool)[kept]
+    low, high = np.quantile(values, [0.002, 0.998])
+    bounded = [edge for band in flat_bands for edge in band if np.isfinite(edge)]
+    low, high = min([low, *bounded]), max([high, *bounded])
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    edges = np.linspace(low, high, RIDGE_BINS + 1)
+    clipped = (values < low) | (values > high)
+    position = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, RIDGE_BINS - 1)
+    ridge = np.searchsorted(layer_ids, layer)
+    n_ridges, per_ridge = len(layer_ids), np.bincount(ridge, minlength=len(layer_ids))[:, None]
+    total = np.bincount(ridge * RIDGE_BINS + position, minlength=n_ridges * RIDGE_BINS).reshape(n_ridges, -1)
+    on_flat = np.bincount((ridge * RIDGE_BINS + position)[flat], minlength=n_ridges * RIDGE_BINS)
+    total, on_flat = total / per_ridge, on_flat.reshape(n_ridges, -1) / per_ridge
+    scale = RIDGE_HEIGHT / total.max(axis=1, keepdims=True)  # each ridge to its own tallest bin
+
+    def outlines(bins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every ridge's histogram (`bins`: shares, ridges x bins) as a closed outline of
+        steps, NaN between ridges: x, y, and (layer, share) for the hover."""
+        gap = np.full((n_ridges, 1), np.nan)
+        steps = np.repeat(bins, 2, axis=1)
+        share = np.hstack([np.zeros((n_ridges, 1)), steps, np.zeros((n_ridges, 1)), gap])
+        x = np.tile(np.r_[edges[0], np.repeat(edges, 2)[1:-1], edges[-1], np.nan], n_ridges)
+        y = (np.arange(n_ridges)[:, None] + share * scale).ravel()
+        hover = np.column_stack([np.repeat(layer_ids, share.shape[1]), share.ravel()])
+        return x, y, hover
+
+    traces = []  # two traces in all, the ridges NaN-separated: a trace a ridge cost 3 ms each to build
+    for part, fill, line, what in (
+        (total, "rgba(31,119,180,0.45)", "#1f77b4", "of its outputs are near"),
+        (on_flat, FLAT_FILL, FLAT_FILL, f"of its outputs are {flat_word}, near"),
+    ):
+        if part is on_flat and not (flat_word and on_flat.any()):
+            continue
+        x, y, hover = outlines(part)
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                fill="toself",
+                fillcolor=fill,
+                line={"color": line, "width": 1 if part is total else 0},
+                customdata=hover,
+                hovertemplate=f"layer %{{customdata[0]}}: %{{customdata[1]:.1%}} {what} %{{x:.3g}}<extra></extra>",
+                name=what,
+            )
+        )
+    shapes = []  # (as layout shapes: Figure.add_vrect costs more than the whole chart)
+    for band_low, band_high in flat_bands:
+        band_low, band_high = max(band_low, low), min(band_high, high)
+        if band_high > band_low:
+            shapes.append({"type": "rect", "x0": band_low, "x1": band_high, "fillcolor": "rgba(214,39,40,0.10)"})
+        elif band_high == band_low:
+            shapes.append({"type": "line", "x0": band_low, "x1": band_low, "line": {"color": FLAT_FILL, "dash": "dot"}})
+    for shape in shapes:
+        shape.update(xref="x", yref="paper", y0=0, y1=1, layer="below")
+        shape.setdefault("line", {"width": 0})
+    labels = [f"{n} · {shares.get(n, np.nan):.0%}" for n in layer_ids]
+    flat_label = f"% {flat_word}" if flat_word else ""
+    axis = "the activation's output" + (" (values beyond the axis counted at its edges)" if clipped.any() else "")
+    subtitle = f" ({len(layer_ids)} of {outputs['layer'].nunique()} layers, evenly spaced)" if (~kept).any() else ""
+    legend_note = f"; red: {flat_word} (slope under 10% of its peak)" if flat_word else ""
+    return layout(
+        new_figure(traces),
+        title + subtitle,
+        height=ridges_height(len(layer_ids)),
+        shapes=shapes,
+        xaxis={"title": axis + legend_note, "range": [low, high], "showgrid": False, "zeroline": False},
+        yaxis={
+            "title": f"layer{' · ' + flat_label if flat_label else ''}",
+            "tickvals": np.arange(len(layer_ids)) + 0.2,
+            "ticktext": labels if flat_word else [str(n) for n in layer_ids],
+            "range": [-0.1, len(layer_ids)],
+            "showgrid": False,
+            "zeroline": False,
+        },
+        showlegend=False,
+    )

@@ -26,6 +26,13 @@ def layer_colors(n_layers: int) -> list[str]:
     return sample_colorscale(LAYER_SCALE, np.linspace(0, 0.92, max(n_layers, 2)).tolist())[:n_layers]
 
 
+def new_figure(traces: list | tuple = ()) -> go.Figure:
+    """A figure of `traces` without Plotly's default template, which `layout` drops
+    anyway: applying it costs more than building a few traces (a chart drawn every
+    tick is built this way, with all its traces at once)."""
+    return go.Figure(data=list(traces), layout={"template": None})
+
+
 def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go.Figure:
     """The charts' common layout, plus `extra` (e.g. whole `xaxis`, `yaxis` dicts), on
     top of what `fig` has. One assignment, not update_layout: its path handling costs

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
+from vangrad_core import figures
 from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, RecurrentConfig
 from vangrad_core.summary import (
@@ -37,25 +38,36 @@ PRESENTER_CHART = {
 }
 
 
-def for_presenter(figure: go.Figure, first_screen: bool = True) -> go.Figure:
-    """In presenter mode, larger text for the back of a lecture hall, at a height that
-    keeps the two charts of the story on the first screen (`first_screen`), the legend
-    inside the plot; or, for a figure of several panels with a long legend, which would
-    cover them there, only the larger text."""
+LARGE_TEXT = {"font": {"size": 18}}  # the network and the ridgeline: labels read from the back of a hall
+NETWORK_PRESENTER = {**LARGE_TEXT, "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
+
+
+def ridges_presenter(n_ridges: int) -> dict:
+    """The ridgeline keeps the height its labels need (it sits below the first screen)."""
+    return {**LARGE_TEXT, "height": figures.ridges_height(n_ridges) + 60}
+
+
+def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen: bool = True) -> go.Figure:
+    """In presenter mode, larger text for the back of a lecture hall; for a chart of the
+    first screen, also a height that keeps the two charts of the story there, with the
+    legend inside the plot (not for a figure of several panels with a long legend, which
+    would cover them there). `presenter`: what a chart sets otherwise in presenter mode."""
     if classroom.presenting():
-        if not first_screen:
-            figure.update_layout(font=PRESENTER_CHART["font"])
-            return figure
-        top = figure.layout.margin.t or 0
-        figure.update_layout(**PRESENTER_CHART)
-        if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
-            figure.update_layout(margin_t=top)
+        if first_screen:
+            top = figure.layout.margin.t or 0
+            figure.update_layout(**PRESENTER_CHART)
+            if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
+                figure.update_layout(margin_t=top)
+        else:
+            figure.update_layout(**LARGE_TEXT)
+        if presenter:
+            figure.update_layout(**presenter)
     return figure
 
 
 def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
     """A figure, sized for the room (`for_presenter`)."""
-    st.plotly_chart(for_presenter(figure, first_screen), width="stretch", key=key)
+    st.plotly_chart(for_presenter(figure, first_screen=first_screen), width="stretch", key=key)
 
 
 def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
@@ -66,12 +78,14 @@ def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
     return cache[key][1]
 
 
-def chart(key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object) -> None:
+def chart(
+    key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object, presenter: dict | None = None
+) -> None:
     """st.plotly_chart of `build()`, rebuilt only when the run has moved on (or
     `variant` changed): a session that waits for a training slot, or redraws a
-    paused run, costs the server almost nothing."""
+    paused run, costs the server almost nothing. `presenter`: as for `for_presenter`."""
     stamp = (snap.stamp, variant, classroom.presenting())
-    st.plotly_chart(cached(key, stamp, lambda: for_presenter(build())), width="stretch", key=key)
+    st.plotly_chart(cached(key, stamp, lambda: for_presenter(build(), presenter)), width="stretch", key=key)
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:

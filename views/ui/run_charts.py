@@ -10,10 +10,10 @@ import math
 import plotly.graph_objects as go
 
 from vangrad_core import figures, make_dataset, theory
-from vangrad_core.activations import ACTIVATION_TABLE, curves_covering
+from vangrad_core.activations import ACTIVATION_TABLE, curves_covering, flat_outputs, outputs_of
 from vangrad_core.config import ExperimentConfig
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import headline, loss_sentence, number
+from vangrad_core.summary import at_step, flat_share_sentence, headline, loss_sentence, number, units_sentence
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
 MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW (weights)"}  # figures.GRADIENT_MEASURES
@@ -51,6 +51,28 @@ def derivative(snap: Snapshot, layer: int) -> go.Figure:
 def saturation(snap: Snapshot) -> go.Figure:
     activation = ACTIVATION_TABLE[snap.config.activation]
     return figures.saturation_by_layer(snap.layers, activation.flat_word, activation.dead_cause)
+
+
+def network(snap: Snapshot) -> go.Figure:
+    activation = ACTIVATION_TABLE[snap.config.activation]
+    n_inputs = make_dataset(snap.config).n_inputs
+    return figures.network_picture(snap.units, n_inputs, activation.flat_word, activation.dead_cause)
+
+
+def network_words(snap: Snapshot) -> str:
+    """What the network picture shows, with the run's numbers."""
+    return units_sentence(snap.units, ACTIVATION_TABLE[snap.config.activation].flat_word)
+
+
+def ridges(snap: Snapshot) -> go.Figure:
+    name = snap.config.activation
+    shares = at_step(snap.layers, "end").set_index("layer")["saturation"]
+    outputs = outputs_of(name, snap.activation_inputs)
+    return figures.activation_ridges(outputs, shares, name, ACTIVATION_TABLE[name].flat_word, flat_outputs(name))
+
+
+def ridges_words(snap: Snapshot) -> str:
+    return flat_share_sentence(snap.layers, ACTIVATION_TABLE[snap.config.activation].flat_word)
 
 
 def updates(snap: Snapshot) -> go.Figure:
