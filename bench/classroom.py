@@ -268,7 +268,8 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
         "client errors": sum(c.client_error is not None for c in clients),
     }
     row["_notes"] = ", ".join(f"{count} {what}" for what, count in notes.items() if count)
-    messages = [m for c in clients for m in (c.client_error, c.press_error, *c.exceptions) if m]
+    closed = [f"connection closed: {c.close_reason}" for c in clients if c.close_reason]
+    messages = [m for c in clients for m in (c.client_error, c.press_error, *c.exceptions) if m] + closed
     if messages:
         row["_notes"] += f"; the first: {messages[0][:200]}"
     row["_client_cpu_pct"] = own_cpu

@@ -161,6 +161,7 @@ class StreamlitClient:
         self.session_id = ""
         self.exceptions: list[str] = []  # messages of exception elements received
         self.disconnected = False  # the connection ended without close()
+        self.close_reason: str | None = None  # then: the close frame's code and reason, as received
         self.client_error: str | None = None  # this client failed to follow the protocol
         self.runs_finished = 0  # full script runs
         self.first_run_done = asyncio.Event()
@@ -324,6 +325,8 @@ class StreamlitClient:
     def _lost(self) -> None:
         if not self._closing:
             self.disconnected = True
+            if self._ws is not None and self.close_reason is None:
+                self.close_reason = f"{self._ws.close_code} {self._ws.close_reason}".strip()
             self._clear_timers()
 
     def _handle(self, msg: ForwardMsg) -> None:
