@@ -514,7 +514,7 @@ def bn_init(seed: int) -> Outcome:
     )
 
 
-# ---- Saxe et al. 2014; Pennington et al. 2017 ----------------------------------------
+# ---- Saxe et al. 2013; Pennington et al. 2017 ----------------------------------------
 
 # singular values under this share of the largest are 0 to float64's precision (ReLU: directions
 # lost to units that are off; a deep Gaussian product: directions shrunk beyond it)
@@ -584,8 +584,8 @@ def isometry(seed: int) -> Outcome:
     because = (
         f"through {ISOMETRY.depth} tanh layers the middle half of the Jacobian's singular values spans "
         f"{numbers['tanh_orthogonal_decades']:.2f} decades with orthogonal weights (median "
-        f"{numbers['tanh_orthogonal_median']:.2f}) and {numbers['tanh_gaussian_decades']:.1f} with Gaussian ones, "
-        f"{numbers['tanh_gaussian_negligible']:.0%} of which are under 10⁻¹² of the largest; test accuracy "
+        f"{numbers['tanh_orthogonal_median']:.2f}) and at least {numbers['tanh_gaussian_decades']:.1f} with Gaussian "
+        f"ones, {numbers['tanh_gaussian_negligible']:.0%} of which are under 10⁻¹² of the largest; test accuracy "
         f"reaches {ISOMETRY_TARGET:.0%} after {after('tanh_orthogonal')} (orthogonal) and {after('tanh_gaussian')} "
         f"(Gaussian). With ReLU and orthogonal weights, {numbers['relu_orthogonal_negligible']:.0%} of the "
         f"singular values are 0 (under 10⁻¹²) and the middle half of the rest spans "
