@@ -35,8 +35,10 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
     ("classics-width", "classics?experiment=width", "Run"),
     ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
 )
-EVERY_CHART_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .every(chart => chart.querySelector('svg.main-svg'))"""
+EVERY_CHART_DRAWN = """() => {
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.length > 0 && charts.every(chart => chart.querySelector('svg.main-svg'));
+}"""
 SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
 
 

@@ -173,7 +173,7 @@ def test_width_jacobian_sizes_match_the_engines_network():
     config = WIDTH_NET.replace(depth=6, width=16)
     x = make_dataset(config).x_train[:1]
     direction = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
-    weights = experiments._random_weights(config, x.shape[1], 3, torch.Generator().manual_seed(4))
+    weights = list(experiments._random_layers(config, x.shape[1], 3, torch.Generator().manual_seed(4)))
     sizes = experiments._relu_jacobian_sizes(weights, x, direction)
     model = build_model(config)
     for network in range(3):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -514,7 +514,7 @@ def bn_init(seed: int) -> Outcome:
     )
 
 
-# ---- Saxe et al. 2014; Pennington et al. 2017 ----------------------------------------
+# ---- Saxe et al. 2013; Pennington et al. 2017 ----------------------------------------
 
 # singular values under this share of the largest are 0 to float64's precision (ReLU: directions
 # lost to units that are off; a deep Gaussian product: directions shrunk beyond it)
@@ -584,8 +584,8 @@ def isometry(seed: int) -> Outcome:
     because = (
         f"through {ISOMETRY.depth} tanh layers the middle half of the Jacobian's singular values spans "
         f"{numbers['tanh_orthogonal_decades']:.2f} decades with orthogonal weights (median "
-        f"{numbers['tanh_orthogonal_median']:.2f}) and {numbers['tanh_gaussian_decades']:.1f} with Gaussian ones, "
-        f"{numbers['tanh_gaussian_negligible']:.0%} of which are under 10⁻¹² of the largest; test accuracy "
+        f"{numbers['tanh_orthogonal_median']:.2f}) and at least {numbers['tanh_gaussian_decades']:.1f} with Gaussian "
+        f"ones, {numbers['tanh_gaussian_negligible']:.0%} of which are under 10⁻¹² of the largest; test accuracy "
         f"reaches {ISOMETRY_TARGET:.0%} after {after('tanh_orthogonal')} (orthogonal) and {after('tanh_gaussian')} "
         f"(Gaussian). With ReLU and orthogonal weights, {numbers['relu_orthogonal_negligible']:.0%} of the "
         f"singular values are 0 (under 10⁻¹²) and the middle half of the rest spans "
@@ -692,27 +692,28 @@ def shattered(seed: int) -> Outcome:
 OFF_BY = 10  # a network whose |J u|² is over this factor above or below the mean "explodes" or "vanishes"
 
 
-def _random_weights(config: ExperimentConfig, fan_in: int, networks: int, gen: torch.Generator) -> list[torch.Tensor]:
-    """The hidden layers' weights of `networks` random networks of config's shape, drawn by
-    the engine's `initialize` (all networks' rows of a layer as one Linear: its rule reads
-    the fan-in, the same for every row): per layer, networks × fan_in × fan_out."""
-    weights = []
+def _random_layers(
+    config: ExperimentConfig, fan_in: int, networks: int, gen: torch.Generator
+) -> Iterator[torch.Tensor]:
+    """The hidden layers' weights of `networks` random networks of config's shape, one layer
+    at a time (all of them at once would take a gigabyte), drawn by the engine's
+    `initialize`: all networks' rows of a layer as one Linear, whose rule reads the fan-in,
+    the same for every row. Each: networks × fan_in × fan_out."""
     for n_in, n_out in itertools.pairwise([fan_in] + [config.width] * config.depth):
         layers = nn.utils.skip_init(nn.Linear, n_in, networks * n_out)
         initialize(layers, config.init, gen)
-        weights.append((layers.weight.detach() * config.weight_scale).view(networks, n_out, n_in).transpose(1, 2))
-    return weights
+        weight = layers.weight.detach().mul_(config.weight_scale)
+        yield weight.view(networks, n_out, n_in).transpose(1, 2)
 
 
 @torch.no_grad()
-def _relu_jacobian_sizes(weights: list[torch.Tensor], x: torch.Tensor, direction: torch.Tensor) -> np.ndarray:
-    """|J_d u|² at every depth d for a stack of ReLU networks without biases (`weights` as
-    `_random_weights` draws them): J_d is the Jacobian of hidden layer d's output with
+def _relu_jacobian_sizes(layers: Iterable[torch.Tensor], x: torch.Tensor, direction: torch.Tensor) -> np.ndarray:
+    """|J_d u|² at every depth d for a stack of ReLU networks without biases (`layers` as
+    `_random_layers` draws them): J_d is the Jacobian of hidden layer d's output with
     respect to the input x (one example), u = `direction` carried up through each layer (W
     times it, kept where the unit is on). Networks × depths."""
-    networks = len(weights[0])
-    h, step, sizes = x.expand(networks, 1, -1), direction.expand(networks, 1, -1), []
-    for weight in weights:
+    h, step, sizes = x, direction, []
+    for weight in layers:
         z = h @ weight
         on = z > 0
         h, step = z * on, (step @ weight) * on
@@ -729,8 +730,8 @@ def width(seed: int) -> Outcome:
     rows = []
     for units in WIDTHS:
         # He's init keeps the mean of |J u|² at (units)/(inputs) at every depth: 1 after this
-        weights = _random_weights(WIDTH_NET.replace(width=units), x.shape[1], WIDTH_TRIALS, gen)
-        relative = _relu_jacobian_sizes(weights, x, direction) * x.shape[1] / units
+        layers = _random_layers(WIDTH_NET.replace(width=units), x.shape[1], WIDTH_TRIALS, gen)
+        relative = _relu_jacobian_sizes(layers, x, direction) * x.shape[1] / units
         alive = relative > 0  # a layer with every unit off cuts it to 0 (a chance of 2^-width)
         spread = [np.var(np.log(r[a]), ddof=1) for r, a in zip(relative.T, alive.T, strict=True)]
         rows.append(
