@@ -1,7 +1,7 @@
 """Re-take docs/screenshots: every page after training, 1440 px wide and tall enough
 for the whole page (Streamlit scrolls inside its own container, so a tall window is
-what shows everything), and in presenter mode at 1280×720: the projector's first
-screen, what a lecturer sees without scrolling.
+what shows everything: 3000 px, the Playground 4000), and in presenter mode at
+1280×720: the projector's first screen, what a lecturer sees without scrolling.
 
     .venv/bin/python scripts/screenshots.py [out-dir [name ...]]   (names: only those shots)
 """
@@ -20,9 +20,12 @@ from tests.browser import launch, streamlit_server, wait_for_app
 
 SHOTS = (  # file name, path and query, the button that trains (if any)
     ("playground-deep-sigmoid", "?scenario=" + urllib.parse.quote("Deep sigmoid stalls"), "Train"),
+    ("playground-batchnorm-rescue", "?scenario=" + urllib.parse.quote("Batch norm rescues deep sigmoid"), "Train"),
+    ("playground-depth-100", "?depth=100&width=512&steps=3", "Train"),  # the largest network, three steps
     ("playground-saturation", "?scenario=" + urllib.parse.quote("Sigmoid saturates (large init)"), "Train"),
     ("playground-exploding", "?scenario=" + urllib.parse.quote("Exploding gradients"), "Train"),
     ("playground-thirty-relu-xavier", "?scenario=" + urllib.parse.quote("30 ReLU layers, Xavier init"), "Train"),
+    ("tour-step-1", "tour?step=1", "Train"),
     ("tour-step-7", "tour?step=7", "Train"),
     ("compare", "compare?pair=" + urllib.parse.quote("Default vs small init"), "Train both"),
     ("through-time", "through_time", "Train both"),
@@ -40,6 +43,7 @@ EVERY_CHART_DRAWN = """() => {
     return charts.length > 0 && charts.every(chart => chart.querySelector('svg.main-svg'));
 }"""
 SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
+PLAYGROUND_HEIGHT = 4000  # the Playground at 1440 px, down to its activation histograms under the live charts
 
 
 def main(out: Path, only: list[str]) -> None:
@@ -47,10 +51,11 @@ def main(out: Path, only: list[str]) -> None:
     with streamlit_server() as server, sync_playwright() as playwright:
         browser = launch(playwright)
         for suffix, viewport, flag in SIZES:
-            page = browser.new_page(viewport=viewport)
             for name, target, train in SHOTS:
                 if only and name not in only:
                     continue
+                tall = name.startswith("playground") and not flag
+                page = browser.new_page(viewport={**viewport, "height": PLAYGROUND_HEIGHT} if tall else viewport)
                 joiner = "&" if "?" in target else "?"
                 page.goto(f"{server}/{target}{joiner + flag if flag else ''}")
                 wait_for_app(page)
@@ -63,7 +68,7 @@ def main(out: Path, only: list[str]) -> None:
                 page.wait_for_function(EVERY_CHART_DRAWN, timeout=120_000)  # a busy machine draws late
                 page.screenshot(path=out / f"{name}{suffix}.png")
                 print(out / f"{name}{suffix}.png", flush=True)
-            page.close()
+                page.close()
         browser.close()
 
 

@@ -233,18 +233,30 @@ def units_frame(depth: int, width: int, n_out: int = 2, seed: int = 0) -> pd.Dat
     )
 
 
-def units_trace(figure: go.Figure) -> go.Scatter:
-    return next(t for t in figure.data if t.marker.colorscale is not None)
+class Drawn:
+    """The units a network picture draws in colour, as arrays: the hidden layers' trace
+    then the output layer's, which share the figure's colour axis."""
+
+    def __init__(self, figure: go.Figure):
+        traces = [t for t in figure.data if t.marker.coloraxis == "coloraxis"]
+        assert len(traces) == 2
+
+        def joined(get) -> np.ndarray:
+            return np.concatenate([np.asarray(get(t)) for t in traces])
+
+        self.x, self.y = joined(lambda t: t.x), joined(lambda t: t.y)
+        self.color, self.symbol = joined(lambda t: t.marker.color), joined(lambda t: t.marker.symbol)
+        self.customdata, self.axis = joined(lambda t: t.customdata), figure.layout.coloraxis
 
 
 def test_network_picture_draws_every_layer_coloured_by_log_gradient():
     units = units_frame(depth=4, width=3)
     figure = fig.network_picture(units, n_inputs=2)
-    drawn = units_trace(figure)
+    drawn = Drawn(figure)
     assert sorted(set(drawn.x)) == [1, 2, 3, 4, 5] and len(drawn.x) == 4 * 3 + 2  # every unit, output layer too
-    np.testing.assert_allclose(drawn.marker.color, np.log10(units["delta_rms"]))  # in the frame's order
-    assert drawn.marker.cmin == pytest.approx(np.log10(units["delta_rms"].min()))
-    assert drawn.marker.cmax == pytest.approx(np.log10(units["delta_rms"].max()))
+    np.testing.assert_allclose(drawn.color, np.log10(units["delta_rms"]))  # in the frame's order
+    assert drawn.axis.cmin == pytest.approx(np.log10(units["delta_rms"].min()))
+    assert drawn.axis.cmax == pytest.approx(np.log10(units["delta_rms"].max()))
     inputs = figure.data[0]
     assert list(inputs.x) == [0, 0] and "2 features" in inputs.hovertemplate
     assert list(figure.layout.xaxis.ticktext) == ["input", "1", "2", "3", "4", "output"]
@@ -260,16 +272,16 @@ def test_network_picture_marks_dead_units_and_zeros_take_the_darkest_colour():
     stuck = (units["layer"] == 3) & (units["unit"] == 2)
     units.loc[stuck, "saturation"] = 1.0  # every input saturated, yet some gradient passes
     figure = fig.network_picture(units, n_inputs=2, dead_cause="stuck at 0 or 1")
-    drawn = units_trace(figure)
+    drawn = Drawn(figure)
     nonzero = units.loc[units["delta_rms"] > 1e-38, "delta_rms"]
-    assert drawn.marker.cmin == pytest.approx(np.log10(nonzero.min()))  # the range from non-zero values
-    colours = np.asarray(drawn.marker.color)
-    assert (colours[units.index[killed]] == drawn.marker.cmin).all() and colours[1] == drawn.marker.cmin
+    assert drawn.axis.cmin == pytest.approx(np.log10(nonzero.min()))  # the range from non-zero values
+    colours = drawn.color
+    assert (colours[units.index[killed]] == drawn.axis.cmin).all() and colours[1] == drawn.axis.cmin
     assert figure.layout.title.text.endswith("(darkest: 0)")
     crosses = next(t for t in figure.data if t.name == "dead: stuck at 0 or 1")
     positions = dict(zip(zip(drawn.x, drawn.y, strict=True), range(len(drawn.x)), strict=True))
     assert sorted(positions[p] for p in zip(crosses.x, crosses.y, strict=True)) == list(units.index[killed])
-    hollow = np.asarray(drawn.marker.symbol) == "circle-open"
+    hollow = drawn.symbol == 100  # "circle-open"
     assert list(np.flatnonzero(hollow)) == list(units.index[stuck])  # every input saturated, not the dead
     assert any(t.name == "hollow: saturated for every example of the batch" for t in figure.data)
 
@@ -280,23 +292,24 @@ def test_a_wide_layer_is_drawn_as_units_picked_by_rank_that_show_its_dead_share(
     units.loc[layer2[:128], ["delta_rms", "dead"]] = (0.0, 1.0)  # a quarter of layer 2 dead
     units.loc[units.index[units["layer"] == 3][:256], "delta_rms"] = np.nan  # half the layer overflowed
     figure = fig.network_picture(units, n_inputs=64, max_units=16)
-    drawn = units_trace(figure)
-    x = np.asarray(drawn.x)
+    drawn = Drawn(figure)
+    x = drawn.x
     assert [(x == n).sum() for n in (1, 2, 3, 4)] == [16, 16, 8, 10]  # 16 of 512; the NaN units apart
     assert list(next(t for t in figure.data if (t.name or "").startswith("NaN")).x) == [3] * 8
     crosses = next(t for t in figure.data if (t.name or "").startswith("dead"))
     assert list(crosses.x) == [2] * 4  # a quarter of the 16 drawn
-    gradient = np.asarray(drawn.customdata)[x == 1, 1]
+    gradient = drawn.customdata[x == 1, 1]
     assert (np.diff(gradient) <= 0).all()  # by rank, the largest at the top
     assert figure.layout.xaxis.title.text == "layer: 16 of its 512 units drawn, by rank"
     assert len(figure.data[0].x) == 16  # 64 inputs: 16 drawn
-    assert any("25% dead" in text for text in drawn.text)  # the layer's exact share, in the hover
+    assert (drawn.customdata[x == 2, 3] == 0.25).all()  # the layer's exact dead share, in the hover
+    assert "%{customdata[3]:.0%} dead" in figure.data[1].hovertemplate
 
 
 def test_network_picture_reads_at_depth_100():
     figure = fig.network_picture(units_frame(depth=100, width=512, n_out=10), n_inputs=2)
-    drawn = units_trace(figure)
-    assert len(drawn.x) == 100 * 16 + 10 and drawn.marker.size >= 4
+    drawn = Drawn(figure)
+    assert len(drawn.x) == 100 * 16 + 10 and figure.data[1].marker.size >= 4
     labels = list(figure.layout.xaxis.ticktext)
     assert labels == ["input", "10", "20", "30", "40", "50", "60", "70", "80", "90", "output"]
 
@@ -304,7 +317,7 @@ def test_network_picture_reads_at_depth_100():
 def test_network_picture_of_a_real_run_matches_its_per_layer_gradient(trained):
     units = trained.units()
     figure = fig.network_picture(units, n_inputs=2)
-    drawn = units_trace(figure)
+    drawn = Drawn(figure)
     assert len(drawn.x) == 6 * 16 + 2
     by_layer = units.groupby("layer")["delta_rms"].apply(lambda r: np.sqrt((r**2).mean()))
     latest = trained.layers.query("step == 59").set_index("layer")["delta_rms"]

@@ -195,8 +195,10 @@ def test_theory_beside_the_measured_gradients():
     assert any("Theory line hidden" in c.value for c in at.caption)
 
 
-def drawn_units(figure):
-    return next(t for t in figure.data if t.marker.colorscale is not None)
+def drawn_units(figure) -> tuple[np.ndarray, np.ndarray]:
+    """Layer and colour (log10 RMS of dL/dz) of each unit the network picture draws."""
+    traces = [t for t in figure.data if t.marker.coloraxis == "coloraxis"]
+    return np.concatenate([t.x for t in traces]), np.concatenate([t.marker.color for t in traces])
 
 
 def test_the_network_drawn_unit_by_unit_drains_towards_the_input_and_every_layers_outputs_are_shown():
@@ -205,8 +207,7 @@ def test_the_network_drawn_unit_by_unit_drains_towards_the_input_and_every_layer
     run = trainer(at)
     units = run.units()
     network = chart_of(at, "network")
-    drawn = drawn_units(network)
-    x, colour = np.asarray(drawn.x), np.asarray(drawn.marker.color)
+    x, colour = drawn_units(network)
     assert sorted(set(x)) == list(range(1, 22)) and len(x) == 20 * 16 + 2  # 16 of 32 units a layer; 2 outputs
     # the colour drains: layer 1's units get a ten-billionth of layer 20's, or less (log10 colours)
     assert colour[x == 1].max() < colour[x == 20].min() - 10
@@ -238,8 +239,7 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
 def test_with_batch_norm_the_network_keeps_its_colour():
     at = app({"scenario": "Batch norm rescues deep sigmoid"})
     train_for(at, 30)
-    colour = np.asarray(drawn_units(chart_of(at, "network")).marker.color)
-    x = np.asarray(drawn_units(chart_of(at, "network")).x)
+    x, colour = drawn_units(chart_of(at, "network"))
     assert abs(np.median(colour[x == 1]) - np.median(colour[x == 20])) < 2  # within a hundredfold
     assert_clean(at)
 
@@ -250,8 +250,8 @@ def test_a_wide_deep_network_is_drawn_sixteen_units_a_layer():
         at.session_state[key] = value
     at.run()
     finish_run(at, steps=2)
-    drawn = drawn_units(chart_of(at, "network"))
-    assert len(drawn.x) == 100 * 16 + 2
+    x, _ = drawn_units(chart_of(at, "network"))
+    assert len(x) == 100 * 16 + 2
     assert len(chart_of(at, "ridges").layout.yaxis.ticktext) == 20
 
 

@@ -124,11 +124,7 @@ def draw_details(snap: Snapshot) -> None:
     """The detailed views, redrawn every few seconds while training."""
     ridges = min(snap.config.depth, figures.MAX_RIDGES)
     charts.chart("ridges", snap, lambda: run_charts.ridges(snap), presenter=charts.ridges_presenter(ridges))
-    st.caption(
-        "Each layer's outputs, layer 1 at the bottom: red where the activation's slope is under 10% of its "
-        "peak (the shaded band: where those outputs lie), so saturation can be followed through the depth. "
-        "The numbers beside the layers: the share of the whole batch's inputs there. " + run_charts.ridges_words(snap)
-    )
+    st.caption(run_charts.ridges_words(snap))
     left, right = st.columns(2)
     with left:
         depth = snap.config.depth

@@ -503,16 +503,19 @@ def network_picture(
     unit coloured by the RMS of dL/dz it gets over the batch (`Trainer.units`; log₁₀,
     the heatmap's colours, spanning the non-zero values; exact zeros take the darkest
     colour). Dead units carry a red cross; units `flat_word` for every example of the
-    batch (yet not dead) are hollow. A layer wider than `max_units` is drawn as `max_units` of its
-    units picked evenly by rank (largest gradient at the top): each stands for an
-    equal share of the layer, so the crosses drawn show its dead share to within one
-    in `max_units` (the exact shares are in the hover)."""
+    batch (yet not dead) are hollow. A layer wider than `max_units` is drawn as
+    `max_units` of its units picked evenly by rank (largest gradient at the top): each
+    stands for an equal share of the layer, so the crosses drawn show its dead share
+    to within one in `max_units` (the exact shares are in the hover).
+
+    Drawn every tick: its arrays are numeric (sent as compact binary), the hidden
+    layers and the output layer one trace each, sharing one colour axis."""
     title = "The network, unit by unit: RMS of dL/dz"
     if units.empty:
         return empty(title, "Press Train to see the gradient reach each unit")
     layer = units["layer"].to_numpy()
     values = units["delta_rms"].to_numpy(float)
-    dead = units["dead"].to_numpy(float)
+    dead = units["dead"].to_numpy(float) == 1
     every_flat = units["saturation"].to_numpy(float) == 1
     n_layers = int(layer.max())  # the output layer's number
     counts = np.bincount(layer, minlength=n_layers + 1)
@@ -535,22 +538,34 @@ def network_picture(
     with np.errstate(divide="ignore", invalid="ignore"):
         color = np.where(zero, low, np.log10(drawn))
     share = np.maximum(counts, 1)
-    layer_dead = np.bincount(layer, weights=np.nan_to_num(dead), minlength=n_layers + 1) / share
-    layer_flat = np.bincount(layer, weights=every_flat, minlength=n_layers + 1) / share
-    about_layer = np.array(  # the hover's words, once per layer (per unit they cost more than the chart)
-        [""]
-        + [
-            f"layer {n}: {counts[n]} units, {layer_dead[n]:.0%} dead, {layer_flat[n]:.0%} {flat_word} for every example"
-            for n in range(1, n_layers)
-        ]
-        + [f"output layer: {counts[n_layers]} units"],
-        dtype=object,
-    )
+    layer_dead = np.bincount(layer, weights=dead, minlength=n_layers + 1) / share
+    layer_flat = np.bincount(layer, weights=every_flat & ~dead, minlength=n_layers + 1) / share
+    # per unit: its number, its gradient; its layer's size, dead share, flat share (for the hover)
+    about = np.column_stack([units["unit"].to_numpy()[rows] + 1, drawn, counts[x], layer_dead[x], layer_flat[x]])
+    hollow = every_flat[rows] & ~dead[rows]
     size = int(np.clip(360 / (n_layers + 1), 4, 10))  # apart at 16 units a column in 300 px, and at depth 100
-    shown = ~missing
-    hollow = (every_flat[rows] & (dead[rows] != 1))[shown]
+
+    def units_trace(where: np.ndarray, hover: str) -> go.Scatter:
+        return go.Scatter(
+            x=x[where],
+            y=y[where],
+            mode="markers",
+            marker={
+                "size": size,
+                "color": color[where],
+                "coloraxis": "coloraxis",
+                "symbol": np.where(hollow[where], 100, 0),  # 100: "circle-open"
+                "line": {"width": np.where(hollow[where], 2, 0)},
+            },
+            showlegend=False,
+            customdata=about[where].astype(np.float32),
+            hovertemplate=hover + "<extra></extra>",
+        )
+
+    hidden, output = ~missing & (x < n_layers), ~missing & (x == n_layers)
+    unit = "unit %{customdata[0]} of %{customdata[2]}: RMS of dL/dz %{customdata[1]:.2g}"
     input_y = (min(n_inputs, max_units) - 1) / 2 - np.arange(min(n_inputs, max_units))
-    traces = [  # built together: Figure.add_trace costs a few milliseconds a call, and this is drawn every tick
+    traces = [  # built together: Figure.add_trace costs a few milliseconds a call
         go.Scatter(
             x=np.zeros(len(input_y)),
             y=input_y,
@@ -559,30 +574,17 @@ def network_picture(
             showlegend=False,
             hovertemplate=f"input: {n_inputs} features<extra></extra>",
         ),
-        go.Scatter(
-            x=x[shown],
-            y=y[shown],
-            mode="markers",
-            marker={
-                "size": size,
-                "color": color[shown],
-                "colorscale": HEATMAP_SCALE,
-                "cmin": low,
-                "cmax": max(high, low + 1e-9),
-                "colorbar": {"title": {"text": "log₁₀", "side": "right"}, "thickness": 15},
-                "symbol": np.where(hollow, "circle-open", "circle"),  # hollow: every input flat, yet not dead
-                "line": {"width": np.where(hollow, 2, 0)},
-            },
-            showlegend=False,
-            text=about_layer[x[shown]],
-            customdata=np.column_stack([units["unit"].to_numpy()[rows] + 1, drawn])[shown],
-            hovertemplate="unit %{customdata[0]}: RMS of dL/dz %{customdata[1]:.2g}<br>%{text}<extra></extra>",
+        units_trace(
+            hidden,
+            f"layer %{{x}}, {unit}<br>the layer: %{{customdata[3]:.0%}} dead, "
+            f"%{{customdata[4]:.0%}} {flat_word or 'flat'} for every example",
         ),
+        units_trace(output, f"output layer, {unit}"),
     ]
     marks = (
         (missing, "NaN (the numbers overflowed)", {"symbol": "circle-open", "color": "#7f7f7f", "size": size}),
         (
-            dead[rows] == 1,
+            dead[rows],
             f"dead: {dead_cause}",
             {"symbol": "x", "color": DEAD_COLOR, "size": size + 2, "line": {"width": 1, "color": "white"}},
         ),
@@ -610,6 +612,12 @@ def network_picture(
         new_figure(traces),
         title + (" (darkest: 0)" if zero.any() else ""),
         height=330,
+        coloraxis={
+            "colorscale": HEATMAP_SCALE,
+            "cmin": low,
+            "cmax": max(high, low + 1e-9),
+            "colorbar": {"title": {"text": "log₁₀", "side": "right"}, "thickness": 15},
+        },
         xaxis={
             "title": "layer" + (f": {max_units} of its {counts[1]} units drawn, by rank" if wide else ""),
             "tickvals": [*ticks, n_layers],

@@ -72,7 +72,25 @@ def ridges(snap: Snapshot) -> go.Figure:
 
 
 def ridges_words(snap: Snapshot) -> str:
-    return flat_share_sentence(snap.layers, ACTIVATION_TABLE[snap.config.activation].flat_word)
+    """What the ridgeline shows for this activation, and the run's least and most
+    saturated (or inactive) layers now."""
+    name = snap.config.activation
+    word = ACTIVATION_TABLE[name].flat_word
+    if not word:
+        return f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: {name} has no flat part."
+    bands = flat_outputs(name)
+    where = (
+        " The dotted line is where those outputs lie."
+        if bands and all(low == high for low, high in bands)
+        else " The shaded band is where those outputs lie."
+        if bands
+        else ""
+    )
+    return (
+        f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: red where {name}'s slope "
+        f"is under 10% of its peak ({word}).{where} Beside each layer: its share of {word} inputs over the whole "
+        f"batch, as in the bars below. " + flat_share_sentence(snap.layers, word)
+    )
 
 
 def updates(snap: Snapshot) -> go.Figure:
