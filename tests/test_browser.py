@@ -96,6 +96,9 @@ def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     assert ratio_metric(page) < 1e-10  # vanishing: layer 1 gets almost nothing
     assert page.get_by_text("theory at initialization (mean field)").count() >= 1  # the prediction beside it
     assert page.get_by_text(re.compile(r"multiplies the gradient by ×0\.\d+: tenfold smaller every")).count() == 1
+    # the network drawn unit by unit, and every layer's outputs, drawn from the run
+    assert page.get_by_text("The network, unit by unit: RMS of dL/dz").count() == 1
+    assert page.get_by_text("What each layer's sigmoid gives out (its outputs, layer by layer)").count() == 1
 
     train_to_the_end(page, "Batch norm rescues deep sigmoid", "playground-batchnorm.png")
     assert 1e-2 < ratio_metric(page) < 1e2  # batch norm keeps the gradient's scale
