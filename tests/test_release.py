@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.classroom import ClassroomClient, local_pid
+from bench.classroom import ClassroomClient, local_server
 from tests.browser import ROOT, streamlit_server
 
 QUERY = "depth=40&width=256&batch_size=512&steps=3"  # about 60 MB a run while it trains
@@ -45,7 +45,7 @@ def releases(log: Path) -> list[tuple[int, int]]:
 def test_closed_tabs_give_their_runs_and_memory_back():
     with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "2"}) as url:
         log = ROOT / "test-results" / f"streamlit-{url.rsplit(':', 1)[1]}.log"
-        server = psutil.Process(local_pid(url))
+        server = psutil.Process(local_server(url)[0].pid)
         rss_mb = []
         for _ in range(CYCLES):
             released = sum(count for count, _ in releases(log))
