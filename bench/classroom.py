@@ -45,7 +45,7 @@ from typing import Any
 
 import psutil
 
-from bench.load import Sampler, server_pid
+from bench.load import Sampler, server_pid, server_processes
 from tests.browser import replicas_server, serve_run, streamlit_server
 from tests.st_client import StreamlitClient
 from vangrad_core.lessons import SCENARIOS
@@ -194,7 +194,7 @@ def read_replicas(path: str) -> list[Replica]:
 def _rss_mb(replicas: list[Replica]) -> float:
     if not replicas:
         return math.nan
-    return sum(psutil.Process(r.pid).memory_info().rss for r in replicas) / 2**20
+    return sum(p.memory_info().rss for p in server_processes(*(r.pid for r in replicas))) / 2**20
 
 
 def _sessions_on(replica: Replica) -> int:

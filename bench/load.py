@@ -44,13 +44,20 @@ FIRST_UPDATE = """
 """
 
 
+def server_processes(*pids: int) -> list[psutil.Process]:
+    """The server's processes: each of `pids` (one, or each replica behind
+    scripts/serve.sh's nginx) and its training workers (vangrad_core.workers)."""
+    processes = [psutil.Process(pid) for pid in pids]
+    return processes + [child for process in processes for child in process.children(recursive=True)]
+
+
 class Sampler(threading.Thread):
     """Samples the server's RSS (MB) and CPU (100% = one core) every half second,
-    summed over its processes (one, or each replica behind scripts/serve.sh's nginx)."""
+    summed over its processes (`server_processes`)."""
 
     def __init__(self, *pids: int):
         super().__init__(daemon=True)
-        self.processes = [psutil.Process(pid) for pid in pids]
+        self.processes = server_processes(*pids)
         self.rss: list[float] = []
         self.cpu: list[float] = []
         self.stop = threading.Event()
@@ -73,14 +80,13 @@ def server_pid(port: int) -> int:
 def one_load(n: int, timeout: float, draw_charts: bool) -> dict:
     with streamlit_server() as url, sync_playwright() as p:
         pid = server_pid(int(url.rsplit(":", 1)[1]))
-        process = psutil.Process(pid)
         browser = launch(p)
         # one session first, so that imports and shared caches are not counted per session
         warm = browser.new_context().new_page()
         warm.goto(url)
         wait_for_app(warm)
         time.sleep(1)
-        base_rss = process.memory_info().rss / 2**20
+        base_rss = sum(p.memory_info().rss for p in server_processes(pid)) / 2**20
         pages = []
         for i in range(n):
             page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
@@ -92,7 +98,7 @@ def one_load(n: int, timeout: float, draw_charts: bool) -> dict:
         for page in pages:
             wait_for_app(page, timeout_ms=120_000)
         time.sleep(2)
-        idle_rss = process.memory_info().rss / 2**20
+        idle_rss = sum(p.memory_info().rss for p in server_processes(pid)) / 2**20
         sampler = Sampler(pid)
         sampler.start()
         # press Train everywhere at (nearly) the same moment

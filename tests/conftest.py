@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from vangrad_core.live import LiveTrainer
 from vangrad_core.settings import Field, Settings
+from views.ui import live
 from views.ui.live import training_pool
 
 # One torch thread, as the app uses: with more, a busy machine's threads wait on each
@@ -29,6 +30,10 @@ torch.set_num_threads(1)
 # 0.6 s it takes to open a page here); the installed packages do not change during a
 # test run, so scan once.
 manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+# AppTest runs the pages in this process and the tests read their runs' trainers: the
+# runs train here, in threads (servers the tests start use worker processes).
+live.TRAINING_WORKERS = 0
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import dataclasses
+import gc
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
 
@@ -60,7 +62,7 @@ class Snapshot:
 class LiveTrainer:
     """A Trainer with play / pause, steps, and snapshots.
 
-    `slots`: a semaphore shared by every LiveTrainer of a server, which bounds the
+    `slots`: a semaphore shared by every LiveTrainer of a pool, which bounds the
     heavy work done in the pages' own threads (snapshots, decision grids).
     """
 
@@ -148,8 +150,9 @@ class LiveTrainer:
             self.playing = False
         return ran
 
-    def inspect(self, look):
-        """look(trainer), between two training steps (for views a Snapshot lacks)."""
+    def inspect(self, look: Callable):
+        """look(trainer), between two training steps (for views a Snapshot lacks). Pages
+        pass operator.attrgetter / methodcaller, which a WorkerRun can send to its worker."""
         with self.between_steps():
             return look(self.trainer)
 
@@ -222,13 +225,25 @@ def pause_together(runs: Sequence[LiveTrainer]) -> None:
             pass
 
 
+def give_memory_back() -> None:
+    """Collect released runs' reference cycles now (a Streamlit server runs no collection
+    after each script: runner.postScriptGC) and hand freed heap back to the system."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class TrainingPool:
     """Trains the playing runs: `threads` threads take the runs (or groups of runs
     kept in step) in turn, QUANTUM_SECONDS each, round-robin. A run leaves the pool
     when it stops playing (paused, done, failed, released) or is no longer referenced
-    by anything else (its session is gone): the pool holds it only weakly."""
+    by anything else (its session is gone): the pool holds it only weakly.
+
+    The pool's runs train in this process, under its GIL (vangrad_core.workers trains
+    them in processes of their own, with the same interface)."""
 
     def __init__(self, threads: int):
+        self.slots = threading.BoundedSemaphore(threads)  # snapshots taken at once, by the pages' threads
         self.turns: collections.deque[tuple[weakref.ref, ...]] = collections.deque()
         self.ready = threading.Condition()
         self.threads = [
@@ -236,6 +251,10 @@ class TrainingPool:
         ]
         for thread in self.threads:
             thread.start()
+
+    def new(self, config: ExperimentConfig | RecurrentConfig, affinity: str = "") -> LiveTrainer:
+        """A paused run for this pool (`affinity`: whose it is, for a WorkerPool)."""
+        return LiveTrainer(config, slots=self.slots)
 
     def play(self, runs: Sequence[LiveTrainer]) -> None:
         """Start `runs` (kept in step) and give them turns until none plays."""
@@ -251,6 +270,10 @@ class TrainingPool:
     def __len__(self) -> int:
         with self.ready:
             return len(self.turns)
+
+    def pause(self, runs: Sequence[LiveTrainer]) -> None:
+        """Stop `runs` playing, in step (`pause_together`)."""
+        pause_together(runs)
 
     def pause_all(self) -> None:
         """Pause every run the pool trains (each group in step)."""

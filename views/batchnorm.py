@@ -1,6 +1,7 @@
 """Batch norm from the inside: what it does to one layer, what it learns, and its limits."""
 
 import math
+import operator
 
 import pandas as pd
 import streamlit as st
@@ -69,7 +70,7 @@ def draw(snap: Snapshot) -> None:
     layer = st.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")
     # one forward pass through the layers below, only when the run has moved on
     stages = charts.cached(
-        "bn:stages:values", (snap.stamp, layer), lambda: run.live.inspect(lambda t: t.norm_stages(layer))
+        "bn:stages:values", (snap.stamp, layer), lambda: run.live.inspect(operator.methodcaller("norm_stages", layer))
     )
     charts.chart("bn:stages", snap, lambda: figures.norm_stages(stages, layer), layer)
     st.caption(stages_in_words(stages))
@@ -89,7 +90,7 @@ def draw(snap: Snapshot) -> None:
     st.caption(parameters_in_words(snap))
 
     st.header("3. Batch statistics vs running statistics")
-    running, batch = run.live.inspect(lambda t: t.test_accuracy_modes())
+    running, batch = run.live.inspect(operator.methodcaller("test_accuracy_modes"))
     cols = st.columns(2)
     cols[0].metric("Test accuracy, running statistics (eval mode)", f"{running:.1%}")
     cols[1].metric("Test accuracy, the test set's own batch statistics", f"{batch:.1%}")

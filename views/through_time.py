@@ -1,5 +1,7 @@
 """Through time: vanishing (and exploding) gradients in recurrent networks, two runs side by side."""
 
+import operator
+
 import streamlit as st
 
 from vangrad_core import figures
@@ -37,7 +39,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             charts.time_headline_metrics(snap)
     stamp = tuple(s.stamp for s in snaps)
     times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
-    bounds = {label: run.live.inspect(lambda t: t.bound) for label, run in zip(labels, runs, strict=True)}
+    bounds = {label: run.live.inspect(operator.attrgetter("bound")) for label, run in zip(labels, runs, strict=True)}
     left, right = st.columns(2)
     with left:
         charts.chart("time:profiles", snaps[0], lambda: figures.time_profiles(times, bounds), stamp)

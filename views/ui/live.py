@@ -1,8 +1,10 @@
 """A run trained live on a page: its controls and the fragment that redraws it.
 
-`LiveRun` is the page's `LiveTrainer` (vangrad_core.live), kept in the session.
-`run_controls` draws Train / Pause, Step and Reset; Train hands the run to the
-server's `TrainingPool`, which trains it in the background; `live_fragment` redraws a
+`LiveRun` is the page's run, kept in the session: a `WorkerRun` that trains in one of
+the server's worker processes (vangrad_core.workers), or a `LiveTrainer` that trains
+in its threads (vangrad_core.live; no workers, or AppTest). `run_controls` draws
+Train / Pause, Step and Reset; Train hands the run to the server's pool, which trains
+it in the background; `live_fragment` redraws a
 snapshot of it, a few times a second when the server is quiet, less often when many
 runs play. Compare's two runs use `pair_controls` and `pair_fragment`.
 """
@@ -10,8 +12,6 @@ runs play. Compare's two runs use `pair_controls` and `pair_fragment`.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import gc
 import logging
 import os
 import threading
@@ -25,7 +25,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, run_cost
-from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, pause_together
+from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
+from vangrad_core.workers import WorkerPool, WorkerRun
+
+Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
 
 # While runs play, the live view redraws every REFRESH_SECONDS[k] (Streamlit starts a
 # fragment's timer when its last run is done, so a refresh also takes the drawing and
@@ -37,6 +40,9 @@ DRAWS_PER_SECOND = 8.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or max(1, os.cpu_count() or 1)
+# Worker processes that train (vangrad_core.workers): one per core but the one the
+# server draws on; 0 trains in the server's own threads (TRAINING_THREADS), as on one core.
+TRAINING_WORKERS = int(os.environ.get("VANGRAD_TRAINING_WORKERS", max(0, (os.cpu_count() or 1) - 1)))
 # A run whose tab has been gone this long is released (well within Streamlit's 120 s
 # disconnected-session window, after which a returning tab gets a new session anyway).
 RELEASE_AFTER_SECONDS = float(os.environ.get("VANGRAD_RELEASE_AFTER_SECONDS", 15))
@@ -55,14 +61,17 @@ log = logging.getLogger("vangrad")
 
 @st.cache_resource
 def training_slots() -> threading.BoundedSemaphore:
-    """How many runs may train at the same moment, for the whole server: one per
-    core. Others wait their turn (and say so) instead of everyone slowing down."""
+    """How many classic experiments may run in the server at the same moment: one per
+    core. Others wait their turn instead of everyone slowing down."""
     return threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 @st.cache_resource
-def training_pool() -> TrainingPool:
-    """Where every session's playing runs train, in turn, one thread per core."""
+def training_pool() -> TrainingPool | WorkerPool:
+    """Where every session's runs live and train, in turn: TRAINING_WORKERS worker
+    processes, or (none, or under AppTest, which has no server) this process's threads."""
+    if TRAINING_WORKERS and Runtime.exists():
+        return WorkerPool(TRAINING_WORKERS)
     return TrainingPool(TRAINING_THREADS)
 
 
@@ -89,10 +98,10 @@ class SessionRuns:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.runs: dict[str, dict[str, LiveTrainer]] = {}  # session id -> key -> run
+        self.runs: dict[str, dict[str, Run]] = {}  # session id -> key -> run
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
 
-    def keep(self, session_id: str, key: str, live: LiveTrainer) -> None:
+    def keep(self, session_id: str, key: str, live: Run) -> None:
         """`live` is now the session's run under `key`."""
         with self.lock:
             self.runs.setdefault(session_id, {})[key] = live
@@ -111,8 +120,8 @@ class SessionRuns:
         """Pause the runs of disconnected sessions, and release them once the session
         has been gone for RELEASE_AFTER_SECONDS. Returns how many runs were released."""
         now = time.monotonic() if now is None else now
-        gone: list[LiveTrainer] = []
-        released: list[LiveTrainer] = []
+        gone: list[Run] = []
+        released: list[Run] = []
         with self.lock:
             for session_id in list(self.runs):
                 if is_active(session_id):
@@ -130,14 +139,6 @@ class SessionRuns:
             give_memory_back()
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
         return len(released)
-
-
-def give_memory_back() -> None:
-    """Collect the released runs' reference cycles now (the server runs no collection
-    after each script: runner.postScriptGC) and hand freed heap back to the system."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # glibc only
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @st.cache_resource
@@ -161,12 +162,12 @@ def session_runs() -> SessionRuns:
     return runs
 
 
-def budget_refusal(runs: tuple[LiveTrainer, ...]) -> str | None:
+def budget_refusal(runs: tuple[Run, ...]) -> str | None:
     """Why these runs (one page's) may not train on this server now, with what to
     change; None if they may. A run that already trains is never stopped."""
     if any(live.playing for live in runs):
         return None
-    others = [v for v in st.session_state.values() if isinstance(v, LiveTrainer) and not v.released and v not in runs]
+    others = [v for v in st.session_state.values() if isinstance(v, Run) and not v.released and v not in runs]
     counted = session_runs() if Runtime.exists() else None  # AppTest: this tab alone
     return BUDGET.refusal(
         [run_cost(live.config) for live in runs],
@@ -177,25 +178,26 @@ def budget_refusal(runs: tuple[LiveTrainer, ...]) -> str | None:
 
 
 class LiveRun:
-    """The page's LiveTrainer, kept in the session under `key` (and known to the
+    """The page's run, kept in the session under `key` (and known to the
     server's SessionRuns, which releases it when the tab is gone)."""
 
     def __init__(self, key: str):
         self.key = key
 
     @property
-    def live(self) -> LiveTrainer:
+    def live(self) -> Run:
         live = st.session_state[self.key]
         if live.released:  # the tab was gone long enough to lose its run, and came back
             live = self._new(live.config)
         return live
 
-    def _new(self, config: ExperimentConfig) -> LiveTrainer:
+    def _new(self, config: ExperimentConfig) -> Run:
         """A new run in place of the session's run under `key` (released: its memory
         goes now, not when the session ends)."""
         old = st.session_state.get(self.key)
-        live = st.session_state[self.key] = LiveTrainer(config, slots=training_slots())
         ctx = get_script_run_ctx()
+        session_id = ctx.session_id if ctx is not None else ""
+        live = st.session_state[self.key] = training_pool().new(config, affinity=session_id)
         if ctx is not None and Runtime.exists():  # a server (AppTest has none, and nothing to sweep)
             session_runs().keep(ctx.session_id, self.key, live)
         if old is not None:
@@ -207,7 +209,7 @@ class LiveRun:
         return self.live.playing
 
     def ensure(self, config: ExperimentConfig) -> bool:
-        """A LiveTrainer for `config`; a new, paused one if the settings changed.
+        """A run for `config`; a new, paused one if the settings changed.
         Returns whether an existing run was replaced."""
         old = st.session_state.get(self.key)
         if old is not None and old.config == config:
@@ -314,7 +316,7 @@ def stopped_on_error(runs: tuple[LiveRun, ...]) -> Iterator[None]:
         yield
     except Exception:
         if any(run.playing for run in runs):
-            pause_together([run.live for run in runs])
+            training_pool().pause([run.live for run in runs])
             st.rerun(scope="app")
         raise
 
@@ -343,7 +345,7 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
         if on:
             training_pool().play([run.live for run in runs])  # in step: one turn for both
         else:
-            pause_together([run.live for run in runs])
+            training_pool().pause([run.live for run in runs])
 
     def step() -> None:
         for run in runs:

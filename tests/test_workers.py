@@ -1,0 +1,105 @@
+"""Runs trained in worker processes (vangrad_core.workers) are the runs trained here.
+
+A real worker process: the same run trained there and in this process gives the same
+frames; pause, a pair in step, inspect and release behave as LiveTrainer's; a worker
+that dies fails its runs with a message and the next run starts a new worker.
+"""
+
+from __future__ import annotations
+
+import gc
+import operator
+import pickle
+import time
+
+import pandas as pd
+import pytest
+
+from vangrad_core import ExperimentConfig
+from vangrad_core.live import TrainingPool
+from vangrad_core.workers import STOPPED, WorkerGone, WorkerPool
+
+CONFIG = ExperimentConfig(depth=6, width=16, activation="sigmoid", steps=40, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    workers = WorkerPool(1)
+    yield workers
+    workers.stop()
+
+
+def wait_until(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_a_run_trained_in_a_worker_is_the_run_trained_here(pool):
+    there = pool.new(CONFIG, "session")
+    pool.play([there])
+    wait_until(lambda: there.done)
+    here = TrainingPool(1).new(CONFIG)
+    here.step(CONFIG.steps)
+    a, b = here.snapshot(decision=True), there.snapshot(decision=True)
+    assert b.step_count == CONFIG.steps and not there.playing and there.failure is None
+    pd.testing.assert_frame_equal(a.layers, b.layers)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+    pd.testing.assert_frame_equal(a.units, b.units)
+    pd.testing.assert_frame_equal(a.decision[0], b.decision[0])
+    assert there.inspect(operator.methodcaller("test_accuracy_modes")) == here.inspect(
+        operator.methodcaller("test_accuracy_modes")
+    )
+    there.release()
+
+
+def test_pause_is_final_and_a_pair_stays_in_step(pool):
+    long = CONFIG.replace(steps=20_000)
+    a, b = pool.new(long, "pair"), pool.new(long.replace(width=8), "pair")
+    assert a.worker is b.worker  # one session's runs share a worker
+    pool.play([a, b])
+    wait_until(lambda: a.step_count >= 20)
+    pool.pause([a, b])
+    count = a.step_count
+    time.sleep(0.3)
+    assert a.step_count == b.step_count == count and not a.playing and not b.playing
+    assert a.step(3) == 3 and a.step_count == count + 3
+    a.release()
+    b.release()
+
+
+def test_errors_come_back_from_the_worker_as_they_were_raised_there(pool):
+    run = pool.new(CONFIG, "session")
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        run.inspect(lambda trainer: trainer.step_count)  # a lambda does not pickle: attrgetter does
+    assert run.inspect(operator.attrgetter("step_count")) == 0
+    with pytest.raises(IndexError, match="out of range"):  # raised in the worker, as it is here
+        run.inspect(operator.methodcaller("norm_stages", 99))
+    assert run.step(1) == 1  # and the worker serves on
+    run.release()
+
+
+def test_released_and_dropped_runs_leave_the_worker(pool):
+    before = pool.count()
+    kept, dropped = pool.new(CONFIG, "s"), pool.new(CONFIG, "s")
+    assert pool.count() == before + 2
+    kept.release()
+    assert kept.released and kept.done and kept.step_count == 0
+    del dropped  # a session dropped without a release: the next call frees it
+    gc.collect()
+    assert pool.count() == before
+
+
+def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool):
+    run = pool.new(CONFIG, "doomed")
+    worker = run.worker
+    worker.process.kill()
+    worker.process.wait()
+    assert run.done and not run.playing and run.failure == STOPPED
+    with pytest.raises(WorkerGone):
+        run.snapshot()
+    run.release()  # (nothing to release: no error)
+    fresh = pool.new(CONFIG, "doomed")
+    assert fresh.worker is not worker and fresh.step(2) == 2
+    fresh.release()
