@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from vangrad_core import ExperimentConfig
+from vangrad_core import workers as vangrad_workers
 from vangrad_core.live import TrainingPool
 from vangrad_core.workers import STOPPED, WorkerGone, WorkerPool
 
@@ -103,3 +104,12 @@ def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool)
     fresh = pool.new(CONFIG, "doomed")
     assert fresh.worker is not worker and fresh.step(2) == 2
     fresh.release()
+
+
+@pytest.mark.parametrize(
+    ("cores", "megabytes", "workers"),
+    [(1.0, 24_000, 0), (2.0, 24_000, 1), (2.0, 2_700, 1), (2.0, 690, 0), (0.5, 2_700, 0), (16.0, 64_000, 1)],
+)
+def test_a_worker_by_default_only_where_a_core_and_its_memory_are_spare(monkeypatch, cores, megabytes, workers):
+    monkeypatch.setattr(vangrad_workers, "machine_limits", lambda: (cores, megabytes))
+    assert vangrad_workers.default_workers() == workers

@@ -19,7 +19,9 @@ starts a fresh worker.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import math
 import os
 import pickle
 import secrets
@@ -39,9 +41,38 @@ from .live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, pause_t
 from .recurrent import RecurrentConfig
 
 AUTHKEY_VARIABLE = "VANGRAD_WORKER_AUTHKEY"
+STATUS_SECONDS = 0.1  # a worker's runs' statuses are asked for together, at most this often
 START_SECONDS = 120.0  # a worker imports torch before it listens (seconds; more on a busy machine)
 SWITCH_SECONDS = 0.0005  # in a worker: answer a request this soon, even while a step runs
 STOPPED = "the training process stopped (the server may be out of memory): press Reset to start again"
+
+
+WORKER_MB = 500  # what a worker holds once it has trained (torch, pandas, compiled kernels; measured)
+SERVER_MB = 600  # what the server itself holds once its first page has run (measured)
+
+
+def machine_limits() -> tuple[float, float]:
+    """(cores, MB) this process may use: its CPU affinity and the container's limits
+    (cgroup v2's cpu.max and memory.max, as on Community Cloud), not the host's."""
+    cores = float(len(os.sched_getaffinity(0)))
+    megabytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
+        if quota != "max":
+            cores = min(cores, int(quota) / int(period))
+    with contextlib.suppress(OSError, ValueError):
+        limit = open("/sys/fs/cgroup/memory.max").read().strip()
+        if limit != "max":
+            megabytes = min(megabytes, int(limit) / 2**20)
+    return cores, megabytes
+
+
+def default_workers() -> int:
+    """One worker when there is a core for it beside the server's and room for its
+    memory beside the server's and the runs' (else none: the runs train in the
+    server's threads). More pay on a larger machine: set VANGRAD_TRAINING_WORKERS."""
+    cores, megabytes = machine_limits()
+    return 1 if cores >= 2 and megabytes >= 2 * (SERVER_MB + WORKER_MB) else 0
 
 
 class WorkerGone(RuntimeError):
@@ -64,6 +95,11 @@ class Worker:
         self.orphans: list[int] = []  # runs garbage-collected on the server, released with the next call
         self._connect = (address, authkey)
         self._connection: Connection | None = None
+        # Every page asks its runs whether they play, many times a redraw, and the live
+        # pace counts the playing sessions: one request answers for all the worker's runs.
+        self._statuses: dict[int, tuple] = {}
+        self._statuses_at = -math.inf  # when the statuses were asked for
+        self._changed_at = -math.inf  # when a request that may change a run last returned
 
     def _connection_now(self) -> Connection:
         """The connection, once the worker listens (it imports torch first: seconds)."""
@@ -83,6 +119,19 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def status(self, run_id: int) -> tuple[int, bool, bool, bool, str | None]:
+        """A run's (step_count, done, playing, waiting, failure), at most STATUS_SECONDS old
+        (or fresh after a request that changed it)."""
+        asked = time.monotonic()
+        if (
+            run_id not in self._statuses
+            or asked - self._statuses_at > STATUS_SECONDS
+            or self._statuses_at <= self._changed_at
+        ):
+            self._statuses = self.call("statuses", ())
+            self._statuses_at = asked
+        return self._statuses[run_id]
+
     def call(self, op: str, ids: Sequence[int], *args: Any) -> Any:
         """`op` on the runs `ids` in the worker; raises what it raised there."""
         with self.lock:
@@ -95,6 +144,8 @@ class Worker:
                 ok, value = connection.recv()
             except (EOFError, OSError) as error:
                 raise WorkerGone(STOPPED) from error
+            if op not in ("statuses", "snapshot", "inspect", "count"):  # it may have changed a run
+                self._changed_at = time.monotonic()
         if not ok:
             raise value
         return value
@@ -141,9 +192,9 @@ class WorkerRun:
             return 0, True, False, False, None
         if self.gone is None:
             try:
-                return self._call("status")
-            except WorkerGone:
-                pass
+                return self.worker.status(self.id)
+            except WorkerGone as error:
+                self.gone = str(error)
         return 0, True, False, False, self.gone
 
     step_count = property(lambda self: self.status()[0])
@@ -232,9 +283,8 @@ def serve(connection: Connection) -> None:
     def handle(op: str, ids: tuple[int, ...], args: tuple) -> Any:
         if op == "new":
             runs[ids[0]] = pool.new(*args)
-        elif op == "status":
-            run = runs[ids[0]]
-            return run.step_count, run.done, run.playing, run.waiting, run.failure
+        elif op == "statuses":
+            return {i: (run.step_count, run.done, run.playing, run.waiting, run.failure) for i, run in runs.items()}
         elif op == "play":
             pool.play([runs[i] for i in ids])
         elif op == "pause":

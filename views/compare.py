@@ -21,7 +21,7 @@ state, labels, runs = pairs.paired_runs(CompareState)
 pair_controls(runs)
 
 
-def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
+def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
     named = dict(zip(labels, snaps, strict=True))
     for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
         head = headline(snap.metrics, snap.layers, snap.config)
@@ -34,6 +34,10 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
             cols[2].metric("dL/dz: layer 1 ÷ last", number(head.gradient_ratio))
             st.caption(gradient_sentence(head, snap.config.depth))
+
+
+def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
+    named = dict(zip(labels, snaps, strict=True))
     stamp = tuple(s.stamp for s in snaps)
     left, right = st.columns(2)
     with left:
@@ -63,4 +67,4 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     )
 
 
-pair_fragment(runs, draw)
+pair_fragment(runs, draw, headline=draw_headline)

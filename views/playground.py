@@ -6,7 +6,7 @@ from vangrad_core import figures
 from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.live import Snapshot
 from views.ui import charts, classroom, form, run_charts, session
-from views.ui.live import DETAIL_SECONDS, LiveRun, live_fragment, run_controls, run_status
+from views.ui.live import LiveRun, detail_seconds, live_fragment, run_controls, run_status
 from views.ui.state import PlaygroundState
 
 CUSTOM = "Custom (your own settings)"
@@ -77,13 +77,19 @@ def draw_heatmap(snap: Snapshot) -> None:
     )
 
 
-def draw_live(snap: Snapshot) -> None:
-    """What tells the story, redrawn several times a second while training. The
-    network drawn unit by unit goes first, across the page; presenting, beside the
-    gradient profile, so that both fit the projector's first screen."""
+def draw_headline(snap: Snapshot) -> None:
+    """The step count, what the run is doing and its numbers: at every refresh."""
     presenting = classroom.presenting()
     status = run_status(run, snap, line=not presenting)
     charts.headline_metrics(snap, status if presenting else None)
+
+
+def draw_live(snap: Snapshot) -> None:
+    """What tells the story, redrawn several times a second while training (less
+    often on a busy server). The network drawn unit by unit goes first, across the
+    page; presenting, beside the gradient profile, so that both fit the projector's
+    first screen."""
+    presenting = classroom.presenting()
     if not presenting:
         draw_network(snap)
     left, right = st.columns(2)
@@ -175,10 +181,10 @@ def draw_details(snap: Snapshot) -> None:
             st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
 
 
-live_fragment(run, draw_live)
+live_fragment(run, draw_live, headline=draw_headline)
 if classroom.shown("details"):
     st.subheader("Inside the layers")
-    live_fragment(run, draw_details, every=DETAIL_SECONDS, decision=True)
+    live_fragment(run, draw_details, pace=detail_seconds, decision=True)
 if classroom.shown("downloads"):
     st.divider()
     charts.downloads(run)

@@ -7,7 +7,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
 from views.ui import charts, classroom, pairs
-from views.ui.live import DETAIL_SECONDS, pair_controls, pair_fragment
+from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
 st.title("Through time: vanishing gradients in recurrent networks")
@@ -31,12 +31,15 @@ def bound_words(label: str, bound) -> str:
     )
 
 
-def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
-    named = dict(zip(labels, snaps, strict=True))
-    for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
+def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
+    for column, label, snap in zip(st.columns(2), labels, snaps, strict=True):
         with column:
             st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
             charts.time_headline_metrics(snap)
+
+
+def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
+    named = dict(zip(labels, snaps, strict=True))
     stamp = tuple(s.stamp for s in snaps)
     times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
     bounds = {label: run.live.inspect(operator.attrgetter("bound")) for label, run in zip(labels, runs, strict=True)}
@@ -78,8 +81,8 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
     )
 
 
-pair_fragment(runs, draw)
-pair_fragment(runs, draw_details, every=DETAIL_SECONDS)
+pair_fragment(runs, draw, headline=draw_headline)
+pair_fragment(runs, draw_details, pace=detail_seconds)
 if classroom.shown("downloads"):
     st.divider()
     for side, run in zip("AB", runs, strict=True):

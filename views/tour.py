@@ -85,19 +85,22 @@ if not presenting:
     run_controls(run)
 
 
-def draw(snap: Snapshot) -> None:
+def draw_headline(snap: Snapshot) -> None:
     compact = presenting and not recurrent  # the Step metric carries the status
     status = run_status(run, snap, line=not compact)
     if recurrent:
         charts.time_headline_metrics(snap)
     else:
         charts.headline_metrics(snap, status if compact else None)
+
+
+def draw(snap: Snapshot) -> None:
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
             charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap), presenter=PRESENTER.get(name))
 
 
-live_fragment(run, draw, decision="boundary" in current.charts)
+live_fragment(run, draw, decision="boundary" in current.charts, headline=draw_headline)
 if recurrent:
     st.page_link(
         "views/through_time.py",

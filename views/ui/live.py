@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, run_cost
 from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
-from vangrad_core.workers import WorkerPool, WorkerRun
+from vangrad_core.workers import WorkerPool, WorkerRun, default_workers
 
 Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
 
@@ -39,10 +39,12 @@ REFRESH_SECONDS = (0.15, 0.3, 0.6, 1.2, 2.0)
 DRAWS_PER_SECOND = 8.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
+DETAIL_TABS = 4
+CHART_CORES = 0.5  # the share of a core that all live views' charts may take together
 TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or max(1, os.cpu_count() or 1)
-# Worker processes that train (vangrad_core.workers): one per core but the one the
-# server draws on; 0 trains in the server's own threads (TRAINING_THREADS), as on one core.
-TRAINING_WORKERS = int(os.environ.get("VANGRAD_TRAINING_WORKERS", max(0, (os.cpu_count() or 1) - 1)))
+# Worker processes that train (vangrad_core.workers; default: one if the machine has a
+# core and the memory for it); 0 trains in the server's own threads (TRAINING_THREADS).
+TRAINING_WORKERS = int(os.environ.get("VANGRAD_TRAINING_WORKERS", default_workers()))
 # A run whose tab has been gone this long is released (well within Streamlit's 120 s
 # disconnected-session window, after which a returning tab gets a new session anyway).
 RELEASE_AFTER_SECONDS = float(os.environ.get("VANGRAD_RELEASE_AFTER_SECONDS", 15))
@@ -75,11 +77,49 @@ def training_pool() -> TrainingPool | WorkerPool:
     return TrainingPool(TRAINING_THREADS)
 
 
+def playing_tabs() -> int:
+    """Tabs of this server with a run that plays (1 under AppTest, which has no sweeper)."""
+    return session_runs().sessions(playing=True) if Runtime.exists() else 1
+
+
 def refresh_seconds() -> float:
     """How often a live view redraws now: as often as REFRESH_SECONDS allows while
     the server is quiet, less often the more tabs have a run playing."""
-    playing = session_runs().sessions(playing=True) if Runtime.exists() else 1
+    playing = playing_tabs()
     return next((every for every in REFRESH_SECONDS if playing / every <= DRAWS_PER_SECOND), REFRESH_SECONDS[-1])
+
+
+class ChartCost:
+    """What redrawing a live view's charts costs this server: the processor time of
+    the last redraws (an average that follows the load), for `chart_seconds`."""
+
+    def __init__(self, seconds: float = 0.1):
+        self.seconds = seconds
+
+    @contextlib.contextmanager
+    def timed(self, drawn: bool) -> Iterator[None]:
+        """Time what the block draws, if `drawn` (new charts, not cached ones sent again)."""
+        start = time.thread_time()  # this thread's processor time, not its wait for the GIL
+        yield
+        if drawn:
+            self.seconds += 0.2 * (time.thread_time() - start - self.seconds)
+
+
+chart_cost = ChartCost()
+
+
+def chart_seconds() -> float:
+    """How often a live view's charts redraw: at every refresh while the server has
+    time, else as often as all playing tabs' charts together fit in CHART_CORES of a
+    core (the headline numbers above them still move at every refresh)."""
+    return max(refresh_seconds(), playing_tabs() * chart_cost.seconds / CHART_CORES)
+
+
+def detail_seconds() -> float:
+    """How often the detailed views below the live view redraw while a run plays:
+    every DETAIL_SECONDS while up to DETAIL_TABS tabs play, less often beyond (they
+    are below the fold, and cost more to draw than the live view)."""
+    return DETAIL_SECONDS * max(1.0, playing_tabs() / DETAIL_TABS)
 
 
 @st.cache_resource
@@ -217,15 +257,17 @@ class LiveRun:
         self._new(config)
         return old is not None
 
-    def snapshot_at_most_every(self, seconds: float, decision: bool = False) -> Snapshot:
-        """A snapshot of the run; while it plays, the one taken less than `seconds` ago
-        if there is one. (A detailed view redraws nothing then: its charts are cached by
-        snapshot. So the full rerun that Train starts leaves the slow views be, and the
-        live view's first updates come sooner.)"""
-        key = f"{self.key}:snapshot:{decision}"
+    def snapshot_at_most_every(
+        self, seconds: float, decision: bool = False, view: str = "details", fresh: Snapshot | None = None
+    ) -> Snapshot:
+        """A snapshot of the run for `view`; while it plays, the one taken less than
+        `seconds` ago if there is one, else `fresh` or a new one. (A view redraws nothing
+        then: its charts are cached by snapshot. So the full rerun that Train starts
+        leaves the slow views be, and the live view's first updates come sooner.)"""
+        key = f"{self.key}:snapshot:{view}:{decision}"
         last = st.session_state.get(key)
         if not self.playing or last is None or time.monotonic() - last[0] >= seconds:
-            last = st.session_state[key] = (time.monotonic(), self.live.snapshot(decision=decision))
+            last = st.session_state[key] = (time.monotonic(), fresh or self.live.snapshot(decision=decision))
         return last[1]
 
     def play(self, on: bool) -> None:
@@ -324,16 +366,32 @@ def stopped_on_error(runs: tuple[LiveRun, ...]) -> Iterator[None]:
 def live_fragment(
     run: LiveRun,
     draw: Callable[[Snapshot], None],
-    every: float | None = None,
+    pace: Callable[[], float] | None = None,
     decision: bool = False,
+    headline: Callable[[Snapshot], None] | None = None,
 ) -> None:
     """Draw a snapshot of the run in a fragment that redraws while the run plays
-    (the live view, at the pace `refresh_seconds` sets; or, given `every`, a detailed
-    view from a snapshot at most that old) and is still when paused."""
-    if every is None:
-        _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
-    else:
-        _fragment((run,), lambda: draw(run.snapshot_at_most_every(every, decision)), every)
+    (the live view, at the pace `refresh_seconds` sets; or, given `pace` such as
+    `detail_seconds`, a detailed view from a snapshot at most that old) and is still
+    when paused. The live view's `headline` (the step count, the numbers) is drawn
+    from the newest snapshot at every refresh, and `draw` (its charts) from one at
+    most `chart_seconds()` old: on a busy server the numbers keep moving while the
+    charts wait their turn."""
+    if pace is not None:
+        _fragment((run,), lambda: draw(run.snapshot_at_most_every(pace(), decision)), pace)
+        return
+
+    def tick() -> None:
+        newest = run.live.snapshot(decision=decision)
+        if headline is None:
+            draw(newest)
+            return
+        headline(newest)
+        shown = run.snapshot_at_most_every(chart_seconds(), decision, view="charts", fresh=newest)
+        with chart_cost.timed(shown is newest and newest.step_count > 0):
+            draw(shown)
+
+    _fragment((run,), tick)
 
 
 def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
@@ -380,23 +438,41 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
 def pair_fragment(
     runs: tuple[LiveRun, LiveRun],
     draw: Callable[[tuple[Snapshot, Snapshot]], None],
-    every: float | None = None,
+    pace: Callable[[], float] | None = None,
+    headline: Callable[[tuple[Snapshot, Snapshot]], None] | None = None,
 ) -> None:
     """Like `live_fragment`, for two runs kept in step."""
-    if every is None:
-        _fragment(runs, lambda: draw((runs[0].live.snapshot(), runs[1].live.snapshot())))
-    else:
+    if pace is not None:
         _fragment(
-            runs, lambda: draw((runs[0].snapshot_at_most_every(every), runs[1].snapshot_at_most_every(every))), every
+            runs,
+            lambda: draw((runs[0].snapshot_at_most_every(pace()), runs[1].snapshot_at_most_every(pace()))),
+            pace,
         )
+        return
+
+    def tick() -> None:
+        newest = (runs[0].live.snapshot(), runs[1].live.snapshot())
+        if headline is None:
+            draw(newest)
+            return
+        headline(newest)
+        seconds = chart_seconds()
+        shown = tuple(
+            run.snapshot_at_most_every(seconds, view="charts", fresh=snap)
+            for run, snap in zip(runs, newest, strict=True)
+        )
+        with chart_cost.timed(shown[0] is newest[0] and newest[0].step_count > 0):
+            draw(shown)
+
+    _fragment(runs, tick)
 
 
-def _fragment(runs: tuple[LiveRun, ...], tick: Callable[[], None], every: float | None = None) -> None:
-    """`tick()` in a fragment that reruns every `every` seconds (the live pace if None)
-    while a run plays. When the runs stop by themselves, or the live pace has changed
-    (at most every RESTEP_SECONDS), a full rerun sets the timers anew."""
+def _fragment(runs: tuple[LiveRun, ...], tick: Callable[[], None], pace: Callable[[], float] = refresh_seconds) -> None:
+    """`tick()` in a fragment that reruns every `pace()` seconds while a run plays.
+    When the runs stop by themselves, or the pace has changed (looked at most every
+    RESTEP_SECONDS: the server got busier or quieter), a full rerun sets the timers anew."""
     started_playing = any(run.playing for run in runs)
-    pace = refresh_seconds() if every is None else every
+    every = pace()
     declared = time.monotonic()
 
     def body() -> None:
@@ -404,7 +480,7 @@ def _fragment(runs: tuple[LiveRun, ...], tick: Callable[[], None], every: float 
             tick()
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
-        if every is None and time.monotonic() - declared > RESTEP_SECONDS and refresh_seconds() != pace:
+        if started_playing and time.monotonic() - declared > RESTEP_SECONDS and pace() != every:
             st.rerun(scope="app")
 
-    st.fragment(body, run_every=pace if started_playing else None)()
+    st.fragment(body, run_every=every if started_playing else None)()
