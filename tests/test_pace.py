@@ -1,0 +1,72 @@
+"""How often the live views redraw as the server gets busier (views/ui/live.py).
+
+The headline (step count, numbers) at every refresh, never slower than every 2 s;
+the charts at every refresh while the server has time, else as often as all playing
+tabs' charts fit in CHART_CORES of a core; the detailed views every 5 s for a few
+tabs, in proportion beyond. These are the rules docs/architecture.md states.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from views.ui import live
+
+
+@pytest.fixture
+def tabs(monkeypatch):
+    """Set how many tabs have a run playing, and what a redraw of the charts costs."""
+
+    def set_load(playing: int, chart_cost_seconds: float = 0.1) -> None:
+        monkeypatch.setattr(live, "playing_tabs", lambda: playing)
+        monkeypatch.setattr(live.chart_cost, "seconds", chart_cost_seconds)
+
+    return set_load
+
+
+def test_one_tab_refreshes_fast_and_a_class_never_waits_more_than_two_seconds(tabs):
+    paces = []
+    for playing in (1, 2, 5, 10, 20, 40, 80, 400):
+        tabs(playing)
+        paces.append(live.refresh_seconds())
+    assert paces[0] == live.REFRESH_SECONDS[0] == 0.15
+    assert paces == sorted(paces) and max(paces) == 2.0
+    tabs(10)  # where it can, the pace keeps the live views' redraws within DRAWS_PER_SECOND together
+    assert 10 / live.refresh_seconds() <= live.DRAWS_PER_SECOND
+
+
+def test_charts_redraw_with_the_numbers_while_the_server_has_time_and_share_half_a_core_when_busy(tabs):
+    tabs(1, chart_cost_seconds=0.05)
+    assert live.chart_seconds() == live.refresh_seconds() == 0.15
+    tabs(40, chart_cost_seconds=0.1)
+    assert live.refresh_seconds() == 2.0  # the numbers still move every 2 s
+    assert live.chart_seconds() == pytest.approx(40 * 0.1 / live.CHART_CORES)  # 8 s: 40 redraws in 0.5 core
+    tabs(40, chart_cost_seconds=0.01)
+    assert live.chart_seconds() == 2.0  # cheap charts keep up with the numbers
+
+
+def test_details_slow_down_in_proportion_beyond_a_few_tabs(tabs):
+    tabs(1)
+    assert live.detail_seconds() == live.DETAIL_SECONDS
+    tabs(live.DETAIL_TABS * 10)
+    assert live.detail_seconds() == pytest.approx(10 * live.DETAIL_SECONDS)
+
+
+def test_the_cost_of_a_redraw_follows_what_drawing_took_and_ignores_charts_sent_again():
+    cost = live.ChartCost(seconds=0.1)
+    with cost.timed(drawn=False):
+        time.sleep(0.01)
+        sum(range(200_000))
+    assert cost.seconds == 0.1
+    for _ in range(30):
+        with cost.timed(drawn=True):
+            time.sleep(0.05)  # waiting (as for the GIL) is not the server's processor time
+    assert cost.seconds < 0.02
+    for _ in range(30):
+        with cost.timed(drawn=True):
+            busy = time.thread_time()
+            while time.thread_time() - busy < 0.03:
+                pass
+    assert cost.seconds == pytest.approx(0.03, abs=0.01)
