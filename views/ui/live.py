@@ -143,6 +143,7 @@ class SessionRuns:
         self.runs: dict[str, dict[str, Run]] = {}  # session id -> key -> run
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
         self.counted = (-math.inf, 0)  # (when, how many sessions had a run playing)
+        self.counting = threading.Lock()
 
     def keep(self, session_id: str, key: str, live: Run) -> None:
         """`live` is now the session's run under `key`."""
@@ -161,11 +162,12 @@ class SessionRuns:
 
     def playing_sessions(self) -> int:
         """`sessions(playing=True)` as of at most COUNT_SECONDS ago (every refresh of
-        every tab asks; with forty tabs, counting each time cost a third of the server)."""
-        now = time.monotonic()
-        if now - self.counted[0] > COUNT_SECONDS:
-            self.counted = (now, self.sessions(playing=True))
-        return self.counted[1]
+        every tab asks; with forty tabs, counting each time, all at once, took a third
+        of the server). One thread counts; the others wait for its count."""
+        with self.counting:
+            if time.monotonic() - self.counted[0] > COUNT_SECONDS:
+                self.counted = (time.monotonic(), self.sessions(playing=True))
+            return self.counted[1]
 
     def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
         """Pause the runs of disconnected sessions, and release them once the session
