@@ -98,7 +98,6 @@ class Worker:
         # Every page asks its runs whether they play, many times a redraw, and the live
         # pace counts the playing sessions: one request answers for all the worker's runs.
         self._statuses: dict[int, tuple] = {}
-        self._asking = threading.Lock()
         self._statuses_at = -math.inf  # when the statuses were asked for
         self._changed_at = -math.inf  # when a request that may change a run last returned
 
@@ -122,19 +121,16 @@ class Worker:
 
     def status(self, run_id: int) -> tuple[int, bool, bool, bool, str | None]:
         """A run's (step_count, done, playing, waiting, failure), at most STATUS_SECONDS old
-        (or fresh after a request that changed it). One thread asks; the others wait for
-        its answer instead of asking too."""
-        if not self._fresh(run_id):
-            with self._asking:
-                if not self._fresh(run_id):
-                    asked = time.monotonic()
-                    self._statuses = self.call("statuses", ())
-                    self._statuses_at = asked
+        (or fresh after a request that changed it)."""
+        asked = time.monotonic()
+        if (
+            run_id not in self._statuses
+            or asked - self._statuses_at > STATUS_SECONDS
+            or self._statuses_at <= self._changed_at
+        ):
+            self._statuses = self.call("statuses", ())
+            self._statuses_at = asked
         return self._statuses[run_id]
-
-    def _fresh(self, run_id: int) -> bool:
-        at = self._statuses_at
-        return run_id in self._statuses and at > self._changed_at and time.monotonic() - at <= STATUS_SECONDS
 
     def call(self, op: str, ids: Sequence[int], *args: Any) -> Any:
         """`op` on the runs `ids` in the worker; raises what it raised there."""

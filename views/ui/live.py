@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import threading
 import time
@@ -50,7 +49,6 @@ TRAINING_WORKERS = int(os.environ.get("VANGRAD_TRAINING_WORKERS", default_worker
 # disconnected-session window, after which a returning tab gets a new session anyway).
 RELEASE_AFTER_SECONDS = float(os.environ.get("VANGRAD_RELEASE_AFTER_SECONDS", 15))
 SWEEP_SECONDS = min(5.0, RELEASE_AFTER_SECONDS / 3)
-COUNT_SECONDS = 0.5  # the tabs with a run playing are counted at most this often
 
 # What a page's runs may cost (vangrad_core.cost estimates it before they train): a
 # server's settings, from the environment (docs/deployment.md).
@@ -80,8 +78,8 @@ def training_pool() -> TrainingPool | WorkerPool:
 
 
 def playing_tabs() -> int:
-    """Tabs of this server with a run that plays (1 in bare mode: no server)."""
-    return session_runs().playing_sessions() if Runtime.exists() else 1
+    """Tabs of this server with a run that plays (1 under AppTest, which has no sweeper)."""
+    return session_runs().sessions(playing=True) if Runtime.exists() else 1
 
 
 def refresh_seconds() -> float:
@@ -142,8 +140,6 @@ class SessionRuns:
         self.lock = threading.Lock()
         self.runs: dict[str, dict[str, Run]] = {}  # session id -> key -> run
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
-        self.counted = (-math.inf, 0)  # (when, how many sessions had a run playing)
-        self.counting = threading.Lock()
 
     def keep(self, session_id: str, key: str, live: Run) -> None:
         """`live` is now the session's run under `key`."""
@@ -159,15 +155,6 @@ class SessionRuns:
         """Sessions with runs (only those with a run that plays, if `playing`)."""
         with self.lock:
             return sum(any(live.playing for live in runs.values()) or not playing for runs in self.runs.values())
-
-    def playing_sessions(self) -> int:
-        """`sessions(playing=True)` as of at most COUNT_SECONDS ago (every refresh of
-        every tab asks; with forty tabs, counting each time, all at once, took a third
-        of the server). One thread counts; the others wait for its count."""
-        with self.counting:
-            if time.monotonic() - self.counted[0] > COUNT_SECONDS:
-                self.counted = (time.monotonic(), self.sessions(playing=True))
-            return self.counted[1]
 
     def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
         """Pause the runs of disconnected sessions, and release them once the session
