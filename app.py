@@ -19,7 +19,7 @@ st.set_page_config(
 )
 limit_torch_threads()  # once per process: sessions train side by side, one thread each
 classroom.presenter_toggle()
-page = st.navigation(
+st.navigation(
     [
         st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),
         st.Page("views/tour.py", title="Lecture tour", icon=":material/school:"),
@@ -29,6 +29,4 @@ page = st.navigation(
         st.Page("views/batchnorm.py", title="Batch norm from the inside", icon=":material/tune:"),
         st.Page("views/classics.py", title="Classic experiments", icon=":material/history_edu:"),
     ]
-)
-classroom.say_if_no_such_page(page)
-page.run()
+).run()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
-
 import streamlit as st
 
 from views.ui import session
@@ -49,26 +47,3 @@ def presenting() -> bool:
 def shown(control: str) -> bool:
     """Whether a hideable control is shown (not listed in the link's ?hide=)."""
     return session.classroom().shows(control)
-
-
-def no_such_page(page: st.Page) -> str | None:
-    """The page a link asked for, if there is no such page (Streamlit then shows the
-    default page without a word); None when the link named the page shown."""
-    url = st.context.url
-    if url is None:  # AppTest, or no browser yet
-        return None
-    base = st.get_option("server.baseUrlPath").strip("/")
-    path = urllib.parse.urlsplit(url).path.strip("/")
-    asked = path.removeprefix(base).strip("/") if base else path
-    return asked if asked and asked != page.url_path else None
-
-
-def say_if_no_such_page(page: st.Page) -> None:
-    """An unknown page's link says so above the page shown instead."""
-    asked = no_such_page(page)
-    if asked:
-        st.warning(
-            f"There is no page “{asked}” here, so this is the {page.title}. "
-            "The other pages are in the menu on the left.",
-            icon=":material/link_off:",
-        )
