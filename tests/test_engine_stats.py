@@ -224,13 +224,18 @@ def test_a_gradient_too_small_to_square_in_float32_keeps_its_size_per_unit():
     assert_units_equal(units, expected)
 
 
-@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
-def test_nan_and_inf_reach_the_same_units(poison):
+def poisoned(poison: float) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """A tanh network with one weight of layer 2 set to `poison` (NaN or Inf), and a batch."""
     config = ExperimentConfig(depth=4, width=8, activation="tanh")
     model = build_model(config)
     with torch.no_grad():
         model.blocks[1].linear.weight[0, 0] = poison
-    x, y = batch(config, 16)
+    return (model, *batch(config, 16))
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_nan_and_inf_reach_the_same_units(poison):
+    model, x, y = poisoned(poison)
     units = fast_units(model, x, y)
     assert units["delta_rms"].isna().any()  # NaN reaches units of several layers
     assert_units_equal(units, reference_units(model, x, y))
@@ -273,11 +278,7 @@ def test_saturated_tanh_units_count_as_dead_in_both():
 
 @pytest.mark.parametrize("poison", [float("nan"), float("inf")])
 def test_nan_and_inf_propagate_the_same_way(poison):
-    config = ExperimentConfig(depth=4, width=8, activation="tanh")
-    model = build_model(config)
-    with torch.no_grad():
-        model.blocks[1].linear.weight[0, 0] = poison
-    x, y = batch(config, 16)
+    model, x, y = poisoned(poison)
     got, expected = fast_rows(model, x, y), layer_stats(model, x, y)
     for column in LAYER_COLUMNS:
         a, b = got[column].to_numpy(float), expected[column].to_numpy(float)

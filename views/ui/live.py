@@ -82,10 +82,11 @@ def playing_tabs() -> int:
     return session_runs().sessions(playing=True) if Runtime.exists() else 1
 
 
-def refresh_seconds() -> float:
+def refresh_seconds(playing: int | None = None) -> float:
     """How often a live view redraws now: as often as REFRESH_SECONDS allows while
-    the server is quiet, less often the more tabs have a run playing."""
-    playing = playing_tabs()
+    the server is quiet, less often the more tabs have a run playing (`playing`,
+    counted now if not given)."""
+    playing = playing_tabs() if playing is None else playing
     return next((every for every in REFRESH_SECONDS if playing / every <= DRAWS_PER_SECOND), REFRESH_SECONDS[-1])
 
 
@@ -112,7 +113,8 @@ def chart_seconds() -> float:
     """How often a live view's charts redraw: at every refresh while the server has
     time, else as often as all playing tabs' charts together fit in CHART_CORES of a
     core (the headline numbers above them still move at every refresh)."""
-    return max(refresh_seconds(), playing_tabs() * chart_cost.seconds / CHART_CORES)
+    playing = playing_tabs()  # (counted once: it walks every session's runs)
+    return max(refresh_seconds(playing), playing * chart_cost.seconds / CHART_CORES)
 
 
 def detail_seconds() -> float:
