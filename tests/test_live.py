@@ -51,6 +51,20 @@ def test_the_pool_gives_every_playing_run_its_turn_and_pause_stops_one():
         run.pause()
 
 
+def test_a_pair_is_snapshotted_at_the_same_step_while_it_trains():
+    pool = TrainingPool(threads=1)
+    pair = [LiveTrainer(CONFIG.replace(steps=20000, depth=depth), slots=pool.slots) for depth in (8, 1)]
+    pool.play(pair)
+    counts = set()
+    for _ in range(30):
+        a, b = pool.snapshot(pair)
+        assert a.step_count == b.step_count and (a.config.depth, b.config.depth) == (8, 1)
+        counts.add(a.step_count)
+        time.sleep(0.005)
+    pool.pause(pair)
+    assert len(counts) > 1
+
+
 def test_a_run_that_nothing_else_holds_leaves_the_pool():
     pool = TrainingPool(threads=1)
     live = LiveTrainer(CONFIG.replace(steps=20000))

@@ -70,6 +70,23 @@ def test_pause_is_final_and_a_pair_stays_in_step(pool):
     b.release()
 
 
+def test_a_pair_is_snapshotted_at_the_same_step_while_it_trains(pool):
+    """Two sizes trained in step: each snapshot of the pair shows one step count for both
+    (taken one run after the other, the pair showed A 82 / B 83 on a busy server)."""
+    a, b = pool.new(CONFIG.replace(steps=20_000), "pair"), pool.new(CONFIG.replace(steps=20_000, depth=2), "pair")
+    pool.play([a, b])
+    counts = set()
+    for _ in range(30):
+        snap_a, snap_b = pool.snapshot([a, b])
+        assert snap_a.step_count == snap_b.step_count
+        assert snap_a.config.depth == 6 and snap_b.config.depth == 2
+        counts.add(snap_a.step_count)
+    pool.pause([a, b])
+    assert len(counts) > 1  # it trained between the snapshots
+    a.release()
+    b.release()
+
+
 def test_errors_come_back_from_the_worker_as_they_were_raised_there(pool):
     run = pool.new(CONFIG, "session")
     with pytest.raises((pickle.PicklingError, AttributeError)):

@@ -157,38 +157,48 @@ class LiveTrainer:
             return look(self.trainer)
 
     def snapshot(self, decision: bool = False) -> Snapshot:
-        """Copies of the run's frames (and, for 2-D data if asked, the decision grid).
-        Waits up to SNAPSHOT_QUEUE_SECONDS for one of the server's slots (a large model's
-        frames, histograms and grid cost as much as training; a page is never stuck
-        longer than that wait), then for the run's lock (between two steps)."""
-        slot = self.slots.acquire(timeout=SNAPSHOT_QUEUE_SECONDS)
-        try:
-            return self._snapshot(decision)
-        finally:
-            if slot:
-                self.slots.release()
+        """Copies of the run's frames (and, for 2-D data if asked, the decision grid)."""
+        return snapshot_together((self,), decision)[0]
 
-    def _snapshot(self, decision: bool) -> Snapshot:
-        with self.between_steps():
-            trainer = self.trainer
-            recurrent = isinstance(trainer, RecurrentTrainer)
-            grid = None
-            if decision and not recurrent and trainer.config.dataset in DATASETS_2D:
-                grid = trainer.decision_grid()
-            return Snapshot(
-                config=trainer.config,
-                step_count=trainer.step_count,
-                done=self.done,
-                diverged_at=trainer.diverged_at,
-                divergence_reason=trainer.divergence_reason,
-                failure=self.failure,
-                metrics=trainer.metrics,
-                layers=pd.DataFrame() if recurrent else trainer.layers,
-                activation_inputs=pd.DataFrame() if recurrent else trainer.activation_inputs(),
-                decision=grid,
-                time_gradients=trainer.time_gradients if recurrent else None,
-                units=None if recurrent else trainer.units(),
-            )
+    def _snapshot_held(self, decision: bool) -> Snapshot:
+        """The snapshot, taken while the caller holds the run between two steps."""
+        trainer = self.trainer
+        recurrent = isinstance(trainer, RecurrentTrainer)
+        grid = None
+        if decision and not recurrent and trainer.config.dataset in DATASETS_2D:
+            grid = trainer.decision_grid()
+        return Snapshot(
+            config=trainer.config,
+            step_count=trainer.step_count,
+            done=self.done,
+            diverged_at=trainer.diverged_at,
+            divergence_reason=trainer.divergence_reason,
+            failure=self.failure,
+            metrics=trainer.metrics,
+            layers=pd.DataFrame() if recurrent else trainer.layers,
+            activation_inputs=pd.DataFrame() if recurrent else trainer.activation_inputs(),
+            decision=grid,
+            time_gradients=trainer.time_gradients if recurrent else None,
+            units=None if recurrent else trainer.units(),
+        )
+
+
+def snapshot_together(runs: Sequence[LiveTrainer], decision: bool = False) -> tuple[Snapshot, ...]:
+    """Snapshots of `runs` taken between the same two rounds: a pair kept in step shows
+    the same step count. Waits up to SNAPSHOT_QUEUE_SECONDS for one of the server's
+    slots (a large model's frames, histograms and grid cost as much as training; a page
+    is never stuck longer than that wait), then holds every run between two steps (in
+    the order `train_together` takes their locks)."""
+    slots = runs[0].slots
+    slot = slots.acquire(timeout=SNAPSHOT_QUEUE_SECONDS)
+    try:
+        with contextlib.ExitStack() as held:
+            for run in runs:
+                held.enter_context(run.between_steps())
+            return tuple(run._snapshot_held(decision) for run in runs)
+    finally:
+        if slot:
+            slots.release()
 
 
 def train_together(runs: Sequence[LiveTrainer], seconds: float, max_steps: int = 10_000) -> int:
@@ -274,6 +284,10 @@ class TrainingPool:
     def pause(self, runs: Sequence[LiveTrainer]) -> None:
         """Stop `runs` playing, in step (`pause_together`)."""
         pause_together(runs)
+
+    def snapshot(self, runs: Sequence[LiveTrainer], decision: bool = False) -> tuple[Snapshot, ...]:
+        """Snapshots of `runs` (a pair kept in step: at the same step; `snapshot_together`)."""
+        return snapshot_together(runs, decision)
 
     def pause_all(self) -> None:
         """Pause every run the pool trains (each group in step)."""

@@ -37,7 +37,7 @@ from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
 
 from .config import ExperimentConfig
-from .live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, pause_together
+from .live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, pause_together, snapshot_together
 from .recurrent import RecurrentConfig
 
 AUTHKEY_VARIABLE = "VANGRAD_WORKER_AUTHKEY"
@@ -144,7 +144,7 @@ class Worker:
                 ok, value = connection.recv()
             except (EOFError, OSError) as error:
                 raise WorkerGone(STOPPED) from error
-            if op not in ("statuses", "snapshot", "inspect", "count"):  # it may have changed a run
+            if op not in ("statuses", "snapshot", "snapshot_together", "inspect", "count"):  # it may have changed a run
                 self._changed_at = time.monotonic()
         if not ok:
             raise value
@@ -257,6 +257,15 @@ class WorkerPool:
         if live:
             live[0].worker.call("pause", [run.id for run in live])
 
+    def snapshot(self, runs: Sequence[WorkerRun], decision: bool = False) -> tuple[Snapshot, ...]:
+        """Snapshots of `runs` (one session's, so one worker's; a pair: at the same step)."""
+        try:
+            return runs[0].worker.call("snapshot_together", [run.id for run in runs], decision)
+        except WorkerGone as error:
+            for run in runs:
+                run.gone = str(error)
+            raise
+
     def pause_all(self) -> None:
         for worker in self.workers:
             if worker.alive:
@@ -289,6 +298,8 @@ def serve(connection: Connection) -> None:
             pool.play([runs[i] for i in ids])
         elif op == "pause":
             pause_together([runs[i] for i in ids])
+        elif op == "snapshot_together":
+            return snapshot_together([runs[i] for i in ids], *args)
         elif op == "pause_all":
             pool.pause_all()
         elif op == "count":

@@ -262,15 +262,8 @@ class LiveRun:
     def snapshot_at_most_every(
         self, seconds: float, decision: bool = False, view: str = "details", fresh: Snapshot | None = None
     ) -> Snapshot:
-        """A snapshot of the run for `view`; while it plays, the one taken less than
-        `seconds` ago if there is one, else `fresh` or a new one. (A view redraws nothing
-        then: its charts are cached by snapshot. So the full rerun that Train starts
-        leaves the slow views be, and the live view's first updates come sooner.)"""
-        key = f"{self.key}:snapshot:{view}:{decision}"
-        last = st.session_state.get(key)
-        if not self.playing or last is None or time.monotonic() - last[0] >= seconds:
-            last = st.session_state[key] = (time.monotonic(), fresh or self.live.snapshot(decision=decision))
-        return last[1]
+        """A snapshot of the run for `view` (`snapshots_at_most_every`)."""
+        return snapshots_at_most_every((self,), seconds, decision, view, None if fresh is None else (fresh,))[0]
 
     def play(self, on: bool) -> None:
         if on:
@@ -280,6 +273,25 @@ class LiveRun:
 
     def reset(self) -> None:
         self._new(self.live.config)
+
+
+def snapshots_at_most_every(
+    runs: tuple[LiveRun, ...],
+    seconds: float,
+    decision: bool = False,
+    view: str = "details",
+    fresh: tuple[Snapshot, ...] | None = None,
+) -> tuple[Snapshot, ...]:
+    """Snapshots of `runs` (a pair: at the same step) for `view`; while they play, the
+    ones taken less than `seconds` ago if there are, else `fresh` or new ones. (A view
+    redraws nothing then: its charts are cached by snapshot. So the full rerun that
+    Train starts leaves the slow views be, and the live view's first updates come sooner.)"""
+    key = "+".join(run.key for run in runs) + f":snapshot:{view}:{decision}"
+    last = st.session_state.get(key)
+    if not any(run.playing for run in runs) or last is None or time.monotonic() - last[0] >= seconds:
+        taken = fresh or training_pool().snapshot([run.live for run in runs], decision)
+        last = st.session_state[key] = (time.monotonic(), taken)
+    return last[1]
 
 
 def run_controls(run: LiveRun, caption: str | None = None) -> None:
@@ -443,27 +455,19 @@ def pair_fragment(
     pace: Callable[[], float] | None = None,
     headline: Callable[[tuple[Snapshot, Snapshot]], None] | None = None,
 ) -> None:
-    """Like `live_fragment`, for two runs kept in step."""
+    """Like `live_fragment`, for two runs kept in step (their snapshots taken at the same step)."""
     if pace is not None:
-        _fragment(
-            runs,
-            lambda: draw((runs[0].snapshot_at_most_every(pace()), runs[1].snapshot_at_most_every(pace()))),
-            pace,
-        )
+        _fragment(runs, lambda: draw(snapshots_at_most_every(runs, pace())), pace)
         return
 
     def tick() -> None:
-        newest = (runs[0].live.snapshot(), runs[1].live.snapshot())
+        newest = training_pool().snapshot([run.live for run in runs])
         if headline is None:
             draw(newest)
             return
         headline(newest)
-        seconds = chart_seconds()
-        shown = tuple(
-            run.snapshot_at_most_every(seconds, view="charts", fresh=snap)
-            for run, snap in zip(runs, newest, strict=True)
-        )
-        with chart_cost.timed(shown[0] is newest[0] and newest[0].step_count > 0):
+        shown = snapshots_at_most_every(runs, chart_seconds(), view="charts", fresh=newest)
+        with chart_cost.timed(shown is newest and newest[0].step_count > 0):
             draw(shown)
 
     _fragment(runs, tick)
