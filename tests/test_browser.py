@@ -5,6 +5,7 @@ Screenshots go to test-results/ (kept by CI as the run's output).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import urllib.parse
 
@@ -218,7 +219,8 @@ def test_classic_experiments_run_and_reproduce(server, page):
 )
 def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser, target):
     """Controls, headline numbers and the two charts of the story, each at least 300 px
-    tall, inside a 1280×720 projector screen without scrolling."""
+    tall, inside a 1280×720 projector screen without scrolling; after a few steps, no
+    label or number cut off, and the charts' text drawn at 18 px or more in a dark colour."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     try:
@@ -232,5 +234,25 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         for chart in charts:
             assert chart["height"] >= 300 and chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart
         assert page.locator('[data-testid="stMetric"]').first.bounding_box()["y"] < charts[0]["y"]
+        page.get_by_role("button", name="Train").click()
+        page.wait_for_timeout(4000)
+        pause = page.get_by_role("button", name="Pause")
+        if pause.count():  # (short runs are over by now)
+            with contextlib.suppress(playwright_api.TimeoutError):
+                pause.click(timeout=3000)
+        wait_for_app(page)
+        assert page.evaluate(CUT_OFF) == []
+        sizes, colors = zip(*page.evaluate(CHART_TEXT), strict=True)
+        assert min(sizes) >= 18 and set(colors) == {"rgb(49, 51, 63)"}, (min(sizes), set(colors))
     finally:
         context.close()
+
+
+# Text that does not fit its box (Streamlit ends it with "…" or clips it): buttons, metrics' labels and values.
+CUT_OFF = """() => [...document.querySelectorAll(
+    'button p, [data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] div, [data-testid="stMetricValue"]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+# The font size and colour of every tick label, axis title and legend entry of the charts.
+CHART_TEXT = """() => [...document.querySelectorAll(
+    '[data-testid="stPlotlyChart"] :is(.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext)')]
+    .map(t => [parseFloat(getComputedStyle(t).fontSize), getComputedStyle(t).fill])"""

@@ -29,37 +29,79 @@ from views.ui.live import LiveRun
 MAX_WARNINGS = 12
 
 
-# two of these side by side fit a 720-px screen under the headline; the legend inside the plot
+# Presenter mode: text that reads from the back of a hall. Every text of a chart at
+# least PRESENTER_TEXT_PX (Streamlit's chart theme sets ticks to 12 px and axis titles
+# to 14 px, in #808495: 3.7:1 on white), in Streamlit's text colour (12.6:1).
+PRESENTER_TEXT_PX = 18
+PRESENTER_TEXT = {"size": PRESENTER_TEXT_PX, "color": "#31333F"}
+# two of these side by side fit a 720-px screen under the headline; the legend in rows
+# under the plot (inside it, at 18 px, it covered the data or squeezed the plot away)
 PRESENTER_CHART = {
-    "font": {"size": 17},
     "height": 300,
     "margin": {"l": 70, "r": 20, "t": 40, "b": 10},
-    "legend": {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.5)"},
+    "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
 }
-
-
-LARGE_TEXT = {"font": {"size": 18}}  # the network and the ridgeline: labels read from the back of a hall
-NETWORK_PRESENTER = {**LARGE_TEXT, "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
+MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
+# the network and the ridgeline (below the first screen, or with a legend of their own)
+NETWORK_PRESENTER = {"legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
 
 
 def ridges_presenter(n_ridges: int) -> dict:
     """The ridgeline keeps the height its labels need (it sits below the first screen)."""
-    return {**LARGE_TEXT, "height": figures.ridges_height(n_ridges) + 60}
+    return {"height": figures.ridges_height(n_ridges) + 60}
+
+
+def large_text(figure: go.Figure) -> go.Figure:
+    """Every text of `figure` (title, axes, ticks, legend, colour bars, notes) at least
+    PRESENTER_TEXT_PX, in a dark colour. Explicit, axis by axis: the page's chart
+    theme sets the axes' own sizes, which a figure-wide font does not override."""
+    text = PRESENTER_TEXT
+    figure.update_layout(font=text, title_font=text, legend_font=text)
+    # (a log axis draws its in-between labels, 2 ... 9, three quarters as large: decades only)
+    figure.update_xaxes(tickfont=text, title_font=text, minorloglabels="none")
+    figure.update_yaxes(tickfont=text, title_font=text, minorloglabels="none")
+    figure.update_annotations(font_size=text["size"])
+    figure.update_coloraxes(colorbar_tickfont=text, colorbar_title_font=text)
+    for trace in figure.data:  # colour bars a trace has (touching one that is not there draws it)
+        drawn = trace.to_plotly_json()
+        for owner, spec in ((trace, drawn), (trace["marker"] if "marker" in drawn else None, drawn.get("marker", {}))):
+            if "colorbar" in spec:
+                owner.colorbar.tickfont = text
+                owner.colorbar.title.font = text
+    return figure
+
+
+def short(text: str | None) -> str | None:
+    """A legend entry or axis title without its explanation in parentheses: "step 1
+    (initial weights)" → "step 1" (what fits a projector's chart at 18 px)."""
+    return text if not text else text.split(" (", 1)[0]
+
+
+def first_screen_text(figure: go.Figure) -> None:
+    """Short legend entries and axis titles, and every other layer labelled on a
+    crowded layer axis (upright labels at 18 px, where Plotly would rotate them)."""
+    points = max((len(trace.x) for trace in figure.data if getattr(trace, "x", None) is not None), default=0)
+    for trace in figure.data:
+        trace.name = short(trace.name)
+    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
+        axis.title.text = short(axis.title.text)
+    if points > MANY_LABELS:
+        figure.update_xaxes(ticklabelstep=2, selector={"dtick": 1})
 
 
 def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen: bool = True) -> go.Figure:
-    """In presenter mode, larger text for the back of a lecture hall; for a chart of the
-    first screen, also a height that keeps the two charts of the story there, with the
-    legend inside the plot (not for a figure of several panels with a long legend, which
-    would cover them there). `presenter`: what a chart sets otherwise in presenter mode."""
+    """In presenter mode, larger text for the back of a lecture hall (`large_text`); for
+    a chart of the first screen, also a height that keeps the two charts of the story
+    there, short legend entries in rows under the plot and short axis titles
+    (`first_screen_text`). `presenter`: what a chart sets otherwise in presenter mode."""
     if classroom.presenting():
         if first_screen:
             top = figure.layout.margin.t or 0
             figure.update_layout(**PRESENTER_CHART)
+            first_screen_text(figure)
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
-        else:
-            figure.update_layout(**LARGE_TEXT)
+        large_text(figure)
         if presenter:
             figure.update_layout(**presenter)
     return figure

@@ -299,7 +299,7 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
     why, when the run is over the server's budget."""
     live = run.live
     refusal = budget_refusal((live,))
-    cols = st.columns([1, 1, 1, 3])
+    cols = st.columns([1.3, 1, 1, 2.7])  # "Resume" whole beside the tour's Previous / Next
     if run.playing:
         cols[0].button(
             "Pause", icon=":material/pause:", on_click=run.play, args=(False,), type="primary", width="stretch"

@@ -1,0 +1,104 @@
+"""Presenter mode reads from the back of a hall: every chart on every page, read from
+the figure each page sends, sets every text it has (title, ticks, axis titles,
+legend, colour bars, notes) to at least 18 px in a colour of at least 4.5:1 on white."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import assert_clean, button, open_page
+from views.ui.charts import PRESENTER_TEXT_PX
+
+PAGES = (  # page, its link, the runs to train a little before looking, a button to press
+    (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
+    *(("views/tour.py", {"step": str(step)}, ("run:tour",), None) for step in range(1, 16)),
+    ("views/compare.py", {}, ("run:compare:a", "run:compare:b"), None),
+    ("views/through_time.py", {}, ("run:through_time:a", "run:through_time:b"), None),
+    ("views/batchnorm.py", {}, ("run:batchnorm",), None),
+    ("views/why_sigmoid.py", {}, (), None),
+    ("views/classics.py", {"experiment": "shattered"}, (), "Run"),
+)
+
+
+def contrast(color: str) -> float:
+    """WCAG contrast ratio of a #rrggbb colour on white."""
+    red, green, blue = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def small_text(spec: dict) -> list[str]:
+    """Where a figure's text is under PRESENTER_TEXT_PX, pale, or left to the chart
+    theme (which draws ticks at 12 px and axis titles at 14 px, in #808495)."""
+    found = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.endswith("font") and isinstance(value, dict):
+                    if value.get("size", PRESENTER_TEXT_PX) < PRESENTER_TEXT_PX:
+                        found.append(f"{path}{key}.size={value['size']}")
+                    color = value.get("color")
+                    if isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color) and contrast(color) < 4.5:
+                        found.append(f"{path}{key}.color={color}")
+                if key == "colorbar" and value.get("tickfont", {}).get("size", 0) < PRESENTER_TEXT_PX:
+                    found.append(f"{path}colorbar.tickfont left to the theme")
+                walk(value, f"{path}{key}.")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}{i}.")
+
+    walk(spec, "")
+    layout = spec["layout"]
+    for name, axis in layout.items():
+        if re.fullmatch(r"[xy]axis\d*", name) and axis.get("visible", True):
+            for part in ("tickfont", "title.font"):
+                node = axis
+                for key in part.split("."):
+                    node = node.get(key, {})
+                if node.get("size", 0) < PRESENTER_TEXT_PX:
+                    found.append(f"{name}.{part} left to the theme")
+    if layout.get("legend", {}).get("font", {}).get("size", 0) < PRESENTER_TEXT_PX:
+        found.append("legend.font left to the theme")
+    return found
+
+
+@pytest.mark.parametrize(("page", "query", "runs", "press"), PAGES, ids=[f"{p}-{q}" for p, q, *_ in PAGES])
+def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press):
+    at = open_page(page, query)
+    at.toggle(key="presenter_toggle").set_value(True).run()
+    for key in runs:
+        at.session_state[key].step(12)
+    if press:
+        button(at, press).click()
+    at.run()
+    assert_clean(at)
+    figures = at.get("plotly_chart")
+    assert figures
+    for chart in figures:
+        spec = json.loads(chart.proto.spec)
+        assert not small_text(spec), (chart.proto.id, small_text(spec))
+
+
+def test_the_checker_finds_the_themes_small_pale_text():
+    spec = {
+        "layout": {
+            "xaxis": {"title": {"text": "layer"}},
+            "font": {"size": 17},
+            "legend": {"font": {"size": 18}},
+            "coloraxis": {"colorbar": {"title": {"text": "log"}}},
+        },
+        "data": [{"marker": {"colorbar": {"tickfont": {"size": 18, "color": "#808495"}}}}],
+    }
+    assert set(small_text(spec)) == {
+        "layout.font.size=17",
+        "layout.coloraxis.colorbar.tickfont left to the theme",
+        "data.0.marker.colorbar.tickfont.color=#808495",
+        "xaxis.tickfont left to the theme",
+        "xaxis.title.font left to the theme",
+    }
+    assert round(contrast("#808495"), 1) == 3.7 and contrast("#31333F") > 12
