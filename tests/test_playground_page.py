@@ -134,13 +134,16 @@ def test_pause_step_reset():
     assert_clean(at)
 
 
-def test_changing_a_control_mid_run_restarts_it():
+def test_changing_a_control_mid_run_restarts_it_playing():
     at = app({"scenario": "Deep sigmoid stalls"})
     button(at, "Train").click().run()
     at.slider(key="cfg.depth").set_value(5).run()
     assert_clean(at)
-    assert trainer(at).config.depth == 5 and trainer(at).step_count == 0
+    assert trainer(at).config.depth == 5 and run_of(at).playing  # the new run plays at once
     assert at.selectbox(key="scenario").value.startswith("Custom")
+    button(at, "Pause").click().run()
+    at.slider(key="cfg.depth").set_value(6).run()  # paused: the new run waits for Train
+    assert trainer(at).config.depth == 6 and trainer(at).step_count == 0 and not run_of(at).playing
 
 
 def test_presenter_link_hides_chosen_controls_and_keeps_its_flags():

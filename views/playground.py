@@ -56,9 +56,11 @@ if problem:
 
 
 run = LiveRun("run:playground")
-if run.ensure(state.config):
-    st.toast("Settings changed: a new run starts from step 0.")
-run_controls(run, None if classroom.presenting() else "Changing a setting starts a new run from step 0.")
+if run.ensure(state.config, keep_playing=True):
+    st.toast("Settings changed: a new run starts from step 0" + (", training." if run.playing else "."))
+run_controls(
+    run, None if classroom.presenting() else "Changing a setting starts a new run from step 0 (training, if it was)."
+)
 
 
 def draw_network(snap: Snapshot) -> None:

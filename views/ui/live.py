@@ -250,13 +250,18 @@ class LiveRun:
     def playing(self) -> bool:
         return self.live.playing
 
-    def ensure(self, config: ExperimentConfig) -> bool:
-        """A run for `config`; a new, paused one if the settings changed.
-        Returns whether an existing run was replaced."""
+    def ensure(self, config: ExperimentConfig, keep_playing: bool = False) -> bool:
+        """A run for `config`; a new one if the settings changed, paused (or, with
+        `keep_playing`, playing if the old one played and the new one is within the
+        budget: a setting changed mid-run starts the new run at once). Returns whether
+        an existing run was replaced."""
         old = st.session_state.get(self.key)
         if old is not None and old.config == config:
             return False
-        self._new(config)
+        playing = old is not None and not old.released and old.playing
+        new = self._new(config)
+        if keep_playing and playing and budget_refusal((new,)) is None:
+            training_pool().play((new,))
         return old is not None
 
     def snapshot_at_most_every(
