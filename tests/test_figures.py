@@ -209,6 +209,22 @@ def test_phase_diagram_marks_the_network_and_the_critical_line():
     assert len(fig.phase_diagram(phases, "tanh").data) == 2
     far = fig.phase_diagram(phases, "tanh", (512.0, 0.0)).data[-1]  # large_normal at width 512
     assert far.x == (4.0,) and "off the chart" in far.name
+    assert star.cliponaxis is False  # whole on the edge, where σ_b² = 0
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_phase_labels_sit_in_their_own_phase_away_from_the_star(activation):
+    phases = theory.phase_diagram(activation)
+    grid = phases.pivot(index="sigma_b2", columns="sigma_w2", values="chi1")
+    star = (1.0, 0.0)
+    figure = fig.phase_diagram(phases, activation, star)
+    labels = {a.text.split(":")[0]: (a.x, a.y) for a in figure.layout.annotations}
+    chi = {(w, b): grid.loc[b, w] for b in grid.index for w in grid.columns}
+    assert "ordered" in labels  # every activation has an ordered region
+    assert ("chaotic" in labels) == (max(chi.values()) > 10**0.1)  # sigmoid has none
+    for name, (x, y) in labels.items():
+        assert (chi[(x, y)] < 1) == (name == "ordered"), (name, chi[(x, y)])
+        assert abs(x - star[0]) / grid.columns.max() + abs(y - star[1]) / grid.index.max() > 0.3
 
 
 # ---- the network drawn unit by unit, and every layer's outputs -------------------------

@@ -201,35 +201,55 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
             hoverinfo="skip",
         )
     )
+    star = None
     if point is not None:
         # off the chart (huge weights): pinned to its edge, its value in the label
         x_max, y_max = float(grid.columns.max()), float(grid.index.max())
         inside = point[0] <= x_max and point[1] <= y_max
+        star = (min(point[0], x_max), min(point[1], y_max))
         fig.add_trace(
             go.Scatter(
-                x=[min(point[0], x_max)],
-                y=[min(point[1], y_max)],
+                x=[star[0]],
+                y=[star[1]],
                 name="this network" if inside else f"this network (σ_w² = {point[0]:.3g}, off the chart)",
                 mode="markers",
                 marker={"symbol": "star", "size": 22, "color": "#ffd700", "line": {"width": 2, "color": "black"}},
+                cliponaxis=False,  # whole, on the axis where σ_b² = 0
                 hovertemplate="this network: σ_w² = %{x:.3g}, σ_b² = %{y:.3g}<extra></extra>",
             )
         )
-    for x, y, text in ((0.02, 0.97, "ordered: gradients vanish"), (0.98, 0.03, "chaotic: gradients explode")):
+    for text, x, y in phase_labels(grid, log_chi, star):
         fig.add_annotation(
             text=text,
             x=x,
             y=y,
-            xref="paper",
-            yref="paper",
             showarrow=False,
-            xanchor="left" if x < 0.5 else "right",
+            xanchor="left" if x < float(grid.columns.max()) / 2 else "right",
             bgcolor="rgba(255,255,255,0.75)",
             font={"color": "black"},
         )
     fig.update_xaxes(title="σ_w² = n · Var(W)  (weight scale)", range=[0, float(grid.columns.max())])
     fig.update_yaxes(title="σ_b² = Var(b)  (bias scale)", range=[0, float(grid.index.max())])
     return layout(fig, f"Order and chaos for {activation}: χ₁ by weight and bias scale")
+
+
+def phase_labels(
+    grid: pd.DataFrame, log_chi: np.ndarray, star: tuple[float, float] | None
+) -> list[tuple[str, float, float]]:
+    """Where to write "ordered" and "chaotic": on a cell of that phase (a phase the
+    chart does not show gets no label: sigmoid has no chaotic region), away from the
+    top and bottom edges, as far from this network's star as the phase allows."""
+    x, y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
+    across, up = x / x.max(), y / y.max()
+    sx, sy = (star[0] / x.max(), star[1] / y.max()) if star else (-1.0, -1.0)
+    labels = []
+    for text, cells in (("ordered: gradients vanish", log_chi < -0.1), ("chaotic: gradients explode", log_chi > 0.1)):
+        cells = cells & (up > 0.08) & (up < 0.92)
+        if cells.any():
+            distance = np.where(cells, (across - sx) ** 2 + (up - sy) ** 2, -1.0)
+            row, column = np.unravel_index(np.argmax(distance), distance.shape)
+            labels.append((text, float(x[row, column]), float(y[row, column])))
+    return labels
 
 
 def gradient_heatmap(
