@@ -92,6 +92,11 @@ def test_training_curves_have_train_and_test(trained):
     assert {t.name for t in figure.data} == {"train (batch, smoothed)", "test"}
     test = next(t for t in figure.data if t.name == "test")
     assert len(test.x) == trained.metrics["test_loss"].notna().sum()
+    # each panel's title centred over its own panel (anchored left, the loss's ran into the accuracy's)
+    assert [(a.text, a.x, a.xanchor) for a in figure.layout.annotations] == [
+        ("Loss (cross-entropy)", 0.225, "center"),
+        ("Accuracy", 0.775, "center"),
+    ]
 
 
 def test_derivative_with_inputs_draws_the_activation_and_a_histogram(trained):

@@ -329,8 +329,18 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
                     hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
                 )
             )
+    # over each panel's middle (Plotly's "auto" anchored the loss's title left, into the other)
     panel_titles = [
-        {"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "yanchor": "bottom", "showarrow": False}
+        {
+            "text": text,
+            "x": x,
+            "y": 1.0,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+        }
         for text, x in (("Loss (cross-entropy)", 0.225), ("Accuracy", 0.775))
     ]
     return layout(
