@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.conftest import assert_clean, button, open_page
-from views.ui.charts import PRESENTER_TEXT_PX
+from views.ui.charts import PRESENTER_TEXT_PX, short
 
 PAGES = (  # page, its link, the runs to train a little before looking, a button to press
     (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
@@ -102,3 +102,10 @@ def test_the_checker_finds_the_themes_small_pale_text():
         "xaxis.title.font left to the theme",
     }
     assert round(contrast("#808495"), 1) == 3.7 and contrast("#31333F") > 12
+
+
+def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses():
+    assert short("step 1 (initial weights)") == "step 1"
+    assert short("dead units: off (output 0) for every input") == "dead units: off for every input"
+    assert short("layer (1 = next to the input; last = output layer)") == "layer"
+    assert short("training step") == "training step" and short(None) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 
 import plotly.graph_objects as go
@@ -72,9 +73,9 @@ def large_text(figure: go.Figure) -> go.Figure:
 
 
 def short(text: str | None) -> str | None:
-    """A legend entry or axis title without its explanation in parentheses: "step 1
+    """A legend entry or axis title without its explanations in parentheses: "step 1
     (initial weights)" → "step 1" (what fits a projector's chart at 18 px)."""
-    return text if not text else text.split(" (", 1)[0]
+    return text if not text else re.sub(r"\s*\([^()]*\)", "", text)
 
 
 def first_screen_text(figure: go.Figure) -> None:
