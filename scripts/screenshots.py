@@ -1,9 +1,11 @@
 """Re-take docs/screenshots: every page after training, 1440 px wide and tall enough
 for the whole page (Streamlit scrolls inside its own container, so a tall window is
 what shows everything: 3000 px, the Playground 4000), and in presenter mode at
-1280×720: the projector's first screen, what a lecturer sees without scrolling.
+1280×720 and 1920×1080: the projector's first screen, what a lecturer sees without
+scrolling.
 
-    .venv/bin/python scripts/screenshots.py [out-dir [name ...]]   (names: only those shots)
+    .venv/bin/python scripts/screenshots.py [out-dir [name ...]]
+    (names: only those shots, at every size; or one size: tour-step-1-presenter-1920)
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ EVERY_CHART_DRAWN = """() => {
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     return charts.length > 0 && charts.every(chart => chart.querySelector('svg.main-svg'));
 }"""
-SIZES = (("", {"width": 1440, "height": 3000}, ""), ("-presenter", {"width": 1280, "height": 720}, "presenter=1"))
+SIZES = (
+    ("", {"width": 1440, "height": 3000}, ""),
+    ("-presenter", {"width": 1280, "height": 720}, "presenter=1"),
+    ("-presenter-1920", {"width": 1920, "height": 1080}, "presenter=1"),
+)
 PLAYGROUND_HEIGHT = 4000  # the Playground at 1440 px, down to its activation histograms under the live charts
 
 
@@ -52,7 +58,7 @@ def main(out: Path, only: list[str]) -> None:
         browser = launch(playwright)
         for suffix, viewport, flag in SIZES:
             for name, target, train in SHOTS:
-                if only and name not in only:
+                if only and name not in only and f"{name}{suffix}" not in only:
                     continue
                 tall = name.startswith("playground") and not flag
                 page = browser.new_page(viewport={**viewport, "height": PLAYGROUND_HEIGHT} if tall else viewport)

@@ -256,3 +256,31 @@ CUT_OFF = """() => [...document.querySelectorAll(
 CHART_TEXT = """() => [...document.querySelectorAll(
     '[data-testid="stPlotlyChart"] :is(.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext)')]
     .map(t => [parseFloat(getComputedStyle(t).fontSize), getComputedStyle(t).fill])"""
+
+
+def test_presenting_the_toggle_collapses_the_sidebar_and_next_lands_on_the_new_steps_title(server, browser):
+    """A lecturer turns presenter mode on from the sidebar: the sidebar makes way. On the
+    tour at 1280×720, Next shows the new step's title and its Train button without scrolling."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/tour?step=1")
+        wait_for_app(page)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.bounding_box()["width"] > 200  # a desktop window starts with it open
+        page.get_by_text("Presenter mode").click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stSidebar\"]').getBoundingClientRect().right <= 0",
+            timeout=30_000,
+        )
+        page.set_viewport_size({"width": 1280, "height": 720})
+        for step in (2, 3):
+            page.get_by_role("button", name="Next").click()
+            title = page.get_by_role("heading", name=re.compile(rf"^{step}\. "))
+            title.wait_for(timeout=30_000)
+            wait_for_app(page)
+            for box in (title.bounding_box(), page.get_by_role("button", name="Train").bounding_box()):
+                assert 0 <= box["y"] and box["y"] + box["height"] <= 720, box
+        assert no_exception(page)
+    finally:
+        context.close()
