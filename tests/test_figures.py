@@ -13,6 +13,7 @@ from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import UPDATE_GUIDE
+from vangrad_core.figures.style import THEN_COLOR
 from vangrad_core.trainer import METRIC_COLUMNS
 
 
@@ -189,11 +190,12 @@ def test_forward_variance_shows_theory_rule_and_measurements():
     figure = fig.forward_variance(trainer.layers, predicted, theory.variance_rule(config))
     names = [t.name for t in figure.data]
     assert names == [
-        "theory at step 0 (mean field)",
+        "theory at initialization (mean field)",
         "He et al.: × n·Var(W)/2 per layer",
-        "measured, step 0",
-        "measured, step 2",
+        "measured, step 1 (initial weights)",  # grey, as step 1 is in every chart
+        "measured, step 3 (now)",
     ]
+    assert figure.data[2].marker.color == THEN_COLOR and len(figure.data[3].marker.color) == 8
     np.testing.assert_allclose(figure.data[2].y, trainer.layers.query("step == 0 and layer <= 8")["act_input_std"] ** 2)
     # Xavier on square ReLU layers: He's rule halves the variance per layer, as does the theory without biases
     np.testing.assert_allclose(figure.data[1].y, figure.data[0].y, rtol=1e-9)

@@ -165,7 +165,8 @@ def draw_details(snap: Snapshot) -> None:
     with left:
         charts.chart("variance", snap, lambda: run_charts.variance(snap))
         st.caption(
-            "Dots on the dashed line: the signal's size per layer is what the initialization's theory says. "
+            "Grey dots (step 1) on the dashed line: the signal's size per layer is what the initialization's "
+            "theory says; coloured dots: now. "
             "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
             "(or exploding); Xavier keeps tanh flat, He keeps ReLU flat."
         )

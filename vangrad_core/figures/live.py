@@ -9,13 +9,16 @@ from plotly.subplots import make_subplots
 
 from .style import (
     HEATMAP_SCALE,
+    NOW_COLOR,
     SMALLEST_NORMAL,
+    THEN_COLOR,
     TINY,
     drawable,
     empty,
     layer_colors,
     layout,
     new_figure,
+    step_label,
     steps_of,
     thin_steps,
     tick,
@@ -55,9 +58,9 @@ def gradient_profile(
         go.Scatter(
             x=first["layer"],
             y=drawable(first[measure]),
-            name=f"step {first_step + 1}" + (" (initial weights)" if first_step == 0 else ""),
+            name=step_label(first_step),
             mode="lines+markers",
-            line={"color": "rgba(128,128,128,0.55)", "width": 3, "dash": "dot"},
+            line={"color": THEN_COLOR, "width": 3, "dash": "dot"},
             marker={"size": 7},
         )
     )
@@ -89,16 +92,16 @@ def gradient_profile(
         go.Scatter(
             x=last["layer"],
             y=drawable(last[measure]),
-            name=f"step {last_step + 1} (now)",
+            name=step_label(last_step, now=True),
             mode="lines+markers",
-            line={"color": "#1f77b4", "width": 3},
+            line={"color": NOW_COLOR, "width": 3},
             marker={"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
             hovertemplate="layer %{x}<br>%{y:.3g}<extra></extra>",
         )
     )
     floor = zero_floor(*(trace.y for trace in fig.data))
-    zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", "rgba(128,128,128,0.8)")
-    zero_markers(fig, last["layer"], last[measure], floor, f"step {last_step + 1}", "#1f77b4")
+    zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", THEN_COLOR)
+    zero_markers(fig, last["layer"], last[measure], floor, f"step {last_step + 1}", NOW_COLOR)
     return layout(
         fig,
         title,
@@ -126,7 +129,7 @@ def forward_variance(
             go.Scatter(
                 x=theory["layer"],
                 y=theory["preact_var"].clip(lower=TINY),
-                name="theory at step 0 (mean field)",
+                name="theory at initialization (mean field)",
                 mode="lines",
                 line={"color": "#2ca02c", "width": 4, "dash": "dash"},
                 hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
@@ -143,16 +146,17 @@ def forward_variance(
                     line={"color": "#9467bd", "width": 2, "dash": "dot"},
                 )
             )
-    steps = [(last_step, "rgba(128,128,128,0.6)", 8)] if last_step != first_step else []
-    for step, color, size in [(first_step, "#1f77b4", 11), *steps]:
+    # the theory is for the initial weights: step 1's measurements are what it predicts
+    latest = [(last_step, True)] if last_step != first_step else []
+    for step, now in [(first_step, False), *latest]:
         rows = hidden[hidden["step"] == step]
         fig.add_trace(
             go.Scatter(
                 x=rows["layer"],
                 y=(rows["act_input_std"] ** 2).clip(lower=TINY),
-                name=f"measured, step {step}",
+                name=f"measured, {step_label(step, now)}",
                 mode="markers",
-                marker={"color": color, "size": size},
+                marker={"color": layer_colors(len(rows)) if now else THEN_COLOR, "size": 11 if now else 9},
                 hovertemplate="layer %{x}: measured %{y:.3g}<extra></extra>",
             )
         )

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import RUN_COLORS, drawable, empty, layout, series_lines, started, zero_floor, zero_markers
+from .style import RUN_COLORS, drawable, empty, layout, series_lines, started, step_label, zero_floor, zero_markers
 
 EXPLAINED_BY = {  # cell -> (time_gradients column, what it is)
     "rnn": ("jacobian_gain", "‖∂h_t/∂h_(t−1)‖ on the backpropagated gradient"),
@@ -39,7 +39,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
                     hovertemplate="t = %{x}: at most %{y:.3g}<extra></extra>",
                 )
             )
-        for step, dash, label in ((first, "dot", f"step {first + 1}"), (last, "solid", f"step {last + 1} (now)")):
+        for step, dash, label in ((first, "dot", step_label(first)), (last, "solid", step_label(last, now=True))):
             part = rows[rows["step"] == step]
             kept.append((f"{name}, {label}", part, color))
             fig.add_trace(

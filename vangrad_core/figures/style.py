@@ -21,6 +21,17 @@ TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 
+# Then and now, the same in every chart: the first recorded step (the initial weights)
+# grey and dotted, the latest step blue with its markers in the layers' colours.
+THEN_COLOR = "rgba(128,128,128,0.7)"
+NOW_COLOR = "#1f77b4"
+
+
+def step_label(step: int, now: bool = False) -> str:
+    """A recorded step as every chart names it: counted from 1, like the Step number."""
+    return f"step {step + 1}" + (" (now)" if now else " (initial weights)" if step == 0 else "")
+
+
 def layer_colors(n_layers: int) -> list[str]:
     """One colour per layer, from the input (first) to the output (last)."""
     return sample_colorscale(LAYER_SCALE, np.linspace(0, 0.92, max(n_layers, 2)).tolist())[:n_layers]
