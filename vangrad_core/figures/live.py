@@ -357,6 +357,7 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
         yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
         annotations=panel_titles,
         showlegend=True,
+        margin={"l": 70, "r": 20, "t": 75, "b": 10},  # the panels' titles under the chart's own
     )
 
 
