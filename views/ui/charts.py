@@ -75,7 +75,7 @@ def large_text(figure: go.Figure) -> go.Figure:
 def short(text: str | None) -> str | None:
     """A legend entry or axis title without its explanations in parentheses: "step 1
     (initial weights)" → "step 1" (what fits a projector's chart at 18 px)."""
-    return text if not text else re.sub(r"\s*\([^()]*\)", "", text)
+    return text if not text else re.sub(r"\s+\([^()]*\)(?=[\s,;:.]|$)", "", text)  # not a formula's "(γ‖W‖)^"
 
 
 def first_screen_text(figure: go.Figure) -> None:
