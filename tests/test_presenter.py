@@ -110,3 +110,4 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     assert short("layer (1 = next to the input; last = output layer)") == "layer"
     assert short("training step") == "training step" and short(None) is None
     assert short("A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1") == "A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1"
+    assert short("B: small: N(0, 0.01²) (step 500)") == "B: small: N(0, 0.01²)"  # a run's name keeps its init
