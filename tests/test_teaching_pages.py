@@ -112,6 +112,18 @@ def test_both_configs_in_the_url_and_shared_data():
     assert run_b.config.seed == a.seed and run_b.config.dataset == a.dataset  # same data, same seed
 
 
+def test_changing_one_runs_setting_restarts_both_in_step_and_training():
+    at = page("views/compare.py", {"pair": "Sigmoid vs ReLU (20 layers)"})
+    next(b for b in at.button if b.label == "Train both").click().run()
+    at.run()
+    at.selectbox(key="b.activation").set_value("tanh").run()  # B's own setting
+    a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
+    assert b.config.activation == "tanh" and a.playing and b.playing  # both new, both training at once
+    pause_together((a, b))
+    assert a.step_count == b.step_count
+    assert_clean(at)
+
+
 def test_compare_bad_link_warns():
     at = page("views/compare.py", {"a.depth": "<b>x</b>", "pair": "nope", "zzz": "1"})
     assert_clean(at)

@@ -413,6 +413,20 @@ def live_fragment(
     _fragment((run,), tick)
 
 
+def ensure_pair(runs: tuple[LiveRun, LiveRun], configs: tuple[ExperimentConfig, ExperimentConfig]) -> bool:
+    """Runs for `configs`, kept in step: if either's settings changed, both start again
+    from step 0 (training at once if they were, within the budget). Returns whether
+    existing runs were replaced."""
+    old = [st.session_state.get(run.key) for run in runs]
+    if all(live is not None and live.config == config for live, config in zip(old, configs, strict=True)):
+        return False
+    playing = any(live is not None and not live.released and live.playing for live in old)
+    new = tuple(run._new(config) for run, config in zip(runs, configs, strict=True))
+    if playing and budget_refusal(new) is None:
+        training_pool().play(new)
+    return any(live is not None for live in old)
+
+
 def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
     """Train / Pause, Step, Reset for two runs at once."""
     playing = any(run.playing for run in runs)
