@@ -220,7 +220,8 @@ def test_classic_experiments_run_and_reproduce(server, page):
 def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser, target):
     """Controls, headline numbers and the two charts of the story, each at least 300 px
     tall, inside a 1280×720 projector screen without scrolling; after a few steps, no
-    label or number cut off, and the charts' text drawn at 18 px or more in a dark colour."""
+    label or number cut off, no tick label on its side, and the charts' text drawn at
+    18 px or more in a dark colour."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     try:
@@ -242,6 +243,7 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
                 pause.click(timeout=3000)
         wait_for_app(page)
         assert page.evaluate(CUT_OFF) == []
+        assert page.evaluate(ROTATED) == []
         sizes, colors = zip(*page.evaluate(CHART_TEXT), strict=True)
         assert min(sizes) >= 18 and set(colors) == {"rgb(49, 51, 63)"}, (min(sizes), set(colors))
     finally:
@@ -252,6 +254,9 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
 CUT_OFF = """() => [...document.querySelectorAll(
     'button p, [data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] div, [data-testid="stMetricValue"]')]
     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+# Tick labels Plotly turned on their side (it does when they do not fit upright).
+ROTATED = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] :is(.xtick, .ytick) text')]
+    .filter(t => /rotate/.test(t.getAttribute('transform') || '')).map(t => t.textContent)"""
 # The font size and colour of every tick label, axis title and legend entry of the charts.
 CHART_TEXT = """() => [...document.querySelectorAll(
     '[data-testid="stPlotlyChart"] :is(.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext)')]
