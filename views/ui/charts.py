@@ -54,10 +54,13 @@ def ridges_presenter(n_ridges: int) -> dict:
 
 def large_text(figure: go.Figure) -> go.Figure:
     """Every text of `figure` (title, axes, ticks, legend, colour bars, notes) at least
-    PRESENTER_TEXT_PX, in a dark colour. Explicit, axis by axis: the page's chart
-    theme sets the axes' own sizes, which a figure-wide font does not override."""
+    PRESENTER_TEXT_PX, in a dark colour, and axis titles `short`. Explicit, axis by
+    axis: the page's chart theme sets the axes' own sizes, which a figure-wide font
+    does not override."""
     text = PRESENTER_TEXT
     figure.update_layout(font=text, title_font=text, legend_font=text)
+    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):  # short titles: at 18 px long ones clip
+        axis.title.text = short(axis.title.text)
     # (a log axis draws its in-between labels, 2 ... 9, three quarters as large: decades only)
     figure.update_xaxes(tickfont=text, title_font=text, minorloglabels="none")
     figure.update_yaxes(tickfont=text, title_font=text, minorloglabels="none")
@@ -79,13 +82,11 @@ def short(text: str | None) -> str | None:
 
 
 def first_screen_text(figure: go.Figure) -> None:
-    """Short legend entries and axis titles, and every other layer labelled on a
-    crowded layer axis (upright labels at 18 px, where Plotly would rotate them)."""
+    """Short legend entries, and every other layer labelled on a crowded layer axis
+    (upright labels at 18 px, where Plotly would rotate them)."""
     points = max((len(trace.x) for trace in figure.data if getattr(trace, "x", None) is not None), default=0)
     for trace in figure.data:
         trace.name = short(trace.name)
-    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
-        axis.title.text = short(axis.title.text)
     if points > MANY_LABELS:
         figure.update_xaxes(ticklabelstep=2, selector={"dtick": 1})
 
@@ -93,8 +94,8 @@ def first_screen_text(figure: go.Figure) -> None:
 def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen: bool = True) -> go.Figure:
     """In presenter mode, larger text for the back of a lecture hall (`large_text`); for
     a chart of the first screen, also a height that keeps the two charts of the story
-    there, short legend entries in rows under the plot and short axis titles
-    (`first_screen_text`). `presenter`: what a chart sets otherwise in presenter mode."""
+    there, short legend entries in rows under the plot (`first_screen_text`).
+    `presenter`: what a chart sets otherwise in presenter mode."""
     if classroom.presenting():
         if first_screen:
             top = figure.layout.margin.t or 0
