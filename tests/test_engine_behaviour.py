@@ -25,8 +25,10 @@ from vangrad_core import (
     run_experiment,
 )
 from vangrad_core.__main__ import main as command_line
+from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
+from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 from vangrad_core.trainer import HISTORY_BYTES, record_every
 
 
@@ -251,3 +253,48 @@ def test_headline_when_a_dead_layer_cuts_the_gradient():
         gradient_sentence(head, 3)
         == "Now layer 1 gets no gradient at all: on its way back from layer 3 it was cut to 0."
     )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ExperimentConfig(depth=4, width=8, steps=30),
+        ExperimentConfig(depth=3, width=8, steps=30, norm="batchnorm_before"),
+    ],
+)
+def test_a_run_extended_past_its_steps_is_the_longer_run(config):
+    """Train on: 30 steps, then 20 more, is the 50-step run (its layers with their
+    percentiles, units and losses; the only difference is the extra test evaluation at
+    step 30's end)."""
+    extended = Trainer(config)
+    extended.step(30)
+    assert extended.done and extended.max_extension == 20000 - 30
+    extended.extend(20)
+    assert not extended.done and extended.config.steps == 50
+    assert extended.step(100) == 20 and extended.done
+    longer = Trainer(config.replace(steps=50))
+    longer.step(50)
+    pd.testing.assert_frame_equal(extended.layers, longer.layers)
+    pd.testing.assert_frame_equal(extended.units(), longer.units())
+    columns = ["step", "loss", "train_accuracy"]
+    pd.testing.assert_frame_equal(extended.metrics[columns], longer.metrics[columns])
+    assert extended.metrics.dropna()["step"].tolist() == [0, 29, 49]
+
+
+def test_a_recurrent_run_extended_is_the_longer_run_and_a_diverged_run_cannot_go_on():
+    extended = RecurrentTrainer(RecurrentConfig(steps=20, length=10))
+    extended.step(20)
+    extended.extend(10)
+    assert extended.step(50) == 10
+    longer = RecurrentTrainer(RecurrentConfig(steps=30, length=10))
+    longer.step(30)
+    pd.testing.assert_frame_equal(extended.time_gradients, longer.time_gradients)
+    exploding = Trainer(SCENARIO_BY_NAME["Exploding gradients"].config)  # diverges within a few steps
+    exploding.step(exploding.config.steps)
+    steps = exploding.config.steps
+    assert exploding.diverged_at is not None and exploding.max_extension == 0
+    exploding.extend(100)
+    assert exploding.config.steps == steps and exploding.done
+    capped = Trainer(ExperimentConfig(depth=2, width=4, steps=19990))
+    capped.extend(500)
+    assert capped.config.steps == 20000  # the largest step count a config takes

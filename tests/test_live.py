@@ -114,3 +114,16 @@ def test_a_released_run_trains_no_more_and_holds_no_model():
     live.release()
     assert live.released and live.done and not live.playing and live.trainer is None
     assert live.step(1) == 0 and live.config == CONFIG
+
+
+def test_a_finished_run_trains_on_in_the_pool_from_where_it_stopped():
+    pool = TrainingPool(threads=1)
+    live = LiveTrainer(CONFIG, slots=pool.slots)
+    assert not live.can_train_on()  # not finished yet
+    live.step(40)
+    assert live.done and live.can_train_on()
+    assert live.train_on(40) == 40 and not live.done and live.config.steps == 40  # its settings stay
+    pool.play((live,))
+    wait_until(lambda: not live.playing)
+    assert live.step_count == 80 and live.snapshot().config.steps == 80
+    pd.testing.assert_frame_equal(live.snapshot().layers, run_experiment(CONFIG.replace(steps=80)).layers)

@@ -146,6 +146,21 @@ def test_changing_a_control_mid_run_restarts_it_playing():
     assert trainer(at).config.depth == 6 and trainer(at).step_count == 0 and not run_of(at).playing
 
 
+def test_a_finished_run_trains_on_past_its_steps_until_paused():
+    at = app({"depth": "3", "width": "8", "steps": "30"})
+    finish_run(at)
+    assert not [b for b in at.button if b.label in ("Train", "Resume")]
+    button(at, "Train on").click().run()
+    live = run_of(at)
+    while live.playing and live.step_count <= 30:
+        at.run()
+    assert live.step_count > 30 and live.config.steps == 30  # the settings (and the link) stay
+    while live.playing:
+        at.run()
+    assert live.step_count == 60 and at.metric[0].value == "60 / 60"
+    assert_clean(at)
+
+
 def test_presenter_link_hides_chosen_controls_and_keeps_its_flags():
     at = app({"scenario": "Deep sigmoid stalls", "presenter": "1", "hide": "scenario,settings,downloads,bogus"})
     assert_clean(at)

@@ -124,6 +124,23 @@ def test_changing_one_runs_setting_restarts_both_in_step_and_training():
     assert_clean(at)
 
 
+def test_a_finished_pair_trains_on_in_step():
+    small = {"depth": "3", "width": "8"}
+    at = page(
+        "views/compare.py",
+        {f"a.{k}": v for k, v in (small | {"steps": "20"}).items()}
+        | {f"b.{k}": v for k, v in (small | {"activation": "relu"}).items()},
+    )
+    finish_run(at, "compare:a")
+    finish_run(at, "compare:b")
+    next(b for b in at.button if b.label == "Train both on").click().run()
+    a, b = run_of(at, "compare:a"), run_of(at, "compare:b")
+    while a.playing or b.playing:
+        at.run()
+    assert a.step_count == b.step_count == 40
+    assert_clean(at)
+
+
 def test_compare_bad_link_warns():
     at = page("views/compare.py", {"a.depth": "<b>x</b>", "pair": "nope", "zzz": "1"})
     assert_clean(at)

@@ -87,6 +87,17 @@ def test_a_pair_is_snapshotted_at_the_same_step_while_it_trains(pool):
     b.release()
 
 
+def test_a_finished_run_trains_on_in_its_worker(pool):
+    run = pool.new(CONFIG, "session")
+    run.step(CONFIG.steps)
+    assert run.done and run.can_train_on()
+    assert run.train_on(10) == 10 and not run.done  # (the statuses are asked again after a change)
+    pool.play([run])
+    wait_until(lambda: run.done)
+    assert run.step_count == CONFIG.steps + 10 and run.can_train_on()
+    run.release()
+
+
 def test_errors_come_back_from_the_worker_as_they_were_raised_there(pool):
     run = pool.new(CONFIG, "session")
     with pytest.raises((pickle.PicklingError, AttributeError)):

@@ -108,6 +108,21 @@ class LiveTrainer:
         """Stop playing; returns once no step is under way (the count shown is final)."""
         pause_together((self,))
 
+    def can_train_on(self) -> bool:
+        """Finished its steps (not diverged, not failed) with room to go on (`train_on`)."""
+        trainer = self.trainer
+        return trainer is not None and trainer.done and self.failure is None and trainer.max_extension > 0
+
+    def train_on(self, more: int) -> int:
+        """Let a finished run go on for `more` steps (at most to the config's largest step
+        count), on the same weights and history; returns the steps added."""
+        with self.between_steps():
+            if not self.can_train_on():
+                return 0
+            before = self.trainer.config.steps
+            self.trainer.extend(more)
+            return self.trainer.config.steps - before
+
     def release(self) -> None:
         """Stop the run and let go of its model, optimizer and history (its page is
         gone). A released run trains no more; a page that comes back starts a new one."""

@@ -66,7 +66,7 @@ from torch import nn
 
 from .config import MAX_SEED, TRAINING_FIELDS
 from .settings import Field, Rule, Settings
-from .trainer import METRIC_COLUMNS, SteppedRun, make_optimizer
+from .trainer import METRIC_COLUMNS, SteppedRun, grown, make_optimizer
 
 CELLS = ("rnn", "lstm", "gru")
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -587,6 +587,12 @@ class RecurrentTrainer(SteppedRun):
         self._initial_spectrum = recurrent_spectrum(self.model, 0)
         # Pascanu et al.'s bound for the untrained plain RNN (None for LSTM and GRU)
         self.bound = pascanu_bound(self.model, config.length) if config.cell == "rnn" else None
+
+    def _grow(self, steps: int) -> None:
+        n_records = steps // self.record_every + 2
+        self._time = grown(self._time, n_records)
+        self._recorded_steps = grown(self._recorded_steps, n_records, np.zeros(n_records, dtype=np.int64))
+        self._metrics = grown(self._metrics, steps)
 
     def _one_step(self) -> None:
         config, s = self.config, self.step_count

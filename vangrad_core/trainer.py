@@ -56,9 +56,17 @@ def record_every(config: ExperimentConfig) -> int:
     return max(1, math.ceil(config.steps / max_records))
 
 
+def grown(rows: np.ndarray, length: int, empty: np.ndarray | None = None) -> np.ndarray:
+    """`rows` with room for `length` rows: the new ones NaN (or `empty`'s)."""
+    out = np.full((length, *rows.shape[1:]), np.nan) if empty is None else empty
+    out[: len(rows)] = rows
+    return out
+
+
 class SteppedRun:
     """What every trainer shares: `step(n)` runs `_one_step` until n steps have run,
-    the config's steps are done, or the run has diverged."""
+    the config's steps are done, or the run has diverged; `extend(more)` lets a run
+    that is done go on."""
 
     config: ExperimentConfig
     step_count: int
@@ -67,6 +75,22 @@ class SteppedRun:
     @property
     def done(self) -> bool:
         return self.diverged_at is not None or self.step_count >= self.config.steps
+
+    @property
+    def max_extension(self) -> int:
+        """How many more steps `extend` can add (the config's largest step count)."""
+        return 0 if self.diverged_at is not None else self.config.FIELDS["steps"].high - self.config.steps
+
+    def extend(self, more: int) -> None:
+        """Train on: `more` steps past the config's, on the same weights, batches and
+        history (its `config.steps` grows)."""
+        more = min(more, self.max_extension)
+        if more > 0:
+            self.config = self.config.replace(steps=self.config.steps + more)
+            self._grow(self.config.steps)
+
+    def _grow(self, steps: int) -> None:
+        raise NotImplementedError
 
     def step(self, n: int = 1) -> int:
         """Run up to n more optimizer steps; returns how many ran."""
@@ -153,6 +177,13 @@ class Trainer(SteppedRun):
         if s % self.eval_every == 0 or last:
             self._metrics[s, 3:] = self.evaluate()
         self.step_count = s + 1
+
+    def _grow(self, steps: int) -> None:
+        n_records = steps // self.record_every + 2
+        self.measure.sort_samples()  # (pending percentiles are written into the records being replaced)
+        self._records = grown(self._records, n_records, self.measure.new_records(n_records))
+        self._columns = {name: grown(values, n_records) for name, values in self._columns.items()}
+        self._metrics = grown(self._metrics, steps)
 
     def _weights_finite(self) -> bool:
         norm = torch.linalg.vector_norm

@@ -41,6 +41,8 @@ from .live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, pause_t
 from .recurrent import RecurrentConfig
 
 AUTHKEY_VARIABLE = "VANGRAD_WORKER_AUTHKEY"
+# requests that change no run (the statuses cached on the server stay good after them)
+READ_ONLY = frozenset({"statuses", "snapshot", "snapshot_together", "inspect", "can_train_on", "count"})
 STATUS_SECONDS = 0.1  # a worker's runs' statuses are asked for together, at most this often
 START_SECONDS = 120.0  # a worker imports torch before it listens (seconds; more on a busy machine)
 SWITCH_SECONDS = 0.0005  # in a worker: answer a request this soon, even while a step runs
@@ -144,7 +146,7 @@ class Worker:
                 ok, value = connection.recv()
             except (EOFError, OSError) as error:
                 raise WorkerGone(STOPPED) from error
-            if op not in ("statuses", "snapshot", "snapshot_together", "inspect", "count"):  # it may have changed a run
+            if op not in READ_ONLY:  # it may have changed a run
                 self._changed_at = time.monotonic()
         if not ok:
             raise value
@@ -209,6 +211,12 @@ class WorkerRun:
 
     def step(self, n: int = 1) -> int:
         return self._call("step", n)
+
+    def can_train_on(self) -> bool:
+        return not self.released and self.gone is None and self._call("can_train_on")
+
+    def train_on(self, more: int) -> int:
+        return self._call("train_on", more)
 
     def snapshot(self, decision: bool = False) -> Snapshot:
         return self._call("snapshot", decision)
@@ -307,7 +315,7 @@ def serve(connection: Connection) -> None:
         elif op == "release":
             runs.pop(ids[0]).release()
             give_memory_back()
-        else:  # step, snapshot, inspect
+        else:  # step, snapshot, inspect, can_train_on, train_on
             return getattr(runs[ids[0]], op)(*args)
 
     while True:

@@ -279,6 +279,11 @@ class LiveRun:
     def reset(self) -> None:
         self._new(self.live.config)
 
+    def train_on(self) -> None:
+        """A finished run goes on, as many steps again as its settings say, training now."""
+        if self.live.train_on(self.live.config.steps):
+            training_pool().play((self.live,))
+
 
 def snapshots_at_most_every(
     runs: tuple[LiveRun, ...],
@@ -308,6 +313,16 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
     if run.playing:
         cols[0].button(
             "Pause", icon=":material/pause:", on_click=run.play, args=(False,), type="primary", width="stretch"
+        )
+    elif live.done and live.can_train_on():
+        cols[0].button(
+            "Train on",
+            icon=":material/fast_forward:",
+            on_click=run.train_on,
+            type="primary",
+            width="stretch",
+            disabled=refusal is not None,
+            help=f"{live.config.steps} more steps on the same network, from where it stopped",
         )
     else:
         cols[0].button(
@@ -438,6 +453,10 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
         else:
             training_pool().pause([run.live for run in runs])
 
+    def train_on() -> None:  # both as many steps again (they share their step count)
+        if all([run.live.train_on(run.live.config.steps) for run in runs]):
+            play(True)
+
     def step() -> None:
         for run in runs:
             run.live.step(1)
@@ -450,6 +469,16 @@ def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
     cols = st.columns([1, 1, 1, 3])
     if playing:
         cols[0].button("Pause", icon=":material/pause:", on_click=play, args=(False,), type="primary", width="stretch")
+    elif done and all(run.live.can_train_on() for run in runs):
+        cols[0].button(
+            "Train both on",
+            icon=":material/fast_forward:",
+            on_click=train_on,
+            type="primary",
+            width="stretch",
+            disabled=refusal is not None,
+            help=f"{runs[0].live.config.steps} more steps for both, from where they stopped",
+        )
     else:
         cols[0].button(
             "Train both",
