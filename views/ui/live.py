@@ -270,19 +270,8 @@ class LiveRun:
         """A snapshot of the run for `view` (`snapshots_at_most_every`)."""
         return snapshots_at_most_every((self,), seconds, decision, view, None if fresh is None else (fresh,))[0]
 
-    def play(self, on: bool) -> None:
-        if on:
-            training_pool().play((self.live,))
-        else:
-            self.live.pause()
-
     def reset(self) -> None:
         self._new(self.live.config)
-
-    def train_on(self) -> None:
-        """A finished run goes on, as many steps again as its settings say, training now."""
-        if self.live.train_on(self.live.config.steps):
-            training_pool().play((self.live,))
 
 
 def snapshots_at_most_every(
@@ -305,54 +294,8 @@ def snapshots_at_most_every(
 
 
 def run_controls(run: LiveRun, caption: str | None = None) -> None:
-    """Train / Pause, Step, Reset (and a caption beside them); Train and Step off, and
-    why, when the run is over the server's budget."""
-    live = run.live
-    refusal = budget_refusal((live,))
-    cols = st.columns([1.3, 1, 1, 2.7])  # "Resume" whole beside the tour's Previous / Next
-    if run.playing:
-        cols[0].button(
-            "Pause", icon=":material/pause:", on_click=run.play, args=(False,), type="primary", width="stretch"
-        )
-    elif live.done and live.can_train_on():
-        cols[0].button(
-            "Train on",
-            icon=":material/fast_forward:",
-            on_click=run.train_on,
-            type="primary",
-            width="stretch",
-            disabled=refusal is not None,
-            help=f"{live.config.steps} more steps on the same network, from where it stopped",
-        )
-    else:
-        cols[0].button(
-            "Train" if live.step_count == 0 else "Resume",
-            icon=":material/play_arrow:",
-            on_click=run.play,
-            args=(True,),
-            type="primary",
-            width="stretch",
-            disabled=live.done or refusal is not None,
-        )
-    cols[1].button(
-        "Step",
-        icon=":material/skip_next:",
-        on_click=live.step,
-        disabled=live.done or run.playing or refusal is not None,
-        help="One optimizer step",
-        width="stretch",
-    )
-    cols[2].button(
-        "Reset",
-        icon=":material/replay:",
-        on_click=run.reset,
-        help="Start this run again from its initial weights",
-        width="stretch",
-    )
-    if caption:
-        cols[3].caption(caption)
-    if refusal:
-        st.warning(refusal, icon=":material/hourglass_disabled:")
+    """Train / Pause, Step, Reset (and a caption beside them) for a page's run."""
+    _controls((run,), "Train" if run.live.step_count == 0 else "Resume", "Train on", caption)
 
 
 def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
@@ -443,56 +386,70 @@ def ensure_pair(runs: tuple[LiveRun, LiveRun], configs: tuple[ExperimentConfig, 
 
 
 def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
-    """Train / Pause, Step, Reset for two runs at once."""
+    """Train / Pause, Step, Reset for two runs at once, kept in step."""
+    caption = "Both runs take the same steps on the same batches. Changing a setting restarts both."
+    _controls(runs, "Train both", "Train both on", caption)
+
+
+def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str | None) -> None:
+    """The run buttons for `runs` (one, or a pair trained in step): `train` (or Pause
+    while they train; or `train_on` once they are finished and can go on), Step, Reset;
+    Train and Step off, and why, when the runs are over the server's budget."""
+    lives = [run.live for run in runs]
     playing = any(run.playing for run in runs)
-    done = all(run.live.done for run in runs)
+    done = all(live.done for live in lives)
+    refusal = budget_refusal(tuple(lives))
 
     def play(on: bool) -> None:
         if on:
-            training_pool().play([run.live for run in runs])  # in step: one turn for both
+            training_pool().play(lives)  # a pair: one turn for both
         else:
-            training_pool().pause([run.live for run in runs])
+            training_pool().pause(lives)
 
-    def train_on() -> None:  # both as many steps again (they share their step count)
-        if all([run.live.train_on(run.live.config.steps) for run in runs]):
+    def go_on() -> None:  # as many steps again (a pair shares its step count)
+        if all([live.train_on(live.config.steps) for live in lives]):
             play(True)
 
     def step() -> None:
-        for run in runs:
-            run.live.step(1)
+        for live in lives:
+            live.step(1)
 
     def reset() -> None:
         for run in runs:
             run.reset()
 
-    refusal = budget_refusal(tuple(run.live for run in runs))
-    cols = st.columns([1, 1, 1, 3])
+    cols = st.columns([1.3, 1, 1, 2.7])  # "Resume" whole beside the tour's Previous / Next
+    primary = {"type": "primary", "width": "stretch"}
     if playing:
-        cols[0].button("Pause", icon=":material/pause:", on_click=play, args=(False,), type="primary", width="stretch")
-    elif done and all(run.live.can_train_on() for run in runs):
+        cols[0].button("Pause", icon=":material/pause:", on_click=play, args=(False,), **primary)
+    elif done and all(live.can_train_on() for live in lives):
+        more = lives[0].config.steps
         cols[0].button(
-            "Train both on",
+            train_on,
             icon=":material/fast_forward:",
-            on_click=train_on,
-            type="primary",
-            width="stretch",
+            on_click=go_on,
             disabled=refusal is not None,
-            help=f"{runs[0].live.config.steps} more steps for both, from where they stopped",
+            help=f"{more} more steps, from where {'they' if len(lives) > 1 else 'it'} stopped",
+            **primary,
         )
     else:
         cols[0].button(
-            "Train both",
+            train,
             icon=":material/play_arrow:",
             on_click=play,
             args=(True,),
-            type="primary",
-            width="stretch",
             disabled=done or refusal is not None,
+            **primary,
         )
     stuck = playing or done or refusal is not None
-    cols[1].button("Step", icon=":material/skip_next:", on_click=step, disabled=stuck, width="stretch")
-    cols[2].button("Reset", icon=":material/replay:", on_click=reset, width="stretch")
-    cols[3].caption("Both runs take the same steps on the same batches. Changing a setting restarts both.")
+    cols[1].button(
+        "Step", icon=":material/skip_next:", on_click=step, disabled=stuck, help="One optimizer step", width="stretch"
+    )
+    cols[2].button(
+        "Reset", icon=":material/replay:", on_click=reset, help="Start again from the initial weights", width="stretch"
+    )
+    if caption:
+        cols[3].caption(caption)
     if refusal:
         st.warning(refusal, icon=":material/hourglass_disabled:")
 
