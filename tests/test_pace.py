@@ -9,9 +9,12 @@ tabs, in proportion beyond. These are the rules docs/architecture.md states.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
+from vangrad_core import ExperimentConfig
+from vangrad_core.live import LiveTrainer
 from views.ui import live
 
 
@@ -70,3 +73,16 @@ def test_the_cost_of_a_redraw_follows_what_drawing_took_and_ignores_charts_sent_
             while time.thread_time() - busy < 0.03:
                 pass
     assert cost.seconds == pytest.approx(0.03, abs=0.01)
+
+
+def test_the_status_beside_a_step_count_says_what_that_snapshot_shows():
+    """A worker's playing flag can be a moment older than the newest snapshot: at
+    500 / 500 the status says finished, not "training…"."""
+    trainer = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3))
+    trainer.step(3)
+    finished = trainer.snapshot()
+    still_playing = SimpleNamespace(playing=True, live=SimpleNamespace(waiting=False))
+    assert live.run_status(still_playing, finished, line=False) == "finished"
+    trainer.train_on(3)
+    going_on = trainer.snapshot()
+    assert live.run_status(still_playing, going_on, line=False) == "training…"

@@ -301,17 +301,19 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
 def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     """What the run is doing, in words; drawn as a line with the step count (inside the
     live view) if `line`, else only returned (presenting, the Step metric carries it)."""
+    # what the snapshot shows first: the run's playing flag can be a moment older than it
+    # (a worker's statuses are cached 0.1 s), and "500 / 500, training…" is not true
     status = (
-        "waiting for its turn (many people are training right now)…"
-        if run.playing and run.live.waiting
-        else "training…"
-        if run.playing
-        else "stopped by an error"
+        "stopped by an error"
         if snap.failure is not None
         else f"stopped: diverged at step {snap.diverged_at}"
         if snap.diverged_at is not None
         else "finished"
         if snap.done
+        else "waiting for its turn (many people are training right now)…"
+        if run.playing and run.live.waiting
+        else "training…"
+        if run.playing
         else "paused"
         if snap.step_count
         else "ready: press Train"
