@@ -4,6 +4,7 @@ runs that fail, pairs of very different sizes, and a few hundred random links.""
 from __future__ import annotations
 
 import random
+import time
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from vangrad_core import ExperimentConfig, Trainer, run_experiment
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.live import LiveTrainer, train_together
 from vangrad_core.recurrent import RecurrentConfig
+from views.ui import live as live_view
 
 FUZZ_CASES = 245  # random links over the seven pages, each opened and trained a little
 
@@ -126,9 +128,12 @@ def test_a_step_that_raises_stops_the_run_and_says_so_once(monkeypatch):
 def test_a_view_that_raises_pauses_its_run_instead_of_raising_on_every_tick(monkeypatch):
     from views.ui import run_charts
 
-    at = app({"depth": "3", "width": "4"})
+    at = app({"depth": "3", "width": "4", "steps": "20000"})  # still training at the next tick
     button(at, "Train").click().run()
     monkeypatch.setattr(run_charts, "curves", lambda snap: 1 / 0)
+    # the charts from the newest snapshot at every tick (on a busy machine they may wait a tick)
+    monkeypatch.setattr(live_view, "chart_seconds", lambda: 0.0)
+    time.sleep(0.05)  # a step or more since the last tick: the charts have something new to draw
     at.run()
     assert not run_of(at).playing  # paused: the next ticks do not raise again
     at.run()
