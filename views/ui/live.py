@@ -255,14 +255,7 @@ class LiveRun:
         `keep_playing`, playing if the old one played and the new one is within the
         budget: a setting changed mid-run starts the new run at once). Returns whether
         an existing run was replaced."""
-        old = st.session_state.get(self.key)
-        if old is not None and old.config == config:
-            return False
-        playing = old is not None and not old.released and old.playing
-        new = self._new(config)
-        if keep_playing and playing and budget_refusal((new,)) is None:
-            training_pool().play((new,))
-        return old is not None
+        return ensure_runs((self,), (config,), keep_playing)
 
     def snapshot_at_most_every(
         self, seconds: float, decision: bool = False, view: str = "details", fresh: Snapshot | None = None
@@ -373,16 +366,16 @@ def live_fragment(
     _fragment((run,), tick)
 
 
-def ensure_pair(runs: tuple[LiveRun, LiveRun], configs: tuple[ExperimentConfig, ExperimentConfig]) -> bool:
-    """Runs for `configs`, kept in step: if either's settings changed, both start again
-    from step 0 (training at once if they were, within the budget). Returns whether
-    existing runs were replaced."""
+def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
+    """Runs for `configs`, kept in step: if any's settings changed, all start again from
+    step 0 (with `keep_playing`, training at once if they were, within the budget).
+    Returns whether existing runs were replaced."""
     old = [st.session_state.get(run.key) for run in runs]
     if all(live is not None and live.config == config for live, config in zip(old, configs, strict=True)):
         return False
     playing = any(live is not None and not live.released and live.playing for live in old)
     new = tuple(run._new(config) for run, config in zip(runs, configs, strict=True))
-    if playing and budget_refusal(new) is None:
+    if keep_playing and playing and budget_refusal(new) is None:
         training_pool().play(new)
     return any(live is not None for live in old)
 

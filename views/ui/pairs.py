@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from views.ui import charts, classroom, form, session
-from views.ui.live import LiveRun, ensure_pair
+from views.ui.live import LiveRun, ensure_runs
 from views.ui.state import CompareState
 
 CUSTOM = "Custom (your own settings)"
@@ -62,6 +62,6 @@ def paired_runs(
     session.save(state)
 
     runs = (LiveRun(f"run:{cls.PAGE}:a"), LiveRun(f"run:{cls.PAGE}:b"))
-    if ensure_pair(runs, (state.a, state.b)):
+    if ensure_runs(runs, (state.a, state.b)):
         st.toast("Settings changed: both runs start again from step 0" + (", training." if runs[0].playing else "."))
     return state, labels, runs
