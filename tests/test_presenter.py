@@ -10,11 +10,12 @@ import re
 import pytest
 
 from tests.conftest import assert_clean, button, open_page
+from vangrad_core.lessons import TOUR
 from views.ui.charts import PRESENTER_TEXT_PX, short
 
 PAGES = (  # page, its link, the runs to train a little before looking, a button to press
     (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
-    *(("views/tour.py", {"step": str(step)}, ("run:tour",), None) for step in range(1, 16)),
+    *(("views/tour.py", {"step": str(n)}, (f"run:tour:{step.scenario}",), None) for n, step in enumerate(TOUR, 1)),
     ("views/compare.py", {}, ("run:compare:a", "run:compare:b"), None),
     ("views/through_time.py", {}, ("run:through_time:a", "run:through_time:b"), None),
     ("views/batchnorm.py", {}, ("run:batchnorm",), None),

@@ -15,6 +15,7 @@ from tests.conftest import assert_clean, button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
 from vangrad_core.experiments import CLASSIC_BY_KEY
+from vangrad_core.lessons import TOUR_RUNS
 from vangrad_core.live import LiveTrainer, train_together
 from vangrad_core.recurrent import RecurrentConfig
 from views.ui import live as live_view
@@ -241,7 +242,8 @@ def test_random_links_and_a_press_of_train_never_raise(seed):
         rng.choice(trains).click().run()
         at.run()
         assert_clean(at)
-        pages = ("playground", "tour", "compare:a", "compare:b", "batchnorm", "through_time:a", "through_time:b")
+        tour = (f"tour:{scenario}" for scenario in TOUR_RUNS)
+        pages = ("playground", *tour, "compare:a", "compare:b", "batchnorm", "through_time:a", "through_time:b")
         for key in [f"run:{page}" for page in pages]:
             if key not in at.session_state:
                 continue

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import assert_clean, finish_run, open_page, run_of
 from vangrad_core.lessons import TOUR, TOUR_RUNS
+from vangrad_core.live import LiveTrainer
 from vangrad_core.summary import gradient_sentence, headline, time_sentence
 
 
@@ -18,6 +19,17 @@ def tour(step: str | None) -> AppTest:
     return open_page("views/tour.py", {"step": step} if step is not None else None)
 
 
+def step_run(at: AppTest, number: int) -> LiveTrainer:
+    """The run of tour step `number` (one per scenario)."""
+    return run_of(at, f"tour:{TOUR[number - 1].scenario}")
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert_clean(at)
+    return at
+
+
 @pytest.mark.parametrize("number", range(1, len(TOUR) + 1))
 def test_each_step_shows_its_text_and_runs_its_scenario(number):
     """What each step says is checked on its scenario's run in test_claims.py; here,
@@ -26,15 +38,15 @@ def test_each_step_shows_its_text_and_runs_its_scenario(number):
     step = TOUR[number - 1]
     assert at.header[0].value == f"{number}. {step.title}" and progress_text(at) == f"Step {number} of {len(TOUR)}"
     assert step.notice in at.info[0].value
-    assert run_of(at, "tour").config == TOUR_RUNS[step.scenario].config
+    assert step_run(at, number).config == TOUR_RUNS[step.scenario].config
 
 
 @pytest.mark.parametrize("number", [1, 12])
 def test_a_step_trained_through_the_page_says_what_its_run_did(number):
     at = tour(str(number))
-    finish_run(at, page="tour")
+    finish_run(at, page=f"tour:{TOUR[number - 1].scenario}")
     assert_clean(at)
-    trainer = run_of(at, "tour").trainer
+    trainer = step_run(at, number).trainer
     head = headline(trainer.metrics, trainer.layers, trainer.config)
     sentence = next(m.value for m in at.markdown if m.value.startswith("Now layer 1 gets"))
     assert sentence == gradient_sentence(head, trainer.config.depth)
@@ -63,9 +75,9 @@ def test_a_bad_step_in_the_link_warns_and_starts_at_one(bad):
 
 def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
     at = tour(str(len(TOUR)))  # exploding through time, clipped
-    finish_run(at, page="tour")
+    finish_run(at, page=f"tour:{TOUR[-1].scenario}")
     assert_clean(at)
-    rows = run_of(at, "tour").trainer.time_gradients
+    rows = step_run(at, len(TOUR)).trainer.time_gradients
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
     assert any(c.value.startswith(expected) for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
@@ -80,3 +92,23 @@ def test_presenting_the_tour_keeps_the_run_controls_between_previous_and_next():
     assert not at.title and at.header[0].value.startswith("3. ")
     next(b for b in at.button if b.label == "Next").click().run()
     assert at.header[0].value.startswith("4. ")
+
+
+def test_previous_finds_the_run_as_it_was_left_and_steps_sharing_a_scenario_share_it():
+    """Step 1's run, trained 20 steps, is the same run at steps 3 and 5 (the same
+    scenario) and when the lecturer comes back with Previous; the runs of scenarios
+    visited longer ago than the last KEPT_RUNS are let go."""
+    at = tour("1")
+    first = step_run(at, 1)
+    first.step(20)
+    at.run()
+    for _ in range(6):  # to step 7: five other scenarios seen on the way
+        click(at, "Next")
+    assert at.header[0].value.startswith("7. ")
+    assert step_run(at, 5) is first and first.step_count == 20  # step 5 was Deep sigmoid stalls again
+    assert f"run:tour:{TOUR[1].scenario}" not in at.session_state  # step 2's, three scenarios ago
+    assert first.trainer is not None
+    for _ in range(2):
+        click(at, "Previous")
+    assert at.header[0].value.startswith("5. ") and step_run(at, 5) is first and first.step_count == 20
+    assert at.metric[0].value.startswith("20 / ")  # the page shows it, not a new run

@@ -185,7 +185,7 @@ def he(seed: int) -> Outcome:
         f"after {HE_30.steps} steps Xavier's test loss is {numbers['xavier_normal_final_loss']:.2f} "
         f"(from {numbers['xavier_normal_first_loss']:.2f}), accuracy "
         f"{numbers['xavier_normal_final_accuracy']:.0%}; He's is {numbers['he_normal_final_loss']:.2f}, accuracy "
-        f"{numbers['he_normal_final_accuracy']:.0%}. At step 0 layer 1 gets "
+        f"{numbers['he_normal_final_accuracy']:.0%}. At step 1 (the initial weights) layer 1 gets "
         f"{numbers['xavier_normal_gradient_ratio']:.1e} of the top layer's backpropagated gradient (RMS dL/dz) "
         "with Xavier, "
         f"{numbers['he_normal_gradient_ratio']:.2f} with He."

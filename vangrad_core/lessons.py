@@ -190,7 +190,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Exploding gradients",
         _EXPLODING,
         "The mirror image: each layer multiplies the gradient by more than 1 on its way back (the "
-        "profile rises toward the input at step 0), the first updates blow the weights up and within "
+        "profile rises toward the input at step 1), the first updates blow the weights up and within "
         "a few steps the loss overflows: the run stops.",
         (
             Claim("each layer multiplies the gradient by more than 1", lambda r: r.per_layer("start") > 1.1),
@@ -264,11 +264,11 @@ COMPARISONS: tuple[Comparison, ...] = (
         "Xavier vs He at 30 ReLU layers",
         ("Xavier init", _THIRTY_RELU.replace(init="xavier_normal")),
         ("He init", _THIRTY_RELU.replace(init="he_normal")),
-        "Xavier's variance is half what ReLU needs: at step 0 layer 1 already gets a tiny share of the "
+        "Xavier's variance is half what ReLU needs: at step 1 layer 1 already gets a tiny share of the "
         "gradient, the last layer dies and the network stalls. He's keeps the gradient's size, and the "
         "network trains.",
         (
-            Claim("Xavier: a tiny share at step 0; He: its size", lambda a, b: vanishes(a) and keeps_its_size(b)),
+            Claim("Xavier: a tiny share at step 1; He: its size", lambda a, b: vanishes(a) and keeps_its_size(b)),
             Claim("the last layer dies", lambda a, b: a.dead("end").iloc[-1] >= 1),
             Claim("Xavier stalls, He trains", lambda a, b: stalled(a) and trains(b)),
         ),
@@ -454,7 +454,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "back instead, and the updates blow the weights up until the numbers overflow.",
         "Exploding gradients",
         ("profile", "curves"),
-        "At step 0 the profile rises toward the input: layer 1 gets many times the top's gradient. "
+        "At step 1 the profile rises toward the input: layer 1 gets many times the top's gradient. "
         "Within a few steps the loss overflows and the run stops with a clear message.",
         (
             Claim("rises toward the input", lambda r: r.gradient_ratio("start") > 10),

@@ -25,6 +25,10 @@ CHARTS = {
 }
 
 PRESENTER = {"network": charts.NETWORK_PRESENTER}
+# Each scenario has its own run, so that steps sharing one go on with it and Previous
+# finds a run as it was left: the runs of the last KEPT_RUNS scenarios visited stay
+# (a tour run holds 0.1 to 5 MB); older ones are let go, and start again if visited.
+KEPT_RUNS = 3
 
 state = session.page_state(TourState)
 session.save(state)
@@ -32,8 +36,18 @@ charts.link_warnings(session.link_warnings(TourState))
 current = TOUR[state.step]
 
 
-run = LiveRun("run:tour")
-run.ensure(TOUR_RUNS[current.scenario].config)
+def kept_run(scenario: str) -> LiveRun:
+    """The scenario's run, kept with those of the last KEPT_RUNS scenarios visited."""
+    visited = [name for name in st.session_state.get("tour:visited", []) if name != scenario] + [scenario]
+    for name in visited[:-KEPT_RUNS]:
+        LiveRun(f"run:tour:{name}").release()
+    st.session_state["tour:visited"] = visited[-KEPT_RUNS:]
+    run = LiveRun(f"run:tour:{scenario}")
+    run.ensure(TOUR_RUNS[scenario].config)
+    return run
+
+
+run = kept_run(current.scenario)
 recurrent = current.scenario in TIME_SCENARIO_BY_NAME
 
 

@@ -59,11 +59,11 @@ def glorot_gradients(profiles: pd.DataFrame) -> go.Figure:
 
 def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
     """He et al.'s Figure 3 (error over training, 30 layers, both inits) beside the
-    backpropagated gradient per layer at step 0."""
+    backpropagated gradient per layer at step 1 (the initial weights)."""
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("Test error during training", "Backpropagated gradient at step 0"),
+        subplot_titles=("Test error during training", "Backpropagated gradient at step 1"),
         horizontal_spacing=0.12,
     )
     tested = metrics.dropna(subset=["test_accuracy"]).assign(test_error=lambda f: 1 - f["test_accuracy"])

@@ -90,7 +90,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
 
 def memory_figure(accuracy: pd.DataFrame, gradients: pd.DataFrame, success: float) -> go.Figure:
     """The LSTM classic: test error by sequence length for each network (with the
-    success line), and dL/dh_t relative to dL/dh_T at step 0 for the longest T (log)."""
+    success line), and dL/dh_t relative to dL/dh_T at step 1 for the longest T (log)."""
     longest = int(gradients["T"].max())
     fig = make_subplots(
         rows=1,

@@ -148,6 +148,11 @@ class SessionRuns:
         with self.lock:
             self.runs.setdefault(session_id, {})[key] = live
 
+    def drop(self, session_id: str, key: str) -> None:
+        """The session's run under `key` is gone (released by its page)."""
+        with self.lock:
+            self.runs.get(session_id, {}).pop(key, None)
+
     def count(self) -> int:
         """Runs not released yet."""
         with self.lock:
@@ -265,6 +270,16 @@ class LiveRun:
 
     def reset(self) -> None:
         self._new(self.live.config)
+
+    def release(self) -> None:
+        """Let go of the run and its snapshots now (its page has moved on)."""
+        for key in [key for key in st.session_state if key == self.key or key.startswith(f"{self.key}:")]:
+            live = st.session_state.pop(key)
+            if isinstance(live, Run):
+                live.release()
+        ctx = get_script_run_ctx()
+        if ctx is not None and Runtime.exists():
+            session_runs().drop(ctx.session_id, self.key)
 
 
 def snapshots_at_most_every(
