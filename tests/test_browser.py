@@ -211,10 +211,7 @@ def test_classic_experiments_run_and_reproduce(server, page):
     "target",
     [
         "?scenario=" + urllib.parse.quote("Deep sigmoid stalls"),
-        "tour?step=1",
-        "tour?step=7",
-        "tour?step=12",
-        "tour?step=14",
+        *(f"tour?step={n}" for n in range(1, len(TOUR) + 1)),
     ],
 )
 def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser, target):
@@ -287,5 +284,46 @@ def test_presenting_the_toggle_collapses_the_sidebar_and_next_lands_on_the_new_s
             for box in (title.bounding_box(), page.get_by_role("button", name="Train").bounding_box()):
                 assert 0 <= box["y"] and box["y"] + box["height"] <= 720, box
         assert no_exception(page)
+    finally:
+        context.close()
+
+
+# The network picture as Plotly drew it: how many units each column (x) holds, and their colours.
+NETWORK = """() => {
+    const plot = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(p => (p._fullLayout.title.text || '').includes('The network, unit by unit'));
+    if (!plot || plot._fullData.length < 3) return null;  // (not drawn yet, or still the empty chart)
+    const columns = {};
+    plot._fullData.slice(0, 3).forEach(t => Array.from(t.x).forEach(x => { columns[x] = (columns[x] || 0) + 1; }));
+    const box = plot.getBoundingClientRect();
+    return {columns, colors: new Set(Array.from(plot._fullData[1].marker.color)).size, top: box.top,
+            bottom: box.bottom, height: box.height};
+}"""
+
+
+@pytest.mark.parametrize("depth, width", [(5, 8), (20, 64), (100, 512)])
+def test_presenting_the_network_picture_reads_at_any_depth(server, browser, depth, width):
+    """The network drawn unit by unit on a projector's first screen, beside the gradient
+    profile: after one step, a column for the input, each hidden layer and the output,
+    every unit of a narrow layer and 16 of a wide one, coloured by their gradients; its
+    labels level and whole."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/?depth={depth}&width={width}&steps=20&presenter=1")
+        wait_for_app(page)
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_function(f"() => ({NETWORK})()?.columns[{depth + 1}] > 0", timeout=60_000)
+        wait_for_app(page)
+        network = page.evaluate(NETWORK)
+        columns = {int(float(x)): n for x, n in network["columns"].items()}
+        assert sorted(columns) == list(range(depth + 2))  # input, layers 1 to depth, output
+        assert {columns[layer] for layer in range(1, depth + 1)} == {min(width, 16)}
+        assert network["colors"] > 1  # shaded by what reaches each unit, not one flat colour
+        assert network["height"] >= 300 and 0 <= network["top"] and network["bottom"] <= 720
+        assert page.evaluate(ROTATED) == [] and page.evaluate(CUT_OFF) == []
+        assert no_exception(page)
+        page.mouse.move(640, 710)  # (off the Step button: its tooltip would cover the title)
+        page.screenshot(path=str(OUT / f"network-depth-{depth}-presenter.png"))
     finally:
         context.close()

@@ -43,6 +43,16 @@ def test_gradient_profile_is_log_scaled_with_the_initial_profile_and_ceiling(tra
     assert not any("0.25" in (t.name or "") for t in relu.data)
 
 
+def test_after_one_step_then_and_now_are_one_line(trained):
+    """At step 1 the initial weights' profile is the current one: drawn once, not as
+    two legend entries both called "step 1"."""
+    first = trained.layers[trained.layers["step"] == 0]
+    names = [t.name for t in fig.gradient_profile(first, "relu").data]
+    assert names == ["step 1 (now)"]
+    time = pd.DataFrame({"step": 0, "t": [1, 2, 3], "grad_rms": [1e-3, 1e-2, 1e-1]})
+    assert [t.name for t in fig.time_profiles({"A": time}).data] == ["A, step 1 (now)"]
+
+
 def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):
     figure = fig.gradient_heatmap(trained.layers)
     heat = figure.data[0]
@@ -334,7 +344,7 @@ def test_network_picture_reads_at_depth_100():
     drawn = Drawn(figure)
     assert len(drawn.x) == 100 * 16 + 10 and figure.data[1].marker.size >= 4
     labels = list(figure.layout.xaxis.ticktext)
-    assert labels == ["input", "10", "20", "30", "40", "50", "60", "70", "80", "90", "output"]
+    assert labels == ["input", "20", "40", "60", "80", "output"]  # apart at 18 px in half a projector's width
 
 
 def test_network_picture_of_a_real_run_matches_its_per_layer_gradient(trained):

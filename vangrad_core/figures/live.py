@@ -54,16 +54,17 @@ def gradient_profile(
     n = len(last)
     colors = layer_colors(n)
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=first["layer"],
-            y=drawable(first[measure]),
-            name=step_label(first_step),
-            mode="lines+markers",
-            line={"color": THEN_COLOR, "width": 3, "dash": "dot"},
-            marker={"size": 7},
+    if last_step != first_step:  # (after one step, "then" is "now": drawn once)
+        fig.add_trace(
+            go.Scatter(
+                x=first["layer"],
+                y=drawable(first[measure]),
+                name=step_label(first_step),
+                mode="lines+markers",
+                line={"color": THEN_COLOR, "width": 3, "dash": "dot"},
+                marker={"size": 7},
+            )
         )
-    )
     if predicted is not None and measure == "delta_rms" and first_step == 0:
         output_delta = first[measure].iloc[-1]
         fig.add_trace(
@@ -100,7 +101,8 @@ def gradient_profile(
         )
     )
     floor = zero_floor(*(trace.y for trace in fig.data))
-    zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", THEN_COLOR)
+    if last_step != first_step:
+        zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", THEN_COLOR)
     zero_markers(fig, last["layer"], last[measure], floor, f"step {last_step + 1}", NOW_COLOR)
     return layout(
         fig,
@@ -639,8 +641,9 @@ def network_picture(
                 name=f"hollow: {flat_word or 'flat'} for every example of the batch",
             )
         )
-    every = 1 if n_layers <= 12 else 5 if n_layers <= 60 else 10  # few labels: they stay level at 18 px
-    ticks = [t for t in range(0, n_layers, every) if every == 1 or n_layers - t > every / 2]  # room for "output"
+    # few labels, clear of "input" and "output": at 18 px in a half-width chart they stay level and apart
+    every = 1 if n_layers <= 12 else 5 if n_layers <= 40 else 10 if n_layers <= 70 else 20
+    ticks = [t for t in range(0, n_layers, every) if every == 1 or n_layers - t > every / 2]
     labels = ["input", *map(str, ticks[1:])]
     wide = counts[1:n_layers].max() > max_units
     return layout(

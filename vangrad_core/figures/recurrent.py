@@ -39,7 +39,8 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
                     hovertemplate="t = %{x}: at most %{y:.3g}<extra></extra>",
                 )
             )
-        for step, dash, label in ((first, "dot", step_label(first)), (last, "solid", step_label(last, now=True))):
+        then = [(first, "dot", step_label(first))] if last != first else []  # one step: then is now
+        for step, dash, label in [*then, (last, "solid", step_label(last, now=True))]:
             part = rows[rows["step"] == step]
             kept.append((f"{name}, {label}", part, color))
             fig.add_trace(

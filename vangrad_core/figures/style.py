@@ -129,19 +129,23 @@ def zero_floor(*series: pd.Series) -> float:
     return float(values.min()) / 10 if len(values) else 1e-3
 
 
+MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (the legend says it for more)
+
+
 def zero_markers(fig: go.Figure, x: pd.Series, values: pd.Series, floor: float, name: str, color: str) -> None:
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
     anyone measured."""
     zero = (values < SMALLEST_NORMAL).to_numpy()
+    written = zero.sum() <= MAX_ZERO_LABELS  # (beyond, a row of "0"s reads as a line of rings)
     if zero.any():
         fig.add_trace(
             go.Scatter(
                 x=np.asarray(x)[zero],
                 y=np.full(zero.sum(), floor),
                 name=f"{name}: exactly 0",
-                mode="markers+text",
-                text=["0"] * int(zero.sum()),
+                mode="markers+text" if written else "markers",
+                text=["0"] * int(zero.sum()) if written else None,
                 textposition="top center",
                 textfont={"color": color},
                 marker={"symbol": "triangle-down", "size": 12, "color": color},
