@@ -50,7 +50,28 @@ def test_after_one_step_then_and_now_are_one_line(trained):
     names = [t.name for t in fig.gradient_profile(first, "relu").data]
     assert names == ["step 1 (now)"]
     time = pd.DataFrame({"step": 0, "t": [1, 2, 3], "grad_rms": [1e-3, 1e-2, 1e-1]})
-    assert [t.name for t in fig.time_profiles({"A": time}).data] == ["A, step 1 (now)"]
+    assert [t.name for t in fig.time_profiles({"A": time}).data if t.showlegend is not False] == ["step 1 (now)"]
+
+
+def test_the_time_profiles_legend_is_a_key_a_colour_per_run_a_dash_per_moment():
+    """Two runs, each then, now and bounded: five lines, but a legend of five short
+    entries (a projector's half-width chart has room for them), and each line's hover
+    names its run and moment."""
+    time = pd.DataFrame({"step": [0, 0, 9, 9], "t": [1, 2, 1, 2], "grad_rms": [1e-3, 1e-1, 1e-2, 1e-1]})
+    bound = pd.DataFrame({"t": [1, 2], "bound": [0.5, 1.0]})
+    figure = fig.time_profiles({"A: plain": time, "B: LSTM": time}, {"A: plain": bound, "B: LSTM": None})
+    legend = [t.name for t in figure.data if t.showlegend is not False]
+    assert legend == [
+        "A: plain",
+        "B: LSTM",
+        "step 1 (initial weights)",
+        "step 10 (now)",
+        "bound (γ‖W_hh‖)^(T−t)",
+    ]
+    lines = [t for t in figure.data if t.showlegend is False]
+    assert len(lines) == 5 and all(t.legendgroup in ("A: plain", "B: LSTM") for t in lines)
+    assert {t.line.dash for t in lines if t.legendgroup == "A: plain"} == {"dot", "solid", "dash"}
+    assert all(t.hovertemplate.startswith(t.legendgroup) for t in lines)
 
 
 def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):

@@ -288,6 +288,9 @@ def training_batches(config: RecurrentConfig) -> Iterator[tuple[torch.Tensor, to
         yield draw_sequences(config, config.batch_size, generator)
 
 
+LOSS_NAMES = {"first_symbol": "cross-entropy", "adding": "squared error"}  # task_loss's, by task
+
+
 def task_loss(task: str, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The mean over the batch: cross-entropy (first_symbol) or squared error (adding)."""
     if task == "first_symbol":

@@ -223,7 +223,7 @@ def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> s
     share, change = (f"{number(ratio)} of what", "shrinks") if ratio < 1 else (f"{number(ratio)} times what", "grows")
     return (
         f"Now {first} gets {share} {last} gets: on its way back the gradient {change} "
-        f"×{number(ratio ** (1 / (count - 1)))} a {unit} on average."
+        f"×{number(per_layer(ratio, count))} a {unit} on average."
     )
 
 

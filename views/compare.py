@@ -8,16 +8,16 @@ from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.live import Snapshot
 from vangrad_core.summary import gradient_sentence, headline, number
-from views.ui import charts, pairs, run_charts
+from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import pair_controls, pair_fragment
 from views.ui.state import CompareState
 
-st.title("Compare two networks")
-st.caption(
+state, labels, runs = pairs.paired_runs(
+    CompareState,
+    "Compare two networks",
     "Two networks, the same data, the same seed, trained step for step. Change one thing and see "
-    "what it does to the gradients."
+    "what it does to the gradients.",
 )
-state, labels, runs = pairs.paired_runs(CompareState)
 pair_controls(runs)
 
 
@@ -32,8 +32,13 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
             cols = st.columns(3)
             cols[0].metric("Loss", number(head.loss, 3))
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
-            cols[2].metric("dL/dz: layer 1 ÷ last", number(head.gradient_ratio))
-            st.caption(gradient_sentence(head, snap.config.depth))
+            presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
+            factor = None if not presenting or math.isnan(head.per_layer) else f"×{number(head.per_layer)} a layer"
+            cols[2].metric(
+                "dL/dz: layer 1 ÷ last", number(head.gradient_ratio), factor, delta_color="off", delta_arrow="off"
+            )
+            if not presenting:
+                st.caption(gradient_sentence(head, snap.config.depth))
 
 
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -52,7 +57,8 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         charts.chart(
             "compare:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
         )
-        st.caption(" ".join(f"{label}: {run_charts.loss_words(snap)}" for label, snap in named.items()))
+        words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
+        st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
     words = {ACTIVATION_TABLE[snap.config.activation].flat_word or "flat" for snap in snaps}
     flat_word = " or ".join(sorted(words))
     charts.chart(

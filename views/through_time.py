@@ -10,14 +10,15 @@ from views.ui import charts, classroom, pairs
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
-st.title("Through time: vanishing gradients in recurrent networks")
-st.caption(
+state, labels, runs = pairs.paired_runs(
+    ThroughTimeState,
+    "Through time: vanishing gradients in recurrent networks",
     "A recurrent network unrolled over T steps is a T-layer network whose layers share one weight matrix: "
     "the gradient of the loss, read after the last step, reaches the first inputs only through T − 1 "
     "multiplications by the same Jacobian. Here is dL/dh_t, the gradient reaching the hidden state at "
-    "every step t, for two runs trained side by side."
+    "every step t, for two runs trained side by side.",
+    forms=("ta", "tb"),
 )
-state, labels, runs = pairs.paired_runs(ThroughTimeState, forms=("ta", "tb"))
 pair_controls(runs)
 
 
@@ -35,7 +36,9 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
     for column, label, snap in zip(st.columns(2), labels, snaps, strict=True):
         with column:
             st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
-            charts.time_headline_metrics(snap)
+            # presenting, the numbers only (what learning nothing scores is said under the loss): room for the charts
+            presenting = classroom.presenting()
+            charts.time_headline_metrics(snap, against_guessing=not presenting, in_words=not presenting)
 
 
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -55,7 +58,8 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         charts.chart(
             "time:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
         )
-        st.caption("Training loss (the batch's, smoothed). A run whose loss stays flat has learned nothing.")
+        guessing = f" {charts.guess_words(snaps[0].config).capitalize()}." if classroom.presenting() else ""
+        st.caption("Training loss (the batch's, smoothed). A run whose loss stays flat has learned nothing." + guessing)
 
 
 def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:

@@ -89,10 +89,7 @@ if not presenting:
     st.title("Lecture tour")
 navigation(with_controls=presenting)
 st.header(f"{state.step + 1}. {current.title}")
-if presenting:  # the lecturer says it; the screen keeps room for the run
-    with st.expander("The slide's text"):
-        st.markdown(current.text)
-else:
+if not presenting:  # presenting, the lecturer says it (it waits under the charts)
     st.markdown(current.text)
 st.info(f"**What to notice:** {current.notice}", icon=":material/visibility:")
 if not presenting:
@@ -100,12 +97,11 @@ if not presenting:
 
 
 def draw_headline(snap: Snapshot) -> None:
-    compact = presenting and not recurrent  # the Step metric carries the status
-    status = run_status(run, snap, line=not compact)
-    if recurrent:
-        charts.time_headline_metrics(snap)
+    status = run_status(run, snap, line=not presenting)  # presenting, the Step metric carries it
+    if recurrent:  # presenting: the factor a step under the ratio, not in a sentence
+        charts.time_headline_metrics(snap, in_words=not presenting, status=status if presenting else None)
     else:
-        charts.headline_metrics(snap, status if compact else None)
+        charts.headline_metrics(snap, status if presenting else None)
 
 
 def draw(snap: Snapshot) -> None:
@@ -115,6 +111,9 @@ def draw(snap: Snapshot) -> None:
 
 
 live_fragment(run, draw, decision="boundary" in current.charts, headline=draw_headline)
+if presenting:
+    with st.expander("The slide's text"):
+        st.markdown(current.text)
 if recurrent:
     st.page_link(
         "views/through_time.py",

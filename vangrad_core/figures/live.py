@@ -295,8 +295,8 @@ def gradient_heatmap(
     return layout(fig, title + subtitle, xaxis={"title": "training step"}, yaxis=yaxis)
 
 
-def training_curves(metrics: pd.DataFrame) -> go.Figure:
-    """Loss and accuracy over steps, train (per batch, smoothed) and test."""
+def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> go.Figure:
+    """Loss (`loss_name`) and accuracy over steps, train (per batch, smoothed) and test."""
     if metrics.empty:
         return empty("Loss and accuracy", "Press Train to see learning curves")
     window = max(1, len(metrics) // 40)
@@ -347,13 +347,14 @@ def training_curves(metrics: pd.DataFrame) -> go.Figure:
             "yanchor": "bottom",
             "showarrow": False,
         }
-        for text, x in (("Loss (cross-entropy)", 0.225), ("Accuracy", 0.775))
+        for text, x in ((f"Loss ({loss_name})", 0.225), ("Accuracy", 0.775))
     ]
+    whole = {"dtick": 1} if metrics["step"].max() < 10 else {}  # steps, not Plotly's 0.5s
     return layout(
         fig,
         "Loss and accuracy",
-        xaxis={"title": "training step", "domain": [0, 0.45]},
-        xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2"},
+        xaxis={"title": "training step", "domain": [0, 0.45], **whole},
+        xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2", **whole},
         # a loss that grew by orders of magnitude (exploding gradients) on a log axis
         yaxis={"type": "log", "exponentformat": "power"} if blew_up else {"rangemode": "tozero"},
         yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},

@@ -19,38 +19,48 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     """RMS of dL/dh_t against t (log) for each run, at its first recorded step
     (dotted) and now (solid); exact zeros as "0" markers on the floor. `bounds`
     (`recurrent.pascanu_bound` of a run's untrained weights): Pascanu et al.'s bound,
-    dashed, pinned to the run's dL/dh_T at its first step."""
+    dashed, pinned to the run's dL/dh_T at its first step. The legend is a key, short
+    enough for a projector: a colour per run, a dash per moment (each line's hover
+    says both)."""
     title = "Gradient through time: RMS of dL/dh_t"
     fig = go.Figure()
-    kept = []
-    for name, rows, color in started(runs):
+    kept, dashes = [], {}  # (name, rows, colour) of each line drawn; dash -> what it means
+    drawn = started(runs)
+    for name, rows, color in drawn:
         first, last = rows["step"].min(), rows["step"].max()
+        lines = [(first, "dot", step_label(first))] if last != first else []  # one step: then is now
+        lines.append((last, "solid", step_label(last, now=True)))
         bound = (bounds or {}).get(name)
         if bound is not None and first == 0:
             start = rows[rows["step"] == 0]
+            dashes["dash"] = "bound (γ‖W_hh‖)^(T−t)"  # of the untrained weights
             fig.add_trace(
                 go.Scatter(
                     x=bound["t"],
                     y=drawable(bound["bound"] * start["grad_rms"].iloc[-1]),
-                    name=f"{name}, bound (γ‖W_hh‖)^(T−t) at step 1",
+                    name=f"{name}, {dashes['dash']}",
+                    legendgroup=name,
+                    showlegend=False,
                     mode="lines",
                     line={"color": color, "width": 2, "dash": "dash"},
                     opacity=0.6,
-                    hovertemplate="t = %{x}: at most %{y:.3g}<extra></extra>",
+                    hovertemplate=f"{name}: at most %{{y:.3g}} at t = %{{x}}<extra></extra>",
                 )
             )
-        then = [(first, "dot", step_label(first))] if last != first else []  # one step: then is now
-        for step, dash, label in [*then, (last, "solid", step_label(last, now=True))]:
+        for step, dash, label in lines:
             part = rows[rows["step"] == step]
             kept.append((f"{name}, {label}", part, color))
+            dashes.setdefault(dash, label)
             fig.add_trace(
                 go.Scatter(
                     x=part["t"],
                     y=drawable(part["grad_rms"]),
                     name=f"{name}, {label}",
+                    legendgroup=name,
+                    showlegend=False,
                     mode="lines",
                     line={"color": color, "width": 4 if dash == "solid" else 2, "dash": dash},
-                    hovertemplate="t = %{x}: %{y:.3g}<extra></extra>",
+                    hovertemplate=f"{name}, {label}: %{{y:.3g}} at t = %{{x}}<extra></extra>",
                 )
             )
     if not fig.data:
@@ -58,9 +68,25 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     floor = zero_floor(*(part["grad_rms"] for _, part, _ in kept))
     for name, part, color in kept:
         zero_markers(fig, part["t"], part["grad_rms"], floor, name, color)
+    one = len(drawn) == 1  # one run: its colour needs no key
+    key_color = drawn[0][2] if one else "#7f7f7f"
+    runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]
+    moments = [
+        (meaning, key_color, dash, f"moment:{dash}")
+        for dash, meaning in sorted(dashes.items(), key=lambda kv: DASH_ORDER.index(kv[0]))
+    ]
+    for name, color, dash, group in runs_key + moments:  # legend entries only
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], name=name, legendgroup=group, mode="lines", line={"color": color, "dash": dash}
+            )
+        )
     fig.update_xaxes(title="time step t (1 = the first input; the loss is read after the last)")
     fig.update_yaxes(title="RMS of dL/dh_t (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
+
+
+DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
 
 
 def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure:

@@ -21,6 +21,7 @@ from vangrad_core.summary import (
     gradient_sentence,
     headline,
     number,
+    per_layer,
     time_ratio,
     time_sentence,
 )
@@ -144,16 +145,20 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     and the divergence banner; `status` (what the run is doing) under the step count."""
     config = snap.config
     head = headline(snap.metrics, snap.layers, config)
+    # presenting: one line of banner, no second lines under the numbers (the sentence below says the factor a layer)
+    compact = classroom.presenting()
     if snap.diverged_at is not None:
         st.error(
-            f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}. "
-            "The updates grew until the numbers overflowed. Try a smaller learning rate, a smaller "
-            "weight scale, gradient clipping or batch norm.",
+            f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}."
+            + (
+                ""
+                if compact
+                else " The updates grew until the numbers overflowed. Try a smaller learning rate, a smaller "
+                "weight scale, gradient clipping or batch norm."
+            ),
             icon=":material/error:",
         )
     cols = st.columns(5)
-    # presenting: no second lines under the numbers (the sentence below says the factor a layer)
-    compact = classroom.presenting()
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
     cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
@@ -181,31 +186,50 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
         "Dead layers: every unit passes no gradient for the whole batch.",
     )
     sentence = gradient_sentence(head, config.depth)
-    if sentence:
+    if sentence and not (compact and snap.diverged_at is not None):  # (presenting, the banner says it)
         st.markdown(sentence)
 
 
 GUESS_WORDS = {"adding": "answering the average, 1,", "first_symbol": f"guessing among {ALPHABET} symbols"}
 
 
-def time_headline_metrics(snap: Snapshot) -> None:
+def guess_words(config: RecurrentConfig) -> str:
+    """What a network that learned nothing scores on the run's task."""
+    return f"{GUESS_WORDS[config.task]} every time scores a test error of {number(GUESS_LOSS[config.task], 3)}"
+
+
+def time_headline_metrics(
+    snap: Snapshot, against_guessing: bool = True, in_words: bool = True, status: str | None = None
+) -> None:
     """A recurrent run's numbers: test error and accuracy, what t = 1 gets of the last
-    t's gradient now, and the same in words."""
+    t's gradient now, and the same in words; `against_guessing`, the test error beside
+    what learning nothing scores. On a projector, room for the charts: not `in_words`,
+    the factor a time step under the ratio instead; with `status` (what the run is
+    doing), the step count as a number beside the others."""
     tested = snap.metrics.dropna(subset=["test_loss"])
     rows = snap.time_gradients
     now = at_step(rows, "end") if rows is not None and len(rows) else None
     if snap.diverged_at is not None:
         st.error(f"Diverged: {snap.divergence_reason}", icon=":material/error:")
-    cols = st.columns(3)
+    cols = st.columns(4 if status else 3)
+    if status:
+        cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")
     cols[0].metric("Test error", number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–")
     cols[1].metric("Test accuracy", f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–")
-    cols[2].metric("dL/dh: t = 1 ÷ last", number(time_ratio(now)) if now is not None else "–")
+    ratio = time_ratio(now) if now is not None else math.nan
+    factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
+    cols[2].metric(
+        "dL/dh: t = 1 ÷ last",
+        number(ratio),
+        None if in_words or math.isnan(factor) else f"×{number(factor)} a step",
+        delta_color="off",
+        delta_arrow="off",
+    )
     if now is not None and len(tested):
-        task = snap.config.task
-        st.caption(
-            f"{time_sentence(now)} Test error now {number(tested['test_loss'].iloc[-1], 3)}; {GUESS_WORDS[task]} "
-            f"every time scores {number(GUESS_LOSS[task], 3)}."
-        )
+        error = f"Test error now {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
+        said = [time_sentence(now) if in_words else "", error if against_guessing else ""]
+        if any(said):
+            st.caption(" ".join(part for part in said if part))
 
 
 def downloads(run: LiveRun, name: str = "") -> None:

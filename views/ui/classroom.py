@@ -16,9 +16,11 @@ html { font-size: 18px; }
 [data-testid="stMainBlockContainer"] { padding-top: 3.8rem; padding-bottom: 2rem; }
 [data-testid="stVerticalBlock"] { gap: 0.4rem; }
 h1 { font-size: 1.75rem !important; padding: 0 0 0.2rem 0 !important; }
-h2 { font-size: 1.45rem !important; padding: 0.1rem 0 !important; }
+h2 { font-size: 1.45rem !important; padding: 0.1rem 0 0.5rem 0 !important; }  /* clear of what follows */
 [data-testid="stMetricValue"] { font-size: 1.9rem; }
 [data-testid="stAlert"] p { margin-bottom: 0; }
+[data-testid="stAlertContainer"] { padding: 0.45rem 1rem; }
+[data-testid="stAlertContainer"] [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
 /* captions in a dark grey: Streamlit's faded caption text is 3.7:1 on white, this 8.5:1 */
 [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] { color: #4A4C57; }
 </style>

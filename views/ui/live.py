@@ -308,24 +308,26 @@ def run_controls(run: LiveRun, caption: str | None = None) -> None:
 
 def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     """What the run is doing, in words; drawn as a line with the step count (inside the
-    live view) if `line`, else only returned (presenting, the Step metric carries it)."""
+    live view) if `line`, else only returned in a word or two (presenting, the Step
+    metric's label carries it, and the banners say more)."""
     # what the snapshot shows first: the run's playing flag can be a moment older than it
     # (a worker's statuses are cached 0.1 s), and "500 / 500, training…" is not true
-    status = (
-        "stopped by an error"
+    said, short = (
+        ("stopped by an error", "error")
         if snap.failure is not None
-        else f"stopped: diverged at step {snap.diverged_at}"
+        else (f"stopped: diverged at step {snap.diverged_at}", "diverged")
         if snap.diverged_at is not None
-        else "finished"
+        else ("finished", "finished")
         if snap.done
-        else "waiting for its turn (many people are training right now)…"
+        else ("waiting for its turn (many people are training right now)…", "waiting…")
         if run.playing and run.live.waiting
-        else "training…"
+        else ("training…", "training…")
         if run.playing
-        else "paused"
+        else ("paused", "paused")
         if snap.step_count
-        else "ready: press Train"
+        else ("ready: press Train", "ready")
     )
+    status = said if line else short
     if line:
         st.markdown(f"**{snap.step_count} / {snap.config.steps} steps**, {status}")
     if snap.failure is not None:

@@ -13,14 +13,20 @@ CUSTOM = "Custom (your own settings)"
 
 
 def paired_runs(
-    cls: type[CompareState], forms: tuple[str, str] = ("a", "b")
+    cls: type[CompareState], title: str, about: str, forms: tuple[str, str] = ("a", "b")
 ) -> tuple[CompareState, tuple[str, str], tuple[LiveRun, LiveRun]]:
-    """The page's two configs, as its link, its picker and its forms say (drawn here,
-    under the page's title), and a live run for each; returns the state, the runs'
-    labels and the runs."""
+    """The page's `title` and what it is `about`, its two configs as its link, its
+    picker and its forms say (drawn here), and a live run for each; returns the state,
+    the runs' labels and the runs. Presenting, the screen is for the runs: the ready
+    pair's name is the title, and the picker and the forms wait in the (collapsed) sidebar."""
     state = session.page_state(cls)
     if classroom.shown("settings"):  # what the forms say now, so that the picker shows "Custom" at once
         state = state.with_configs(form.read(forms[0], state.a)[0], form.read(forms[1], state.b)[0])
+    presenting = classroom.presenting()
+    aside = st.sidebar if presenting else st.container()
+    st.title(state.pair if presenting and state.pair else title)
+    if not presenting:
+        st.caption(about)
     charts.link_warnings(session.link_warnings(cls))
     picker = f"{cls.PAGE}:pair"
 
@@ -36,7 +42,7 @@ def paired_runs(
 
     if classroom.shown("scenario"):
         st.session_state[picker] = state.pair or CUSTOM
-        st.selectbox("Comparison", [CUSTOM, *cls.PAIRS], key=picker, on_change=pick_pair)
+        aside.selectbox("Comparison", [CUSTOM, *cls.PAIRS], key=picker, on_change=pick_pair)
     labels = ("A", "B")
     if state.pair is not None:
         comparison = cls.PAIRS[state.pair]
@@ -45,8 +51,8 @@ def paired_runs(
 
     a, b, problem_a, problem_b = state.a, state.b, None, None
     if classroom.shown("settings"):
-        with st.expander("Settings of A and B", expanded=state.pair is None):
-            left, right = st.columns(2)
+        with aside.expander("Settings of A and B", expanded=state.pair is None and not presenting):
+            left, right = (st.container(), st.container()) if presenting else st.columns(2)
             with left:
                 shared = ", ".join(name.replace("_", " ") for name in cls.SHARED)
                 st.markdown(f"**Run A** (its {shared} are used by both)")

@@ -13,6 +13,7 @@ from vangrad_core import figures, make_dataset, theory
 from vangrad_core.activations import ACTIVATION_TABLE, curves_covering, flat_outputs, outputs_of
 from vangrad_core.config import ExperimentConfig
 from vangrad_core.live import Snapshot
+from vangrad_core.recurrent import LOSS_NAMES, RecurrentConfig
 from vangrad_core.summary import at_step, flat_share_sentence, headline, loss_sentence, number, units_sentence
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
@@ -33,7 +34,8 @@ def heatmap(snap: Snapshot) -> go.Figure:
 
 
 def curves(snap: Snapshot) -> go.Figure:
-    return figures.training_curves(snap.metrics)
+    recurrent = isinstance(snap.config, RecurrentConfig)
+    return figures.training_curves(snap.metrics, LOSS_NAMES[snap.config.task] if recurrent else "cross-entropy")
 
 
 def loss_words(snap: Snapshot) -> str:
