@@ -68,10 +68,11 @@ def main(out: Path, only: list[str]) -> None:
                 if train:
                     page.get_by_role("button", name=train).click()
                     page.get_by_text(
-                        re.compile(r"(500 / 500|300 / 300|600 / 600) steps|stopped|finished|Reproduced")
+                        re.compile(r"(500 / 500|300 / 300|600 / 600) steps|stopped|diverged|finished|Reproduced")
                     ).first.wait_for(timeout=180_000)
                     page.wait_for_timeout(2500)  # the last redraw, and the details' slower one
                 page.wait_for_function(EVERY_CHART_DRAWN, timeout=120_000)  # a busy machine draws late
+                page.mouse.move(1, 1)  # (off the button it pressed: its tooltip would cover the page)
                 page.screenshot(path=out / f"{name}{suffix}.png")
                 print(out / f"{name}{suffix}.png", flush=True)
                 page.close()

@@ -246,6 +246,8 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         for i in (0, 1):  # still on the screen, with the sentences a trained run adds above them
             chart = page.locator('[data-testid="stPlotlyChart"]').nth(i).bounding_box()
             assert chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart
+        if target == "tour?step=1":  # the network picture, drawn live: 20 hidden layers between input and output
+            assert sorted(int(float(x)) for x in page.evaluate(NETWORK)["columns"]) == list(range(22))
         assert page.evaluate(CUT_OFF) == []
         assert page.evaluate(ROTATED) == []
         sizes, colors = zip(*page.evaluate(CHART_TEXT), strict=True)

@@ -74,6 +74,22 @@ def train_both(at: AppTest, steps: int) -> AppTest:
     return at.run()
 
 
+@pytest.mark.parametrize(
+    "page, pair",
+    [("views/compare.py", "Default vs small init"), ("views/through_time.py", "Plain RNN vs LSTM (T = 50)")],
+)
+def test_a_pair_page_reads_from_its_title_down_and_presenting_keeps_the_screen_for_the_runs(page, pair):
+    at = open_page(page, {"pair": pair})
+    kinds = [type(element).__name__ for element in at.main.children.values()]
+    assert kinds[:2] == ["Title", "Caption"] and at.selectbox[0].value == pair  # the picker under them
+    at.toggle(key="presenter_toggle").set_value(True).run()
+    assert_clean(at)
+    assert [type(element).__name__ for element in at.main.children.values()][:2] == ["Title", "Info"]
+    assert at.title[0].value == pair  # the pair's name, its notice, then the runs
+    assert at.sidebar.selectbox[0].label == "Comparison"  # the picker and the forms wait in the sidebar
+    assert not at.main.selectbox
+
+
 @pytest.mark.parametrize("comparison", COMPARISONS, ids=lambda c: c.name)
 def test_every_ready_comparison_trains_in_step(comparison):
     at = page("views/compare.py", {"pair": comparison.name})

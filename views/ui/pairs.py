@@ -23,11 +23,11 @@ def paired_runs(
     if classroom.shown("settings"):  # what the forms say now, so that the picker shows "Custom" at once
         state = state.with_configs(form.read(forms[0], state.a)[0], form.read(forms[1], state.b)[0])
     presenting = classroom.presenting()
-    aside = st.sidebar if presenting else st.container()
     st.title(state.pair if presenting and state.pair else title)
     if not presenting:
         st.caption(about)
     charts.link_warnings(session.link_warnings(cls))
+    aside = st.sidebar if presenting else st.container()  # (here: under the title)
     picker = f"{cls.PAGE}:pair"
 
     def pick_pair() -> None:
