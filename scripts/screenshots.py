@@ -72,7 +72,10 @@ def main(out: Path, only: list[str]) -> None:
                     ).first.wait_for(timeout=180_000)
                     page.wait_for_timeout(2500)  # the last redraw, and the details' slower one
                 page.wait_for_function(EVERY_CHART_DRAWN, timeout=120_000)  # a busy machine draws late
-                page.mouse.move(1, 1)  # (off the button it pressed: its tooltip would cover the page)
+                # off the button it pressed, and out of its focus: its tooltip would cover the page
+                page.mouse.move(1, 1)
+                page.evaluate("() => document.activeElement?.blur()")
+                page.wait_for_timeout(500)
                 page.screenshot(path=out / f"{name}{suffix}.png")
                 print(out / f"{name}{suffix}.png", flush=True)
                 page.close()
