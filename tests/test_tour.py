@@ -112,3 +112,12 @@ def test_previous_finds_the_run_as_it_was_left_and_steps_sharing_a_scenario_shar
         click(at, "Previous")
     assert at.header[0].value.startswith("5. ") and step_run(at, 5) is first and first.step_count == 20
     assert at.metric[0].value.startswith("20 / ")  # the page shows it, not a new run
+
+
+def test_a_step_left_while_training_keeps_its_run_paused():
+    at = tour("1")
+    click(at, "Train")
+    first = step_run(at, 1)
+    assert first.playing
+    click(at, "Next")
+    assert not first.playing and step_run(at, 1) is first  # paused, kept for Previous

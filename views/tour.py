@@ -6,7 +6,7 @@ from vangrad_core import figures
 from vangrad_core.lessons import TIME_SCENARIO_BY_NAME, TOUR, TOUR_RUNS
 from vangrad_core.live import Snapshot
 from views.ui import charts, classroom, run_charts, session
-from views.ui.live import LiveRun, live_fragment, run_controls, run_status
+from views.ui.live import LiveRun, live_fragment, run_controls, run_status, training_pool
 from views.ui.state import TourState
 
 # the charts a step can show, by the names lessons.TOUR uses; what some set in presenter mode
@@ -52,6 +52,8 @@ recurrent = current.scenario in TIME_SCENARIO_BY_NAME
 
 
 def go(to: int) -> None:
+    if run.playing:  # the step left behind keeps its run as it was: paused, not training unseen
+        training_pool().pause([run.live])
     session.save(TourState(to, session.page_state(TourState).classroom))
 
 
