@@ -33,7 +33,7 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
             cols[0].metric("Loss", number(head.loss, 3))
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
-            factor = None if not presenting or math.isnan(head.per_layer) else f"×{number(head.per_layer)} a layer"
+            factor = charts.factor_words(head.per_layer, "layer") if presenting else None
             cols[2].metric(
                 "dL/dz: layer 1 ÷ last", number(head.gradient_ratio), factor, delta_color="off", delta_arrow="off"
             )

@@ -54,7 +54,8 @@ def gradient_profile(
     n = len(last)
     colors = layer_colors(n)
     fig = go.Figure()
-    if last_step != first_step:  # (after one step, "then" is "now": drawn once)
+    then_drawn = last_step != first_step  # (after one step, "then" is "now": drawn once)
+    if then_drawn:
         fig.add_trace(
             go.Scatter(
                 x=first["layer"],
@@ -101,7 +102,7 @@ def gradient_profile(
         )
     )
     floor = zero_floor(*(trace.y for trace in fig.data))
-    if last_step != first_step:
+    if then_drawn:
         zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", THEN_COLOR)
     zero_markers(fig, last["layer"], last[measure], floor, f"step {last_step + 1}", NOW_COLOR)
     return layout(

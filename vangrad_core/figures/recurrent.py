@@ -15,6 +15,9 @@ EXPLAINED_BY = {  # cell -> (time_gradients column, what it is)
 }
 
 
+DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
+
+
 def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame | None] | None = None) -> go.Figure:
     """RMS of dL/dh_t against t (log) for each run, at its first recorded step
     (dotted) and now (solid); exact zeros as "0" markers on the floor. `bounds`
@@ -71,10 +74,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     one = len(drawn) == 1  # one run: its colour needs no key
     key_color = drawn[0][2] if one else "#7f7f7f"
     runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]
-    moments = [
-        (meaning, key_color, dash, f"moment:{dash}")
-        for dash, meaning in sorted(dashes.items(), key=lambda kv: DASH_ORDER.index(kv[0]))
-    ]
+    moments = [(dashes[dash], key_color, dash, f"moment:{dash}") for dash in DASH_ORDER if dash in dashes]
     for name, color, dash, group in runs_key + moments:  # legend entries only
         fig.add_trace(
             go.Scatter(
@@ -84,9 +84,6 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     fig.update_xaxes(title="time step t (1 = the first input; the loss is read after the last)")
     fig.update_yaxes(title="RMS of dL/dh_t (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
-
-
-DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
 
 
 def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure:

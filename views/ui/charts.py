@@ -140,6 +140,11 @@ def link_warnings(warnings: list[str], what: str = "Some settings in the link co
         st.warning(f"{what}:\n\n" + "\n".join(f"- {w}" for w in warnings[:MAX_WARNINGS]) + more)
 
 
+def factor_words(factor: float, unit: str) -> str | None:
+    """The average factor a `unit` as a metric's second line ("×0.14 a layer"); None if unknown."""
+    return None if math.isnan(factor) else f"×{number(factor)} a {unit}"
+
+
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
     and the divergence banner; `status` (what the run is doing) under the step count."""
@@ -165,7 +170,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     cols[3].metric(
         "dL/dz: layer 1 ÷ last",
         number(head.gradient_ratio),
-        None if math.isnan(head.per_layer) or compact else f"×{number(head.per_layer)} a layer",
+        None if compact else factor_words(head.per_layer, "layer"),
         delta_color="off",
         delta_arrow="off",
         help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
@@ -221,7 +226,7 @@ def time_headline_metrics(
     cols[2].metric(
         "dL/dh: t = 1 ÷ last",
         number(ratio),
-        None if in_words or math.isnan(factor) else f"×{number(factor)} a step",
+        None if in_words else factor_words(factor, "step"),
         delta_color="off",
         delta_arrow="off",
     )

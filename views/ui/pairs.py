@@ -27,7 +27,7 @@ def paired_runs(
     if not presenting:
         st.caption(about)
     charts.link_warnings(session.link_warnings(cls))
-    aside = st.sidebar if presenting else st.container()  # (here: under the title)
+    aside = st.sidebar if presenting else st
     picker = f"{cls.PAGE}:pair"
 
     def pick_pair() -> None:
