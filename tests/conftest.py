@@ -54,9 +54,9 @@ def open_page(path: str | None = None, query: dict | None = None) -> AppTest:
     with only its own parameters."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     if path is not None:
-        at.run()
+        # Before the first run AppTest names a page by its file, as st.Page names a page
+        # without a url_path of its own (every page here): no playground run first.
         at.switch_page(path)
-        at.query_params.clear()
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run()

@@ -203,6 +203,10 @@ class ParamReader:
             raw = raw[-1] if raw else ""
         return raw
 
+    def text(self, key: str) -> str | None:
+        """The value of `key` as text ("" if absent; None if it has no text)."""
+        return _text(self.take(key, ""))
+
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 

@@ -52,11 +52,14 @@ class Classroom:
 
     @classmethod
     def read(cls, reader: ParamReader) -> Classroom:
-        raw = reader.take("presenter", "")
-        presenter = str(raw).strip().lower()[:10] in _ON
-        if not presenter and str(raw).strip().lower()[:10] not in _OFF:
-            reader.warn(f"presenter: {quote(raw)} is not valid (1 or 0); presenter mode stays off")
-        asked = {name.strip() for name in str(reader.take("hide", "")).split(",") if name.strip()}
+        said = reader.text("presenter")
+        presenter = said is not None and said.strip().lower() in _ON
+        if not presenter and (said is None or said.strip().lower() not in _OFF):
+            reader.warn(f"presenter: {quote(said)} is not valid (1 or 0); presenter mode stays off")
+        hide = reader.text("hide")
+        if hide is None:
+            reader.warn("hide: the value is not text; nothing is hidden")
+        asked = {name.strip() for name in (hide or "").split(",") if name.strip()}
         for name in sorted(asked - set(HIDEABLE)):
             reader.warn(f"hide: {quote(name)} is not a control that can be hidden ({', '.join(HIDEABLE)})")
         return cls(presenter, frozenset(asked & set(HIDEABLE)))

@@ -1,0 +1,131 @@
+"""Each page's state codec (views/ui/state.py): every state a page can be in survives
+its own link, and no link, however hostile, makes a codec raise or fall back blind.
+
+This is where links are checked in bulk (thousands of them, in milliseconds each);
+`test_robustness` opens a few dozen random links on the pages themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ANYTHING, valid_settings
+from vangrad_core import ExperimentConfig
+from vangrad_core.lessons import COMPARISONS, SCENARIOS, TIME_COMPARISONS, TOUR
+from vangrad_core.recurrent import RecurrentConfig
+from views.ui.state import (
+    HIDEABLE,
+    BatchNormState,
+    ChoiceState,
+    ClassicsState,
+    Classroom,
+    CompareState,
+    PageState,
+    PlaygroundState,
+    ThroughTimeState,
+    TourState,
+    WhySigmoidState,
+)
+
+PAGE_STATES: tuple[type[PageState], ...] = (
+    PlaygroundState,
+    TourState,
+    CompareState,
+    ThroughTimeState,
+    BatchNormState,
+    WhySigmoidState,
+    ClassicsState,
+)
+FALLBACK = "could not read the link; using the defaults"  # the codec's last resort: a bug if a link reaches it
+
+classrooms = st.builds(Classroom, st.booleans(), st.frozensets(st.sampled_from(HIDEABLE)))
+configs = valid_settings(ExperimentConfig)
+recurrent_configs = valid_settings(RecurrentConfig)
+
+
+def choice_states(cls: type[ChoiceState]) -> st.SearchStrategy:
+    return st.builds(cls, st.sampled_from(cls.CHOICES), classrooms)
+
+
+def pair_states(cls: type[CompareState], pairs, config_strategy) -> st.SearchStrategy:
+    """A ready pair, or two configs of the page's kind (B takes A's shared fields)."""
+    ready = st.builds(lambda pair, room: cls(pair.a[1], pair.b[1], pair.name, room), st.sampled_from(pairs), classrooms)
+    own = st.builds(lambda a, b, room: cls(a, b, None, room), config_strategy, config_strategy, classrooms)
+    return st.one_of(ready, own)
+
+
+STATES = {
+    PlaygroundState: st.one_of(
+        st.builds(lambda config, room: PlaygroundState(config, None, room), configs, classrooms),
+        st.builds(lambda s, room: PlaygroundState(s.config, s.name, room), st.sampled_from(SCENARIOS), classrooms),
+    ),
+    TourState: st.builds(TourState, st.integers(0, len(TOUR) - 1), classrooms),
+    CompareState: pair_states(CompareState, COMPARISONS, configs),
+    ThroughTimeState: pair_states(ThroughTimeState, TIME_COMPARISONS, recurrent_configs),
+    BatchNormState: choice_states(BatchNormState),
+    WhySigmoidState: choice_states(WhySigmoidState),
+    ClassicsState: choice_states(ClassicsState),
+}
+
+
+def param_names(cls: type[PageState]) -> list[str]:
+    """The keys a link to this page can carry: its own, and every config field with the
+    prefixes the pages use."""
+    fields = [*ExperimentConfig.FIELDS, *RecurrentConfig.FIELDS]
+    return [
+        *fields,
+        *(f"{side}.{name}" for side in "ab" for name in fields),
+        "scenario", "pair", "step", "network", "activation", "experiment", "presenter", "hide",
+    ]  # fmt: skip
+
+
+def test_every_page_has_a_strategy():
+    assert set(STATES) == set(PAGE_STATES)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_every_state_survives_its_own_link(data):
+    cls = data.draw(st.sampled_from(PAGE_STATES))
+    state = data.draw(STATES[cls])
+    params = state.to_query_params()
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
+    again, warnings = cls.from_query_params(params)
+    assert warnings == []
+    assert again == state
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_hostile_links_never_raise_and_each_bad_key_is_named(data):
+    cls = data.draw(st.sampled_from(PAGE_STATES))
+    keys = st.one_of(st.sampled_from(param_names(cls)), st.text(max_size=30))
+    params = data.draw(st.dictionaries(keys, ANYTHING, max_size=8))
+    state, warnings = cls.from_query_params(params)
+    assert isinstance(state, cls)
+    assert FALLBACK not in warnings
+    for warning in warnings:
+        assert isinstance(warning, str) and len(warning) < 400
+        assert "<" not in warning and ">" not in warning  # quoted: safe as Markdown
+    again, more = cls.from_query_params(state.to_query_params())  # what the page writes back is a clean link
+    assert (again, more) == (state, [])
+
+
+def test_a_link_that_is_all_good_gives_no_warning_and_one_that_is_all_bad_gives_the_defaults():
+    state, warnings = TourState.from_query_params({"step": "3", "presenter": "1", "hide": "settings"})
+    assert (state.step, state.classroom, warnings) == (2, Classroom(True, frozenset({"settings"})), [])
+    state, warnings = TourState.from_query_params({"step": "99", "presenter": "<x>", "hide": "all", "colour": "red"})
+    assert state == TourState()
+    assert len(warnings) == 4  # one per bad key, none silently dropped
+    assert all(any(key in w for w in warnings) for key in ("step", "presenter", "hide", "colour"))
+
+
+def test_compare_b_takes_a_s_data_seed_steps_and_batch():
+    a = ExperimentConfig(dataset="circles", seed=3, steps=40, batch_size=16)
+    state = CompareState(a, ExperimentConfig(depth=4))
+    shared = ("dataset", "seed", "steps", "batch_size")
+    assert [getattr(state.b, name) for name in shared] == [getattr(a, name) for name in shared]
+    assert state.b.depth == 4
+    assert dataclasses.replace(state, pair=None) == state
