@@ -86,3 +86,31 @@ def test_the_status_beside_a_step_count_says_what_that_snapshot_shows():
     trainer.train_on(3)
     going_on = trainer.snapshot()
     assert live.run_status(still_playing, going_on, line=False) == "training…"
+
+
+@pytest.mark.parametrize("playing, charts_apart", [(1, False), (40, True)])
+def test_under_load_the_numbers_refresh_without_sending_the_charts_again(tabs, monkeypatch, playing, charts_apart):
+    """One fragment draws the numbers and the charts while the server has time for both;
+    on a busy server the charts get a fragment of their own, at their slower pace, and a
+    refresh of the numbers draws no chart (re-sending unchanged charts was most of its work)."""
+    tabs(playing, chart_cost_seconds=0.05)
+    declared = []  # (what a fragment draws at a tick, its pace)
+    monkeypatch.setattr(live, "_fragment", lambda runs, tick, pace, setup: declared.append((tick, pace())))
+    monkeypatch.setattr(live.st, "session_state", {})
+    drawn = []
+    snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
+    run = SimpleNamespace(key="run:test")
+    live.live_view(
+        (run,), lambda charts: snapshot, lambda snap: drawn.append("numbers"), lambda s: drawn.append("charts")
+    )
+    ticks = []
+    for tick, pace in declared:
+        drawn.clear()
+        tick()
+        ticks.append((tuple(drawn), pace))
+    refresh, charts = live.paces()
+    if charts_apart:
+        assert (refresh, charts) == (2.0, 4.0)
+        assert ticks == [(("numbers",), 2.0), (("charts",), 4.0)]
+    else:
+        assert ticks == [(("numbers", "charts"), 0.15)]

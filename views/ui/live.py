@@ -37,6 +37,9 @@ Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
 # training keeps most of the CPU; never slower than the last (progress every 2 s).
 REFRESH_SECONDS = (0.15, 0.3, 0.6, 1.2, 2.0)
 DRAWS_PER_SECOND = 8.0
+# The charts' paces: the refresh's, and slower steps on a busy server (a step, not any
+# number: a live view whose pace changes reruns the whole page).
+CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
@@ -109,12 +112,19 @@ class ChartCost:
 chart_cost = ChartCost()
 
 
-def chart_seconds() -> float:
-    """How often a live view's charts redraw: at every refresh while the server has
-    time, else as often as all playing tabs' charts together fit in CHART_CORES of a
-    core (the headline numbers above them still move at every refresh)."""
+def paces() -> tuple[float, float]:
+    """How often a live view's numbers and its charts redraw now: the numbers at every
+    refresh (`refresh_seconds`); the charts too while the server has time, else as often
+    as all playing tabs' charts together fit in CHART_CORES of a core (a CHART_SECONDS step)."""
     playing = playing_tabs()  # (counted once: it walks every session's runs)
-    return max(refresh_seconds(playing), playing * chart_cost.seconds / CHART_CORES)
+    refresh = refresh_seconds(playing)
+    wanted = max(refresh, playing * chart_cost.seconds / CHART_CORES)
+    return refresh, next((every for every in CHART_SECONDS if every >= wanted - 1e-9), CHART_SECONDS[-1])
+
+
+def chart_seconds() -> float:
+    """How often a live view's charts redraw now (`paces`)."""
+    return paces()[1]
 
 
 def detail_seconds() -> float:
@@ -262,11 +272,9 @@ class LiveRun:
         an existing run was replaced."""
         return ensure_runs((self,), (config,), keep_playing)
 
-    def snapshot_at_most_every(
-        self, seconds: float, decision: bool = False, view: str = "details", fresh: Snapshot | None = None
-    ) -> Snapshot:
-        """A snapshot of the run for `view` (`snapshots_at_most_every`)."""
-        return snapshots_at_most_every((self,), seconds, decision, view, None if fresh is None else (fresh,))[0]
+    def snapshot_at_most_every(self, seconds: float, decision: bool = False) -> Snapshot:
+        """A snapshot of the run for a detailed view (`snapshots_at_most_every`)."""
+        return snapshots_at_most_every((self,), seconds, decision)[0]
 
     def reset(self) -> None:
         self._new(self.live.config)
@@ -282,22 +290,18 @@ class LiveRun:
             session_runs().drop(ctx.session_id, self.key)
 
 
-def snapshots_at_most_every(
-    runs: tuple[LiveRun, ...],
-    seconds: float,
-    decision: bool = False,
-    view: str = "details",
-    fresh: tuple[Snapshot, ...] | None = None,
-) -> tuple[Snapshot, ...]:
-    """Snapshots of `runs` (a pair: at the same step) for `view`; while they play, the
-    ones taken less than `seconds` ago if there are, else `fresh` or new ones. (A view
+def snapshots_at_most_every(runs: tuple[LiveRun, ...], seconds: float, decision: bool = False) -> tuple[Snapshot, ...]:
+    """Snapshots of `runs` (a pair: at the same step) for a detailed view; while they
+    play, the ones taken less than `seconds` ago if there are, else new ones. (The view
     redraws nothing then: its charts are cached by snapshot. So the full rerun that
     Train starts leaves the slow views be, and the live view's first updates come sooner.)"""
-    key = "+".join(run.key for run in runs) + f":snapshot:{view}:{decision}"
+    key = "+".join(run.key for run in runs) + f":snapshot:details:{decision}"
     last = st.session_state.get(key)
     if not any(run.playing for run in runs) or last is None or time.monotonic() - last[0] >= seconds:
-        taken = fresh or training_pool().snapshot([run.live for run in runs], decision)
-        last = st.session_state[key] = (time.monotonic(), taken)
+        last = st.session_state[key] = (
+            time.monotonic(),
+            training_pool().snapshot([run.live for run in runs], decision),
+        )
     return last[1]
 
 
@@ -359,28 +363,50 @@ def live_fragment(
     decision: bool = False,
     headline: Callable[[Snapshot], None] | None = None,
 ) -> None:
-    """Draw a snapshot of the run in a fragment that redraws while the run plays
-    (the live view, at the pace `refresh_seconds` sets; or, given `pace` such as
-    `detail_seconds`, a detailed view from a snapshot at most that old) and is still
-    when paused. The live view's `headline` (the step count, the numbers) is drawn
-    from the newest snapshot at every refresh, and `draw` (its charts) from one at
-    most `chart_seconds()` old: on a busy server the numbers keep moving while the
-    charts wait their turn."""
+    """Draw a snapshot of the run in a fragment that redraws while the run plays and
+    is still when paused: the live view (`live_view`: `headline`, the step count and
+    numbers, at every refresh, `draw`, its charts, at the charts' pace), or, given
+    `pace` such as `detail_seconds`, a detailed view from a snapshot at most that old."""
     if pace is not None:
         _fragment((run,), lambda: draw(run.snapshot_at_most_every(pace(), decision)), pace)
-        return
+    elif headline is None:
+        _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
+    else:
+        live_view((run,), lambda charts: run.live.snapshot(decision=decision and charts), headline, draw)
 
-    def tick() -> None:
-        newest = run.live.snapshot(decision=decision)
-        if headline is None:
-            draw(newest)
-            return
-        headline(newest)
-        shown = run.snapshot_at_most_every(chart_seconds(), decision, view="charts", fresh=newest)
-        with chart_cost.timed(shown is newest and newest.step_count > 0):
-            draw(shown)
 
-    _fragment((run,), tick)
+def live_view(
+    runs: tuple[LiveRun, ...], snapshot: Callable[[bool], object], headline: Callable, draw: Callable
+) -> None:
+    """A live view of `runs`: `headline(snapshot(False))` at every refresh and
+    `draw(snapshot(True))`, its charts, at the charts' pace (`paces`). While the server
+    has time for both, one fragment draws both; when the charts must wait, they get a
+    fragment and a timer of their own, so that a refresh of the numbers does not send
+    the unchanged charts again (on a busy server that was most of a refresh's work).
+    On a busier or quieter server (looked at every RESTEP_SECONDS) the page reruns and
+    the view is laid out anew."""
+    refresh, charts = paces()
+    drawn_key = "+".join(run.key for run in runs) + ":charts drawn"
+
+    def draw_charts(snap) -> None:
+        each = snap if isinstance(snap, tuple) else (snap,)  # (a pair's snapshots, or one run's)
+        stamp = tuple(one.stamp for one in each)
+        new = stamp != st.session_state.get(drawn_key)  # (else the cached charts are only sent again)
+        with chart_cost.timed(new and any(one.step_count for one in each)):
+            draw(snap)
+        st.session_state[drawn_key] = stamp
+
+    if charts == refresh:
+
+        def both() -> None:
+            snap = snapshot(True)
+            headline(snap)
+            draw_charts(snap)
+
+        _fragment(runs, both, lambda: refresh, setup=paces)
+    else:
+        _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces)
+        _fragment(runs, lambda: draw_charts(snapshot(True)), lambda: charts, setup=paces)
 
 
 def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
@@ -476,26 +502,26 @@ def pair_fragment(
     if pace is not None:
         _fragment(runs, lambda: draw(snapshots_at_most_every(runs, pace())), pace)
         return
-
-    def tick() -> None:
-        newest = training_pool().snapshot([run.live for run in runs])
-        if headline is None:
-            draw(newest)
-            return
-        headline(newest)
-        shown = snapshots_at_most_every(runs, chart_seconds(), view="charts", fresh=newest)
-        with chart_cost.timed(shown is newest and newest[0].step_count > 0):
-            draw(shown)
-
-    _fragment(runs, tick)
+    newest = lambda _charts: training_pool().snapshot([run.live for run in runs])  # noqa: E731
+    if headline is None:
+        _fragment(runs, lambda: draw(newest(True)))
+    else:
+        live_view(runs, newest, headline, draw)
 
 
-def _fragment(runs: tuple[LiveRun, ...], tick: Callable[[], None], pace: Callable[[], float] = refresh_seconds) -> None:
+def _fragment(
+    runs: tuple[LiveRun, ...],
+    tick: Callable[[], None],
+    pace: Callable[[], float] = refresh_seconds,
+    setup: Callable[[], object] | None = None,
+) -> None:
     """`tick()` in a fragment that reruns every `pace()` seconds while a run plays.
-    When the runs stop by themselves, or the pace has changed (looked at most every
-    RESTEP_SECONDS: the server got busier or quieter), a full rerun sets the timers anew."""
+    When the runs stop by themselves, or the pace (or what `setup()` returns: how the
+    view is laid out) has changed (looked at most every RESTEP_SECONDS: the server got
+    busier or quieter), a full rerun sets the timers anew."""
     started_playing = any(run.playing for run in runs)
     every = pace()
+    layout = (setup or pace)()
     declared = time.monotonic()
 
     def body() -> None:
@@ -503,7 +529,7 @@ def _fragment(runs: tuple[LiveRun, ...], tick: Callable[[], None], pace: Callabl
             tick()
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
-        if started_playing and time.monotonic() - declared > RESTEP_SECONDS and pace() != every:
+        if started_playing and time.monotonic() - declared > RESTEP_SECONDS and (setup or pace)() != layout:
             st.rerun(scope="app")
 
     st.fragment(body, run_every=every if started_playing else None)()
