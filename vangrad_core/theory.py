@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import threading
 
 import numpy as np
 import pandas as pd
@@ -250,11 +251,24 @@ def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=16)
+# One phase diagram takes 0.1-2 s. A class opening the playground at once asked for
+# the same few diagrams from forty threads, and lru_cache lets every caller compute
+# until the first has finished (measured: half the server's time for a minute): here
+# they are computed one at a time, and a caller that waited finds its diagram cached.
+_PHASE_LOCK = threading.Lock()
+
+
 def phase_diagram(
     activation: str, sigma_w2_max: float = 4.0, sigma_b2_max: float = 0.5, points: int = 41
 ) -> pd.DataFrame:
-    """χ₁ over a grid of σ_w² (weights) × σ_b² (biases): one row per grid point."""
+    """χ₁ over a grid of σ_w² (weights) × σ_b² (biases): one row per grid point (the
+    same frame for the same arguments: read it, do not change it)."""
+    with _PHASE_LOCK:
+        return _phase_diagram(activation, sigma_w2_max, sigma_b2_max, points)
+
+
+@functools.lru_cache(maxsize=16)
+def _phase_diagram(activation: str, sigma_w2_max: float, sigma_b2_max: float, points: int) -> pd.DataFrame:
     sigma_w2 = torch.linspace(sigma_w2_max / points, sigma_w2_max, points, dtype=torch.float64)
     sigma_b2 = torch.linspace(0, sigma_b2_max, points, dtype=torch.float64)
     grid_w, grid_b = torch.meshgrid(sigma_w2, sigma_b2, indexing="xy")
