@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import math
+import pickle
 import time
 
 import pandas as pd
+import pytest
 
 from vangrad_core import ExperimentConfig, run_experiment
 from vangrad_core.live import LiveTrainer, TrainingPool, train_together
+from vangrad_core.recurrent import RecurrentConfig
+from vangrad_core.summary import at_step, headline, time_ratio
 
 CONFIG = ExperimentConfig(depth=4, width=8, steps=40)
 
@@ -127,3 +133,40 @@ def test_a_finished_run_trains_on_in_the_pool_from_where_it_stopped():
     wait_until(lambda: not live.playing)
     assert live.step_count == 80 and live.snapshot().config.steps == 80
     pd.testing.assert_frame_equal(live.snapshot().layers, run_experiment(CONFIG.replace(steps=80)).layers)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ExperimentConfig(depth=6, width=16, steps=60),
+        ExperimentConfig(depth=6, width=16, activation="elu", optimizer="momentum", learning_rate=10, steps=60),
+        RecurrentConfig(length=10, hidden=8, steps=60),
+    ],
+    ids=["plain", "diverging", "recurrent"],
+)
+def test_the_newest_moment_alone_gives_the_same_headline_in_a_fraction_of_the_bytes(config):
+    """What a live view's numbers redraw from at every refresh (`Snapshot.latest`)."""
+    live = LiveTrainer(config)
+    for steps in (0, 1, 37, 60):
+        live.step(steps - live.step_count)
+        whole, newest = live.snapshot(), live.snapshot(latest=True)
+        assert newest.stamp == whole.stamp and newest.done == whole.done
+        assert newest.diverged_at == whole.diverged_at and newest.divergence_reason == whole.divergence_reason
+        if isinstance(config, RecurrentConfig):
+            if steps:
+                assert time_ratio(at_step(newest.time_gradients, "end")) == time_ratio(
+                    at_step(whole.time_gradients, "end")
+                )
+        else:
+            assert_same_headline(
+                headline(newest.metrics, newest.layers, config), headline(whole.metrics, whole.layers, config)
+            )
+        tested = [frame.metrics.dropna(subset=["test_loss"]).tail(1) for frame in (newest, whole)]
+        pd.testing.assert_frame_equal(*tested)
+    assert len(pickle.dumps(newest)) < len(pickle.dumps(whole)) / 10
+
+
+def assert_same_headline(a, b) -> None:
+    """Headlines equal, NaN equal to NaN."""
+    for x, y in zip(dataclasses.astuple(a), dataclasses.astuple(b), strict=True):
+        assert x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)), (a, b)

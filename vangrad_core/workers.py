@@ -218,8 +218,8 @@ class WorkerRun:
     def train_on(self, more: int) -> int:
         return self._call("train_on", more)
 
-    def snapshot(self, decision: bool = False) -> Snapshot:
-        return self._call("snapshot", decision)
+    def snapshot(self, decision: bool = False, latest: bool = False) -> Snapshot:
+        return self._call("snapshot", decision, latest)
 
     def inspect(self, look: Callable) -> Any:
         """look(trainer) in the worker: `look` must pickle (operator.attrgetter,
@@ -265,10 +265,10 @@ class WorkerPool:
         if live:
             live[0].worker.call("pause", [run.id for run in live])
 
-    def snapshot(self, runs: Sequence[WorkerRun], decision: bool = False) -> tuple[Snapshot, ...]:
+    def snapshot(self, runs: Sequence[WorkerRun], decision: bool = False, latest: bool = False) -> tuple[Snapshot, ...]:
         """Snapshots of `runs` (one session's, so one worker's; a pair: at the same step)."""
         try:
-            return runs[0].worker.call("snapshot_together", [run.id for run in runs], decision)
+            return runs[0].worker.call("snapshot_together", [run.id for run in runs], decision, latest)
         except WorkerGone as error:
             for run in runs:
                 run.gone = str(error)

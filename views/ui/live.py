@@ -372,14 +372,15 @@ def live_fragment(
     elif headline is None:
         _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
     else:
-        live_view((run,), lambda charts: run.live.snapshot(decision=decision and charts), headline, draw)
+        live_view((run,), lambda charts: run.live.snapshot(decision and charts, latest=not charts), headline, draw)
 
 
 def live_view(
     runs: tuple[LiveRun, ...], snapshot: Callable[[bool], object], headline: Callable, draw: Callable
 ) -> None:
-    """A live view of `runs`: `headline(snapshot(False))` at every refresh and
-    `draw(snapshot(True))`, its charts, at the charts' pace (`paces`). While the server
+    """A live view of `runs`: `headline(snapshot(False))` (the newest moment only:
+    `Snapshot.latest`) at every refresh and `draw(snapshot(True))`, its charts, at the
+    charts' pace (`paces`). While the server
     has time for both, one fragment draws both; when the charts must wait, they get a
     fragment and a timer of their own, so that a refresh of the numbers does not send
     the unchanged charts again (on a busy server that was most of a refresh's work).
@@ -502,7 +503,7 @@ def pair_fragment(
     if pace is not None:
         _fragment(runs, lambda: draw(snapshots_at_most_every(runs, pace())), pace)
         return
-    newest = lambda _charts: training_pool().snapshot([run.live for run in runs])  # noqa: E731
+    newest = lambda charts: training_pool().snapshot([run.live for run in runs], latest=not charts)  # noqa: E731
     if headline is None:
         _fragment(runs, lambda: draw(newest(True)))
     else:
