@@ -114,3 +114,27 @@ def test_under_load_the_numbers_refresh_without_sending_the_charts_again(tabs, m
         assert ticks == [(("numbers",), 2.0), (("charts",), 4.0)]
     else:
         assert ticks == [(("numbers", "charts"), 0.15)]
+
+
+def test_the_playing_tabs_are_counted_once_for_many_refreshes(monkeypatch):
+    """Every refresh of every tab asks for the count; the runs are asked at most every
+    PLAYING_SECONDS (a class's script threads queued for it at every refresh)."""
+    asked = []
+
+    class Run:
+        def __init__(self, playing: bool):
+            self._playing = playing
+
+        @property
+        def playing(self) -> bool:
+            asked.append(self)
+            return self._playing
+
+    runs = live.SessionRuns()
+    for session, playing in enumerate((True, True, False)):
+        runs.keep(f"tab {session}", "run:playground", Run(playing))
+    assert [runs.playing() for _ in range(50)] == [2] * 50
+    assert len(asked) == 3  # each run asked once
+    monkeypatch.setattr(live, "PLAYING_SECONDS", 0.0)
+    runs.keep("tab 3", "run:playground", Run(True))
+    assert runs.playing() == 3

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -52,6 +53,11 @@ TRAINING_WORKERS = int(os.environ.get("VANGRAD_TRAINING_WORKERS", default_worker
 # disconnected-session window, after which a returning tab gets a new session anyway).
 RELEASE_AFTER_SECONDS = float(os.environ.get("VANGRAD_RELEASE_AFTER_SECONDS", 15))
 SWEEP_SECONDS = min(5.0, RELEASE_AFTER_SECONDS / 3)
+# Every refresh of every tab asks how many tabs play (it sets the pace), and counting
+# asks each run: counted at most this often for the whole server. (Counted at every
+# refresh, under a lock, a class of forty's script threads spent half their time
+# waiting in line for the count.)
+PLAYING_SECONDS = 0.5
 
 # What a page's runs may cost (vangrad_core.cost estimates it before they train): a
 # server's settings, from the environment (docs/deployment.md).
@@ -81,8 +87,9 @@ def training_pool() -> TrainingPool | WorkerPool:
 
 
 def playing_tabs() -> int:
-    """Tabs of this server with a run that plays (1 under AppTest, which has no sweeper)."""
-    return session_runs().sessions(playing=True) if Runtime.exists() else 1
+    """Tabs of this server with a run that plays, counted at most PLAYING_SECONDS ago
+    (1 under AppTest, which has no sweeper)."""
+    return session_runs().playing() if Runtime.exists() else 1
 
 
 def refresh_seconds(playing: int | None = None) -> float:
@@ -152,6 +159,7 @@ class SessionRuns:
         self.lock = threading.Lock()
         self.runs: dict[str, dict[str, Run]] = {}  # session id -> key -> run
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
+        self._playing = (-math.inf, 0)  # (when, how many sessions had a run playing)
 
     def keep(self, session_id: str, key: str, live: Run) -> None:
         """`live` is now the session's run under `key`."""
@@ -170,8 +178,17 @@ class SessionRuns:
 
     def sessions(self, playing: bool = False) -> int:
         """Sessions with runs (only those with a run that plays, if `playing`)."""
-        with self.lock:
-            return sum(any(live.playing for live in runs.values()) or not playing for runs in self.runs.values())
+        with self.lock:  # (the runs are asked outside it: a worker's answer can take a while)
+            sessions = [list(runs.values()) for runs in self.runs.values()]
+        return sum(not playing or any(live.playing for live in runs) for runs in sessions)
+
+    def playing(self) -> int:
+        """Sessions with a run that plays, counted at most PLAYING_SECONDS ago."""
+        counted_at, count = self._playing
+        if time.monotonic() - counted_at > PLAYING_SECONDS:
+            count = self.sessions(playing=True)
+            self._playing = (time.monotonic(), count)
+        return count
 
     def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
         """Pause the runs of disconnected sessions, and release them once the session
