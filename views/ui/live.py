@@ -41,6 +41,10 @@ DRAWS_PER_SECOND = 8.0
 # The charts' paces: the refresh's, and slower steps on a busy server (a step, not any
 # number: a live view whose pace changes reruns the whole page).
 CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
+# The charts get a fragment of their own only when the numbers refresh this seldom: a
+# session runs one script at a time, and two fragments on fast timers got in each
+# other's way (alone, split, the step count in a browser stood still for 4 s at a time).
+SEPARATE_CHARTS_SECONDS = 1.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
@@ -396,15 +400,16 @@ def live_view(
     runs: tuple[LiveRun, ...], snapshot: Callable[[bool], object], headline: Callable, draw: Callable
 ) -> None:
     """A live view of `runs`: `headline(snapshot(False))` (the newest moment only:
-    `Snapshot.latest`) at every refresh and `draw(snapshot(True))`, its charts, at the
-    charts' pace (`paces`). While the server
-    has time for both, one fragment draws both; when the charts must wait, they get a
-    fragment and a timer of their own, so that a refresh of the numbers does not send
-    the unchanged charts again (on a busy server that was most of a refresh's work).
-    On a busier or quieter server (looked at every RESTEP_SECONDS) the page reruns and
-    the view is laid out anew."""
+    `Snapshot.latest`) at every refresh, and `draw(snapshot(True))`, its charts, at the
+    charts' pace (`paces`). While the numbers refresh often, one fragment draws both
+    (the charts from a snapshot at most the charts' pace old); on a busy server, where
+    the charts must wait, they get a fragment and a timer of their own, so that a
+    refresh of the numbers does not send the unchanged charts again (that was most of
+    a refresh's work). On a busier or quieter server (looked at every RESTEP_SECONDS)
+    the page reruns and the view is laid out anew."""
     refresh, charts = paces()
     drawn_key = "+".join(run.key for run in runs) + ":charts drawn"
+    shown_key = "+".join(run.key for run in runs) + ":charts shown"
 
     def draw_charts(snap) -> None:
         each = snap if isinstance(snap, tuple) else (snap,)  # (a pair's snapshots, or one run's)
@@ -414,12 +419,15 @@ def live_view(
             draw(snap)
         st.session_state[drawn_key] = stamp
 
-    if charts == refresh:
+    if charts == refresh or refresh < SEPARATE_CHARTS_SECONDS:
 
         def both() -> None:
             snap = snapshot(True)
             headline(snap)
-            draw_charts(snap)
+            shown = st.session_state.get(shown_key)  # (when, snapshot) the charts were last drawn from
+            if shown is None or time.monotonic() - shown[0] >= charts or not any(run.playing for run in runs):
+                shown = st.session_state[shown_key] = (time.monotonic(), snap)
+            draw_charts(shown[1])
 
         _fragment(runs, both, lambda: refresh, setup=paces)
     else:
