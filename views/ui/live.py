@@ -528,7 +528,10 @@ def pair_fragment(
     if pace is not None:
         _fragment(runs, lambda: draw(snapshots_at_most_every(runs, pace())), pace)
         return
-    newest = lambda charts: training_pool().snapshot([run.live for run in runs], latest=not charts)  # noqa: E731
+
+    def newest(charts: bool) -> tuple[Snapshot, ...]:
+        return training_pool().snapshot([run.live for run in runs], latest=not charts)
+
     if headline is None:
         _fragment(runs, lambda: draw(newest(True)))
     else:
