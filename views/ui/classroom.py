@@ -15,7 +15,7 @@ html { font-size: 18px; }
 /* the top row sits under the header bar, not behind it (where the bar takes its clicks) */
 [data-testid="stMainBlockContainer"] { padding-top: 3.8rem; padding-bottom: 2rem; }
 [data-testid="stVerticalBlock"] { gap: 0.4rem; }
-h1 { font-size: 1.75rem !important; padding: 0 0 0.2rem 0 !important; }
+h1 { font-size: 1.65rem !important; padding: 0 0 0.45rem 0 !important; }  /* the notice below clipped its descenders */
 h2 { font-size: 1.45rem !important; padding: 0.1rem 0 0.5rem 0 !important; }  /* clear of what follows */
 [data-testid="stMetricValue"] { font-size: 1.9rem; }
 [data-testid="stAlert"] p { margin-bottom: 0; }
