@@ -42,12 +42,12 @@ def test_one_tab_refreshes_fast_and_a_class_never_waits_more_than_two_seconds(ta
 
 def test_charts_redraw_with_the_numbers_while_the_server_has_time_and_share_half_a_core_when_busy(tabs):
     tabs(1, chart_cost_seconds=0.05)
-    assert live.chart_seconds() == live.refresh_seconds() == 0.15
+    assert live.paces()[1] == live.refresh_seconds() == 0.15
     tabs(40, chart_cost_seconds=0.1)
     assert live.refresh_seconds() == 2.0  # the numbers still move every 2 s
-    assert live.chart_seconds() == pytest.approx(40 * 0.1 / live.CHART_CORES)  # 8 s: 40 redraws in 0.5 core
+    assert live.paces()[1] == pytest.approx(40 * 0.1 / live.CHART_CORES)  # 8 s: 40 redraws in 0.5 core
     tabs(40, chart_cost_seconds=0.01)
-    assert live.chart_seconds() == 2.0  # cheap charts keep up with the numbers
+    assert live.paces()[1] == 2.0  # cheap charts keep up with the numbers
 
 
 def test_details_slow_down_in_proportion_beyond_a_few_tabs(tabs):
@@ -93,8 +93,8 @@ def test_under_load_the_numbers_refresh_without_sending_the_charts_again(
     tabs, monkeypatch, playing, cost, charts_apart
 ):
     """One fragment draws the numbers and the charts while the numbers refresh often
-    (alone, even when the charts take longer: two fragments on fast timers got in each
-    other's way); on a busy server the charts get a fragment of their own, at their
+    (alone, even when the charts take longer: a session runs one script at a time, and
+    two fragments on fast timers would take turns); on a busy server the charts get a fragment of their own, at their
     slower pace, and a refresh of the numbers draws no chart (re-sending unchanged
     charts was most of its work)."""
     tabs(playing, chart_cost_seconds=cost)

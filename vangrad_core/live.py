@@ -28,6 +28,7 @@ import pandas as pd
 
 from .config import DATASETS_2D, ExperimentConfig
 from .recurrent import RecurrentConfig, RecurrentTrainer
+from .summary import at_step
 from .trainer import Trainer
 
 SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes ahead
@@ -70,17 +71,12 @@ class Snapshot:
         return dataclasses.replace(
             self,
             metrics=metrics,
-            layers=_last_step(self.layers),
+            layers=at_step(self.layers, "end") if len(self.layers) else self.layers,
             activation_inputs=pd.DataFrame(),
             decision=None,
-            time_gradients=None if self.time_gradients is None else _last_step(self.time_gradients),
+            time_gradients=None if self.time_gradients is None else at_step(self.time_gradients, "end"),
             units=None,
         )
-
-
-def _last_step(frame: pd.DataFrame) -> pd.DataFrame:
-    """A frame's rows of its last recorded step."""
-    return frame[frame["step"] == frame["step"].iloc[-1]] if len(frame) else frame
 
 
 class LiveTrainer:

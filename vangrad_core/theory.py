@@ -251,7 +251,7 @@ def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
     return frame
 
 
-# One phase diagram takes 0.1-2 s. A class opening the playground at once asked for
+# One phase diagram takes 0.07-2 s. A class opening the playground at once asked for
 # the same few diagrams from forty threads, and lru_cache lets every caller compute
 # until the first has finished (53% of the server's profile with 40 clients): here
 # they are computed one at a time, and a caller that waited finds its diagram cached.

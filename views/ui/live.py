@@ -42,8 +42,8 @@ DRAWS_PER_SECOND = 8.0
 # number: a live view whose pace changes reruns the whole page).
 CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
 # The charts get a fragment of their own only when the numbers refresh this seldom: a
-# session runs one script at a time, and two fragments on fast timers got in each
-# other's way (alone, split, the step count in a browser stood still for 4 s at a time).
+# session runs one script at a time, and two fragments on fast timers would take turns
+# (docs/architecture.md, "Drawing": one person keeps the single fragment).
 SEPARATE_CHARTS_SECONDS = 1.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
@@ -106,7 +106,7 @@ def refresh_seconds(playing: int | None = None) -> float:
 
 class ChartCost:
     """What redrawing a live view's charts costs this server: the processor time of
-    the last redraws (an average that follows the load), for `chart_seconds`."""
+    the last redraws (an average that follows the load), for `paces`."""
 
     def __init__(self, seconds: float = 0.1):
         self.seconds = seconds
@@ -131,11 +131,6 @@ def paces() -> tuple[float, float]:
     refresh = refresh_seconds(playing)
     wanted = max(refresh, playing * chart_cost.seconds / CHART_CORES)
     return refresh, next((every for every in CHART_SECONDS if every >= wanted - 1e-9), CHART_SECONDS[-1])
-
-
-def chart_seconds() -> float:
-    """How often a live view's charts redraw now (`paces`)."""
-    return paces()[1]
 
 
 def detail_seconds() -> float:

@@ -53,8 +53,9 @@ class Classroom:
     @classmethod
     def read(cls, reader: ParamReader) -> Classroom:
         said = reader.text("presenter")
-        presenter = said is not None and said.strip().lower() in _ON
-        if not presenter and (said is None or said.strip().lower() not in _OFF):
+        flag = None if said is None else said.strip().lower()
+        presenter = flag in _ON
+        if not presenter and flag not in _OFF:
             reader.warn(f"presenter: {quote(said)} is not valid (1 or 0); presenter mode stays off")
         hide = reader.text("hide")
         if hide is None:
