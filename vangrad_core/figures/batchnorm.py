@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import empty, layer_colors, layout, thin_steps
+from .style import empty, layer_colors, layout, new_figure, thin_steps
 
 
 def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
@@ -40,7 +40,7 @@ def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) ->
     rows = thin_steps(layers[layers[column].notna()])
     if rows.empty:
         return empty(title, "This network has no batch norm" if not layers.empty else "Press Train")
-    fig = go.Figure()
+    fig = new_figure()
     layer_ids = sorted(rows["layer"].unique())
     for color, (layer, part) in zip(layer_colors(len(layer_ids) + 1), rows.groupby("layer"), strict=False):
         fig.add_trace(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import drawable, empty, layout, started, thin_steps, zero_floor, zero_markers
+from .style import drawable, empty, layout, new_figure, started, thin_steps, zero_floor, zero_markers
 
 
 def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
     """RMS of dL/dz per layer at the latest step of several runs, overlaid (log);
     exact zeros as "0" markers on the axis floor."""
     title = "Gradient per layer now: RMS of dL/dz"
-    fig = go.Figure()
+    fig = new_figure()
     lasts = [(name, layers[layers["step"] == layers["step"].iloc[-1]], color) for name, layers, color in started(runs)]
     for name, last, color in lasts:
         fig.add_trace(
@@ -37,7 +37,7 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
 
 def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     """Training loss of several runs, overlaid (smoothed)."""
-    fig = go.Figure()
+    fig = new_figure()
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
@@ -52,7 +52,7 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
 def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturated") -> go.Figure:
     """Inputs on the flat part (`flat_word`) and dead units per hidden layer of several
     runs, side by side."""
-    fig = go.Figure()
+    fig = new_figure()
     for name, layers, color in started(runs):
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
         fig.add_trace(

@@ -53,7 +53,7 @@ def gradient_profile(
     last = layers[layers["step"] == last_step]
     n = len(last)
     colors = layer_colors(n)
-    fig = go.Figure()
+    fig = new_figure()
     then_drawn = last_step != first_step  # (after one step, "then" is "now": drawn once)
     if then_drawn:
         fig.add_trace(
@@ -125,7 +125,7 @@ def forward_variance(
         return empty(title, "Press Train to measure the forward signal")
     first_step, last_step = steps_of(layers)
     hidden = layers[layers["act_input_std"].notna()]
-    fig = go.Figure()
+    fig = new_figure()
     if predicted is not None and not hidden.empty:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
         fig.add_trace(
@@ -177,23 +177,25 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     grid = phases.pivot(index="sigma_b2", columns="sigma_w2", values="chi1")
     log_chi = np.log10(grid.clip(lower=1e-3).to_numpy())
     ticks = [0.1, 0.3, 1, 3, 10]
-    fig = go.Figure(
-        go.Heatmap(
-            x=grid.columns,
-            y=grid.index,
-            z=log_chi,
-            colorscale=PHASE_SCALE,
-            zmid=0,
-            zmin=-1,
-            zmax=1,
-            colorbar={
-                "title": {"text": "χ₁", "side": "right"},
-                "tickvals": np.log10(ticks).tolist(),
-                "ticktext": [str(t) for t in ticks],
-            },
-            customdata=grid.to_numpy(),
-            hovertemplate="σ_w² = %{x:.2f}, σ_b² = %{y:.2f}<br>χ₁ = %{customdata:.3f}<extra></extra>",
-        )
+    fig = new_figure(
+        [
+            go.Heatmap(
+                x=grid.columns,
+                y=grid.index,
+                z=log_chi,
+                colorscale=PHASE_SCALE,
+                zmid=0,
+                zmin=-1,
+                zmax=1,
+                colorbar={
+                    "title": {"text": "χ₁", "side": "right"},
+                    "tickvals": np.log10(ticks).tolist(),
+                    "ticktext": [str(t) for t in ticks],
+                },
+                customdata=grid.to_numpy(),
+                hovertemplate="σ_w² = %{x:.2f}, σ_b² = %{y:.2f}<br>χ₁ = %{customdata:.3f}<extra></extra>",
+            )
+        ]
     )
     fig.add_trace(
         go.Contour(
@@ -278,18 +280,20 @@ def gradient_heatmap(
     finite = z[np.isfinite(z)]
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (-1.0, 0.0)
     zero = values < SMALLEST_NORMAL  # NaN compares False: a missing value stays blank
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.where(zero, low, z),
-            x=grid.columns,
-            y=grid.index,
-            colorscale=HEATMAP_SCALE,
-            zmin=low,
-            zmax=max(high, low + 1e-9),
-            customdata=np.where(zero, "0 (no gradient)", np.char.mod("%.2g", values)),
-            colorbar={"title": {"text": "log₁₀", "side": "right"}},
-            hovertemplate=f"step %{{x}}, {index} %{{y}}<br>{what} = %{{customdata}}<extra></extra>",
-        )
+    fig = new_figure(
+        [
+            go.Heatmap(
+                z=np.where(zero, low, z),
+                x=grid.columns,
+                y=grid.index,
+                colorscale=HEATMAP_SCALE,
+                zmin=low,
+                zmax=max(high, low + 1e-9),
+                customdata=np.where(zero, "0 (no gradient)", np.char.mod("%.2g", values)),
+                colorbar={"title": {"text": "log₁₀", "side": "right"}},
+                hovertemplate=f"step %{{x}}, {index} %{{y}}<br>{what} = %{{customdata}}<extra></extra>",
+            )
+        ]
     )
     yaxis = {"title": index_title, "dtick": tick(len(grid))}
     subtitle = " (darkest: 0)" if zero.any() else ""
@@ -319,7 +323,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
         ),
         ("test", test["step"], test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
     )
-    fig = go.Figure()
+    fig = new_figure()
     for panel, fmt in ((0, ".3f"), (1, ".1%")):  # two panels side by side: axes x, y and x2, y2
         for name, steps, frame, mode, color, columns in series:
             fig.add_trace(
@@ -417,7 +421,7 @@ def saturation_by_layer(
     if layers.empty:
         return empty(title, "Press Train to measure")
     last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_trace(
         go.Bar(
             x=last["layer"],
@@ -447,7 +451,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     title = "Update size per layer: std(ΔW) / std(W)"
     if layers.empty:
         return empty(title, "Press Train to see the updates")
-    fig = go.Figure()
+    fig = new_figure()
     layers = thin_steps(layers)
     layer_ids = sorted(layers["layer"].unique())
     colors = layer_colors(len(layer_ids))
@@ -482,13 +486,15 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
         return empty(title, "Press Train to see the weights move")
     last = layers[layers["step"] == layers["step"].iloc[-1]]
     moved = last["distance_from_init"].where(last["distance_from_init"] > 0)
-    fig = go.Figure(
-        go.Bar(
-            x=last["layer"],
-            y=moved,
-            marker={"color": layer_colors(len(last))},
-            hovertemplate="layer %{x}: moved %{y:.2g} of its initial size<extra></extra>",
-        )
+    fig = new_figure(
+        [
+            go.Bar(
+                x=last["layer"],
+                y=moved,
+                marker={"color": layer_colors(len(last))},
+                hovertemplate="layer %{x}: moved %{y:.2g} of its initial size<extra></extra>",
+            )
+        ]
     )
     fig.update_xaxes(title="layer (1 = input side; last = output layer)", dtick=tick(len(last)))
     fig.update_yaxes(title="|W − W₀| / |W₀| (log scale)", type="log", exponentformat="power")
@@ -498,18 +504,20 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
     """The network's probability of class 1 over the plane, with the test points."""
     side = round(np.sqrt(len(grid)))
-    fig = go.Figure(
-        go.Heatmap(
-            x=grid["x1"].to_numpy()[:side],
-            y=grid["x2"].to_numpy()[::side],
-            z=grid["p1"].to_numpy().reshape(side, side),
-            colorscale="RdBu",
-            zmin=0,
-            zmax=1,
-            opacity=0.75,
-            colorbar={"title": {"text": "P(class 1)", "side": "right"}},
-            hoverinfo="skip",
-        )
+    fig = new_figure(
+        [
+            go.Heatmap(
+                x=grid["x1"].to_numpy()[:side],
+                y=grid["x2"].to_numpy()[::side],
+                z=grid["p1"].to_numpy().reshape(side, side),
+                colorscale="RdBu",
+                zmin=0,
+                zmax=1,
+                opacity=0.75,
+                colorbar={"title": {"text": "P(class 1)", "side": "right"}},
+                hoverinfo="skip",
+            )
+        ]
     )
     for label, color in ((0, "#b2182b"), (1, "#2166ac")):
         subset = points[points["label"] == label]

@@ -7,12 +7,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import RUN_COLORS, TINY, layer_colors, layout, series_lines, thin_steps
+from .style import RUN_COLORS, TINY, layer_colors, layout, new_figure, series_lines, thin_steps
 
 
 def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
     """Glorot & Bengio's Figure 2: each sigmoid layer's mean output (± one std) over training."""
-    fig = go.Figure()
+    fig = new_figure()
     layer_ids = sorted(activations["layer"].unique())
     for color, layer in zip(layer_colors(len(layer_ids) + 1), layer_ids, strict=False):
         rows = thin_steps(activations[activations["layer"] == layer], 100)

@@ -6,7 +6,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import RUN_COLORS, drawable, empty, layout, series_lines, started, step_label, zero_floor, zero_markers
+from .style import (
+    RUN_COLORS,
+    drawable,
+    empty,
+    layout,
+    new_figure,
+    series_lines,
+    started,
+    step_label,
+    zero_floor,
+    zero_markers,
+)
 
 EXPLAINED_BY = {  # cell -> (time_gradients column, what it is)
     "rnn": ("jacobian_gain", "‖∂h_t/∂h_(t−1)‖ on the backpropagated gradient"),
@@ -26,7 +37,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     enough for a projector: a colour per run, a dash per moment (each line's hover
     says both)."""
     title = "Gradient through time: RMS of dL/dh_t"
-    fig = go.Figure()
+    fig = new_figure()
     kept, dashes = [], {}  # (name, rows, colour) of each line drawn; dash -> what it means
     drawn = started(runs)
     for name, rows, color in drawn:
@@ -90,7 +101,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     """What each run's gradient is multiplied by at each t, now: the plain RNN's
     Jacobian gain, the LSTM's forget gate, the GRU's update gate."""
     title = "What carries the gradient back, step by step"
-    fig = go.Figure()
+    fig = new_figure()
     for name, rows, color in started(runs):
         column, what = EXPLAINED_BY[cells[name]]
         last = rows[rows["step"] == rows["step"].max()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import TINY, layout, tick
+from .style import TINY, layout, new_figure, tick
 
 
 def _function_trace(curve: pd.DataFrame, activation: str) -> go.Scatter:
@@ -17,7 +17,7 @@ def activation_and_slope(curve: pd.DataFrame, activation: str) -> go.Figure:
     """An activation function and its derivative (`activations.curves`), with the
     derivative's peak marked."""
     peak = curve.attrs["max_derivative"]
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_trace(_function_trace(curve, activation))
     fig.add_trace(
         go.Scatter(
@@ -37,7 +37,7 @@ def activation_and_slope(curve: pd.DataFrame, activation: str) -> go.Figure:
 
 def input_change(curve: pd.DataFrame, activation: str, x0: float, delta: float, y0: float, y1: float) -> go.Figure:
     """How much the output moves (y0 to y1) when the input moves from x0 to x0 + delta."""
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_trace(_function_trace(curve, activation))
     fig.add_trace(
         go.Scatter(
@@ -71,7 +71,7 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
     depth = len(hidden)
     top = hidden["delta_rms"].iloc[-1]
     distance = depth - hidden["layer"].to_numpy()
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_trace(
         go.Scatter(
             x=hidden["layer"],
