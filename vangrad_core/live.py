@@ -24,6 +24,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .config import DATASETS_2D, ExperimentConfig
@@ -65,9 +66,9 @@ class Snapshot:
         evaluated one; no inputs, units or grid (a few kB where the whole run is 2 MB at
         step 500 of a depth-20 run: a worker pickles a snapshot on its training core)."""
         metrics = self.metrics
-        if len(metrics):
-            tested = metrics.index[metrics["test_loss"].notna()]
-            metrics = metrics.loc[sorted({*tested[-1:], metrics.index[-1]})]
+        if len(metrics):  # (positions in NumPy: label lookups cost a millisecond a refresh)
+            tested = np.flatnonzero(metrics["test_loss"].notna().to_numpy())
+            metrics = metrics.iloc[sorted({*tested[-1:], len(metrics) - 1})]
         return dataclasses.replace(
             self,
             metrics=metrics,
@@ -211,7 +212,7 @@ class LiveTrainer:
             divergence_reason=trainer.divergence_reason,
             failure=self.failure,
             metrics=trainer.metrics,
-            layers=pd.DataFrame() if recurrent else trainer.layers,
+            layers=pd.DataFrame() if recurrent else trainer.latest_layers() if latest else trainer.layers,
             activation_inputs=pd.DataFrame() if recurrent or latest else trainer.activation_inputs(),
             decision=grid,
             time_gradients=trainer.time_gradients if recurrent else None,

@@ -222,24 +222,41 @@ class Trainer(SteppedRun):
     @property
     def layers(self) -> pd.DataFrame:
         """One row per Linear layer per recorded step (`attrs['record_every']`)."""
-        if self._n_rows < self._n_records:  # rows for the steps measured since
+        self._measure_rows()
+        frame = self._frame("layers", self._n_records)
+        frame.attrs["record_every"] = self.record_every
+        return frame
+
+    def latest_layers(self) -> pd.DataFrame:
+        """The rows of `layers` at its last recorded step only (what a live view's
+        headline reads at every refresh), without building the whole frame."""
+        self._measure_rows()
+        frame = self._layer_rows(max(self._n_records - 1, 0), self._n_records)
+        frame.attrs["record_every"] = self.record_every
+        return frame
+
+    def _measure_rows(self) -> None:
+        """Rows for the steps measured since the last call."""
+        if self._n_rows < self._n_records:
             self.measure.sort_samples()
             new = slice(self._n_rows, self._n_records)
             for name, values in self.measure.table(self._records[new]).items():
                 self._columns[name][new] = values
             self._n_rows = self._n_records
-        frame = self._frame("layers", self._n_records)
-        frame.attrs["record_every"] = self.record_every
-        return frame
+
+    def _layer_rows(self, start: int, stop: int) -> pd.DataFrame:
+        columns = {c: _finite(self._columns[c][start:stop].ravel()) for c in LAYER_COLUMNS}
+        columns["step"], columns["layer"] = columns["step"].astype("int64"), columns["layer"].astype("int64")
+        return pd.DataFrame(columns)
 
     def _frame(self, name: str, n: int) -> pd.DataFrame:
         cached = self._frames.get(name)
         if cached is None or cached[0] != n:
             if name == "layers":
-                frame = pd.DataFrame({c: _finite(self._columns[c][:n].ravel()) for c in LAYER_COLUMNS})
-                frame = frame.astype({"step": "int64", "layer": "int64"})
+                frame = self._layer_rows(0, n)
             else:
-                frame = pd.DataFrame(self._metrics[:n], columns=list(METRIC_COLUMNS)).astype({"step": "int64"})
+                columns = dict(zip(METRIC_COLUMNS, self._metrics[:n].T, strict=True))
+                frame = pd.DataFrame(columns | {"step": columns["step"].astype("int64")})
             self._frames[name] = cached = (n, frame)
         return cached[1]
 
