@@ -15,7 +15,9 @@ one), the time to finished, and the intervals between updates; steps/s is the
 class's training throughput (all sessions' steps until the last one finished, or the
 timeout, over that time). The server's RSS and CPU are sampled every 0.5 s
 (bench.load's Sampler) while they train. A session counts as an error if it received an exception element, lost its
-connection, or found no Train button.
+connection, or found no Train button. Beside each row, the floor under its finish
+times: the same N runs trained by the engine alone, one after another on one core
+(each scenario timed once, before any server starts, in a process of its own).
 
     python -m bench.classroom [--sessions 10 20 40 80] [--timeout 300] [--json PATH] [--url URL]
     python -m bench.classroom --sessions 10 20 40 --serve 1 2
@@ -39,6 +41,8 @@ import json
 import math
 import re
 import statistics
+import subprocess
+import sys
 import time
 import urllib.parse
 from typing import Any
@@ -76,6 +80,7 @@ KEYS = (
     "machine_cpu_pct",
     "idle_mb_per_session",
     "sessions_per_replica",
+    "one_core_training_s",
 )
 
 
@@ -287,6 +292,31 @@ def local_server(url: str) -> list[Replica]:
         return []
 
 
+# The class's training alone: each scenario's run trained to its end with nothing else
+# running, in a fresh process on one thread (the engine's time, no drawing, no worker),
+# in one core's CPU seconds. A class of N needs the sum over its sessions' scenarios on
+# one core: the floor under "worst finish" with one training worker.
+TRAINING_ALONE = """
+import json, time, torch
+torch.set_num_threads(1)
+from vangrad_core.lessons import SCENARIOS
+from vangrad_core.trainer import Trainer
+seconds = {}
+for scenario in SCENARIOS:
+    trainer = Trainer(scenario.config)
+    start = time.thread_time()
+    trainer.step(scenario.config.steps)
+    seconds[scenario.name] = time.thread_time() - start
+print(json.dumps(seconds))
+"""
+
+
+def training_alone_seconds() -> dict[str, float]:
+    """One core's seconds to train each scenario's run, alone (`TRAINING_ALONE`)."""
+    out = subprocess.run([sys.executable, "-c", TRAINING_ALONE], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 def one_load(
     n: int, timeout: float, url: str | None = None, replicas: str | None = None, serve: int | None = None
 ) -> dict[str, Any]:
@@ -330,9 +360,11 @@ def main() -> None:
         f"{'1st update med':>15} {'worst':>7} {'finish med':>11} {'worst':>7} {'refresh med':>12} {'steps/s':>8} "
         f"{'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
     )
+    alone = training_alone_seconds()  # before any server starts: nothing else running
     rows = []
     for n, serve in ((n, serve) for n in args.sessions for serve in args.serve or [None]):
         r = one_load(n, args.timeout, args.url, args.replicas, serve)
+        r["one_core_training_s"] = sum(alone[SCENARIO_NAMES[i % len(SCENARIO_NAMES)]] for i in range(n))
         print(
             f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} {r['updated']:8d} "
             f"{r['first_update_median_s']:14.2f}s "
@@ -343,7 +375,8 @@ def main() -> None:
         )
         print(
             f"{'':17} (while training, the clients used {r['_client_cpu_pct']:.0f}% of a core, "
-            f"the whole machine {r['machine_cpu_pct']:.0f}%"
+            f"the whole machine {r['machine_cpu_pct']:.0f}%; these {n} runs alone, one after another on one "
+            f"core: {r['one_core_training_s']:.1f} s"
             + (f"; sessions per replica {'+'.join(map(str, r['sessions_per_replica']))}" if r["replicas"] else "")
             + (f"; {r['_notes']})" if r["_notes"] else ")"),
             flush=True,
