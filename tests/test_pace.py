@@ -143,3 +143,43 @@ def test_the_playing_tabs_are_counted_once_for_many_refreshes(monkeypatch):
     monkeypatch.setattr(live, "PLAYING_SECONDS", 0.0)
     runs.keep("tab 3", "run:playground", Run(True))
     assert runs.playing() == 3
+
+
+class Rerun(Exception):
+    """What st.rerun(scope="app") would do: end the fragment's run for a full rerun."""
+
+
+@pytest.mark.parametrize(
+    "then, now, rerun_after",
+    [
+        ((0.15, 0.15), (2.0, 8.0), live.RESTEP_BUSIER_SECONDS),  # a class pressed Train: slow down at once
+        ((2.0, 8.0), (0.15, 0.15), live.RESTEP_SECONDS),  # the class finished: no hurry
+        ((0.6, 4.0), (0.3, 8.0), live.RESTEP_SECONDS),  # numbers faster, charts slower: no hurry
+        ((2.0, 8.0), (2.0, 8.0), None),  # the same pace: the timers stay
+    ],
+)
+def test_a_busier_server_slows_a_live_view_within_a_second_and_a_quieter_one_speeds_it_up_later(
+    monkeypatch, then, now, rerun_after
+):
+    """The first tabs of a class that presses Train at once count few playing and take
+    the fastest pace: they must slow down within RESTEP_BUSIER_SECONDS, not flood the
+    server for RESTEP_SECONDS while the others wait for their first update."""
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(live, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    bodies = []
+    monkeypatch.setattr(live.st, "fragment", lambda body, run_every: bodies.append(body) or (lambda: None))
+    monkeypatch.setattr(live.st, "rerun", lambda scope: (_ for _ in ()).throw(Rerun(scope)))
+    layout = {"paces": then}
+    live._fragment((SimpleNamespace(playing=True),), lambda: None, lambda: layout["paces"][0], lambda: layout["paces"])
+    layout["paces"] = now
+
+    def reruns_at(seconds: float) -> bool:
+        clock.now = seconds
+        try:
+            bodies[0]()
+        except Rerun:
+            return True
+        return False
+
+    ticks = [0.5, live.RESTEP_BUSIER_SECONDS + 0.1, live.RESTEP_SECONDS - 0.1, live.RESTEP_SECONDS + 0.1]
+    assert [reruns_at(t) for t in ticks] == [rerun_after is not None and t > rerun_after for t in ticks]

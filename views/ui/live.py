@@ -46,6 +46,10 @@ CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
 # (docs/architecture.md, "Drawing": one person keeps the single fragment).
 SEPARATE_CHARTS_SECONDS = 1.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
+# ... but slows down sooner: when a class presses Train at once, the first tabs counted
+# few playing and took the fastest pace; for five seconds they flooded the server that
+# the others' first updates were waiting for.
+RESTEP_BUSIER_SECONDS = 1.0
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
 CHART_CORES = 0.5  # the share of a core that all live views' charts may take together
@@ -400,8 +404,8 @@ def live_view(
     (the charts from a snapshot at most the charts' pace old); on a busy server, where
     the charts must wait, they get a fragment and a timer of their own, so that a
     refresh of the numbers does not send the unchanged charts again (that was most of
-    a refresh's work). On a busier or quieter server (looked at every RESTEP_SECONDS)
-    the page reruns and the view is laid out anew."""
+    a refresh's work). On a busier server (looked at after RESTEP_BUSIER_SECONDS) or a
+    quieter one (after RESTEP_SECONDS) the page reruns and the view is laid out anew."""
     refresh, charts = paces()
     drawn_key = "+".join(run.key for run in runs) + ":charts drawn"
     shown_key = "+".join(run.key for run in runs) + ":charts shown"
@@ -541,8 +545,9 @@ def _fragment(
 ) -> None:
     """`tick()` in a fragment that reruns every `pace()` seconds while a run plays.
     When the runs stop by themselves, or the pace (or what `setup()` returns: how the
-    view is laid out) has changed (looked at most every RESTEP_SECONDS: the server got
-    busier or quieter), a full rerun sets the timers anew."""
+    view is laid out) has changed, a full rerun sets the timers anew: looked at after
+    RESTEP_BUSIER_SECONDS if every pace is now slower (the server got busier), after
+    RESTEP_SECONDS otherwise (quieter: no hurry)."""
     started_playing = any(run.playing for run in runs)
     every = pace()
     layout = (setup or pace)()
@@ -553,7 +558,16 @@ def _fragment(
             tick()
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
-        if started_playing and time.monotonic() - declared > RESTEP_SECONDS and (setup or pace)() != layout:
-            st.rerun(scope="app")
+        waited = time.monotonic() - declared
+        if started_playing and waited > RESTEP_BUSIER_SECONDS:
+            now = (setup or pace)()
+            if now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout)):
+                st.rerun(scope="app")
 
     st.fragment(body, run_every=every if started_playing else None)()
+
+
+def _all_slower(now: float | tuple[float, ...], then: float | tuple[float, ...]) -> bool:
+    """Whether every pace in `now` is at least as slow as in `then` (one pace or a tuple)."""
+    now, then = (now, then) if isinstance(now, tuple) else ((now,), (then,))
+    return all(a >= b for a, b in zip(now, then, strict=True))
