@@ -24,6 +24,8 @@ import functools
 import itertools
 import math
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,30 @@ from .data import make_dataset
 
 Q_MAX = 1e250  # exploding unbounded activations: stop the length map short of float64's overflow
 Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
+
+
+T = TypeVar("T")
+
+
+def computed_once(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """`functools.lru_cache`, with one caller computing at a time: a caller that waited
+    finds the result cached. (lru_cache alone lets every caller compute until the first
+    has finished: a class opening the playground at once computed the same phase
+    diagrams from forty threads, 53% of the server's profile.) The results are shared:
+    read them, do not change them."""
+
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        cached, lock = functools.lru_cache(maxsize)(function), threading.RLock()
+
+        @functools.wraps(function)
+        def once(*args, **kwargs) -> T:
+            with lock:
+                return cached(*args, **kwargs)
+
+        once.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        return once
+
+    return decorate
 
 
 def _z_grid(q_max: float, step: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,6 +160,12 @@ def chi1(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Te
     return torch.as_tensor(sigma_w2, dtype=torch.float64) * gaussian_mean(lambda x: derivative(x) ** 2, q_star)
 
 
+@computed_once(maxsize=256)
+def chi1_at(config: ExperimentConfig) -> float:
+    """χ₁ at the config's point on the phase diagram (`mean_field_point`)."""
+    return float(chi1(config.activation, *mean_field_point(config)))
+
+
 def gradient_in_words(chi: float) -> str:
     """What χ₁ means for a student, on the gradient's RMS (√χ₁ a layer): the factor a
     layer, and every how many layers that makes tenfold."""
@@ -207,7 +239,7 @@ def applies(config: ExperimentConfig) -> bool:
     return config.norm == "none" and not config.residual
 
 
-@functools.lru_cache(maxsize=64)
+@computed_once(maxsize=64)
 def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
     """The prediction at initialization, one row per Linear layer (as in `layers`):
     `preact_var` (variance of what the activation receives), `act_mean` and `act_var`
@@ -251,24 +283,12 @@ def predict_layers(config: ExperimentConfig) -> pd.DataFrame:
     return frame
 
 
-# One phase diagram takes 0.07-2 s. A class opening the playground at once asked for
-# the same few diagrams from forty threads, and lru_cache lets every caller compute
-# until the first has finished (53% of the server's profile with 40 clients): here
-# they are computed one at a time, and a caller that waited finds its diagram cached.
-_PHASE_LOCK = threading.Lock()
-
-
+@computed_once(maxsize=16)
 def phase_diagram(
     activation: str, sigma_w2_max: float = 4.0, sigma_b2_max: float = 0.5, points: int = 41
 ) -> pd.DataFrame:
     """χ₁ over a grid of σ_w² (weights) × σ_b² (biases): one row per grid point (the
-    same frame for the same arguments: read it, do not change it)."""
-    with _PHASE_LOCK:
-        return _phase_diagram(activation, sigma_w2_max, sigma_b2_max, points)
-
-
-@functools.lru_cache(maxsize=16)
-def _phase_diagram(activation: str, sigma_w2_max: float, sigma_b2_max: float, points: int) -> pd.DataFrame:
+    same frame for the same arguments: read it, do not change it). 0.07-2 s."""
     sigma_w2 = torch.linspace(sigma_w2_max / points, sigma_w2_max, points, dtype=torch.float64)
     sigma_b2 = torch.linspace(0, sigma_b2_max, points, dtype=torch.float64)
     grid_w, grid_b = torch.meshgrid(sigma_w2, sigma_b2, indexing="xy")

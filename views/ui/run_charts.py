@@ -4,7 +4,6 @@ The playground and the tour draw the same charts of a run from here."""
 
 from __future__ import annotations
 
-import functools
 import math
 
 import plotly.graph_objects as go
@@ -125,7 +124,6 @@ def flattest_layer(snap: Snapshot) -> int:
     return headline(snap.metrics, snap.layers, snap.config).flat_layer or 1
 
 
-@functools.lru_cache(maxsize=256)
 def theory_summary(config: ExperimentConfig) -> str:
     """What mean-field theory predicts for the config's gradient at initialization, on
     the RMS a student reads off the chart; χ₁ (on the mean square) as the detail."""
@@ -135,7 +133,7 @@ def theory_summary(config: ExperimentConfig) -> str:
             "residual connections reset the signal's scale at every layer."
         )
     sigma_w2, sigma_b2 = theory.mean_field_point(config)
-    chi = float(theory.chi1(config.activation, sigma_w2, sigma_b2))
+    chi = theory.chi1_at(config)
     layers = config.depth - 1
     overall = f"; from layer {config.depth} back to layer 1, ×{number(math.sqrt(chi) ** layers)}" if layers > 0 else ""
     return (
