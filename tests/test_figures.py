@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
@@ -165,6 +166,32 @@ def test_decision_boundary(trained):
     figure = fig.decision_boundary(grid, points)
     assert np.asarray(figure.data[0].z).shape == (20, 20)
     assert ((grid["p1"] >= 0) & (grid["p1"] <= 1)).all()
+
+
+def test_every_chart_carries_the_default_template_once_built(trained):
+    """Figures are built from an empty template (Plotly copied the default into every
+    new figure and again at each read of its layout) and get the default, Streamlit's
+    chart theme on a page, when `layout` finishes them: none may reach a page without."""
+    layers, metrics, other = trained.layers, trained.metrics, trained.layers.assign(delta_rms=1e-3)
+    built = [
+        fig.gradient_profile(layers, "sigmoid"),
+        fig.gradient_heatmap(layers),
+        fig.training_curves(metrics),
+        fig.saturation_by_layer(layers),
+        fig.update_ratios(layers),
+        fig.distance_from_init(layers),
+        fig.forward_variance(layers, theory.predict_layers(trained.config)),
+        fig.decision_boundary(*trained.decision_grid(resolution=10)),
+        fig.network_picture(trained.units(), 2),
+        fig.phase_diagram(theory.phase_diagram("tanh", 3.0, 0.5, 9), "tanh", (1.0, 0.05)),
+        fig.compare_profiles({"A": layers, "B": other}),
+        fig.compare_curves({"A": metrics, "B": metrics}),
+        fig.compare_saturation({"A": layers, "B": other}),
+        fig.gradient_profile(layers.iloc[:0], "sigmoid"),  # (empty: "Press Train")
+    ]
+    default = pio.templates[pio.templates.default]
+    for figure in built:
+        assert figure.layout.template == default, figure.layout.title.text
 
 
 def test_every_builder_copes_with_no_data_yet():
