@@ -183,3 +183,39 @@ def test_a_busier_server_slows_a_live_view_within_a_second_and_a_quieter_one_spe
 
     ticks = [0.5, live.RESTEP_BUSIER_SECONDS + 0.1, live.RESTEP_SECONDS - 0.1, live.RESTEP_SECONDS + 0.1]
     assert [reruns_at(t) for t in ticks] == [rerun_after is not None and t > rerun_after for t in ticks]
+
+
+def test_a_full_rerun_under_load_sends_the_charts_again_instead_of_building_them(tabs, monkeypatch):
+    """Forty tabs pressing Train, then laying their views out for a busier server, each
+    rerun the whole page: the charts come from the snapshot they were last drawn from
+    while it is younger than their pace (sent again, not built), and from a new one
+    after it."""
+    tabs(40, chart_cost_seconds=0.1)  # numbers every 2 s, charts every 8 s, each in a fragment
+    clock = SimpleNamespace(now=100.0)
+    monkeypatch.setattr(live, "time", SimpleNamespace(monotonic=lambda: clock.now, thread_time=time.thread_time))
+    monkeypatch.setattr(live.st, "session_state", {})
+    declared = []
+    monkeypatch.setattr(live, "_fragment", lambda runs, tick, pace, setup: declared.append(tick))
+    snapshots = [LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot() for _ in range(3)]
+    taken, drawn = [], []
+
+    def snapshot(charts: bool):
+        if charts:
+            taken.append(snapshots[len(taken)])
+            return taken[-1]
+        return snapshots[0]
+
+    def full_rerun(at: float) -> None:
+        clock.now = at
+        declared.clear()
+        live.live_view((SimpleNamespace(key="run:test", playing=True),), snapshot, lambda s: None, drawn.append)
+        for tick in declared:
+            tick()
+
+    _, charts = live.paces()
+    assert charts == 8.0
+    full_rerun(100.0)  # Train pressed
+    full_rerun(101.5)  # laid out anew a moment later
+    full_rerun(100.0 + charts)  # the charts' own pace has passed
+    assert drawn == [snapshots[0], snapshots[0], snapshots[1]]
+    assert len(taken) == 2

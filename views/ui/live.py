@@ -418,20 +418,28 @@ def live_view(
             draw(snap)
         st.session_state[drawn_key] = stamp
 
+    def chart_snapshot(take: Callable[[], object]) -> object:
+        """What the charts draw now: the snapshot they were last drawn from while it is
+        younger than their pace and a run plays (a full rerun, such as forty tabs
+        pressing Train or laying out their views anew, then sends them again instead
+        of building them), else a new one, `take()`."""
+        shown = st.session_state.get(shown_key)  # (when, snapshot) the charts were last drawn from
+        # (0.9: a timer that fires a moment early still takes a new one)
+        if shown is None or time.monotonic() - shown[0] >= 0.9 * charts or not any(run.playing for run in runs):
+            shown = st.session_state[shown_key] = (time.monotonic(), take())
+        return shown[1]
+
     if charts == refresh or refresh < SEPARATE_CHARTS_SECONDS:
 
         def both() -> None:
             snap = snapshot(True)
             headline(snap)
-            shown = st.session_state.get(shown_key)  # (when, snapshot) the charts were last drawn from
-            if shown is None or time.monotonic() - shown[0] >= charts or not any(run.playing for run in runs):
-                shown = st.session_state[shown_key] = (time.monotonic(), snap)
-            draw_charts(shown[1])
+            draw_charts(chart_snapshot(lambda: snap))
 
         _fragment(runs, both, lambda: refresh, setup=paces)
     else:
         _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces)
-        _fragment(runs, lambda: draw_charts(snapshot(True)), lambda: charts, setup=paces)
+        _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces)
 
 
 def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
