@@ -2,11 +2,12 @@
 # Set up on a fresh machine and run every test: lint, engine, pages, real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null 2>&1; then
-  # Debian's Chromium drives the browser tests (Playwright's own download can't be used here)
+if ! command -v chromium >/dev/null 2>&1 || ! [ -x "$(command -v nginx || echo /usr/sbin/nginx)" ]; then
+  # Debian's Chromium drives the browser tests (Playwright's own download can't be used
+  # here); nginx fronts the replicas of scripts/serve.sh (tests/test_serve.py)
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  $SUDO apt-get install -y -qq chromium fonts-dejavu-core nginx-light >/dev/null
 fi
 bash scripts/setup.sh --dev
 .venv/bin/ruff check .
