@@ -25,6 +25,18 @@ def trained() -> Trainer:
     return trainer
 
 
+def run_figures(layers: pd.DataFrame, metrics: pd.DataFrame) -> list[go.Figure]:
+    """The live view's charts of a run's frames (and the detail charts made from them alone)."""
+    return [
+        fig.gradient_profile(layers, "sigmoid"),
+        fig.gradient_heatmap(layers),
+        fig.training_curves(metrics),
+        fig.saturation_by_layer(layers),
+        fig.update_ratios(layers),
+        fig.distance_from_init(layers),
+    ]
+
+
 def empty_frames():
     return pd.DataFrame(columns=list(LAYER_COLUMNS)), pd.DataFrame(columns=list(METRIC_COLUMNS))
 
@@ -174,12 +186,7 @@ def test_every_chart_carries_the_default_template_once_built(trained):
     chart theme on a page, when `layout` finishes them: none may reach a page without."""
     layers, metrics, other = trained.layers, trained.metrics, trained.layers.assign(delta_rms=1e-3)
     built = [
-        fig.gradient_profile(layers, "sigmoid"),
-        fig.gradient_heatmap(layers),
-        fig.training_curves(metrics),
-        fig.saturation_by_layer(layers),
-        fig.update_ratios(layers),
-        fig.distance_from_init(layers),
+        *run_figures(layers, metrics),
         fig.forward_variance(layers, theory.predict_layers(trained.config)),
         fig.decision_boundary(*trained.decision_grid(resolution=10)),
         fig.network_picture(trained.units(), 2),
@@ -197,12 +204,7 @@ def test_every_chart_carries_the_default_template_once_built(trained):
 def test_every_builder_copes_with_no_data_yet():
     layers, metrics = empty_frames()
     for figure in (
-        fig.gradient_profile(layers, "sigmoid"),
-        fig.gradient_heatmap(layers),
-        fig.training_curves(metrics),
-        fig.saturation_by_layer(layers),
-        fig.update_ratios(layers),
-        fig.distance_from_init(layers),
+        *run_figures(layers, metrics),
         fig.forward_variance(layers, None),
         fig.network_picture(Trainer(ExperimentConfig(depth=2, width=4)).units(), 2),
     ):
