@@ -223,17 +223,13 @@ class Trainer(SteppedRun):
     def layers(self) -> pd.DataFrame:
         """One row per Linear layer per recorded step (`attrs['record_every']`)."""
         self._measure_rows()
-        frame = self._frame("layers", self._n_records)
-        frame.attrs["record_every"] = self.record_every
-        return frame
+        return self._frame("layers", self._n_records)
 
     def latest_layers(self) -> pd.DataFrame:
         """The rows of `layers` at its last recorded step only (what a live view's
         headline reads at every refresh), without building the whole frame."""
         self._measure_rows()
-        frame = self._layer_rows(max(self._n_records - 1, 0), self._n_records)
-        frame.attrs["record_every"] = self.record_every
-        return frame
+        return self._layer_rows(max(self._n_records - 1, 0), self._n_records)
 
     def _measure_rows(self) -> None:
         """Rows for the steps measured since the last call."""
@@ -247,7 +243,9 @@ class Trainer(SteppedRun):
     def _layer_rows(self, start: int, stop: int) -> pd.DataFrame:
         columns = {c: _finite(self._columns[c][start:stop].ravel()) for c in LAYER_COLUMNS}
         columns["step"], columns["layer"] = columns["step"].astype("int64"), columns["layer"].astype("int64")
-        return pd.DataFrame(columns)
+        frame = pd.DataFrame(columns)
+        frame.attrs["record_every"] = self.record_every
+        return frame
 
     def _frame(self, name: str, n: int) -> pd.DataFrame:
         cached = self._frames.get(name)
