@@ -90,6 +90,8 @@ def train_for(at: AppTest, steps: int | None = None, page: str = "playground", s
         at.run()
     if live.playing:
         button(at, "Pause").click().run()
+    else:  # it stopped by itself (finished, diverged) after the last redraw: the browser's timer draws it
+        at.run()
     assert_clean(at)
     return at
 
