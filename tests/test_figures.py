@@ -180,10 +180,12 @@ def test_decision_boundary(trained):
     assert ((grid["p1"] >= 0) & (grid["p1"] <= 1)).all()
 
 
-def test_every_chart_carries_the_default_template_once_built(trained):
+def test_every_chart_carries_the_default_template_and_cheap_tick_labels_once_built(trained):
     """Figures are built from an empty template (Plotly copied the default into every
     new figure and again at each read of its layout) and get the default, Streamlit's
-    chart theme on a page, when `layout` finishes them: none may reach a page without."""
+    chart theme on a page, when `layout` finishes them: none may reach a page without.
+    Every axis, a subplot's too, lets its tick labels be (the browser's default measures
+    each of them at every redraw)."""
     layers, metrics, other = trained.layers, trained.metrics, trained.layers.assign(delta_rms=1e-3)
     built = [
         *run_figures(layers, metrics),
@@ -199,6 +201,8 @@ def test_every_chart_carries_the_default_template_once_built(trained):
     default = pio.templates[pio.templates.default]
     for figure in built:
         assert figure.layout.template == default, figure.layout.title.text
+        axes = [*figure.select_xaxes(), *figure.select_yaxes()]
+        assert axes and all(axis.ticklabeloverflow == "allow" for axis in axes), figure.layout.title.text
 
 
 def test_every_builder_copes_with_no_data_yet():

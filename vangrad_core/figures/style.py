@@ -21,6 +21,11 @@ FONT_SIZE = 15
 TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
 # under float32's smallest normal number a gradient is 0 or an underflow: drawn as "0"
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
+# Plotly's default, "hide past div", measures every tick label in the browser at every
+# redraw to hide those past the chart's edge (none are here): 20% of the page's
+# drawing while a run trains; "allow" draws the profile, saturation and ridgeline
+# charts in half the time (headless Chromium, docs/architecture.md).
+TICK_LABEL_OVERFLOW = "allow"
 
 
 # Then and now, the same in every chart: the first recorded step (the initial weights)
@@ -56,7 +61,9 @@ def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go
     top of what `fig` has. One assignment, not update_layout: its path handling costs
     several milliseconds a call, and the live charts are rebuilt several times a second."""
     kept = {key: value for key, value in fig.layout.to_plotly_json().items() if key != "template"}
-    fig.layout = {  # Plotly's default template goes: the page's theme styles the charts
+    spec = {  # Plotly's default template goes: the page's theme styles the charts
+        "xaxis": {},
+        "yaxis": {},
         **kept,
         "title": {"text": title, "x": 0, "xanchor": "left"},
         "height": height,
@@ -66,6 +73,10 @@ def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go
         "uirevision": "keep",  # keep zoom and hidden traces across live updates
         **extra,
     }
+    for name, axis in spec.items():
+        if name.startswith(("xaxis", "yaxis")):
+            spec[name] = {"ticklabeloverflow": TICK_LABEL_OVERFLOW, **axis}
+    fig.layout = spec
     return fig
 
 
