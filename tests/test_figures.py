@@ -328,8 +328,12 @@ class Drawn:
         traces = [t for t in figure.data if t.marker.coloraxis == "coloraxis"]
         assert len(traces) == 2
 
+        def per_point(value, trace) -> np.ndarray:  # (a property given once for the whole trace: each point's)
+            value = np.asarray(value)
+            return np.full(len(trace.x), value) if value.ndim == 0 else value
+
         def joined(get) -> np.ndarray:
-            return np.concatenate([np.asarray(get(t)) for t in traces])
+            return np.concatenate([per_point(get(t), t) for t in traces])
 
         self.x, self.y = joined(lambda t: t.x), joined(lambda t: t.y)
         self.color, self.symbol = joined(lambda t: t.marker.color), joined(lambda t: t.marker.symbol)

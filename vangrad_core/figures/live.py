@@ -593,6 +593,9 @@ def network_picture(
     size = int(np.clip(360 / (n_layers + 1), 4, 10))  # apart at 16 units a column in 300 px, and at depth 100
 
     def units_trace(where: np.ndarray, hover: str) -> go.Scatter:
+        # a symbol and an outline per unit only if some are hollow: the browser styles
+        # each point on its own then (a fifth of the chart's redraw)
+        some_hollow = hollow[where].any()
         return go.Scatter(
             x=x[where],
             y=y[where],
@@ -601,8 +604,8 @@ def network_picture(
                 "size": size,
                 "color": color[where],
                 "coloraxis": "coloraxis",
-                "symbol": np.where(hollow[where], 100, 0),  # 100: "circle-open"
-                "line": {"width": np.where(hollow[where], 2, 0)},
+                "symbol": np.where(hollow[where], 100, 0) if some_hollow else 0,  # 100: "circle-open"
+                "line": {"width": np.where(hollow[where], 2, 0) if some_hollow else 0},
             },
             showlegend=False,
             customdata=about[where].astype(np.float32),
