@@ -8,6 +8,7 @@ traceback reached the page.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,8 @@ import pytest
 import streamlit.components.v2.manifest_scanner as manifest_scanner
 import torch
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.scriptrunner import ScriptRunnerEvent
+from streamlit.testing.v1 import AppTest, local_script_runner
 
 from vangrad_core.live import LiveTrainer
 from vangrad_core.settings import Field, Settings
@@ -30,6 +32,26 @@ torch.set_num_threads(1)
 # 0.6 s it takes to open a page here); the installed packages do not change during a
 # test run, so scan once.
 manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+def wait_for_script(runner: local_script_runner.LocalScriptRunner, timeout: float = 3) -> None:
+    """Until AppTest's script thread is done: woken by its SHUTDOWN event, where AppTest
+    itself polls every millisecond, each time taking the interpreter lock from the
+    script it waits for to scan every event of the run (a tenth of the page tests' time)."""
+    done = threading.Event()
+
+    def on_event(sender: object, event: ScriptRunnerEvent, **kwargs: object) -> None:
+        if event == ScriptRunnerEvent.SHUTDOWN:
+            done.set()
+
+    runner.on_event.connect(on_event, weak=False)
+    if not (runner.script_stopped() or done.wait(timeout)):
+        runner.request_stop()  # as AppTest does: stop the script, then say so
+        runner.join()
+        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+
+
+local_script_runner.require_widgets_deltas = wait_for_script
 
 # AppTest runs the pages in this process and the tests read their runs' trainers: the
 # runs train here, in threads (servers the tests start use worker processes).
