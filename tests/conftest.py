@@ -39,7 +39,7 @@ manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.sca
 def wait_for_script(runner: local_script_runner.LocalScriptRunner, timeout: float = 3) -> None:
     """Until AppTest's script thread is done: woken by its SHUTDOWN event, where AppTest
     itself polls every millisecond, each time taking the interpreter lock from the
-    script it waits for to scan every event of the run (a tenth of the page tests' time)."""
+    script it waits for to scan every event of the run (4-10% of the page tests' time)."""
     done = threading.Event()
 
     def on_event(sender: object, event: ScriptRunnerEvent, **kwargs: object) -> None:

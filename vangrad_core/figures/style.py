@@ -22,9 +22,9 @@ TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
 # under float32's smallest normal number a gradient is 0 or an underflow: drawn as "0"
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 # Plotly's default, "hide past div", measures every tick label in the browser at every
-# redraw to hide those past the chart's edge (none are here): 20% of the page's
-# drawing while a run trains; "allow" draws the profile, saturation and ridgeline
-# charts in half the time (headless Chromium, docs/architecture.md).
+# redraw to hide those past the chart's edge (20% of the page's drawing while a run
+# trained); with "allow" the profile, heatmap, saturation and ridgeline charts redraw
+# 1.3-1.7x faster (python -m bench.render, docs/architecture.md).
 TICK_LABEL_OVERFLOW = "allow"
 
 
