@@ -24,7 +24,6 @@ from vangrad_core.live import TrainingPool
 from vangrad_core.workers import SWITCH_SECONDS, WorkerPool
 from views.ui import run_charts
 
-PYTHON_SWITCH_SECONDS = sys.getswitchinterval()  # Python's default, 5 ms
 CONFIG = SCENARIO_BY_NAME["Deep sigmoid stalls"].config.replace(steps=20_000)
 
 
@@ -64,10 +63,11 @@ def main() -> None:
         ("thread, nothing else running", steps_per_second(threads, args.seconds, draw=False)),
         ("thread, while this process draws", steps_per_second(threads, args.seconds, draw=True)),
     ]
+    python_switch = sys.getswitchinterval()  # (5 ms)
     sys.setswitchinterval(SWITCH_SECONDS)  # a worker's: would it rescue training in the server's threads?
     shorter = steps_per_second(threads, args.seconds, draw=True)
     rows.append((f"the same, switch interval {SWITCH_SECONDS * 1e3:g} ms", shorter))
-    sys.setswitchinterval(PYTHON_SWITCH_SECONDS)
+    sys.setswitchinterval(python_switch)
     rows.append(("worker process, while this process draws", steps_per_second(workers, args.seconds, draw=True)))
     workers.stop()
     print(f"{time.strftime('%Y-%m-%d')}: depth-20 run, {args.seconds:.0f} s each, one torch thread")

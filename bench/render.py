@@ -34,10 +34,18 @@ from vangrad_core.live import LiveTrainer
 from views.ui import run_charts
 
 SCENARIO = "Deep sigmoid stalls"
-LIVE = {"network": run_charts.network, "profile": run_charts.profile, "heatmap": run_charts.heatmap}
-LIVE["curves"] = run_charts.curves
-DETAILS = {"ridges": run_charts.ridges, "saturation": run_charts.saturation, "updates": run_charts.updates}
-DETAILS["boundary"] = run_charts.boundary
+LIVE = {  # the live view's charts, redrawn at every refresh
+    "network": run_charts.network,
+    "profile": run_charts.profile,
+    "heatmap": run_charts.heatmap,
+    "curves": run_charts.curves,
+}
+DETAILS = {  # some of the detailed views', redrawn every few seconds
+    "ridges": run_charts.ridges,
+    "saturation": run_charts.saturation,
+    "updates": run_charts.updates,
+    "boundary": run_charts.boundary,
+}
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 # Median milliseconds of `redraws` Plotly.react calls, alternating two figures.

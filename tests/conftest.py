@@ -109,10 +109,14 @@ def assert_clean(at: AppTest) -> None:
 
 
 def train_for(at: AppTest, steps: int | None = None, page: str = "playground", seconds: float = 900) -> AppTest:
-    """Press Train, then redraw (each rerun is one tick of the live view) until the run
-    has `steps` steps, or has stopped; pause it if it still plays."""
-    live = run_of(at, page)
+    """Press Train, then `play_out` the run."""
     button(at, "Train").click().run()
+    return play_out(at, run_of(at, page), steps, seconds)
+
+
+def play_out(at: AppTest, live: LiveTrainer, steps: int | None = None, seconds: float = 900) -> AppTest:
+    """Redraw (each rerun is one tick of the live view) until the playing run has
+    `steps` steps, or has stopped; pause it if it still plays."""
     deadline = time.monotonic() + seconds
     while live.playing and (steps is None or live.step_count < steps) and time.monotonic() < deadline:
         at.run()

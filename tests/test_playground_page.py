@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, run_of, train_for
+from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, play_out, run_of, train_for
 from vangrad_core import ExperimentConfig
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
@@ -155,9 +155,7 @@ def test_a_finished_run_trains_on_past_its_steps_until_paused():
     while live.playing and live.step_count <= 30:
         at.run()
     assert live.step_count > 30 and live.config.steps == 30  # the settings (and the link) stay
-    while live.playing:
-        at.run()
-    at.run()  # it finished after the last redraw, as likely as not: the browser's timer draws it
+    play_out(at, live)
     assert live.step_count == 60 and at.metric[0].value == "60 / 60"
     assert_clean(at)
 
