@@ -32,17 +32,23 @@ SCENARIO = "Deep sigmoid stalls"
 # Reads the Step metric every animation frame, in the page (no round trip to
 # Python): the live view redraws the metric and its charts in the same update, so
 # each new value is one refresh of the charts. (Reading the charts' SVG every frame
-# instead would itself slow the page down.)
+# instead would itself slow the page down.) Counts, too, the charts drawn anew: a
+# Plotly element whose figure changed is a new element to Streamlit (its id is a hash
+# of the figure), mounted in a new graph div.
 WATCH = """
 () => new Promise(resolve => {
   const start = performance.now();
   const step = () => document.querySelector('[data-testid="stMetricValue"]')?.innerText || '';
-  let firstChart = null, refreshes = [], last = step();
+  const charts = new WeakSet(document.querySelectorAll('.js-plotly-plot'));
+  let firstChart = null, refreshes = [], last = step(), mounted = 0;
   const tick = () => {
     const now = performance.now() - start, value = step();
+    document.querySelectorAll('.js-plotly-plot').forEach(chart => {
+      if (!charts.has(chart)) { charts.add(chart); mounted++; }
+    });
     if (value !== last) { last = value; refreshes.push(now); if (firstChart === null) firstChart = now; }
-    if (value.startsWith('500 /')) { resolve({firstChart, refreshes, done: now}); return; }
-    if (now > 60000) { resolve({firstChart, refreshes, done: null}); return; }
+    if (value.startsWith('500 /')) { resolve({firstChart, refreshes, mounted, done: now}); return; }
+    if (now > 60000) { resolve({firstChart, refreshes, mounted, done: null}); return; }
     requestAnimationFrame(tick);
   };
   document.querySelectorAll('button').forEach(b => { if (b.innerText.trim().endsWith('Train')) b.click(); });
@@ -75,6 +81,7 @@ def one_run(page, url: str) -> dict:
         "refreshes_per_s": (len(training) - 1) / span if span == span and span > 0 else float("nan"),
         "longest_gap_s": max(gaps) / 1000 if gaps else float("nan"),
         "run_500_steps_s": result["done"] / 1000 if result["done"] is not None else float("nan"),
+        "charts_mounted_per_refresh": result["mounted"] / max(1, len(result["refreshes"])),
     }
 
 
@@ -98,6 +105,7 @@ def main() -> None:
         "refreshes_per_s": ("chart refreshes per second while training", ">= 4", lambda v: v >= 4),
         "longest_gap_s": ("longest pause between refreshes", "(info)", lambda v: True),
         "run_500_steps_s": ("500-step depth-20 run, Train to finished", "(ratio below)", lambda v: True),
+        "charts_mounted_per_refresh": ("charts drawn anew per refresh", "(info)", lambda v: True),
     }
     print(f"{time.strftime('%Y-%m-%d')}: playground, scenario 'Deep sigmoid stalls', {args.runs} runs")
     print(f"{'measure':45} {'median':>8} {'worst':>8}  budget")

@@ -4,12 +4,17 @@ While a run trains, the browser, not the server, limits how often the live view
 refreshes here (README, "Performance"): Plotly.js lays out and draws each chart again
 at every refresh. This times that alone, chart by chart: the "Deep sigmoid stalls"
 run's figures at two moments, 20 steps apart, built as the page builds them and sent
-as Streamlit sends them, redrawn alternately with `Plotly.react` (a live update) in
-headless Chromium (no GPU), with the plotly.js that the plotly package ships (the
-page's is Streamlit's own build). Beside each, interleaved in the same rounds, the
-same figure with Plotly's default tick labels (`ticklabeloverflow` unset: the browser
-measures every tick label to hide those past the chart's edge), the layout before
-`figures.style.TICK_LABEL_OVERFLOW`.
+as Streamlit sends them, drawn alternately in headless Chromium (no GPU), with the
+plotly.js that the plotly package ships (the page's is Streamlit's own build), in
+three ways, interleaved in the same rounds:
+- "react": `Plotly.react` on the chart in place, the cheapest live update;
+- "default ticks": the same with Plotly's default tick labels (`ticklabeloverflow`
+  unset: the browser measures every tick label to hide those past the chart's edge),
+  the layout before `figures.style.TICK_LABEL_OVERFLOW`;
+- "remounted": what the page really does. Streamlit names a Plotly element by a hash
+  of its figure, so a changed figure is a new element: a new chart is drawn
+  (`Plotly.newPlot`), drawn again once mounted (Streamlit's theming pass hands it a
+  deep copy of the figure: new arrays, a full redraw) and the old one purged.
 
     python -m bench.render [--rounds 5]
 """
@@ -48,18 +53,35 @@ DETAILS = {  # some of the detailed views', redrawn every few seconds
 }
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
-# Median milliseconds of `redraws` Plotly.react calls, alternating two figures.
-REDRAW = """async ([a, b, redraws]) => {
-  const div = document.getElementById('chart');
+# Median milliseconds of `redraws` updates of a chart, alternating two figures, each
+# until painted: with `Plotly.react` in place, or `remounted` as Streamlit does.
+REDRAW = """async ([a, b, redraws, remounted]) => {
+  const host = document.getElementById('charts'), times = [];
+  const mount = () => {
+    const div = document.createElement('div');
+    div.style.width = '760px';
+    return host.appendChild(div);
+  };
+  let div = mount();
   await Plotly.newPlot(div, a.data, a.layout);
-  const times = [];
   for (let i = 0; i < redraws; i++) {
     const f = JSON.parse(JSON.stringify(i % 2 ? a : b)), start = performance.now();
-    await Plotly.react(div, f.data, f.layout);
+    if (remounted) {
+      const old = div;
+      div = mount();
+      await Plotly.newPlot(div, f.data, f.layout);
+      const themed = JSON.parse(JSON.stringify(f));
+      await Plotly.react(div, themed.data, themed.layout);
+      Plotly.purge(old);
+      old.remove();
+    } else {
+      await Plotly.react(div, f.data, f.layout);
+    }
     await new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)));  // painted
     times.push(performance.now() - start);
   }
   Plotly.purge(div);
+  div.remove();
   times.sort((x, y) => x - y);
   return times[Math.floor(times.length / 2)];
 }"""
@@ -90,30 +112,31 @@ def main() -> None:
     run.step(20)
     after = run.snapshot(decision=True)
     charts = {name: [sent(build(snap)) for snap in (before, after)] for name, build in {**LIVE, **DETAILS}.items()}
-    variants = {
-        "now": charts,
-        "default ticks": {name: [default_tick_labels(spec) for spec in pair] for name, pair in charts.items()},
+    default_ticks = {name: [default_tick_labels(spec) for spec in pair] for name, pair in charts.items()}
+    variants = {  # name: (figures, remounted)
+        "react": (charts, False),
+        "default ticks": (default_ticks, False),
+        "remounted": (charts, True),
     }
     times: dict[tuple[str, str], list[float]] = {}
     with sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1600, "height": 1200})
-        page.set_content("<div id='chart' style='width: 760px'></div>")  # a half-width chart at 1600 px
+        page.set_content("<div id='charts'></div>")  # each chart half of a 1600-px page
         page.add_script_tag(path=str(PLOTLY_JS))
-        for _ in range(args.rounds):  # interleaved, so that both variants see the same machine
-            for variant, specs in variants.items():
+        for _ in range(args.rounds):  # interleaved, so that every variant sees the same machine
+            for variant, (specs, remounted) in variants.items():
                 for name, (a, b) in specs.items():
-                    times.setdefault((name, variant), []).append(page.evaluate(REDRAW, [a, b, args.redraws]))
+                    redraw = page.evaluate(REDRAW, [a, b, args.redraws, remounted])
+                    times.setdefault((name, variant), []).append(redraw)
         browser.close()
     median = {key: statistics.median(values) for key, values in times.items()}
     print(f"{time.strftime('%Y-%m-%d')}: scenario '{SCENARIO}', one redraw of each chart (ms, median of {args.rounds})")
-    print(f"{'chart':12} {'now':>7} {'default ticks':>14} {'ratio':>6}")
+    print(f"{'chart':16} {'react':>6} {'default ticks':>14} {'ratio':>6} {'remounted':>10} {'ratio':>6}")
     for group, names in (("live view", LIVE), ("details", DETAILS)):
-        for name in names:
-            now, old = median[(name, "now")], median[(name, "default ticks")]
-            print(f"{name:12} {now:7.0f} {old:14.0f} {old / now:6.2f}")
-        now, old = (sum(median[(name, variant)] for name in names) for variant in variants)
-        print(f"{group + ', all':12} {now:7.0f} {old:14.0f} {old / now:6.2f}")
+        for label, keys in [*((name, [name]) for name in names), (f"{group}, all", list(names))]:
+            react, ticks, again = (sum(median[(key, variant)] for key in keys) for variant in variants)
+            print(f"{label:16} {react:6.0f} {ticks:14.0f} {ticks / react:6.2f} {again:10.0f} {again / react:6.2f}")
 
 
 if __name__ == "__main__":
