@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, play_out, run_of, train_for
 from vangrad_core import ExperimentConfig
+from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
 from vangrad_core.summary import flat_share_sentence, units_sentence
@@ -42,6 +43,28 @@ def test_every_scenario_trains_a_few_ticks(scenario):
     assert len(at.get("plotly_chart")) >= 8
     if run.diverged_at is not None:
         assert any("diverged" in e.value for e in at.error)
+
+
+def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
+    """A rerun of the page of a paused run (a widget outside the views, a scenario's
+    notice, another tab's Train: the server reruns pages often) draws the snapshots it
+    has; a Step, a Reset or new settings take new ones, and the page shows them."""
+    at = app({"scenario": "Deep sigmoid stalls"})
+    button(at, "Step").click().run()
+    taken = []
+    take = live_module.snapshot_together
+    monkeypatch.setattr(live_module, "snapshot_together", lambda runs, *a, **k: taken.append(a) or take(runs, *a, **k))
+    at.run()
+    assert_clean(at)
+    assert taken == [] and any(m.value.startswith("**1 / 500 steps**") for m in at.markdown)
+    button(at, "Step").click().run()
+    assert len(taken) == 2  # the live view's, the details' (with the decision grid)
+    assert any(m.value.startswith("**2 / 500 steps**") for m in at.markdown)
+    assert chart_of(at, "heatmap") is not None and at.session_state["charts"]["heatmap"][0][0][1] == 2
+    button(at, "Reset").click().run()
+    assert len(taken) == 4 and any(m.value.startswith("**0 / 500 steps**") for m in at.markdown)
+    at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
+    assert len(taken) == 6 and trainer(at).config.norm == "batchnorm_before"
 
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():

@@ -310,19 +310,38 @@ class LiveRun:
             session_runs().drop(ctx.session_id, self.key)
 
 
+def moment(runs: tuple[LiveRun, ...]) -> tuple:
+    """Where `runs` are: each run, its step count, whether it is done, its failure. A
+    snapshot taken at a moment stays true while the runs rest there."""
+    return tuple((live, live.step_count, live.done, live.failure) for live in (run.live for run in runs))
+
+
+def taken_again(runs: tuple[LiveRun, ...], last: tuple | None, seconds: float) -> bool:
+    """Whether `last`, a (when, moment, snapshot) of `runs`, is out of date: while they
+    play, once it is `seconds` old; at rest, once they have moved (a Step, a Reset, a new
+    run), not at every rerun of their page (from a worker, a run's whole frames)."""
+    if last is None:
+        return True
+    if any(run.playing for run in runs):
+        return time.monotonic() - last[0] >= seconds
+    return last[1] != moment(runs)
+
+
 def snapshots_at_most_every(runs: tuple[LiveRun, ...], seconds: float, decision: bool = False) -> tuple[Snapshot, ...]:
-    """Snapshots of `runs` (a pair: at the same step) for a detailed view; while they
-    play, the ones taken less than `seconds` ago if there are, else new ones. (The view
-    redraws nothing then: its charts are cached by snapshot. So the full rerun that
-    Train starts leaves the slow views be, and the live view's first updates come sooner.)"""
+    """Snapshots of `runs` (a pair: at the same step) for a detailed view: the last ones
+    while they are younger than `seconds` and the runs play, or while the runs rest
+    where they were taken (`taken_again`). (The view redraws nothing then: its charts
+    are cached by snapshot. So the full rerun that Train starts leaves the slow views
+    be, and the live view's first updates come sooner.)"""
     key = "+".join(run.key for run in runs) + f":snapshot:details:{decision}"
     last = st.session_state.get(key)
-    if not any(run.playing for run in runs) or last is None or time.monotonic() - last[0] >= seconds:
+    if taken_again(runs, last, seconds):  # (the moment first: a run that moves meanwhile is taken again next time)
         last = st.session_state[key] = (
             time.monotonic(),
+            moment(runs),
             training_pool().snapshot([run.live for run in runs], decision),
         )
-    return last[1]
+    return last[2]
 
 
 def run_controls(run: LiveRun, caption: str | None = None) -> None:
@@ -392,11 +411,17 @@ def live_fragment(
     elif headline is None:
         _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
     else:
-        live_view((run,), lambda charts: run.live.snapshot(decision and charts, latest=not charts), headline, draw)
+        live_view(
+            (run,), lambda charts: run.live.snapshot(decision and charts, latest=not charts), headline, draw, decision
+        )
 
 
 def live_view(
-    runs: tuple[LiveRun, ...], snapshot: Callable[[bool], object], headline: Callable, draw: Callable
+    runs: tuple[LiveRun, ...],
+    snapshot: Callable[[bool], object],
+    headline: Callable,
+    draw: Callable,
+    decision: bool = False,
 ) -> None:
     """A live view of `runs`: `headline(snapshot(False))` (the newest moment only:
     `Snapshot.latest`) at every refresh, and `draw(snapshot(True))`, its charts, at the
@@ -405,10 +430,12 @@ def live_view(
     the charts must wait, they get a fragment and a timer of their own, so that a
     refresh of the numbers does not send the unchanged charts again (that was most of
     a refresh's work). On a busier server (looked at after RESTEP_BUSIER_SECONDS) or a
-    quieter one (after RESTEP_SECONDS) the page reruns and the view is laid out anew."""
+    quieter one (after RESTEP_SECONDS) the page reruns and the view is laid out anew.
+    `decision`: whether `snapshot(True)` holds the run's decision grid."""
     refresh, charts = paces()
     drawn_key = "+".join(run.key for run in runs) + ":charts drawn"
-    shown_key = "+".join(run.key for run in runs) + ":charts shown"
+    # (by what the snapshot holds: the tour's steps share a run, and some draw its decision grid)
+    shown_key = "+".join(run.key for run in runs) + f":charts shown:{decision}"
 
     def draw_charts(snap) -> None:
         each = snap if isinstance(snap, tuple) else (snap,)  # (a pair's snapshots, or one run's)
@@ -422,19 +449,22 @@ def live_view(
         """What the charts draw now: the snapshot they were last drawn from while it is
         younger than their pace and a run plays (a full rerun, such as forty tabs
         pressing Train or laying out their views anew, then sends them again instead
-        of building them), else a new one, `take()`."""
-        shown = st.session_state.get(shown_key)  # (when, snapshot) the charts were last drawn from
+        of building them), or while the runs rest where it was taken; else a new one,
+        `take()`."""
+        shown = st.session_state.get(shown_key)  # (when, moment, snapshot) the charts were last drawn from
         # (0.9: a timer that fires a moment early still takes a new one)
-        if shown is None or time.monotonic() - shown[0] >= 0.9 * charts or not any(run.playing for run in runs):
-            shown = st.session_state[shown_key] = (time.monotonic(), take())
-        return shown[1]
+        if taken_again(runs, shown, 0.9 * charts):
+            shown = st.session_state[shown_key] = (time.monotonic(), moment(runs), take())
+        return shown[2]
 
     if charts == refresh or refresh < SEPARATE_CHARTS_SECONDS:
 
         def both() -> None:
-            snap = snapshot(True)
-            headline(snap)
-            draw_charts(chart_snapshot(lambda: snap))
+            # playing, the numbers show the newest moment; at rest, the charts' snapshot is it
+            newest = snapshot(True) if any(run.playing for run in runs) else None
+            shown = chart_snapshot(lambda: snapshot(True) if newest is None else newest)
+            headline(shown if newest is None else newest)
+            draw_charts(shown)
 
         _fragment(runs, both, lambda: refresh, setup=paces)
     else:
