@@ -63,8 +63,15 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     assert chart_of(at, "heatmap") is not None and at.session_state["charts"]["heatmap"][0][0][1] == 2
     button(at, "Reset").click().run()
     assert len(taken) == 4 and any(m.value.startswith("**0 / 500 steps**") for m in at.markdown)
+    at.session_state["cfg.steps"] = 40
     at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
-    assert len(taken) == 6 and trainer(at).config.norm == "batchnorm_before"
+    assert len(taken) == 6 and trainer(at).config == SCENARIOS[0].config.replace(norm="batchnorm_before", steps=40)
+    train_for(at)  # played to its end: the views' snapshots taken while it played are from before it
+    assert any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
+    assert at.session_state["charts"]["heatmap"][0][0][1] == 40
+    taken.clear()
+    at.run()
+    assert taken == [] and any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
 
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():

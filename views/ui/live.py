@@ -310,38 +310,38 @@ class LiveRun:
             session_runs().drop(ctx.session_id, self.key)
 
 
-def moment(runs: tuple[LiveRun, ...]) -> tuple:
-    """Where `runs` are: each run, its step count, whether it is done, its failure. A
-    snapshot taken at a moment stays true while the runs rest there."""
-    return tuple((live, live.step_count, live.done, live.failure) for live in (run.live for run in runs))
-
-
-def taken_again(runs: tuple[LiveRun, ...], last: tuple | None, seconds: float) -> bool:
-    """Whether `last`, a (when, moment, snapshot) of `runs`, is out of date: while they
-    play, once it is `seconds` old; at rest, once they have moved (a Step, a Reset, a new
-    run), not at every rerun of their page (from a worker, a run's whole frames)."""
-    if last is None:
-        return True
+def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Callable[[], object]) -> object:
+    """The snapshot of `runs` (a pair's: a tuple) kept in the session under `key` while
+    it holds: while they play, until it is `seconds` old; at rest, while it shows where
+    they are (the same runs, at its step count, done or not, failed or not), so that a
+    rerun of their page takes none (from a worker, a run's whole frames) and a Step, a
+    Reset or a new run does. Else `take()`, kept."""
+    last = st.session_state.get(key)  # (when, the runs if at rest, snapshot)
     if any(run.playing for run in runs):
-        return time.monotonic() - last[0] >= seconds
-    return last[1] != moment(runs)
+        lives = None
+        fresh = last is not None and time.monotonic() - last[0] < seconds
+    else:
+        lives = tuple(run.live for run in runs)
+        fresh = (
+            last is not None
+            and last[1] == lives  # (the same run objects: a Reset or new settings make new ones)
+            and all(
+                (snap.step_count, snap.done, snap.failure) == (live.step_count, live.done, live.failure)
+                for live, snap in zip(lives, last[2] if isinstance(last[2], tuple) else (last[2],), strict=True)
+            )
+        )
+    if not fresh:
+        last = st.session_state[key] = (time.monotonic(), lives, take())
+    return last[2]
 
 
 def snapshots_at_most_every(runs: tuple[LiveRun, ...], seconds: float, decision: bool = False) -> tuple[Snapshot, ...]:
-    """Snapshots of `runs` (a pair: at the same step) for a detailed view: the last ones
-    while they are younger than `seconds` and the runs play, or while the runs rest
-    where they were taken (`taken_again`). (The view redraws nothing then: its charts
-    are cached by snapshot. So the full rerun that Train starts leaves the slow views
-    be, and the live view's first updates come sooner.)"""
+    """Snapshots of `runs` (a pair: at the same step) for a detailed view, kept while
+    they are younger than `seconds` or the runs rest (`kept_snapshot`). (The view redraws
+    nothing then: its charts are cached by snapshot. So the full rerun that Train starts
+    leaves the slow views be, and the live view's first updates come sooner.)"""
     key = "+".join(run.key for run in runs) + f":snapshot:details:{decision}"
-    last = st.session_state.get(key)
-    if taken_again(runs, last, seconds):  # (the moment first: a run that moves meanwhile is taken again next time)
-        last = st.session_state[key] = (
-            time.monotonic(),
-            moment(runs),
-            training_pool().snapshot([run.live for run in runs], decision),
-        )
-    return last[2]
+    return kept_snapshot(runs, key, seconds, lambda: training_pool().snapshot([run.live for run in runs], decision))
 
 
 def run_controls(run: LiveRun, caption: str | None = None) -> None:
@@ -450,12 +450,8 @@ def live_view(
         younger than their pace and a run plays (a full rerun, such as forty tabs
         pressing Train or laying out their views anew, then sends them again instead
         of building them), or while the runs rest where it was taken; else a new one,
-        `take()`."""
-        shown = st.session_state.get(shown_key)  # (when, moment, snapshot) the charts were last drawn from
-        # (0.9: a timer that fires a moment early still takes a new one)
-        if taken_again(runs, shown, 0.9 * charts):
-            shown = st.session_state[shown_key] = (time.monotonic(), moment(runs), take())
-        return shown[2]
+        `take()`. (0.9: a timer that fires a moment early still takes a new one.)"""
+        return kept_snapshot(runs, shown_key, 0.9 * charts, take)
 
     if charts == refresh or refresh < SEPARATE_CHARTS_SECONDS:
 
