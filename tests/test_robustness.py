@@ -135,7 +135,7 @@ def test_a_view_that_raises_pauses_its_run_instead_of_raising_on_every_tick(monk
     button(at, "Train").click().run()
     monkeypatch.setattr(run_charts, "curves", lambda snap: 1 / 0)
     # the charts from the newest snapshot at every tick (on a busy machine they may wait a tick)
-    monkeypatch.setattr(live_view, "paces", lambda: (0.15, 0.15))
+    monkeypatch.setattr(live_view, "paces", lambda keep=None: (0.15, 0.15))
     time.sleep(0.05)  # a step or more since the last tick: the charts have something new to draw
     at.run()
     assert not run_of(at).playing  # paused: the next ticks do not raise again

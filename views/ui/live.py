@@ -41,6 +41,12 @@ DRAWS_PER_SECOND = 8.0
 # The charts' paces: the refresh's, and slower steps on a busy server (a step, not any
 # number: a live view whose pace changes reruns the whole page).
 CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
+# A view keeps its charts' pace while the pace the load asks for is within this factor
+# of it. The cost of a redraw is measured over every tab's charts, a depth-5 run's and
+# a depth-100 one's, and wavers: without a margin, a class of forty's charts swung
+# between 8 and 15 s 175 times in one run (each swing a full rerun of the tab); with
+# 1.25, 46 times.
+PACE_MARGIN = 1.5
 # The charts get a fragment of their own only when the numbers refresh this seldom: a
 # session runs one script at a time, and two fragments on fast timers would take turns
 # (docs/architecture.md, "Drawing": one person keeps the single fragment).
@@ -52,6 +58,10 @@ RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this
 RESTEP_BUSIER_SECONDS = 1.0
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
+# The details' paces beyond DETAIL_TABS: steps, like the charts' (in proportion to the
+# count, every run that finished changed every other tab's pace, and each change is a
+# full rerun: 27 of a class of forty's 68 layouts were the details' 46.25 -> 38.75 s).
+DETAIL_STEPS = (DETAIL_SECONDS, 10.0, 20.0, 30.0, 60.0, 120.0)
 CHART_CORES = 0.5  # the share of a core that all live views' charts may take together
 TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or max(1, os.cpu_count() or 1)
 # Worker processes that train (vangrad_core.workers; default: one if the machine has a
@@ -127,21 +137,33 @@ class ChartCost:
 chart_cost = ChartCost()
 
 
-def paces() -> tuple[float, float]:
+def chart_step(wanted: float) -> float:
+    """The first CHART_SECONDS step at least `wanted` seconds (or the last)."""
+    return next((every for every in CHART_SECONDS if every >= wanted - 1e-9), CHART_SECONDS[-1])
+
+
+def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
     """How often a live view's numbers and its charts redraw now: the numbers at every
     refresh (`refresh_seconds`); the charts too while the server has time, else as often
-    as all playing tabs' charts together fit in CHART_CORES of a core (a CHART_SECONDS step)."""
+    as all playing tabs' charts together fit in CHART_CORES of a core (a CHART_SECONDS
+    step). `keep`: the paces the view has, whose charts' pace stays while it is within
+    PACE_MARGIN of what the load asks for (the cost of a redraw wavers, and each change
+    of pace is a full rerun of the tab)."""
     playing = playing_tabs()  # (counted once: it walks every session's runs)
     refresh = refresh_seconds(playing)
     wanted = max(refresh, playing * chart_cost.seconds / CHART_CORES)
-    return refresh, next((every for every in CHART_SECONDS if every >= wanted - 1e-9), CHART_SECONDS[-1])
+    if keep is not None and keep[0] == refresh and wanted / PACE_MARGIN <= keep[1] <= chart_step(wanted * PACE_MARGIN):
+        return keep
+    return refresh, chart_step(wanted)
 
 
 def detail_seconds() -> float:
     """How often the detailed views below the live view redraw while a run plays:
-    every DETAIL_SECONDS while up to DETAIL_TABS tabs play, less often beyond (they
-    are below the fold, and cost more to draw than the live view)."""
-    return DETAIL_SECONDS * max(1.0, playing_tabs() / DETAIL_TABS)
+    every DETAIL_SECONDS while up to DETAIL_TABS tabs play, beyond that at the first
+    DETAIL_STEPS step at least in proportion (they are below the fold, and cost more to
+    draw than the live view)."""
+    wanted = DETAIL_SECONDS * playing_tabs() / DETAIL_TABS
+    return next((every for every in DETAIL_STEPS if every >= wanted - 1e-9), DETAIL_STEPS[-1])
 
 
 @st.cache_resource
@@ -432,7 +454,13 @@ def live_view(
     a refresh's work). On a busier server (looked at after RESTEP_BUSIER_SECONDS) or a
     quieter one (after RESTEP_SECONDS) the page reruns and the view is laid out anew.
     `decision`: whether `snapshot(True)` holds the run's decision grid."""
-    refresh, charts = paces()
+    paces_key = "+".join(run.key for run in runs) + ":paces"
+    refresh, charts = st.session_state[paces_key] = paces(st.session_state.get(paces_key))
+
+    def paces_now() -> tuple[float, float]:
+        """The view's paces now (its fragments rerun the page when they change)."""
+        return paces((refresh, charts))
+
     drawn_key = "+".join(run.key for run in runs) + ":charts drawn"
     # (by what the snapshot holds: the tour's steps share a run, and some draw its decision grid)
     shown_key = "+".join(run.key for run in runs) + f":charts shown:{decision}"
@@ -462,10 +490,10 @@ def live_view(
             headline(shown if newest is None else newest)
             draw_charts(shown)
 
-        _fragment(runs, both, lambda: refresh, setup=paces)
+        _fragment(runs, both, lambda: refresh, setup=paces_now)
     else:
-        _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces)
-        _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces)
+        _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces_now)
+        _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces_now)
 
 
 def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
@@ -591,11 +619,13 @@ def _fragment(
         with stopped_on_error(runs):
             tick()
         if started_playing and not any(run.playing for run in runs):
+            log.info("TRACE rerun stopped")
             st.rerun(scope="app")
         waited = time.monotonic() - declared
         if started_playing and waited > RESTEP_BUSIER_SECONDS:
             now = (setup or pace)()
             if now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout)):
+                log.info("TRACE rerun relayout %s -> %s", layout, now)
                 st.rerun(scope="app")
 
     st.fragment(body, run_every=every if started_playing else None)()
