@@ -619,13 +619,11 @@ def _fragment(
         with stopped_on_error(runs):
             tick()
         if started_playing and not any(run.playing for run in runs):
-            log.info("TRACE rerun stopped")
             st.rerun(scope="app")
         waited = time.monotonic() - declared
         if started_playing and waited > RESTEP_BUSIER_SECONDS:
             now = (setup or pace)()
             if now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout)):
-                log.info("TRACE rerun relayout %s -> %s", layout, now)
                 st.rerun(scope="app")
 
     st.fragment(body, run_every=every if started_playing else None)()
