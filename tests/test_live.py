@@ -57,6 +57,27 @@ def test_the_pool_gives_every_playing_run_its_turn_and_pause_stops_one():
         run.pause()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pause_all_stops_the_runs_in_a_threads_hands_too(threads):
+    """A group leaves the turns while a thread trains it: pause_all (after each page
+    test, so that no run trains on beside the next tests) pauses those as well. Before,
+    with as many threads as runs, it nearly always missed them."""
+    pool = TrainingPool(threads=threads)
+    runs = [LiveTrainer(CONFIG.replace(steps=20000, seed=seed)) for seed in range(threads)]
+    for run in runs:
+        pool.play((run,))
+    wait_until(lambda: all(run.step_count >= 3 for run in runs))
+    for _ in range(5):  # whichever moment it comes
+        for run in runs:
+            pool.play((run,))
+        time.sleep(0.02)
+        pool.pause_all()
+        assert not any(run.playing for run in runs)
+        counts = [run.step_count for run in runs]
+        time.sleep(0.1)
+        assert [run.step_count for run in runs] == counts
+
+
 def test_a_pair_is_snapshotted_at_the_same_step_while_it_trains():
     pool = TrainingPool(threads=1)
     pair = [LiveTrainer(CONFIG.replace(steps=20000, depth=depth), slots=pool.slots) for depth in (8, 1)]

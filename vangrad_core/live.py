@@ -295,6 +295,7 @@ class TrainingPool:
     def __init__(self, threads: int):
         self.slots = threading.BoundedSemaphore(threads)  # snapshots taken at once, by the pages' threads
         self.turns: collections.deque[tuple[weakref.ref, ...]] = collections.deque()
+        self.in_hand: list[tuple[weakref.ref, ...]] = []  # the groups that threads train now
         self.ready = threading.Condition()
         self.threads = [
             threading.Thread(target=self._work, name=f"vangrad-training-{i}", daemon=True) for i in range(threads)
@@ -332,9 +333,12 @@ class TrainingPool:
         return snapshot_together(runs, decision, latest)
 
     def pause_all(self) -> None:
-        """Pause every run the pool trains (each group in step)."""
+        """Pause every run the pool trains (each group in step), those waiting for their
+        turn and those in a thread's hands."""
         with self.ready:
-            groups = [[run for run in (ref() for ref in group) if run is not None] for group in self.turns]
+            groups = [
+                [run for run in (ref() for ref in group) if run is not None] for group in (*self.turns, *self.in_hand)
+            ]
         for runs in groups:
             pause_together(runs)
 
@@ -349,8 +353,10 @@ class TrainingPool:
                     for run in runs:
                         run.in_pool = False
                     continue
+                self.in_hand.append(group)
             train_together(runs, QUANTUM_SECONDS)
             del runs  # no strong reference while it waits for its next turn
             with self.ready:
+                self.in_hand.remove(group)
                 self.turns.append(group)
                 self.ready.notify()
