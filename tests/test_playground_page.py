@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,22 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     taken.clear()
     at.run()
     assert taken == [] and any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
+
+
+def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():
+    """The full rerun that Train starts (forty at once, in a class) builds no chart: the
+    live view and the details keep what they drew at rest for one more pace, and the
+    step count is the run's newest; the view's first tick draws the run moving."""
+    at = app({"scenario": "Deep sigmoid stalls"})
+    button(at, "Step").click().run()
+    at_rest = dict(at.session_state["charts"])  # chart -> (stamp, figure), as drawn at step 1
+    button(at, "Resume").click().run()
+    assert all(at.session_state["charts"][chart] is drawn for chart, drawn in at_rest.items())
+    time.sleep(0.3)  # the live view's pace, alone (0.15 s), and then some steps
+    at.run()
+    redrawn = {chart for chart, drawn in at_rest.items() if at.session_state["charts"][chart] is not drawn}
+    assert {"network", "profile", "heatmap", "curves"} <= redrawn
+    assert at.session_state["charts"]["heatmap"][0][0][1] > 1
 
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():

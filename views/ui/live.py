@@ -334,13 +334,19 @@ class LiveRun:
 
 def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Callable[[], object]) -> object:
     """The snapshot of `runs` (a pair's: a tuple) kept in the session under `key` while
-    it holds: while they play, until it is `seconds` old; at rest, while it shows where
-    they are (the same runs, at its step count, done or not, failed or not), so that a
-    rerun of their page takes none (from a worker, a run's whole frames) and a Step, a
-    Reset or a new run does. Else `take()`, kept."""
+    it holds: while they play, until it is `seconds` old (one kept at rest, from when
+    they started); at rest, while it shows where they are (the same runs, at its step
+    count, done or not, failed or not), so that a rerun of their page takes none (from
+    a worker, a run's whole frames) and a Step, a Reset or a new run does. Else
+    `take()`, kept."""
     last = st.session_state.get(key)  # (when, the runs if at rest, snapshot)
     if any(run.playing for run in runs):
         lives = None
+        if last is not None and last[1] is not None:
+            # kept at rest, and the runs have just started to play: it stays for one
+            # more pace, so that the full rerun that Train starts (forty at once in a
+            # class) builds no chart, and the views' first ticks draw the run moving
+            last = st.session_state[key] = (time.monotonic(), None, last[2])
         fresh = last is not None and time.monotonic() - last[0] < seconds
     else:
         lives = tuple(run.live for run in runs)
