@@ -137,9 +137,9 @@ class ChartCost:
 chart_cost = ChartCost()
 
 
-def chart_step(wanted: float) -> float:
-    """The first CHART_SECONDS step at least `wanted` seconds (or the last)."""
-    return next((every for every in CHART_SECONDS if every >= wanted - 1e-9), CHART_SECONDS[-1])
+def step_at_least(wanted: float, steps: tuple[float, ...] = CHART_SECONDS) -> float:
+    """The first of `steps` at least `wanted` seconds (or the last)."""
+    return next((every for every in steps if every >= wanted - 1e-9), steps[-1])
 
 
 def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
@@ -152,9 +152,13 @@ def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
     playing = playing_tabs()  # (counted once: it walks every session's runs)
     refresh = refresh_seconds(playing)
     wanted = max(refresh, playing * chart_cost.seconds / CHART_CORES)
-    if keep is not None and keep[0] == refresh and wanted / PACE_MARGIN <= keep[1] <= chart_step(wanted * PACE_MARGIN):
+    if (
+        keep is not None
+        and keep[0] == refresh
+        and wanted / PACE_MARGIN <= keep[1] <= step_at_least(wanted * PACE_MARGIN)
+    ):
         return keep
-    return refresh, chart_step(wanted)
+    return refresh, step_at_least(wanted)
 
 
 def detail_seconds() -> float:
@@ -162,8 +166,7 @@ def detail_seconds() -> float:
     every DETAIL_SECONDS while up to DETAIL_TABS tabs play, beyond that at the first
     DETAIL_STEPS step at least in proportion (they are below the fold, and cost more to
     draw than the live view)."""
-    wanted = DETAIL_SECONDS * playing_tabs() / DETAIL_TABS
-    return next((every for every in DETAIL_STEPS if every >= wanted - 1e-9), DETAIL_STEPS[-1])
+    return step_at_least(DETAIL_SECONDS * playing_tabs() / DETAIL_TABS, DETAIL_STEPS)
 
 
 @st.cache_resource
@@ -332,6 +335,11 @@ class LiveRun:
             session_runs().drop(ctx.session_id, self.key)
 
 
+def each_snapshot(snap: Snapshot | tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
+    """A pair's snapshots, or one run's as a tuple of one."""
+    return snap if isinstance(snap, tuple) else (snap,)
+
+
 def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Callable[[], object]) -> object:
     """The snapshot of `runs` (a pair's: a tuple) kept in the session under `key` while
     it holds: while they play, until it is `seconds` old (one kept at rest, from when
@@ -355,7 +363,7 @@ def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Cal
             and last[1] == lives  # (the same run objects: a Reset or new settings make new ones)
             and all(
                 (snap.step_count, snap.done, snap.failure) == (live.step_count, live.done, live.failure)
-                for live, snap in zip(lives, last[2] if isinstance(last[2], tuple) else (last[2],), strict=True)
+                for live, snap in zip(lives, each_snapshot(last[2]), strict=True)
             )
         )
     if not fresh:
@@ -472,7 +480,7 @@ def live_view(
     shown_key = "+".join(run.key for run in runs) + f":charts shown:{decision}"
 
     def draw_charts(snap) -> None:
-        each = snap if isinstance(snap, tuple) else (snap,)  # (a pair's snapshots, or one run's)
+        each = each_snapshot(snap)
         stamp = tuple(one.stamp for one in each)
         new = stamp != st.session_state.get(drawn_key)  # (else the cached charts are only sent again)
         with chart_cost.timed(new and any(one.step_count for one in each)):
