@@ -85,7 +85,12 @@ def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():
     at_rest = dict(at.session_state["charts"])  # chart -> (stamp, figure), as drawn at step 1
     button(at, "Resume").click().run()
     assert all(at.session_state["charts"][chart] is drawn for chart, drawn in at_rest.items())
-    time.sleep(0.3)  # the live view's pace, alone (0.15 s), and then some steps
+    # the first tick: once the charts' pace has passed (alone 0.15 s, longer when this
+    # process has measured costly redraws before) and the run has moved
+    time.sleep(at.session_state["run:playground:paces"][1])
+    deadline = time.monotonic() + 60
+    while run_of(at).step_count <= 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     at.run()
     redrawn = {chart for chart, drawn in at_rest.items() if at.session_state["charts"][chart] is not drawn}
     assert {"network", "profile", "heatmap", "curves"} <= redrawn
