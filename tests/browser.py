@@ -137,5 +137,24 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_selector(f'{APP_ROOT}[data-test-script-state="notRunning"]', timeout=timeout_ms)
 
 
+# The first charts' boxes at a moment the page is at rest: no script running, nothing stale, every chart
+# drawn. While a rerun replaces a changed chart, the old one and its new, still empty one (0 px tall) are
+# both in the page; reading boxes one by one could straddle such a moment on a busy machine.
+SETTLED_CHART_BOXES = f"""count => {{
+    const app = document.querySelector('{APP_ROOT}');
+    const running = app?.getAttribute('data-test-script-state') !== 'notRunning';
+    if (running || document.querySelector('[data-stale="true"]')) return null;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].slice(0, count);
+    const boxes = charts.map(chart => chart.getBoundingClientRect());
+    if (boxes.length < count || boxes.some(box => box.height === 0)) return null;
+    return boxes.map(box => ({{x: box.x, y: box.y, width: box.width, height: box.height}}));
+}}"""
+
+
+def settled_chart_boxes(page, count: int, timeout_ms: int = 60_000) -> list[dict[str, float]]:
+    """The first `count` charts' boxes (x, y, width, height) read together once the page is at rest."""
+    return page.wait_for_function(SETTLED_CHART_BOXES, arg=count, timeout=timeout_ms).json_value()
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from tests.browser import ROOT, launch, streamlit_server, wait_for_app
+from tests.browser import ROOT, launch, settled_chart_boxes, streamlit_server, wait_for_app
 from vangrad_core.experiments import CLASSICS
 from vangrad_core.lessons import TOUR
 
@@ -235,7 +235,7 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for(timeout=30_000)
         train_button = page.get_by_role("button", name=re.compile(r"^(Train|Train both)$"))
         train = train_button.bounding_box()
-        charts = [page.locator('[data-testid="stPlotlyChart"]').nth(i).bounding_box() for i in (0, 1)]
+        charts = settled_chart_boxes(page, 2)
         assert train["y"] >= 0 and train["y"] + train["height"] <= 720
         for chart in charts:
             assert chart["height"] >= 300 and chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart
@@ -247,8 +247,7 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
             with contextlib.suppress(playwright_api.TimeoutError):
                 pause.click(timeout=3000)
         wait_for_app(page)
-        for i in (0, 1):  # still on the screen, with the sentences a trained run adds above them
-            chart = page.locator('[data-testid="stPlotlyChart"]').nth(i).bounding_box()
+        for chart in settled_chart_boxes(page, 2):  # still on the screen, with the sentences a trained run adds
             assert chart["y"] >= 0 and chart["y"] + chart["height"] <= 720, chart
         if target == "tour?step=1":  # the network picture, drawn live: 20 hidden layers between input and output
             assert sorted(int(float(x)) for x in page.evaluate(NETWORK)["columns"]) == list(range(22))
