@@ -14,11 +14,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Iterable
 
 import torch
 from torch import nn
 
-from vangrad_core import ExperimentConfig, Trainer, batch_indices, build_model, make_dataset, make_optimizer
+from vangrad_core import ExperimentConfig, Trainer, batch_indices, build_model, make_dataset
+from vangrad_core.recurrent import RecurrentConfig
+from vangrad_core.trainer import MOMENTUM
 
 # The thread's CPU time, not the wall clock: on a shared machine, time the thread
 # spends waiting for a core (another process, the VM's neighbours) is not the code's.
@@ -31,6 +34,17 @@ CASES = {
 }
 
 
+def plain_optimizer(
+    config: ExperimentConfig | RecurrentConfig, params: Iterable[torch.Tensor]
+) -> torch.optim.Optimizer:
+    """The config's optimizer as a plain loop makes it: torch.optim's class (foreach, as
+    the trainer's update)."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.learning_rate, foreach=True)
+    momentum = MOMENTUM if config.optimizer == "momentum" else 0.0
+    return torch.optim.SGD(params, lr=config.learning_rate, momentum=momentum, foreach=True)
+
+
 class BareLoop:
     """The plainest training loop on the same model and batches: forward, loss,
     zero_grad, backward, step, read the loss."""
@@ -38,7 +52,7 @@ class BareLoop:
     def __init__(self, config: ExperimentConfig):
         self.data = make_dataset(config)
         self.model = build_model(config)
-        self.optimizer = make_optimizer(config, self.model.parameters())
+        self.optimizer = plain_optimizer(config, self.model.parameters())
         self.batches = batch_indices(config, len(self.data.x_train))
         self.model.train()
 

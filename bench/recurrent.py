@@ -20,6 +20,7 @@ import time
 import torch
 from torch import nn
 
+from bench.engine import plain_optimizer
 from vangrad_core.recurrent import (
     RecurrentConfig,
     RecurrentTrainer,
@@ -27,7 +28,6 @@ from vangrad_core.recurrent import (
     task_loss,
     training_batches,
 )
-from vangrad_core.trainer import make_optimizer
 
 CLOCK = time.thread_time  # the training thread's CPU time, not a shared machine's wall clock
 
@@ -53,7 +53,7 @@ def bare_loop(config: RecurrentConfig, steps: int, unrolled: bool = False) -> fl
     """Steps per second of the plainest training loop: the fused module, or (unrolled)
     a Python loop over its cell keeping every h_t."""
     module, head, parameters = _modules(config, unrolled)
-    optimizer = make_optimizer(config, parameters)
+    optimizer = plain_optimizer(config, parameters)
     batches = training_batches(config)
     start = CLOCK()
     for _ in range(steps):

@@ -61,6 +61,28 @@ def test_the_engine_imports_without_streamlit():
     assert run.returncode == 0, run.stderr
 
 
+def test_training_never_imports_the_compiler():
+    """A process that trains runs of every optimizer, plain and recurrent, never imports
+    torch._dynamo (seconds and 70 MB a process: trainer.Optimizer says why); a
+    torch.optim class's first step would, as the last lines check."""
+    code = (
+        "import sys\n"
+        "from vangrad_core import ExperimentConfig, Trainer\n"
+        "from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer\n"
+        "for optimizer in ('sgd', 'momentum', 'adam'):\n"
+        "    Trainer(ExperimentConfig(depth=2, width=4, steps=2, optimizer=optimizer, grad_clip=1.0)).step(2)\n"
+        "RecurrentTrainer(RecurrentConfig(length=5, hidden=4, steps=2, grad_clip=1.0)).step(2)\n"
+        "assert 'torch._dynamo' not in sys.modules\n"
+        "import torch\n"
+        "weight = torch.zeros(2, requires_grad=True)\n"
+        "weight.sum().backward()\n"
+        "torch.optim.SGD([weight], lr=0.1).step()\n"
+        "assert 'torch._dynamo' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+
 def test_the_layering_check_sees_a_violation(tmp_path):
     """The checks above can fail: a figure module importing torch or the engine is seen."""
     bad = tmp_path / "bad.py"

@@ -18,9 +18,9 @@ from .model import Network, build_model
 from .trainer import (
     METRIC_COLUMNS,
     ExperimentResult,
+    Optimizer,
     Trainer,
     batch_indices,
-    make_optimizer,
     run_experiment,
 )
 
@@ -40,12 +40,12 @@ __all__ = [
     "ExperimentConfig",
     "ExperimentResult",
     "Network",
+    "Optimizer",
     "Trainer",
     "batch_indices",
     "build_model",
     "layer_stats",
     "make_dataset",
-    "make_optimizer",
     "run_experiment",
     "theory",
 ]

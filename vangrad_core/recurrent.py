@@ -66,7 +66,7 @@ from torch import nn
 
 from .config import MAX_SEED, TRAINING_FIELDS
 from .settings import Field, Rule, Settings
-from .trainer import METRIC_COLUMNS, SteppedRun, grown, make_optimizer
+from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, grown
 
 CELLS = ("rnn", "lstm", "gru")
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -574,7 +574,7 @@ class RecurrentTrainer(SteppedRun):
         self.task = make_task(config)
         self.model = build_recurrent_model(config, self.task)
         self.parameters = list(self.model.parameters())
-        self.optimizer = make_optimizer(config, self.parameters)
+        self.optimizer = Optimizer(config, self.parameters)
         self.record_every = max(time_record_every(config), record_every or 1)
         self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
         self.step_count = 0

@@ -6,11 +6,14 @@ import contextlib
 import dataclasses
 import math
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.optim.adam import adam
+from torch.optim.sgd import sgd
 
 from .config import ExperimentConfig
 from .data import Dataset, make_dataset
@@ -18,6 +21,9 @@ from .measure import LAYER_COLUMNS, UNIT_COLUMNS
 from .measure_fast import FastMeasure, raw_dtype
 from .model import Network, build_model
 from .packing import pack_parameters
+
+if TYPE_CHECKING:
+    from .recurrent import RecurrentConfig
 
 METRIC_COLUMNS = ("step", "loss", "train_accuracy", "test_loss", "test_accuracy")
 HISTORY_BYTES = 24 * 2**20  # the per-layer history kept at most, in bytes
@@ -38,13 +44,65 @@ def batch_indices(config: ExperimentConfig, n_train: int) -> Iterator[torch.Tens
             yield order[start : start + size]
 
 
-def make_optimizer(config: ExperimentConfig, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
-    # foreach: one multi-tensor update instead of a Python loop over parameters
-    # (PyTorch only picks it by default on GPUs)
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.learning_rate, foreach=True)
-    momentum = MOMENTUM if config.optimizer == "momentum" else 0.0
-    return torch.optim.SGD(params, lr=config.learning_rate, momentum=momentum, foreach=True)
+class Optimizer:
+    """SGD (plain or with momentum) or Adam, with PyTorch's own update functions
+    (`torch.optim.sgd.sgd`, `torch.optim.adam.adam`) and their state kept here: the same
+    numbers as `torch.optim.SGD` and `torch.optim.Adam` (tests/test_engine_stats.py).
+    Not those classes because their first step imports `torch._dynamo`, to step out of
+    a compiler this engine never runs: longer than importing torch itself, and 70 MB
+    more in every process that trains (docs/architecture.md, "The statistics")."""
+
+    def __init__(self, config: ExperimentConfig | RecurrentConfig, params: Iterable[torch.Tensor]):
+        self.kind, self.learning_rate = config.optimizer, config.learning_rate
+        self.params = list(params)
+        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)  # made at the first step
+        if self.kind == "adam":
+            self.exp_avgs = [torch.zeros_like(p) for p in self.params]
+            self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
+            self.steps = [torch.tensor(0.0) for _ in self.params]
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One update of every parameter that has a gradient, as torch.optim's step."""
+        # foreach: one multi-tensor update instead of a Python loop over parameters
+        # (PyTorch only picks it by default on GPUs)
+        have = [i for i, p in enumerate(self.params) if p.grad is not None]
+        params = [self.params[i] for i in have]
+        grads = [p.grad for p in params]
+        if self.kind == "adam":
+            adam(
+                params,
+                grads,
+                [self.exp_avgs[i] for i in have],
+                [self.exp_avg_sqs[i] for i in have],
+                [],
+                [self.steps[i] for i in have],
+                foreach=True,
+                amsgrad=False,
+                beta1=0.9,
+                beta2=0.999,
+                lr=self.learning_rate,
+                weight_decay=0.0,
+                eps=1e-8,
+                maximize=False,
+            )
+            return
+        buffers = [self.momentum_buffers[i] for i in have]
+        momentum = MOMENTUM if self.kind == "momentum" else 0.0
+        sgd(
+            params,
+            grads,
+            buffers,
+            foreach=True,
+            weight_decay=0.0,
+            momentum=momentum,
+            lr=self.learning_rate,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+        )
+        for i, buffer in zip(have, buffers, strict=True):  # (sgd fills in the first step's buffers)
+            self.momentum_buffers[i] = buffer
 
 
 def record_every(config: ExperimentConfig) -> int:
@@ -124,7 +182,7 @@ class Trainer(SteppedRun):
         self.measure = FastMeasure(
             self.model, self.packed, sgd_learning_rate=config.learning_rate if plain_sgd else None
         )
-        self.optimizer = make_optimizer(config, self.packed.matrices)
+        self.optimizer = Optimizer(config, self.packed.matrices)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
         self.record_every = record_every(config)
         self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
