@@ -49,7 +49,7 @@ class Optimizer:
     (`torch.optim.sgd.sgd`, `torch.optim.adam.adam`) and their state kept here: the same
     numbers as `torch.optim.SGD` and `torch.optim.Adam` (tests/test_engine_stats.py).
     Not those classes because their first step imports `torch._dynamo`, to step out of
-    a compiler this engine never runs: longer than importing torch itself, and 70 MB
+    a compiler this engine never runs: about as long as importing torch, and 70 MB
     more in every process that trains (docs/architecture.md, "The statistics")."""
 
     def __init__(self, config: ExperimentConfig | RecurrentConfig, params: Iterable[torch.Tensor]):
