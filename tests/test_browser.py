@@ -120,8 +120,9 @@ def test_why_sigmoid_page_reacts_to_its_controls(server, page):
     assert page.get_by_text("Why sigmoid makes gradients vanish").count() == 1
     before = chart_svg(page, 0)
     page.locator('[data-testid="stButtonGroup"]').get_by_text("tanh", exact=True).click()  # activation pills
-    wait_for_app(page)
-    page.wait_for_timeout(500)
+    # the click's rerun may not have started yet: wait for what it writes, then for the page to rest
+    page.get_by_text("Steepest slope of tanh").first.wait_for(timeout=60_000)
+    settled_chart_boxes(page, 1)
     assert chart_svg(page, 0) != before
     assert page.get_by_text("Steepest slope of tanh").count() == 1
     shot_without_exception(page, "why-sigmoid.png")

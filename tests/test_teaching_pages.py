@@ -10,6 +10,7 @@ from vangrad_core import ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
+from views.ui.state import CompareState
 
 
 def page(path: str, query: dict | None = None) -> AppTest:
@@ -154,6 +155,34 @@ def test_a_finished_pair_trains_on_in_step():
     while a.playing or b.playing:
         at.run()
     assert a.step_count == b.step_count == 40
+    assert_clean(at)
+
+
+def test_a_browser_without_a_widgets_value_falls_back_on_the_value_not_the_minimum():
+    """Each settings widget's default (what Streamlit's frontend uses when it holds no
+    value for the widget, and then sends back as the user's) is the widget's value now,
+    after a link and after a change, not its range's minimum or its first choice."""
+    link = {"a.depth": "7", "a.seed": "5", "a.activation": "relu", "a.width": "16", "a.residual": "1"}
+    at = page("views/compare.py", link)
+    at.selectbox(key="b.activation").set_value("tanh").run()
+    at.slider(key="b.depth").set_value(12).run()
+    fallbacks = {}
+    for w in [*at.slider, *at.select_slider, *at.selectbox, *at.toggle, *at.number_input]:
+        if not (w.key or "").startswith(("a.", "b.")):
+            continue
+        default = w.proto.default
+        if w.type == "slider":
+            fallbacks[w.key] = (default[0], w.value)
+        elif w.type == "select_slider":  # indices into the options, shown as f"{v:g}"
+            fallbacks[w.key] = (w.proto.options[int(default[0])], f"{w.value:g}")
+        elif w.type == "selectbox":
+            fallbacks[w.key] = (default, w.index)
+        else:
+            fallbacks[w.key] = (default, w.value)
+    assert len(fallbacks) == 2 * len(ExperimentConfig.FIELDS) - len(CompareState.SHARED)
+    assert {key: pair for key, pair in fallbacks.items() if pair[0] != pair[1]} == {}
+    assert fallbacks["a.depth"] == (7, 7) and fallbacks["b.depth"] == (12, 12)
+    assert fallbacks["a.residual"] == (True, True)
     assert_clean(at)
 
 

@@ -31,22 +31,34 @@ def fill(form: str, settings: Settings) -> None:
 
 
 def _widget(field: Field, key: str, disabled: bool) -> None:
+    # The widget's default is its value now: a browser that holds no value for a widget
+    # (Streamlit's frontend can drop one) falls back to the default, and without one that
+    # is the range's minimum or the first choice, which it would then send back as the
+    # user's choice. A fresh-clone CI run once saw a Compare page reset to every minimum.
+    value = st.session_state[key]
     common = {"key": key, "help": field.help or None, "disabled": disabled}
     if field.kind == "choice":
-        st.selectbox(field.label, field.choices, format_func=lambda v: field.labels.get(v, v), **common)
+        index = field.choices.index(value)
+        st.selectbox(field.label, field.choices, index, format_func=lambda v: field.labels.get(v, v), **common)
     elif field.kind == "bool":
-        st.toggle(field.label, **common)
+        st.toggle(field.label, value, **common)
     elif field.stops:  # a value from a link that is not a stop joins them
-        options = sorted(set(field.stops) | {st.session_state[key]})
-        st.select_slider(field.label, options, format_func=lambda v: f"{v:g}", **common)
+        options = sorted(set(field.stops) | {value})
+        st.select_slider(field.label, options, value, format_func=lambda v: f"{v:g}", **common)
     elif field.kind == "int" and field.high - field.low <= SLIDER_SPAN:
-        st.slider(field.label, int(field.low), int(field.high), **common)
+        st.slider(field.label, int(field.low), int(field.high), int(value), **common)
     elif field.kind == "float" and not math.isinf(field.high) and field.step and field.high - field.low <= 10:
-        st.slider(field.label, float(field.low), float(field.high), step=field.step, **common)
+        st.slider(field.label, float(field.low), float(field.high), float(value), step=field.step, **common)
     else:
         cast = int if field.kind == "int" else float
         st.number_input(
-            field.label, cast(field.low), cast(field.high), step=cast(field.step or 1), format=None, **common
+            field.label,
+            cast(field.low),
+            cast(field.high),
+            cast(value),
+            step=cast(field.step or 1),
+            format=None,
+            **common,
         )
 
 
