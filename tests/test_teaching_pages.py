@@ -10,7 +10,7 @@ from vangrad_core import ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
-from views.ui.state import CompareState
+from views.ui.state import CompareState, ThroughTimeState
 
 
 def page(path: str, query: dict | None = None) -> AppTest:
@@ -158,17 +158,12 @@ def test_a_finished_pair_trains_on_in_step():
     assert_clean(at)
 
 
-def test_a_browser_without_a_widgets_value_falls_back_on_the_value_not_the_minimum():
-    """Each settings widget's default (what Streamlit's frontend uses when it holds no
-    value for the widget, and then sends back as the user's) is the widget's value now,
-    after a link and after a change, not its range's minimum or its first choice."""
-    link = {"a.depth": "7", "a.seed": "5", "a.activation": "relu", "a.width": "16", "a.residual": "1"}
-    at = page("views/compare.py", link)
-    at.selectbox(key="b.activation").set_value("tanh").run()
-    at.slider(key="b.depth").set_value(12).run()
+def widget_fallbacks(at: AppTest, forms: tuple[str, str]) -> dict[str, tuple]:
+    """Each settings widget's default (what Streamlit's frontend falls back on when it
+    holds no value for the widget, and then sends back as the user's), beside its value."""
     fallbacks = {}
     for w in [*at.slider, *at.select_slider, *at.selectbox, *at.toggle, *at.number_input]:
-        if not (w.key or "").startswith(("a.", "b.")):
+        if not (w.key or "").startswith(tuple(f"{form}." for form in forms)):
             continue
         default = w.proto.default
         if w.type == "slider":
@@ -179,10 +174,32 @@ def test_a_browser_without_a_widgets_value_falls_back_on_the_value_not_the_minim
             fallbacks[w.key] = (default, w.index)
         else:
             fallbacks[w.key] = (default, w.value)
-    assert len(fallbacks) == 2 * len(ExperimentConfig.FIELDS) - len(CompareState.SHARED)
+    return fallbacks
+
+
+@pytest.mark.parametrize(
+    "state, link, forms, change",
+    [
+        (
+            CompareState,
+            {"a.depth": "7", "a.seed": "5", "a.activation": "relu", "a.width": "16", "a.residual": "1"},
+            ("a", "b"),
+            ("b.depth", 12),
+        ),
+        (ThroughTimeState, {}, ("ta", "tb"), ("tb.hidden", 16)),
+    ],
+    ids=lambda v: v.PAGE if isinstance(v, type) else None,
+)
+def test_a_browser_without_a_widgets_value_falls_back_on_the_value_not_the_minimum(state, link, forms, change):
+    """After a link and after a change, every settings widget's default is its value
+    now, not its range's minimum or its first choice."""
+    at = page(f"views/{state.PAGE}.py", link)
+    key, value = change
+    next(w for w in [*at.slider, *at.select_slider] if w.key == key).set_value(value).run()
+    fallbacks = widget_fallbacks(at, forms)
+    assert len(fallbacks) == 2 * len(state.CONFIG.FIELDS) - len(state.SHARED)
     assert {key: pair for key, pair in fallbacks.items() if pair[0] != pair[1]} == {}
-    assert fallbacks["a.depth"] == (7, 7) and fallbacks["b.depth"] == (12, 12)
-    assert fallbacks["a.residual"] == (True, True)
+    assert at.session_state[key] == value  # the change took
     assert_clean(at)
 
 
