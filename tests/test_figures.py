@@ -14,7 +14,7 @@ from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import UPDATE_GUIDE
-from vangrad_core.figures.style import THEN_COLOR
+from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR
 from vangrad_core.trainer import METRIC_COLUMNS
 
 
@@ -212,7 +212,12 @@ def test_every_builder_copes_with_no_data_yet():
         fig.forward_variance(layers, None),
         fig.network_picture(Trainer(ExperimentConfig(depth=2, width=4)).units(), 2),
     ):
-        assert isinstance(figure, go.Figure) and "Press Train" in figure.layout.annotations[0].text
+        message = figure.layout.annotations[0].text
+        assert isinstance(figure, go.Figure) and message.startswith("Press Train")
+        assert max(len(line) for line in message.split("<br>")) <= EMPTY_LINE, message  # Plotly would not wrap it
+    assert fig.network_picture(Trainer(ExperimentConfig(depth=2, width=4)).units(), 2).layout.annotations[0].text == (
+        "Press Train to see the gradient<br>reach each unit"
+    )
     empty_inputs = Trainer(ExperimentConfig(depth=2, width=4)).activation_inputs()
     assert isinstance(fig.derivative_with_inputs(curves("relu", 6.0), empty_inputs, 1, "relu"), go.Figure)
 

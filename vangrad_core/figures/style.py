@@ -6,6 +6,7 @@ output (bright). Comparisons colour their runs A, B, ... the same way on every p
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -80,9 +81,15 @@ def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go
     return fig
 
 
+EMPTY_LINE = 32  # characters: a chart half a 1280-px screen wide beside an open sidebar fits this
+
+
 def empty(title: str, message: str) -> go.Figure:
+    """A chart with nothing to draw yet: its title and `message` in the middle (broken
+    into lines: Plotly does not wrap a text, it lets it run past the chart's edge)."""
     fig = new_figure()
-    fig.add_annotation(text=message, showarrow=False, font={"size": 18}, x=0.5, y=0.5, xref="paper", yref="paper")
+    text = "<br>".join(textwrap.wrap(message, EMPTY_LINE))
+    fig.add_annotation(text=text, showarrow=False, font={"size": 18}, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return layout(fig, title)
