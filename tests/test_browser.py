@@ -137,6 +137,8 @@ def test_compare_page_trains_both_runs(server, page):
     wait_for_app(page)
     page.wait_for_timeout(800)
     assert chart_svg(page, 0) != before
+    # the runs' settings are the pair's still (a fresh-clone CI run once ended here on every field's minimum)
+    assert "pair=" in page.url, page.url
     ratios = page.locator('[data-testid="stMetric"]').filter(has_text="dL/dz: layer 1 ÷ last")
     without, with_bn = (float(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1))
     assert without < 1e-10 and 1e-2 < with_bn < 1e2
