@@ -14,7 +14,6 @@ bash scripts/setup.sh --dev
 .venv/bin/ruff format --check .
 # The engine and page tests on both cores; then the browser tests one at a time (each
 # drives a live app whose timing a second test beside it would disturb).
-# (Exit code 5: a selection that holds no test of that kind. --dist loadgroup: a module
-# marked with an xdist_group runs in one process, to share what it trained.)
-.venv/bin/python -m pytest --timeout 900 -m "not browser" -n 2 --dist loadgroup "$@" || [ $? = 5 ]
+# (Exit code 5: a selection that holds no test of that kind.)
+.venv/bin/python -m pytest --timeout 900 -m "not browser" -n 2 "$@" || [ $? = 5 ]
 .venv/bin/python -m pytest --timeout 900 -m browser "$@" || [ $? = 5 ]

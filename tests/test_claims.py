@@ -16,10 +16,6 @@ from vangrad_core.config import ExperimentConfig
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 from vangrad_core.summary import RunFacts, TimeFacts
 
-# The lesson's 60 runs are 26 configs (the tour retells the scenarios' runs): kept in
-# one test process (scripts/test.sh runs with --dist loadgroup), each is trained once.
-pytestmark = pytest.mark.xdist_group("claims")
-
 
 @functools.cache
 def facts(config: ExperimentConfig | RecurrentConfig) -> RunFacts | TimeFacts:
