@@ -133,10 +133,16 @@ def test_a_view_that_raises_pauses_its_run_instead_of_raising_on_every_tick(monk
 
     at = app({"depth": "3", "width": "4", "steps": "20000"})  # still training at the next tick
     button(at, "Train").click().run()
+    pressed = time.monotonic()
     monkeypatch.setattr(run_charts, "curves", lambda snap: 1 / 0)
     # the charts from the newest snapshot at every tick (on a busy machine they may wait a tick)
     monkeypatch.setattr(live_view, "paces", lambda keep=None: (0.15, 0.15))
-    time.sleep(0.05)  # a step or more since the last tick: the charts have something new to draw
+    # The view keeps its snapshot from before Train for one pace (live.kept_snapshot): wait past
+    # it, and for a step or more, so that the charts have something new to draw. (A fixed 0.05 s
+    # sleep passed on a busy machine and failed on a fast one, inside that pace.)
+    while time.monotonic() - pressed < 0.3 or run_of(at).step_count < 1:
+        assert time.monotonic() - pressed < 60
+        time.sleep(0.02)
     at.run()
     assert not run_of(at).playing  # paused: the next ticks do not raise again
     at.run()
