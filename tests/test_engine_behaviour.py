@@ -15,6 +15,7 @@ import torch
 from tests.crowd import others_training
 from vangrad_core import (
     ACTIVATIONS,
+    DATASETS_2D,
     INITS,
     NORMS,
     ExperimentConfig,
@@ -29,7 +30,7 @@ from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
-from vangrad_core.trainer import HISTORY_BYTES, record_every
+from vangrad_core.trainer import GRID_RESOLUTION, HISTORY_BYTES, grid_resolution, record_every
 
 
 def first_over_last_hidden(config: ExperimentConfig) -> float:
@@ -181,6 +182,23 @@ def test_largest_run_keeps_bounded_history():
     assert every > 1
     assert history_bytes + config.steps * 5 * 8 <= 50 * 2**20
     assert HISTORY_BYTES <= 50 * 2**20
+
+
+def test_a_large_networks_decision_grid_has_fewer_points_and_the_lessons_keep_the_finest():
+    """A snapshot's decision grid is a forward pass of resolution² points: 60 a side for
+    every lesson's network on 2-D data, 20 for the largest network (3600 points of a
+    depth-100 × width-512 network cost 75 of its training steps)."""
+    lessons = [s.config for s in SCENARIO_BY_NAME.values() if s.config.dataset in DATASETS_2D]
+    assert lessons and {grid_resolution(c) for c in lessons} == {GRID_RESOLUTION[1]}
+    largest = ExperimentConfig(depth=100, width=512)
+    assert grid_resolution(largest) == GRID_RESOLUTION[0]
+    sizes = [grid_resolution(ExperimentConfig(depth=20, width=w)) for w in (32, 64, 128, 256, 512)]
+    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) > 2  # fewer as the network grows
+    trainer = Trainer(ExperimentConfig(depth=8, width=256, dataset="moons"))
+    grid, points = trainer.decision_grid()
+    side = grid_resolution(trainer.config)
+    assert GRID_RESOLUTION[0] < side < GRID_RESOLUTION[1] and len(grid) == side**2
+    assert grid["p1"].between(0, 1).all() and len(points) == len(trainer.data.y_test)
 
 
 def test_long_run_records_every_kth_step_and_says_so():
