@@ -51,33 +51,27 @@ def test_figures_only_draw(path):
             assert module.startswith("vangrad_core.figures"), f"{path.name} imports the engine's {module}"
 
 
-def test_the_engine_imports_without_streamlit():
+def test_the_engine_imports_without_streamlit_and_trains_without_the_compiler():
+    """One fresh process (each costs a torch import): the engine's modules import with
+    any import of Streamlit failing; training runs of every optimizer, plain and
+    recurrent, never imports torch._dynamo (seconds and 70 MB a process:
+    trainer.Optimizer says why), where a torch.optim class's first step would, as the
+    last lines check."""
     code = (
         "import sys; sys.modules['streamlit'] = None\n"  # any import of streamlit now fails
         "import vangrad_core, vangrad_core.experiments, vangrad_core.lessons, vangrad_core.live, "
         "vangrad_core.figures, vangrad_core.theory, vangrad_core.summary\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-
-
-def test_training_never_imports_the_compiler():
-    """A process that trains runs of every optimizer, plain and recurrent, never imports
-    torch._dynamo (seconds and 70 MB a process: trainer.Optimizer says why); a
-    torch.optim class's first step would, as the last lines check."""
-    code = (
-        "import sys\n"
         "from vangrad_core import ExperimentConfig, Trainer\n"
         "from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer\n"
         "for optimizer in ('sgd', 'momentum', 'adam'):\n"
         "    Trainer(ExperimentConfig(depth=2, width=4, steps=2, optimizer=optimizer, grad_clip=1.0)).step(2)\n"
         "RecurrentTrainer(RecurrentConfig(length=5, hidden=4, steps=2, grad_clip=1.0)).step(2)\n"
-        "assert 'torch._dynamo' not in sys.modules\n"
+        "assert 'torch._dynamo' not in sys.modules, 'training imported the compiler'\n"
         "import torch\n"
         "weight = torch.zeros(2, requires_grad=True)\n"
         "weight.sum().backward()\n"
         "torch.optim.SGD([weight], lr=0.1).step()\n"
-        "assert 'torch._dynamo' in sys.modules\n"
+        "assert 'torch._dynamo' in sys.modules, 'the check above could not fail'\n"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
