@@ -187,7 +187,7 @@ def test_largest_run_keeps_bounded_history():
 def test_a_large_networks_decision_grid_has_fewer_points_and_the_lessons_keep_the_finest():
     """A snapshot's decision grid is a forward pass of resolution² points: 60 a side for
     every lesson's network on 2-D data, 20 for the largest network (3600 points of a
-    depth-100 × width-512 network cost 75 of its training steps)."""
+    depth-100 × width-512 network cost 12 of its training steps at batch 64)."""
     lessons = [s.config for s in SCENARIO_BY_NAME.values() if s.config.dataset in DATASETS_2D]
     assert lessons and {grid_resolution(c) for c in lessons} == {GRID_RESOLUTION[1]}
     largest = ExperimentConfig(depth=100, width=512)
