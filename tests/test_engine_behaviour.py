@@ -26,11 +26,13 @@ from vangrad_core import (
     run_experiment,
 )
 from vangrad_core.__main__ import main as command_line
+from vangrad_core.cost import GRID_RESOLUTION, grid_resolution
 from vangrad_core.lessons import SCENARIO_BY_NAME
+from vangrad_core.live import LiveTrainer
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
-from vangrad_core.trainer import GRID_RESOLUTION, HISTORY_BYTES, grid_resolution, record_every
+from vangrad_core.trainer import HISTORY_BYTES, record_every
 
 
 def first_over_last_hidden(config: ExperimentConfig) -> float:
@@ -194,11 +196,11 @@ def test_a_large_networks_decision_grid_has_fewer_points_and_the_lessons_keep_th
     assert grid_resolution(largest) == GRID_RESOLUTION[0]
     sizes = [grid_resolution(ExperimentConfig(depth=20, width=w)) for w in (32, 64, 128, 256, 512)]
     assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) > 2  # fewer as the network grows
-    trainer = Trainer(ExperimentConfig(depth=8, width=256, dataset="moons"))
-    grid, points = trainer.decision_grid()
-    side = grid_resolution(trainer.config)
+    run = LiveTrainer(ExperimentConfig(depth=8, width=256, dataset="moons"))
+    grid, points = run.snapshot(decision=True).decision  # the grid a page draws
+    side = grid_resolution(run.config)
     assert GRID_RESOLUTION[0] < side < GRID_RESOLUTION[1] and len(grid) == side**2
-    assert grid["p1"].between(0, 1).all() and len(points) == len(trainer.data.y_test)
+    assert grid["p1"].between(0, 1).all() and len(points) == len(run.trainer.data.y_test)
 
 
 def test_long_run_records_every_kth_step_and_says_so():

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DATASETS_2D, ExperimentConfig
+from .cost import grid_resolution
 from .recurrent import RecurrentConfig, RecurrentTrainer
 from .summary import at_step
 from .trainer import Trainer
@@ -203,7 +204,7 @@ class LiveTrainer:
         recurrent = isinstance(trainer, RecurrentTrainer)
         grid = None
         if decision and not recurrent and trainer.config.dataset in DATASETS_2D:
-            grid = trainer.decision_grid()
+            grid = trainer.decision_grid(grid_resolution(trainer.config))
         snap = Snapshot(
             config=trainer.config,
             step_count=trainer.step_count,

@@ -317,11 +317,10 @@ class Trainer(SteppedRun):
         return cached[1]
 
     @torch.no_grad()
-    def decision_grid(self, resolution: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def decision_grid(self, resolution: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """For 2-D data: the probability of class 1 on a grid of `resolution`² points
-        over the (standardized) plane (`grid_resolution` if None), columns x1, x2, p1;
-        and the test points, columns x1, x2, label."""
-        resolution = resolution or grid_resolution(self.config)
+        over the (standardized) plane (a snapshot's: `cost.grid_resolution`), columns
+        x1, x2, p1; and the test points, columns x1, x2, label."""
         x, labels = self.data.x_test, self.data.y_test
         low, high = x.min(0).values - 0.3, x.max(0).values + 0.3
         x1 = torch.linspace(float(low[0]), float(high[0]), resolution)
@@ -386,19 +385,6 @@ class Trainer(SteppedRun):
             return pd.DataFrame({c: pd.Series(dtype="int64" if c in integers else "float64") for c in UNIT_COLUMNS})
         columns["delta_rms"] = _finite(columns["delta_rms"])
         return pd.DataFrame(columns)
-
-
-GRID_RESOLUTION = (20, 60)  # points a side of the decision grid: the fewest, the most
-GRID_MULTIPLY_ADDS = 6e8  # what a grid's forward pass may cost: ~20 ms of one core
-
-
-def grid_resolution(config: ExperimentConfig) -> int:
-    """Points a side of the decision grid: 60 where its forward pass costs at most
-    GRID_MULTIPLY_ADDS, fewer for a large network (depth 100 × width 512: 3600 points
-    took 3.0 s, 12 of its training steps at batch 64; 400 points, 0.32 s)."""
-    fewest, most = GRID_RESOLUTION
-    per_point = config.depth * config.width**2
-    return max(fewest, min(most, math.isqrt(int(GRID_MULTIPLY_ADDS / per_point))))
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

@@ -514,7 +514,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
                 zmin=0,
                 zmax=1,
                 opacity=0.75,
-                zsmooth="best",  # a large network's grid has as few as 20 points a side (grid_resolution)
+                zsmooth="best",  # a large network's grid has as few as 20 points a side (cost.grid_resolution)
                 colorbar={"title": {"text": "P(class 1)", "side": "right"}},
                 hoverinfo="skip",
             )
