@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import operator
+import os
 import pickle
 import time
 
@@ -18,7 +19,7 @@ import pytest
 from vangrad_core import ExperimentConfig
 from vangrad_core import workers as vangrad_workers
 from vangrad_core.live import TrainingPool
-from vangrad_core.workers import STOPPED, WorkerGone, WorkerPool
+from vangrad_core.workers import STOPPED, Worker, WorkerGone, WorkerPool
 
 CONFIG = ExperimentConfig(depth=6, width=16, activation="sigmoid", steps=40, batch_size=32)
 
@@ -132,6 +133,24 @@ def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool)
     fresh = pool.new(CONFIG, "doomed")
     assert fresh.worker is not worker and fresh.step(2) == 2
     fresh.release()
+
+
+def test_a_worker_leaves_no_folder_behind_once_connected_or_stopped(pool):
+    run = pool.new(CONFIG, "folders")  # connected: the worker removed its socket's folder
+    assert run.step(1) == 1 and not os.path.exists(run.worker.folder)
+    run.release()
+    unconnected = Worker()  # stopped before it ever listened: the server removes it
+    unconnected.stop()
+    assert not os.path.exists(unconnected.folder)
+
+
+def test_the_machine_is_read_where_the_system_tells_less(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # macOS
+    cores, megabytes = vangrad_workers.machine_limits()
+    assert 0 < cores <= os.cpu_count() and megabytes > 0
+    monkeypatch.delattr(os, "sysconf")  # Windows: the memory is unknown, so no worker
+    assert vangrad_workers.machine_limits()[1] == 0
+    assert vangrad_workers.default_workers() == 0
 
 
 @pytest.mark.parametrize(

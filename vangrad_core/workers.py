@@ -55,9 +55,17 @@ SERVER_MB = 600  # what the server itself holds once its first page has run (mea
 
 def machine_limits() -> tuple[float, float]:
     """(cores, MB) this process may use: its CPU affinity and the container's limits
-    (cgroup v2's cpu.max and memory.max, as on Community Cloud), not the host's."""
-    cores = float(len(os.sched_getaffinity(0)))
-    megabytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    (cgroup v2's cpu.max and memory.max, as on Community Cloud), not the host's.
+    Where the system tells less (macOS: no affinity; Windows: no sysconf), the machine's
+    cores, and 0 MB when its memory is unknown (so no worker)."""
+    if hasattr(os, "sched_getaffinity"):
+        cores = float(len(os.sched_getaffinity(0)))
+    else:
+        cores = float(os.cpu_count() or 1)
+    try:
+        megabytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (AttributeError, ValueError, OSError):
+        megabytes = 0.0
     with contextlib.suppress(OSError, ValueError):
         quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
         if quota != "max":
@@ -250,6 +258,7 @@ class WorkerPool:
         index = zlib.crc32(affinity.encode()) % len(self.workers)
         with self.lock:
             if not self.workers[index].alive:
+                self.workers[index].stop()
                 self.workers[index] = Worker()
             return self.workers[index]
 
@@ -334,9 +343,13 @@ def serve(connection: Connection) -> None:
 
 
 def main(address: str) -> None:
-    """Listen at `address` for the one server that started this worker, and serve it."""
+    """Listen at `address` for the one server that started this worker, and serve it.
+    Once connected, the socket's file and its folder are of no more use: removed (the
+    server is rarely stopped in a way that lets it clean up)."""
     with Listener(address, family="AF_UNIX", authkey=bytes.fromhex(os.environ[AUTHKEY_VARIABLE])) as listener:
         connection = listener.accept()
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(address))
     serve(connection)
 
 
