@@ -425,3 +425,13 @@ def test_a_model_in_another_precision_raises_a_python_error(dtype):
     x, y = batch(config, 8)
     with pytest.raises((TypeError, RuntimeError)):
         fast_rows(model, x.to(dtype), y)
+
+
+def test_a_run_only_looked_at_holds_no_optimizer_state():
+    """Adam's moments are made at the first step, as torch.optim's: a page opened on a
+    large network that is never trained holds the network only (depth 100 × width 512:
+    210 MB less). The steps after are torch.optim.Adam's (the test above)."""
+    trainer = Trainer(ExperimentConfig(depth=3, width=12, steps=6, optimizer="adam", learning_rate=0.01))
+    assert trainer.optimizer.exp_avgs == [] and trainer.optimizer.exp_avg_sqs == []
+    trainer.step(1)
+    assert [m.shape for m in trainer.optimizer.exp_avgs] == [p.shape for p in trainer.optimizer.params]

@@ -135,10 +135,14 @@ def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool)
     fresh.release()
 
 
-def test_a_worker_leaves_no_folder_behind_once_connected_or_stopped(pool):
-    run = pool.new(CONFIG, "folders")  # connected: the worker removed its socket's folder
-    assert run.step(1) == 1 and not os.path.exists(run.worker.folder)
-    run.release()
+def test_a_server_started_anywhere_has_workers_that_leave_no_folder_behind(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # `streamlit run ~/vangrad/app.py`: the package is not in the working folder
+    elsewhere = WorkerPool(1)
+    try:
+        run = elsewhere.new(CONFIG, "folders")  # connected: the worker removed its socket's folder
+        assert run.step(1) == 1 and not os.path.exists(run.worker.folder)
+    finally:
+        elsewhere.stop()
     unconnected = Worker()  # stopped before it ever listened: the server removes it
     unconnected.stop()
     assert not os.path.exists(unconnected.folder)

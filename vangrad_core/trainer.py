@@ -55,11 +55,12 @@ class Optimizer:
     def __init__(self, config: ExperimentConfig | RecurrentConfig, params: Iterable[torch.Tensor]):
         self.kind, self.learning_rate = config.optimizer, config.learning_rate
         self.params = list(params)
-        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)  # made at the first step
-        if self.kind == "adam":
-            self.exp_avgs = [torch.zeros_like(p) for p in self.params]
-            self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
-            self.steps = [torch.tensor(0.0) for _ in self.params]
+        # the state is made at the first step, as torch.optim's: a run that is only looked
+        # at (a page opened on a network too large to train) holds no optimizer state
+        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)
+        self.exp_avgs: list[torch.Tensor] = []
+        self.exp_avg_sqs: list[torch.Tensor] = []
+        self.steps: list[torch.Tensor] = []
 
     @torch.no_grad()
     def step(self) -> None:
@@ -70,6 +71,10 @@ class Optimizer:
         params = [self.params[i] for i in have]
         grads = [p.grad for p in params]
         if self.kind == "adam":
+            if not self.steps:
+                self.exp_avgs = [torch.zeros_like(p) for p in self.params]
+                self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
+                self.steps = [torch.tensor(0.0) for _ in self.params]
             adam(
                 params,
                 grads,

@@ -41,6 +41,7 @@ from .live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, pause_t
 from .recurrent import RecurrentConfig
 
 AUTHKEY_VARIABLE = "VANGRAD_WORKER_AUTHKEY"
+PROJECT_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds vangrad_core
 # requests that change no run (the statuses cached on the server stay good after them)
 READ_ONLY = frozenset({"statuses", "snapshot", "snapshot_together", "inspect", "can_train_on", "count"})
 STATUS_SECONDS = 0.1  # a worker's runs' statuses are asked for together, at most this often
@@ -97,9 +98,12 @@ class Worker:
         authkey = secrets.token_bytes(16)
         self.folder = tempfile.mkdtemp(prefix="vangrad-worker-")
         address = os.path.join(self.folder, "socket")
+        # the package's folder on the worker's path: the server may run from anywhere
+        # (`streamlit run ~/vangrad/app.py`), and `-m` looks only in the working folder
+        path = os.pathsep.join(filter(None, [PROJECT_FOLDER, os.environ.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "vangrad_core.workers", address],
-            env=os.environ | {AUTHKEY_VARIABLE: authkey.hex()},
+            env=os.environ | {AUTHKEY_VARIABLE: authkey.hex(), "PYTHONPATH": path},
         )
         self.lock = threading.Lock()
         self.orphans: list[int] = []  # runs garbage-collected on the server, released with the next call
@@ -133,14 +137,12 @@ class Worker:
         """A run's (step_count, done, playing, waiting, failure), at most STATUS_SECONDS old
         (or fresh after a request that changed it)."""
         asked = time.monotonic()
-        if (
-            run_id not in self._statuses
-            or asked - self._statuses_at > STATUS_SECONDS
-            or self._statuses_at <= self._changed_at
-        ):
-            self._statuses = self.call("statuses", ())
-            self._statuses_at = asked
-        return self._statuses[run_id]
+        statuses = self._statuses  # (another session's thread may replace it meanwhile)
+        stale = asked - self._statuses_at > STATUS_SECONDS or self._statuses_at <= self._changed_at
+        if run_id not in statuses or stale:
+            statuses = self.call("statuses", ())
+            self._statuses, self._statuses_at = statuses, asked
+        return statuses[run_id]
 
     def call(self, op: str, ids: Sequence[int], *args: Any) -> Any:
         """`op` on the runs `ids` in the worker; raises what it raised there."""
