@@ -25,6 +25,8 @@ from vangrad_core import (
     make_dataset,
     run_experiment,
 )
+from vangrad_core import recurrent as vangrad_recurrent
+from vangrad_core import trainer as vangrad_trainer
 from vangrad_core.__main__ import main as command_line
 from vangrad_core.cost import GRID_RESOLUTION, grid_resolution
 from vangrad_core.lessons import SCENARIO_BY_NAME
@@ -299,6 +301,34 @@ def test_a_run_extended_past_its_steps_is_the_longer_run(config):
     columns = ["step", "loss", "train_accuracy"]
     pd.testing.assert_frame_equal(extended.metrics[columns], longer.metrics[columns])
     assert extended.metrics.dropna()["step"].tolist() == [0, 29, 49]
+
+
+def test_a_run_extended_past_its_history_budget_records_as_the_longer_run_would(monkeypatch):
+    """Train on keeps the history within its budget: a run recorded at every step that
+    goes on to three times its steps keeps every third step's record, as the longer run
+    trained straight does (its layers equal; the budget shrunk to 40 records)."""
+    config = ExperimentConfig(depth=3, width=8, steps=30)
+    bytes_per_step = (config.depth + 1) * len(LAYER_COLUMNS) * 8 + raw_dtype(config.depth).itemsize
+    monkeypatch.setattr(vangrad_trainer, "HISTORY_BYTES", 40 * bytes_per_step)
+    extended = Trainer(config)
+    extended.step(30)
+    assert extended.record_every == 1 and len(extended.layers) == 30 * 4
+    extended.extend(60)
+    extended.step(60)
+    longer = Trainer(config.replace(steps=90))
+    longer.step(90)
+    assert extended.record_every == longer.record_every == 3
+    pd.testing.assert_frame_equal(extended.layers, longer.layers)
+    assert extended.layers["step"].unique().tolist() == [*range(0, 90, 3), 89]
+    monkeypatch.setattr(vangrad_recurrent, "MAX_TIME_ROWS", 20 * 10)  # 20 records of T = 10
+    recurrent = RecurrentTrainer(RecurrentConfig(steps=20, length=10))
+    recurrent.step(20)
+    recurrent.extend(40)
+    recurrent.step(40)
+    longer_recurrent = RecurrentTrainer(RecurrentConfig(steps=60, length=10))
+    longer_recurrent.step(60)
+    pd.testing.assert_frame_equal(recurrent.time_gradients, longer_recurrent.time_gradients)
+    assert recurrent.time_gradients["step"].unique().tolist() == [*range(0, 60, 3), 59]
 
 
 def test_a_recurrent_run_extended_is_the_longer_run_and_a_diverged_run_cannot_go_on():

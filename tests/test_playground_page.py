@@ -14,6 +14,7 @@ from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
 from vangrad_core.summary import flat_share_sentence, units_sentence
 from views.ui.charts import PRESENTER_CHART
+from views.ui.live import LOST
 
 
 def app(query: dict[str, str] | None = None):
@@ -188,6 +189,20 @@ def test_pause_step_reset():
     button(at, "Reset").click().run()
     assert trainer(at).step_count == 0
     assert_clean(at)
+
+
+def test_a_run_whose_training_process_died_starts_again_and_says_why():
+    """A worker killed under a run (out of memory) loses the run: the page says so and
+    starts it again at step 0; a Train pressed on the page drawn before trains the new run."""
+    at = app({"scenario": "Deep sigmoid stalls"})
+    lost = run_of(at)
+    lost.step(3)
+    lost.lost = True  # (as a WorkerRun's, once its worker is gone)
+    button(at, "Train").click().run()
+    assert_clean(at)
+    assert run_of(at) is not lost and lost.released and run_of(at).config == lost.config
+    assert run_of(at).playing and [t.value for t in at.toast] == [LOST]
+    button(at, "Pause").click().run()
 
 
 def test_changing_a_control_mid_run_restarts_it_playing():

@@ -109,6 +109,8 @@ class LiveTrainer:
     def released(self) -> bool:
         return self.trainer is None
 
+    lost = False  # (a WorkerRun's worker can die under it; this run lives in this process)
+
     @property
     def step_count(self) -> int:
         return 0 if self.trainer is None else self.trainer.step_count

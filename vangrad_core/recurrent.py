@@ -66,7 +66,7 @@ from torch import nn
 
 from .config import MAX_SEED, TRAINING_FIELDS
 from .settings import Field, Rule, Settings
-from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, grown
+from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, coarser, grown
 
 CELLS = ("rnn", "lstm", "gru")
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -592,6 +592,13 @@ class RecurrentTrainer(SteppedRun):
         self.bound = pascanu_bound(self.model, config.length) if config.cell == "rnn" else None
 
     def _grow(self, steps: int) -> None:
+        every = coarser(self.record_every, time_record_every(self.config))
+        if every > self.record_every:  # the longer run, recorded as often, would pass MAX_TIME_ROWS
+            kept = np.flatnonzero(self._recorded_steps[: self._n_records] % every == 0)
+            self._time, self._recorded_steps = self._time[kept], self._recorded_steps[kept]
+            self._n_records = len(kept)
+            self.record_every = every
+            self._frames.clear()
         n_records = steps // self.record_every + 2
         self._time = grown(self._time, n_records)
         self._recorded_steps = grown(self._recorded_steps, n_records, np.zeros(n_records, dtype=np.int64))

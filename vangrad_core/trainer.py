@@ -119,6 +119,12 @@ def record_every(config: ExperimentConfig) -> int:
     return max(1, math.ceil(config.steps / max_records))
 
 
+def coarser(every: int, needed: int) -> int:
+    """The first multiple of `every` that is at least `needed`: when a run that goes on
+    must record less often, the steps it recorded at a multiple of it stay on the grid."""
+    return every * math.ceil(needed / every)
+
+
 def grown(rows: np.ndarray, length: int, empty: np.ndarray | None = None) -> np.ndarray:
     """`rows` with room for `length` rows: the new ones NaN (or `empty`'s)."""
     out = np.full((length, *rows.shape[1:]), np.nan) if empty is None else empty
@@ -242,8 +248,17 @@ class Trainer(SteppedRun):
         self.step_count = s + 1
 
     def _grow(self, steps: int) -> None:
-        n_records = steps // self.record_every + 2
         self.measure.sort_samples()  # (pending percentiles are written into the records being replaced)
+        every = coarser(self.record_every, record_every(self.config))
+        if every > self.record_every:  # the longer run, recorded as often, would pass HISTORY_BYTES
+            self._measure_rows()  # (every record a row: both thinned alike)
+            kept = np.flatnonzero(self._records["step"][: self._n_records] % every == 0)
+            self._records = self._records[kept]
+            self._columns = {name: values[kept] for name, values in self._columns.items()}
+            self._n_records = self._n_rows = len(kept)
+            self.record_every = every
+            self._frames.clear()
+        n_records = steps // self.record_every + 2
         self._records = grown(self._records, n_records, self.measure.new_records(n_records))
         self._columns = {name: grown(values, n_records) for name, values in self._columns.items()}
         self._metrics = grown(self._metrics, steps)

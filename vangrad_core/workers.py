@@ -191,6 +191,11 @@ class WorkerRun:
     def config(self) -> ExperimentConfig | RecurrentConfig:
         return self._config
 
+    @property
+    def lost(self) -> bool:
+        """Its worker died under it (out of memory, killed), and its frames with it."""
+        return not self.released and (self.gone is not None or not self.worker.alive)
+
     def _call(self, op: str, *args: Any) -> Any:
         try:
             return self.worker.call(op, (self.id,), *args)
@@ -217,7 +222,8 @@ class WorkerRun:
 
     def pause(self) -> None:
         if not self.released and self.gone is None:
-            self._call("pause")
+            with contextlib.suppress(WorkerGone):  # (gone with its worker: it plays no more)
+                self._call("pause")
 
     def step(self, n: int = 1) -> int:
         return self._call("step", n)
@@ -274,7 +280,8 @@ class WorkerPool:
     def pause(self, runs: Sequence[WorkerRun]) -> None:
         live = [run for run in runs if not run.released and run.gone is None]
         if live:
-            live[0].worker.call("pause", [run.id for run in live])
+            with contextlib.suppress(WorkerGone):  # (gone with their worker: they play no more)
+                live[0].worker.call("pause", [run.id for run in live])
 
     def snapshot(self, runs: Sequence[WorkerRun], decision: bool = False, latest: bool = False) -> tuple[Snapshot, ...]:
         """Snapshots of `runs` (one session's, so one worker's; a pair: at the same step)."""

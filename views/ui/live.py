@@ -86,6 +86,10 @@ BUDGET = Budget(
 )
 
 log = logging.getLogger("vangrad")
+LOST = (
+    "The training process stopped (the server may have run out of memory), and this run with it: "
+    "it starts again from step 0."
+)
 
 
 @st.cache_resource
@@ -289,7 +293,9 @@ class LiveRun:
     @property
     def live(self) -> Run:
         live = st.session_state[self.key]
-        if live.released:  # the tab was gone long enough to lose its run, and came back
+        if live.lost:
+            st.toast(LOST, icon=":material/restart_alt:")
+        if live.released or live.lost:  # the tab was gone long enough to lose its run; or its worker died
             live = self._new(live.config)
         return live
 
@@ -539,19 +545,21 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
     done = all(live.done for live in lives)
     refusal = budget_refusal(tuple(lives))
 
+    # (the buttons act on the runs as they are when pressed: `run.live` replaces a run
+    # whose worker died since this was drawn)
     def play(on: bool) -> None:
         if on:
-            training_pool().play(lives)  # a pair: one turn for both
+            training_pool().play([run.live for run in runs])  # a pair: one turn for both
         else:
-            training_pool().pause(lives)
+            training_pool().pause([run.live for run in runs])
 
     def go_on() -> None:  # as many steps again (a pair shares its step count)
-        if all([live.train_on(live.config.steps) for live in lives]):
+        if all([run.live.train_on(run.live.config.steps) for run in runs]):
             play(True)
 
     def step() -> None:
-        for live in lives:
-            live.step(1)
+        for run in runs:
+            run.live.step(1)
 
     def reset() -> None:
         for run in runs:
