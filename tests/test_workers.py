@@ -20,6 +20,7 @@ from vangrad_core import ExperimentConfig
 from vangrad_core import workers as vangrad_workers
 from vangrad_core.live import TrainingPool
 from vangrad_core.workers import STOPPED, Worker, WorkerGone, WorkerPool
+from views.ui.live import SessionRuns
 
 CONFIG = ExperimentConfig(depth=6, width=16, activation="sigmoid", steps=40, batch_size=32)
 
@@ -126,9 +127,13 @@ def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool)
     worker = run.worker
     worker.process.kill()
     worker.process.wait()
-    assert run.done and not run.playing and run.failure == STOPPED
+    assert run.done and not run.playing and run.failure == STOPPED and run.lost
     with pytest.raises(WorkerGone):
         run.snapshot()
+    closed = SessionRuns()  # its tab closes: the server's sweeper pauses, then releases it
+    closed.keep("closed tab", "run:playground", run)
+    assert closed.sweep(lambda session: False, now=0.0) == 0
+    assert closed.sweep(lambda session: False, now=1e6) == 1 and run.released and not run.lost
     run.release()  # (nothing to release: no error)
     fresh = pool.new(CONFIG, "doomed")
     assert fresh.worker is not worker and fresh.step(2) == 2

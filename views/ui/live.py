@@ -262,7 +262,10 @@ def session_runs() -> SessionRuns:
         while True:
             time.sleep(SWEEP_SECONDS)
             if Runtime.exists():  # not under AppTest
-                runs.sweep(Runtime.instance().is_active_session)
+                try:
+                    runs.sweep(Runtime.instance().is_active_session)
+                except Exception:  # (logged; the thread must live on, or no closed tab's run is released)
+                    log.exception("releasing the runs of closed tabs failed")
 
     threading.Thread(target=sweep_forever, name="vangrad-release-runs", daemon=True).start()
     return runs
