@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from vangrad_core import build_model, experiments, make_dataset
+from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, CLASSICS
 from vangrad_core.lessons import (
     BN_DEPTHS,
@@ -198,6 +199,12 @@ def test_width_jacobian_sizes_match_the_engines_network():
 def test_new_classics_reproduce_at_other_seeds(key, seed):
     result = CLASSIC_BY_KEY[key].run(seed)
     assert result.reproduced, result.verdict
+
+
+def test_the_largest_seed_the_page_offers_runs_the_shattered_networks():
+    """Their seeds are derived from the page's (SHATTERED_NETWORKS of them a seed), wrapped
+    within what a config takes."""
+    assert CLASSIC_BY_KEY["shattered"].run(MAX_SEED).verdict
 
 
 def test_every_classic_says_what_it_is():

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from . import theory
-from .config import ExperimentConfig
+from .config import MAX_SEED, ExperimentConfig
 from .data import make_dataset
 from .lessons import (
     BN_DEPTHS,
@@ -651,7 +651,8 @@ def shattered(seed: int) -> Outcome:
     for name, residual in kinds.items():
         per_network = []
         for network in range(SHATTERED_NETWORKS):
-            config = SHATTERED.replace(residual=residual, seed=SHATTERED_NETWORKS * seed + network)
+            # (wrapped: a seed near the largest a config takes would otherwise pass it)
+            config = SHATTERED.replace(residual=residual, seed=(SHATTERED_NETWORKS * seed + network) % (MAX_SEED + 1))
             gradients = _line_gradients(config)
             per_network.append([_neighbour_correlation(g) for g in gradients])
             if network == 0:

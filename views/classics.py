@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from vangrad_core import figures
+from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
 from vangrad_core.lessons import ISOMETRY_TARGET, MEMORY_SUCCESS_MSE
 from views.ui import charts, session
@@ -61,7 +62,7 @@ st.markdown(f"**{paper.paper}{'' if paper.paper.endswith('?') else '.'}** {paper
 st.caption(f"**This run:** {paper.setup}")
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 seed = left.number_input(
-    "Seed", 0, 2**31 - 1, 0, key="classic_seed", help="Another seed, another draw of weights and batches."
+    "Seed", 0, MAX_SEED, 0, key="classic_seed", help="Another seed, another draw of weights and batches."
 )
 ran = st.session_state.setdefault("classic_ran", {})  # experiment -> the seed last run
 if right.button("Run", type="primary", icon=":material/play_arrow:", key=f"classic_run_{key}"):
