@@ -167,7 +167,9 @@ def test_huge_learning_rate_diverges_and_keeps_finite_history():
     config = ExperimentConfig(depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200)
     result = run_experiment(config)
     assert result.diverged_at is not None
-    assert "step" in result.divergence_reason and "explod" in result.divergence_reason
+    assert result.diverged_at > 0 and "explod" in result.divergence_reason
+    at_init = run_experiment(config.replace(depth=30, weight_scale=10.0, steps=3))
+    assert at_init.diverged_at == 0 and "before any update" in at_init.divergence_reason
     assert len(result.metrics) == result.diverged_at
     assert np.isfinite(result.metrics["loss"]).all()
     numeric = result.layers.drop(columns=["norm_gamma_mean", "norm_beta_mean"])

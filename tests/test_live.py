@@ -57,6 +57,22 @@ def test_the_pool_gives_every_playing_run_its_turn_and_pause_stops_one():
         run.pause()
 
 
+def test_a_run_at_rest_is_tested_where_it_stopped():
+    """Stepped by hand or paused between two test evaluations, a run's last row holds
+    the test loss and accuracy of its weights as they stand."""
+    live = LiveTrainer(CONFIG.replace(steps=400))  # tested at steps 0, 50, 100, ...
+    live.step(7)
+    tested = live.snapshot().metrics.dropna()
+    assert tested["step"].tolist() == [0, 6]
+    assert tuple(tested.iloc[-1][["test_loss", "test_accuracy"]]) == live.trainer.evaluate()
+    pool = TrainingPool(threads=1)
+    pool.play((live,))
+    wait_until(lambda: live.step_count >= 60)
+    live.pause()
+    metrics = live.snapshot().metrics
+    assert metrics["test_accuracy"].iloc[-1] == live.trainer.evaluate()[1]
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_pause_all_stops_the_runs_in_a_threads_hands_too(threads):
     """A group leaves the turns while a thread trains it: pause_all (after each page

@@ -129,6 +129,20 @@ def test_both_configs_in_the_url_and_shared_data():
     assert run_b.config.seed == a.seed and run_b.config.dataset == a.dataset  # same data, same seed
 
 
+def test_a_batch_of_one_that_b_cannot_share_is_said_not_hidden():
+    """A trains on single examples, B has batch norm (which needs two): B keeps its own
+    batch size, and the page says the runs no longer see the same batches."""
+    at = page("views/compare.py", {"a.batch_size": "1", "b.norm": "batchnorm_before"})
+    assert_clean(at)
+    assert run_of(at, "compare:a").config.batch_size == 1 and run_of(at, "compare:b").config.batch_size == 64
+    assert any("Run B keeps its own batch size 64" in w.value and "batch norm" in w.value for w in at.warning)
+    captions = [c.value for c in at.caption]
+    assert "Both runs take the same steps. Changing a setting restarts both." in captions
+    assert not any("same batches" in c for c in captions)
+    shared = page("views/compare.py", {"b.norm": "batchnorm_before"})
+    assert not shared.warning and any("on the same batches" in c.value for c in shared.caption)
+
+
 def test_changing_one_runs_setting_restarts_both_in_step_and_training():
     at = page("views/compare.py", {"pair": "Sigmoid vs ReLU (20 layers)"})
     next(b for b in at.button if b.label == "Train both").click().run()
@@ -245,6 +259,17 @@ def test_batchnorm_page_every_preset(preset):
     layers = trainer.layers
     gamma = layers[layers["layer"] <= trainer.config.depth]["norm_gamma_mean"]
     assert gamma.iloc[: trainer.config.depth].eq(1).all()  # gamma starts at 1
+
+
+def test_batchnorm_page_paused_between_evaluations_shows_one_test_accuracy():
+    """Paused at a step with no test evaluation of its own, the headline's test accuracy
+    is the weights' as they stand: the same as section 3's, in eval mode."""
+    at = page("views/batchnorm.py")
+    run_of(at, "batchnorm").step(57)  # (tested every 50 steps)
+    at.run()
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == metrics["Test accuracy, running statistics (eval mode)"]
 
 
 def test_relu_after_batch_norm_answers_the_follow_up_question():

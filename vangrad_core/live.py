@@ -167,8 +167,20 @@ class LiveTrainer:
             self.readers -= 1
 
     def step(self, n: int = 1) -> int:
-        """n steps now, in the caller's thread (a click on Step)."""
-        return sum(self._train_one() for _ in range(n))
+        """n steps now, in the caller's thread (a click on Step); then the run, at rest,
+        is tested where it stands."""
+        ran = sum(self._train_one() for _ in range(n))
+        with self.between_steps():
+            self._test_at_rest()
+        return ran
+
+    def _test_at_rest(self) -> None:
+        """(Between two steps.) `Trainer.test_at_rest`; what it raises ends the run, as a step's."""
+        if self.trainer is not None and self.failure is None:
+            try:
+                self.trainer.test_at_rest()
+            except Exception as error:
+                self.failure = f"{type(error).__name__}: {error}"
 
     def _train_one(self) -> int:
         with self.lock:
@@ -270,12 +282,12 @@ def train_together(runs: Sequence[LiveTrainer], seconds: float, max_steps: int =
 
 def pause_together(runs: Sequence[LiveTrainer]) -> None:
     """Stop the runs playing, then wait for a round under way to end: the runs stay
-    in step, and no step is taken after this returns."""
+    in step, and no step is taken after this returns. Each is tested where it stopped."""
     for run in runs:
         run.playing = False
     for run in runs:
         with run.between_steps():
-            pass
+            run._test_at_rest()
 
 
 def give_memory_back() -> None:

@@ -275,7 +275,7 @@ def summarize(result, seconds: float | None = None) -> str:
         f"{config.dataset}",
     ]
     if result.diverged_at is not None:
-        lines.append(f"DIVERGED: {result.divergence_reason}")
+        lines.append(f"DIVERGED at step {result.diverged_at}: {result.divergence_reason}")
     took = f" in {seconds:.1f} s" if seconds is not None else ""
     lines.append(f"{head.step} steps{took}: final loss {head.loss:.4f}, test accuracy {head.test_accuracy:.1%}")
     lines.append(

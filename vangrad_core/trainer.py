@@ -172,6 +172,15 @@ class SteppedRun:
     def _one_step(self) -> None:
         raise NotImplementedError
 
+    def test_at_rest(self) -> None:
+        """Test the weights as they are into the last step's row, if it has no test yet:
+        a run stopped between two evaluations (paused, stepped by hand) shows the test
+        loss and accuracy of the weights its other numbers describe."""
+        s = self.step_count - 1
+        if s >= 0 and self.diverged_at is None and math.isnan(self._metrics[s, 3]):
+            self._metrics[s, 3:] = self.evaluate()
+            self._frames.pop("metrics", None)
+
 
 class Trainer(SteppedRun):
     """Trains one config incrementally: call `step(n)` as often as you like.
@@ -269,7 +278,11 @@ class Trainer(SteppedRun):
 
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s
-        self.divergence_reason = f"at step {s} {reason}: the gradients exploded"
+        self.divergence_reason = reason + (
+            " before any update: the initial weights alone overflow the numbers"
+            if s == 0
+            else ": the updates had grown the weights until the gradients exploded"
+        )
         self.measure.discard()
 
     @torch.no_grad()

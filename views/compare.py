@@ -18,7 +18,7 @@ state, labels, runs = pairs.paired_runs(
     "Two networks, the same data, the same seed, trained step for step. Change one thing and see "
     "what it does to the gradients.",
 )
-pair_controls(runs)
+pair_controls(runs, same_batches=state.unshared() is None)
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -28,7 +28,7 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
         with column:
             st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
             if snap.diverged_at is not None:
-                st.error(f"Diverged at step {snap.diverged_at}: the loss overflowed.", icon=":material/error:")
+                st.error(f"Diverged at step {snap.diverged_at}: {snap.divergence_reason}.", icon=":material/error:")
             cols = st.columns(3)
             cols[0].metric("Loss", number(head.loss, 3))
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")

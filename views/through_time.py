@@ -19,7 +19,7 @@ state, labels, runs = pairs.paired_runs(
     "every step t, for two runs trained side by side.",
     forms=("ta", "tb"),
 )
-pair_controls(runs)
+pair_controls(runs, same_batches=state.unshared() is None)
 
 
 def bound_words(label: str, bound) -> str:

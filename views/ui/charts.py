@@ -158,8 +158,9 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
             + (
                 ""
                 if compact
-                else " The updates grew until the numbers overflowed. Try a smaller learning rate, a smaller "
-                "weight scale, gradient clipping or batch norm."
+                else " Try a smaller weight scale, another initialization or batch norm."
+                if snap.diverged_at == 0
+                else " Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
             ),
             icon=":material/error:",
         )

@@ -27,7 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, run_cost
 from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
-from vangrad_core.workers import WorkerPool, WorkerRun, default_workers
+from vangrad_core.workers import WorkerPool, WorkerRun, default_workers, machine_limits
 
 Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
 
@@ -63,7 +63,8 @@ DETAIL_TABS = 4
 # full rerun: 27 of a class of forty's 68 layouts were the details' 46.25 -> 38.75 s).
 DETAIL_STEPS = (DETAIL_SECONDS, 10.0, 20.0, 30.0, 60.0, 120.0)
 CHART_CORES = 0.5  # the share of a core that all live views' charts may take together
-TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or max(1, os.cpu_count() or 1)
+CORES = max(1, int(machine_limits()[0]))  # the container's, not the host's (Community Cloud: 2 of many)
+TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or CORES
 # Worker processes that train (vangrad_core.workers; default: one if the machine has a
 # core and the memory for it); 0 trains in the server's own threads (TRAINING_THREADS).
 TRAINING_WORKERS = int(os.environ.get("VANGRAD_TRAINING_WORKERS", default_workers()))
@@ -96,7 +97,7 @@ LOST = (
 def training_slots() -> threading.BoundedSemaphore:
     """How many classic experiments may run in the server at the same moment: one per
     core. Others wait their turn instead of everyone slowing down."""
-    return threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+    return threading.BoundedSemaphore(CORES)
 
 
 @st.cache_resource
@@ -533,9 +534,12 @@ def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...]
     return any(live is not None for live in old)
 
 
-def pair_controls(runs: tuple[LiveRun, LiveRun]) -> None:
-    """Train / Pause, Step, Reset for two runs at once, kept in step."""
-    caption = "Both runs take the same steps on the same batches. Changing a setting restarts both."
+def pair_controls(runs: tuple[LiveRun, LiveRun], same_batches: bool = True) -> None:
+    """Train / Pause, Step, Reset for two runs at once, kept in step (on the same
+    batches, unless B's settings refused A's data: `same_batches`)."""
+    caption = (
+        "Both runs take the same steps on the same batches." if same_batches else "Both runs take the same steps."
+    ) + " Changing a setting restarts both."
     _controls(runs, "Train both", "Train both on", caption)
 
 

@@ -66,6 +66,17 @@ def paired_runs(
             st.error(f"Run {side}'s settings cannot train: {problem}. Its last valid settings stay.")
     state = state.with_configs(a, b)
     session.save(state)
+    if (refused := state.unshared()) is not None:
+        kept = ", ".join(
+            f"{name.replace('_', ' ')} {getattr(state.b, name)}"
+            for name in cls.SHARED
+            if getattr(state.b, name) != getattr(state.a, name)
+        )
+        st.warning(
+            f"Run B keeps its own {kept}: A's would not train in B ({refused}). "
+            "The two runs take the same steps, but not on the same batches.",
+            icon=":material/warning:",
+        )
 
     runs = (LiveRun(f"run:{cls.PAGE}:a"), LiveRun(f"run:{cls.PAGE}:b"))
     if ensure_runs(runs, (state.a, state.b)):

@@ -147,6 +147,14 @@ class CompareState(PageState):
             b, _ = self.CONFIG.from_values(self.b.to_dict() | shared)
             object.__setattr__(self, "b", b or self.b)
 
+    def unshared(self) -> str | None:
+        """Why B could not take A's shared values (B's rules refused them: batch norm and
+        A's batch of 1), or None: B shares them all."""
+        shared = {name: getattr(self.a, name) for name in self.SHARED}
+        if all(getattr(self.b, name) == value for name, value in shared.items()):
+            return None
+        return self.CONFIG.from_values(self.b.to_dict() | shared)[1]
+
     def own_params(self) -> dict[str, str]:
         if self.pair in self.PAIRS and self._is_pair(self.pair):
             return {"pair": self.pair}
