@@ -20,8 +20,11 @@ from tests.conftest import ANYTHING, valid_settings
 from vangrad_core.experiments import long_range_memory
 from vangrad_core.lessons import MEMORY_LENGTHS
 from vangrad_core.recurrent import (
+    ADDING_TOLERANCE,
     ALPHABET,
     CELLS,
+    GUESS_LOSS,
+    GUESS_WITHIN,
     MAX_TIME_ROWS,
     TIME_COLUMNS,
     RecurrentConfig,
@@ -128,6 +131,16 @@ def test_adding_task_marks_one_number_in_each_half_and_sums_them(length):
     assert torch.allclose((values * markers).sum(0), y)
 
 
+def test_answering_the_average_scores_what_the_pages_say():
+    """Answering 1 to every adding problem of the test set: its squared error is about
+    GUESS_LOSS (1/6, the variance of a sum of two uniform numbers) and about GUESS_WITHIN
+    of its answers are within the tolerance (sampling noise of 512 sequences allowed)."""
+    task = make_task(RecurrentConfig(task="adding"))
+    error = (task.y_test - 1).square().mean().item()
+    within = ((task.y_test - 1).abs() < ADDING_TOLERANCE).double().mean().item()
+    assert error == pytest.approx(GUESS_LOSS["adding"], abs=0.03) and within == pytest.approx(GUESS_WITHIN, abs=0.04)
+
+
 def test_tasks_are_the_same_for_the_same_config_and_differ_by_seed():
     config = RecurrentConfig(task="adding", length=20)
     first, again, other = make_task(config), make_task(config), make_task(config.replace(seed=1))
@@ -147,7 +160,8 @@ def reference_pass(config: RecurrentConfig, weights: list[torch.Tensor], x: torc
     gate order), and what the trainer's columns mean, by their definitions: a frame with
     t, grad_rms (dL/dh_t by autograd on every h_t), mean_derivative (φ' by autograd),
     jacobian_gain (the Jacobian diag(φ'(a_t)) W_hh formed per sequence, its Frobenius
-    norm over √H), forget_gate, update_gate."""
+    norm over √H), forget_gate, update_gate, most_open_gate (the gate's batch mean in the
+    unit where it is largest)."""
     # the weights require grad so that every h_t is a node of the graph
     w_ih, w_hh, b_ih, b_hh, w_out, b_out = (w.detach().double().requires_grad_() for w in weights)
     x = x.double()
@@ -173,12 +187,14 @@ def reference_pass(config: RecurrentConfig, weights: list[torch.Tensor], x: torc
             c = f * c + i * g
             h = o * torch.tanh(c)
             columns["forget_gate"].append(f.mean().item())
+            columns["most_open_gate"].append(f.mean(0).max().item())
         else:
             (pre_r, pre_z, pre_n), (rec_r, rec_z, rec_n) = pre.chunk(3, 1), rec.chunk(3, 1)
             r, z = torch.sigmoid(pre_r + rec_r), torch.sigmoid(pre_z + rec_z)
             n = torch.tanh(pre_n + r * rec_n)
             h = (1 - z) * n + z * h
             columns["update_gate"].append(z.mean().item())
+            columns["most_open_gate"].append(z.mean(0).max().item())
         hs.append(h)
     prediction = h @ w_out.T + b_out
     if config.task == "first_symbol":
@@ -282,7 +298,7 @@ def test_training_updates_equal_a_plain_loop_on_pytorchs_own_module(cell):
 
 
 def test_columns_that_do_not_apply_are_nan():
-    for cell, present in (("rnn", {"mean_derivative", "jacobian_gain"}), ("lstm", {"forget_gate"})):
+    for cell, present in (("rnn", {"mean_derivative", "jacobian_gain"}), ("lstm", {"forget_gate", "most_open_gate"})):
         trainer = RecurrentTrainer(RecurrentConfig(cell=cell, length=5, hidden=4, steps=1))
         trainer.step(1)
         frame = trainer.time_gradients

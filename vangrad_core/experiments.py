@@ -58,7 +58,7 @@ from .lessons import (
 )
 from .measure import layer_stats
 from .model import Network, build_model, initialize, reinitialize
-from .recurrent import RecurrentTrainer
+from .recurrent import ADDING_TOLERANCE, GUESS_LOSS, GUESS_WITHIN, RecurrentTrainer
 from .summary import number
 from .trainer import Trainer, frozen_running_statistics
 
@@ -418,11 +418,12 @@ def long_range_memory(seed: int) -> Outcome:
         and numbers["rnn_loss_longest"] > 1 / 12  # it does not even use the first number
     )
     because = (
-        f"on the adding problem at T = {longest} the LSTM (forget bias 1) got its test error down to "
-        f"{numbers['lstm_loss_longest']:.3f} in {numbers['lstm_steps_longest']:.0f} steps (accuracy "
-        f"{numbers['lstm_accuracy_longest']:.2f}), while the plain tanh RNN stayed at "
-        f"{numbers['rnn_loss_longest']:.3f} after {MEMORY_RUN.steps} (accuracy {numbers['rnn_accuracy_longest']:.2f}; "
-        "answering 1 every time: error 0.167, accuracy 0.08). Longest T solved (test error under "
+        f"on the adding problem at T = {longest} the LSTM (forget bias 1) got its test squared error down to "
+        f"{numbers['lstm_loss_longest']:.3f} in {numbers['lstm_steps_longest']:.0f} steps "
+        f"({numbers['lstm_accuracy_longest']:.0%} of its sums within ±{ADDING_TOLERANCE:g}), while the plain tanh "
+        f"RNN stayed at {numbers['rnn_loss_longest']:.3f} after {MEMORY_RUN.steps} "
+        f"({numbers['rnn_accuracy_longest']:.0%} within ±{ADDING_TOLERANCE:g}; answering 1 every time: squared "
+        f"error {GUESS_LOSS['adding']:.3f}, {GUESS_WITHIN:.0%} within it). Longest T solved (test squared error under "
         f"{MEMORY_SUCCESS_MSE}) of {', '.join(map(str, MEMORY_LENGTHS))}: RNN {numbers['rnn_longest_solved']:.0f}, "
         f"LSTM {numbers['lstm_longest_solved']:.0f} (0 = none). Untrained, dL/dh_1 is "
         f"{numbers['rnn_first_gradient_longest']:.0e} of dL/dh_{longest} in the RNN and "

@@ -868,6 +868,10 @@ TIME_SCENARIOS: tuple[Scenario, ...] = (
         (
             Claim("by the end the gradient reaches t = 1", lambda r: r.time_ratio("end") > 1e-2),
             Claim("it solves the task", lambda r: r.final_test_loss < 0.01),
+            Claim(
+                "its most open unit's forget gate ends near 1, the mean of its units far lower",
+                lambda r: r.gate("most_open_gate") > 0.95 and r.gate("forget_gate") < 0.8,
+            ),
         ),
     ),
     Scenario(
@@ -911,7 +915,9 @@ _TOUR_TIME: tuple[TourStep, ...] = (  # the tour's last steps: the same problem 
         "stay near 1.",
         "Through time: an LSTM",
         ("time_profile", "gates"),
-        "By the end the gradient reaches t = 1 with a good share of its size, and the LSTM solves the task.",
+        "By the end the forget gate of its most open unit sits near 1 while the mean of its units stays far "
+        "lower: a few units keep the memory, and along them the gradient reaches t = 1 with a good share of "
+        "its size. The LSTM solves the task.",
         TIME_SCENARIOS[1].claims,
     ),
     TourStep(

@@ -179,6 +179,11 @@ class TimeFacts:
         """RMS of dL/dh_t at t = 1 over t = T, at the first or the last recorded step."""
         return time_ratio(at_step(self.time_gradients, step))
 
+    def gate(self, column: str = "most_open_gate", step: str = "end") -> float:
+        """A gate column (`most_open_gate`, `forget_gate`, `update_gate`) averaged over t,
+        at the first or the last recorded step."""
+        return float(at_step(self.time_gradients, step)[column].mean())
+
     @property
     def first_test_loss(self) -> float:
         return float(self.metrics["test_loss"].dropna().iloc[0])

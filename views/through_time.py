@@ -81,7 +81,8 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
     st.caption(
         "What multiplies the gradient at each step back, now. Plain RNN: the Jacobian's gain on the gradient "
         "(below 1 shrinks it); LSTM: the forget gate (near 1 keeps the cell's memory and its gradient); "
-        "GRU: the update gate (near 1 keeps h)."
+        "GRU: the update gate (near 1 keeps h). Solid: the gate of the most open unit; dotted: the mean "
+        "of the units."
     )
 
 

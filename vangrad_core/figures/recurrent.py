@@ -19,10 +19,17 @@ from .style import (
     zero_markers,
 )
 
-EXPLAINED_BY = {  # cell -> (time_gradients column, what it is)
-    "rnn": ("jacobian_gain", "‖∂h_t/∂h_(t−1)‖ on the backpropagated gradient"),
-    "lstm": ("forget_gate", "forget gate f_t, mean"),
-    "gru": ("update_gate", "update gate z_t, mean (1 keeps h)"),
+EXPLAINED_BY = {  # cell -> its lines: (time_gradients column, what it is, dash)
+    "rnn": (("jacobian_gain", "‖∂h_t/∂h_(t−1)‖ on the backpropagated gradient", "solid"),),
+    # a gate's mean hides the few units that keep their memory and carry the gradient
+    "lstm": (
+        ("most_open_gate", "forget gate f_t, most open unit", "solid"),
+        ("forget_gate", "forget gate f_t, mean of the units", "dot"),
+    ),
+    "gru": (
+        ("most_open_gate", "update gate z_t (1 keeps h), most open unit", "solid"),
+        ("update_gate", "update gate z_t, mean of the units", "dot"),
+    ),
 }
 
 
@@ -99,22 +106,23 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
 
 def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure:
     """What each run's gradient is multiplied by at each t, now: the plain RNN's
-    Jacobian gain, the LSTM's forget gate, the GRU's update gate."""
+    Jacobian gain; the LSTM's forget gate, the GRU's update gate, each in its most
+    open unit (solid) and as the mean of the units (dotted)."""
     title = "What carries the gradient back, step by step"
     fig = new_figure()
     for name, rows, color in started(runs):
-        column, what = EXPLAINED_BY[cells[name]]
         last = rows[rows["step"] == rows["step"].max()]
-        fig.add_trace(
-            go.Scatter(
-                x=last["t"],
-                y=last[column],
-                name=f"{name}: {what}",
-                mode="lines",
-                line={"color": color, "width": 4},
-                hovertemplate="t = %{x}: %{y:.3g}<extra></extra>",
+        for column, what, dash in EXPLAINED_BY[cells[name]]:
+            fig.add_trace(
+                go.Scatter(
+                    x=last["t"],
+                    y=last[column],
+                    name=f"{name}: {what}",
+                    mode="lines",
+                    line={"color": color, "width": 4 if dash == "solid" else 3, "dash": dash},
+                    hovertemplate="t = %{x}: %{y:.3g}<extra></extra>",
+                )
             )
-        )
     if not fig.data:
         return empty(title, "Press Train to see it")
     fig.add_hline(y=1, line={"dash": "dot", "color": "gray"}, annotation_text="1: passed on whole")

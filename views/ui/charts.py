@@ -13,7 +13,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
-from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, RecurrentConfig
+from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, TASK_ACCURACY_NAME, TASK_LOSS_NAME, RecurrentConfig
 from vangrad_core.summary import (
     GRADIENT_NAME,
     at_step,
@@ -201,14 +201,15 @@ GUESS_WORDS = {"adding": "answering the average, 1,", "first_symbol": f"guessing
 
 def guess_words(config: RecurrentConfig) -> str:
     """What a network that learned nothing scores on the run's task."""
-    return f"{GUESS_WORDS[config.task]} every time scores a test error of {number(GUESS_LOSS[config.task], 3)}"
+    loss = TASK_LOSS_NAME[config.task]
+    return f"{GUESS_WORDS[config.task]} every time scores a test {loss} of {number(GUESS_LOSS[config.task], 3)}"
 
 
 def time_headline_metrics(
     snap: Snapshot, against_guessing: bool = True, in_words: bool = True, status: str | None = None
 ) -> None:
-    """A recurrent run's numbers: test error and accuracy, what t = 1 gets of the last
-    t's gradient now, and the same in words; `against_guessing`, the test error beside
+    """A recurrent run's numbers: test loss and accuracy (in the task's words), what t = 1
+    gets of the last t's gradient now, and the same in words; `against_guessing`, the test loss beside
     what learning nothing scores. On a projector, room for the charts: not `in_words`,
     the factor a time step under the ratio instead; with `status` (what the run is
     doing), the step count as a number beside the others."""
@@ -220,8 +221,9 @@ def time_headline_metrics(
     cols = st.columns(4 if status else 3)
     if status:
         cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")
-    cols[0].metric("Test error", number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–")
-    cols[1].metric("Test accuracy", f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–")
+    loss, accuracy = TASK_LOSS_NAME[snap.config.task], TASK_ACCURACY_NAME[snap.config.task]
+    cols[0].metric(f"Test {loss}", number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–")
+    cols[1].metric(f"Test {accuracy}", f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–")
     ratio = time_ratio(now) if now is not None else math.nan
     factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
     cols[2].metric(
@@ -232,7 +234,7 @@ def time_headline_metrics(
         delta_arrow="off",
     )
     if now is not None and len(tested):
-        error = f"Test error now {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
+        error = f"Test {loss} now {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
         said = [time_sentence(now) if in_words else "", error if against_guessing else ""]
         if any(said):
             st.caption(" ".join(part for part in said if part))
