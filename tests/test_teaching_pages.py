@@ -222,6 +222,10 @@ def test_compare_bad_link_warns():
     assert_clean(at)
     text = " ".join(w.value for w in at.warning)
     assert "depth" in text and "zzz" in text and "comparison" in text and "<b>" not in text
+    first = COMPARISONS[0]  # nothing usable in the link: the first ready pair, not two equal networks
+    assert (run_of(at, "compare:a").config, run_of(at, "compare:b").config) == (first.a[1], first.b[1])
+    assert at.selectbox(key="compare:pair").value == first.name
+    assert run_of(page("views/compare.py"), "compare:b").config == first.b[1]
 
 
 # ---- batch norm from the inside --------------------------------------------------------

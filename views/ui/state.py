@@ -19,6 +19,7 @@ from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import (
     BATCHNORM_NETWORKS,
     COMPARISON_BY_NAME,
+    COMPARISONS,
     SCENARIO_BY_NAME,
     TIME_COMPARISON_BY_NAME,
     TIME_COMPARISONS,
@@ -129,15 +130,16 @@ SHARED_FIELDS = ("dataset", "noise", "seed", "steps", "batch_size")  # what a co
 @dataclasses.dataclass(frozen=True)
 class CompareState(PageState):
     """Two configs (B shares A's SHARED fields: its data, seed, steps and batch size),
-    and the ready pair (from PAIRS) they came from."""
+    and the ready pair (from PAIRS) they came from. A link without runs opens the
+    first ready pair: two equal networks would draw one line over the other."""
 
     PAGE = "compare"
     CONFIG: ClassVar[type] = ExperimentConfig
     PAIRS: ClassVar[Mapping[str, Comparison]] = COMPARISON_BY_NAME
     SHARED: ClassVar[tuple[str, ...]] = SHARED_FIELDS
-    a: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
-    b: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
-    pair: str | None = None
+    a: ExperimentConfig = dataclasses.field(default_factory=lambda: COMPARISONS[0].a[1])
+    b: ExperimentConfig = dataclasses.field(default_factory=lambda: COMPARISONS[0].b[1])
+    pair: str | None = COMPARISONS[0].name
     classroom: Classroom = Classroom()
 
     def __post_init__(self) -> None:  # B runs on A's data: one truth, kept here
@@ -146,6 +148,8 @@ class CompareState(PageState):
             # B with A's values, unless B's own rules refuse them (batch norm and A's batch of 1): then B as it is
             b, _ = self.CONFIG.from_values(self.b.to_dict() | shared)
             object.__setattr__(self, "b", b or self.b)
+        if self.pair is not None and (self.pair not in self.PAIRS or not self._is_pair(self.pair)):
+            object.__setattr__(self, "pair", None)  # (named only while the configs are that pair's)
 
     def unshared(self) -> str | None:
         """Why B could not take A's shared values (B's rules refused them: batch norm and
@@ -156,7 +160,7 @@ class CompareState(PageState):
         return self.CONFIG.from_values(self.b.to_dict() | shared)[1]
 
     def own_params(self) -> dict[str, str]:
-        if self.pair in self.PAIRS and self._is_pair(self.pair):
+        if self.pair is not None:
             return {"pair": self.pair}
         return self.a.to_query_params("a.") | self.b.to_query_params("b.")
 
@@ -170,13 +174,14 @@ class CompareState(PageState):
         pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons")
         a = cls.CONFIG.read(reader, "a.")
         b = cls.CONFIG.read(reader, "b.")
+        if pair is None and a == b == cls.CONFIG():  # a link without runs: the first ready pair, not twins
+            pair = next(iter(cls.PAIRS))
         if pair is not None:
             a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
         return cls(a, b, pair, classroom)
 
     def with_configs(self, a, b) -> Self:
-        state = dataclasses.replace(self, a=a, b=b)
-        return state if state.pair and state._is_pair(state.pair) else dataclasses.replace(state, pair=None)
+        return dataclasses.replace(self, a=a, b=b)  # (the pair's name goes if they are no longer its configs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,15 +195,6 @@ class ThroughTimeState(CompareState):
     a: RecurrentConfig = dataclasses.field(default_factory=lambda: TIME_COMPARISONS[0].a[1])
     b: RecurrentConfig = dataclasses.field(default_factory=lambda: TIME_COMPARISONS[0].b[1])
     pair: str | None = TIME_COMPARISONS[0].name
-
-    @classmethod
-    def read(cls, reader: ParamReader) -> Self:
-        """A link without runs opens the first ready pair."""
-        state = super().read(reader)
-        if state.pair is None and state.a == state.b == RecurrentConfig():
-            first = TIME_COMPARISONS[0]
-            return cls(first.a[1], first.b[1], first.name, state.classroom)
-        return state
 
 
 @dataclasses.dataclass(frozen=True)
