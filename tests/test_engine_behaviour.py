@@ -263,6 +263,16 @@ def test_headline_ratio_matches_the_frame():
     assert not math.isnan(head.test_accuracy)
 
 
+def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
+    from vangrad_core.summary import passed_back
+
+    assert passed_back(1.08, 20, "layer 1", "layer 20", "layer") == (
+        "Now layer 1 gets 1.1 times what layer 20 gets: on its way back the gradient grows ×1.004 a layer on average."
+    )
+    assert "shrinks ×0.996 a layer" in passed_back(0.93, 20, "layer 1", "layer 20", "layer")
+    assert "shrinks ×0.14 a layer" in passed_back(0.14**19, 20, "layer 1", "layer 20", "layer")
+
+
 def test_headline_when_a_dead_layer_cuts_the_gradient():
     """Dying ReLU's last hidden layer dead: layer 1 gets exactly 0, and the page says so."""
     from vangrad_core.summary import gradient_sentence, headline

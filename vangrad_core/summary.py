@@ -218,6 +218,13 @@ def number(value: float, digits: int = 2) -> str:
     return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{int(exponent)}"
 
 
+def factor_number(factor: float) -> str:
+    """A factor a layer or a time step: two digits (0.14, 1.6), but three decimals where
+    two digits would round it to 1 ("grows ×1 a layer" says it both does and does not)."""
+    shown = number(factor)
+    return f"{factor:.3f}" if shown == "1" and factor != 1 else shown
+
+
 def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> str:
     """What `first` gets of `last`'s gradient, and the average factor per `unit` over
     the count − 1 steps between them ("" when there is nothing to say)."""
@@ -228,7 +235,7 @@ def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> s
     share, change = (f"{number(ratio)} of what", "shrinks") if ratio < 1 else (f"{number(ratio)} times what", "grows")
     return (
         f"Now {first} gets {share} {last} gets: on its way back the gradient {change} "
-        f"×{number(per_layer(ratio, count))} a {unit} on average."
+        f"×{factor_number(per_layer(ratio, count))} a {unit} on average."
     )
 
 

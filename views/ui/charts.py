@@ -17,6 +17,7 @@ from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, TASK_ACCURACY_NAME, TAS
 from vangrad_core.summary import (
     GRADIENT_NAME,
     at_step,
+    factor_number,
     fraction,
     gradient_sentence,
     headline,
@@ -142,7 +143,7 @@ def link_warnings(warnings: list[str], what: str = "Some settings in the link co
 
 def factor_words(factor: float, unit: str) -> str | None:
     """The average factor a `unit` as a metric's second line ("×0.14 a layer"); None if unknown."""
-    return None if math.isnan(factor) else f"×{number(factor)} a {unit}"
+    return None if math.isnan(factor) else f"×{factor_number(factor)} a {unit}"
 
 
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
