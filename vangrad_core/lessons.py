@@ -455,10 +455,18 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "back instead, and the updates blow the weights up until the numbers overflow.",
         "Exploding gradients",
         ("profile", "curves"),
-        "At step 1 the profile rises toward the input: layer 1 gets many times the top's gradient. "
-        "Within a few steps the loss overflows and the run stops with a clear message.",
+        "At step 1 the profile already rises toward the input (the grey line: layer 1 gets about 90 times "
+        "what layer 20 gets, ×1.3 a layer). Two updates later it rises by more than 10¹⁵, the loss "
+        "overflows and the run stops with a clear message.",
         (
-            Claim("rises toward the input", lambda r: r.gradient_ratio("start") > 10),
+            Claim(
+                "at step 1 layer 1 gets about 90 times layer 20's, ×1.3 a layer",
+                lambda r: 60 < r.gradient_ratio("start") < 130 and 1.25 <= r.per_layer("start") < 1.35,
+            ),
+            Claim(  # (the step after them, 3, is the one that overflows: the last recorded is 2)
+                "two updates later it rises by more than 10¹⁵",
+                lambda r: r.diverged_at == 3 and r.gradient_ratio("end") > 1e15,
+            ),
             Claim("within a few steps the run stops", lambda r: r.diverged_at is not None and r.diverged_at <= 10),
         ),
     ),
