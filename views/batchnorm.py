@@ -9,7 +9,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import at_step, fraction
+from vangrad_core.summary import at_step, fraction, number
 from views.ui import charts, classroom, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
@@ -21,9 +21,10 @@ def stages_in_words(stages: pd.DataFrame) -> str:
     standardized, out = values["standardized"], values["scaled and shifted"]
     return (
         "Standardizing gives each unit mean 0 and std 1 over the batch, one unit at a time, so the "
-        "histogram of the whole layer can change shape; it does not clip anything: "
-        f"{fraction((standardized.abs() > 2).mean())} of the standardized values lie beyond ±2. "
-        f"Gamma and beta then scale and shift each unit again: mean {out.mean():.2f}, std {out.std(ddof=0):.2f} now."
+        "histogram of the whole layer can change shape; it does not clip anything: the standardized "
+        f"values reach {number(standardized.min())} and {number(standardized.max())}, and "
+        f"{fraction((standardized.abs() > 2).mean())} of them lie beyond ±2. Gamma and beta then scale and "
+        f"shift each unit again: mean {number(out.mean())}, std {number(out.std(ddof=0))} now."
     )
 
 
@@ -35,25 +36,30 @@ def parameters_in_words(snap: Snapshot) -> str:
         return "Gamma starts at 1 and beta at 0 (plain standardization); training moves them."
     return (
         "Gamma starts at 1 and beta at 0 (plain standardization); training moves them. Now the layers' "
-        f"mean gamma runs from {gamma.min():.2f} to {gamma.max():.2f} and their mean beta from "
-        f"{beta.min():.2f} to {beta.max():.2f}."
+        f"mean gamma runs from {number(gamma.min(), 3)} to {number(gamma.max(), 3)} and their mean beta from "
+        f"{number(beta.min())} to {number(beta.max())}."
     )
 
 
 state = session.page_state(BatchNormState)
-st.title("Batch norm from the inside")
-st.caption(
-    "Batch norm standardizes each unit's input with the mini-batch's mean and standard deviation, "
-    "then applies a learned scale (gamma) and shift (beta). Here is each of those steps on a network "
-    "trained live."
-)
+# presenting, the screen is for the run: the network's name is the title, its picker waits in the sidebar
+presenting = classroom.presenting()
+title = st.empty()
+if not presenting:
+    st.caption(
+        "Batch norm standardizes each unit's input with the mini-batch's mean and standard deviation, "
+        "then applies a learned scale (gamma) and shift (beta). Here is each of those steps on a network "
+        "trained live."
+    )
 charts.link_warnings(session.link_warnings(BatchNormState))
 st.session_state.setdefault("bn_network", state.choice)
-network = st.selectbox("Network", list(BATCHNORM_NETWORKS), key="bn_network")
+aside = st.sidebar if presenting else st
+network = aside.selectbox("Network", list(BATCHNORM_NETWORKS), key="bn_network")
 state = BatchNormState(network, state.classroom)
 session.save(state)
+title.title(f"Batch norm: {network}" if presenting else "Batch norm from the inside")
 config = BATCHNORM_NETWORKS[network]
-st.caption(
+aside.caption(
     f"{config.depth} hidden layers of {config.width} {config.activation} units, "
     f"{config.FIELDS['norm'].labels[config.norm]}, learning rate {config.learning_rate:g}, two moons."
 )
@@ -66,8 +72,9 @@ def draw(snap: Snapshot) -> None:
     status = run_status(run, snap, line=not classroom.presenting())
     charts.headline_metrics(snap, status if classroom.presenting() else None)
 
-    st.header("1. One layer, step by step")
-    layer = st.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")
+    heading, picker = st.columns([2, 1], vertical_alignment="bottom")  # (one row: the chart higher up)
+    heading.header("1. One layer, step by step")
+    layer = picker.slider("Layer", 1, snap.config.depth, 5, key="bn_layer")
     # one forward pass through the layers below, only when the run has moved on
     stages = charts.cached(
         "bn:stages:values", (snap.stamp, layer), lambda: run.live.inspect(operator.methodcaller("norm_stages", layer))

@@ -8,7 +8,7 @@ from vangrad_core import figures
 from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
 from vangrad_core.lessons import ISOMETRY_TARGET, MEMORY_SUCCESS_MSE
-from views.ui import charts, session
+from views.ui import charts, classroom, session
 from views.ui.live import training_slots
 from views.ui.state import ClassicsState
 
@@ -39,15 +39,18 @@ def outcome_of(key: str, seed: int) -> tuple[Outcome, float]:
 
 
 state = session.page_state(ClassicsState)
-st.title("Classic experiments")
-st.caption(
-    "The experiments that found vanishing gradients and their fixes, re-run small enough to take "
-    "seconds. Each says what the paper found, runs it on the engine behind every other page, and "
-    "decides from the numbers whether the finding holds here."
-)
+# presenting, the screen is for the experiment: its title heads the page, the picker waits in the sidebar
+presenting = classroom.presenting()
+if not presenting:
+    st.title("Classic experiments")
+    st.caption(
+        "The experiments that found vanishing gradients and their fixes, re-run small enough to take "
+        "seconds. Each says what the paper found, runs it on the engine behind every other page, and "
+        "decides from the numbers whether the finding holds here."
+    )
 charts.link_warnings(session.link_warnings(ClassicsState))
 st.session_state.setdefault("classic", state.choice)
-key = st.segmented_control(
+key = (st.sidebar if presenting else st).segmented_control(
     "Experiment",
     list(CLASSIC_BY_KEY),
     format_func=lambda k: CLASSIC_BY_KEY[k].paper.title,
@@ -57,7 +60,7 @@ key = st.segmented_control(
 session.save(ClassicsState(key, state.classroom))
 paper = CLASSIC_BY_KEY[key].paper
 
-st.header(paper.title)
+(st.title if presenting else st.header)(paper.title)
 st.markdown(f"**{paper.paper}{'' if paper.paper.endswith('?') else '.'}** {paper.finding}")  # a title may ask
 st.caption(f"**This run:** {paper.setup}")
 left, right = st.columns([1, 3], vertical_alignment="bottom")
@@ -80,7 +83,10 @@ else:
         st.warning(outcome.verdict, icon=":material/help:")
     with st.expander("The deciding numbers"):
         st.dataframe(
-            {"number": list(outcome.numbers), "value": [f"{v:.4g}" for v in outcome.numbers.values()]},
+            {
+                "number": [n.replace("_", " ") for n in outcome.numbers],
+                "value": [f"{v:.4g}" for v in outcome.numbers.values()],
+            },
             hide_index=True,
         )
         st.caption(f"Computed in {seconds:.1f} s on one core.")

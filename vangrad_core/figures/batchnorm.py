@@ -14,7 +14,8 @@ def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
     the learned scale and shift."""
     names = ("input", "standardized", "scaled and shifted")
     parts = {name: stages.loc[stages["stage"] == name, "value"] for name in names}
-    titles = [f"{name}<br>mean {v.mean():.2f}, std {v.std(ddof=0):.2f}" for name, v in parts.items()]
+    # (rounded first: a mean of -0.001 reads "0.00", not "-0.00")
+    titles = [f"{name}<br>mean {round(v.mean(), 2) + 0.0:.2f}, std {v.std(ddof=0):.2f}" for name, v in parts.items()]
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=titles)
     for col, (values, color) in enumerate(zip(parts.values(), ("#7f7f7f", "#1f77b4", "#2ca02c"), strict=True), start=1):
         fig.add_trace(
