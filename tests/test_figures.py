@@ -171,6 +171,10 @@ def test_saturation_and_distance_and_updates(trained):
     assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)
     distance = fig.distance_from_init(layers)
     assert len(distance.data[0].x) == 7
+    unmoved = layers.copy()  # float32 weights whose updates were too small to change them
+    unmoved.loc[unmoved["layer"] <= 2, "distance_from_init"] = 0.0
+    markers = fig.distance_from_init(unmoved).data[1]
+    assert list(markers.x) == [1, 2] and list(markers.text) == ["0", "0"] and "not moved" in markers.name
 
 
 def test_decision_boundary(trained):

@@ -356,14 +356,17 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Deep sigmoid stalls",
         ("updates", "distance"),
         "The update ratio of the top layers is more than 10¹⁵ times (a million billion times) that of "
-        "the bottom layers, and "
-        "the bottom layers have hardly moved from their initial weights.",
+        "the bottom layers, and the bottom ten layers have not moved from their initial weights at all: "
+        "their updates are too small to change a float32 number (the 0s on the right).",
         (
             Claim(
                 "top layers' update ratio more than 10¹⁵ times the bottom's",
                 lambda r: r.rows("end")["update_ratio"][1] < 1e-15 * r.rows("end")["update_ratio"].iloc[-1],
             ),
-            Claim("the bottom layers have hardly moved", lambda r: r.at("end")["distance_from_init"][1] < 1e-6),
+            Claim(
+                "the bottom ten layers have not moved at all",
+                lambda r: (r.at("end")["distance_from_init"].loc[1:10] == 0).all(),
+            ),
         ),
     ),
     TourStep(

@@ -480,7 +480,9 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
 
 
 def distance_from_init(layers: pd.DataFrame) -> go.Figure:
-    """How far each layer's weights have moved from where they started (log)."""
+    """How far each layer's weights have moved from where they started (log); a layer
+    that has not moved at all (its updates too small to change a float32 weight) as a
+    "0" on the floor, not a missing bar."""
     title = "How far each layer has moved from its initial weights"
     if layers.empty:
         return empty(title, "Press Train to see the weights move")
@@ -493,8 +495,18 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
                 y=moved,
                 marker={"color": layer_colors(len(last))},
                 hovertemplate="layer %{x}: moved %{y:.2g} of its initial size<extra></extra>",
+                showlegend=False,
             )
         ]
+    )
+    zero_markers(
+        fig,
+        last["layer"],
+        last["distance_from_init"],
+        zero_floor(moved),
+        "not moved",
+        THEN_COLOR,
+        "not moved at all: its updates were too small to change a float32 weight",
     )
     fig.update_xaxes(title="layer (1 = input side; last = output layer)", dtick=tick(len(last)))
     fig.update_yaxes(title="|W − W₀| / |W₀| (log scale)", type="log", exponentformat="power")

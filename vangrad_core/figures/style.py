@@ -157,10 +157,18 @@ def zero_floor(*series: pd.Series) -> float:
 MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (the legend says it for more)
 
 
-def zero_markers(fig: go.Figure, x: pd.Series, values: pd.Series, floor: float, name: str, color: str) -> None:
+def zero_markers(
+    fig: go.Figure,
+    x: pd.Series,
+    values: pd.Series,
+    floor: float,
+    name: str,
+    color: str,
+    meaning: str = "no gradient at all",
+) -> None:
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
-    anyone measured."""
+    anyone measured. `meaning`: what a 0 says, in the hover."""
     zero = (values < SMALLEST_NORMAL).to_numpy()
     written = zero.sum() <= MAX_ZERO_LABELS  # (beyond, a row of "0"s reads as a line of rings)
     if zero.any():
@@ -174,6 +182,6 @@ def zero_markers(fig: go.Figure, x: pd.Series, values: pd.Series, floor: float, 
                 textposition="top center",
                 textfont={"color": color},
                 marker={"symbol": "triangle-down", "size": 12, "color": color},
-                hovertemplate="layer %{x}: 0 (no gradient at all)<extra></extra>",
+                hovertemplate=f"layer %{{x}}: 0 ({meaning})<extra></extra>",
             )
         )
