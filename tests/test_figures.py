@@ -166,6 +166,14 @@ def test_saturation_and_distance_and_updates(trained):
     assert "stuck at 0 or 1" in fig.saturation_by_layer(layers, "saturated", sigmoid.dead_cause).data[1].name
     relu = ACTIVATION_TABLE["relu"]
     assert fig.saturation_by_layer(layers, relu.flat_word, relu.dead_cause).layout.title.text.startswith("Inactive")
+    dying = layers.copy()  # crosses only where units are dead, and the legend says when none are
+    dying["dead_fraction"] = 0.0
+    crosses = fig.saturation_by_layer(dying).data[1]
+    assert np.isnan(np.asarray(crosses.y, dtype=float)).all() and crosses.name.endswith("(none now)")
+    dying.loc[dying["layer"] == 2, "dead_fraction"] = 0.25
+    crosses = fig.saturation_by_layer(dying).data[1]
+    drawn = ~np.isnan(np.asarray(crosses.y, dtype=float))
+    assert list(np.asarray(crosses.x)[drawn]) == [2] and not crosses.name.endswith("(none now)")
     updates = fig.update_ratios(layers)
     assert updates.layout.yaxis.type == "log"
     assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)

@@ -58,11 +58,12 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
         fig.add_trace(
             go.Bar(x=last["layer"], y=last["saturation"], name=f"{name}: {flat_word}", marker={"color": color})
         )
+        dead = last["dead_fraction"]
         fig.add_trace(
-            go.Scatter(
+            go.Scatter(  # crosses only where units are dead (saturation_by_layer)
                 x=last["layer"],
-                y=last["dead_fraction"],
-                name=f"{name}: dead units",
+                y=dead.where(dead > 0),
+                name=f"{name}: dead units" + ("" if (dead > 0).any() else " (none)"),
                 mode="markers",
                 marker={"symbol": "x", "size": 13, "color": color, "line": {"width": 1, "color": "black"}},
             )

@@ -431,11 +431,12 @@ def saturation_by_layer(
             hovertemplate=f"layer %{{x}}: %{{y:.1%}} {flat_word or 'flat'}<extra></extra>",
         )
     )
+    dead = last["dead_fraction"]
     fig.add_trace(
-        go.Scatter(
+        go.Scatter(  # crosses only where units are dead: a row of red crosses at 0% reads as an alarm
             x=last["layer"],
-            y=last["dead_fraction"],
-            name=f"dead units: {dead_cause}",
+            y=dead.where(dead > 0),
+            name=f"dead units: {dead_cause}" + ("" if (dead > 0).any() else " (none now)"),
             mode="markers",
             marker={"symbol": "x", "size": 14, "color": "#d62728"},
             hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",
