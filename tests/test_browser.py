@@ -139,7 +139,7 @@ def test_compare_page_trains_both_runs(server, page):
     assert chart_svg(page, 0) != before
     # the runs' settings are the pair's still (a fresh-clone CI run once ended here on every field's minimum)
     assert "pair=" in page.url, page.url
-    ratios = page.locator('[data-testid="stMetric"]').filter(has_text="dL/dz: layer 1 ÷ last")
+    ratios = page.locator('[data-testid="stMetric"]').filter(has_text="dL/dz: layer 1 ÷ layer")
     without, with_bn = (float(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1))
     assert without < 1e-10 and 1e-2 < with_bn < 1e2
     shot_without_exception(page, "compare.png")

@@ -35,7 +35,11 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
             factor = charts.factor_words(head.per_layer, "layer") if presenting else None
             cols[2].metric(
-                "dL/dz: layer 1 ÷ last", number(head.gradient_ratio), factor, delta_color="off", delta_arrow="off"
+                f"dL/dz: layer 1 ÷ layer {snap.config.depth}",
+                number(head.gradient_ratio),
+                factor,
+                delta_color="off",
+                delta_arrow="off",
             )
             if not presenting:
                 st.caption(gradient_sentence(head, snap.config.depth))

@@ -170,7 +170,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     cols[1].metric("Loss (batch)", number(head.loss, 3))
     cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
     cols[3].metric(
-        "dL/dz: layer 1 ÷ last",
+        f"dL/dz: layer 1 ÷ layer {config.depth}",  # (the last hidden layer: the profile's last point is the output)
         number(head.gradient_ratio),
         None if compact else factor_words(head.per_layer, "layer"),
         delta_color="off",
@@ -228,7 +228,7 @@ def time_headline_metrics(
     ratio = time_ratio(now) if now is not None else math.nan
     factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
     cols[2].metric(
-        "dL/dh: t = 1 ÷ last",
+        f"dL/dh: t = 1 ÷ t = {snap.config.length}",
         number(ratio),
         None if in_words else factor_words(factor, "step"),
         delta_color="off",
