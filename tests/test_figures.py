@@ -169,11 +169,13 @@ def test_saturation_and_distance_and_updates(trained):
     dying = layers.copy()  # crosses only where units are dead, and the legend says when none are
     dying["dead_fraction"] = 0.0
     crosses = fig.saturation_by_layer(dying).data[1]
-    assert np.isnan(np.asarray(crosses.y, dtype=float)).all() and crosses.name.endswith("(none now)")
+    assert np.isnan(np.asarray(crosses.y, dtype=float)).all() and crosses.name.startswith("dead units (none now): ")
+    dying["saturation"] = 0.0  # nothing to draw: the chart says so
+    assert "0% in every layer" in fig.saturation_by_layer(dying).layout.annotations[0].text
     dying.loc[dying["layer"] == 2, "dead_fraction"] = 0.25
     crosses = fig.saturation_by_layer(dying).data[1]
     drawn = ~np.isnan(np.asarray(crosses.y, dtype=float))
-    assert list(np.asarray(crosses.x)[drawn]) == [2] and not crosses.name.endswith("(none now)")
+    assert list(np.asarray(crosses.x)[drawn]) == [2] and not crosses.name.startswith("dead units (none now): ")
     updates = fig.update_ratios(layers)
     assert updates.layout.yaxis.type == "log"
     assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)

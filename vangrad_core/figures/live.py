@@ -164,7 +164,7 @@ def forward_variance(
             )
         )
     fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(hidden["layer"].unique())))
-    fig.update_yaxes(title="Var of the nonlinearity's input (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(title="variance (log scale)", type="log", exponentformat="power")  # (the title says of what)
     return layout(fig, title)
 
 
@@ -403,7 +403,8 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
         y=cutoff,
         line={"dash": "dot", "color": "gray"},
         annotation_text=f"{curve.attrs['flat_word'] or 'flat'} below {cutoff:.3g}",
-        annotation_position="top left",
+        annotation_position="top right",
+        annotation_bgcolor="rgba(255, 255, 255, 0.75)",  # (readable over the histogram's bars)
     )
     fig.update_xaxes(title="input to the nonlinearity, x", range=[curve["x"].iloc[0], curve["x"].iloc[-1]])
     fig.update_yaxes(title=f"derivative {activation}'(x)", rangemode="tozero", secondary_y=False)
@@ -436,12 +437,21 @@ def saturation_by_layer(
         go.Scatter(  # crosses only where units are dead: a row of red crosses at 0% reads as an alarm
             x=last["layer"],
             y=dead.where(dead > 0),
-            name=f"dead units: {dead_cause}" + ("" if (dead > 0).any() else " (none now)"),
+            name=("dead units" if (dead > 0).any() else "dead units (none now)") + f": {dead_cause}",
             mode="markers",
             marker={"symbol": "x", "size": 14, "color": "#d62728"},
             hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",
         )
     )
+    if not (last["saturation"] > 0).any() and not (dead > 0).any():  # (an empty chart looks broken: say it)
+        fig.add_annotation(
+            text=f"0% in every layer: no {flat_word or 'flat'} input, no dead unit",
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+        )
     fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(last)))
     fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
     return layout(fig, title)
