@@ -179,6 +179,11 @@ class TimeFacts:
         """RMS of dL/dh_t at t = 1 over t = T, at the first or the last recorded step."""
         return time_ratio(at_step(self.time_gradients, step))
 
+    def share_at(self, t: int, step: str = "end") -> float:
+        """RMS of dL/dh_t at `t` over the last t's, at the first or the last recorded step."""
+        rms = at_step(self.time_gradients, step).set_index("t")["grad_rms"]
+        return float(rms[t] / rms.iloc[-1])
+
     def gate(self, column: str = "most_open_gate", step: str = "end") -> float:
         """A gate column (`most_open_gate`, `forget_gate`, `update_gate`) averaged over t,
         at the first or the last recorded step."""
