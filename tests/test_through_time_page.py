@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from tests.conftest import assert_clean, button, finish_run, open_page, run_of
+from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, run_of
 from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
 from vangrad_core.live import pause_together
 from vangrad_core.recurrent import RecurrentConfig
@@ -51,6 +53,10 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
     assert any(c.value.startswith(expected) for c in at.caption)
     assert len(at.get("plotly_chart")) == 5
+    maps = [chart_of(at, f"time:heatmap:{side}").data[0] for side in "AB"]  # one colour scale for both
+    assert maps[0].zmin == maps[1].zmin and maps[0].zmax == maps[1].zmax
+    both = pd.concat([a.trainer.time_gradients, rows])["grad_rms"]
+    assert maps[0].zmax == pytest.approx(np.log10(both.max()))
 
 
 def test_custom_settings_go_into_the_link_and_a_bad_link_warns():

@@ -66,14 +66,16 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
     """The maps and the gates, redrawn every few seconds while training."""
     named = dict(zip(labels, snaps, strict=True))
     times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
+    span = figures.log_span(list(times.values()), "grad_rms")  # one colour scale: a colour is one size in both
     for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
         with column:
             charts.chart(
                 f"time:heatmap:{label[0]}",
                 snap,
                 lambda snap=snap: figures.gradient_heatmap(
-                    snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t (1 = first input)"
+                    snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t (1 = first input)", span
                 ),
+                span,
             )
             st.caption(f"{label}: each column is a training step; dark at the bottom: t = 1 gets no gradient.")
     cells = {label: snap.config.cell for label, snap in named.items()}

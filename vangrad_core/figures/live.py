@@ -261,24 +261,34 @@ def phase_labels(
     return labels
 
 
+def log_span(frames: list[pd.DataFrame], value: str) -> tuple[float, float]:
+    """log10 of the smallest and largest non-zero `value` over `frames` (several runs):
+    one colour scale for heatmaps drawn side by side. (-1, 0) if there is none."""
+    values = np.concatenate([frame[value].to_numpy(dtype=float) for frame in frames]) if frames else np.array([])
+    shown = values[values >= SMALLEST_NORMAL]  # (NaN compares False)
+    return (float(np.log10(shown.min())), float(np.log10(shown.max()))) if len(shown) else (-1.0, 0.0)
+
+
 def gradient_heatmap(
     layers: pd.DataFrame,
     index: str = "layer",
     value: str = "delta_rms",
     what: str = "RMS of dL/dz",
     index_title: str = "layer (1 = input side)",
+    span: tuple[float, float] | None = None,
 ) -> go.Figure:
     """log10 of a gradient (by default the RMS of dL/dz), `index` (layer, or time step
     t) by training step: vanishing is a dark band at the input (or at t = 1). The
-    colours span the non-zero values; exact zeros take the darkest colour."""
+    colours span the non-zero values (or `span`, in log10: `log_span` of the runs drawn
+    side by side, so that one colour means one size in both); exact zeros take the
+    darkest colour."""
     title = f"Gradient over training: log₁₀ {what}"
     if layers.empty:
         return empty(title, "Press Train to fill the map")
     grid = thin_steps(layers).pivot(index=index, columns="step", values=value)
     values = grid.to_numpy()
     z = np.log10(np.where(values >= SMALLEST_NORMAL, values, np.nan))
-    finite = z[np.isfinite(z)]
-    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (-1.0, 0.0)
+    low, high = span if span is not None else log_span([layers], value)
     zero = values < SMALLEST_NORMAL  # NaN compares False: a missing value stays blank
     fig = new_figure(
         [
