@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -51,6 +53,8 @@ def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
     assert without > 0.5 and with_bn < 0.05  # the claims of lessons.BATCHNORM_QUESTION[1.0], as shown
     caption = next(c.value for c in at.caption if "weights N(0, 4²)" in c.value)
     assert BATCHNORM_QUESTION[1.0].notice in caption
+    ranges = [json.loads(chart.proto.spec)["layout"]["xaxis"]["range"] for chart in at.get("plotly_chart")[-2:]]
+    assert ranges[0] == ranges[1] and ranges[0][1] > 20  # side by side on one scale, wide enough for both
     at.select_slider(key="why_lr").set_value(10.0).run()
     assert_clean(at)
     assert saturated()[1] > 0.5  # a learning rate of 10 pushes BN's sigmoid inputs onto the tails

@@ -1,5 +1,6 @@
 """Why sigmoid vanishes: its slope, the chain rule, and what batch norm changes."""
 
+import numpy as np
 import streamlit as st
 
 from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, build_model, figures, layer_stats, make_dataset
@@ -99,15 +100,17 @@ answer = BATCHNORM_QUESTION[learning_rate]
 depth = answer.a[1].depth
 layer = st.slider("Layer to look at", 1, depth, depth // 2, key="why_layer")
 saturated = {}
+runs = {title: trained(config) for title, config in (answer.a, answer.b)}
+# one x range for both charts, covering both runs' inputs: side by side, one scale
+received = [inputs.loc[inputs["layer"] == layer, "value"].to_numpy() for _, inputs, _ in runs.values()]
+curve = curves_covering("sigmoid", np.concatenate(received))
 for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=True):
-    layers, inputs, metrics = trained(config)
+    layers, inputs, metrics = runs[title]
     last = at_step(layers, "end").set_index("layer")["saturation"].dropna()
     tested = metrics["test_accuracy"].dropna()
     saturated[title] = last[layer]
-    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
     with column:
         st.subheader(title)
-        curve = curves_covering("sigmoid", values)
         charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid"), f"why:bn:{config.norm}")
         cols = st.columns(3)
         cols[0].metric(f"Saturated, layer {layer}", fraction(last[layer]))
