@@ -30,7 +30,7 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
             if snap.diverged_at is not None:
                 st.error(f"Diverged at step {snap.diverged_at}: {snap.divergence_reason}.", icon=":material/error:")
             cols = st.columns(3)
-            cols[0].metric("Loss", number(head.loss, 3))
+            cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the caption below: the mean of 20)
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
             factor = charts.factor_words(head.per_layer, "layer") if presenting else None
