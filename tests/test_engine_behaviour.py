@@ -270,7 +270,19 @@ def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
         "Now layer 1 gets 1.1 times what layer 20 gets: on its way back the gradient grows ×1.004 a layer on average."
     )
     assert "shrinks ×0.996 a layer" in passed_back(0.93, 20, "layer 1", "layer 20", "layer")
+    assert "grows ×1.0004 a layer" in passed_back(1.0004**19, 20, "layer 1", "layer 20", "layer")
     assert "shrinks ×0.14 a layer" in passed_back(0.14**19, 20, "layer 1", "layer 20", "layer")
+
+
+def test_where_a_run_diverged_is_said_as_the_step_counter_counts():
+    from vangrad_core.summary import divergence_words, ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"
+    ]  # fmt: skip
+    assert divergence_words(3, "why") == "after 3 steps, on the 4th: why"  # the counter reads 3 / 500
+    assert divergence_words(1, "why") == "after 1 step, on the 2nd: why"
+    assert divergence_words(0, "why") == "on its first step: why"
 
 
 def test_headline_when_a_dead_layer_cuts_the_gradient():

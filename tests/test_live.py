@@ -61,10 +61,17 @@ def test_a_run_at_rest_is_tested_where_it_stopped():
     """Stepped by hand or paused between two test evaluations, a run's last row holds
     the test loss and accuracy of its weights as they stand."""
     live = LiveTrainer(CONFIG.replace(steps=400))  # tested at steps 0, 50, 100, ...
-    live.step(7)
-    tested = live.snapshot().metrics.dropna()
+    for _ in range(7):
+        live._train_one()  # as the pool trains: step 6 has no test of its own
+    training = live.snapshot()
+    live.pause()
+    at_rest = live.snapshot()
+    assert at_rest.step_count == training.step_count == 7 and at_rest.stamp != training.stamp  # (charts redraw)
+    tested = at_rest.metrics.dropna()
     assert tested["step"].tolist() == [0, 6]
     assert tuple(tested.iloc[-1][["test_loss", "test_accuracy"]]) == live.trainer.evaluate()
+    live.step(2)  # stepped by hand
+    assert live.snapshot().metrics.dropna()["step"].tolist() == [0, 6, 8]
     pool = TrainingPool(threads=1)
     pool.play((live,))
     wait_until(lambda: live.step_count >= 60)

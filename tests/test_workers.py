@@ -130,14 +130,15 @@ def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool)
     assert run.done and not run.playing and run.failure == STOPPED and run.lost
     with pytest.raises(WorkerGone):
         run.snapshot()
-    closed = SessionRuns()  # its tab closes: the server's sweeper pauses, then releases it
-    closed.keep("closed tab", "run:playground", run)
-    assert closed.sweep(lambda session: False, now=0.0) == 0
-    assert closed.sweep(lambda session: False, now=1e6) == 1 and run.released and not run.lost
     run.release()  # (nothing to release: no error)
     fresh = pool.new(CONFIG, "doomed")
     assert fresh.worker is not worker and fresh.step(2) == 2
-    fresh.release()
+    fresh.worker.process.kill()  # its tab closes, its worker dies: nothing has asked it since
+    fresh.worker.process.wait()
+    closed = SessionRuns()  # the server's sweeper pauses the closed tab's run, then releases it
+    closed.keep("closed tab", "run:playground", fresh)
+    assert fresh.gone is None and closed.sweep(lambda session: False, now=0.0) == 0
+    assert closed.sweep(lambda session: False, now=1e6) == 1 and fresh.released and not fresh.lost
 
 
 def test_a_server_started_anywhere_has_workers_that_leave_no_folder_behind(monkeypatch, tmp_path):

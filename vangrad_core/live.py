@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import dataclasses
 import gc
+import math
 import threading
 import time
 import weakref
@@ -58,8 +59,10 @@ class Snapshot:
 
     @property
     def stamp(self) -> tuple:
-        """Changes whenever the run has moved on (for caching what is drawn from it)."""
-        return (self.config, self.step_count, self.diverged_at, self.failure)
+        """Changes whenever the run has moved on (for caching what is drawn from it): a
+        step, or a test of the last step where the run came to rest (`test_at_rest`)."""
+        tested = len(self.metrics) > 0 and not math.isnan(self.metrics["test_loss"].iat[-1])
+        return (self.config, self.step_count, self.diverged_at, self.failure, tested)
 
     def latest(self) -> Snapshot:
         """The newest moment only, for the headline numbers that a live view redraws at

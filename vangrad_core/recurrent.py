@@ -664,7 +664,7 @@ class RecurrentTrainer(SteppedRun):
 
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s
-        self.divergence_reason = f"At step {s} {reason}. The run stopped before that step's update."
+        self.divergence_reason = f"{reason}; the run stopped before that step's update"
 
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:

@@ -223,11 +223,27 @@ def number(value: float, digits: int = 2) -> str:
     return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{int(exponent)}"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def divergence_words(diverged_at: int, reason: str) -> str:
+    """Where a run diverged and why, counted as the step counter counts (steps done), so
+    that no reader has to know where step numbers start: "after 3 steps, on the 4th: …"."""
+    if diverged_at == 0:
+        return f"on its first step: {reason}"
+    return f"after {diverged_at} step{'s' * (diverged_at != 1)}, on the {ordinal(diverged_at + 1)}: {reason}"
+
+
 def factor_number(factor: float) -> str:
     """A factor a layer or a time step: two digits (0.14, 1.6), but three decimals where
-    two digits would round it to 1 ("grows ×1 a layer" says it both does and does not)."""
+    two digits would round it to 1, as many as it takes ("grows ×1 a layer" says it both
+    does and does not)."""
     shown = number(factor)
-    return f"{factor:.3f}" if shown == "1" and factor != 1 else shown
+    if shown != "1" or factor == 1:
+        return shown
+    return next((text for digits in range(3, 8) if float(text := f"{factor:.{digits}f}") != 1), "1")
 
 
 def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> str:
@@ -292,7 +308,7 @@ def summarize(result, seconds: float | None = None) -> str:
         f"{config.dataset}",
     ]
     if result.diverged_at is not None:
-        lines.append(f"DIVERGED at step {result.diverged_at}: {result.divergence_reason}")
+        lines.append(f"DIVERGED {divergence_words(result.diverged_at, result.divergence_reason)}")
     took = f" in {seconds:.1f} s" if seconds is not None else ""
     lines.append(f"{head.step} steps{took}: final loss {head.loss:.4f}, test accuracy {head.test_accuracy:.1%}")
     lines.append(

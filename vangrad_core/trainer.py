@@ -140,6 +140,8 @@ class SteppedRun:
     config: ExperimentConfig
     step_count: int
     diverged_at: int | None
+    _metrics: np.ndarray  # one row a step, METRIC_COLUMNS
+    _frames: dict[str, tuple[int, pd.DataFrame]]  # frames built, by name, with the count they were built at
 
     @property
     def done(self) -> bool:
@@ -170,6 +172,10 @@ class SteppedRun:
         return ran
 
     def _one_step(self) -> None:
+        raise NotImplementedError
+
+    def evaluate(self) -> tuple[float, float]:
+        """Test loss and accuracy of the weights as they are."""
         raise NotImplementedError
 
     def test_at_rest(self) -> None:
@@ -281,7 +287,7 @@ class Trainer(SteppedRun):
         self.divergence_reason = reason + (
             " before any update: the initial weights alone overflow the numbers"
             if s == 0
-            else ": the updates had grown the weights until the gradients exploded"
+            else "; the updates had grown the weights until the gradients exploded"
         )
         self.measure.discard()
 

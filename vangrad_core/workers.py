@@ -111,8 +111,7 @@ class Worker:
         self._connection: Connection | None = None
         # Every page asks its runs whether they play, many times a redraw, and the live
         # pace counts the playing sessions: one request answers for all the worker's runs.
-        self._statuses: dict[int, tuple] = {}
-        self._statuses_at = -math.inf  # when the statuses were asked for
+        self._statuses: tuple[float, dict[int, tuple]] = (-math.inf, {})  # when they were asked for, and them
         self._changed_at = -math.inf  # when a request that may change a run last returned
 
     def _connection_now(self) -> Connection:
@@ -137,11 +136,11 @@ class Worker:
         """A run's (step_count, done, playing, waiting, failure), at most STATUS_SECONDS old
         (or fresh after a request that changed it)."""
         asked = time.monotonic()
-        statuses = self._statuses  # (another session's thread may replace it meanwhile)
-        stale = asked - self._statuses_at > STATUS_SECONDS or self._statuses_at <= self._changed_at
+        statuses_at, statuses = self._statuses  # (one tuple: another session's thread may replace it meanwhile)
+        stale = asked - statuses_at > STATUS_SECONDS or statuses_at <= self._changed_at
         if run_id not in statuses or stale:
             statuses = self.call("statuses", ())
-            self._statuses, self._statuses_at = statuses, asked
+            self._statuses = (asked, statuses)
         return statuses[run_id]
 
     def call(self, op: str, ids: Sequence[int], *args: Any) -> Any:

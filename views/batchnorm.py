@@ -45,15 +45,14 @@ state = session.page_state(BatchNormState)
 # presenting, the screen is for the run: the network's name is the title, its picker waits in the sidebar
 presenting = classroom.presenting()
 title = st.empty()
-if not presenting:
-    st.caption(
-        "Batch norm standardizes each unit's input with the mini-batch's mean and standard deviation, "
-        "then applies a learned scale (gamma) and shift (beta). Here is each of those steps on a network "
-        "trained live."
-    )
+aside = st.sidebar if presenting else st
+aside.caption(
+    "Batch norm standardizes each unit's input with the mini-batch's mean and standard deviation, "
+    "then applies a learned scale (gamma) and shift (beta). Here is each of those steps on a network "
+    "trained live."
+)
 charts.link_warnings(session.link_warnings(BatchNormState))
 st.session_state.setdefault("bn_network", state.choice)
-aside = st.sidebar if presenting else st
 network = aside.selectbox("Network", list(BATCHNORM_NETWORKS), key="bn_network")
 state = BatchNormState(network, state.classroom)
 session.save(state)

@@ -41,16 +41,17 @@ def outcome_of(key: str, seed: int) -> tuple[Outcome, float]:
 state = session.page_state(ClassicsState)
 # presenting, the screen is for the experiment: its title heads the page, the picker waits in the sidebar
 presenting = classroom.presenting()
+aside = st.sidebar if presenting else st
 if not presenting:
     st.title("Classic experiments")
-    st.caption(
-        "The experiments that found vanishing gradients and their fixes, re-run small enough to take "
-        "seconds. Each says what the paper found, runs it on the engine behind every other page, and "
-        "decides from the numbers whether the finding holds here."
-    )
+aside.caption(
+    "The experiments that found vanishing gradients and their fixes, re-run small enough to take "
+    "seconds. Each says what the paper found, runs it on the engine behind every other page, and "
+    "decides from the numbers whether the finding holds here."
+)
 charts.link_warnings(session.link_warnings(ClassicsState))
 st.session_state.setdefault("classic", state.choice)
-key = (st.sidebar if presenting else st).segmented_control(
+key = aside.segmented_control(
     "Experiment",
     list(CLASSIC_BY_KEY),
     format_func=lambda k: CLASSIC_BY_KEY[k].paper.title,

@@ -7,7 +7,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import gradient_sentence, headline, number
+from vangrad_core.summary import divergence_words, gradient_sentence, headline, number
 from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import pair_controls, pair_fragment
 from views.ui.state import CompareState
@@ -28,9 +28,11 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
         with column:
             st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
             if snap.diverged_at is not None:
-                st.error(f"Diverged at step {snap.diverged_at}: {snap.divergence_reason}.", icon=":material/error:")
+                st.error(
+                    f"Diverged {divergence_words(snap.diverged_at, snap.divergence_reason)}.", icon=":material/error:"
+                )
             cols = st.columns(3)
-            cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the caption below: the mean of 20)
+            cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the loss chart's caption: the mean of 20)
             cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
             factor = charts.factor_words(head.per_layer, "layer") if presenting else None

@@ -63,7 +63,7 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
             go.Scatter(  # crosses only where units are dead (saturation_by_layer)
                 x=last["layer"],
                 y=dead.where(dead > 0),
-                name=f"{name}: dead units" + ("" if (dead > 0).any() else " (none)"),
+                name=f"{name}: dead units" + ("" if (dead > 0).any() else " (none now)"),
                 mode="markers",
                 marker={"symbol": "x", "size": 13, "color": color, "line": {"width": 1, "color": "black"}},
             )

@@ -17,6 +17,7 @@ from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, TASK_ACCURACY_NAME, TAS
 from vangrad_core.summary import (
     GRADIENT_NAME,
     at_step,
+    divergence_words,
     factor_number,
     fraction,
     gradient_sentence,
@@ -155,7 +156,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     compact = classroom.presenting()
     if snap.diverged_at is not None:
         st.error(
-            f"**The run diverged at step {snap.diverged_at}**: {snap.divergence_reason}."
+            f"**The run diverged** {divergence_words(snap.diverged_at, snap.divergence_reason)}."
             + (
                 ""
                 if compact
@@ -218,7 +219,7 @@ def time_headline_metrics(
     rows = snap.time_gradients
     now = at_step(rows, "end") if rows is not None and len(rows) else None
     if snap.diverged_at is not None:
-        st.error(f"Diverged: {snap.divergence_reason}", icon=":material/error:")
+        st.error(f"Diverged {divergence_words(snap.diverged_at, snap.divergence_reason)}.", icon=":material/error:")
     cols = st.columns(4 if status else 3)
     if status:
         cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")

@@ -27,7 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, run_cost
 from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
-from vangrad_core.workers import WorkerPool, WorkerRun, default_workers, machine_limits
+from vangrad_core.workers import WorkerGone, WorkerPool, WorkerRun, default_workers, machine_limits
 
 Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
 
@@ -297,7 +297,8 @@ class LiveRun:
     @property
     def live(self) -> Run:
         live = st.session_state[self.key]
-        if live.lost:
+        if live.lost and time.monotonic() - st.session_state.get("lost:toasted", -math.inf) > 1:  # (once for a pair)
+            st.session_state["lost:toasted"] = time.monotonic()
             st.toast(LOST, icon=":material/restart_alt:")
         if live.released or live.lost:  # the tab was gone long enough to lose its run; or its worker died
             live = self._new(live.config)
@@ -404,7 +405,7 @@ def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     said, short = (
         ("stopped by an error", "error")
         if snap.failure is not None
-        else (f"stopped: diverged at step {snap.diverged_at}", "diverged")
+        else (f"stopped: diverged after {snap.diverged_at} steps", "diverged")
         if snap.diverged_at is not None
         else ("finished", "finished")
         if snap.done
@@ -434,6 +435,8 @@ def stopped_on_error(runs: tuple[LiveRun, ...]) -> Iterator[None]:
     once, with the fragment's timer off, instead of on every tick."""
     try:
         yield
+    except WorkerGone:  # the worker died under this tick: the page's next run replaces the runs (`LiveRun.live`)
+        st.rerun(scope="app")
     except Exception:
         if any(run.playing for run in runs):
             training_pool().pause([run.live for run in runs])

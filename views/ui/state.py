@@ -174,11 +174,13 @@ class CompareState(PageState):
         pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons")
         a = cls.CONFIG.read(reader, "a.")
         b = cls.CONFIG.read(reader, "b.")
-        if pair is None and a == b == cls.CONFIG():  # a link without runs: the first ready pair, not twins
-            pair = next(iter(cls.PAIRS))
         if pair is not None:
             a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
-        return cls(a, b, pair, classroom)
+        state = cls(a, b, pair, classroom)
+        if state.pair is None and state.a == state.b == cls.CONFIG():  # (B once it shares A's data)
+            first = next(iter(cls.PAIRS))  # a link without runs: the first ready pair, not two equal networks
+            return cls(cls.PAIRS[first].a[1], cls.PAIRS[first].b[1], first, classroom)
+        return state
 
     def with_configs(self, a, b) -> Self:
         return dataclasses.replace(self, a=a, b=b)  # (the pair's name goes if they are no longer its configs)
