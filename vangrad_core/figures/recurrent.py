@@ -132,13 +132,13 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
 
 
 def memory_figure(accuracy: pd.DataFrame, gradients: pd.DataFrame, success: float) -> go.Figure:
-    """The LSTM classic: test error by sequence length for each network (with the
+    """The LSTM classic: test squared error by sequence length for each network (with the
     success line), and dL/dh_t relative to dL/dh_T at step 1 for the longest T (log)."""
     longest = int(gradients["T"].max())
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("Test error after training (lower is better)", f"dL/dh_t ÷ dL/dh_{longest} at step 1"),
+        subplot_titles=("Test squared error after training (lower is better)", f"dL/dh_t ÷ dL/dh_{longest} at step 1"),
     )
     for i, (cell, rows) in enumerate(accuracy.groupby("cell", sort=False)):
         fig.add_trace(
