@@ -143,21 +143,23 @@ class CompareState(PageState):
     classroom: Classroom = Classroom()
 
     def __post_init__(self) -> None:  # B runs on A's data: one truth, kept here
-        shared = {name: getattr(self.a, name) for name in self.SHARED}
-        if any(getattr(self.b, name) != value for name, value in shared.items()):
-            # B with A's values, unless B's own rules refuse them (batch norm and A's batch of 1): then B as it is
-            b, _ = self.CONFIG.from_values(self.b.to_dict() | shared)
-            object.__setattr__(self, "b", b or self.b)
+        b, _ = self._b_on_a_data()
+        if b is not None:  # (None: B shares A's data already, or its own rules refuse A's values)
+            object.__setattr__(self, "b", b)
         if self.pair is not None and (self.pair not in self.PAIRS or not self._is_pair(self.pair)):
             object.__setattr__(self, "pair", None)  # (named only while the configs are that pair's)
 
-    def unshared(self) -> str | None:
-        """Why B could not take A's shared values (B's rules refused them: batch norm and
-        A's batch of 1), or None: B shares them all."""
+    def _b_on_a_data(self) -> tuple[object | None, str | None]:
+        """B with A's SHARED values, and why B's rules refuse them (batch norm and A's batch
+        of 1); (None, None) if B has them already."""
         shared = {name: getattr(self.a, name) for name in self.SHARED}
         if all(getattr(self.b, name) == value for name, value in shared.items()):
-            return None
-        return self.CONFIG.from_values(self.b.to_dict() | shared)[1]
+            return None, None
+        return self.CONFIG.from_values(self.b.to_dict() | shared)
+
+    def unshared(self) -> str | None:
+        """Why B could not take A's shared values, or None: B shares them all."""
+        return self._b_on_a_data()[1]
 
     def own_params(self) -> dict[str, str]:
         if self.pair is not None:
