@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
+import operator
+import os
 import pickle
 import time
 
@@ -12,7 +14,8 @@ import pandas as pd
 import pytest
 
 from vangrad_core import ExperimentConfig, run_experiment
-from vangrad_core.live import LiveTrainer, TrainingPool, train_together
+from vangrad_core import live as live_module
+from vangrad_core.live import LiveTrainer, TrainingPool, give_memory_back, train_together
 from vangrad_core.recurrent import RecurrentConfig
 from vangrad_core.summary import at_step, headline, time_ratio
 
@@ -164,6 +167,52 @@ def test_a_released_run_trains_no_more_and_holds_no_model():
     live.release()
     assert live.released and live.done and not live.playing and live.trainer is None
     assert live.step(1) == 0 and live.config == CONFIG
+
+
+def test_a_heavy_run_rests_on_its_first_snapshot_and_trains_as_if_it_had_kept_its_network(monkeypatch):
+    config = CONFIG.replace(dataset="moons", depth=3, steps=8, norm="batchnorm_before")
+    monkeypatch.setattr(live_module, "RESTING_MB", math.inf)
+    kept = LiveTrainer(config)
+    kept_at_start = kept.snapshot(decision=True)
+    monkeypatch.setattr(live_module, "RESTING_MB", 0.0)  # every run is heavy
+    resting = LiveTrainer(config)
+    at_start = resting.snapshot(decision=True)
+    assert resting.resting and not kept.resting and not resting.done
+    for snap in (at_start, resting.snapshot(), resting.snapshot(latest=True), resting.snapshot(decision=True)):
+        assert snap.stamp == kept_at_start.stamp
+    for a, b in [(at_start.units, kept_at_start.units), *zip(at_start.decision, kept_at_start.decision, strict=True)]:
+        pd.testing.assert_frame_equal(a, b)
+    assert resting.snapshot().decision is None and resting.snapshot(latest=True).units is None
+    look = operator.methodcaller("test_accuracy_modes")
+    assert resting.inspect(look) == kept.inspect(look) and resting.resting  # looked at, and at rest again
+    resting.pause()  # (nothing to test at step 0)
+    assert resting.resting
+    assert resting.step(3) == kept.step(3) == 3 and not resting.resting  # trained: it keeps its network
+    ahead, behind = resting.snapshot(decision=True), kept.snapshot(decision=True)
+    for name in ("metrics", "layers", "units", "activation_inputs"):
+        pd.testing.assert_frame_equal(getattr(ahead, name), getattr(behind, name))
+    resting.release()
+    assert resting.released and not resting.resting and resting.trainer is None
+
+
+def test_a_page_opened_on_the_largest_network_holds_a_snapshot_not_the_network():
+    """Depth 100 x width 512 x batch 1024 held 300 MB a run at rest (its weights and
+    their copies): seven tabs opened on it filled the largest Community Cloud server."""
+    largest = ExperimentConfig(depth=100, width=512, batch_size=1024, optimizer="adam", steps=20000)
+    warm = LiveTrainer(largest.replace(depth=2))  # (torch's own first allocations)
+    warm.snapshot()
+
+    def rss_mb() -> float:
+        give_memory_back()
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    before = rss_mb()
+    runs = [LiveTrainer(largest.replace(seed=seed)) for seed in range(3)]
+    for run in runs:
+        run.snapshot(decision=True)
+    assert all(run.resting for run in runs)
+    assert rss_mb() - before < 150  # 900 MB when each run kept its network
 
 
 def test_a_finished_run_trains_on_in_the_pool_from_where_it_stopped():

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DATASETS_2D, ExperimentConfig
-from .cost import grid_resolution
+from .cost import grid_resolution, run_cost
 from .recurrent import RecurrentConfig, RecurrentTrainer
 from .summary import at_step
 from .trainer import Trainer
@@ -38,6 +38,11 @@ SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes
 QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
 READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
 WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
+# A run estimated to hold more (cost.run_cost) keeps only its step-0 snapshot until it
+# first trains: a page opened on a network too large to train held its weights
+# (depth 100 x width 512 x batch 1024: 300 MB a tab; seven such tabs fill the largest
+# Community Cloud server).
+RESTING_MB = 50.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,10 +97,11 @@ class LiveTrainer:
     """
 
     def __init__(self, config: ExperimentConfig | RecurrentConfig, slots: threading.Semaphore | None = None):
-        self.trainer: Trainer | RecurrentTrainer | None = (
-            RecurrentTrainer(config) if isinstance(config, RecurrentConfig) else Trainer(config)
-        )
         self._config = config
+        self._trainer: Trainer | RecurrentTrainer | None = None  # built when first needed (`trainer`)
+        self._light = run_cost(config).megabytes <= RESTING_MB  # else it rests without its network (`_rest`)
+        self._at_rest: Snapshot | None = None  # a resting run's step-0 snapshot, grid included
+        self._released = False
         self.slots = slots or threading.Semaphore(1)
         self.lock = threading.Lock()  # held for each step, and by whoever reads between two steps
         self.readers = 0  # threads waiting to read between two steps: training lets them in first
@@ -110,17 +116,33 @@ class LiveTrainer:
 
     @property
     def released(self) -> bool:
-        return self.trainer is None
+        return self._released
+
+    @property
+    def trainer(self) -> Trainer | RecurrentTrainer | None:
+        """The run's trainer, built now if the run has none yet (a new run, or a heavy one
+        at rest: `_rest`); None once released."""
+        if self._trainer is None and not self._released:
+            self._trainer = (
+                RecurrentTrainer(self._config) if isinstance(self._config, RecurrentConfig) else Trainer(self._config)
+            )
+        return self._trainer
+
+    @property
+    def resting(self) -> bool:
+        """Holds its step-0 snapshot only, not its trainer (`_rest`)."""
+        return self._trainer is None and self._at_rest is not None
 
     lost = False  # (a WorkerRun's worker can die under it; this run lives in this process)
 
     @property
     def step_count(self) -> int:
-        return 0 if self.trainer is None else self.trainer.step_count
+        return 0 if self._trainer is None else self._trainer.step_count
 
     @property
     def done(self) -> bool:
-        return self.trainer is None or self.trainer.done or self.failure is not None
+        trainer = self._trainer
+        return self._released or (trainer is not None and trainer.done) or self.failure is not None
 
     @property
     def waiting(self) -> bool:
@@ -137,7 +159,7 @@ class LiveTrainer:
 
     def can_train_on(self) -> bool:
         """Finished its steps (not diverged, not failed) with room to go on (`train_on`)."""
-        trainer = self.trainer
+        trainer = self._trainer
         return trainer is not None and trainer.done and self.failure is None and trainer.max_extension > 0
 
     def train_on(self, more: int) -> int:
@@ -155,7 +177,8 @@ class LiveTrainer:
         gone). A released run trains no more; a page that comes back starts a new one."""
         self.playing = False
         with self.between_steps():
-            self.trainer = None
+            self._released = True
+            self._trainer = self._at_rest = None
 
     @contextlib.contextmanager
     def between_steps(self) -> Iterator[None]:
@@ -179,9 +202,9 @@ class LiveTrainer:
 
     def _test_at_rest(self) -> None:
         """(Between two steps.) `Trainer.test_at_rest`; what it raises ends the run, as a step's."""
-        if self.trainer is not None and self.failure is None:
+        if self._trainer is not None and self.failure is None:
             try:
-                self.trainer.test_at_rest()
+                self._trainer.test_at_rest()
             except Exception as error:
                 self.failure = f"{type(error).__name__}: {error}"
 
@@ -208,7 +231,10 @@ class LiveTrainer:
         """look(trainer), between two training steps (for views a Snapshot lacks). Pages
         pass operator.attrgetter / methodcaller, which a WorkerRun can send to its worker."""
         with self.between_steps():
-            return look(self.trainer)
+            try:
+                return look(self.trainer)
+            finally:
+                self._rest()
 
     def snapshot(self, decision: bool = False, latest: bool = False) -> Snapshot:
         """Copies of the run's frames (and, for 2-D data if asked, the decision grid);
@@ -217,7 +243,14 @@ class LiveTrainer:
 
     def _snapshot_held(self, decision: bool, latest: bool = False) -> Snapshot:
         """The snapshot, taken while the caller holds the run between two steps."""
-        trainer = self.trainer
+        if self._at_rest is not None and self._trainer is None:  # resting: its step-0 snapshot
+            snap = self._at_rest if decision else dataclasses.replace(self._at_rest, decision=None)
+            return snap.latest() if latest else snap
+        snap = self._snapshot_of(self.trainer, decision, latest)
+        self._rest()
+        return snap
+
+    def _snapshot_of(self, trainer: Trainer | RecurrentTrainer, decision: bool, latest: bool) -> Snapshot:
         recurrent = isinstance(trainer, RecurrentTrainer)
         grid = None
         if decision and not recurrent and trainer.config.dataset in DATASETS_2D:
@@ -237,6 +270,18 @@ class LiveTrainer:
             units=None if recurrent or latest else trainer.units(),
         )
         return snap.latest() if latest else snap
+
+    def _rest(self) -> None:
+        """(Between two steps.) A heavy run that has not trained keeps its step-0 snapshot
+        and lets go of its trainer; its first step builds the same trainer again (a run
+        is its config: seeded data, weights and batches)."""
+        trainer = self._trainer
+        if self._light or trainer is None or trainer.step_count > 0 or self.playing:
+            return
+        if self._at_rest is None:
+            self._at_rest = self._snapshot_of(trainer, decision=True, latest=False)
+        self._trainer = trainer = None
+        give_memory_back()
 
 
 def snapshot_together(
