@@ -97,6 +97,25 @@ def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):
     assert heat.zmin == pytest.approx(np.nanmin(z)) and heat.zmax == pytest.approx(np.nanmax(z))
 
 
+def test_every_step_axis_counts_as_the_step_counter_does(trained):
+    """The headline says "step 60 / 60" and the profile's legend "step 60 (now)": a
+    chart's last point over training sits at 60 too, its first at 1 (the initial weights)."""
+    layers, metrics = trained.layers, trained.metrics
+    step_axes = [
+        fig.gradient_heatmap(layers).data[0].x,
+        *(trace.x for trace in fig.training_curves(metrics).data),
+        fig.update_ratios(layers).data[0].x,
+        fig.compare_curves({"a": metrics}).data[0].x,
+    ]
+    for x in step_axes:
+        assert x[-1] == trained.step_count == 60
+    assert step_axes[0][0] == 1 and step_axes[1][0] == 1
+    assert fig.gradient_profile(layers, "sigmoid").data[-1].name == "step 60 (now)"
+    norms = Trainer(ExperimentConfig(depth=2, width=4, steps=5, norm="batchnorm_before"))
+    norms.step(5)
+    assert fig.norm_parameters(norms.layers, "norm_gamma_mean", "γ", "γ").data[0].x[-1] == 5
+
+
 def dead_below(layers, dead_layer: int):
     """A copy of `layers` in which every layer below `dead_layer` got exactly 0, and
     layer 1 an underflow (what a dead layer does to the gradient)."""

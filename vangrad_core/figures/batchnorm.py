@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import empty, layer_colors, layout, new_figure, thin_steps
+from .style import counted, empty, layer_colors, layout, new_figure, thin_steps
 
 
 def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
@@ -46,7 +46,11 @@ def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) ->
     for color, (layer, part) in zip(layer_colors(len(layer_ids) + 1), rows.groupby("layer"), strict=False):
         fig.add_trace(
             go.Scatter(
-                x=part["step"], y=part[column], name=f"layer {layer}", mode="lines", line={"color": color, "width": 3}
+                x=counted(part["step"]),
+                y=part[column],
+                name=f"layer {layer}",
+                mode="lines",
+                line={"color": color, "width": 3},
             )
         )
     fig.update_xaxes(title="training step")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import drawable, empty, layout, new_figure, started, thin_steps, zero_floor, zero_markers
+from .style import counted, drawable, empty, layout, new_figure, started, thin_steps, zero_floor, zero_markers
 
 
 def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
@@ -41,7 +41,9 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
-        fig.add_trace(go.Scatter(x=kept["step"], y=smooth, name=name, mode="lines", line={"color": color, "width": 4}))
+        fig.add_trace(
+            go.Scatter(x=counted(kept["step"]), y=smooth, name=name, mode="lines", line={"color": color, "width": 4})
+        )
     if not fig.data:
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(title="training step")

@@ -13,6 +13,7 @@ from .style import (
     SMALLEST_NORMAL,
     THEN_COLOR,
     TINY,
+    counted,
     drawable,
     empty,
     layer_colors,
@@ -294,7 +295,7 @@ def gradient_heatmap(
         [
             go.Heatmap(
                 z=np.where(zero, low, z),
-                x=grid.columns,
+                x=counted(grid.columns),
                 y=grid.index,
                 colorscale=HEATMAP_SCALE,
                 zmin=low,
@@ -325,13 +326,13 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
     series = (  # name, steps, style, legend group, column per panel
         (
             "train (batch, smoothed)",
-            metrics["step"],
+            counted(metrics["step"]),
             smooth,
             "lines+markers" if short else "lines",
             "#1f77b4",
             ("loss", "train_accuracy"),
         ),
-        ("test", test["step"], test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
+        ("test", counted(test["step"]), test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
     )
     fig = new_figure()
     for panel, fmt in ((0, ".3f"), (1, ".1%")):  # two panels side by side: axes x, y and x2, y2
@@ -364,7 +365,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
         }
         for text, x in ((f"Loss ({loss_name})", 0.225), ("Accuracy", 0.775))
     ]
-    whole = {"dtick": 1} if metrics["step"].max() < 10 else {}  # steps, not Plotly's 0.5s
+    whole = {"dtick": 1} if counted(metrics["step"]).max() < 10 else {}  # steps, not Plotly's 0.5s
     return layout(
         fig,
         "Loss and accuracy",
@@ -480,7 +481,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
         ratio = rows["update_ratio"].where(rows["update_ratio"] > 0)
         fig.add_trace(
             go.Scatter(
-                x=rows["step"],
+                x=counted(rows["step"]),
                 y=ratio,
                 name=f"layer {layer}",
                 mode="lines",

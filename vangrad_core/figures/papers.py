@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import RUN_COLORS, TINY, layer_colors, layout, new_figure, series_lines, thin_steps
+from .style import RUN_COLORS, TINY, counted, layer_colors, layout, new_figure, series_lines, thin_steps
 
 
 def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
@@ -19,7 +19,7 @@ def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
         band = np.concatenate([rows["act_mean"] + rows["act_std"], (rows["act_mean"] - rows["act_std"])[::-1]])
         fig.add_trace(
             go.Scatter(
-                x=np.concatenate([rows["step"], rows["step"][::-1]]),
+                x=np.concatenate([counted(rows["step"]), counted(rows["step"])[::-1]]),
                 y=band,
                 fill="toself",
                 fillcolor=color,
@@ -31,7 +31,7 @@ def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=rows["step"],
+                x=counted(rows["step"]),
                 y=rows["act_mean"],
                 name=f"layer {layer}" + (" (top)" if layer == layer_ids[-1] else ""),
                 mode="lines",

@@ -40,6 +40,13 @@ def step_label(step: int, now: bool = False) -> str:
     return f"step {step + 1}" + (" (now)" if now else " (initial weights)" if step == 0 else "")
 
 
+def counted(steps: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """Recorded steps on a chart's axis as the Step number and `step_label` count them:
+    row s is the (s+1)-th step (its batch, its gradient, the test right after its update),
+    so a run's last point sits at 500 beside "step 500 / 500"."""
+    return steps + 1
+
+
 def layer_colors(n_layers: int) -> list[str]:
     """One colour per layer, from the input (first) to the output (last)."""
     return list(_layer_colors(n_layers))
