@@ -74,6 +74,8 @@ def test_the_playground_refuses_a_run_over_budget_and_says_what_to_change():
     assert len(warnings) == 1 and "Fewer steps (at most" in warnings[0]
     assert button(at, "Train").disabled and button(at, "Step").disabled
     assert run_of(at).step_count == 0
+    status = " ".join(m.value for m in at.markdown if "steps**" in m.value)
+    assert "over this server's budget" in status and "press Train" not in status  # (Train is off)
     fits = open_page(None, query | {"steps": "20", "depth": "10"})
     assert not button(fits, "Train").disabled and not [w for w in fits.warning if "processor core" in w.value]
 

@@ -4,6 +4,7 @@ the numbers (asserted here, not only the verdict string)."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -32,10 +33,13 @@ def outcome(key: str):
 
 
 def test_glorot_top_sigmoid_saturates_and_normalized_init_keeps_gradients():
-    numbers = outcome("glorot").numbers
+    result = outcome("glorot")
+    numbers = result.numbers
     assert numbers["top_layer_mean_start"] == pytest.approx(0.5, abs=0.05)
     assert numbers["top_layer_saturated_at_step"] <= 300  # early: in the first fifth of 1500 steps
     assert numbers["top_layer_mean_highest_after"] < 0.15  # and it stays near 0
+    said = re.search(r"stayed at or below ([\d.]+)", result.verdict)[1]  # (rounded, it was under)
+    assert numbers["top_layer_mean_highest_after"] <= float(said)
     assert numbers["lower_layers_mean_lowest"] > 0.4  # the lower layers stay near 0.5
     assert numbers["standard_delta_per_layer"] < 0.7  # backpropagated gradient shrinks toward the input
     assert 0.75 < numbers["standard_weight_grad_per_layer"] < 1.33  # weight gradients roughly level

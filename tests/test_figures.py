@@ -111,6 +111,12 @@ def test_every_step_axis_counts_as_the_step_counter_does(trained):
         assert x[-1] == trained.step_count == 60
     assert step_axes[0][0] == 1 and step_axes[1][0] == 1
     assert fig.gradient_profile(layers, "sigmoid").data[-1].name == "step 60 (now)"
+    he = fig.he_comparison(metrics.assign(init="He"), layers[layers["step"] == 0].assign(init="He"))
+    assert he.data[0].x[-1] == 60 and he.data[0].hovertemplate.startswith("%{fullData.name}, after step %{x}")
+    tests = next(t for t in fig.training_curves(metrics).data if t.name == "test")
+    assert tests.hovertemplate.startswith("after step %{x}")  # (measured after the step's update)
+    one_step = layers[layers["step"] == 0]
+    assert fig.gradient_heatmap(one_step).layout.xaxis.dtick == 1  # whole steps, not 0.5, 1, 1.5
     norms = Trainer(ExperimentConfig(depth=2, width=4, steps=5, norm="batchnorm_before"))
     norms.step(5)
     assert fig.norm_parameters(norms.layers, "norm_gamma_mean", "γ", "γ").data[0].x[-1] == 5

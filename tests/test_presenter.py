@@ -5,13 +5,14 @@ legend, colour bars, notes) to at least 18 px in a colour of at least 4.5:1 on w
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
 
 from tests.conftest import assert_clean, button, open_page
 from vangrad_core.lessons import TOUR
-from views.ui.charts import PRESENTER_TEXT_PX, short
+from views.ui.charts import HEATMAP_ROW_LABELS, PRESENTER_TEXT_PX, short
 
 PAGES = (  # page, its link, the runs to train a little before looking, a button to press
     (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
@@ -68,6 +69,13 @@ def small_text(spec: dict) -> list[str]:
     return found
 
 
+def row_labels(spec: dict) -> int:
+    """How many rows a heatmap of the figure labels (0 if it has none labelled by dtick)."""
+    axis = spec["layout"].get("yaxis", {})
+    rows = max((len(trace.get("y", ())) for trace in spec["data"] if trace.get("type") == "heatmap"), default=0)
+    return math.ceil(rows / axis["dtick"] / axis.get("ticklabelstep", 1)) if "dtick" in axis else 0
+
+
 @pytest.mark.parametrize(("page", "query", "runs", "press"), PAGES, ids=[f"{p}-{q}" for p, q, *_ in PAGES])
 def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press):
     at = open_page(page, query)
@@ -83,6 +91,7 @@ def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press)
     for chart in figures:
         spec = json.loads(chart.proto.spec)
         assert not small_text(spec), (chart.proto.id, small_text(spec))
+        assert row_labels(spec) <= HEATMAP_ROW_LABELS  # (21 layers labelled one by one overprinted)
 
 
 def test_the_checker_finds_the_themes_small_pale_text():

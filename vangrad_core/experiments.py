@@ -145,7 +145,8 @@ def glorot(seed: int) -> Outcome:
     reproduced = saturates and shrinks and flat
     because = (
         f"the top sigmoid layer's mean output fell from {top.iloc[0]:.2f} below {SATURATED_MEAN} by step "
-        f"{saturated_at} of {GLOROT_SIGMOID.steps} and stayed under {numbers['top_layer_mean_highest_after']:.3f}, "
+        f"{saturated_at} of {GLOROT_SIGMOID.steps} and stayed at or below "
+        f"{numbers['top_layer_mean_highest_after']:.3g}, "
         f"while the lower layers' stayed above {numbers['lower_layers_mean_lowest']:.2f}. With tanh and the "
         f"standard init, each layer passes down ×{numbers['standard_delta_per_layer']:.2f} of the backpropagated "
         f"gradient but ×{numbers['standard_weight_grad_per_layer']:.2f} of the weight gradient; with the "

@@ -51,6 +51,7 @@ def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) ->
                 name=f"layer {layer}",
                 mode="lines",
                 line={"color": color, "width": 3},
+                hovertemplate=f"layer {layer}, step %{{x}}: %{{y:.3g}}<extra></extra>",
             )
         )
     fig.update_xaxes(title="training step")

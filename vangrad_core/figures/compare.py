@@ -42,7 +42,14 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
         fig.add_trace(
-            go.Scatter(x=counted(kept["step"]), y=smooth, name=name, mode="lines", line={"color": color, "width": 4})
+            go.Scatter(
+                x=counted(kept["step"]),
+                y=smooth,
+                name=name,
+                mode="lines",
+                line={"color": color, "width": 4},
+                hovertemplate=f"{name}, step %{{x}}: %{{y:.3g}}<extra></extra>",
+            )
         )
     if not fig.data:
         return empty("Loss", "Press Train to compare")

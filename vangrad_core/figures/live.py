@@ -307,8 +307,9 @@ def gradient_heatmap(
         ]
     )
     yaxis = {"title": index_title, "dtick": tick(len(grid))}
+    xaxis = {"title": "training step"} | ({"dtick": 1} if counted(grid.columns).max() < 10 else {})  # steps, not 0.5s
     subtitle = " (darkest: 0)" if zero.any() else ""
-    return layout(fig, title + subtitle, xaxis={"title": "training step"}, yaxis=yaxis)
+    return layout(fig, title + subtitle, xaxis=xaxis, yaxis=yaxis)
 
 
 def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> go.Figure:
@@ -323,7 +324,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
     short = len(metrics) < 30  # a run that diverged early: its few steps as points
     losses = metrics["loss"][np.isfinite(metrics["loss"])]
     blew_up = len(losses) > 0 and losses.max() > 1e3 * max(losses.iloc[0], 1e-12)
-    series = (  # name, steps, style, legend group, column per panel
+    series = (  # name, steps, style, colour, column per panel, when (a test comes after its step's update)
         (
             "train (batch, smoothed)",
             counted(metrics["step"]),
@@ -331,12 +332,13 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
             "lines+markers" if short else "lines",
             "#1f77b4",
             ("loss", "train_accuracy"),
+            "step",
         ),
-        ("test", counted(test["step"]), test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy")),
+        ("test", counted(test["step"]), test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy"), "after step"),
     )
     fig = new_figure()
-    for panel, fmt in ((0, ".3f"), (1, ".1%")):  # two panels side by side: axes x, y and x2, y2
-        for name, steps, frame, mode, color, columns in series:
+    for panel, fmt in ((0, ".3g" if blew_up else ".3f"), (1, ".1%")):  # two panels: axes x, y and x2, y2
+        for name, steps, frame, mode, color, columns, when in series:
             fig.add_trace(
                 go.Scatter(
                     x=steps,
@@ -348,7 +350,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
                     line={"color": color, "width": 3},
                     showlegend=panel == 0,
                     legendgroup=name,
-                    hovertemplate=f"step %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
+                    hovertemplate=f"{when} %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
                 )
             )
     # over each panel's middle (Plotly's "auto" anchored the loss's title left, into the other)

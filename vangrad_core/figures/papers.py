@@ -67,7 +67,15 @@ def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
         horizontal_spacing=0.12,
     )
     tested = metrics.dropna(subset=["test_accuracy"]).assign(test_error=lambda f: 1 - f["test_accuracy"])
-    series_lines(fig, tested, "init", "step", "test_error", col=1)
+    series_lines(
+        fig,
+        tested.assign(step=counted(tested["step"])),
+        "init",
+        "step",
+        "test_error",
+        col=1,
+        hovertemplate="%{fullData.name}, after step %{x}: test error %{y:.0%}<extra></extra>",
+    )
     hidden = profiles[profiles["layer"] <= profiles["layer"].max() - 1]
     series_lines(fig, hidden.assign(delta=hidden["delta_rms"].clip(lower=TINY)), "init", "layer", "delta", col=2)
     fig.update_xaxes(title="training step", row=1, col=1)

@@ -46,6 +46,7 @@ PRESENTER_CHART = {
     "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
 }
 MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
+HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
 # the network and the ridgeline (below the first screen, or with a legend of their own)
 NETWORK_PRESENTER = {"legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
 
@@ -68,6 +69,12 @@ def large_text(figure: go.Figure) -> go.Figure:
     figure.update_xaxes(tickfont=text, title_font=text, minorloglabels="none")
     figure.update_yaxes(tickfont=text, title_font=text, minorloglabels="none")
     figure.update_annotations(font_size=text["size"])
+    # a heatmap's rows labelled by `dtick`: at most HEATMAP_ROW_LABELS (21 layers one by one overprinted)
+    for heatmap in figure.select_traces(selector={"type": "heatmap"}):
+        dtick = figure.layout.yaxis.dtick
+        labels = len(heatmap.y) / dtick if dtick and heatmap.y is not None else 0
+        if labels > HEATMAP_ROW_LABELS:
+            figure.update_yaxes(ticklabelstep=math.ceil(labels / HEATMAP_ROW_LABELS))
     figure.update_coloraxes(colorbar_tickfont=text, colorbar_title_font=text)
     for trace in figure.data:  # colour bars a trace has (touching one that is not there draws it)
         drawn = trace.to_plotly_json()

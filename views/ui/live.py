@@ -415,6 +415,8 @@ def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
         if run.playing
         else ("paused", "paused")
         if snap.step_count
+        else ("over this server's budget (the note above says what to change)", "over budget")
+        if budget_refusal((run.live,)) is not None  # (Train is off: "press Train" would not be true)
         else ("ready: press Train", "ready")
     )
     status = said if line else short
