@@ -92,5 +92,5 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_xaxes(title="layer (1 = next to the input)", dtick=tick(depth))
-    fig.update_yaxes(title="gradient relative to the top (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(title="relative gradient (top layer = 1, log scale)", type="log", exponentformat="power")
     return layout(fig, "The chain rule: one factor per layer")
