@@ -195,6 +195,42 @@ def test_a_heavy_run_rests_on_its_first_snapshot_and_trains_as_if_it_had_kept_it
     assert resting.released and not resting.resting and resting.trainer is None
 
 
+def test_a_heavy_run_played_from_rest_trains_in_the_pool_as_a_plain_run(monkeypatch):
+    monkeypatch.setattr(live_module, "RESTING_MB", 0.0)
+    resting = LiveTrainer(CONFIG)
+    resting.snapshot()
+    assert resting.resting
+    TrainingPool(threads=1).play((resting,))
+    wait_until(lambda: resting.done)
+    pd.testing.assert_frame_equal(resting.snapshot().layers, run_experiment(CONFIG).layers)
+
+
+def test_a_heavy_run_that_diverges_or_fails_at_its_first_step_says_so_and_does_not_rest(monkeypatch):
+    monkeypatch.setattr(live_module, "RESTING_MB", 0.0)
+    overflowing = LiveTrainer(
+        CONFIG.replace(depth=30, width=32, activation="relu", init="large_normal", weight_scale=10)
+    )
+    overflowing.snapshot()
+    overflowing.step(1)
+    for _ in range(2):  # (a resting run's step-0 snapshot would say it never diverged)
+        snap = overflowing.snapshot()
+        assert snap.diverged_at == 0 and snap.done and overflowing.done and not overflowing.resting
+    overflowing.play()
+    assert not overflowing.playing
+
+    unbuildable = LiveTrainer(CONFIG)
+    unbuildable.snapshot()
+
+    def out_of_memory(config):
+        raise MemoryError("no room for the network")
+
+    monkeypatch.setattr(live_module, "Trainer", out_of_memory)
+    assert unbuildable.step(1) == 0 and unbuildable.done
+    for _ in range(2):
+        snap = unbuildable.snapshot()
+        assert snap.failure == "MemoryError: no room for the network" and snap.done and snap.step_count == 0
+
+
 def test_a_page_opened_on_the_largest_network_holds_a_snapshot_not_the_network():
     """Depth 100 x width 512 x batch 1024 held 300 MB a run at rest (its weights and
     their copies): seven tabs opened on it filled the largest Community Cloud server."""

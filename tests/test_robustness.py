@@ -123,7 +123,7 @@ def test_a_step_that_raises_stops_the_run_and_says_so_once(monkeypatch):
         at.run()
     assert_clean(at)
     assert len(calls) == 1 and not run_of(at).playing
-    errors = [e.value for e in at.error if "stopped at step 0 with an error" in e.value]
+    errors = [e.value for e in at.error if "stopped with an error after 0 steps" in e.value]
     assert len(errors) == 1 and "per channel" in errors[0]
     assert button(at, "Resume" if run_of(at).step_count else "Train").disabled
 

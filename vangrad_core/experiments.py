@@ -143,10 +143,12 @@ def glorot(seed: int) -> Outcome:
     shrinks = numbers["standard_delta_per_layer"] < 0.7 and 0.75 < numbers["standard_weight_grad_per_layer"] < 1.33
     flat = numbers["normalized_delta_per_layer"] > 0.8  # within 20% per layer
     reproduced = saturates and shrinks and flat
+    highest = numbers["top_layer_mean_highest_after"]
+    highest_said = math.ceil(highest * 1e4) / 1e4 if math.isfinite(highest) else highest  # rounded up: still true
     because = (
         f"the top sigmoid layer's mean output fell from {top.iloc[0]:.2f} below {SATURATED_MEAN} by step "
         f"{saturated_at} of {GLOROT_SIGMOID.steps} and stayed at or below "
-        f"{numbers['top_layer_mean_highest_after']:.3g}, "
+        f"{highest_said:g}, "
         f"while the lower layers' stayed above {numbers['lower_layers_mean_lowest']:.2f}. With tanh and the "
         f"standard init, each layer passes down ×{numbers['standard_delta_per_layer']:.2f} of the backpropagated "
         f"gradient but ×{numbers['standard_weight_grad_per_layer']:.2f} of the weight gradient; with the "

@@ -38,10 +38,10 @@ SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes
 QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
 READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
 WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
-# A run estimated to hold more (cost.run_cost) keeps only its step-0 snapshot until it
-# first trains: a page opened on a network too large to train held its weights
-# (depth 100 x width 512 x batch 1024: 300 MB a tab; seven such tabs fill the largest
-# Community Cloud server).
+# A run whose untrained network is estimated to hold more (cost.RunCost.untrained_megabytes)
+# keeps only its step-0 snapshot until it first trains: a page opened on a network too
+# large to train held its weights (depth 100 x width 512: 300 MB a tab; seven such tabs
+# fill the largest Community Cloud server).
 RESTING_MB = 50.0
 
 
@@ -99,7 +99,7 @@ class LiveTrainer:
     def __init__(self, config: ExperimentConfig | RecurrentConfig, slots: threading.Semaphore | None = None):
         self._config = config
         self._trainer: Trainer | RecurrentTrainer | None = None  # built when first needed (`trainer`)
-        self._light = run_cost(config).megabytes <= RESTING_MB  # else it rests without its network (`_rest`)
+        self._light = run_cost(config).untrained_megabytes <= RESTING_MB  # else it rests untrained (`_rest`)
         self._at_rest: Snapshot | None = None  # a resting run's step-0 snapshot, grid included
         self._released = False
         self.slots = slots or threading.Semaphore(1)
@@ -121,7 +121,7 @@ class LiveTrainer:
     @property
     def trainer(self) -> Trainer | RecurrentTrainer | None:
         """The run's trainer, built now if the run has none yet (a new run, or a heavy one
-        at rest: `_rest`); None once released."""
+        at rest: `_rest`); None once released. Between two steps, like every other read."""
         if self._trainer is None and not self._released:
             self._trainer = (
                 RecurrentTrainer(self._config) if isinstance(self._config, RecurrentConfig) else Trainer(self._config)
@@ -130,7 +130,8 @@ class LiveTrainer:
 
     @property
     def resting(self) -> bool:
-        """Holds its step-0 snapshot only, not its trainer (`_rest`)."""
+        """Holds its step-0 snapshot only, not its trainer (`_rest`; or building the trainer
+        again failed: `failure` says why)."""
         return self._trainer is None and self._at_rest is not None
 
     lost = False  # (a WorkerRun's worker can die under it; this run lives in this process)
@@ -218,10 +219,12 @@ class LiveTrainer:
         if self.done:
             return 0
         try:
-            ran = self.trainer.step(1)
+            ran = self.trainer.step(1)  # (a resting run's trainer is built again here)
         except Exception as error:
             self.failure = f"{type(error).__name__}: {error}"
             ran = 0
+        if self._trainer is not None:
+            self._at_rest = None  # it trains: its snapshots come from its trainer now
         self.trained_at = time.monotonic()
         if self.done:
             self.playing = False
@@ -243,12 +246,14 @@ class LiveTrainer:
 
     def _snapshot_held(self, decision: bool, latest: bool = False) -> Snapshot:
         """The snapshot, taken while the caller holds the run between two steps."""
-        if self._at_rest is not None and self._trainer is None:  # resting: its step-0 snapshot
-            snap = self._at_rest if decision else dataclasses.replace(self._at_rest, decision=None)
-            return snap.latest() if latest else snap
-        snap = self._snapshot_of(self.trainer, decision, latest)
         self._rest()
-        return snap
+        if self.resting:
+            rest = self._at_rest
+            snap = dataclasses.replace(
+                rest, done=self.done, failure=self.failure, decision=rest.decision if decision else None
+            )
+            return snap.latest() if latest else snap
+        return self._snapshot_of(self.trainer, decision, latest)
 
     def _snapshot_of(self, trainer: Trainer | RecurrentTrainer, decision: bool, latest: bool) -> Snapshot:
         recurrent = isinstance(trainer, RecurrentTrainer)
@@ -272,15 +277,18 @@ class LiveTrainer:
         return snap.latest() if latest else snap
 
     def _rest(self) -> None:
-        """(Between two steps.) A heavy run that has not trained keeps its step-0 snapshot
-        and lets go of its trainer; its first step builds the same trainer again (a run
-        is its config: seeded data, weights and batches)."""
-        trainer = self._trainer
-        if self._light or trainer is None or trainer.step_count > 0 or self.playing:
+        """(Between two steps.) A heavy run that has not taken a step (none trained,
+        none diverged or failed) and is not about to keeps its step-0 snapshot, grid
+        included, and lets go of its trainer; its first step builds the same trainer
+        again (a run is its config: seeded data, weights and batches)."""
+        if self._light or self._released or self.playing or self.failure is not None or self.resting:
+            return
+        trainer = self.trainer
+        if trainer.step_count > 0 or trainer.done:
             return
         if self._at_rest is None:
             self._at_rest = self._snapshot_of(trainer, decision=True, latest=False)
-        self._trainer = trainer = None
+        self._trainer = trainer = None  # (the local too: the collection below frees the network)
         give_memory_back()
 
 

@@ -324,7 +324,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
     short = len(metrics) < 30  # a run that diverged early: its few steps as points
     losses = metrics["loss"][np.isfinite(metrics["loss"])]
     blew_up = len(losses) > 0 and losses.max() > 1e3 * max(losses.iloc[0], 1e-12)
-    series = (  # name, steps, style, colour, column per panel, when (a test comes after its step's update)
+    series = (  # name, steps, frame, mode, colour, column per panel, when (a test comes after its step's update)
         (
             "train (batch, smoothed)",
             counted(metrics["step"]),

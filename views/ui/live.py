@@ -425,7 +425,8 @@ def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     if snap.failure is not None:
         what = snap.failure[:300].replace("`", "'")  # in a code span: nothing in it is Markdown
         st.error(
-            f"This run stopped at step {snap.step_count} with an error: `{what}`. Change a setting or press Reset.",
+            f"This run stopped with an error after {snap.step_count} step{'s' * (snap.step_count != 1)}: `{what}`. "
+            "Change a setting or press Reset.",
             icon=":material/error:",
         )
     return status
