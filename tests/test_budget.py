@@ -8,6 +8,7 @@ from tests.conftest import assert_clean, button, open_page, run_of
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, run_cost
 from vangrad_core.lessons import COMPARISONS, SCENARIOS, TIME_COMPARISONS, TOUR_RUNS
+from vangrad_core.live import held_megabytes
 from vangrad_core.recurrent import RecurrentConfig
 
 MAXIMAL = ExperimentConfig(depth=100, width=512, batch_size=1024, steps=20000)
@@ -78,6 +79,20 @@ def test_the_playground_refuses_a_run_over_budget_and_says_what_to_change():
     assert "over this server's budget" in status and "press Train" not in status  # (Train is off)
     fits = open_page(None, query | {"steps": "20", "depth": "10"})
     assert not button(fits, "Train").disabled and not [w for w in fits.warning if "processor core" in w.value]
+
+
+def test_a_page_left_on_a_network_too_large_to_train_does_not_stop_the_tab_training_elsewhere():
+    """The playground opened on a refused network holds its step-0 snapshot only: the
+    Compare page of the same tab said its two small runs "would hold about 2 MB of memory
+    (1.2 GB more on other pages of this tab)" and refused them."""
+    at = open_page(None, {"depth": "100", "width": "512", "batch_size": "1024", "optimizer": "adam", "steps": "20000"})
+    assert button(at, "Train").disabled and run_of(at).resting
+    at.switch_page("views/compare.py").run()
+    assert_clean(at)
+    assert not button(at, "Train both").disabled and not [w for w in at.warning if "memory" in w.value]
+    small = ExperimentConfig()
+    assert held_megabytes(MAXIMAL, 0) == 0 < held_megabytes(small, 0) < held_megabytes(small, 1)  # once trained
+    assert held_megabytes(MAXIMAL, 1) == run_cost(MAXIMAL).megabytes
 
 
 def test_compare_refuses_two_maximal_runs():

@@ -45,6 +45,21 @@ WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for
 RESTING_MB = 50.0
 
 
+def rests_untrained(config: ExperimentConfig | RecurrentConfig) -> bool:
+    """Whether a run of `config` keeps only its step-0 snapshot until it trains (`RESTING_MB`)."""
+    return run_cost(config).untrained_megabytes > RESTING_MB
+
+
+def held_megabytes(config: ExperimentConfig | RecurrentConfig, step_count: int) -> float:
+    """What a run of `config` holds after `step_count` steps, by cost.run_cost's estimates:
+    once it has trained, what training holds; before, its untrained network, or nothing
+    if that rests (`rests_untrained`)."""
+    cost = run_cost(config)
+    if step_count > 0:
+        return cost.megabytes
+    return 0.0 if rests_untrained(config) else cost.untrained_megabytes
+
+
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
     """A run as it was at one moment: everything a view needs, copied."""
@@ -99,7 +114,7 @@ class LiveTrainer:
     def __init__(self, config: ExperimentConfig | RecurrentConfig, slots: threading.Semaphore | None = None):
         self._config = config
         self._trainer: Trainer | RecurrentTrainer | None = None  # built when first needed (`trainer`)
-        self._light = run_cost(config).untrained_megabytes <= RESTING_MB  # else it rests untrained (`_rest`)
+        self._light = not rests_untrained(config)  # (a heavy run rests until it trains: `_rest`)
         self._at_rest: Snapshot | None = None  # a resting run's step-0 snapshot, grid included
         self._released = False
         self.slots = slots or threading.Semaphore(1)

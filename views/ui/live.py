@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, run_cost
-from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
+from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, held_megabytes
 from vangrad_core.workers import WorkerGone, WorkerPool, WorkerRun, default_workers, machine_limits
 
 Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
@@ -281,7 +281,7 @@ def budget_refusal(runs: tuple[Run, ...]) -> str | None:
     counted = session_runs() if Runtime.exists() else None  # AppTest: this tab alone
     return BUDGET.refusal(
         [run_cost(live.config) for live in runs],
-        held_elsewhere_mb=sum(run_cost(live.config).megabytes for live in others),
+        held_elsewhere_mb=sum(held_megabytes(live.config, live.step_count) for live in others),  # (a refused run rests)
         tabs=counted.sessions() if counted else 1,
         training=counted.sessions(playing=True) if counted else 0,
     )
