@@ -6,9 +6,8 @@ import pytest
 
 from tests.conftest import assert_clean, button, open_page, run_of
 from vangrad_core import ExperimentConfig
-from vangrad_core.cost import Budget, run_cost
+from vangrad_core.cost import Budget, held_megabytes, run_cost
 from vangrad_core.lessons import COMPARISONS, SCENARIOS, TIME_COMPARISONS, TOUR_RUNS
-from vangrad_core.live import held_megabytes
 from vangrad_core.recurrent import RecurrentConfig
 
 MAXIMAL = ExperimentConfig(depth=100, width=512, batch_size=1024, steps=20000)

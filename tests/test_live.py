@@ -13,7 +13,7 @@ import time
 import pandas as pd
 import pytest
 
-from vangrad_core import ExperimentConfig, run_experiment
+from vangrad_core import ExperimentConfig, cost, run_experiment
 from vangrad_core import live as live_module
 from vangrad_core.live import LiveTrainer, TrainingPool, give_memory_back, train_together
 from vangrad_core.recurrent import RecurrentConfig
@@ -171,10 +171,10 @@ def test_a_released_run_trains_no_more_and_holds_no_model():
 
 def test_a_heavy_run_rests_on_its_first_snapshot_and_trains_as_if_it_had_kept_its_network(monkeypatch):
     config = CONFIG.replace(dataset="moons", depth=3, steps=8, norm="batchnorm_before")
-    monkeypatch.setattr(live_module, "RESTING_MB", math.inf)
+    monkeypatch.setattr(cost, "RESTING_MB", math.inf)
     kept = LiveTrainer(config)
     kept_at_start = kept.snapshot(decision=True)
-    monkeypatch.setattr(live_module, "RESTING_MB", 0.0)  # every run is heavy
+    monkeypatch.setattr(cost, "RESTING_MB", 0.0)  # every run is heavy
     resting = LiveTrainer(config)
     at_start = resting.snapshot(decision=True)
     assert resting.resting and not kept.resting and not resting.done
@@ -196,7 +196,7 @@ def test_a_heavy_run_rests_on_its_first_snapshot_and_trains_as_if_it_had_kept_it
 
 
 def test_a_heavy_run_played_from_rest_trains_in_the_pool_as_a_plain_run(monkeypatch):
-    monkeypatch.setattr(live_module, "RESTING_MB", 0.0)
+    monkeypatch.setattr(cost, "RESTING_MB", 0.0)
     resting = LiveTrainer(CONFIG)
     resting.snapshot()
     assert resting.resting
@@ -206,7 +206,7 @@ def test_a_heavy_run_played_from_rest_trains_in_the_pool_as_a_plain_run(monkeypa
 
 
 def test_a_heavy_run_that_diverges_or_fails_at_its_first_step_says_so_and_does_not_rest(monkeypatch):
-    monkeypatch.setattr(live_module, "RESTING_MB", 0.0)
+    monkeypatch.setattr(cost, "RESTING_MB", 0.0)
     overflowing = LiveTrainer(
         CONFIG.replace(depth=30, width=32, activation="relu", init="large_normal", weight_scale=10)
     )

@@ -98,6 +98,28 @@ def _untrained_megabytes(weights: int) -> float:
     return weights * WEIGHT_COPIES["sgd"] * BYTES / 2**20
 
 
+# A run whose untrained network is estimated to hold more (RunCost.untrained_megabytes)
+# keeps only its step-0 snapshot until it first trains (live.LiveTrainer): a page opened
+# on a network too large to train held its weights (depth 100 x width 512: 300 MB a
+# tab; seven such tabs fill the largest Community Cloud server).
+RESTING_MB = 50.0
+
+
+def rests_untrained(config: ExperimentConfig | RecurrentConfig) -> bool:
+    """Whether a run of `config` keeps only its step-0 snapshot until it trains (`RESTING_MB`)."""
+    return run_cost(config).untrained_megabytes > RESTING_MB
+
+
+def held_megabytes(config: ExperimentConfig | RecurrentConfig, step_count: int) -> float:
+    """What a run of `config` holds after `step_count` steps, by `run_cost`'s estimates:
+    once it has trained, what training holds; before, its untrained network, or nothing
+    if that rests (`rests_untrained`)."""
+    cost = run_cost(config)
+    if step_count > 0:
+        return cost.megabytes
+    return 0.0 if rests_untrained(config) else cost.untrained_megabytes
+
+
 @dataclasses.dataclass(frozen=True)
 class Budget:
     """What a server lets one page's runs cost: `run_seconds` of one core for a run

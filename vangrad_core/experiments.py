@@ -111,8 +111,9 @@ def glorot(seed: int) -> Outcome:
     hidden = trainer.layers[trainer.layers["layer"] <= GLOROT_SIGMOID.depth]
     top = hidden[hidden["layer"] == GLOROT_SIGMOID.depth].set_index("step")["act_mean"]
     below = top[top < SATURATED_MEAN]
-    # as the Step number and the chart's axis count: row s is the (s+1)-th step
-    saturated_at = int(below.index[0]) + 1 if len(below) else GLOROT_SIGMOID.steps
+    saturated_row = int(below.index[0]) if len(below) else None
+    # said as the Step number and the chart's axis count: row s is the (s+1)-th step
+    saturated_at = saturated_row + 1 if saturated_row is not None else GLOROT_SIGMOID.steps
     profiles = []
     for init, name in (("default", "standard U[−1/√n, 1/√n]"), ("xavier_uniform", "normalized (Xavier)")):
         stats = _at_init(GLOROT_TANH.replace(init=init, seed=seed))
@@ -127,7 +128,7 @@ def glorot(seed: int) -> Outcome:
     numbers = {
         "top_layer_mean_start": float(top.iloc[0]),
         "top_layer_saturated_at_step": float(saturated_at),
-        "top_layer_mean_highest_after": float(top[top.index >= saturated_at - 1].max()) if len(below) else math.nan,
+        "top_layer_mean_highest_after": float(top[top.index >= saturated_row].max()) if len(below) else math.nan,
         "lower_layers_mean_lowest": float(hidden[hidden["layer"] < GLOROT_SIGMOID.depth]["act_mean"].min()),
         "standard_delta_per_layer": per_layer(standard, "delta_rms"),
         "standard_weight_grad_per_layer": per_layer(standard, "weight_grad_norm"),

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DATASETS_2D, ExperimentConfig
-from .cost import grid_resolution, run_cost
+from .cost import grid_resolution, rests_untrained
 from .recurrent import RecurrentConfig, RecurrentTrainer
 from .summary import at_step
 from .trainer import Trainer
@@ -38,26 +38,6 @@ SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes
 QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
 READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
 WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
-# A run whose untrained network is estimated to hold more (cost.RunCost.untrained_megabytes)
-# keeps only its step-0 snapshot until it first trains: a page opened on a network too
-# large to train held its weights (depth 100 x width 512: 300 MB a tab; seven such tabs
-# fill the largest Community Cloud server).
-RESTING_MB = 50.0
-
-
-def rests_untrained(config: ExperimentConfig | RecurrentConfig) -> bool:
-    """Whether a run of `config` keeps only its step-0 snapshot until it trains (`RESTING_MB`)."""
-    return run_cost(config).untrained_megabytes > RESTING_MB
-
-
-def held_megabytes(config: ExperimentConfig | RecurrentConfig, step_count: int) -> float:
-    """What a run of `config` holds after `step_count` steps, by cost.run_cost's estimates:
-    once it has trained, what training holds; before, its untrained network, or nothing
-    if that rests (`rests_untrained`)."""
-    cost = run_cost(config)
-    if step_count > 0:
-        return cost.megabytes
-    return 0.0 if rests_untrained(config) else cost.untrained_megabytes
 
 
 @dataclasses.dataclass(frozen=True)

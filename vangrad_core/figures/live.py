@@ -287,6 +287,7 @@ def gradient_heatmap(
     if layers.empty:
         return empty(title, "Press Train to fill the map")
     grid = thin_steps(layers).pivot(index=index, columns="step", values=value)
+    steps = counted(grid.columns)
     values = grid.to_numpy()
     z = np.log10(np.where(values >= SMALLEST_NORMAL, values, np.nan))
     low, high = span if span is not None else log_span([layers], value)
@@ -295,7 +296,7 @@ def gradient_heatmap(
         [
             go.Heatmap(
                 z=np.where(zero, low, z),
-                x=counted(grid.columns),
+                x=steps,
                 y=grid.index,
                 colorscale=HEATMAP_SCALE,
                 zmin=low,
@@ -307,7 +308,7 @@ def gradient_heatmap(
         ]
     )
     yaxis = {"title": index_title, "dtick": tick(len(grid))}
-    xaxis = {"title": "training step"} | ({"dtick": 1} if counted(grid.columns).max() < 10 else {})  # steps, not 0.5s
+    xaxis = {"title": "training step"} | ({"dtick": 1} if steps.max() < 10 else {})  # steps, not 0.5s
     subtitle = " (darkest: 0)" if zero.any() else ""
     return layout(fig, title + subtitle, xaxis=xaxis, yaxis=yaxis)
 

@@ -17,9 +17,10 @@ def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
     for color, layer in zip(layer_colors(len(layer_ids) + 1), layer_ids, strict=False):
         rows = thin_steps(activations[activations["layer"] == layer], 100)
         band = np.concatenate([rows["act_mean"] + rows["act_std"], (rows["act_mean"] - rows["act_std"])[::-1]])
+        steps = counted(rows["step"])
         fig.add_trace(
             go.Scatter(
-                x=np.concatenate([counted(rows["step"]), counted(rows["step"])[::-1]]),
+                x=np.concatenate([steps, steps[::-1]]),
                 y=band,
                 fill="toself",
                 fillcolor=color,
@@ -31,7 +32,7 @@ def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=counted(rows["step"]),
+                x=steps,
                 y=rows["act_mean"],
                 name=f"layer {layer}" + (" (top)" if layer == layer_ids[-1] else ""),
                 mode="lines",

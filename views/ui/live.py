@@ -25,8 +25,8 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vangrad_core import ExperimentConfig
-from vangrad_core.cost import Budget, run_cost
-from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back, held_megabytes
+from vangrad_core.cost import Budget, held_megabytes, run_cost
+from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
 from vangrad_core.workers import WorkerGone, WorkerPool, WorkerRun, default_workers, machine_limits
 
 Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
