@@ -11,10 +11,12 @@ on the playground, each with a different scenario (cycling through the lecture's
 once their first runs have finished, the idle memory per session; then Train is
 pressed in all of them at the same moment, and each session records the time to its
 first live update (the step count leaving 0; "updated" counts the sessions that had
-one), the time to finished, and the intervals between updates; steps/s is the
-class's training throughput (all sessions' steps until the last one finished, or the
-timeout, over that time). The server's RSS and CPU are sampled every 0.5 s
-(bench.load's Sampler) while they train. A session counts as an error if it received an exception element, lost its
+one), the time to finished, and the intervals between updates: their median, and the
+longest a session saw its run stand still while it trained ("longest gap": the
+median and the worst of the sessions'). Steps/s is the class's training throughput
+(all sessions' steps until the last one finished, or the timeout, over that time).
+The server's RSS and CPU are sampled every 0.5 s (bench.load's Sampler) while they
+train. A session counts as an error if it received an exception element, lost its
 connection, or found no Train button. Beside each row, the floor under its finish
 times: the same N runs trained by the engine alone, one after another on one core
 (each scenario timed once, before any server starts, in a process of its own).
@@ -74,6 +76,8 @@ KEYS = (
     "median_finish_s",
     "worst_finish_s",
     "refresh_interval_median_s",
+    "longest_gap_median_s",
+    "longest_gap_worst_s",
     "class_steps_per_s",
     "peak_rss_mb",
     "mean_cpu_pct",
@@ -173,9 +177,18 @@ class ClassroomClient(StreamlitClient):
         return bool(self.exceptions) or self.disconnected or self.press_error is not None or bool(self.client_error)
 
     @property
+    def gaps(self) -> list[float]:
+        """Seconds between one update and the next, from the first to the last."""
+        return [b - a for a, b in zip(self.updates, self.updates[1:], strict=False)]
+
+    @property
     def median_interval(self) -> float | None:
-        gaps = [b - a for a, b in zip(self.updates, self.updates[1:], strict=False)]
-        return statistics.median(gaps) if gaps else None
+        return statistics.median(self.gaps) if self.gaps else None
+
+    @property
+    def longest_gap(self) -> float | None:
+        """The longest this student saw the run stand still while it trained."""
+        return max(self.gaps, default=None)
 
 
 def _median(values: list[float]) -> float:
@@ -247,6 +260,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     firsts = [c.first_update_s for c in clients if c.first_update_s is not None]
     finishes = [c.finished_s for c in clients if c.finished_s is not None]
     intervals = [c.median_interval for c in clients if c.median_interval is not None]
+    longest_gaps = [c.longest_gap for c in clients if c.longest_gap is not None]
     row = {
         "replicas": len(replicas) or None,
         "sessions": n,
@@ -258,6 +272,8 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
         "median_finish_s": _median(finishes),
         "worst_finish_s": max(finishes, default=math.nan),
         "refresh_interval_median_s": _median(intervals),
+        "longest_gap_median_s": _median(longest_gaps),
+        "longest_gap_worst_s": max(longest_gaps, default=math.nan),
         "class_steps_per_s": steps / trained_s,
         "peak_rss_mb": max(sampler.rss or [idle_rss]) if sampler else math.nan,
         "mean_cpu_pct": statistics.mean(sampler.cpu) if sampler and sampler.cpu else math.nan,
@@ -357,8 +373,8 @@ def main() -> None:
     )
     print(
         f"{'replicas':>8} {'sessions':>8} {'finished':>9} {'errors':>7} {'updated':>8} "
-        f"{'1st update med':>15} {'worst':>7} {'finish med':>11} {'worst':>7} {'refresh med':>12} {'steps/s':>8} "
-        f"{'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
+        f"{'1st update med':>15} {'worst':>7} {'finish med':>11} {'worst':>7} {'refresh med':>12} "
+        f"{'longest gap med':>16} {'worst':>7} {'steps/s':>8} {'peak RSS MB':>12} {'CPU %':>6} {'idle MB/session':>16}"
     )
     alone = training_alone_seconds()  # before any server starts: nothing else running
     rows = []
@@ -369,7 +385,8 @@ def main() -> None:
             f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} {r['updated']:8d} "
             f"{r['first_update_median_s']:14.2f}s "
             f"{r['first_update_worst_s']:6.2f}s {r['median_finish_s']:10.2f}s {r['worst_finish_s']:6.2f}s "
-            f"{r['refresh_interval_median_s']:11.2f}s {r['class_steps_per_s']:8.1f} "
+            f"{r['refresh_interval_median_s']:11.2f}s {r['longest_gap_median_s']:15.2f}s "
+            f"{r['longest_gap_worst_s']:6.2f}s {r['class_steps_per_s']:8.1f} "
             f"{r['peak_rss_mb']:12.0f} {r['mean_cpu_pct']:6.0f} "
             f"{r['idle_mb_per_session']:16.1f}"
         )
