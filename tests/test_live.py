@@ -60,6 +60,37 @@ def test_the_pool_gives_every_playing_run_its_turn_and_pause_stops_one():
         run.pause()
 
 
+def test_with_many_playing_every_run_gets_a_turn_within_a_round(monkeypatch):
+    """Forty runs at turns of QUANTUM_SECONDS would each wait two seconds for the next,
+    as long as the slowest live view's refresh: the turns shorten so that a round of
+    them fits in ROUND_SECONDS, and each run's turn comes once a round. (Here ten runs
+    in a round of 0.1 s, as forty in one of 1 s, with fewer networks to build.)"""
+    turns = []
+
+    def recorded(runs, seconds, *args):
+        turns.append((runs[0], seconds))
+        return train_together(runs, seconds, *args)
+
+    monkeypatch.setattr(live_module, "train_together", recorded)
+    monkeypatch.setattr(live_module, "ROUND_SECONDS", 0.1)
+    pool = TrainingPool(threads=1)
+    runs = [LiveTrainer(CONFIG.replace(steps=20000, seed=seed)) for seed in range(10)]
+    for run in runs:
+        pool.play((run,))
+    joined = len(turns) + 1  # (the turn under way began before the last run joined)
+    wait_until(lambda: all(run.step_count >= 2 for run in runs) and len(turns) >= joined + 30)
+    playing = turns[joined:]  # (as runs leave, once paused, the others' turns lengthen)
+    pool.pause_all()
+    assert max(seconds for _, seconds in playing) <= 0.1 / 10 < live_module.QUANTUM_SECONDS
+    for start in range(len(playing) - 10):  # every run once in any 10 turns in a row
+        assert len({id(run) for run, _ in playing[start : start + 10]}) == 10
+    turns.clear()
+    TrainingPool(threads=1).play((runs[0],))
+    wait_until(lambda: len(turns) >= 2)
+    runs[0].pause()
+    assert turns[0][1] == live_module.QUANTUM_SECONDS  # alone: the long turn, fewer switches
+
+
 def test_a_run_at_rest_is_tested_where_it_stopped():
     """Stepped by hand or paused between two test evaluations, a run's last row holds
     the test loss and accuracy of its weights as they stand."""

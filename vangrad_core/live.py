@@ -7,9 +7,11 @@ run and keeps why (`failure`): the page says so once, and nothing trains again u
 the run is reset. Nothing here knows about Streamlit.
 
 `TrainingPool` is where playing runs train: a few threads (one per core) that give
-every playing run a turn of QUANTUM_SECONDS in round-robin order, so that training
-goes on between the page's redraws instead of only inside them (docs/architecture.md,
-"Training beside drawing"), and every run gets its share however many play.
+every playing run a turn of QUANTUM_SECONDS in round-robin order, shorter when so
+many play that a round would last more than ROUND_SECONDS, so that training goes on
+between the page's redraws instead of only inside them (docs/architecture.md,
+"Training beside drawing"), and every run moves between two of its page's refreshes
+however many play.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from .trainer import Trainer
 
 SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes ahead
 QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
+# A round of the pool's turns lasts at most this (each turn shorter with many playing):
+# forty runs in turns of 0.05 s each waited 2 s for the next, as long as the slowest
+# live view's refresh, which then often found its run where the last had left it.
+ROUND_SECONDS = 1.0
 READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
 WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
 
@@ -349,9 +355,15 @@ def give_memory_back() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def turn_seconds(groups: int, threads: int = 1) -> float:
+    """How long a group trains at its turn when `groups` take turns on `threads`."""
+    return min(QUANTUM_SECONDS, ROUND_SECONDS * threads / max(groups, 1))
+
+
 class TrainingPool:
     """Trains the playing runs: `threads` threads take the runs (or groups of runs
-    kept in step) in turn, QUANTUM_SECONDS each, round-robin. A run leaves the pool
+    kept in step) in turn, round-robin, for QUANTUM_SECONDS each, or as long as lets
+    every group a turn within ROUND_SECONDS (`turn_seconds`). A run leaves the pool
     when it stops playing (paused, done, failed, released) or is no longer referenced
     by anything else (its session is gone): the pool holds it only weakly.
 
@@ -420,7 +432,8 @@ class TrainingPool:
                         run.in_pool = False
                     continue
                 self.in_hand.append(group)
-            train_together(runs, QUANTUM_SECONDS)
+                turn = turn_seconds(len(self.turns) + len(self.in_hand), len(self.threads))
+            train_together(runs, turn)
             del runs  # no strong reference while it waits for its next turn
             with self.ready:
                 self.in_hand.remove(group)
