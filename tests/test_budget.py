@@ -51,7 +51,7 @@ def test_two_maximal_runs_on_one_page_or_a_full_class_hold_less():
     budget = Budget()
     short = run_cost(MAXIMAL.replace(steps=10))
     said = budget.refusal([short, short])
-    assert said is not None and said.startswith("These runs would hold about 2.0 GB") and "narrower" in said
+    assert said is not None and said.startswith("These runs would hold about 2.1 GB") and "narrower" in said
     assert budget.refusal([short], held_elsewhere_mb=400) is not None  # the tab's other pages count
     middle = run_cost(ExperimentConfig(depth=100, width=256, batch_size=512, steps=100))
     assert budget.refusal([middle]) is None

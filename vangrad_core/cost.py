@@ -6,7 +6,8 @@ The estimate is a model, not a measurement: a step is its matrix products
 (6 × depth × width² × batch multiply-adds, forward and backward, at ~60 GFLOP/s on
 one core), a few passes over the weights (statistics, update) and over the
 activations (statistics, nonlinearity), and a fixed cost per layer; memory is the
-weights with their copies (gradient, initial weights, packed rows, optimizer state)
+weights with their copies (gradient, initial weights, packed rows, the update's measure,
+optimizer state)
 and the activations the backward pass and the statistics keep. `python -m
 bench.cost` prints it beside measured runs (within a factor of 1.5 at the sizes
 that matter, depth 100 × width 512).
@@ -27,6 +28,7 @@ SECONDS_PER_LAYER = 60e-6  # Python and op dispatch, per layer a step
 SECONDS_PER_TIME_STEP = 1e-4  # a recurrent cell's dispatch, per time step a step
 BYTES = 4  # float32
 WEIGHT_COPIES = {"sgd": 4, "momentum": 5, "adam": 6}  # weights, gradient, initial, packed; + optimizer state
+MEASURE_COPIES = 1  # a feed-forward run's weights before a step, then its change (the update's measure)
 ACTIVATION_COPIES = 3  # z, the activation and dL/dz for every example of the batch
 NORM_COPIES = 2  # batch or layer norm keeps the standardized values and their gradient too
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
@@ -65,8 +67,9 @@ def run_cost(config: ExperimentConfig | RecurrentConfig) -> RunCost:
         + config.depth * SECONDS_PER_LAYER
     )
     copies = ACTIVATION_COPIES + (NORM_COPIES if config.norm != "none" else 0)
-    held = weights * WEIGHT_COPIES[config.optimizer] + activations * copies
-    return RunCost(seconds, held * BYTES / 2**20, config.steps, _untrained_megabytes(weights))
+    held = weights * (WEIGHT_COPIES[config.optimizer] + MEASURE_COPIES) + activations * copies
+    untrained = weights * (WEIGHT_COPIES["sgd"] + MEASURE_COPIES)
+    return RunCost(seconds, held * BYTES / 2**20, config.steps, untrained * BYTES / 2**20)
 
 
 def grid_resolution(config: ExperimentConfig) -> int:
@@ -89,13 +92,7 @@ def _recurrent_cost(config: RecurrentConfig) -> RunCost:
         + config.length * SECONDS_PER_TIME_STEP
     )
     held = weights * WEIGHT_COPIES[config.optimizer] + values * ACTIVATION_COPIES
-    return RunCost(seconds, held * BYTES / 2**20, config.steps, _untrained_megabytes(weights))
-
-
-def _untrained_megabytes(weights: int) -> float:
-    """What a run holds before its first step: its weights and their copies, no optimizer
-    state, no activations (depth 100 x width 512: 420 MB estimated, ~300 MB measured)."""
-    return weights * WEIGHT_COPIES["sgd"] * BYTES / 2**20
+    return RunCost(seconds, held * BYTES / 2**20, config.steps, weights * WEIGHT_COPIES["sgd"] * BYTES / 2**20)
 
 
 # A run whose untrained network is estimated to hold more (RunCost.untrained_megabytes)

@@ -48,7 +48,7 @@ def raw_dtype(depth: int) -> np.dtype:
             ("activations", np.float32, (depth, len(ACTIVATION_SUMS))),  # kernels.activation_sums, per layer
             ("output_delta_norm", np.float32),  # of the output layer's dL/dz
             ("weights", np.float32, (len(WEIGHT_SUMS), n_linear)),  # kernels.weight_sums
-            ("update_sum", np.float32, (n_linear,)),  # of the step's change of W (not for plain SGD)
+            ("update_sum", np.float32, (n_linear,)),  # of the step's change of W, as applied
             ("update_norm", np.float32, (n_linear,)),
             ("gamma_mean", np.float32, (depth,)),  # the norms' learned scale and shift this step used
             ("beta_mean", np.float32, (depth,)),
@@ -75,17 +75,18 @@ class FastMeasure:
     measures dL/dz and the update. `table(records)` turns any number of records into
     the `layers` frame's columns, when the frame is asked for.
 
-    `sgd_learning_rate`: for plain SGD (no momentum, no clipping) the update is
-    exactly -lr * gradient, so its size needs no copy of the weights.
+    The update is the change the step made to W, measured on a copy of the weights
+    taken before it, for every optimizer: plain SGD's -lr x gradient is what it asks
+    for, and where that is under half a float32 step of a weight, the weight does
+    not change.
     """
 
-    def __init__(self, model: Network, packed: PackedParameters, sgd_learning_rate: float | None = None):
+    def __init__(self, model: Network, packed: PackedParameters):
         self.model = model
         self.depth = len(model.blocks)
         self.activation = ACTIVATION_TABLE[model.config.activation]
         self.weights = packed.weights
         self.norm_rows = packed.norm_rows  # gammas, then betas: one mean gives both
-        self.sgd_learning_rate = sgd_learning_rate
         self.counts = packed.weights.counts
         self.initial = packed.weights.values.clone()
         self.initial_norm = torch.linalg.vector_norm(self.initial, dim=1).double().numpy()
@@ -93,8 +94,7 @@ class FastMeasure:
         self.recording: Recording | None = None
         # Reused buffers (a fresh multi-MB tensor each step costs page faults that
         # outweigh the arithmetic); NumPy views of the packed matrices, made once.
-        self._before = torch.empty_like(self.weights.values) if sgd_learning_rate is None else None
-        self._scratch = torch.empty_like(self.weights.values) if sgd_learning_rate is None else None
+        self._before = torch.empty_like(self.weights.values)  # then the step's change, in place
         self._weight_arrays = (
             self.weights.values.numpy(),
             self.weights.grads.numpy(),
@@ -140,8 +140,7 @@ class FastMeasure:
         if self.norm_rows is not None:
             means = self.norm_rows.values.mean(1).numpy()
             record["gamma_mean"], record["beta_mean"] = means[: self.depth], means[self.depth :]
-        if self._before is not None:
-            self._before.copy_(self.weights.values)
+        self._before.copy_(self.weights.values)
 
     def weights_finite(self, record: np.void) -> bool:
         """Whether every weight and weight gradient was finite (from their norms)."""
@@ -151,8 +150,7 @@ class FastMeasure:
     @torch.no_grad()
     def measure_pass(self, record: np.void, step: int, updated: bool = True) -> None:
         """Into `record`: the recorded pass of optimizer step `step`, and (when
-        `updated` and not plain SGD, whose update is lr x gradient) the update just
-        applied. The hidden layers' tensors are stacked, a chunk of layers at a time,
+        `updated`) the update just applied. The hidden layers' tensors are stacked, a chunk of layers at a time,
         for one compiled pass per chunk: a Python call per layer cost more than the
         copy."""
         recording, self.recording = self.recording, None
@@ -190,8 +188,8 @@ class FastMeasure:
             self._output_delta = np.empty_like(output_delta)
         self._output_delta[:] = output_delta  # a copy: per unit, it is asked for only when a view is drawn
         self._units_step = step
-        if self._before is not None and updated:
-            change = torch.sub(self.weights.values, self._before, out=self._scratch)
+        if updated:
+            change = torch.sub(self.weights.values, self._before, out=self._before)
             record["update_sum"] = change.sum(1).numpy()
             record["update_norm"] = torch.linalg.vector_norm(change, dim=1).numpy()
         record["step"] = step
@@ -274,10 +272,7 @@ class FastMeasure:
         weight = {name: records["weights"][:, k, :].astype(np.float64) for k, name in enumerate(WEIGHT_SUMS)}
         _, weight_std = _mean_std(weight["w_sum"], weight["w_norm"], self.counts)
         _, grad_std = _mean_std(weight["grad_sum"], weight["grad_norm"], self.counts)
-        if self.sgd_learning_rate is not None:
-            update_std = self.sgd_learning_rate * grad_std
-        else:
-            update_std = _mean_std(records["update_sum"], records["update_norm"], self.counts)[1]
+        update_std = _mean_std(records["update_sum"], records["update_norm"], self.counts)[1]
         input_mean, input_std = _mean_std(act["x_sum"], act["x_norm"], per_layer)
         output_mean, output_std = _mean_std(act["y_sum"], act["y_norm"], per_layer)
         output_delta_rms = records["output_delta_norm"].astype(np.float64)[:, None] / math.sqrt(per_output)

@@ -204,10 +204,7 @@ class Trainer(SteppedRun):
         # Packed parameters: one compiled pass measures every layer, one op updates
         # them all (packing.py says what it buys). Pack before making the optimizer.
         self.packed = pack_parameters(self.model)
-        plain_sgd = config.optimizer == "sgd" and config.grad_clip == 0
-        self.measure = FastMeasure(
-            self.model, self.packed, sgd_learning_rate=config.learning_rate if plain_sgd else None
-        )
+        self.measure = FastMeasure(self.model, self.packed)
         self.optimizer = Optimizer(config, self.packed.matrices)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
         self.record_every = record_every(config)

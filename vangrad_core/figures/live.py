@@ -40,9 +40,11 @@ def gradient_profile(
     activation: str,
     measure: str = "delta_rms",
     predicted: pd.DataFrame | None = None,
+    slope_guide: bool = True,
 ) -> go.Figure:
     """A gradient measure per layer (log axis), now and faded at the first step; for
-    sigmoid, how small 0.25 per layer would make it, counted back from the top. With
+    sigmoid, how small 0.25 per layer would make it, counted back from the top (unless
+    not `slope_guide`: a norm or a skip between the layers, where no such bound holds). With
     `predicted` (`theory.predict_layers`) and `delta_rms`, the theory's profile at
     initialization, pinned to the measured output layer at the first step."""
     what, axis_title = GRADIENT_MEASURES[measure]
@@ -79,7 +81,7 @@ def gradient_profile(
                 hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
             )
         )
-    if activation == "sigmoid" and n > 2:
+    if activation == "sigmoid" and slope_guide and n > 2:
         top = last[last["layer"] == n - 1][measure].iloc[0]
         hidden = np.arange(1, n)
         fig.add_trace(
@@ -383,20 +385,26 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
     )
 
 
+INPUT_BINS = 60  # histogram bins over the derivative curve's range
+
+
 def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int, activation: str) -> go.Figure:
     """The activation's derivative (`activations.curves`, over the inputs' range), and a
     histogram of what one layer's nonlinearity actually receives: inputs where the
-    derivative is tiny pass no gradient back."""
+    derivative is tiny pass no gradient back. The bins divide the curve's range into
+    INPUT_BINS: two charts drawn over one curve share their bins, and a bar's height
+    means the same share in both."""
     title = f"{activation}'(x) and the inputs layer {layer} receives"
     values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
     values = values[np.isfinite(values)]
     cutoff = curve.attrs["cutoff"]
+    start, end = float(curve["x"].iloc[0]), float(curve["x"].iloc[-1])
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if len(values):
         fig.add_trace(
             go.Histogram(
                 x=values,
-                nbinsx=60,
+                xbins={"start": start, "end": end, "size": (end - start) / INPUT_BINS},
                 name=f"inputs to layer {layer}'s {activation}",
                 marker={"color": "rgba(31,119,180,0.45)"},
                 histnorm="probability",
@@ -420,7 +428,7 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
         annotation_position="top right",
         annotation_bgcolor="rgba(255, 255, 255, 0.75)",  # (readable over the histogram's bars)
     )
-    fig.update_xaxes(title="input to the nonlinearity, x", range=[curve["x"].iloc[0], curve["x"].iloc[-1]])
+    fig.update_xaxes(title="input to the nonlinearity, x", range=[start, end])
     fig.update_yaxes(title=f"derivative {activation}'(x)", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title="share of inputs", secondary_y=True, showgrid=False, tickformat=".0%")
     return layout(fig, title)
@@ -472,7 +480,9 @@ def saturation_by_layer(
 
 
 def update_ratios(layers: pd.DataFrame) -> go.Figure:
-    """Update size / weight size per layer over time (log): lower layers barely move."""
+    """Update size / weight size per layer over time (log): lower layers barely move.
+    A step that left a layer's weights as they were (its update under half a float32
+    step of them) is a 0, drawn on the axis floor under a line that says so."""
     title = "Update size per layer: std(ΔW) / std(W)"
     if layers.empty:
         return empty(title, "Press Train to see the updates")
@@ -480,16 +490,20 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     layers = thin_steps(layers)
     layer_ids = sorted(layers["layer"].unique())
     colors = layer_colors(len(layer_ids))
+    unchanged = layers["update_ratio"] < SMALLEST_NORMAL  # (NaN, a step not taken, is neither)
+    floor = zero_floor(layers["update_ratio"])
     for color, (layer, rows) in zip(colors, layers.groupby("layer"), strict=True):
-        ratio = rows["update_ratio"].where(rows["update_ratio"] > 0)
+        ratio = rows["update_ratio"]
+        zero = unchanged[rows.index]
         fig.add_trace(
             go.Scatter(
                 x=counted(rows["step"]),
-                y=ratio,
+                y=ratio.where(~zero, floor),
+                text=np.where(zero, "0 (not changed)", ratio.map("{:.2g}".format)),
                 name=f"layer {layer}",
                 mode="lines",
                 line={"color": color, "width": 2},
-                hovertemplate=f"layer {layer}, step %{{x}}: %{{y:.2g}}<extra></extra>",
+                hovertemplate=f"layer {layer}, step %{{x}}: %{{text}}<extra></extra>",
             )
         )
     fig.add_hline(
@@ -498,6 +512,13 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
         annotation_text="1e-3: a healthy rate",
         annotation_position="bottom right",
     )
+    if unchanged.any():
+        fig.add_hline(
+            y=floor,
+            line={"dash": "dot", "color": THEN_COLOR, "width": 1},
+            annotation_text="0: too small to change a float32 weight",
+            annotation_position="top left",
+        )
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="update : weight ratio (log scale)", type="log", exponentformat="power")
     fig.update_layout(showlegend=len(layer_ids) <= 12)
@@ -693,7 +714,8 @@ def network_picture(
             )
         )
     # few labels, clear of "input" and "output": at 18 px in a half-width chart they stay level and apart
-    every = 1 if n_layers <= 12 else 5 if n_layers <= 40 else 10 if n_layers <= 70 else 20
+    # (every layer up to 7: from 8 in a presented chart, "input" and "1" ran into "input1")
+    every = 1 if n_layers <= 7 else 2 if n_layers <= 14 else 5 if n_layers <= 40 else 10 if n_layers <= 70 else 20
     ticks = [t for t in range(0, n_layers, every) if every == 1 or n_layers - t > every / 2]
     labels = ["input", *map(str, ticks[1:])]
     wide = counts[1:n_layers].max() > max_units
