@@ -263,6 +263,22 @@ def test_headline_ratio_matches_the_frame():
     assert not math.isnan(head.test_accuracy)
 
 
+def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too():
+    """One hidden sigmoid layer after 50 steps: a loss of 0.686, 1% under ln 2, while the
+    test accuracy had reached 62% and climbed; it said "learning has stalled"."""
+    from vangrad_core.summary import loss_sentence
+
+    begun = run_experiment(ExperimentConfig(depth=1, steps=50))
+    assert abs(begun.metrics["loss"].iloc[-20:].mean() - math.log(2)) < 0.05 * math.log(2)
+    said = loss_sentence(begun.metrics, 2)
+    accuracy = begun.metrics["test_accuracy"].dropna().iloc[-1]
+    assert accuracy > 0.6 and f"the test accuracy, {accuracy:.0%}, is above chance (50%)" in said
+    assert "stalled" not in said
+    stalled = run_experiment(SCENARIO_BY_NAME["Deep sigmoid stalls"].config.replace(steps=200))
+    assert stalled.metrics["test_accuracy"].dropna().iloc[-1] < 0.6
+    assert loss_sentence(stalled.metrics, 2).endswith("no better than guessing: learning has stalled.")
+
+
 def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
     from vangrad_core.summary import passed_back
 

@@ -20,6 +20,7 @@ LN2 = math.log(2)  # the cross-entropy of a coin flip between two classes
 GRADIENT_MEASURE = "delta_rms"
 GRADIENT_NAME = "gradient (RMS of dL/dz)"
 SMOOTHING = 20  # batch losses are averaged over this many steps when a claim reads them
+ABOVE_CHANCE = 0.1  # a test accuracy this far over chance is learning, whatever the loss says
 
 
 def _hidden(rows: pd.DataFrame) -> pd.DataFrame:
@@ -273,20 +274,26 @@ def time_sentence(rows: pd.DataFrame) -> str:
 
 
 def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
-    """Where the loss is, against the loss of guessing (ln of the number of classes)."""
+    """Where the loss is, against the loss of guessing (ln of the number of classes),
+    and, near it, whether the test accuracy has left chance: a loss still near
+    guessing while the accuracy climbs is learning that has begun, not stalled."""
     if metrics.empty:
         return ""
-    guess = math.log(n_classes)
+    guess, chance = math.log(n_classes), 1 / n_classes
     recent = float(metrics["loss"].iloc[-SMOOTHING:].mean())
     if not math.isfinite(recent):
         return "The loss is no longer a finite number."
-    verdict = (
-        "no better than guessing: learning has stalled"
-        if abs(recent - guess) < 0.05 * guess
-        else "above guessing"
-        if recent > guess
-        else "below guessing: the network is learning"
-    )
+    tested = metrics["test_accuracy"].dropna()
+    accuracy = float(tested.iloc[-1]) if len(tested) else math.nan
+    if abs(recent - guess) >= 0.05 * guess:
+        verdict = "above guessing" if recent > guess else "below guessing: the network is learning"
+    elif accuracy > chance + ABOVE_CHANCE:
+        verdict = (
+            f"close to guessing, but the test accuracy, {accuracy:.0%}, is above chance ({chance:.0%}): "
+            "it has begun to learn"
+        )
+    else:
+        verdict = "no better than guessing: learning has stalled"
     batches = min(SMOOTHING, len(metrics))
     return (
         f"Loss now {number(recent, 3)} (mean of the last {batches} batches); guessing among {n_classes} classes "
