@@ -64,8 +64,15 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
     fig = new_figure()
     for name, layers, color in started(runs):
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
+        flat = last["saturation"]
         fig.add_trace(
-            go.Bar(x=last["layer"], y=last["saturation"], name=f"{name}: {flat_word}", marker={"color": color})
+            go.Bar(  # (a run with none has no bar to see: its legend says so)
+                x=last["layer"],
+                y=flat,
+                name=f"{name}: {flat_word}" + ("" if (flat > 0).any() else " (0% in every layer)"),
+                marker={"color": color},
+                hovertemplate=f"{name}, layer %{{x}}: %{{y:.1%}} {flat_word}<extra></extra>",
+            )
         )
         dead = last["dead_fraction"]
         fig.add_trace(
@@ -81,5 +88,5 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
         return empty(f"{flat_word.capitalize()} inputs and dead units", "Press Train to compare")
     fig.update_layout(barmode="group")
     fig.update_xaxes(title="hidden layer (1 = input side)")
-    fig.update_yaxes(title="fraction", range=[0, 1.05], tickformat=".0%")
+    fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
     return layout(fig, f"{flat_word.capitalize()} inputs (bars) and dead units (crosses)")

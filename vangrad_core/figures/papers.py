@@ -184,7 +184,8 @@ def bn_by_depth(depths: pd.DataFrame, prediction: pd.DataFrame) -> go.Figure:
             line={"color": "gray", "width": 2, "dash": "dash"},
         )
     )
-    fig.update_xaxes(title="layers below the top hidden layer (toward the input →)")
+    # the input on the left, as in every other profile (bn_variants beside it): the top at the right
+    fig.update_xaxes(title="← toward the input · layers below the top hidden layer", autorange="reversed")
     fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
     return layout(fig, "ReLU with batch norm at initialization: the gradient grows toward the input")
 

@@ -238,7 +238,7 @@ def time_headline_metrics(
     cols[2].metric(
         f"dL/dh: t = 1 ÷ t = {snap.config.length}",
         number(ratio),
-        None if in_words else factor_words(factor, "step"),
+        None if in_words else factor_words(factor, "time step"),
         delta_color="off",
         delta_arrow="off",
     )

@@ -25,7 +25,9 @@ def _predicted(config: ExperimentConfig):
 
 
 def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
-    return figures.gradient_profile(snap.layers, snap.config.activation, measure, _predicted(snap.config))
+    config = snap.config
+    plain = config.norm == "none" and not config.residual  # (sigmoid's x0.25 a layer bounds only a plain chain)
+    return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=plain)
 
 
 def heatmap(snap: Snapshot) -> go.Figure:
@@ -83,7 +85,7 @@ def ridges_words(snap: Snapshot) -> str:
     where = (
         " The dotted line is where those outputs lie."
         if bands and all(low == high for low, high in bands)
-        else " The shaded band is where those outputs lie."
+        else " The pink shading is where those outputs lie."
         if bands
         else ""
     )
