@@ -129,3 +129,15 @@ def test_compare_b_takes_a_s_data_seed_steps_and_batch():
     assert [getattr(state.b, name) for name in shared] == [getattr(a, name) for name in shared]
     assert state.b.depth == 4
     assert dataclasses.replace(state, pair=None) == state
+
+
+def test_a_compare_link_with_a_bad_value_keeps_the_default_its_warning_names():
+    """`?a.depth=abc` said "using the default 10" and opened the first ready pair, A at
+    20 layers: what a link leaves out or gets wrong is now the first pair's."""
+    first = COMPARISONS[0]
+    state, warnings = CompareState.from_query_params({"a.depth": "abc"})
+    assert (state.pair, state.a, state.a.depth) == (first.name, first.a[1], 20)
+    assert warnings == ["a.depth: 'abc' is not valid (an integer from 1 to 100); using the default 20"]
+    state, _ = CompareState.from_query_params({"a.depth": "5"})
+    assert (state.pair, state.a, state.b) == (None, first.a[1].replace(depth=5), first.b[1])
+    assert CompareState.from_query_params({})[0].pair == first.name

@@ -60,11 +60,15 @@ class Field:
         if self.kind == "bool":
             return "true or false"
         number = "an integer" if self.kind == "int" else "a number"
+        low, high = (
+            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else f"{bound:g}"
+            for bound in (self.low, self.high)
+        )
         if self.low_open:
-            return f"{number} above {self.low:g} and at most {self.high:g}"
+            return f"{number} above {low} and at most {high}"
         if math.isinf(self.high):
-            return f"{number} ≥ {self.low:g}"
-        return f"{number} from {self.low:g} to {self.high:g}"
+            return f"{number} ≥ {low}"
+        return f"{number} from {low} to {high}"
 
     def parse(self, raw: Any) -> Any:
         """The typed value of a URL value (text), or None when it does not parse."""
@@ -146,10 +150,11 @@ class Settings:
         return settings, reader.warnings + reader.unknown(source)
 
     @classmethod
-    def read(cls, reader: ParamReader, prefix: str = "") -> Self:
-        """Take this object's fields from `reader` (see `from_query_params`)."""
+    def read(cls, reader: ParamReader, prefix: str = "", base: Self | None = None) -> Self:
+        """Take this object's fields from `reader` (see `from_query_params`); those the
+        link leaves out or gets wrong keep their value in `base` (default: the class's)."""
+        defaults = cls() if base is None else base
         values: dict[str, Any] = {}
-        defaults = cls()
         for name, field in cls.FIELDS.items():
             if not reader.has(prefix + name):
                 continue
@@ -167,7 +172,7 @@ class Settings:
                 del values[rule.fallback]
                 reader.warn(f"{rule.message} (from the link); using the default {rule.fallback}")
         try:
-            return cls(**values)
+            return cls(**(defaults.to_dict() | values))
         except ValueError as error:  # our own message (values in it are quoted)
             reader.warn(f"{error}; using the defaults")
             return defaults

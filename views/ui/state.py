@@ -130,8 +130,9 @@ SHARED_FIELDS = ("dataset", "noise", "seed", "steps", "batch_size")  # what a co
 @dataclasses.dataclass(frozen=True)
 class CompareState(PageState):
     """Two configs (B shares A's SHARED fields: its data, seed, steps and batch size),
-    and the ready pair (from PAIRS) they came from. A link without runs opens the
-    first ready pair: two equal networks would draw one line over the other."""
+    and the ready pair (from PAIRS) they came from. What a link does not say (or gets
+    wrong) is the first ready pair's: a link without runs opens that pair, not two
+    equal networks that would draw one line over the other."""
 
     PAGE = "compare"
     CONFIG: ClassVar[type] = ExperimentConfig
@@ -174,15 +175,14 @@ class CompareState(PageState):
     def read(cls, reader: ParamReader) -> Self:
         classroom = Classroom.read(reader)
         pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons")
-        a = cls.CONFIG.read(reader, "a.")
-        b = cls.CONFIG.read(reader, "b.")
+        first = cls.PAIRS[next(iter(cls.PAIRS))]  # what a link leaves out is the first pair's
+        a = cls.CONFIG.read(reader, "a.", first.a[1])
+        b = cls.CONFIG.read(reader, "b.", first.b[1])
+        if pair is None and (a, b) == (first.a[1], first.b[1]):
+            pair = first.name
         if pair is not None:
             a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
-        state = cls(a, b, pair, classroom)
-        if state.pair is None and state.a == state.b == cls.CONFIG():  # (B once it shares A's data)
-            first = next(iter(cls.PAIRS))  # a link without runs: the first ready pair, not two equal networks
-            return cls(cls.PAIRS[first].a[1], cls.PAIRS[first].b[1], first, classroom)
-        return state
+        return cls(a, b, pair, classroom)
 
     def with_configs(self, a, b) -> Self:
         return dataclasses.replace(self, a=a, b=b)  # (the pair's name goes if they are no longer its configs)
