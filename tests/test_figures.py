@@ -54,6 +54,9 @@ def test_gradient_profile_is_log_scaled_with_the_initial_profile_and_ceiling(tra
     assert "log" in figure.layout.yaxis.title.text
     relu = fig.gradient_profile(trained.layers, "relu")
     assert not any("0.25" in (t.name or "") for t in relu.data)
+    # a norm or skips between the layers: no such bound (with batch norm it spanned 16 decades)
+    normed = fig.gradient_profile(trained.layers, "sigmoid", slope_guide=False)
+    assert not any("0.25" in (t.name or "") for t in normed.data)
 
 
 def test_after_one_step_then_and_now_are_one_line(trained):
@@ -395,6 +398,8 @@ def test_network_picture_draws_every_layer_coloured_by_log_gradient():
     inputs = figure.data[0]
     assert list(inputs.x) == [0, 0] and "2 features" in inputs.hovertemplate
     assert list(figure.layout.xaxis.ticktext) == ["input", "1", "2", "3", "4", "output"]
+    ten = fig.network_picture(units_frame(depth=10, width=3), n_inputs=2)  # presented, "input1" ran together
+    assert list(ten.layout.xaxis.ticktext) == ["input", "2", "4", "6", "8", "output"]
     assert figure.layout.xaxis.title.text == "layer"  # every unit drawn
     assert not [t for t in figure.data if t.name and (t.name or "").startswith("dead")]  # nothing dead: no crosses
 
@@ -526,3 +531,28 @@ def test_ridges_of_an_overflowed_run_draw_what_is_finite():
         "Press Train"
         in fig.activation_ridges(outputs.iloc[:0], pd.Series(dtype=float), "tanh").layout.annotations[0].text
     )
+
+
+def test_an_update_that_left_the_weights_as_they_were_is_a_0_on_the_floor():
+    """Float32 rounds a step too small away: the weights do not change, the update is 0,
+    drawn on the axis floor (a log axis cannot show 0) under a line that says so."""
+    steps = pd.DataFrame({"step": np.repeat([0, 1, 2], 2), "layer": [1, 2] * 3})
+    layers = steps.assign(update_ratio=[0.0, 1e-3, 0.0, 2e-3, 1e-9, 1e-3])
+    figure = fig.update_ratios(layers)
+    bottom = next(t for t in figure.data if t.name == "layer 1")
+    assert list(bottom.y[:2]) == [1e-10, 1e-10] and bottom.y[2] == 1e-9  # a decade under the smallest
+    assert list(bottom.text) == ["0 (not changed)", "0 (not changed)", "1e-09"]
+    floors = [a.text for a in figure.layout.annotations if "float32" in a.text]
+    assert floors == ["0: too small to change a float32 weight"]
+    moving = fig.update_ratios(layers.assign(update_ratio=1e-3))
+    assert not [a for a in moving.layout.annotations if "float32" in a.text]
+
+
+def test_two_histograms_over_one_curve_share_their_bins():
+    """Why sigmoid draws a run without and with batch norm over one curve: a bar's height
+    must mean the same share in both, so the bins are the curve's, not each one's own."""
+    curve = curves_covering("sigmoid", np.array([-50.0, 50.0]))
+    wide = pd.DataFrame({"layer": 1, "value": np.linspace(-50, 50, 500)})
+    narrow = pd.DataFrame({"layer": 1, "value": np.linspace(-4, 4, 500)})
+    bins = [fig.derivative_with_inputs(curve, inputs, 1, "sigmoid").data[0].xbins for inputs in (wide, narrow)]
+    assert bins[0] == bins[1] and bins[0].start == curve["x"].iloc[0] and bins[0].end == curve["x"].iloc[-1]
