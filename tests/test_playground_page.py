@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
 import pytest
 
 from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, play_out, run_of, train_for
-from vangrad_core import ExperimentConfig
+from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
-from vangrad_core.summary import flat_share_sentence, units_sentence
+from vangrad_core.summary import flat_share_sentence, number, units_sentence
 from views.ui.charts import PRESENTER_CHART
 from views.ui.live import LOST
+from views.ui.run_charts import theory_summary
 
 
 def app(query: dict[str, str] | None = None):
@@ -355,3 +357,16 @@ def test_presenting_the_new_charts_use_large_text_and_the_network_sits_beside_th
     at.toggle(key="presenter_toggle").set_value(False).run()  # not presenting: the network first, across the page
     assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")][:2] == ["network", "profile"]
     assert chart_of(at, "network").layout.font.size == FONT_SIZE
+
+
+@pytest.mark.parametrize("depth", [10, 20])
+def test_the_theory_caption_says_what_its_dashed_line_shows(depth):
+    """It said "from layer 10 back to layer 1, ×2.2e-8" (0.141⁹, the settled rate)
+    beside a dashed line falling 2.05e-8 over those layers (its first layers differ)."""
+    config = ExperimentConfig(depth=depth, steps=1)
+    trainer = Trainer(config)
+    trainer.step(1)
+    profile = figures.gradient_profile(trainer.layers, "sigmoid", predicted=theory.predict_layers(config))
+    line = next(t for t in profile.data if t.name.startswith("theory"))
+    said = re.search(r"back to layer 1, ×(\S+) \(the dashed line\)", theory_summary(config))[1]
+    assert said == number(line.y[0] / line.y[depth - 1])
