@@ -343,6 +343,18 @@ def test_phase_labels_sit_in_their_own_phase_away_from_the_star(activation):
     for name, (x, y) in labels.items():
         assert (chi[(x, y)] < 1) == (name == "ordered"), (name, chi[(x, y)])
         assert abs(x - star[0]) / grid.columns.max() + abs(y - star[1]) / grid.index.max() > 0.3
+        # centred on the middle of its phase's stretch of that row: the words stay in their phase
+        # (sigmoid's "ordered", right-anchored at its edge, ran across the critical line)
+        log_chi = np.log10(grid.loc[y].to_numpy())  # (a phase: a tenth of a decade from the line)
+        row = log_chi < -0.1 if name == "ordered" else log_chi > 0.1
+        at = list(grid.columns).index(x)
+        left, right = at, at
+        while left > 0 and row[left - 1]:
+            left -= 1
+        while right < len(row) - 1 and row[right + 1]:
+            right += 1
+        assert abs((at - left) - (right - at)) <= 1 + (right - left) // 10, (name, left, at, right)
+    assert {a.xanchor for a in figure.layout.annotations} == {"center"}
 
 
 # ---- the network drawn unit by unit, and every layer's outputs -------------------------

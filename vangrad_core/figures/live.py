@@ -236,7 +236,7 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
             x=x,
             y=y,
             showarrow=False,
-            xanchor="left" if x < float(grid.columns.max()) / 2 else "right",
+            xanchor="center",
             bgcolor="rgba(255,255,255,0.75)",
             font={"color": "black"},
         )
@@ -248,19 +248,24 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
 def phase_labels(
     grid: pd.DataFrame, log_chi: np.ndarray, star: tuple[float, float] | None
 ) -> list[tuple[str, float, float]]:
-    """Where to write "ordered" and "chaotic": on a cell of that phase (a phase the
-    chart does not show gets no label: sigmoid has no chaotic region), away from the
-    top and bottom edges, as far from this network's star as the phase allows."""
+    """Where to write "ordered" and "chaotic" (centred there): in the middle of the
+    longest stretch of that phase along the row farthest from this network's star, away
+    from the top and bottom edges, so that the words lie in their phase, not across the
+    critical line (a phase the chart does not show gets no label: sigmoid has no
+    chaotic region)."""
     x, y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
-    across, up = x / x.max(), y / y.max()
-    sx, sy = (star[0] / x.max(), star[1] / y.max()) if star else (-1.0, -1.0)
+    up = y / y.max()
+    star_up = star[1] / y.max() if star else -1.0
     labels = []
     for text, cells in (("ordered: gradients vanish", log_chi < -0.1), ("chaotic: gradients explode", log_chi > 0.1)):
         cells = cells & (up > 0.08) & (up < 0.92)
-        if cells.any():
-            distance = np.where(cells, (across - sx) ** 2 + (up - sy) ** 2, -1.0)
-            row, column = np.unravel_index(np.argmax(distance), distance.shape)
-            labels.append((text, float(x[row, column]), float(y[row, column])))
+        rows = np.flatnonzero(cells.any(axis=1))
+        if len(rows):
+            row = rows[np.argmax(np.abs(up[rows, 0] - star_up))]
+            columns = np.flatnonzero(cells[row])
+            stretch = max(np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1), key=len)
+            middle = stretch[len(stretch) // 2]
+            labels.append((text, float(x[row, middle]), float(y[row, middle])))
     return labels
 
 
