@@ -388,6 +388,8 @@ def test_kernels_refuse_other_precisions(dtype):
     values = np.zeros((2, 3), dtype)
     with pytest.raises(TypeError):
         kernels.weight_sums(values, values, values, np.array([3, 3]), np.zeros((5, 2), np.float32))
+    with pytest.raises(TypeError):
+        kernels.update_sums(values, values, np.array([3, 3]), np.zeros(2, np.float32), np.zeros(2, np.float32))
 
 
 def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
@@ -414,6 +416,13 @@ def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
         kernels.weight_sums(
             values, values, np.zeros((2, 2), np.float32), np.array([3, 3]), np.zeros((5, 2), np.float32)
         )
+    sums = np.zeros(2, np.float32)
+    with pytest.raises(ValueError):
+        kernels.update_sums(values, values, np.array([3, 4]), sums, sums)
+    with pytest.raises(ValueError):
+        kernels.update_sums(values, np.zeros((2, 2), np.float32), np.array([3, 3]), sums, sums)
+    with pytest.raises(TypeError):
+        kernels.update_sums(values, np.zeros((3, 2), np.float32).T, np.array([3, 3]), sums, sums)  # strided
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float64])

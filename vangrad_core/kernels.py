@@ -184,3 +184,31 @@ def weight_sums(
         out[W_NORM, row] = math.sqrt(w_squares)
         out[GRAD_NORM, row] = math.sqrt(g_squares)
         out[DISTANCE, row] = math.sqrt(distance_squares)
+
+
+@numba.njit(
+    "void(float32[:, ::1], float32[:, ::1], int64[::1], float32[::1], float32[::1])",
+    cache=True,
+    nogil=True,
+    fastmath=_FAST,
+)
+def update_sums(
+    values: np.ndarray, before: np.ndarray, counts: np.ndarray, sums: np.ndarray, norms: np.ndarray
+) -> None:
+    """Per row of the packed (layers, P) weights, the change a step made to them (the
+    weights now minus `before`, a copy taken before the step), over the row's first
+    counts[row] numbers: its sum into sums[row], its norm into norms[row]."""
+    rows, width = values.shape
+    if before.shape != values.shape or counts.size != rows or sums.size != rows or norms.size != rows:
+        raise ValueError("update_sums: values, before, counts, sums and norms must agree in shape")
+    for row in range(rows):
+        if not 0 <= counts[row] <= width:
+            raise ValueError("update_sums: a count is larger than the row")
+        w, w_before = values[row], before[row]
+        total = squares = 0.0
+        for i in range(counts[row]):
+            change = np.float64(w[i]) - np.float64(w_before[i])
+            total += change
+            squares += change * change
+        sums[row] = total
+        norms[row] = math.sqrt(squares)

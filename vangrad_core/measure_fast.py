@@ -94,7 +94,7 @@ class FastMeasure:
         self.recording: Recording | None = None
         # Reused buffers (a fresh multi-MB tensor each step costs page faults that
         # outweigh the arithmetic); NumPy views of the packed matrices, made once.
-        self._before = torch.empty_like(self.weights.values)  # then the step's change, in place
+        self._before = torch.empty_like(self.weights.values)  # the weights before a step
         self._weight_arrays = (
             self.weights.values.numpy(),
             self.weights.grads.numpy(),
@@ -189,9 +189,8 @@ class FastMeasure:
         self._output_delta[:] = output_delta  # a copy: per unit, it is asked for only when a view is drawn
         self._units_step = step
         if updated:
-            change = torch.sub(self.weights.values, self._before, out=self._before)
-            record["update_sum"] = change.sum(1).numpy()
-            record["update_norm"] = torch.linalg.vector_norm(change, dim=1).numpy()
+            values, _, _, counts = self._weight_arrays
+            kernels.update_sums(values, self._before.numpy(), counts, record["update_sum"], record["update_norm"])
         record["step"] = step
 
     def _stacked(self, which: int, tensors: list[torch.Tensor]) -> torch.Tensor:
