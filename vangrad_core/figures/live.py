@@ -18,6 +18,7 @@ from .style import (
     empty,
     layer_colors,
     layout,
+    log_level,
     new_figure,
     step_label,
     steps_of,
@@ -511,19 +512,10 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
                 hovertemplate=f"layer {layer}, step %{{x}}: %{{text}}<extra></extra>",
             )
         )
-    fig.add_hline(
-        y=UPDATE_GUIDE,
-        line={"dash": "dash", "color": "gray", "width": 2},
-        annotation_text="1e-3: a healthy rate",
-        annotation_position="bottom right",
-    )
+    log_level(fig, UPDATE_GUIDE, "1e-3: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
     if unchanged.any():
-        fig.add_hline(
-            y=floor,
-            line={"dash": "dot", "color": THEN_COLOR, "width": 1},
-            annotation_text="0: too small to change a float32 weight",
-            annotation_position="top left",
-        )
+        line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
+        log_level(fig, floor, "0: too small to change a float32 weight", line, side="left")
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="update : weight ratio (log scale)", type="log", exponentformat="power")
     fig.update_layout(showlegend=len(layer_ids) <= 12)

@@ -6,6 +6,7 @@ output (bright). Comparisons colour their runs A, B, ... the same way on every p
 from __future__ import annotations
 
 import functools
+import math
 import textwrap
 
 import numpy as np
@@ -159,6 +160,24 @@ def zero_floor(*series: pd.Series) -> float:
     values = pd.concat([drawable(pd.Series(s, dtype=float)) for s in series]).dropna()
     values = values[np.isfinite(values)]
     return float(values.min()) / 10 if len(values) else 1e-3
+
+
+def log_level(fig: go.Figure, y: float, text: str, line: dict, side: str = "right", above: bool = True) -> None:
+    """A horizontal line at `y` on a log y axis, labelled at one `side`, just `above` it
+    (or under). Not add_hline's own label: Plotly.js reads an annotation's y on a log
+    axis as log10, so "1e-3: a healthy rate" sat at 10^0.001, the top of the chart."""
+    fig.add_hline(y=y, line=line)
+    fig.add_annotation(
+        text=text,
+        x=1 if side == "right" else 0,
+        xref="paper",
+        xanchor=side,
+        y=math.log10(y),
+        yref="y",
+        yanchor="bottom" if above else "top",
+        showarrow=False,
+        bgcolor="rgba(255, 255, 255, 0.75)",  # (readable over the lines)
+    )
 
 
 MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (the legend says it for more)
