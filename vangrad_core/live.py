@@ -43,7 +43,9 @@ QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
 # live view's refresh, which then often found its run where the last had left it.
 ROUND_SECONDS = 1.0
 READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
-WAITING_SECONDS = 1.0  # a playing run not trained for this long is "waiting for its turn"
+# a playing run not trained for this long is "waiting for its turn" (longer than a round of
+# turns, ROUND_SECONDS, with a step's overshoot: under a full round it would flicker)
+WAITING_SECONDS = 1.5
 
 
 @dataclasses.dataclass(frozen=True)

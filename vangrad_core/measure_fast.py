@@ -6,7 +6,7 @@ at least 0.8x the speed of a bare loop (docs/architecture.md, "Budgets"). So:
 
 - the forward pass keeps what it computes (`model.Recording`), rather than being
   walked again;
-- per step, two compiled passes (`kernels.py`) write sums and norms into one raw
+- per step, three compiled passes (`kernels.py`) write sums and norms into one raw
   record (a NumPy structured array, one record a step, fields by name);
 - the NumPy arithmetic that turns sums into means, standard deviations and ratios
   runs once over many records, when the frame is asked for (`table`): per call it

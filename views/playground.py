@@ -119,7 +119,7 @@ def draw_live(snap: Snapshot) -> None:
                 else ""
             )
         )
-        st.caption(run_charts.theory_summary(snap.config))
+        st.caption(run_charts.theory_summary(snap.config, line_drawn=measure == "delta_rms"))
     with right:
         (draw_network if presenting else draw_heatmap)(snap)
     if presenting:

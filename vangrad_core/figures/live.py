@@ -246,26 +246,32 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     return layout(fig, f"Order and chaos for {activation}: χ₁ by weight and bias scale")
 
 
+def consecutive(columns: np.ndarray) -> list[np.ndarray]:
+    """Sorted column indices split into their runs of consecutive ones."""
+    return np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
+
+
 def phase_labels(
     grid: pd.DataFrame, log_chi: np.ndarray, star: tuple[float, float] | None
 ) -> list[tuple[str, float, float]]:
     """Where to write "ordered" and "chaotic" (centred there): in the middle of the
-    longest stretch of that phase along the row farthest from this network's star, away
-    from the top and bottom edges, so that the words lie in their phase, not across the
-    critical line (a phase the chart does not show gets no label: sigmoid has no
-    chaotic region)."""
+    longest stretch of that phase along any row (of the longest, the row farthest from
+    this network's star), away from the top and bottom edges, so that the words lie in
+    their phase, not across the critical line or the chart's edge (a phase the chart
+    does not show gets no label: sigmoid has no chaotic region)."""
     x, y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
     up = y / y.max()
     star_up = star[1] / y.max() if star else -1.0
     labels = []
     for text, cells in (("ordered: gradients vanish", log_chi < -0.1), ("chaotic: gradients explode", log_chi > 0.1)):
         cells = cells & (up > 0.08) & (up < 0.92)
-        rows = np.flatnonzero(cells.any(axis=1))
-        if len(rows):
-            row = rows[np.argmax(np.abs(up[rows, 0] - star_up))]
-            columns = np.flatnonzero(cells[row])
-            stretch = max(np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1), key=len)
-            middle = stretch[len(stretch) // 2]
+        stretches = [  # (its length, how far from the star, row, its middle column)
+            (len(stretch), abs(up[row, 0] - star_up), row, stretch[len(stretch) // 2])
+            for row in np.flatnonzero(cells.any(axis=1))
+            for stretch in consecutive(np.flatnonzero(cells[row]))
+        ]
+        if stretches:
+            _, _, row, middle = max(stretches)
             labels.append((text, float(x[row, middle]), float(y[row, middle])))
     return labels
 
@@ -497,7 +503,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     layer_ids = sorted(layers["layer"].unique())
     colors = layer_colors(len(layer_ids))
     unchanged = layers["update_ratio"] < SMALLEST_NORMAL  # (NaN, a step not taken, is neither)
-    floor = zero_floor(layers["update_ratio"])
+    floor = min(zero_floor(layers["update_ratio"]), UPDATE_GUIDE / 10)  # (nothing drawable: not on the guide)
     for color, (layer, rows) in zip(colors, layers.groupby("layer"), strict=True):
         ratio = rows["update_ratio"]
         zero = unchanged[rows.index]

@@ -26,7 +26,7 @@ def _predicted(config: ExperimentConfig):
 
 def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     config = snap.config
-    plain = config.norm == "none" and not config.residual  # (sigmoid's x0.25 a layer bounds only a plain chain)
+    plain = theory.applies(config)  # (sigmoid's x0.25 a layer bounds only a plain chain: no norm, no skips)
     return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=plain)
 
 
@@ -126,7 +126,7 @@ def flattest_layer(snap: Snapshot) -> int:
     return headline(snap.metrics, snap.layers, snap.config).flat_layer or 1
 
 
-def theory_summary(config: ExperimentConfig) -> str:
+def theory_summary(config: ExperimentConfig, line_drawn: bool = True) -> str:
     """What mean-field theory predicts for the config's gradient at initialization, on
     the RMS a student reads off the chart; χ₁ (on the mean square) as the detail."""
     if not theory.applies(config):
@@ -140,7 +140,8 @@ def theory_summary(config: ExperimentConfig) -> str:
     # settled, differ from χ₁'s rate (at depth 10, 2.05e-8 where 0.141⁹ says 2.2e-8)
     line = theory.predict_layers(config).set_index("layer")["delta_rms_relative"]
     ratio = number(line[1] / line[config.depth])
-    overall = f"; from layer {config.depth} back to layer 1, ×{ratio} (the dashed line)" if config.depth > 1 else ""
+    where = " (the green dashed line)" if line_drawn else ""
+    overall = f"; from layer {config.depth} back to layer 1, ×{ratio}{where}" if config.depth > 1 else ""
     return (
         f"**Theory (mean field), at initialization:** {theory.gradient_in_words(chi)}{overall}. "
         f"(χ₁ = {chi:.3g} is that factor squared, on the mean square; σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}.)"

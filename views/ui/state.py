@@ -178,11 +178,12 @@ class CompareState(PageState):
         first = cls.PAIRS[next(iter(cls.PAIRS))]  # what a link leaves out is the first pair's
         a = cls.CONFIG.read(reader, "a.", first.a[1])
         b = cls.CONFIG.read(reader, "b.", first.b[1])
-        if pair is None and (a, b) == (first.a[1], first.b[1]):
-            pair = first.name
         if pair is not None:
             a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
-        return cls(a, b, pair, classroom)
+        state = cls(a, b, pair, classroom)  # (B takes A's data here: only then is it the pair's, or not)
+        if state.pair is None and (state.a, state.b) == (first.a[1], first.b[1]):
+            return dataclasses.replace(state, pair=first.name)
+        return state
 
     def with_configs(self, a, b) -> Self:
         return dataclasses.replace(self, a=a, b=b)  # (the pair's name goes if they are no longer its configs)
