@@ -337,14 +337,16 @@ def test_phase_labels_sit_in_their_own_phase_away_from_the_star(activation):
     star = (1.0, 0.0)
     figure = fig.phase_diagram(phases, activation, star)
     labels = {a.text.split(":")[0]: (a.x, a.y) for a in figure.layout.annotations}
+    anchors = {a.text.split(":")[0]: a.xanchor for a in figure.layout.annotations}
     chi = {(w, b): grid.loc[b, w] for b in grid.index for w in grid.columns}
     assert "ordered" in labels  # every activation has an ordered region
     assert ("chaotic" in labels) == (max(chi.values()) > 10**0.1)  # sigmoid has none
     for name, (x, y) in labels.items():
         assert (chi[(x, y)] < 1) == (name == "ordered"), (name, chi[(x, y)])
         assert abs(x - star[0]) / grid.columns.max() + abs(y - star[1]) / grid.index.max() > 0.3
-        # centred on the middle of its phase's stretch of that row: the words stay in their phase
-        # (sigmoid's "ordered", right-anchored at its edge, ran across the critical line)
+        # on the longest stretch of its phase, centred, or from the chart's edge where the stretch
+        # reaches it: the words stay in their phase and in the chart (sigmoid's "ordered",
+        # right-anchored at the phase's edge, ran across the critical line)
         log_chi = np.log10(grid.loc[y].to_numpy())  # (a phase: a tenth of a decade from the line)
         row = log_chi < -0.1 if name == "ordered" else log_chi > 0.1
         at = list(grid.columns).index(x)
@@ -353,8 +355,13 @@ def test_phase_labels_sit_in_their_own_phase_away_from_the_star(activation):
             left -= 1
         while right < len(row) - 1 and row[right + 1]:
             right += 1
-        assert abs((at - left) - (right - at)) <= 1 + (right - left) // 10, (name, left, at, right)
-    assert {a.xanchor for a in figure.layout.annotations} == {"center"}
+        if anchors[name] == "left":
+            assert at == left == 0
+        elif anchors[name] == "right":
+            assert at == right == len(row) - 1
+        else:
+            assert anchors[name] == "center" and abs((at - left) - (right - at)) <= 1, (name, left, at, right)
+        assert right - left + 1 >= len(row) // 6  # (tanh's chaotic wedge: 7 of 41 columns; all others more)
 
 
 # ---- the network drawn unit by unit, and every layer's outputs -------------------------

@@ -231,13 +231,13 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
                 hovertemplate="this network: σ_w² = %{x:.3g}, σ_b² = %{y:.3g}<extra></extra>",
             )
         )
-    for text, x, y in phase_labels(grid, log_chi, star):
+    for text, x, y, anchor in phase_labels(grid, log_chi, star):
         fig.add_annotation(
             text=text,
             x=x,
             y=y,
             showarrow=False,
-            xanchor="center",
+            xanchor=anchor,
             bgcolor="rgba(255,255,255,0.75)",
             font={"color": "black"},
         )
@@ -253,26 +253,36 @@ def consecutive(columns: np.ndarray) -> list[np.ndarray]:
 
 def phase_labels(
     grid: pd.DataFrame, log_chi: np.ndarray, star: tuple[float, float] | None
-) -> list[tuple[str, float, float]]:
-    """Where to write "ordered" and "chaotic" (centred there): in the middle of the
-    longest stretch of that phase along any row (of the longest, the row farthest from
-    this network's star), away from the top and bottom edges, so that the words lie in
-    their phase, not across the critical line or the chart's edge (a phase the chart
-    does not show gets no label: sigmoid has no chaotic region)."""
+) -> list[tuple[str, float, float, str]]:
+    """Where to write "ordered" and "chaotic" (text, x, y, xanchor), on two short lines:
+    on the longest stretch of that phase along any row (of the longest, the row
+    farthest from this network's star), away from the top and bottom edges, centred on
+    it, or from the chart's edge where it reaches one, so that the words lie in their
+    phase and in the chart, not across the critical line (a phase the chart does not
+    show gets no label: sigmoid has no chaotic region)."""
     x, y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
     up = y / y.max()
     star_up = star[1] / y.max() if star else -1.0
     labels = []
-    for text, cells in (("ordered: gradients vanish", log_chi < -0.1), ("chaotic: gradients explode", log_chi > 0.1)):
+    phases = (("ordered:<br>gradients vanish", log_chi < -0.1), ("chaotic:<br>gradients explode", log_chi > 0.1))
+    last = x.shape[1] - 1
+    for text, cells in phases:
         cells = cells & (up > 0.08) & (up < 0.92)
-        stretches = [  # (its length, how far from the star, row, its middle column)
-            (len(stretch), abs(up[row, 0] - star_up), row, stretch[len(stretch) // 2])
+        stretches = [  # (its length, how far from the star, row, its columns)
+            (len(stretch), abs(up[row, 0] - star_up), row, stretch)
             for row in np.flatnonzero(cells.any(axis=1))
             for stretch in consecutive(np.flatnonzero(cells[row]))
         ]
         if stretches:
-            _, _, row, middle = max(stretches)
-            labels.append((text, float(x[row, middle]), float(y[row, middle])))
+            _, _, row, stretch = max(stretches, key=lambda s: s[:2])
+            column, anchor = (
+                (stretch[0], "left")
+                if stretch[0] == 0
+                else (stretch[-1], "right")
+                if stretch[-1] == last
+                else (stretch[len(stretch) // 2], "center")
+            )
+            labels.append((text, float(x[row, column]), float(y[row, column]), anchor))
     return labels
 
 
