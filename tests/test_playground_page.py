@@ -368,5 +368,6 @@ def test_the_theory_caption_says_what_its_dashed_line_shows(depth):
     trainer.step(1)
     profile = figures.gradient_profile(trainer.layers, "sigmoid", predicted=theory.predict_layers(config))
     line = next(t for t in profile.data if t.name.startswith("theory"))
-    said = re.search(r"back to layer 1, ×(\S+) \(the dashed line\)", theory_summary(config))[1]
+    said = re.search(r"back to layer 1, ×(\S+) \(the green dashed line\)", theory_summary(config))[1]
     assert said == number(line.y[0] / line.y[depth - 1])
+    assert "dashed" not in theory_summary(config, line_drawn=False)  # (dL/dW shown: no theory line to name)
