@@ -101,6 +101,7 @@ class FastMeasure:
             self.initial.numpy(),
             self.counts.astype(np.int64),
         )
+        self._before_array = self._before.numpy()
         self._slope_in_y = np.array(self.activation.slope_in_y or (0,) * 6, np.float32)
         self._cutoff = np.float32(self.activation.saturation_cutoff)
         self._exact_slope = self.activation.slope_in_y is None
@@ -150,9 +151,9 @@ class FastMeasure:
     @torch.no_grad()
     def measure_pass(self, record: np.void, step: int, updated: bool = True) -> None:
         """Into `record`: the recorded pass of optimizer step `step`, and (when
-        `updated`) the update just applied. The hidden layers' tensors are stacked, a chunk of layers at a time,
-        for one compiled pass per chunk: a Python call per layer cost more than the
-        copy."""
+        `updated`) the update just applied. The hidden layers' tensors are stacked, a
+        chunk of layers at a time, for one compiled pass per chunk: a Python call per
+        layer cost more than the copy."""
         recording, self.recording = self.recording, None
         inputs, outputs, deltas = recording.act_inputs, recording.act_outputs, recording.deltas
         batch, width = inputs[0].shape
@@ -190,7 +191,7 @@ class FastMeasure:
         self._units_step = step
         if updated:
             values, _, _, counts = self._weight_arrays
-            kernels.update_sums(values, self._before.numpy(), counts, record["update_sum"], record["update_norm"])
+            kernels.update_sums(values, self._before_array, counts, record["update_sum"], record["update_norm"])
         record["step"] = step
 
     def _stacked(self, which: int, tensors: list[torch.Tensor]) -> torch.Tensor:

@@ -275,13 +275,12 @@ def phase_labels(
         ]
         if stretches:
             _, _, row, stretch = max(stretches, key=lambda s: s[:2])
-            column, anchor = (
-                (stretch[0], "left")
-                if stretch[0] == 0
-                else (stretch[-1], "right")
-                if stretch[-1] == last
-                else (stretch[len(stretch) // 2], "center")
-            )
+            if stretch[0] == 0:  # from the chart's edge: centred, half the words would be off it
+                column, anchor = stretch[0], "left"
+            elif stretch[-1] == last:
+                column, anchor = stretch[-1], "right"
+            else:
+                column, anchor = stretch[len(stretch) // 2], "center"
             labels.append((text, float(x[row, column]), float(y[row, column]), anchor))
     return labels
 

@@ -175,14 +175,14 @@ class CompareState(PageState):
     def read(cls, reader: ParamReader) -> Self:
         classroom = Classroom.read(reader)
         pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons")
-        first = cls.PAIRS[next(iter(cls.PAIRS))]  # what a link leaves out is the first pair's
-        a = cls.CONFIG.read(reader, "a.", first.a[1])
-        b = cls.CONFIG.read(reader, "b.", first.b[1])
+        first = next(iter(cls.PAIRS))  # what a link leaves out is the first pair's
+        a = cls.CONFIG.read(reader, "a.", cls.PAIRS[first].a[1])
+        b = cls.CONFIG.read(reader, "b.", cls.PAIRS[first].b[1])
         if pair is not None:
             a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
         state = cls(a, b, pair, classroom)  # (B takes A's data here: only then is it the pair's, or not)
-        if state.pair is None and (state.a, state.b) == (first.a[1], first.b[1]):
-            return dataclasses.replace(state, pair=first.name)
+        if state.pair is None and state._is_pair(first):
+            return dataclasses.replace(state, pair=first)
         return state
 
     def with_configs(self, a, b) -> Self:
