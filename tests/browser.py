@@ -94,6 +94,29 @@ def streamlit_server(port: int | None = None, timeout: float = 60, env: dict[str
         log.close()
 
 
+# What the server logs when its sweep releases the runs of closed tabs (views/ui/live.py)
+RELEASED = re.compile(r"released (\d+) runs of closed tabs; (\d+) runs live")
+
+
+def server_log(url: str) -> Path:
+    """The log of the server `streamlit_server` started at `url`."""
+    return ROOT / "test-results" / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+
+
+def releases(log: Path) -> list[tuple[int, int]]:
+    """(released, still live) for every sweep that released runs, from a server's log."""
+    return [(int(a), int(b)) for a, b in RELEASED.findall(log.read_text())]
+
+
+def wait_released(log: Path, runs: int, timeout: float = 60) -> None:
+    """Until the server's sweeps have released `runs` runs in all and no run is live."""
+    deadline = time.monotonic() + timeout
+    while sum(count for count, _ in releases(log)) < runs or releases(log)[-1][1] != 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(log.read_text()[-2000:])
+        time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def replicas_server(replicas: int, port: int = 8500, replica_port: int = 8601, timeout: float = 180) -> Iterator[str]:
     """scripts/serve.sh: `replicas` app processes (127.0.0.1:replica_port, ...) behind

@@ -106,9 +106,14 @@ def run_of(at: AppTest, page: str = "playground") -> LiveTrainer:
     return at.session_state[f"run:{page}"]
 
 
+def drawn_charts(at: AppTest) -> dict:
+    """The figures a page keeps (views.ui.live.drawings): key -> (stamp, figure)."""
+    return at.session_state["drawings"]["charts"]
+
+
 def chart_of(at: AppTest, key: str):
     """The figure a page last showed under `key`."""
-    return at.session_state["charts"][key][1]
+    return drawn_charts(at)[key][1]
 
 
 def assert_clean(at: AppTest) -> None:

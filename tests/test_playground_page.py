@@ -8,7 +8,17 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, play_out, run_of, train_for
+from tests.conftest import (
+    assert_clean,
+    button,
+    chart_of,
+    drawn_charts,
+    finish_run,
+    open_page,
+    play_out,
+    run_of,
+    train_for,
+)
 from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
@@ -65,7 +75,7 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     button(at, "Step").click().run()
     assert len(taken) == 2  # the live view's, the details' (with the decision grid)
     assert any(m.value.startswith("**2 / 500 steps**") for m in at.markdown)
-    assert chart_of(at, "heatmap") is not None and at.session_state["charts"]["heatmap"][0][0][1] == 2
+    assert chart_of(at, "heatmap") is not None and drawn_charts(at)["heatmap"][0][0][1] == 2
     button(at, "Reset").click().run()
     assert len(taken) == 4 and any(m.value.startswith("**0 / 500 steps**") for m in at.markdown)
     at.session_state["cfg.steps"] = 40
@@ -73,7 +83,7 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     assert len(taken) == 6 and trainer(at).config == SCENARIOS[0].config.replace(norm="batchnorm_before", steps=40)
     train_for(at)  # played to its end: the views' snapshots taken while it played are from before it
     assert any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
-    assert at.session_state["charts"]["heatmap"][0][0][1] == 40
+    assert drawn_charts(at)["heatmap"][0][0][1] == 40
     taken.clear()
     at.run()
     assert taken == [] and any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
@@ -85,9 +95,9 @@ def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():
     step count is the run's newest; the view's first tick draws the run moving."""
     at = app({"scenario": "Deep sigmoid stalls"})
     button(at, "Step").click().run()
-    at_rest = dict(at.session_state["charts"])  # chart -> (stamp, figure), as drawn at step 1
+    at_rest = dict(drawn_charts(at))  # chart -> (stamp, figure), as drawn at step 1
     button(at, "Resume").click().run()
-    assert all(at.session_state["charts"][chart] is drawn for chart, drawn in at_rest.items())
+    assert all(drawn_charts(at)[chart] is drawn for chart, drawn in at_rest.items())
     # the first tick that comes once the charts' pace has passed redraws the live view
     # from the moving run: tick until then (the pace is 0.15 s alone, longer when this
     # process has measured costly redraws, and it can grow between two ticks)
@@ -96,11 +106,11 @@ def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():
     while True:
         time.sleep(0.05)
         at.run()
-        redrawn = {chart for chart, drawn in at_rest.items() if at.session_state["charts"][chart] is not drawn}
+        redrawn = {chart for chart, drawn in at_rest.items() if drawn_charts(at)[chart] is not drawn}
         if live_view <= redrawn or time.monotonic() > deadline:
             break
     assert live_view <= redrawn
-    assert at.session_state["charts"]["heatmap"][0][0][1] > 1
+    assert drawn_charts(at)["heatmap"][0][0][1] > 1
 
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():

@@ -28,7 +28,7 @@ from vangrad_core.summary import (
     time_sentence,
 )
 from views.ui import classroom
-from views.ui.live import LiveRun
+from views.ui.live import LiveRun, drawings
 
 MAX_WARNINGS = 12
 
@@ -125,11 +125,12 @@ def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
 
 
 def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
-    """`build()`, kept in the session under `key` until `stamp` changes."""
-    cache = st.session_state.setdefault("charts", {})
-    if key not in cache or cache[key][0] != stamp:
-        cache[key] = (stamp, build())
-    return cache[key][1]
+    """`build()`, kept in the session's `drawings` under `key` until `stamp` changes."""
+    cache = drawings("charts")
+    kept = cache.get(key)
+    if kept is None or kept[0] != stamp:
+        kept = cache[key] = (stamp, build())
+    return kept[1]
 
 
 def chart(

@@ -184,20 +184,24 @@ def limit_torch_threads() -> None:
 class SessionRuns:
     """Every session's live runs, for the whole server, so that a closed or reloaded
     tab gives its memory back: a run whose session has been disconnected for
-    RELEASE_AFTER_SECONDS is released (Streamlit keeps a disconnected session's state
+    RELEASE_AFTER_SECONDS is released, and what the session drew of its runs
+    (`drawings`) is let go with it (Streamlit keeps a disconnected session's state
     for two minutes, and then only drops it lazily; with a maximal network that is
-    half a gigabyte a tab)."""
+    half a gigabyte a tab, and its figures and snapshots 11 MB more)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.runs: dict[str, dict[str, Run]] = {}  # session id -> key -> run
+        self.drawn: dict[str, dict] = {}  # session id -> its `drawings`
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
         self._playing = (-math.inf, 0)  # (when, how many sessions had a run playing)
 
-    def keep(self, session_id: str, key: str, live: Run) -> None:
-        """`live` is now the session's run under `key`."""
+    def keep(self, session_id: str, key: str, live: Run, drawn: dict | None = None) -> None:
+        """`live` is now the session's run under `key`; `drawn`, the session's `drawings`."""
         with self.lock:
             self.runs.setdefault(session_id, {})[key] = live
+            if drawn is not None:
+                self.drawn[session_id] = drawn
 
     def drop(self, session_id: str, key: str) -> None:
         """The session's run under `key` is gone (released by its page)."""
@@ -237,6 +241,7 @@ class SessionRuns:
                 gone += self.runs[session_id].values()
                 if now - self.gone_since.setdefault(session_id, now) >= RELEASE_AFTER_SECONDS:
                     released += self.runs.pop(session_id).values()
+                    self.drawn.pop(session_id, {}).clear()
                     del self.gone_since[session_id]
         for live in gone:  # (outside the lock: a pause waits for a step under way)
             live.pause()
@@ -246,6 +251,15 @@ class SessionRuns:
             give_memory_back()
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
         return len(released)
+
+
+def drawings(kind: str | None = None) -> dict:
+    """What this session has drawn of its runs, in one dict: its figures (`kind`
+    "charts": `charts.cached`) and the snapshots they were drawn from ("snapshots":
+    `kept_snapshot`). The server's sweep empties it when the tab is gone
+    (`SessionRuns.sweep`); a tab that comes back draws anew."""
+    drawn = st.session_state.setdefault("drawings", {})
+    return drawn if kind is None else drawn.setdefault(kind, {})
 
 
 @st.cache_resource
@@ -312,7 +326,7 @@ class LiveRun:
         session_id = ctx.session_id if ctx is not None else ""
         live = st.session_state[self.key] = training_pool().new(config, affinity=session_id)
         if ctx is not None and Runtime.exists():  # a server (AppTest has none, and nothing to sweep)
-            session_runs().keep(ctx.session_id, self.key, live)
+            session_runs().keep(ctx.session_id, self.key, live, drawings())
         if old is not None:
             old.release()
         return live
@@ -337,10 +351,11 @@ class LiveRun:
 
     def release(self) -> None:
         """Let go of the run and its snapshots now (its page has moved on)."""
-        for key in [key for key in st.session_state if key == self.key or key.startswith(f"{self.key}:")]:
-            live = st.session_state.pop(key)
-            if isinstance(live, Run):
-                live.release()
+        for held in (st.session_state, drawings("snapshots")):
+            for key in [key for key in held if key == self.key or key.startswith(f"{self.key}:")]:
+                live = held.pop(key)
+                if isinstance(live, Run):
+                    live.release()
         ctx = get_script_run_ctx()
         if ctx is not None and Runtime.exists():
             session_runs().drop(ctx.session_id, self.key)
@@ -358,14 +373,15 @@ def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Cal
     count, done or not, failed or not), so that a rerun of their page takes none (from
     a worker, a run's whole frames) and a Step, a Reset or a new run does. Else
     `take()`, kept."""
-    last = st.session_state.get(key)  # (when, the runs if at rest, snapshot)
+    kept = drawings("snapshots")
+    last = kept.get(key)  # (when, the runs if at rest, snapshot)
     if any(run.playing for run in runs):
         lives = None
         if last is not None and last[1] is not None:
             # kept at rest, and the runs have just started to play: it stays for one
             # more pace, so that the full rerun that Train starts (forty at once in a
             # class) builds no chart, and the views' first ticks draw the run moving
-            last = st.session_state[key] = (time.monotonic(), None, last[2])
+            last = kept[key] = (time.monotonic(), None, last[2])
         fresh = last is not None and time.monotonic() - last[0] < seconds
     else:
         lives = tuple(run.live for run in runs)
@@ -378,7 +394,7 @@ def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Cal
             )
         )
     if not fresh:
-        last = st.session_state[key] = (time.monotonic(), lives, take())
+        last = kept[key] = (time.monotonic(), lives, take())
     return last[2]
 
 

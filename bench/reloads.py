@@ -1,0 +1,62 @@
+"""A student reloading a page on the largest network, ten times: memory comes back.
+
+One protocol client (tests/st_client.py) opens the playground on the largest network
+its widgets allow (100 layers × 512 units, batch 1024), trains it a few steps and
+closes the tab, then opens the same link again, as a reload does. After each reload,
+once the server's sweep has released the closed tab's run (its log says so; the
+release window shortened to 2 s, as in tests/test_release.py), the server's RSS, its
+training worker included. Budget (docs/architecture.md, "Budgets"): after ten
+reloads, within 10% of after one.
+
+    python -m bench.reloads [--reloads 10] [--steps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bench.classroom import ClassroomClient, local_server
+from bench.load import server_processes
+from tests.browser import releases, server_log, streamlit_server, wait_released
+
+LARGEST = "depth=100&width=512&batch_size=1024"  # the widgets' maxima (vangrad_core.settings)
+BUDGET = 1.10  # RSS after the last reload / after the first
+
+
+async def reload_once(url: str, steps: int) -> ClassroomClient:
+    """Open the largest network's link, train `steps` steps (none: only look), close."""
+    tab = ClassroomClient(url)
+    tab.query_string = f"{LARGEST}&steps={max(steps, 1)}"
+    await tab.connect()
+    await tab.wait_first_run(300)
+    if steps:
+        await tab.press_train()
+        await asyncio.wait_for(tab.finished.wait(), 600)
+    await tab.close()
+    return tab
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reloads", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=3, help="steps trained before each reload (0: only look)")
+    args = parser.parse_args()
+    with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "2"}) as url:
+        log, server = server_log(url), local_server(url)[0].pid
+        rss_mb = []
+        for reload in range(1, args.reloads + 1):
+            released = sum(count for count, _ in releases(log))
+            tab = asyncio.run(reload_once(url, args.steps))
+            if tab.failed:
+                raise SystemExit(f"reload {reload} failed: {tab.exceptions or tab.close_reason}")
+            wait_released(log, released + 1)
+            rss_mb.append(sum(p.memory_info().rss for p in server_processes(server)) / 2**20)
+            print(f"reload {reload:3d}: server RSS {rss_mb[-1]:6.0f} MB, no run live", flush=True)
+    ratio = rss_mb[-1] / rss_mb[0]
+    verdict = "ok" if ratio <= BUDGET else "NOT MET"
+    print(f"RSS after {args.reloads} reloads / after 1: {ratio:.2f}  (budget <= {BUDGET:.2f}: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
