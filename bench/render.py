@@ -1,7 +1,7 @@
 """What each playground chart costs the browser to redraw, printed side by side.
 
 While a run trains, the browser, not the server, limits how often the live view
-refreshes here (README, "Performance"): Plotly.js lays out and draws each chart again
+refreshes here (docs/performance.md, "One person in a browser"): Plotly.js draws each chart again
 at every refresh. This times that alone, chart by chart: the "Deep sigmoid stalls"
 run's figures at two moments, 20 steps apart, built as the page builds them and sent
 as Streamlit sends them, drawn alternately in headless Chromium (no GPU), with the
