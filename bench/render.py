@@ -1,10 +1,11 @@
 """What each playground chart costs the browser to redraw, printed side by side.
 
 While a run trains, the browser, not the server, limits how often the live view
-refreshes here (docs/performance.md, "One person in a browser"): Plotly.js draws each chart again
-at every refresh. This times that alone, chart by chart: the "Deep sigmoid stalls"
-run's figures at two moments, 20 steps apart, built as the page builds them and sent
-as Streamlit sends them, drawn alternately in headless Chromium (no GPU), with the
+refreshes here (docs/performance.md, "One person in a browser"): Plotly.js draws
+each chart again at every refresh. This times that alone, chart by chart: the "Deep
+sigmoid stalls" run's figures at two moments, 20 steps apart, built as the page
+builds them and sent as Streamlit sends them, drawn alternately in headless Chromium
+(no GPU), with the
 plotly.js that the plotly package ships (the page's is Streamlit's own build), in
 three ways, interleaved in the same rounds:
 - "react": `Plotly.react` on the chart in place, the cheapest live update;

@@ -111,7 +111,10 @@ def releases(log: Path) -> list[tuple[int, int]]:
 def wait_released(log: Path, runs: int, timeout: float = 60) -> None:
     """Until the server's sweeps have released `runs` runs in all and no run is live."""
     deadline = time.monotonic() + timeout
-    while sum(count for count, _ in releases(log)) < runs or releases(log)[-1][1] != 0:
+    while True:
+        sweeps = releases(log)
+        if sum(count for count, _ in sweeps) >= runs and (not sweeps or sweeps[-1][1] == 0):
+            return
         if time.monotonic() > deadline:
             raise TimeoutError(log.read_text()[-2000:])
         time.sleep(0.5)

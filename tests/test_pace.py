@@ -168,11 +168,11 @@ def test_the_playing_tabs_are_counted_once_for_many_refreshes(monkeypatch):
 
     runs = live.SessionRuns()
     for session, playing in enumerate((True, True, False)):
-        runs.keep(f"tab {session}", "run:playground", Run(playing))
+        runs.keep(f"tab {session}", "run:playground", Run(playing), {})
     assert [runs.playing() for _ in range(50)] == [2] * 50
     assert len(asked) == 3  # each run asked once
     monkeypatch.setattr(live, "PLAYING_SECONDS", 0.0)
-    runs.keep("tab 3", "run:playground", Run(True))
+    runs.keep("tab 3", "run:playground", Run(True), {})
     assert runs.playing() == 3
 
 

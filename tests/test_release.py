@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 
+import plotly.graph_objects as go
+
 from bench.classroom import ClassroomClient, local_server
 from bench.load import server_processes
 from tests.browser import releases, server_log, streamlit_server, wait_released
+from tests.conftest import open_page, train_for
 from vangrad_core import ExperimentConfig
-from vangrad_core.live import LiveTrainer
+from vangrad_core.live import LiveTrainer, Snapshot
 from views.ui.live import SessionRuns
 
 QUERY = "depth=40&width=256&batch_size=512&steps=3"  # about 60 MB a run while it trains
@@ -60,7 +63,20 @@ def test_what_a_closed_tab_drew_goes_with_its_runs():
     drawn = {tab: {"charts": {"profile": ("stamp", "figure")}, "snapshots": {"run:x": "snapshot"}} for tab in "ab"}
     for tab in "ab":
         runs.keep(tab, "run:playground", LiveTrainer(ExperimentConfig(depth=2, steps=1)), drawn[tab])
-    open_tab = "a".__eq__
-    assert runs.sweep(open_tab, now=0.0) == 0 and drawn["b"]["charts"]  # gone a moment: kept
-    assert runs.sweep(open_tab, now=1e6) == 1
+    a_is_open = lambda session: session == "a"  # noqa: E731
+    assert runs.sweep(a_is_open, now=0.0) == 0 and drawn["b"]["charts"]  # gone a moment: kept
+    assert runs.sweep(a_is_open, now=1e6) == 1
     assert drawn["b"] == {} and drawn["a"]["charts"] and drawn["a"]["snapshots"]
+
+
+def test_a_page_keeps_its_figures_and_snapshots_where_the_sweep_empties_them():
+    """No figure or snapshot of a trained page's runs is held in the session outside
+    `live.drawings`, the one dict that goes when the tab does (above)."""
+    at = train_for(open_page(), 3)
+
+    def heavy(value: object) -> bool:
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else ()
+        return isinstance(value, (go.Figure, Snapshot)) or any(heavy(item) for item in items)
+
+    assert not [key for key, value in at.session_state.items() if key != "drawings" and heavy(value)]
+    assert heavy(at.session_state["drawings"]["charts"]) and heavy(at.session_state["drawings"]["snapshots"])

@@ -136,7 +136,7 @@ def test_a_worker_that_dies_fails_its_runs_and_the_next_run_gets_a_new_one(pool)
     fresh.worker.process.kill()  # its tab closes, its worker dies: nothing has asked it since
     fresh.worker.process.wait()
     closed = SessionRuns()  # the server's sweeper pauses the closed tab's run, then releases it
-    closed.keep("closed tab", "run:playground", fresh)
+    closed.keep("closed tab", "run:playground", fresh, {})
     assert fresh.gone is None and closed.sweep(lambda session: False, now=0.0) == 0
     assert closed.sweep(lambda session: False, now=1e6) == 1 and fresh.released and not fresh.lost
 

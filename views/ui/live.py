@@ -196,12 +196,11 @@ class SessionRuns:
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
         self._playing = (-math.inf, 0)  # (when, how many sessions had a run playing)
 
-    def keep(self, session_id: str, key: str, live: Run, drawn: dict | None = None) -> None:
+    def keep(self, session_id: str, key: str, live: Run, drawn: dict) -> None:
         """`live` is now the session's run under `key`; `drawn`, the session's `drawings`."""
         with self.lock:
             self.runs.setdefault(session_id, {})[key] = live
-            if drawn is not None:
-                self.drawn[session_id] = drawn
+            self.drawn[session_id] = drawn
 
     def drop(self, session_id: str, key: str) -> None:
         """The session's run under `key` is gone (released by its page)."""
@@ -233,6 +232,7 @@ class SessionRuns:
         now = time.monotonic() if now is None else now
         gone: list[Run] = []
         released: list[Run] = []
+        drawn: list[dict] = []
         with self.lock:
             for session_id in list(self.runs):
                 if is_active(session_id):
@@ -241,12 +241,14 @@ class SessionRuns:
                 gone += self.runs[session_id].values()
                 if now - self.gone_since.setdefault(session_id, now) >= RELEASE_AFTER_SECONDS:
                     released += self.runs.pop(session_id).values()
-                    self.drawn.pop(session_id, {}).clear()
+                    drawn.append(self.drawn.pop(session_id, {}))
                     del self.gone_since[session_id]
         for live in gone:  # (outside the lock: a pause waits for a step under way)
             live.pause()
         for live in released:
             live.release()
+        for kept in drawn:  # emptied, not only forgotten: Streamlit holds the session's state for two minutes
+            kept.clear()
         if released:
             give_memory_back()
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
@@ -254,10 +256,11 @@ class SessionRuns:
 
 
 def drawings(kind: str | None = None) -> dict:
-    """What this session has drawn of its runs, in one dict: its figures (`kind`
-    "charts": `charts.cached`) and the snapshots they were drawn from ("snapshots":
-    `kept_snapshot`). The server's sweep empties it when the tab is gone
-    (`SessionRuns.sweep`); a tab that comes back draws anew."""
+    """What this session has drawn of its runs, in one dict: what `charts.cached` built
+    (`kind` "charts": figures, and what some pages compute from a snapshot) and the
+    snapshots they were drawn from ("snapshots": `kept_snapshot`). The server's sweep
+    empties it when the tab is gone (`SessionRuns.sweep`); a tab that comes back draws
+    anew."""
     drawn = st.session_state.setdefault("drawings", {})
     return drawn if kind is None else drawn.setdefault(kind, {})
 
@@ -350,15 +353,21 @@ class LiveRun:
         self._new(self.live.config)
 
     def release(self) -> None:
-        """Let go of the run and its snapshots now (its page has moved on)."""
+        """Let go of the run and its snapshots now (its page has moved on), a pair's too."""
         for held in (st.session_state, drawings("snapshots")):
-            for key in [key for key in held if key == self.key or key.startswith(f"{self.key}:")]:
+            for key in [key for key in held if _concerns(key, self.key)]:
                 live = held.pop(key)
                 if isinstance(live, Run):
                     live.release()
         ctx = get_script_run_ctx()
         if ctx is not None and Runtime.exists():
             session_runs().drop(ctx.session_id, self.key)
+
+
+def _concerns(key: str, run_key: str) -> bool:
+    """Whether a session key is the run's (`run_key`) or one of its views' (a pair's
+    views join their runs' keys with "+": "run:compare:a+run:compare:b:paces")."""
+    return any(part == run_key or part.startswith(f"{run_key}:") for part in key.split("+"))
 
 
 def each_snapshot(snap: Snapshot | tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
