@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from tests.browser import ROOT, launch, settled_chart_boxes, streamlit_server, wait_for_app
+from tests.browser import ROOT, launch, server_log, settled_chart_boxes, streamlit_server, wait_for_app, wait_released
 from vangrad_core.experiments import CLASSICS
 from vangrad_core.lessons import TOUR
 
@@ -322,19 +322,16 @@ def test_presenting_the_network_picture_reads_at_any_depth(server, browser, dept
     profile: after one step, a column for the input, each hidden layer and the output,
     every unit of a narrow layer and 16 of a wide one, coloured by their gradients; its
     labels level and whole."""
+    # A 440 MB run is over the budget while many tabs hold runs (Step off): first the runs
+    # of earlier tests' tabs are let go. (Reloading until Step came on made things worse:
+    # each reload left one more tab's run on the server for the release window.)
+    wait_released(server_log(server), 0, timeout=120)
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     try:
         page.goto(f"{server}/?depth={depth}&width={width}&steps=20&presenter=1")
         wait_for_app(page)
-        step = page.get_by_role("button", name="Step")
-        for _ in range(12):  # a 440 MB run waits (Step off) until the runs of earlier tests' tabs are let go
-            if step.is_enabled():
-                break
-            page.wait_for_timeout(5000)
-            page.reload()
-            wait_for_app(page)
-        step.click()
+        page.get_by_role("button", name="Step").click()
         page.wait_for_function(f"() => ({NETWORK})()?.columns[{depth + 1}] > 0", timeout=60_000)
         wait_for_app(page)
         network = page.evaluate(NETWORK)
