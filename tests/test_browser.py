@@ -322,7 +322,7 @@ def test_presenting_the_network_picture_reads_at_any_depth(server, browser, dept
     profile: after one step, a column for the input, each hidden layer and the output,
     every unit of a narrow layer and 16 of a wide one, coloured by their gradients; its
     labels level and whole."""
-    # A 440 MB run is over the budget while many tabs hold runs (Step off): first the runs
+    # A 540 MB run is over the budget while many tabs hold runs (Step off): first the runs
     # of earlier tests' tabs are let go. (Reloading until Step came on made things worse:
     # each reload left one more tab's run on the server for the release window.)
     wait_released(server_log(server), 0, timeout=120)
