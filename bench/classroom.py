@@ -209,7 +209,8 @@ def read_replicas(path: str) -> list[Replica]:
         return [Replica(int(port), int(pid)) for port, pid in (line.split() for line in lines if line.strip())]
 
 
-def _rss_mb(replicas: list[Replica]) -> float:
+def rss_mb(replicas: list[Replica]) -> float:
+    """The server's memory now (MB): its replicas' and their training workers' RSS."""
     if not replicas:
         return math.nan
     return sum(p.memory_info().rss for p in server_processes(*(r.pid for r in replicas))) / 2**20
@@ -228,13 +229,13 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     await asyncio.gather(*(c.connect() for c in warm))
     await asyncio.gather(*(c.wait_first_run(180) for c in warm))
     await asyncio.sleep(1)
-    base_rss = _rss_mb(replicas)
+    base_rss = rss_mb(replicas)
     clients = [ClassroomClient(url, SCENARIO_NAMES[i % len(SCENARIO_NAMES)]) for i in range(n)]
     opened = await asyncio.gather(*(c.connect() for c in clients), return_exceptions=True)
     idle = await asyncio.gather(*(c.wait_first_run(max(180, 3 * n)) for c in clients), return_exceptions=True)
     not_ready = sum(isinstance(r, BaseException) for r in (*opened, *idle))
     await asyncio.sleep(2)
-    idle_rss = _rss_mb(replicas)
+    idle_rss = rss_mb(replicas)
     split = [_sessions_on(r) - 1 for r in replicas]  # less each one's warm-up session
 
     sampler = Sampler(*(r.pid for r in replicas)) if replicas else None

@@ -18,8 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench.classroom import ClassroomClient, local_server
-from bench.load import server_processes
+from bench.classroom import ClassroomClient, local_server, rss_mb
 from tests.browser import releases, server_log, streamlit_server, wait_released
 
 LARGEST = "depth=100&width=512&batch_size=1024"  # the widgets' maxima (vangrad_core.settings)
@@ -49,8 +48,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps trained before each reload (0: only look)")
     args = parser.parse_args()
     with streamlit_server(env=SERVER) as url:
-        log, server = server_log(url), local_server(url)[0].pid
-        rss_mb = []
+        log, server = server_log(url), local_server(url)
+        held_mb = []
         for reload in range(1, args.reloads + 1):
             released = sum(count for count, _ in releases(log))
             tab = asyncio.run(reload_once(url, args.steps))
@@ -58,9 +57,9 @@ def main() -> None:
                 why = tab.exceptions or tab.press_error or tab.client_error or tab.close_reason
                 raise SystemExit(f"reload {reload} failed: {why}")
             wait_released(log, released + 1)
-            rss_mb.append(sum(p.memory_info().rss for p in server_processes(server)) / 2**20)
-            print(f"reload {reload:3d}: server RSS {rss_mb[-1]:6.0f} MB, no run live", flush=True)
-    ratio = rss_mb[-1] / rss_mb[0]
+            held_mb.append(rss_mb(server))
+            print(f"reload {reload:3d}: server RSS {held_mb[-1]:6.0f} MB, no run live", flush=True)
+    ratio = held_mb[-1] / held_mb[0]
     verdict = "ok" if ratio <= BUDGET else "NOT MET"
     print(f"RSS after {args.reloads} reloads / after 1: {ratio:.2f}  (budget <= {BUDGET:.2f}: {verdict})")
 

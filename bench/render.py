@@ -5,9 +5,8 @@ refreshes here (docs/performance.md, "One person in a browser"): Plotly.js draws
 each chart again at every refresh. This times that alone, chart by chart: the "Deep
 sigmoid stalls" run's figures at two moments, 20 steps apart, built as the page
 builds them and sent as Streamlit sends them, drawn alternately in headless Chromium
-(no GPU), with the
-plotly.js that the plotly package ships (the page's is Streamlit's own build), in
-three ways, interleaved in the same rounds:
+(no GPU), with the plotly.js that the plotly package ships (the page's is
+Streamlit's own build), in three ways, interleaved in the same rounds:
 - "react": `Plotly.react` on the chart in place, the cheapest live update;
 - "default ticks": the same with Plotly's default tick labels (`ticklabeloverflow`
   unset: the browser measures every tick label to hide those past the chart's edge),

@@ -13,8 +13,7 @@ import asyncio
 
 import plotly.graph_objects as go
 
-from bench.classroom import ClassroomClient, local_server
-from bench.load import server_processes
+from bench.classroom import ClassroomClient, local_server, rss_mb
 from tests.browser import releases, server_log, streamlit_server, wait_released
 from tests.conftest import open_page, train_for
 from vangrad_core import ExperimentConfig
@@ -41,18 +40,18 @@ async def open_train_close(url: str) -> list[ClassroomClient]:
 def test_closed_tabs_give_their_runs_and_memory_back():
     with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "2"}) as url:
         log = server_log(url)
-        server = local_server(url)[0].pid
-        rss_mb = []
+        server = local_server(url)
+        held_mb = []
         for _ in range(CYCLES):
             released = sum(count for count, _ in releases(log))
             tabs = asyncio.run(open_train_close(url))
             assert not any(tab.failed for tab in tabs), [tab.exceptions for tab in tabs]
             assert all(tab.finished_s is not None for tab in tabs)
             wait_released(log, released + TABS)
-            rss_mb.append(sum(p.memory_info().rss for p in server_processes(server)) / 2**20)
+            held_mb.append(rss_mb(server))
     assert sum(count for count, _ in releases(log)) >= CYCLES * TABS
     # the first cycle warms caches (imports, compiled kernels, datasets); after it, flat
-    assert rss_mb[-1] <= rss_mb[1] * 1.1, rss_mb
+    assert held_mb[-1] <= held_mb[1] * 1.1, held_mb
 
 
 def test_what_a_closed_tab_drew_goes_with_its_runs():
