@@ -20,7 +20,7 @@ import collections
 import contextlib
 import ctypes
 import dataclasses
-import gc
+import functools
 import math
 import threading
 import time
@@ -349,12 +349,23 @@ def pause_together(runs: Sequence[LiveTrainer]) -> None:
             run._test_at_rest()
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")  # (a new CDLL makes new classes: once)
+    except OSError:  # not glibc
+        return None
+
+
 def give_memory_back() -> None:
-    """Collect released runs' reference cycles now (a Streamlit server runs no collection
-    after each script: runner.postScriptGC) and hand freed heap back to the system."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # glibc only
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    """Hand the heap that released runs freed back to the system (glibc keeps it for
+    the process otherwise). No garbage collection: a run, its trainer and its snapshots
+    hold no reference cycles, so they are freed as their last reference goes
+    (tests/test_release.py), and a full collection held the interpreter lock for 0.13 s
+    in a training worker and 0.4 s in a server, every student's run waiting."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 def turn_seconds(groups: int, threads: int = 1) -> float:

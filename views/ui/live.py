@@ -12,6 +12,7 @@ runs play. Compare's two runs use `pair_controls` and `pair_fragment`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import math
 import os
@@ -250,6 +251,7 @@ class SessionRuns:
         for kept in drawn:  # emptied, not only forgotten: Streamlit holds the session's state for two minutes
             kept.clear()
         if released:
+            gc.collect()  # (Plotly's figures link their parts both ways: only a collection frees them)
             give_memory_back()
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
         return len(released)
