@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io
 import pytest
 
 from tests.conftest import (
@@ -87,6 +90,22 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     taken.clear()
     at.run()
     assert taken == [] and any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
+
+
+def test_a_kept_chart_is_sent_again_as_a_figure_made_anew_would_be():
+    """A rerun sends the kept charts again from their dicts made once (`charts.sent_as_is`):
+    what it sends is what the first send was, and what the same figure made anew gives."""
+    at = app({"scenario": "Deep sigmoid stalls"})
+    button(at, "Step").click().run()
+    first = {chart.proto.id: chart.proto.spec for chart in at.get("plotly_chart")}
+    at.run()
+    assert {chart.proto.id: chart.proto.spec for chart in at.get("plotly_chart")} == first
+    kept = drawn_charts(at)
+    assert len(kept) >= 8
+    sent = [json.loads(spec) for spec in first.values()]
+    for _, figure in kept.values():
+        made_anew = go.Figure(figure.to_plotly_json())  # (its dict made at each call)
+        assert json.loads(plotly.io.to_json(made_anew, validate=False)) in sent
 
 
 def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():

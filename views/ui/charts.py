@@ -3,6 +3,7 @@ link warnings, downloads."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -124,6 +125,14 @@ def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
     st.plotly_chart(for_presenter(figure, first_screen=first_screen), width="stretch", key=key)
 
 
+def sent_as_is(figure: go.Figure) -> go.Figure:
+    """`figure`, kept to be sent again unchanged (every full rerun sends every chart):
+    its dict, which st.plotly_chart makes anew each time (a deep copy, a quarter of a
+    paused playground's rerun), made once. Nothing may change the figure after this."""
+    figure.to_dict = functools.cache(figure.to_dict)
+    return figure
+
+
 def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
     """`build()`, kept in the session's `drawings` under `key` until `stamp` changes."""
     cache = drawings("charts")
@@ -140,7 +149,8 @@ def chart(
     `variant` changed): a session that waits for a training slot, or redraws a
     paused run, costs the server almost nothing. `presenter`: as for `for_presenter`."""
     stamp = (snap.stamp, variant, classroom.presenting())
-    st.plotly_chart(cached(key, stamp, lambda: for_presenter(build(), presenter)), width="stretch", key=key)
+    figure = cached(key, stamp, lambda: sent_as_is(for_presenter(build(), presenter)))
+    st.plotly_chart(figure, width="stretch", key=key)
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
