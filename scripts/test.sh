@@ -11,12 +11,13 @@ if ! command -v chromium >/dev/null 2>&1 || ! [ -x "$(command -v nginx || echo /
 fi
 bash scripts/setup.sh --dev
 .venv/bin/ruff check .
-# Python writes bytecode caches (__pycache__, ignored by git) even where the environment
-# says not to: pytest rewrites every test module and plugin (hypothesis whole) in each
-# worker, and every server and worker process a test starts compiles the app again;
-# with the caches, the non-browser tests took 170 s instead of 183 (2 cores, interleaved).
-unset PYTHONDONTWRITEBYTECODE
 .venv/bin/ruff format --check .
+# Let Python write its bytecode caches (__pycache__, ignored by git) where the
+# environment turns them off: else pytest rewrites every test module and plugin
+# (hypothesis whole) in each worker, and every server and worker process a test starts
+# compiles the app again. With them the non-browser tests took 170 s instead of 183
+# (2 cores, one round each, the same hour).
+unset PYTHONDONTWRITEBYTECODE
 # The engine and page tests on both cores; then the browser tests one at a time (each
 # drives a live app whose timing a second test beside it would disturb).
 # (Exit code 5: a selection that holds no test of that kind.)

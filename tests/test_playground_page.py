@@ -104,7 +104,8 @@ def test_a_kept_chart_is_sent_again_as_a_figure_made_anew_would_be():
     assert len(kept) >= 8
     sent = [json.loads(spec) for spec in first.values()]
     for _, figure in kept.values():
-        made_anew = go.Figure(figure.to_plotly_json())  # (its dict made at each call)
+        assert figure.to_dict() is figure.to_dict()  # made once
+        made_anew = go.Figure.to_dict(figure)  # (Plotly's own: a new dict from the figure as it is)
         assert json.loads(plotly.io.to_json(made_anew, validate=False)) in sent
 
 

@@ -291,7 +291,7 @@ class LiveTrainer:
             return
         if self._at_rest is None:
             self._at_rest = self._snapshot_of(trainer, decision=True, latest=False)
-        self._trainer = trainer = None  # (the local too: the collection below frees the network)
+        self._trainer = trainer = None  # (the local too: the network goes with its last reference)
         give_memory_back()
 
 
@@ -350,10 +350,12 @@ def pause_together(runs: Sequence[LiveTrainer]) -> None:
 
 
 @functools.cache
-def _libc() -> ctypes.CDLL | None:
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, None elsewhere. Loaded once: each CDLL defines classes of its
+    own, cyclic garbage that only a collection would free."""
     try:
-        return ctypes.CDLL("libc.so.6")  # (a new CDLL makes new classes: once)
-    except OSError:  # not glibc
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
         return None
 
 
@@ -363,9 +365,9 @@ def give_memory_back() -> None:
     hold no reference cycles, so they are freed as their last reference goes
     (tests/test_release.py), and a full collection held the interpreter lock for 0.13 s
     in a training worker and 0.4 s in a server, every student's run waiting."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def turn_seconds(groups: int, threads: int = 1) -> float:

@@ -128,7 +128,8 @@ def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
 def sent_as_is(figure: go.Figure) -> go.Figure:
     """`figure`, kept to be sent again unchanged (every full rerun sends every chart):
     its dict, which st.plotly_chart makes anew each time (a deep copy, a quarter of a
-    paused playground's rerun), made once. Nothing may change the figure after this."""
+    paused playground's rerun), made once. Nothing may change, copy or pickle the figure
+    after this (a copy writes into the dict)."""
     figure.to_dict = functools.cache(figure.to_dict)
     return figure
 

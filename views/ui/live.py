@@ -248,11 +248,13 @@ class SessionRuns:
             live.pause()
         for live in released:
             live.release()
+        freed = bool(released) or any(drawn)  # (a tab whose runs all went before it closed still drew)
         for kept in drawn:  # emptied, not only forgotten: Streamlit holds the session's state for two minutes
             kept.clear()
-        if released:
+        if freed:
             gc.collect()  # (Plotly's figures link their parts both ways: only a collection frees them)
             give_memory_back()
+        if released:
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
         return len(released)
 
