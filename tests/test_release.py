@@ -97,7 +97,7 @@ def test_a_page_keeps_its_figures_and_snapshots_where_the_sweep_empties_them():
 def test_a_released_run_is_freed_without_a_collection(config):
     """Releasing a run (and `LiveTrainer._rest`, dropping a heavy run's trainer) frees
     its memory at once with no garbage collection, which held the interpreter lock for
-    0.13-0.4 s, every student's run waiting (`give_memory_back`): nothing a run or its
+    0.13-0.2 s, every student's run waiting (`give_memory_back`): nothing a run or its
     snapshot holds is in a reference cycle. (Figures are: the sweep collects them.)"""
     gc.collect()
     gc.disable()

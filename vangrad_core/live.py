@@ -364,7 +364,7 @@ def give_memory_back() -> None:
     the process otherwise). No garbage collection: a run, its trainer and its snapshots
     hold no reference cycles, so they are freed as their last reference goes
     (tests/test_release.py), and a full collection held the interpreter lock for 0.13 s
-    in a training worker and 0.4 s in a server, every student's run waiting."""
+    in a training worker and 0.2 s in a process with the app loaded, every run waiting."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
