@@ -34,7 +34,7 @@ from vangrad_core.live import LiveTrainer
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
-from vangrad_core.trainer import HISTORY_BYTES, record_every
+from vangrad_core.trainer import HISTORY_BYTES, layer_record_every
 
 
 def first_over_last_hidden(config: ExperimentConfig) -> float:
@@ -182,7 +182,7 @@ def test_huge_learning_rate_diverges_and_keeps_finite_history():
 
 def test_largest_run_keeps_bounded_history():
     config = ExperimentConfig(depth=100, width=512, steps=20000)
-    every = record_every(config)
+    every = layer_record_every(config)
     records = config.steps // every + 2
     history_bytes = records * ((config.depth + 1) * len(LAYER_COLUMNS) * 8 + raw_dtype(config.depth).itemsize)
     assert every > 1
@@ -218,6 +218,21 @@ def test_long_run_records_every_kth_step_and_says_so():
     kept = rows + trainer._records.nbytes  # rows, and the raw records they are made from
     assert kept <= HISTORY_BYTES + 2 * ((config.depth + 1) * len(LAYER_COLUMNS) * 8 + raw_dtype(config.depth).itemsize)
     assert kept + trainer._metrics.nbytes <= 50 * 2**20
+
+
+def test_a_run_asked_to_record_only_its_ends_trains_the_same_numbers():
+    """`Trainer(config, record_every=config.steps)` (the classic experiments that read
+    no per-layer history) keeps `layers` at step 0 and the last step only, and its
+    training, losses and tests are the fully recorded run's."""
+    config = ExperimentConfig(depth=6, width=16, norm="batchnorm_before", steps=120)
+    full, ends = Trainer(config), Trainer(config, record_every=config.steps)
+    full.step(config.steps), ends.step(config.steps)
+    assert ends.record_every == config.steps and sorted(ends.layers["step"].unique()) == [0, config.steps - 1]
+    pd.testing.assert_frame_equal(ends.metrics, full.metrics)
+    kept = full.layers[full.layers["step"].isin([0, config.steps - 1])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ends.layers, kept, check_exact=False, rtol=1e-6)
+    assert all(torch.equal(a, b) for a, b in zip(ends.model.parameters(), full.model.parameters(), strict=True))
+    assert Trainer(ExperimentConfig(depth=100, width=2, steps=20000), record_every=1).record_every > 1  # the budget
 
 
 # ---- command line --------------------------------------------------------------

@@ -171,7 +171,7 @@ HE_INITS = {"xavier_normal": "Xavier", "he_normal": "He: std √(2/n)"}
 def he(seed: int) -> Outcome:
     metrics, profiles, numbers = [], [], {}
     for init, name in HE_INITS.items():
-        trainer = Trainer(HE_30.replace(init=init, seed=seed))
+        trainer = Trainer(HE_30.replace(init=init, seed=seed), record_every=HE_30.steps)  # layers at step 0
         trainer.step(HE_30.steps)
         metrics.append(trainer.metrics.assign(init=name))
         start = trainer.layers[trainer.layers["step"] == 0]
@@ -224,7 +224,7 @@ def _unit_inputs(model: Network, x: torch.Tensor) -> torch.Tensor:
 def ioffe(seed: int) -> Outcome:
     curves, percentiles, drift, to_target = [], [], {}, {}
     for norm, name in (("none", "without BN"), ("batchnorm_before", "with BN")):
-        trainer = Trainer(IOFFE.replace(norm=norm, seed=seed))
+        trainer = Trainer(IOFFE.replace(norm=norm, seed=seed), record_every=IOFFE.steps)  # no per-layer history
         x_test = trainer.data.x_test
         rows = []
         for checkpoint in range(IOFFE_CHECKPOINTS + 1):
@@ -573,7 +573,8 @@ def isometry(seed: int) -> Outcome:
         shown = f"{name} ({negligible.mean():.0%} under 10⁻¹²)" if negligible.any() else name
         spectra.append(pd.DataFrame({"log10_singular_value": np.log10(values[~negligible]), "init": shown}))
         if key in ISOMETRY_TRAINED:
-            curve = _steps_to_accuracy(Trainer(config), ISOMETRY_TARGET, ISOMETRY_EVERY)
+            trainer = Trainer(config, record_every=config.steps)  # no per-layer history
+            curve = _steps_to_accuracy(trainer, ISOMETRY_TARGET, ISOMETRY_EVERY)
             curves.append(curve.assign(init=shown))  # named as in the histogram: one legend entry for both
             reached = curve["test_accuracy"].iloc[-1] >= ISOMETRY_TARGET
             numbers[f"{key}_steps_to_target"] = float(curve["step"].iloc[-1]) if reached else math.inf

@@ -110,7 +110,7 @@ class Optimizer:
             self.momentum_buffers[i] = buffer
 
 
-def record_every(config: ExperimentConfig) -> int:
+def layer_record_every(config: ExperimentConfig) -> int:
     """Every how many steps the per-layer history is kept (1 but for long, deep runs),
     so that no run keeps more than HISTORY_BYTES of it: its rows, and the raw
     records they are made from."""
@@ -197,7 +197,11 @@ class Trainer(SteppedRun):
     the gradient computed at step `s` and the update applied at it.
     """
 
-    def __init__(self, config: ExperimentConfig):
+    def __init__(self, config: ExperimentConfig, record_every: int | None = None):
+        """`record_every`: keep `layers` every this many steps (and at the last step),
+        e.g. `config.steps` for step 0 and the last only, when a run's per-layer history
+        is not looked at (a step not recorded costs a fifth less); never more often than
+        `layer_record_every(config)` (the memory budget), which is the default."""
         self.config = config
         self.data: Dataset = make_dataset(config)
         self.model: Network = build_model(config)
@@ -207,7 +211,7 @@ class Trainer(SteppedRun):
         self.measure = FastMeasure(self.model, self.packed)
         self.optimizer = Optimizer(config, self.packed.matrices)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
-        self.record_every = record_every(config)
+        self.record_every = max(layer_record_every(config), record_every or 1)
         self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
         self.step_count = 0
         self.diverged_at: int | None = None
@@ -261,7 +265,7 @@ class Trainer(SteppedRun):
 
     def _grow(self, steps: int) -> None:
         self.measure.sort_samples()  # (pending percentiles are written into the records being replaced)
-        every = coarser(self.record_every, record_every(self.config))
+        every = coarser(self.record_every, layer_record_every(self.config))
         if every > self.record_every:  # the longer run, recorded as often, would pass HISTORY_BYTES
             self._measure_rows()  # (every record a row: both thinned alike)
             kept = np.flatnonzero(self._records["step"][: self._n_records] % every == 0)
