@@ -20,7 +20,9 @@ from vangrad_core.summary import RunFacts, TimeFacts
 @functools.cache
 def facts(config: ExperimentConfig | RecurrentConfig) -> RunFacts | TimeFacts:
     if isinstance(config, RecurrentConfig):
-        trainer = RecurrentTrainer(config)
+        # the claims read dL/dh_t at the first and the last step only (`summary.at_step`),
+        # which a run recording only those has as the page's does (tests/test_recurrent.py)
+        trainer = RecurrentTrainer(config, record_every=config.steps)
         trainer.step(config.steps)
         return TimeFacts.of(trainer)
     return RunFacts.of(run_experiment(config))

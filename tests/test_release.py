@@ -1,6 +1,6 @@
 """Memory comes back: the runs of closed and reloaded tabs are released.
 
-A real server (its release window shortened to 2 s) and protocol clients
+A real server (its release window shortened to 1 s) and protocol clients
 (tests/st_client.py, as bench.classroom uses): tabs open a link with a sizeable
 network, train, and close, in cycles; a reload is a tab closed and the same link
 opened again. After each cycle the server must say that no run is live, and its
@@ -42,7 +42,7 @@ async def open_train_close(url: str) -> list[ClassroomClient]:
 
 
 def test_closed_tabs_give_their_runs_and_memory_back():
-    with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "2"}) as url:
+    with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "1"}) as url:
         log = server_log(url)
         server = local_server(url)
         held_mb = []
