@@ -166,6 +166,18 @@ def test_fast_path_equals_the_reference(config, n_examples):
     assert_rows_equal(fast_rows(model, x, y), layer_stats(model, x, y))
 
 
+@pytest.mark.parametrize("config", CASES[:3], ids=lambda c: f"{c.activation}-{c.norm}-{c.init}-w{c.width}")
+def test_the_histograms_sample_is_what_each_nonlinearity_received(config):
+    """`histogram_sample` (the kernel copies it): each hidden layer's nonlinearity inputs
+    for the batch's first examples, as the reference pass records them."""
+    model = build_model(config)
+    x, y = batch(config, 64)
+    sample = fast_measure(model, x, y)[0].histogram_sample()
+    expected = torch.stack(record_pass(copy.deepcopy(model), x, y).act_inputs)[:, : sample.shape[1]]
+    assert sample.shape == (config.depth, 64, config.width)  # (under HISTOGRAM_SAMPLE a layer: the whole batch)
+    torch.testing.assert_close(sample, expected, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("config", CASES, ids=lambda c: f"{c.activation}-{c.norm}-{c.init}-w{c.width}")
 def test_per_unit_values_equal_the_reference(config):
     model = build_model(config)
@@ -373,12 +385,12 @@ def test_percentiles_stay_exact_across_many_steps():
 
 def kernel_arguments(dtype=np.float32, shape=(2, 4, 3)):
     """activation_sums' arguments: x, y, delta, slope (empty: computed), coefficients,
-    cutoff, out, sample, units_out, for `shape` (layers, batch, units)."""
+    cutoff, out, sample, units_out, histogram, for `shape` (layers, batch, units)."""
     x = np.ones(shape, dtype)
     out = np.zeros((shape[0], len(kernels.ACTIVATION_SUMS)), np.float32)
     units = np.zeros((shape[0], len(kernels.UNIT_SUMS), shape[2]), np.float32)
     return [x, x.copy(), x.copy(), np.empty((0, 0, 0), np.float32), np.zeros(6, np.float32), 0.1, out,
-            np.zeros((shape[0], 4), np.float32), units]  # fmt: skip
+            np.zeros((shape[0], 4), np.float32), units, np.zeros((shape[0], 8), np.float32)]  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float64])
@@ -387,7 +399,7 @@ def test_kernels_refuse_other_precisions(dtype):
         kernels.activation_sums(*kernel_arguments(dtype))
     values = np.zeros((2, 3), dtype)
     with pytest.raises(TypeError):
-        kernels.weight_sums(values, values, values, np.array([3, 3]), np.zeros((5, 2), np.float32))
+        kernels.weight_sums(values, values, values, np.array([3, 3]), np.zeros((5, 2), np.float32), values)
     with pytest.raises(TypeError):
         kernels.update_sums(values, values, np.array([3, 3]), np.zeros(2, np.float32), np.zeros(2, np.float32))
 
@@ -409,13 +421,19 @@ def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
     arguments[8] = np.zeros((2, len(kernels.UNIT_SUMS), 4), np.float32)  # more units than the layer has
     with pytest.raises(ValueError):
         kernels.activation_sums(*arguments)
+    arguments = kernel_arguments()
+    arguments[9] = np.zeros((2, 13), np.float32)  # a histogram larger than the layer
+    with pytest.raises(ValueError):
+        kernels.activation_sums(*arguments)
     values = np.zeros((2, 3), np.float32)
     with pytest.raises(ValueError):
-        kernels.weight_sums(values, values, values, np.array([3, 4]), np.zeros((5, 2), np.float32))
+        kernels.weight_sums(values, values, values, np.array([3, 4]), np.zeros((5, 2), np.float32), values)
     with pytest.raises(ValueError):
         kernels.weight_sums(
-            values, values, np.zeros((2, 2), np.float32), np.array([3, 3]), np.zeros((5, 2), np.float32)
+            values, values, np.zeros((2, 2), np.float32), np.array([3, 3]), np.zeros((5, 2), np.float32), values
         )
+    with pytest.raises(ValueError):  # `before` of another shape
+        kernels.weight_sums(values, values, values, np.array([3, 3]), np.zeros((5, 2), np.float32), values[:1])
     sums = np.zeros(2, np.float32)
     with pytest.raises(ValueError):
         kernels.update_sums(values, values, np.array([3, 4]), sums, sums)

@@ -51,7 +51,7 @@ def _slope(x: np.float32, y: np.float32, coefficients: np.ndarray) -> np.float32
 # not on the first training step a student starts.
 @numba.njit(
     "void(float32[:, :, ::1], float32[:, :, ::1], float32[:, :, ::1], float32[:, :, ::1], float32[::1], float32,"
-    " float32[:, ::1], float32[:, ::1], float32[:, :, ::1])",
+    " float32[:, ::1], float32[:, ::1], float32[:, :, ::1], float32[:, ::1])",
     cache=True,
     nogil=True,
     fastmath=_FAST,
@@ -66,6 +66,7 @@ def activation_sums(
     out: np.ndarray,
     sample: np.ndarray,
     units_out: np.ndarray,
+    histogram: np.ndarray,
 ) -> None:
     """Hidden layers' passes, stacked: x the nonlinearities' inputs, y their outputs,
     delta dL/dz, each (layers, batch, units); `slope` the derivatives at x, or an
@@ -77,15 +78,16 @@ def activation_sums(
     per unit, UNIT_SUMS into `units_out` (layers, len(UNIT_SUMS), units): the RMS of
     its dL/dz over the batch, the share of its inputs saturated, 1.0 if it is dead
     (else 0.0). Copies each layer's first inputs into `sample` (layers, m), for
-    percentiles."""
+    percentiles, and into `histogram` (layers, n), for the histograms a view draws."""
     layers, batch, units = x.shape
     given = slope.size > 0
     if y.shape != x.shape or delta.shape != x.shape or (given and slope.shape != x.shape):
         raise ValueError("activation_sums: x, y, delta (and a given slope) must have the same shape")
     if out.shape[0] != layers or out.shape[1] != len(ACTIVATION_SUMS) or slope_in_y.size != 6:
         raise ValueError("activation_sums: out or slope_in_y has the wrong size")
-    if sample.shape[0] != layers or sample.shape[1] > batch * units:
-        raise ValueError("activation_sums: sample must be (layers, at most batch x units)")
+    for kept in (sample, histogram):
+        if kept.shape[0] != layers or kept.shape[1] > batch * units:
+            raise ValueError("activation_sums: sample and histogram must be (layers, at most batch x units)")
     if units_out.shape[0] != layers or units_out.shape[1] != len(UNIT_SUMS) or units_out.shape[2] != units:
         raise ValueError("activation_sums: units_out must be (layers, len(UNIT_SUMS), units)")
     passes_slope = np.empty(units, np.bool_)  # some example has a non-zero derivative
@@ -146,32 +148,38 @@ def activation_sums(
         out[layer, SATURATED] = below / (batch * units)
         out[layer, DEAD] = 1.0 - alive / units
         sample[layer, :] = x[layer].reshape(batch * units)[: sample.shape[1]]
+        histogram[layer, :] = x[layer].reshape(batch * units)[: histogram.shape[1]]
 
 
 @numba.njit(
-    "void(float32[:, ::1], float32[:, ::1], float32[:, ::1], int64[::1], float32[:, ::1])",
+    "boolean(float32[:, ::1], float32[:, ::1], float32[:, ::1], int64[::1], float32[:, ::1], float32[:, ::1])",
     cache=True,
     nogil=True,
     fastmath=_FAST,
 )
 def weight_sums(
-    values: np.ndarray, grads: np.ndarray, initial: np.ndarray, counts: np.ndarray, out: np.ndarray
-) -> None:
+    values: np.ndarray, grads: np.ndarray, initial: np.ndarray, counts: np.ndarray, out: np.ndarray, before: np.ndarray
+) -> bool:
     """Per row of the packed (layers, P) weights, their gradients and the initial
     weights, over the row's first counts[row] numbers: WEIGHT_SUMS into out[:, row]
     (the weights' sum, the gradients' sum, the weights' norm, the gradients' norm,
-    the distance of the weights from the initial ones)."""
+    the distance of the weights from the initial ones). Copies the weights into
+    `before`, for `update_sums` after the step. Returns whether every norm written is
+    finite (no weight or gradient is Inf or NaN, and no norm overflows float32)."""
     rows, width = values.shape
-    if grads.shape != values.shape or initial.shape != values.shape or counts.size != rows:
-        raise ValueError("weight_sums: values, grads, initial and counts must agree in shape")
+    shapes_agree = grads.shape == values.shape and initial.shape == values.shape and before.shape == values.shape
+    if not shapes_agree or counts.size != rows:
+        raise ValueError("weight_sums: values, grads, initial, before and counts must agree in shape")
     if out.shape[0] != len(WEIGHT_SUMS) or out.shape[1] != rows:
         raise ValueError("weight_sums: out must be (len(WEIGHT_SUMS), rows)")
+    finite = True
     for row in range(rows):
         if not 0 <= counts[row] <= width:
             raise ValueError("weight_sums: a count is larger than the row")
-        w, g, w0 = values[row], grads[row], initial[row]
+        w, g, w0, w_before = values[row], grads[row], initial[row], before[row]
         w_sum = g_sum = w_squares = g_squares = distance_squares = 0.0
         for i in range(counts[row]):
+            w_before[i] = w[i]
             wi, gi = np.float64(w[i]), np.float64(g[i])
             moved = wi - np.float64(w0[i])
             w_sum += wi
@@ -184,6 +192,8 @@ def weight_sums(
         out[W_NORM, row] = math.sqrt(w_squares)
         out[GRAD_NORM, row] = math.sqrt(g_squares)
         out[DISTANCE, row] = math.sqrt(distance_squares)
+        finite = finite and math.isfinite(out[W_NORM, row]) and math.isfinite(out[GRAD_NORM, row])
+    return finite
 
 
 @numba.njit(

@@ -94,14 +94,13 @@ class FastMeasure:
         self.recording: Recording | None = None
         # Reused buffers (a fresh multi-MB tensor each step costs page faults that
         # outweigh the arithmetic); NumPy views of the packed matrices, made once.
-        self._before = torch.empty_like(self.weights.values)  # the weights before a step
         self._weight_arrays = (
             self.weights.values.numpy(),
             self.weights.grads.numpy(),
             self.initial.numpy(),
             self.counts.astype(np.int64),
         )
-        self._before_array = self._before.numpy()
+        self._before = np.zeros_like(self._weight_arrays[0])  # the weights before a step (weight_sums copies them)
         self._slope_in_y = np.array(self.activation.slope_in_y or (0,) * 6, np.float32)
         self._cutoff = np.float32(self.activation.saturation_cutoff)
         self._exact_slope = self.activation.slope_in_y is None
@@ -109,7 +108,8 @@ class FastMeasure:
         self._buffers: list[torch.Tensor | None] = [None, None, None]  # stacked x, y, dL/dz
         self._samples: np.ndarray | None = None  # activation inputs kept for percentiles
         self._sampled: list[np.ndarray] = []  # where their percentiles go
-        self._histogram: torch.Tensor | None = None  # the last pass's first inputs, per layer
+        self._histogram: torch.Tensor | None = None  # the last pass's first inputs, (layers, examples, units)
+        self._histogram_rows: np.ndarray | None = None  # the same memory, (layers, examples x units)
         self._units: np.ndarray | None = None  # the last pass's UNIT_SUMS, (layers, len(UNIT_SUMS), units)
         self._output_delta: np.ndarray | None = None  # the last pass's dL/dz of the output layer, (batch, classes)
         self._units_step = -1  # the optimizer step the last pass belongs to
@@ -134,19 +134,15 @@ class FastMeasure:
         self.recording = None
 
     @torch.no_grad()
-    def measure_weights(self, record: np.void) -> None:
+    def measure_weights(self, record: np.void) -> bool:
         """Into `record`: the weights and their gradients (before clipping and the
-        update), and the mean gamma and beta this step used."""
-        kernels.weight_sums(*self._weight_arrays, record["weights"])
+        update), and the mean gamma and beta this step used. Returns whether every
+        weight and weight gradient is finite (from their norms)."""
+        finite = kernels.weight_sums(*self._weight_arrays, record["weights"], self._before)
         if self.norm_rows is not None:
             means = self.norm_rows.values.mean(1).numpy()
             record["gamma_mean"], record["beta_mean"] = means[: self.depth], means[self.depth :]
-        self._before.copy_(self.weights.values)
-
-    def weights_finite(self, record: np.void) -> bool:
-        """Whether every weight and weight gradient was finite (from their norms)."""
-        sums = record["weights"]
-        return bool(np.isfinite(sums[kernels.W_NORM]).all() and np.isfinite(sums[kernels.GRAD_NORM]).all())
+        return finite
 
     @torch.no_grad()
     def measure_pass(self, record: np.void, step: int, updated: bool = True) -> None:
@@ -165,12 +161,12 @@ class FastMeasure:
         n_histogram = min(batch, max(1, HISTOGRAM_SAMPLE // width))
         if self._histogram is None or self._histogram.shape != (self.depth, n_histogram, width):
             self._histogram = torch.empty(self.depth, n_histogram, width)
+            self._histogram_rows = self._histogram.view(self.depth, n_histogram * width).numpy()
         if self._units is None or self._units.shape != (self.depth, len(UNIT_SUMS), width):
             self._units = np.empty((self.depth, len(UNIT_SUMS), width), np.float32)
         for start in range(0, self.depth, per_chunk):
             layers = slice(start, min(self.depth, start + per_chunk))
             x, y, delta = (self._stacked(i, tensors[layers]) for i, tensors in enumerate((inputs, outputs, deltas)))
-            self._histogram[layers] = x[:, :n_histogram]  # a copy: the pass's own tensors go now
             kernels.activation_sums(
                 x.numpy(),
                 y.numpy(),
@@ -181,6 +177,7 @@ class FastMeasure:
                 sums[layers],
                 samples[layers],
                 self._units[layers],
+                self._histogram_rows[layers],  # a copy: the pass's own tensors go now
             )
         output_delta = deltas[-1].numpy()  # a few numbers: NumPy is quicker
         flat = output_delta.ravel()
@@ -191,7 +188,7 @@ class FastMeasure:
         self._units_step = step
         if updated:
             values, _, _, counts = self._weight_arrays
-            kernels.update_sums(values, self._before_array, counts, record["update_sum"], record["update_norm"])
+            kernels.update_sums(values, self._before, counts, record["update_sum"], record["update_norm"])
         record["step"] = step
 
     def _stacked(self, which: int, tensors: list[torch.Tensor]) -> torch.Tensor:

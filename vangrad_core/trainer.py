@@ -242,12 +242,10 @@ class Trainer(SteppedRun):
         # Divergence: the first step whose loss, weights or weight gradients are not
         # finite stops the run before its update. (A non-finite bias or norm
         # parameter makes the next step's loss non-finite.)
-        if record is not None:
-            measure.measure_weights(record)
+        finite = measure.measure_weights(record) if record is not None else self._weights_finite()
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             return self._diverge(s, f"the loss became {loss_value}")
-        finite = measure.weights_finite(record) if record is not None else self._weights_finite()
         if not finite:
             return self._diverge(s, "the weights or their gradients became Inf or NaN")
         if self.config.grad_clip > 0:
