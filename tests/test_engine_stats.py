@@ -402,6 +402,8 @@ def test_kernels_refuse_other_precisions(dtype):
         kernels.weight_sums(values, values, values, np.array([3, 3]), np.zeros((5, 2), np.float32), values)
     with pytest.raises(TypeError):
         kernels.update_sums(values, values, np.array([3, 3]), np.zeros(2, np.float32), np.zeros(2, np.float32))
+    with pytest.raises(TypeError):
+        kernels.output_sums(values, np.zeros((2, 3), np.float32))
 
 
 def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
@@ -441,6 +443,8 @@ def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
         kernels.update_sums(values, np.zeros((2, 2), np.float32), np.array([3, 3]), sums, sums)
     with pytest.raises(TypeError):
         kernels.update_sums(values, np.zeros((3, 2), np.float32).T, np.array([3, 3]), sums, sums)  # strided
+    with pytest.raises(ValueError):
+        kernels.output_sums(values, np.zeros((3, 2), np.float32))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float64])

@@ -123,11 +123,12 @@ class FastMeasure:
 
     def start(self) -> None:
         """Record the model's next forward pass (and keep dL/dz in its backward pass)."""
-        self.recording = self.model.recording = Recording()
+        self.recording = Recording()
+        self.model.record_into(self.recording)
 
     def stop(self) -> None:
         """Stop recording (after the backward pass)."""
-        self.model.recording = None
+        self.model.record_into(None)
 
     def discard(self) -> None:
         """Forget the recorded pass (the run diverged at it)."""
@@ -179,12 +180,11 @@ class FastMeasure:
                 self._units[layers],
                 self._histogram_rows[layers],  # a copy: the pass's own tensors go now
             )
-        output_delta = deltas[-1].numpy()  # a few numbers: NumPy is quicker
-        flat = output_delta.ravel()
-        record["output_delta_norm"] = math.sqrt(flat @ flat)
+        output_delta = deltas[-1].numpy()
         if self._output_delta is None or self._output_delta.shape != output_delta.shape:
             self._output_delta = np.empty_like(output_delta)
-        self._output_delta[:] = output_delta  # a copy: per unit, it is asked for only when a view is drawn
+        # and a copy: per unit, it is asked for only when a view is drawn
+        record["output_delta_norm"] = kernels.output_sums(output_delta, self._output_delta)
         self._units_step = step
         if updated:
             values, _, _, counts = self._weight_arrays
@@ -198,7 +198,7 @@ class FastMeasure:
         buffer = self._buffers[which]
         if buffer is None or buffer.shape[0] < shape[0] or buffer.shape[1:] != shape[1:]:
             buffer = self._buffers[which] = torch.empty(shape)
-        return torch.stack(tensors, out=buffer[: shape[0]])
+        return torch.stack(tensors, out=buffer if len(buffer) == shape[0] else buffer[: shape[0]])
 
     @torch.no_grad()
     def histogram_sample(self) -> torch.Tensor | None:

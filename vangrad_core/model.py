@@ -84,7 +84,7 @@ class Network(nn.Module):
         )
         self.head = nn.utils.skip_init(nn.Linear, config.width, n_classes)
         self.config = config
-        self.recording: Recording | None = None  # set: the next passes are recorded into it
+        self.recording: Recording | None = None  # set (`record_into`): the next passes are recorded into it
 
     @property
     def linears(self) -> list[nn.Linear]:
@@ -97,6 +97,12 @@ class Network(nn.Module):
             for block in self.blocks
             if block.norm_before is not None or block.norm_after is not None
         ]
+
+    def record_into(self, recording: Recording | None) -> None:
+        """Record the next passes into `recording` (None: stop). A plain attribute, set
+        past nn.Module.__setattr__, whose checks for parameters and submodules took
+        about 10 µs of a recorded step at depth 20 (docs/performance.md, "The engine")."""
+        object.__setattr__(self, "recording", recording)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         recording = self.recording
