@@ -20,9 +20,7 @@ from vangrad_core.summary import RunFacts, TimeFacts
 @functools.cache
 def facts(config: ExperimentConfig | RecurrentConfig) -> RunFacts | TimeFacts:
     if isinstance(config, RecurrentConfig):
-        # the claims read dL/dh_t at the first and the last step only (`summary.at_step`),
-        # which a run recording only those has as the page's does (tests/test_recurrent.py)
-        trainer = RecurrentTrainer(config, record_every=config.steps)
+        trainer = RecurrentTrainer(config)
         trainer.step(config.steps)
         return TimeFacts.of(trainer)
     return RunFacts.of(run_experiment(config))

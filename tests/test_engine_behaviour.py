@@ -220,11 +220,19 @@ def test_long_run_records_every_kth_step_and_says_so():
     assert kept + trainer._metrics.nbytes <= 50 * 2**20
 
 
-def test_a_run_asked_to_record_only_its_ends_trains_the_same_numbers():
+@pytest.mark.parametrize(
+    "config",
+    [
+        ExperimentConfig(depth=6, width=16, norm="batchnorm_before", steps=120),
+        ExperimentConfig(depth=4, width=12, activation="gelu", norm="layernorm_before", residual=True, steps=60),
+        ExperimentConfig(depth=4, width=8, activation="relu", init="he_normal", optimizer="adam", steps=60),
+    ],
+    ids=["batchnorm", "layernorm-residual", "adam"],
+)
+def test_a_run_asked_to_record_only_its_ends_trains_the_same_numbers(config):
     """`Trainer(config, record_every=config.steps)` (the classic experiments that read
     no per-layer history) keeps `layers` at step 0 and the last step only, and its
     training, losses and tests are the fully recorded run's."""
-    config = ExperimentConfig(depth=6, width=16, norm="batchnorm_before", steps=120)
     full, ends = Trainer(config), Trainer(config, record_every=config.steps)
     full.step(config.steps), ends.step(config.steps)
     assert ends.record_every == config.steps and sorted(ends.layers["step"].unique()) == [0, config.steps - 1]
@@ -233,6 +241,35 @@ def test_a_run_asked_to_record_only_its_ends_trains_the_same_numbers():
     pd.testing.assert_frame_equal(ends.layers, kept)
     assert all(torch.equal(a, b) for a, b in zip(ends.model.parameters(), full.model.parameters(), strict=True))
     assert Trainer(ExperimentConfig(depth=100, width=2, steps=20000), record_every=1).record_every > 1  # the budget
+
+
+def test_a_run_that_records_seldom_diverges_where_a_recorded_one_does():
+    """A step not recorded decides "the weights are finite" as a recorded one does (the
+    same compiled pass): a weight of 1e20, whose float32 norm a plain torch norm
+    overflowed, is finite both ways, and the runs train alike."""
+    config = ExperimentConfig(depth=4, width=8, steps=6)
+    full, ends = Trainer(config), Trainer(config, record_every=config.steps)
+    for trainer in (full, ends):
+        with torch.no_grad():
+            trainer.model.blocks[1].linear.weight[0, 0] = 1e20  # a saturated sigmoid: the loss stays finite
+        trainer.step(config.steps)
+    assert full.diverged_at is None and ends.diverged_at is None
+    pd.testing.assert_frame_equal(ends.metrics, full.metrics)
+
+
+@pytest.mark.parametrize("make", [Trainer, RecurrentTrainer], ids=["feedforward", "recurrent"])
+def test_a_run_that_records_its_ends_trains_on_past_them(make):
+    """Extended, a finished run keeps its last step's record (off the new grid) and
+    has room for the new last one."""
+    config = (ExperimentConfig(depth=2, width=4) if make is Trainer else RecurrentConfig(length=5, hidden=4)).replace(
+        steps=10
+    )
+    trainer = make(config, record_every=10)
+    trainer.step(10)
+    trainer.extend(5)
+    assert trainer.step(5) == 5 and trainer.done
+    frame = trainer.layers if make is Trainer else trainer.time_gradients
+    assert sorted(frame["step"].unique()) == [0, 9, 10, 14]  # four records, where 15 // 10 + 2 had room for three
 
 
 # ---- command line --------------------------------------------------------------

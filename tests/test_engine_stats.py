@@ -13,7 +13,16 @@ import pytest
 import torch
 from torch import nn
 
-from vangrad_core import ACTIVATION_TABLE, ExperimentConfig, Trainer, batch_indices, build_model, kernels, make_dataset
+from vangrad_core import (
+    ACTIVATION_TABLE,
+    ExperimentConfig,
+    Trainer,
+    batch_indices,
+    build_model,
+    kernels,
+    make_dataset,
+    measure_fast,
+)
 from vangrad_core.measure import LAYER_COLUMNS, UNIT_COLUMNS, layer_rows, layer_stats, record_pass, unit_rows
 from vangrad_core.measure_fast import FastMeasure
 from vangrad_core.packing import pack_parameters
@@ -166,16 +175,39 @@ def test_fast_path_equals_the_reference(config, n_examples):
     assert_rows_equal(fast_rows(model, x, y), layer_stats(model, x, y))
 
 
-@pytest.mark.parametrize("config", CASES[:3], ids=lambda c: f"{c.activation}-{c.norm}-{c.init}-w{c.width}")
-def test_the_histograms_sample_is_what_each_nonlinearity_received(config):
+@pytest.mark.parametrize("chunk_layers", [None, 2], ids=["one-chunk", "chunks-of-2"])
+@pytest.mark.parametrize("config", [*CASES[:2], ExperimentConfig(depth=5, width=128)], ids=lambda c: f"w{c.width}")
+def test_the_histograms_sample_is_what_each_nonlinearity_received(config, chunk_layers, monkeypatch):
     """`histogram_sample` (the kernel copies it): each hidden layer's nonlinearity inputs
-    for the batch's first examples, as the reference pass records them."""
+    for the batch's first examples (HISTOGRAM_SAMPLE values a layer: 16 of 64 examples at
+    width 128), as the reference pass records them, the layers measured in one compiled
+    pass or in chunks."""
+    if chunk_layers:
+        monkeypatch.setattr(measure_fast, "CHUNK_BYTES", chunk_layers * 4 * 64 * config.width)
     model = build_model(config)
     x, y = batch(config, 64)
     sample = fast_measure(model, x, y)[0].histogram_sample()
-    expected = torch.stack(record_pass(copy.deepcopy(model), x, y).act_inputs)[:, : sample.shape[1]]
-    assert sample.shape == (config.depth, 64, config.width)  # (under HISTOGRAM_SAMPLE a layer: the whole batch)
+    examples = min(64, measure_fast.HISTOGRAM_SAMPLE // config.width)
+    expected = torch.stack(record_pass(copy.deepcopy(model), x, y).act_inputs)[:, :examples]
+    assert sample.shape == (config.depth, examples, config.width)
     torch.testing.assert_close(sample, expected, rtol=0, atol=0)
+
+
+def test_weight_sums_says_whether_every_norm_is_finite():
+    """Its answer is the divergence check: False for a NaN gradient, an Inf weight, or a
+    row whose norm overflows float32 though its numbers do not; padding past a row's
+    count is not read."""
+
+    def finite(values, grads, counts=(3, 3)):
+        out, before = np.zeros((len(kernels.WEIGHT_SUMS), 2), np.float32), np.zeros_like(values)
+        return kernels.weight_sums(values, grads, np.zeros_like(values), np.array(counts), out, before)
+
+    ones = np.ones((2, 3), np.float32)
+    assert finite(ones, ones)
+    assert not finite(ones, np.array([[1, np.nan, 1], [1, 1, 1]], np.float32))
+    assert not finite(np.array([[1, 1, 1], [np.inf, 1, 1]], np.float32), ones)
+    assert not finite(np.array([[3e38, 3e38, 0], [1, 1, 1]], np.float32), ones)  # a norm of 4.2e38
+    assert finite(np.array([[1, 1, np.nan], [1, 1, 1]], np.float32), ones, counts=(2, 3))
 
 
 @pytest.mark.parametrize("config", CASES, ids=lambda c: f"{c.activation}-{c.norm}-{c.init}-w{c.width}")
@@ -403,7 +435,7 @@ def test_kernels_refuse_other_precisions(dtype):
     with pytest.raises(TypeError):
         kernels.update_sums(values, values, np.array([3, 3]), np.zeros(2, np.float32), np.zeros(2, np.float32))
     with pytest.raises(TypeError):
-        kernels.output_sums(values, np.zeros((2, 3), np.float32))
+        kernels.output_norm(values, np.zeros((2, 3), np.float32))
 
 
 def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
@@ -444,7 +476,7 @@ def test_kernels_refuse_strided_arrays_and_mismatched_shapes():
     with pytest.raises(TypeError):
         kernels.update_sums(values, np.zeros((3, 2), np.float32).T, np.array([3, 3]), sums, sums)  # strided
     with pytest.raises(ValueError):
-        kernels.output_sums(values, np.zeros((3, 2), np.float32))
+        kernels.output_norm(values, np.zeros((3, 2), np.float32))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float64])

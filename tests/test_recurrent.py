@@ -430,20 +430,6 @@ def test_long_runs_keep_every_kth_step_and_a_few_megabytes():
     assert frame.memory_usage().sum() < 200 * 3 * 8 * 8 * 1.1
 
 
-def test_a_run_asked_to_record_only_its_ends_trains_the_same_numbers():
-    """`record_every=config.steps` (the claims' runs, long_range_memory) keeps dL/dh_t at
-    step 0 and the last step only, and those rows, the losses and the weights are the
-    fully recorded run's: recording reads the run, never steers it."""
-    config = RecurrentConfig(cell="lstm", length=12, hidden=8, steps=60)
-    full, ends = RecurrentTrainer(config), RecurrentTrainer(config, record_every=config.steps)
-    full.step(config.steps), ends.step(config.steps)
-    assert full.record_every == 1 and sorted(set(ends.time_gradients["step"])) == [0, config.steps - 1]
-    pd.testing.assert_frame_equal(ends.metrics, full.metrics)
-    kept = full.time_gradients[full.time_gradients["step"].isin([0, config.steps - 1])].reset_index(drop=True)
-    pd.testing.assert_frame_equal(ends.time_gradients, kept)
-    assert all(torch.equal(a, b) for a, b in zip(ends.model.parameters(), full.model.parameters(), strict=True))
-
-
 # ---- the spectrum and the theory's bound ---------------------------------------------
 
 

@@ -225,10 +225,10 @@ def update_sums(
 
 
 @numba.njit("float64(float32[:, ::1], float32[:, ::1])", cache=True, nogil=True, fastmath=_FAST)
-def output_sums(delta: np.ndarray, copy: np.ndarray) -> float:
+def output_norm(delta: np.ndarray, copy: np.ndarray) -> float:
     """The output layer's dL/dz (batch, classes): copied into `copy`; returns its norm."""
     if copy.shape != delta.shape:
-        raise ValueError("output_sums: delta and copy must have the same shape")
+        raise ValueError("output_norm: delta and copy must have the same shape")
     squares = 0.0
     for example in range(delta.shape[0]):
         for unit in range(delta.shape[1]):

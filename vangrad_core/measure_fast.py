@@ -6,8 +6,10 @@ at least 0.8x the speed of a bare loop (docs/architecture.md, "Budgets"). So:
 
 - the forward pass keeps what it computes (`model.Recording`), rather than being
   walked again;
-- per step, three compiled passes (`kernels.py`) write sums and norms into one raw
-  record (a NumPy structured array, one record a step, fields by name);
+- per step, compiled passes (`kernels.py`: the activations, the weights, the
+  update, the output layer's dL/dz) write sums and norms into one raw record (a NumPy
+  structured array, one record a step, fields by name), and make the copies a step
+  keeps while the numbers are in cache;
 - the NumPy arithmetic that turns sums into means, standard deviations and ratios
   runs once over many records, when the frame is asked for (`table`): per call it
   costs as much as a tensor op, whatever the size;
@@ -68,11 +70,12 @@ def _mean_std(sums: np.ndarray, norms: np.ndarray, counts: np.ndarray | int) -> 
 class FastMeasure:
     """Measures a model's training steps, layer by layer, into raw records.
 
-    Per recorded step: `start(record)` before the forward pass makes the model record
-    it (and measure each activation as soon as it is computed, into `record`),
-    `stop()` after the backward pass; `measure_weights(record)` measures the weights
-    and gradients before the update; the optimizer steps; `measure_pass(record, step)`
-    measures dL/dz and the update. `table(records)` turns any number of records into
+    Per recorded step: `start()` before the forward pass makes the model keep what it
+    computes (`model.Recording`), `stop()` after the backward pass;
+    `measure_weights(record)` measures the weights and gradients before the update
+    (and says whether they are finite); the optimizer steps; `measure_pass(record,
+    step)` measures the pass and the update. A step not recorded asks
+    `weights_finite()`. `table(records)` turns any number of records into
     the `layers` frame's columns, when the frame is asked for.
 
     The update is the change the step made to W, measured on a copy of the weights
@@ -101,6 +104,7 @@ class FastMeasure:
             self.counts.astype(np.int64),
         )
         self._before = np.zeros_like(self._weight_arrays[0])  # the weights before a step (weight_sums copies them)
+        self._unrecorded_sums = np.empty((len(WEIGHT_SUMS), len(self.counts)), np.float32)  # (weights_finite)
         self._slope_in_y = np.array(self.activation.slope_in_y or (0,) * 6, np.float32)
         self._cutoff = np.float32(self.activation.saturation_cutoff)
         self._exact_slope = self.activation.slope_in_y is None
@@ -138,12 +142,19 @@ class FastMeasure:
     def measure_weights(self, record: np.void) -> bool:
         """Into `record`: the weights and their gradients (before clipping and the
         update), and the mean gamma and beta this step used. Returns whether every
-        weight and weight gradient is finite (from their norms)."""
+        weight and weight gradient is finite (from their norms, which must not overflow
+        float32 either)."""
         finite = kernels.weight_sums(*self._weight_arrays, record["weights"], self._before)
         if self.norm_rows is not None:
             means = self.norm_rows.values.mean(1).numpy()
             record["gamma_mean"], record["beta_mean"] = means[: self.depth], means[self.depth :]
         return finite
+
+    def weights_finite(self) -> bool:
+        """Whether every weight and weight gradient is finite, for a step not recorded:
+        decided as `measure_weights` decides it (the same compiled pass, its sums
+        thrown away), so that a run diverges at the same step however often it records."""
+        return kernels.weight_sums(*self._weight_arrays, self._unrecorded_sums, self._before)
 
     @torch.no_grad()
     def measure_pass(self, record: np.void, step: int, updated: bool = True) -> None:
@@ -183,8 +194,8 @@ class FastMeasure:
         output_delta = deltas[-1].numpy()
         if self._output_delta is None or self._output_delta.shape != output_delta.shape:
             self._output_delta = np.empty_like(output_delta)
-        # and a copy: per unit, it is asked for only when a view is drawn
-        record["output_delta_norm"] = kernels.output_sums(output_delta, self._output_delta)
+        # its norm, and a copy (per unit, it is asked for only when a view is drawn)
+        record["output_delta_norm"] = kernels.output_norm(output_delta, self._output_delta)
         self._units_step = step
         if updated:
             values, _, _, counts = self._weight_arrays

@@ -100,8 +100,8 @@ class Network(nn.Module):
 
     def record_into(self, recording: Recording | None) -> None:
         """Record the next passes into `recording` (None: stop). A plain attribute, set
-        past nn.Module.__setattr__, whose checks for parameters and submodules took
-        about 10 µs of a recorded step at depth 20 (docs/performance.md, "The engine")."""
+        past nn.Module.__setattr__, whose checks for parameters and submodules took up
+        to 10 µs a set inside a training step (docs/performance.md, "The engine")."""
         object.__setattr__(self, "recording", recording)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
