@@ -260,7 +260,8 @@ def test_a_run_that_records_seldom_diverges_where_a_recorded_one_does():
 @pytest.mark.parametrize("make", [Trainer, RecurrentTrainer], ids=["feedforward", "recurrent"])
 def test_a_run_that_records_its_ends_trains_on_past_them(make):
     """Extended, a finished run keeps its last step's record (off the new grid) and
-    has room for the new last one."""
+    has room for the new last one; a run extended before it finishes, twice, keeps the
+    room it had."""
     config = (ExperimentConfig(depth=2, width=4) if make is Trainer else RecurrentConfig(length=5, hidden=4)).replace(
         steps=10
     )
@@ -270,6 +271,28 @@ def test_a_run_that_records_its_ends_trains_on_past_them(make):
     assert trainer.step(5) == 5 and trainer.done
     frame = trainer.layers if make is Trainer else trainer.time_gradients
     assert sorted(frame["step"].unique()) == [0, 9, 10, 14]  # four records, where 15 // 10 + 2 had room for three
+    midway = make(config.replace(steps=42), record_every=10)
+    midway.step(33), midway.extend(11), midway.step(16), midway.extend(4)
+    assert midway.step(100) == 8 and midway.done
+    frame = midway.layers if make is Trainer else midway.time_gradients
+    assert sorted(frame["step"].unique()) == [0, 10, 20, 30, 40, 50, 56]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        SCENARIO_BY_NAME["Exploding gradients"].config,
+        ExperimentConfig(depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200),
+        ExperimentConfig(depth=30, width=32, activation="relu", init="large_normal", weight_scale=10.0, steps=3),
+    ],
+    ids=["exploding", "huge-learning-rate", "at-init"],
+)
+def test_a_diverging_run_stops_at_the_same_step_however_often_it_records(config):
+    full, ends = Trainer(config), Trainer(config, record_every=config.steps)
+    full.step(config.steps), ends.step(config.steps)
+    assert full.diverged_at is not None
+    assert (ends.diverged_at, ends.divergence_reason) == (full.diverged_at, full.divergence_reason)
+    pd.testing.assert_frame_equal(ends.metrics, full.metrics)
 
 
 # ---- command line --------------------------------------------------------------

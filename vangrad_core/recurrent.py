@@ -619,7 +619,7 @@ class RecurrentTrainer(SteppedRun):
             self._n_records = len(kept)
             self.record_every = every
             self._frames.clear()
-        n_records = self._room(steps)
+        n_records = self._room(steps, len(self._time))
         self._time = grown(self._time, n_records)
         self._recorded_steps = grown(self._recorded_steps, n_records, np.zeros(n_records, dtype=np.int64))
         self._metrics = grown(self._metrics, steps)
