@@ -381,7 +381,10 @@ def long_range_memory(seed: int) -> Outcome:
     for length in MEMORY_LENGTHS:
         for cell, name in MEMORY_CELLS.items():
             config = MEMORY_RUN.replace(cell=cell, length=length, forget_bias=1, seed=seed)
-            trainer = RecurrentTrainer(config, record_every=config.steps)  # dL/dh_t at step 0 and the last
+            # dL/dh_t at step 0 and the last. (A plain RNN's recorded steps take another path
+            # through the arithmetic, so this run is not, to the last bit, the one a page would
+            # train at this config: docs/architecture.md, "The engine's contract".)
+            trainer = RecurrentTrainer(config, record_every=config.steps)
             trainer.step(1)  # step 0, whose test loss is measured
             while not trainer.done:
                 trainer.step(trainer.eval_every)  # ends with a step whose test loss is measured
