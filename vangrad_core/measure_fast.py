@@ -112,8 +112,7 @@ class FastMeasure:
         self._buffers: list[torch.Tensor | None] = [None, None, None]  # stacked x, y, dL/dz
         self._samples: np.ndarray | None = None  # activation inputs kept for percentiles
         self._sampled: list[np.ndarray] = []  # where their percentiles go
-        self._histogram: torch.Tensor | None = None  # the last pass's first inputs, (layers, examples, units)
-        self._histogram_rows: np.ndarray | None = None  # the same memory, (layers, examples x units)
+        self._histogram: np.ndarray | None = None  # the last pass's first inputs, (layers, examples, units)
         self._units: np.ndarray | None = None  # the last pass's UNIT_SUMS, (layers, len(UNIT_SUMS), units)
         self._output_delta: np.ndarray | None = None  # the last pass's dL/dz of the output layer, (batch, classes)
         self._units_step = -1  # the optimizer step the last pass belongs to
@@ -172,8 +171,7 @@ class FastMeasure:
         per_chunk = max(1, CHUNK_BYTES // (4 * batch * width))
         n_histogram = min(batch, max(1, HISTOGRAM_SAMPLE // width))
         if self._histogram is None or self._histogram.shape != (self.depth, n_histogram, width):
-            self._histogram = torch.empty(self.depth, n_histogram, width)
-            self._histogram_rows = self._histogram.view(self.depth, n_histogram * width).numpy()
+            self._histogram = np.empty((self.depth, n_histogram, width), np.float32)
         if self._units is None or self._units.shape != (self.depth, len(UNIT_SUMS), width):
             self._units = np.empty((self.depth, len(UNIT_SUMS), width), np.float32)
         for start in range(0, self.depth, per_chunk):
@@ -189,7 +187,7 @@ class FastMeasure:
                 sums[layers],
                 samples[layers],
                 self._units[layers],
-                self._histogram_rows[layers],  # a copy: the pass's own tensors go now
+                self._histogram[layers].reshape(len(x), -1),  # (a view) the kernel copies in: the pass's tensors go now
             )
         output_delta = deltas[-1].numpy()
         if self._output_delta is None or self._output_delta.shape != output_delta.shape:
@@ -216,7 +214,7 @@ class FastMeasure:
         """(layers, examples, units): what each hidden layer's nonlinearity received at
         the last measured step, for the batch's first examples, about HISTOGRAM_SAMPLE
         values a layer (None before the first)."""
-        return None if self._histogram is None else self._histogram.clone()
+        return None if self._histogram is None else torch.from_numpy(self._histogram.copy())
 
     def units(self) -> dict[str, np.ndarray] | None:
         """`measure.UNIT_COLUMNS` of the last measured step: every hidden unit's RMS of
