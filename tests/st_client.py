@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -60,6 +61,7 @@ CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embed
 
 _FINISHED = ForwardMsg.ScriptFinishedStatus
 # nothing on the way to 127.0.0.1 should go through a proxy from the environment
+RESEND_SECONDS = 5  # a deferred file's request unanswered this long is sent again (`download_url`)
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -281,9 +283,15 @@ class StreamlitClient:
     async def download_url(self, label: str, timeout: float = 60) -> str:
         """Click a download button: the URL of its file (`get` fetches it). A deferred
         file is made by the server first, on request over the websocket, in this
-        session's process."""
+        session's process. An answer still queued when a full run starts is dropped
+        with the queue (ForwardMsgQueue.clear keeps only lifecycle messages), as when
+        a run that just finished reruns the page: unanswered after RESEND_SECONDS,
+        the request goes again, as a student would click again."""
         button = self.downloads[label]
-        if button.HasField("deferred_file_id"):
+        if not button.HasField("deferred_file_id"):
+            return button.url
+        deadline = time.monotonic() + timeout
+        while True:
             msg = BackMsg()
             request = msg.backend_operation_request
             request.request_id = str(uuid.uuid4())
@@ -291,11 +299,17 @@ class StreamlitClient:
             request.deferred_file.file_id = button.deferred_file_id
             answer = self._operations[request.request_id] = asyncio.get_running_loop().create_future()
             await self._send(msg.SerializeToString())
-            response = await asyncio.wait_for(answer, timeout)
-            if response.error_msg:
-                raise RuntimeError(f"{label}: {response.error_msg}")
-            return response.deferred_file.url
-        return button.url
+            wait = min(RESEND_SECONDS, deadline - time.monotonic())
+            try:
+                response = await asyncio.wait_for(answer, max(wait, 0))
+                break
+            except TimeoutError:
+                self._operations.pop(request.request_id, None)
+                if time.monotonic() >= deadline:
+                    raise
+        if response.error_msg:
+            raise RuntimeError(f"{label}: {response.error_msg}")
+        return response.deferred_file.url
 
     async def _send(self, data: bytes) -> None:
         if self._ws is None or self._closing:
