@@ -41,6 +41,35 @@ def test_the_pool_trains_a_playing_run_to_the_end_as_a_plain_run_would():
     pd.testing.assert_frame_equal(live.snapshot().layers, run_experiment(CONFIG).layers)
 
 
+def test_a_run_that_starts_playing_takes_one_step_ahead_of_the_round_then_joins_it(monkeypatch):
+    """When a class presses Train at once, a run played behind thirty others does not
+    wait a round for its first step: it gets a turn of one step (0 s) next, then turns
+    at the back of the round like the rest."""
+    turns = []  # (run, seconds) as the pool hands them out
+
+    def train(runs, seconds):
+        turns.append((runs[0], seconds))
+        time.sleep(0.002)
+        return 1
+
+    monkeypatch.setattr(live_module, "train_together", train)
+    pool = TrainingPool(threads=1)
+    early = [LiveTrainer(CONFIG.replace(seed=seed)) for seed in range(4)]
+    for run in early:
+        pool.play((run,))
+    wait_until(lambda: len(turns) >= 12)
+    late = LiveTrainer(CONFIG.replace(seed=9))
+    before = len(turns)
+    pool.play((late,))
+    wait_until(lambda: sum(run is late for run, _ in turns) >= 3)
+    mine = [i for i, (run, _) in enumerate(turns) if run is late]
+    assert mine[0] - before <= 1  # at most the turn in hand comes first
+    assert turns[mine[0]][1] == 0.0 and all(turns[i][1] > 0 for i in mine[1:])
+    assert all(turns[i][0] is not late for i in range(mine[0] + 1, mine[0] + 5))  # then the back of the round
+    pool.pause_all()
+    wait_until(lambda: len(pool) == 0)
+
+
 def test_the_pool_gives_every_playing_run_its_turn_and_pause_stops_one():
     pool = TrainingPool(threads=1)
     runs = [LiveTrainer(CONFIG.replace(steps=20000, seed=seed)) for seed in range(4)]
@@ -79,7 +108,8 @@ def test_with_many_playing_every_run_gets_a_turn_within_a_round(monkeypatch):
         pool.play((run,))
     joined = len(turns) + 1  # (the turn under way began before the last run joined)
     wait_until(lambda: all(run.step_count >= 2 for run in runs) and len(turns) >= joined + 30)
-    playing = turns[joined:]  # (as runs leave, once paused, the others' turns lengthen)
+    # (as runs leave, once paused, the others' turns lengthen; the first steps come first, at 0 s)
+    playing = [turn for turn in turns[joined:] if turn[1] > 0]
     pool.pause_all()
     assert max(seconds for _, seconds in playing) <= 0.1 / 10 < live_module.QUANTUM_SECONDS
     for start in range(len(playing) - 9):  # every run once in any 10 turns in a row
@@ -89,7 +119,7 @@ def test_with_many_playing_every_run_gets_a_turn_within_a_round(monkeypatch):
     TrainingPool(threads=1).play((alone,))
     wait_until(lambda: len(turns) >= 2)
     alone.pause()
-    assert turns[0] == (alone, live_module.QUANTUM_SECONDS)  # alone: the long turn, fewer switches
+    assert turns[:2] == [(alone, 0.0), (alone, live_module.QUANTUM_SECONDS)]  # alone: the long turn, fewer switches
 
 
 def test_a_run_at_rest_is_tested_where_it_stopped():

@@ -134,7 +134,7 @@ def test_under_load_the_numbers_refresh_without_sending_the_charts_again(
     monkeypatch.setattr(live.st, "session_state", {})
     drawn = []
     snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
-    run = SimpleNamespace(key="run:test", playing=True)
+    run = SimpleNamespace(key="run:test", playing=True, live=SimpleNamespace(playing=True, step_count=3))
     live.live_view(
         (run,), lambda charts: snapshot, lambda snap: drawn.append("numbers"), lambda s: drawn.append("charts")
     )
@@ -239,7 +239,8 @@ def test_a_full_rerun_under_load_sends_the_charts_again_instead_of_building_them
     def full_rerun(at: float) -> None:
         clock.now = at
         declared.clear()
-        live.live_view((SimpleNamespace(key="run:test", playing=True),), snapshot, lambda s: None, drawn.append)
+        run = SimpleNamespace(key="run:test", playing=True, live=SimpleNamespace(playing=True, step_count=3))
+        live.live_view((run,), snapshot, lambda s: None, drawn.append)
         for tick in declared:
             tick()
 
@@ -250,3 +251,30 @@ def test_a_full_rerun_under_load_sends_the_charts_again_instead_of_building_them
     full_rerun(100.0 + charts)  # the charts' own pace has passed
     assert drawn == [snapshots[0], snapshots[0], snapshots[1]]
     assert len(taken) == 2
+
+
+def test_a_view_drawn_as_its_run_starts_waits_for_the_first_step_but_not_long(monkeypatch):
+    """The view drawn right after Train shows the run moving (the pool gives it a step
+    ahead of the round); a run whose first step is slow keeps it waiting at most
+    FIRST_STEP_SECONDS; runs that moved, or do not play, keep nobody waiting."""
+    monkeypatch.setattr(live, "FIRST_STEP_POLL_SECONDS", 0.001)
+
+    class Starting:
+        def __init__(self, polls_to_step: int):
+            self.polls, self.playing = polls_to_step, True
+
+        @property
+        def step_count(self) -> int:
+            self.polls -= 1
+            return 0 if self.polls >= 0 else 1
+
+    quick = Starting(3)
+    live.first_steps((SimpleNamespace(live=quick),))
+    assert quick.polls == -1  # asked until it had stepped, and no more
+    start = time.monotonic()
+    live.first_steps((SimpleNamespace(live=Starting(10**9)),), seconds=0.05)
+    assert 0.05 <= time.monotonic() - start < 1
+    start = time.monotonic()
+    paused = SimpleNamespace(playing=False, step_count=0)
+    live.first_steps((SimpleNamespace(live=paused), SimpleNamespace(live=SimpleNamespace(playing=True, step_count=7))))
+    assert time.monotonic() - start < 0.05

@@ -378,7 +378,10 @@ def turn_seconds(groups: int, threads: int = 1) -> float:
 class TrainingPool:
     """Trains the playing runs: `threads` threads take the runs (or groups of runs
     kept in step) in turn, round-robin, for QUANTUM_SECONDS each, or as long as lets
-    every group a turn within ROUND_SECONDS (`turn_seconds`). A run leaves the pool
+    every group a turn within ROUND_SECONDS (`turn_seconds`). A group that starts
+    playing takes one step ahead of the round, then joins it at the back: when a class
+    presses Train at once, every page can show its run moving as soon as it is redrawn,
+    not a round later. A run leaves the pool
     when it stops playing (paused, done, failed, released) or is no longer referenced
     by anything else (its session is gone): the pool holds it only weakly.
 
@@ -388,6 +391,7 @@ class TrainingPool:
     def __init__(self, threads: int):
         self.slots = threading.BoundedSemaphore(threads)  # snapshots taken at once, by the pages' threads
         self.turns: collections.deque[tuple[weakref.ref, ...]] = collections.deque()
+        self.starting: collections.deque[tuple[weakref.ref, ...]] = collections.deque()  # first steps, before `turns`
         self.in_hand: list[tuple[weakref.ref, ...]] = []  # the groups that threads train now
         self.ready = threading.Condition()
         self.threads = [
@@ -408,12 +412,12 @@ class TrainingPool:
             if not any(run.in_pool for run in runs):  # (paused and played again before its turn: it has one)
                 for run in runs:
                     run.in_pool = True
-                self.turns.append(tuple(weakref.ref(run) for run in runs))
+                self.starting.append(tuple(weakref.ref(run) for run in runs))
                 self.ready.notify()
 
     def __len__(self) -> int:
         with self.ready:
-            return len(self.turns)
+            return len(self.starting) + len(self.turns)
 
     def pause(self, runs: Sequence[LiveTrainer]) -> None:
         """Stop `runs` playing, in step (`pause_together`)."""
@@ -430,7 +434,8 @@ class TrainingPool:
         turn and those in a thread's hands."""
         with self.ready:
             groups = [
-                [run for run in (ref() for ref in group) if run is not None] for group in (*self.turns, *self.in_hand)
+                [run for run in (ref() for ref in group) if run is not None]
+                for group in (*self.starting, *self.turns, *self.in_hand)
             ]
         for runs in groups:
             pause_together(runs)
@@ -438,16 +443,18 @@ class TrainingPool:
     def _work(self) -> None:
         while True:
             with self.ready:
-                while not self.turns:
+                while not (self.starting or self.turns):
                     self.ready.wait()
-                group = self.turns.popleft()
+                starting = bool(self.starting)
+                group = (self.starting or self.turns).popleft()
                 runs = [run for run in (ref() for ref in group) if run is not None]
                 if not any(run.playing for run in runs):  # stopped: it leaves the pool
                     for run in runs:
                         run.in_pool = False
                     continue
                 self.in_hand.append(group)
-                turn = turn_seconds(len(self.turns) + len(self.in_hand), len(self.threads))
+                groups = len(self.starting) + len(self.turns) + len(self.in_hand)
+                turn = 0.0 if starting else turn_seconds(groups, len(self.threads))  # (0: one step)
             train_together(runs, turn)
             del runs  # no strong reference while it waits for its next turn
             with self.ready:

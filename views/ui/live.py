@@ -57,6 +57,11 @@ RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this
 # few playing and took the fastest pace; for five seconds they flooded the server that
 # the others' first updates were waiting for.
 RESTEP_BUSIER_SECONDS = 1.0
+# The view drawn as a run starts playing waits at most this long for its first step (the
+# pool gives it one ahead of the round): else its first move shows a whole refresh later,
+# 2 s on a busy server, after a Train rerun that itself waited behind the class's.
+FIRST_STEP_SECONDS = 1.0
+FIRST_STEP_POLL_SECONDS = 0.01
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
 # The details' paces beyond DETAIL_TABS: steps, like the charts' (in proportion to the
@@ -497,6 +502,16 @@ def live_fragment(
         )
 
 
+def first_steps(runs: tuple[LiveRun, ...], seconds: float = FIRST_STEP_SECONDS) -> None:
+    """Until every playing run has taken a step, at most `seconds`: a view about to draw
+    runs that have just started shows them moving, not at step 0 until its next refresh."""
+    deadline = time.monotonic() + seconds
+    while any(live.playing and live.step_count == 0 for live in (run.live for run in runs)):
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(FIRST_STEP_POLL_SECONDS)
+
+
 def live_view(
     runs: tuple[LiveRun, ...],
     snapshot: Callable[[bool], object],
@@ -544,6 +559,7 @@ def live_view(
 
         def both() -> None:
             # playing, the numbers show the newest moment; at rest, the charts' snapshot is it
+            first_steps(runs)
             newest = snapshot(True) if any(run.playing for run in runs) else None
             shown = chart_snapshot(lambda: snapshot(True) if newest is None else newest)
             headline(shown if newest is None else newest)
@@ -551,7 +567,7 @@ def live_view(
 
         _fragment(runs, both, lambda: refresh, setup=paces_now)
     else:
-        _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces_now)
+        _fragment(runs, lambda: first_steps(runs) or headline(snapshot(False)), lambda: refresh, setup=paces_now)
         _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces_now)
 
 
