@@ -117,7 +117,7 @@ def wait_released(log: Path, runs: int, timeout: float = 60) -> None:
             return
         if time.monotonic() > deadline:
             raise TimeoutError(log.read_text()[-2000:])
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
