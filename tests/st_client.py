@@ -57,11 +57,11 @@ from websockets.asyncio.client import ClientConnection, connect
 STREAM_PATH = "/_stcore/stream"
 XSRF_COOKIE = "_streamlit_xsrf"
 PLACEHOLDER_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends without a cookie
+RESEND_SECONDS = 5  # a deferred file's request unanswered this long is sent again (`download_url`)
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 
 _FINISHED = ForwardMsg.ScriptFinishedStatus
 # nothing on the way to 127.0.0.1 should go through a proxy from the environment
-RESEND_SECONDS = 5  # a deferred file's request unanswered this long is sent again (`download_url`)
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -286,27 +286,28 @@ class StreamlitClient:
         session's process. An answer still queued when a full run starts is dropped
         with the queue (ForwardMsgQueue.clear keeps only lifecycle messages), as when
         a run that just finished reruns the page: unanswered after RESEND_SECONDS,
-        the request goes again, as a student would click again."""
-        button = self.downloads[label]
-        if not button.HasField("deferred_file_id"):
-            return button.url
+        the request goes again, as a student would click again, for the button as
+        that run drew it (each run gives it a new file id, and drops the old one's)."""
         deadline = time.monotonic() + timeout
         while True:
+            button = self.downloads[label]
+            if not button.HasField("deferred_file_id"):
+                return button.url
             msg = BackMsg()
             request = msg.backend_operation_request
             request.request_id = str(uuid.uuid4())
             request.session_id = self.session_id
             request.deferred_file.file_id = button.deferred_file_id
             answer = self._operations[request.request_id] = asyncio.get_running_loop().create_future()
-            await self._send(msg.SerializeToString())
-            wait = min(RESEND_SECONDS, deadline - time.monotonic())
             try:
-                response = await asyncio.wait_for(answer, max(wait, 0))
+                await self._send(msg.SerializeToString())
+                response = await asyncio.wait_for(answer, max(0, min(RESEND_SECONDS, deadline - time.monotonic())))
                 break
             except TimeoutError:
-                self._operations.pop(request.request_id, None)
                 if time.monotonic() >= deadline:
                     raise
+            finally:
+                self._operations.pop(request.request_id, None)
         if response.error_msg:
             raise RuntimeError(f"{label}: {response.error_msg}")
         return response.deferred_file.url

@@ -63,7 +63,7 @@ def test_a_run_that_starts_playing_takes_one_step_ahead_of_the_round_then_joins_
     pool.play((late,))
     wait_until(lambda: sum(run is late for run, _ in turns) >= 3)
     mine = [i for i, (run, _) in enumerate(turns) if run is late]
-    assert mine[0] - before <= 1  # at most the turn in hand comes first
+    assert mine[0] - before <= 2  # at most the turn in hand (and one taken as it was played) first; a round is 4
     assert turns[mine[0]][1] == 0.0 and all(turns[i][1] > 0 for i in mine[1:])
     assert all(turns[i][0] is not late for i in range(mine[0] + 1, mine[0] + 5))  # then the back of the round
     pool.pause_all()

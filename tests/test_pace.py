@@ -253,28 +253,63 @@ def test_a_full_rerun_under_load_sends_the_charts_again_instead_of_building_them
     assert len(taken) == 2
 
 
-def test_a_view_drawn_as_its_run_starts_waits_for_the_first_step_but_not_long(monkeypatch):
-    """The view drawn right after Train shows the run moving (the pool gives it a step
-    ahead of the round); a run whose first step is slow keeps it waiting at most
+class Starting:
+    """A run that plays and takes its first step after `polls` looks at its step count."""
+
+    def __init__(self, polls: int):
+        self.polls, self.playing = polls, True
+
+    @property
+    def step_count(self) -> int:
+        self.polls -= 1
+        return 0 if self.polls >= 0 else 1
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """`live`'s time: sleeping moves it on; `clock.slept` counts the sleeps."""
+    clock = SimpleNamespace(now=0.0, slept=0)
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+        clock.slept += 1
+
+    monkeypatch.setattr(
+        live, "time", SimpleNamespace(monotonic=lambda: clock.now, sleep=sleep, thread_time=time.thread_time)
+    )
+    return clock
+
+
+def test_waiting_for_a_first_step_ends_with_it_or_after_a_second(clock):
+    """Runs that just started are waited for until they have stepped, at most
     FIRST_STEP_SECONDS; runs that moved, or do not play, keep nobody waiting."""
-    monkeypatch.setattr(live, "FIRST_STEP_POLL_SECONDS", 0.001)
-
-    class Starting:
-        def __init__(self, polls_to_step: int):
-            self.polls, self.playing = polls_to_step, True
-
-        @property
-        def step_count(self) -> int:
-            self.polls -= 1
-            return 0 if self.polls >= 0 else 1
-
     quick = Starting(3)
-    live.first_steps((SimpleNamespace(live=quick),))
-    assert quick.polls == -1  # asked until it had stepped, and no more
-    start = time.monotonic()
-    live.first_steps((SimpleNamespace(live=Starting(10**9)),), seconds=0.05)
-    assert 0.05 <= time.monotonic() - start < 1
-    start = time.monotonic()
+    live.first_steps((quick,))
+    assert quick.polls == -1 and clock.slept == 3  # asked until it had stepped, and no more
+    clock.slept = 0
+    live.first_steps((Starting(10**9),))
+    assert clock.slept * live.FIRST_STEP_POLL_SECONDS == pytest.approx(live.FIRST_STEP_SECONDS)
+    clock.slept = 0
     paused = SimpleNamespace(playing=False, step_count=0)
-    live.first_steps((SimpleNamespace(live=paused), SimpleNamespace(live=SimpleNamespace(playing=True, step_count=7))))
-    assert time.monotonic() - start < 0.05
+    live.first_steps((paused, SimpleNamespace(playing=True, step_count=7)))
+    assert clock.slept == 0
+
+
+def test_only_the_first_view_after_a_start_waits_for_the_first_step(clock, tabs, monkeypatch):
+    """The view drawn as the runs start waits for their first step; later refreshes do
+    not, even while a slow first step is still to come; runs started anew (Reset, new
+    settings) are waited for again."""
+    tabs(1)
+    declared = []
+    monkeypatch.setattr(live, "_fragment", lambda runs, tick, pace, setup: declared.append(tick))
+    monkeypatch.setattr(live.st, "session_state", {})
+    snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
+    run = SimpleNamespace(key="run:test", playing=True, live=Starting(10**9))
+    live.live_view((run,), lambda charts: snapshot, lambda snap: None, lambda snap: None)
+    (tick,) = declared
+    waits = []
+    for live_now in (run.live, run.live, Starting(10**9)):  # two refreshes, then a new run
+        run.live, clock.slept = live_now, 0
+        tick()
+        waits.append(clock.slept > 0)
+    assert waits == [True, False, True]

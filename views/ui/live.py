@@ -57,11 +57,11 @@ RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this
 # few playing and took the fastest pace; for five seconds they flooded the server that
 # the others' first updates were waiting for.
 RESTEP_BUSIER_SECONDS = 1.0
-# The view drawn as a run starts playing waits at most this long for its first step (the
-# pool gives it one ahead of the round): else its first move shows a whole refresh later,
-# 2 s on a busy server, after a Train rerun that itself waited behind the class's.
+# The first view drawn after runs start playing waits at most this long for their first
+# step (the pool gives it ahead of its round): else a class pressing Train at once saw
+# step 0 until the next refresh, 2 s later on a busy server.
 FIRST_STEP_SECONDS = 1.0
-FIRST_STEP_POLL_SECONDS = 0.01
+FIRST_STEP_POLL_SECONDS = 0.05  # (a worker's statuses are asked for at most every 0.1 s)
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
 # The details' paces beyond DETAIL_TABS: steps, like the charts' (in proportion to the
@@ -502,13 +502,15 @@ def live_fragment(
         )
 
 
-def first_steps(runs: tuple[LiveRun, ...], seconds: float = FIRST_STEP_SECONDS) -> None:
-    """Until every playing run has taken a step, at most `seconds`: a view about to draw
-    runs that have just started shows them moving, not at step 0 until its next refresh."""
+def starting(live: Run) -> bool:
+    """Whether a run plays and has not taken its first step yet."""
+    return live.playing and live.step_count == 0
+
+
+def first_steps(lives: tuple[Run, ...], seconds: float = FIRST_STEP_SECONDS) -> None:
+    """Until every playing run of `lives` has taken a step, at most `seconds`."""
     deadline = time.monotonic() + seconds
-    while any(live.playing and live.step_count == 0 for live in (run.live for run in runs)):
-        if time.monotonic() >= deadline:
-            return
+    while any(map(starting, lives)) and time.monotonic() < deadline:
         time.sleep(FIRST_STEP_POLL_SECONDS)
 
 
@@ -547,6 +549,17 @@ def live_view(
             draw(snap)
         st.session_state[drawn_key] = stamp
 
+    started_key = "+".join(run.key for run in runs) + ":started"
+
+    def seen_moving() -> None:
+        """The first view drawn after the runs start playing shows them moving: it
+        waits for their first step (`first_steps`); no later one waits."""
+        lives = tuple(run.live for run in runs)
+        started = tuple(map(id, lives))
+        if st.session_state.get(started_key) != started and any(map(starting, lives)):
+            st.session_state[started_key] = started
+            first_steps(lives)
+
     def chart_snapshot(take: Callable[[], object]) -> object:
         """What the charts draw now: the snapshot they were last drawn from while it is
         younger than their pace and a run plays (a full rerun, such as forty tabs
@@ -559,7 +572,7 @@ def live_view(
 
         def both() -> None:
             # playing, the numbers show the newest moment; at rest, the charts' snapshot is it
-            first_steps(runs)
+            seen_moving()
             newest = snapshot(True) if any(run.playing for run in runs) else None
             shown = chart_snapshot(lambda: snapshot(True) if newest is None else newest)
             headline(shown if newest is None else newest)
@@ -567,7 +580,7 @@ def live_view(
 
         _fragment(runs, both, lambda: refresh, setup=paces_now)
     else:
-        _fragment(runs, lambda: first_steps(runs) or headline(snapshot(False)), lambda: refresh, setup=paces_now)
+        _fragment(runs, lambda: seen_moving() or headline(snapshot(False)), lambda: refresh, setup=paces_now)
         _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces_now)
 
 
