@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def _layer_colors(n_layers: int) -> tuple[str, ...]:  # (sampling a scale: ~1 ms
     return tuple(sample_colorscale(LAYER_SCALE, np.linspace(0, 0.92, max(n_layers, 2)).tolist())[:n_layers])
 
 
-def new_figure(traces: list | tuple = ()) -> go.Figure:
+def new_figure(traces: Iterable = ()) -> go.Figure:
     """A figure of `traces` with an empty template: Plotly copies its default template
     (Streamlit's) into every new figure and again at every read of the layout; `layout`
     sets it once, at the end (the playground's charts about 10% faster, same JSON)."""
@@ -165,8 +166,10 @@ def zero_floor(*series: pd.Series) -> float:
 def log_level(fig: go.Figure, y: float, text: str, line: dict, side: str = "right", above: bool = True) -> None:
     """A horizontal line at `y` on a log y axis, labelled at one `side`, just `above` it
     (or under). Not add_hline's own label: Plotly.js reads an annotation's y on a log
-    axis as log10, so "1e-3: a healthy rate" sat at 10^0.001, the top of the chart."""
-    fig.add_hline(y=y, line=line)
+    axis as log10, so "1e-3: a healthy rate" sat at 10^0.001, the top of the chart.
+    The line is the shape add_hline makes, added directly: add_hline's search of the
+    figure's subplots took 6 ms, a sixth of the update chart's, at every redraw."""
+    fig.add_shape(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
     fig.add_annotation(
         text=text,
         x=1 if side == "right" else 0,
