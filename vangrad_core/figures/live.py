@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .style import (
     HEATMAP_SCALE,
@@ -420,39 +419,68 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
     values = values[np.isfinite(values)]
     cutoff = curve.attrs["cutoff"]
     start, end = float(curve["x"].iloc[0]), float(curve["x"].iloc[-1])
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    if len(values):
-        fig.add_trace(
-            go.Histogram(
-                x=values,
-                xbins={"start": start, "end": end, "size": (end - start) / INPUT_BINS},
-                name=f"inputs to layer {layer}'s {activation}",
-                marker={"color": "rgba(31,119,180,0.45)"},
-                histnorm="probability",
-            ),
-            secondary_y=True,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=curve["x"],
-            y=curve["slope"],
-            name=f"{activation}'(x)",
-            mode="lines",
-            line={"color": "#d62728", "width": 4},
-        ),
-        secondary_y=False,
+    # The histogram on a second y axis over the first, as make_subplots(secondary_y) lays
+    # it out, built directly (make_subplots and add_hline took 10 of this chart's 16 ms)
+    histogram = {
+        "type": "histogram",
+        "x": values,
+        "xbins": {"start": start, "end": end, "size": (end - start) / INPUT_BINS},
+        "name": f"inputs to layer {layer}'s {activation}",
+        "marker": {"color": "rgba(31,119,180,0.45)"},
+        "histnorm": "probability",
+        "xaxis": "x",
+        "yaxis": "y2",
+    }
+    slope = {
+        "type": "scatter",
+        "x": curve["x"].to_numpy(),
+        "y": curve["slope"].to_numpy(),
+        "name": f"{activation}'(x)",
+        "mode": "lines",
+        "line": {"color": "#d62728", "width": 4},
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+    fig = new_figure([histogram, slope] if len(values) else [slope])
+    return layout(
+        fig,
+        title,
+        xaxis={"anchor": "y", "domain": [0.0, 0.94], "title": "input to the nonlinearity, x", "range": [start, end]},
+        yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": f"derivative {activation}'(x)", "rangemode": "tozero"},
+        yaxis2={
+            "anchor": "x",
+            "overlaying": "y",
+            "side": "right",
+            "title": "share of inputs",
+            "showgrid": False,
+            "tickformat": ".0%",
+        },
+        shapes=[
+            {
+                "type": "line",
+                "xref": "x domain",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": cutoff,
+                "y1": cutoff,
+                "line": {"dash": "dot", "color": "gray"},
+            }
+        ],
+        annotations=[
+            {
+                "text": f"{curve.attrs['flat_word'] or 'flat'} below {cutoff:.3g}",
+                "x": 1,
+                "xref": "x domain",
+                "xanchor": "right",
+                "y": cutoff,
+                "yref": "y",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "bgcolor": "rgba(255, 255, 255, 0.75)",  # (readable over the histogram's bars)
+            }
+        ],
     )
-    fig.add_hline(
-        y=cutoff,
-        line={"dash": "dot", "color": "gray"},
-        annotation_text=f"{curve.attrs['flat_word'] or 'flat'} below {cutoff:.3g}",
-        annotation_position="top right",
-        annotation_bgcolor="rgba(255, 255, 255, 0.75)",  # (readable over the histogram's bars)
-    )
-    fig.update_xaxes(title="input to the nonlinearity, x", range=[start, end])
-    fig.update_yaxes(title=f"derivative {activation}'(x)", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title="share of inputs", secondary_y=True, showgrid=False, tickformat=".0%")
-    return layout(fig, title)
 
 
 def saturation_by_layer(
