@@ -166,9 +166,12 @@ def forward_variance(
                 hovertemplate="layer %{x}: measured %{y:.3g}<extra></extra>",
             )
         )
-    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(hidden["layer"].unique())))
-    fig.update_yaxes(title="variance (log scale)", type="log", exponentformat="power")  # (the title says of what)
-    return layout(fig, title)
+    return layout(
+        fig,
+        title,
+        xaxis={"title": "hidden layer (1 = input side)", "dtick": tick(len(hidden["layer"].unique()))},
+        yaxis={"title": "variance (log scale)", "type": "log", "exponentformat": "power"},  # (the title says of what)
+    )
 
 
 PHASE_SCALE = "RdBu_r"  # blue: ordered (gradients vanish), white: critical, red: chaotic (explode)
@@ -240,9 +243,12 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
             bgcolor="rgba(255,255,255,0.75)",
             font={"color": "black"},
         )
-    fig.update_xaxes(title="σ_w² = n · Var(W)  (weight scale)", range=[0, float(grid.columns.max())])
-    fig.update_yaxes(title="σ_b² = Var(b)  (bias scale)", range=[0, float(grid.index.max())])
-    return layout(fig, f"Order and chaos for {activation}: χ₁ by weight and bias scale")
+    return layout(
+        fig,
+        f"Order and chaos for {activation}: χ₁ by weight and bias scale",
+        xaxis={"title": "σ_w² = n · Var(W)  (weight scale)", "range": [0, float(grid.columns.max())]},
+        yaxis={"title": "σ_b² = Var(b)  (bias scale)", "range": [0, float(grid.index.max())]},
+    )
 
 
 def consecutive(columns: np.ndarray) -> list[np.ndarray]:
@@ -523,9 +529,12 @@ def saturation_by_layer(
             yref="paper",
             showarrow=False,
         )
-    fig.update_xaxes(title="hidden layer (1 = input side)", dtick=tick(len(last)))
-    fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
-    return layout(fig, title)
+    return layout(
+        fig,
+        title,
+        xaxis={"title": "hidden layer (1 = input side)", "dtick": tick(len(last))},
+        yaxis={"title": "share", "range": [0, 1.05], "tickformat": ".0%"},
+    )
 
 
 def update_ratios(layers: pd.DataFrame) -> go.Figure:
@@ -564,10 +573,13 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     if unchanged.any():
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
         log_level(fig, floor, "0: too small to change a float32 weight", line, side="left")
-    fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="update : weight ratio (log scale)", type="log", exponentformat="power")
-    fig.update_layout(showlegend=len(layer_ids) <= 12)
-    return layout(fig, title)
+    return layout(
+        fig,
+        title,
+        xaxis={"title": "training step"},
+        yaxis={"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"},
+        showlegend=len(layer_ids) <= 12,
+    )
 
 
 def distance_from_init(layers: pd.DataFrame) -> go.Figure:
@@ -599,9 +611,12 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
         THEN_COLOR,
         "not moved at all: its updates were too small to change a float32 weight",
     )
-    fig.update_xaxes(title="layer (1 = input side; last = output layer)", dtick=tick(len(last)))
-    fig.update_yaxes(title="|W − W₀| / |W₀| (log scale)", type="log", exponentformat="power")
-    return layout(fig, title)
+    return layout(
+        fig,
+        title,
+        xaxis={"title": "layer (1 = input side; last = output layer)", "dtick": tick(len(last))},
+        yaxis={"title": "|W − W₀| / |W₀| (log scale)", "type": "log", "exponentformat": "power"},
+    )
 
 
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
@@ -634,9 +649,13 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
                 marker={"color": color, "size": 6, "line": {"width": 0.5, "color": "white"}},
             )
         )
-    fig.update_xaxes(title="x₁ (standardized)", constrain="domain")
-    fig.update_yaxes(title="x₂ (standardized)", scaleanchor="x", scaleratio=1)
-    return layout(fig, "Decision boundary (test points)", height=420)
+    return layout(
+        fig,
+        "Decision boundary (test points)",
+        height=420,
+        xaxis={"title": "x₁ (standardized)", "constrain": "domain"},
+        yaxis={"title": "x₂ (standardized)", "scaleanchor": "x", "scaleratio": 1},
+    )
 
 
 MAX_UNITS_DRAWN = 16  # a wider layer is drawn as this many of its units, picked by rank

@@ -68,8 +68,9 @@ def new_figure(traces: Iterable = ()) -> go.Figure:
 
 def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go.Figure:
     """The charts' common layout, plus `extra` (e.g. whole `xaxis`, `yaxis` dicts), on
-    top of what `fig` has. One assignment, not update_layout: its path handling costs
-    several milliseconds a call, and the live charts are rebuilt several times a second."""
+    top of what `fig` has (an axis given whole replaces the figure's). One assignment,
+    not update_layout or update_xaxes: their path handling costs a millisecond or more
+    a call, and the live charts are rebuilt several times a second."""
     kept = {key: value for key, value in fig.layout.to_plotly_json().items() if key != "template"}
     spec = {  # Plotly's default template goes: the page's theme styles the charts
         "xaxis": {},
@@ -99,9 +100,7 @@ def empty(title: str, message: str) -> go.Figure:
     fig = new_figure()
     text = "<br>".join(textwrap.wrap(message, EMPTY_LINE))
     fig.add_annotation(text=text, showarrow=False, font={"size": 18}, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return layout(fig, title)
+    return layout(fig, title, xaxis={"visible": False}, yaxis={"visible": False})
 
 
 def thin_steps(frame: pd.DataFrame, max_steps: int = 150) -> pd.DataFrame:
