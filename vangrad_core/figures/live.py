@@ -56,54 +56,59 @@ def gradient_profile(
     last = layers[layers["step"] == last_step]
     n = len(last)
     colors = layer_colors(n)
-    fig = new_figure()
+    traces = []  # (dicts of NumPy arrays, in one figure: `update_ratios`)
     then_drawn = last_step != first_step  # (after one step, "then" is "now": drawn once)
     if then_drawn:
-        fig.add_trace(
-            go.Scatter(
-                x=first["layer"],
-                y=drawable(first[measure]),
-                name=step_label(first_step),
-                mode="lines+markers",
-                line={"color": THEN_COLOR, "width": 3, "dash": "dot"},
-                marker={"size": 7},
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": first["layer"].to_numpy(),
+                "y": drawable(first[measure]).to_numpy(),
+                "name": step_label(first_step),
+                "mode": "lines+markers",
+                "line": {"color": THEN_COLOR, "width": 3, "dash": "dot"},
+                "marker": {"size": 7},
+            }
         )
     if predicted is not None and measure == "delta_rms" and first_step == 0:
         output_delta = first[measure].iloc[-1]
-        fig.add_trace(
-            go.Scatter(
-                x=predicted["layer"],
-                y=drawable(predicted["delta_rms_relative"] * output_delta),
-                name="theory at initialization (mean field)",
-                mode="lines",
-                line={"color": "#2ca02c", "width": 4, "dash": "dash"},
-                hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": predicted["layer"].to_numpy(),
+                "y": drawable(predicted["delta_rms_relative"] * output_delta).to_numpy(),
+                "name": "theory at initialization (mean field)",
+                "mode": "lines",
+                "line": {"color": "#2ca02c", "width": 4, "dash": "dash"},
+                "hovertemplate": "layer %{x}: predicted %{y:.3g}<extra></extra>",
+            }
         )
     if activation == "sigmoid" and slope_guide and n > 2:
         top = last[last["layer"] == n - 1][measure].iloc[0]
         hidden = np.arange(1, n)
-        fig.add_trace(
-            go.Scatter(
-                x=hidden,
-                y=top * 0.25 ** (n - 1 - hidden),
-                name="× 0.25 a layer (sigmoid's steepest slope; weights left out)",
-                mode="lines",
-                line={"color": "#d62728", "width": 2, "dash": "dash"},
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": hidden,
+                "y": top * 0.25 ** (n - 1 - hidden),
+                "name": "× 0.25 a layer (sigmoid's steepest slope; weights left out)",
+                "mode": "lines",
+                "line": {"color": "#d62728", "width": 2, "dash": "dash"},
+            }
         )
-    fig.add_trace(
-        go.Scatter(
-            x=last["layer"],
-            y=drawable(last[measure]),
-            name=step_label(last_step, now=True),
-            mode="lines+markers",
-            line={"color": NOW_COLOR, "width": 3},
-            marker={"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
-            hovertemplate="layer %{x}<br>%{y:.3g}<extra></extra>",
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": last["layer"].to_numpy(),
+            "y": drawable(last[measure]).to_numpy(),
+            "name": step_label(last_step, now=True),
+            "mode": "lines+markers",
+            "line": {"color": NOW_COLOR, "width": 3},
+            "marker": {"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
+            "hovertemplate": "layer %{x}<br>%{y:.3g}<extra></extra>",
+        }
     )
+    fig = new_figure(traces)
     floor = zero_floor(*(trace.y for trace in fig.data))
     if then_drawn:
         zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", THEN_COLOR)
@@ -128,44 +133,48 @@ def forward_variance(
         return empty(title, "Press Train to measure the forward signal")
     first_step, last_step = steps_of(layers)
     hidden = layers[layers["act_input_std"].notna()]
-    fig = new_figure()
+    traces = []  # (dicts of NumPy arrays, in one figure: `update_ratios`)
     if predicted is not None and not hidden.empty:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
-        fig.add_trace(
-            go.Scatter(
-                x=theory["layer"],
-                y=theory["preact_var"].clip(lower=TINY),
-                name="theory at initialization (mean field)",
-                mode="lines",
-                line={"color": "#2ca02c", "width": 4, "dash": "dash"},
-                hovertemplate="layer %{x}: predicted %{y:.3g}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": theory["layer"].to_numpy(),
+                "y": theory["preact_var"].clip(lower=TINY).to_numpy(),
+                "name": "theory at initialization (mean field)",
+                "mode": "lines",
+                "line": {"color": "#2ca02c", "width": 4, "dash": "dash"},
+                "hovertemplate": "layer %{x}: predicted %{y:.3g}<extra></extra>",
+            }
         )
         if rule is not None:
             name, factor = rule
-            fig.add_trace(  # the rule from the same first layer, biases left out as the papers do
-                go.Scatter(
-                    x=theory["layer"],
-                    y=(theory["preact_var"].iloc[0] * factor ** (theory["layer"] - 1)).clip(lower=TINY),
-                    name=name,
-                    mode="lines",
-                    line={"color": "#9467bd", "width": 2, "dash": "dot"},
-                )
+            traces.append(  # the rule from the same first layer, biases left out as the papers do
+                {
+                    "type": "scatter",
+                    "x": theory["layer"].to_numpy(),
+                    "y": (theory["preact_var"].iloc[0] * factor ** (theory["layer"] - 1)).clip(lower=TINY).to_numpy(),
+                    "name": name,
+                    "mode": "lines",
+                    "line": {"color": "#9467bd", "width": 2, "dash": "dot"},
+                }
             )
     # the theory is for the initial weights: step 1's measurements are what it predicts
     latest = [(last_step, True)] if last_step != first_step else []
     for step, now in [(first_step, False), *latest]:
         rows = hidden[hidden["step"] == step]
-        fig.add_trace(
-            go.Scatter(
-                x=rows["layer"],
-                y=(rows["act_input_std"] ** 2).clip(lower=TINY),
-                name=f"measured, {step_label(step, now)}",
-                mode="markers",
-                marker={"color": layer_colors(len(rows)) if now else THEN_COLOR, "size": 11 if now else 9},
-                hovertemplate="layer %{x}: measured %{y:.3g}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": rows["layer"].to_numpy(),
+                "y": (rows["act_input_std"] ** 2).clip(lower=TINY).to_numpy(),
+                "name": f"measured, {step_label(step, now)}",
+                "mode": "markers",
+                "marker": {"color": layer_colors(len(rows)) if now else THEN_COLOR, "size": 11 if now else 9},
+                "hovertemplate": "layer %{x}: measured %{y:.3g}<extra></extra>",
+            }
         )
+    fig = new_figure(traces)
     return layout(
         fig,
         title,
