@@ -15,6 +15,7 @@ from .style import (
     counted,
     drawable,
     empty,
+    hline,
     layer_colors,
     layout,
     log_level,
@@ -56,7 +57,7 @@ def gradient_profile(
     last = layers[layers["step"] == last_step]
     n = len(last)
     colors = layer_colors(n)
-    traces = []  # (dicts of NumPy arrays, in one figure: `update_ratios`)
+    traces = []
     then_drawn = last_step != first_step  # (after one step, "then" is "now": drawn once)
     if then_drawn:
         traces.append(
@@ -133,7 +134,7 @@ def forward_variance(
         return empty(title, "Press Train to measure the forward signal")
     first_step, last_step = steps_of(layers)
     hidden = layers[layers["act_input_std"].notna()]
-    traces = []  # (dicts of NumPy arrays, in one figure: `update_ratios`)
+    traces = []
     if predicted is not None and not hidden.empty:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
         traces.append(
@@ -374,7 +375,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
         ),
         ("test", counted(test["step"]), test, "lines+markers", "#ff7f0e", ("test_loss", "test_accuracy"), "after step"),
     )
-    fig = new_figure(  # (traces as dicts of NumPy arrays, in one figure: `update_ratios`)
+    fig = new_figure(
         {
             "type": "scatter",
             "x": steps.to_numpy(),
@@ -435,7 +436,8 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
     cutoff = curve.attrs["cutoff"]
     start, end = float(curve["x"].iloc[0]), float(curve["x"].iloc[-1])
     # The histogram on a second y axis over the first, as make_subplots(secondary_y) lays
-    # it out, built directly (make_subplots and add_hline took 10 of this chart's 16 ms)
+    # it out, and the threshold labelled as add_hline would, built directly
+    # (make_subplots and add_hline took 10 of this chart's 16 ms)
     histogram = {
         "type": "histogram",
         "x": values,
@@ -470,18 +472,7 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
             "showgrid": False,
             "tickformat": ".0%",
         },
-        shapes=[
-            {
-                "type": "line",
-                "xref": "x domain",
-                "x0": 0,
-                "x1": 1,
-                "yref": "y",
-                "y0": cutoff,
-                "y1": cutoff,
-                "line": {"dash": "dot", "color": "gray"},
-            }
-        ],
+        shapes=[hline(cutoff, {"dash": "dot", "color": "gray"})],
         annotations=[
             {
                 "text": f"{curve.attrs['flat_word'] or 'flat'} below {cutoff:.3g}",
@@ -558,9 +549,6 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     colors = layer_colors(len(layer_ids))
     unchanged = layers["update_ratio"] < SMALLEST_NORMAL  # (NaN, a step not taken, is neither)
     floor = min(zero_floor(layers["update_ratio"]), UPDATE_GUIDE / 10)  # (nothing drawable: not on the guide)
-    # (the lines as dicts of NumPy arrays, in one figure: a Series goes through Plotly's
-    # dataframe layer, a go.Scatter is validated again by the figure, and each add_trace
-    # copies the figure's traces; 41 -> 25 ms a redraw at depth 20)
     traces = []
     for color, (layer, rows) in zip(colors, layers.groupby("layer"), strict=True):
         ratio = rows["update_ratio"]

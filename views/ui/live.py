@@ -502,7 +502,7 @@ def live_fragment(
         )
 
 
-def starting(live: Run) -> bool:
+def before_first_step(live: Run) -> bool:
     """Whether a run plays and has not taken its first step yet."""
     return live.playing and live.step_count == 0
 
@@ -510,7 +510,7 @@ def starting(live: Run) -> bool:
 def first_steps(lives: tuple[Run, ...], seconds: float = FIRST_STEP_SECONDS) -> None:
     """Until every playing run of `lives` has taken a step, at most `seconds`."""
     deadline = time.monotonic() + seconds
-    while any(map(starting, lives)) and time.monotonic() < deadline:
+    while any(map(before_first_step, lives)) and time.monotonic() < deadline:
         time.sleep(FIRST_STEP_POLL_SECONDS)
 
 
@@ -556,7 +556,7 @@ def live_view(
         waits for their first step (`first_steps`); no later one waits."""
         lives = tuple(run.live for run in runs)
         started = tuple(map(id, lives))
-        if st.session_state.get(started_key) != started and any(map(starting, lives)):
+        if st.session_state.get(started_key) != started and any(map(before_first_step, lives)):
             st.session_state[started_key] = started
             first_steps(lives)
 
@@ -580,7 +580,12 @@ def live_view(
 
         _fragment(runs, both, lambda: refresh, setup=paces_now)
     else:
-        _fragment(runs, lambda: seen_moving() or headline(snapshot(False)), lambda: refresh, setup=paces_now)
+
+        def numbers() -> None:
+            seen_moving()
+            headline(snapshot(False))
+
+        _fragment(runs, numbers, lambda: refresh, setup=paces_now)
         _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces_now)
 
 
