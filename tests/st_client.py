@@ -24,8 +24,7 @@ and the server in streamlit/web/server/starlette/starlette_websocket.py):
   whether or not the previous one has finished (the server coalesces them); the
   same interval again is ignored; `stop_auto_rerun` and a full run's `new_session`
   clear the timers, and the new run's `auto_rerun` messages set them again;
-- a download button's deferred file: a `backend_operation_request` for it over the
-  websocket, then a GET of the URL the server answers with (DownloadButton.tsx);
+- a download button: a GET of its file's URL, with the cookies (DownloadButton.tsx);
 - the message cache: cacheable messages are kept by hash, sent back in each rerun's
   `cached_message_hashes`, and `ref_hash` messages are resolved from them; they
   expire after `max_cached_message_age` runs (ForwardMessageCache).
@@ -39,16 +38,16 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Element_pb2 import Element
-from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse, ForwardMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -57,7 +56,6 @@ from websockets.asyncio.client import ClientConnection, connect
 STREAM_PATH = "/_stcore/stream"
 XSRF_COOKIE = "_streamlit_xsrf"
 PLACEHOLDER_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends without a cookie
-RESEND_SECONDS = 5  # a deferred file's request unanswered this long is sent again (`download_url`)
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 
 _FINISHED = ForwardMsg.ScriptFinishedStatus
@@ -179,7 +177,6 @@ class StreamlitClient:
         self._new_session_since_rerun = False
         self._widget_changes = self._cache_changes = 0
         self._memo: dict[str, tuple[tuple, bytes]] = {}  # fragment id -> (what it was built from, message)
-        self._operations: dict[str, asyncio.Future[BackendOperationResponse]] = {}  # by request id
 
     # ---- connection ---------------------------------------------------------------
 
@@ -280,37 +277,25 @@ class StreamlitClient:
                 return button
         raise LookupError(f"no enabled button labelled {' or '.join(labels)}")
 
-    async def download_url(self, label: str, timeout: float = 60) -> str:
-        """Click a download button: the URL of its file (`get` fetches it). A deferred
-        file is made by the server first, on request over the websocket, in this
-        session's process. An answer still queued when a full run starts is dropped
-        with the queue (ForwardMsgQueue.clear keeps only lifecycle messages), as when
-        a run that just finished reruns the page: unanswered after RESEND_SECONDS,
-        the request goes again, as a student would click again, for the button as
-        that run drew it (each run gives it a new file id, and drops the old one's)."""
+    async def download(self, ask: str, label: str, timeout: float = 60) -> tuple[str, bytes]:
+        """Press the button `ask`, then the download button `label` that its run draws:
+        the file's URL and what it held. A full run of the page between the two drops
+        the file (Streamlit keeps a button's file until the page's next full run, and
+        the buttons go with it): both are pressed again, as a student would."""
         deadline = time.monotonic() + timeout
         while True:
-            button = self.downloads[label]
-            if not button.HasField("deferred_file_id"):
-                return button.url
-            msg = BackMsg()
-            request = msg.backend_operation_request
-            request.request_id = str(uuid.uuid4())
-            request.session_id = self.session_id
-            request.deferred_file.file_id = button.deferred_file_id
-            answer = self._operations[request.request_id] = asyncio.get_running_loop().create_future()
+            self.downloads.pop(label, None)
+            await self.press([ask])
+            while label not in self.downloads:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no download button {label!r} within {timeout} s of pressing {ask!r}")
+                await asyncio.sleep(0.05)
+            url = self.downloads[label].url
             try:
-                await self._send(msg.SerializeToString())
-                response = await asyncio.wait_for(answer, max(0, min(RESEND_SECONDS, deadline - time.monotonic())))
-                break
-            except TimeoutError:
-                if time.monotonic() >= deadline:
+                return url, await asyncio.to_thread(self.get, url)
+            except urllib.error.HTTPError as error:
+                if error.code != 404 or time.monotonic() > deadline:
                     raise
-            finally:
-                self._operations.pop(request.request_id, None)
-        if response.error_msg:
-            raise RuntimeError(f"{label}: {response.error_msg}")
-        return response.deferred_file.url
 
     async def _send(self, data: bytes) -> None:
         if self._ws is None or self._closing:
@@ -368,10 +353,6 @@ class StreamlitClient:
                 self._stop_timer(fragment_id)
         elif kind == "script_finished":
             self._on_script_finished(msg)
-        elif kind == "backend_operation_response":
-            answer = self._operations.pop(msg.backend_operation_response.request_id, None)
-            if answer is not None and not answer.done():
-                answer.set_result(msg.backend_operation_response)
         elif kind == "session_event" and msg.session_event.HasField("script_compilation_exception"):
             self.exceptions.append(msg.session_event.script_compilation_exception.message)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io
 import pytest
@@ -27,7 +29,7 @@ from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
 from vangrad_core.summary import flat_share_sentence, number, units_sentence
-from views.ui.charts import PRESENTER_CHART
+from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST
 from views.ui.run_charts import theory_summary
 
@@ -223,6 +225,27 @@ def test_pause_step_reset():
     assert_clean(at)
 
 
+def test_the_runs_data_downloads_as_it_stands_when_asked():
+    at = app({"scenario": "Deep sigmoid stalls"})
+    button(at, "Step").click().run()
+    button(at, "Step").click().run()
+    button(at, "Download the data").click().run()
+    assert_clean(at)
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "Per-layer statistics (CSV)",
+        "Loss and accuracy (CSV)",
+        "Settings (JSON)",
+    ]
+    run = trainer(at)
+    assert any(c.value == f"At step 2 of {run.config.steps}: a file for each button." for c in at.caption)
+    layers, metrics, settings = data_files(run_of(at).snapshot())
+    assert [layers[2], metrics[2], settings[2]] == ["vangrad-layers.csv", "vangrad-metrics.csv", "vangrad-config.json"]
+    read = pd.read_csv(io.StringIO(layers[1]))
+    pd.testing.assert_frame_equal(read, run.layers.reset_index(drop=True), check_dtype=False)
+    assert len(read) and (read.groupby("step").size() == run.config.depth + 1).all()  # each layer, output too
+    assert ExperimentConfig(**json.loads(settings[1])) == run.config
+
+
 def test_a_run_whose_training_process_died_starts_again_and_says_why():
     """A worker killed under a run (out of memory) loses the run: the page says so and
     starts it again at step 0; a Train pressed on the page drawn before trains the new run."""
@@ -269,7 +292,7 @@ def test_presenter_link_hides_chosen_controls_and_keeps_its_flags():
     assert at.toggle(key="presenter_toggle").value is True
     assert not [s for s in at.selectbox if s.key == "scenario"]  # hidden scenario picker
     assert not [s for s in at.slider if s.key == "cfg.depth"]  # hidden settings
-    assert not [b for b in at.get("download_button")]
+    assert "Download the data" not in [b.label for b in at.button]
     assert trainer(at).config.depth == 20  # the scenario still applies
     params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert params.get("presenter") == "1" and params.get("hide") == "downloads,scenario,settings"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +14,7 @@ from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
 from vangrad_core.live import pause_together
 from vangrad_core.recurrent import RecurrentConfig
 from vangrad_core.summary import time_sentence
+from views.ui.charts import data_files
 
 PAGE = "views/through_time.py"
 
@@ -71,11 +75,28 @@ def test_custom_settings_go_into_the_link_and_a_bad_link_warns():
     assert run_of(bad, "through_time:a").config.cell == RecurrentConfig().cell
 
 
-def test_each_run_has_its_downloads():
+def test_downloads_are_made_when_asked_from_both_runs_at_one_step():
     at = page()
+    assert not at.get("download_button")  # made on request only (each costs a CSV of every step)
+    button(at, "Step").click().run()
+    button(at, "Download the data").click().run()
+    assert_clean(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == [
         f"{side}: {what}"
         for side in "AB"
         for what in ("Gradient through time (CSV)", "Loss and accuracy (CSV)", "Settings (JSON)")
     ]
+    assert any(c.value.startswith("At step 1 of ") for c in at.caption)
+    a = run_of(at, "through_time:a")
+    files = data_files(a.snapshot(), "A")
+    assert [(label, name) for label, _, name, _ in files] == [
+        ("A: Gradient through time (CSV)", "vangrad-a-time.csv"),
+        ("A: Loss and accuracy (CSV)", "vangrad-a-metrics.csv"),
+        ("A: Settings (JSON)", "vangrad-a-config.json"),
+    ]
+    times = pd.read_csv(io.StringIO(files[0][1]))
+    pd.testing.assert_frame_equal(times, a.trainer.time_gradients.reset_index(drop=True), check_dtype=False)
+    assert RecurrentConfig(**json.loads(files[2][1])) == a.config
+    at.run()  # any later run of the page: the buttons go with their files
+    assert not at.get("download_button")

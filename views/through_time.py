@@ -92,5 +92,4 @@ pair_fragment(runs, draw, headline=draw_headline)
 pair_fragment(runs, draw_details, pace=detail_seconds)
 if classroom.shown("downloads"):
     st.divider()
-    for side, run in zip("AB", runs, strict=True):
-        charts.downloads(run, side)
+    charts.downloads(*runs, names="AB")

@@ -7,7 +7,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -29,7 +29,7 @@ from vangrad_core.summary import (
     time_sentence,
 )
 from views.ui import classroom
-from views.ui.live import LiveRun, drawings
+from views.ui.live import LiveRun, drawings, stopped_on_error, training_pool
 
 MAX_WARNINGS = 12
 
@@ -261,30 +261,59 @@ def time_headline_metrics(
             st.caption(" ".join(part for part in said if part))
 
 
-def downloads(run: LiveRun, name: str = "") -> None:
-    """The run's statistics (per layer, or per time step for a recurrent run) and its
-    loss curves as CSV, the config as JSON (made on click); `name` tells two runs apart."""
-    live = run.live
-    recurrent = isinstance(live.config, RecurrentConfig)
+def data_files(snap: Snapshot, name: str = "") -> list[tuple[str, str, str, str]]:
+    """A run's data as files: its statistics (per layer, or per time step for a
+    recurrent run) and its loss curves as CSV, its settings as JSON; each as (label,
+    text, file name, MIME type); `name` tells two runs apart."""
+    recurrent = isinstance(snap.config, RecurrentConfig)
+    prefix, infix = (f"{name}: ", f"{name.lower()}-") if name else ("", "")
     statistics = (
-        ("Gradient through time (CSV)", lambda: live.snapshot().time_gradients.to_csv(index=False), "time.csv")
+        ("Gradient through time (CSV)", snap.time_gradients, "time.csv")
         if recurrent
-        else ("Per-layer statistics (CSV)", lambda: live.snapshot().layers.to_csv(index=False), "layers.csv")
+        else ("Per-layer statistics (CSV)", snap.layers, "layers.csv")
     )
-    files = (
-        (*statistics, "text/csv"),
-        ("Loss and accuracy (CSV)", lambda: live.snapshot().metrics.to_csv(index=False), "metrics.csv", "text/csv"),
-        ("Settings (JSON)", lambda: json.dumps(live.config.to_dict(), indent=2), "config.json", "application/json"),
+    files = [
+        (label, frame.to_csv(index=False), file_name, "text/csv")
+        for label, frame, file_name in (statistics, ("Loss and accuracy (CSV)", snap.metrics, "metrics.csv"))
+    ]
+    files.append(("Settings (JSON)", json.dumps(snap.config.to_dict(), indent=2), "config.json", "application/json"))
+    return [(prefix + label, text, f"vangrad-{infix}{file_name}", mime) for label, text, file_name, mime in files]
+
+
+def downloads(*runs: LiveRun, names: str = "") -> None:
+    """A button that makes the runs' data files (`data_files`; `names`: a letter for
+    each run, "" for a page's one run) from one snapshot of them as they stand, and
+    their download buttons, in a fragment of its own. Streamlit keeps a file made this
+    way while its button is on the page (until the page's next full run); a deferred
+    button's file (data=callable) is dropped at the second script run to end anywhere
+    on the server, which with a class training is before most browsers fetch it
+    (docs/architecture.md)."""
+    st.fragment(lambda: _download_buttons(runs, names or [""] * len(runs)))()
+
+
+def _download_buttons(runs: tuple[LiveRun, ...], names: Sequence[str]) -> None:
+    key = "download:" + "+".join(run.key for run in runs)
+    asked = st.button(
+        "Download the data",
+        icon=":material/download:",
+        help="The statistics and loss curves as CSV and the settings as JSON, as the run stands now",
+        key=key,
     )
-    prefix = f"{name}: " if name else ""
-    for column, (label, data, file_name, mime) in zip(st.columns(len(files)), files, strict=True):
-        column.download_button(
-            prefix + label,
-            icon=":material/download:",
-            data=data,
-            file_name=f"vangrad-{name.lower() + '-' if name else ''}{file_name}",
-            mime=mime,
-            on_click="ignore",
-            width="stretch",
-            key=f"download:{run.key}:{file_name}",
-        )
+    if not asked:
+        return
+    with stopped_on_error(runs):
+        snaps = training_pool().snapshot([run.live for run in runs])
+    st.caption(f"At step {snaps[0].step_count} of {snaps[0].config.steps}: a file for each button.")
+    for name, run, snap in zip(names, runs, snaps, strict=True):
+        files = data_files(snap, name)
+        for column, (label, text, file_name, mime) in zip(st.columns(len(files)), files, strict=True):
+            column.download_button(
+                label,
+                data=text,
+                file_name=file_name,
+                mime=mime,
+                icon=":material/download:",
+                on_click="ignore",
+                width="stretch",
+                key=f"{key}:{run.key}:{file_name}",
+            )
