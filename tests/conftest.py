@@ -18,6 +18,8 @@ import pytest
 import streamlit.components.v2.manifest_scanner as manifest_scanner
 import torch
 from hypothesis import strategies as st
+from streamlit.runtime.media_file_storage import MediaFileKind
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.scriptrunner import ScriptRunnerEvent
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner
@@ -114,6 +116,19 @@ def drawn_charts(at: AppTest) -> dict:
 def chart_of(at: AppTest, key: str):
     """The figure a page last showed under `key`."""
     return drawn_charts(at)[key][1]
+
+
+def downloads_hold(at: AppTest, files: list[tuple[str, str, str, str]]) -> bool:
+    """Whether the page's download buttons are these files (`charts.data_files`), in
+    order: a file's URL is the hash of its bytes, type and name, so equal URLs are
+    equal files (AppTest serves its media from memory, at /mock/media)."""
+    storage = MemoryMediaFileStorage("/mock/media")
+    urls = [
+        storage.get_url(storage.load_and_get_id(text.encode(), mime, MediaFileKind.DOWNLOADABLE, name))
+        for _, text, name, mime in files
+    ]
+    buttons = at.get("download_button")
+    return [(b.proto.label, b.proto.url) for b in buttons] == [(f[0], url) for f, url in zip(files, urls, strict=True)]
 
 
 def assert_clean(at: AppTest) -> None:

@@ -56,6 +56,7 @@ from websockets.asyncio.client import ClientConnection, connect
 STREAM_PATH = "/_stcore/stream"
 XSRF_COOKIE = "_streamlit_xsrf"
 PLACEHOLDER_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends without a cookie
+PRESS_AGAIN_SECONDS = 5  # a button's press that brought nothing this long is made again (`download`)
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False, "color_scheme": "light"}
 
 _FINISHED = ForwardMsg.ScriptFinishedStatus
@@ -268,34 +269,47 @@ class StreamlitClient:
         context.url = f"{self.url}/{self.page_name}"  # the frontend strips the query and the hash
         return msg
 
+    def enabled(self, label: str) -> bool:
+        """Whether the page, as last drawn, has an enabled button labelled `label`."""
+        button = self.buttons.get(label)
+        return button is not None and not button.disabled
+
     async def press(self, labels: Iterable[str]) -> Button:
         """Click the first enabled button with one of these labels."""
-        for label in labels:
-            button = self.buttons.get(label)
-            if button is not None and not button.disabled:
-                await self.rerun(button.fragment_id, triggers=[button.id])
-                return button
+        for label in filter(self.enabled, labels):
+            button = self.buttons[label]
+            await self.rerun(button.fragment_id, triggers=[button.id])
+            return button
         raise LookupError(f"no enabled button labelled {' or '.join(labels)}")
 
-    async def download(self, ask: str, label: str, timeout: float = 60) -> tuple[str, bytes]:
-        """Press the button `ask`, then the download button `label` that its run draws:
-        the file's URL and what it held. A full run of the page between the two drops
-        the file (Streamlit keeps a button's file until the page's next full run, and
-        the buttons go with it): both are pressed again, as a student would."""
+    async def download(self, ask: str, label: str, wait: float = 0.0, timeout: float = 60) -> tuple[str, bytes]:
+        """Press the button `ask`, then, `wait` seconds after it appears, the download
+        button `label` that its run draws: the file's URL and what it held. A full run
+        of the page between the two drops the file (Streamlit keeps a button's file
+        until the page's next full run starts, and the buttons go with it): both are
+        pressed again, as a student would, as they are if no button came within
+        PRESS_AGAIN_SECONDS (the press was lost). `ask` is waited for while off."""
         deadline = time.monotonic() + timeout
         while True:
+            while not self.enabled(ask):  # (it is off while a run trains, and on after it has finished)
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no enabled button {ask!r} within {timeout} s")
+                await asyncio.sleep(0.05)
             self.downloads.pop(label, None)
             await self.press([ask])
-            while label not in self.downloads:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no download button {label!r} within {timeout} s of pressing {ask!r}")
+            pressed = time.monotonic()
+            while label not in self.downloads and time.monotonic() - pressed < PRESS_AGAIN_SECONDS:
                 await asyncio.sleep(0.05)
-            url = self.downloads[label].url
-            try:
-                return url, await asyncio.to_thread(self.get, url)
-            except urllib.error.HTTPError as error:
-                if error.code != 404 or time.monotonic() > deadline:
-                    raise
+            if label in self.downloads:
+                await asyncio.sleep(wait)
+                url = self.downloads[label].url
+                try:
+                    return url, await asyncio.to_thread(self.get, url)
+                except urllib.error.HTTPError as error:
+                    if error.code != 404:
+                        raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no file from {label!r} within {timeout} s of pressing {ask!r}")
 
     async def _send(self, data: bytes) -> None:
         if self._ws is None or self._closing:

@@ -17,6 +17,7 @@ from tests.conftest import (
     assert_clean,
     button,
     chart_of,
+    downloads_hold,
     drawn_charts,
     finish_run,
     open_page,
@@ -30,7 +31,7 @@ from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
 from vangrad_core.summary import flat_share_sentence, number, units_sentence
 from views.ui.charts import PRESENTER_CHART, data_files
-from views.ui.live import LOST
+from views.ui.live import LOST, training_pool
 from views.ui.run_charts import theory_summary
 
 
@@ -231,19 +232,24 @@ def test_the_runs_data_downloads_as_it_stands_when_asked():
     button(at, "Step").click().run()
     button(at, "Download the data").click().run()
     assert_clean(at)
-    assert [b.proto.label for b in at.get("download_button")] == [
-        "Per-layer statistics (CSV)",
-        "Loss and accuracy (CSV)",
-        "Settings (JSON)",
-    ]
     run = trainer(at)
-    assert any(c.value == f"At step 2 of {run.config.steps}: a file for each button." for c in at.caption)
-    layers, metrics, settings = data_files(run_of(at).snapshot())
-    assert [layers[2], metrics[2], settings[2]] == ["vangrad-layers.csv", "vangrad-metrics.csv", "vangrad-config.json"]
-    read = pd.read_csv(io.StringIO(layers[1]))
-    pd.testing.assert_frame_equal(read, run.layers.reset_index(drop=True), check_dtype=False)
-    assert len(read) and (read.groupby("step").size() == run.config.depth + 1).all()  # each layer, output too
-    assert ExperimentConfig(**json.loads(settings[1])) == run.config
+    assert any(c.value == f"The run at step 2 of {run.config.steps}: a file for each button." for c in at.caption)
+    files = data_files(run_of(at).snapshot())
+    assert downloads_hold(at, files)
+    assert [(label, name) for label, _, name, _ in files] == [
+        ("Per-layer statistics (CSV)", "vangrad-layers.csv"),
+        ("Loss and accuracy (CSV)", "vangrad-metrics.csv"),
+        ("Settings (JSON)", "vangrad-config.json"),
+    ]
+    layers = pd.read_csv(io.StringIO(files[0][1]))
+    pd.testing.assert_frame_equal(layers, run.layers.reset_index(drop=True), check_dtype=False)
+    assert len(layers) and (layers.groupby("step").size() == run.config.depth + 1).all()  # each layer, output too
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(files[1][1])), run.metrics, check_dtype=False)
+    assert ExperimentConfig(**json.loads(files[2][1])) == run.config
+    button(at, "Resume").click().run()  # the page's next full run: the buttons go with their files
+    assert not at.get("download_button")
+    assert button(at, "Download the data").disabled  # (while the run trains: the files would be gone at its end)
+    training_pool().pause([run_of(at)])
 
 
 def test_a_run_whose_training_process_died_starts_again_and_says_why():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import assert_clean, button, chart_of, finish_run, open_page, run_of
+from tests.conftest import assert_clean, button, chart_of, downloads_hold, finish_run, open_page, run_of
 from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
 from vangrad_core.live import pause_together
 from vangrad_core.recurrent import RecurrentConfig
@@ -81,22 +81,21 @@ def test_downloads_are_made_when_asked_from_both_runs_at_one_step():
     button(at, "Step").click().run()
     button(at, "Download the data").click().run()
     assert_clean(at)
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == [
-        f"{side}: {what}"
-        for side in "AB"
-        for what in ("Gradient through time (CSV)", "Loss and accuracy (CSV)", "Settings (JSON)")
-    ]
-    assert any(c.value.startswith("At step 1 of ") for c in at.caption)
-    a = run_of(at, "through_time:a")
-    files = data_files(a.snapshot(), "A")
+    a, b = run_of(at, "through_time:a"), run_of(at, "through_time:b")
+    assert any(c.value == "A at step 1 of 600, B at step 1 of 600: a file for each button." for c in at.caption)
+    files = data_files(a.snapshot(), "A") + data_files(b.snapshot(), "B")
+    assert downloads_hold(at, files)
     assert [(label, name) for label, _, name, _ in files] == [
-        ("A: Gradient through time (CSV)", "vangrad-a-time.csv"),
-        ("A: Loss and accuracy (CSV)", "vangrad-a-metrics.csv"),
-        ("A: Settings (JSON)", "vangrad-a-config.json"),
+        (f"{side}: {what}", f"vangrad-{side.lower()}-{file}")
+        for side in "AB"
+        for what, file in (
+            ("Gradient through time (CSV)", "time.csv"),
+            ("Loss and accuracy (CSV)", "metrics.csv"),
+            ("Settings (JSON)", "config.json"),
+        )
     ]
-    times = pd.read_csv(io.StringIO(files[0][1]))
-    pd.testing.assert_frame_equal(times, a.trainer.time_gradients.reset_index(drop=True), check_dtype=False)
-    assert RecurrentConfig(**json.loads(files[2][1])) == a.config
-    at.run()  # any later run of the page: the buttons go with their files
+    times = pd.read_csv(io.StringIO(files[3][1]))
+    pd.testing.assert_frame_equal(times, b.trainer.time_gradients.reset_index(drop=True), check_dtype=False)
+    assert RecurrentConfig(**json.loads(files[5][1])) == b.config
+    at.run()  # a full run of the page: the buttons go with their files
     assert not at.get("download_button")

@@ -28,8 +28,9 @@ from vangrad_core.summary import (
     time_ratio,
     time_sentence,
 )
+from vangrad_core.workers import WorkerGone
 from views.ui import classroom
-from views.ui.live import LiveRun, drawings, stopped_on_error, training_pool
+from views.ui.live import LiveRun, drawings, training_pool
 
 MAX_WARNINGS = 12
 
@@ -283,30 +284,42 @@ def data_files(snap: Snapshot, name: str = "") -> list[tuple[str, str, str, str]
 def downloads(*runs: LiveRun, names: str = "") -> None:
     """A button that makes the runs' data files (`data_files`; `names`: a letter for
     each run, "" for a page's one run) from one snapshot of them as they stand, and
-    their download buttons, in a fragment of its own. Streamlit keeps a file made this
-    way while its button is on the page (until the page's next full run); a deferred
-    button's file (data=callable) is dropped at the second script run to end anywhere
-    on the server, which with a class training is before most browsers fetch it
-    (docs/architecture.md)."""
-    st.fragment(lambda: _download_buttons(runs, names or [""] * len(runs)))()
+    their download buttons, in a fragment of its own; off while they train. Streamlit
+    keeps a file made this way while its button is on the page (until the page's next
+    full run starts: pressing Train, Reset or a setting); a deferred button's file
+    (data=callable) is dropped at the second script run to end anywhere on the server,
+    which with a class training is before most browsers fetch it (docs/architecture.md)."""
+    st.fragment(lambda: _download_buttons(runs, names or ("",)))()
 
 
 def _download_buttons(runs: tuple[LiveRun, ...], names: Sequence[str]) -> None:
-    key = "download:" + "+".join(run.key for run in runs)
+    playing = any(run.playing for run in runs)
     asked = st.button(
         "Download the data",
         icon=":material/download:",
-        help="The statistics and loss curves as CSV and the settings as JSON, as the run stands now",
-        key=key,
+        disabled=playing,
+        help="Pause first (or let the run finish)"
+        if playing
+        else "The statistics and loss curves as CSV and the settings as JSON, as the run stands now",
+        key="download:" + "+".join(run.key for run in runs),
     )
     if not asked:
         return
-    with stopped_on_error(runs):
+    try:
         snaps = training_pool().snapshot([run.live for run in runs])
-    st.caption(f"At step {snaps[0].step_count} of {snaps[0].config.steps}: a file for each button.")
-    for name, run, snap in zip(names, runs, snaps, strict=True):
-        files = data_files(snap, name)
-        for column, (label, text, file_name, mime) in zip(st.columns(len(files)), files, strict=True):
+        files = [data_files(snap, name) for name, snap in zip(names, snaps, strict=True)]
+    except WorkerGone:  # the page's next run replaces the runs (`LiveRun.live`)
+        st.rerun(scope="app")
+    except Exception as error:  # (shown, and the runs are left as they are)
+        st.error(f"The files could not be made: {error}", icon=":material/error:")
+        return
+    where = ", ".join(
+        f"{name or 'The run'} at step {snap.step_count} of {snap.config.steps}"
+        for name, snap in zip(names, snaps, strict=True)
+    )
+    st.caption(f"{where}: a file for each button.")
+    for run, run_files in zip(runs, files, strict=True):
+        for column, (label, text, file_name, mime) in zip(st.columns(len(run_files)), run_files, strict=True):
             column.download_button(
                 label,
                 data=text,
@@ -315,5 +328,5 @@ def _download_buttons(runs: tuple[LiveRun, ...], names: Sequence[str]) -> None:
                 icon=":material/download:",
                 on_click="ignore",
                 width="stretch",
-                key=f"{key}:{run.key}:{file_name}",
+                key=f"download:{run.key}:{file_name}",
             )
