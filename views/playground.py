@@ -180,7 +180,7 @@ def draw_details(snap: Snapshot) -> None:
     if snap.decision is not None:
         left, _ = st.columns(2)
         with left:
-            charts.chart("boundary", snap, lambda: run_charts.boundary(snap))
+            charts.chart("boundary", snap, lambda: run_charts.boundary(snap), presenter=charts.BOUNDARY_PRESENTER)
             st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
 
 

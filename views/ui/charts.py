@@ -51,6 +51,8 @@ MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every
 HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
 # the network and the ridgeline (below the first screen, or with a legend of their own)
 NETWORK_PRESENTER = {"legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
+# the playground's decision boundary, below the first screen: square, as wide as half the screen
+BOUNDARY_PRESENTER = {"height": 560}
 
 
 def ridges_presenter(n_ridges: int) -> dict:
