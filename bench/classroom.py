@@ -8,7 +8,8 @@ forty of them cost the machine little and the server is what is measured.
 For each N: a fresh server (unless --url), one warm-up session in each of its
 processes (imports and shared caches are not counted per session), N sessions opened
 on the playground, each with a different scenario (cycling through the lecture's);
-once their first runs have finished, the idle memory per session; then Train is
+once their first runs have finished and a sweep of the server has handed the heap
+freed back (views/ui/live.py: every SWEEP_SECONDS), the idle memory per session; then Train is
 pressed in all of them at the same moment, and each session records the time to its
 first live update (the step count leaving 0; "updated" counts the sessions that had
 one), the time to finished, and the intervals between updates: their median, and the
@@ -55,6 +56,7 @@ from bench.load import Sampler, server_pid, server_processes
 from tests.browser import replicas_server, serve_run, streamlit_server
 from tests.st_client import StreamlitClient
 from vangrad_core.lessons import SCENARIOS
+from views.ui.live import SWEEP_SECONDS
 
 # ---- what the page shows; change these if its text changes --------------------------
 SCENARIO_NAMES = [s.name for s in SCENARIOS]  # the scenarios the class opens, in turn
@@ -234,7 +236,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     opened = await asyncio.gather(*(c.connect() for c in clients), return_exceptions=True)
     idle = await asyncio.gather(*(c.wait_first_run(max(180, 3 * n)) for c in clients), return_exceptions=True)
     not_ready = sum(isinstance(r, BaseException) for r in (*opened, *idle))
-    await asyncio.sleep(2)
+    await asyncio.sleep(SWEEP_SECONDS + 1)  # at rest: a sweep has handed back what drawing them freed
     idle_rss = rss_mb(replicas)
     split = [_sessions_on(r) - 1 for r in replicas]  # less each one's warm-up session
 

@@ -22,6 +22,7 @@ from tests.conftest import open_page, train_for
 from vangrad_core import ExperimentConfig
 from vangrad_core.live import LiveTrainer, Snapshot
 from vangrad_core.recurrent import RecurrentConfig
+from views.ui import live as live_module
 from views.ui.live import SessionRuns
 
 QUERY = "depth=40&width=256&batch_size=512&steps=3"  # about 60 MB a run while it trains
@@ -70,6 +71,19 @@ def test_what_a_closed_tab_drew_goes_with_its_runs():
     assert runs.sweep(a_is_open, now=0.0) == 0 and drawn["b"]["charts"]  # gone a moment: kept
     assert runs.sweep(a_is_open, now=1e6) == 1
     assert drawn["b"] == {} and drawn["a"]["charts"] and drawn["a"]["snapshots"]
+
+
+def test_every_sweep_hands_the_freed_heap_back(monkeypatch):
+    """Pages drawn at once leave glibc's heaps holding what they freed (ten at once:
+    150-520 MB for good), whether or not a tab closes: every sweep gives it back
+    (docs/performance.md, "An idle session's memory")."""
+    calls = []
+    monkeypatch.setattr(live_module, "give_memory_back", lambda: calls.append(1))
+    runs = SessionRuns()
+    runs.keep("a", "run:playground", LiveTrainer(ExperimentConfig(depth=2, steps=1)), {})
+    assert runs.sweep(lambda session: True, now=0.0) == 0 and len(calls) == 1  # nothing closed
+    assert runs.sweep(lambda session: False, now=0.0) == 0 and len(calls) == 2  # closed a moment
+    assert runs.sweep(lambda session: False, now=1e6) == 1 and len(calls) == 3  # released
 
 
 def test_a_page_keeps_its_figures_and_snapshots_where_the_sweep_empties_them():

@@ -258,7 +258,8 @@ class SessionRuns:
             kept.clear()
         if freed:
             gc.collect()  # (Plotly's figures link their parts both ways: only a collection frees them)
-            give_memory_back()
+        # at every sweep: pages drawn at once leave the heap their threads freed (`give_memory_back`)
+        give_memory_back()
         if released:
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
         return len(released)
