@@ -230,7 +230,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     warm = [ClassroomClient(f"http://127.0.0.1:{r.port}") for r in replicas] or [ClassroomClient(url)]
     await asyncio.gather(*(c.connect() for c in warm))
     await asyncio.gather(*(c.wait_first_run(180) for c in warm))
-    await asyncio.sleep(1)
+    await asyncio.sleep(SWEEP_SECONDS + 1)  # as the idle memory below is read: after a sweep
     base_rss = rss_mb(replicas)
     clients = [ClassroomClient(url, SCENARIO_NAMES[i % len(SCENARIO_NAMES)]) for i in range(n)]
     opened = await asyncio.gather(*(c.connect() for c in clients), return_exceptions=True)

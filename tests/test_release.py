@@ -73,15 +73,20 @@ def test_what_a_closed_tab_drew_goes_with_its_runs():
     assert drawn["b"] == {} and drawn["a"]["charts"] and drawn["a"]["snapshots"]
 
 
-def test_every_sweep_hands_the_freed_heap_back(monkeypatch):
+def test_a_sweep_at_rest_hands_the_freed_heap_back(monkeypatch):
     """Pages drawn at once leave glibc's heaps holding what they freed (ten at once:
-    150-520 MB for good), whether or not a tab closes: every sweep gives it back
-    (docs/performance.md, "An idle session's memory")."""
+    150-520 MB for good), whether or not a tab closes: a sweep gives it back when no
+    run plays, or when it released runs (docs/performance.md, "An idle session's
+    memory"); not while runs train, which would soon fault it in again."""
     calls = []
     monkeypatch.setattr(live_module, "give_memory_back", lambda: calls.append(1))
     runs = SessionRuns()
-    runs.keep("a", "run:playground", LiveTrainer(ExperimentConfig(depth=2, steps=1)), {})
-    assert runs.sweep(lambda session: True, now=0.0) == 0 and len(calls) == 1  # nothing closed
+    live = LiveTrainer(ExperimentConfig(depth=2, steps=1))
+    runs.keep("a", "run:playground", live, {})
+    assert runs.sweep(lambda session: True, now=0.0) == 0 and len(calls) == 1  # nothing closed, at rest
+    live.playing = True
+    assert runs.sweep(lambda session: True, now=0.0) == 0 and len(calls) == 1  # a run trains
+    live.playing = False
     assert runs.sweep(lambda session: False, now=0.0) == 0 and len(calls) == 2  # closed a moment
     assert runs.sweep(lambda session: False, now=1e6) == 1 and len(calls) == 3  # released
 

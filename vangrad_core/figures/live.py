@@ -652,7 +652,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
         height=420,
         # square cells; a plot narrower than its chart keeps to the right, beside its colour bar
         xaxis={"title": "x₁ (standardized)", "constrain": "domain", "constraintoward": "right"},
-        yaxis={"title": "x₂ (standardized)", "scaleanchor": "x", "scaleratio": 1},
+        yaxis={"title": "x₂ (standardized)", "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
     )
 
 

@@ -234,7 +234,8 @@ class SessionRuns:
 
     def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
         """Pause the runs of disconnected sessions, and release them once the session
-        has been gone for RELEASE_AFTER_SECONDS. Returns how many runs were released."""
+        has been gone for RELEASE_AFTER_SECONDS; hand the freed heap back to the system
+        when runs were released or none plays. Returns how many runs were released."""
         now = time.monotonic() if now is None else now
         gone: list[Run] = []
         released: list[Run] = []
@@ -258,8 +259,10 @@ class SessionRuns:
             kept.clear()
         if freed:
             gc.collect()  # (Plotly's figures link their parts both ways: only a collection frees them)
-        # at every sweep: pages drawn at once leave the heap their threads freed (`give_memory_back`)
-        give_memory_back()
+        # pages drawn at once leave the heap their threads freed (`give_memory_back`): given
+        # back at rest, not while runs train (they would soon fault it in again)
+        if freed or not self.sessions(playing=True):
+            give_memory_back()
         if released:
             log.info("released %d runs of closed tabs; %d runs live", len(released), self.count())
         return len(released)
