@@ -75,7 +75,7 @@ def test_what_a_closed_tab_drew_goes_with_its_runs():
 
 def test_a_sweep_at_rest_hands_the_freed_heap_back(monkeypatch):
     """Pages drawn at once leave glibc's heaps holding what they freed (ten at once:
-    150-520 MB for good), whether or not a tab closes: a sweep gives it back when no
+    77-519 MB for good), whether or not a tab closes: a sweep gives it back when no
     run plays, or when it released runs (docs/performance.md, "An idle session's
     memory"); not while runs train, which would soon fault it in again."""
     calls = []

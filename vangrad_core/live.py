@@ -363,8 +363,8 @@ def give_memory_back() -> None:
     """Hand the heap freed since (by released runs, by pages drawn at once) back to
     the system. glibc keeps it for the process otherwise: after a large block is
     freed it serves blocks up to that size from the heap instead of mapping them
-    (its dynamic mmap threshold), so ten pages opened at once left the server 150 to
-    520 MB larger for good, against 50 MB one after another; this call gave back all
+    (its dynamic mmap threshold), so ten pages opened at once left the server 77 to
+    519 MB larger for good, against 50 MB one after another; this call gave back all
     but 20 to 60 MB of it. (A fixed threshold keeps nothing either, but made a large
     network's steps 30% slower.) No garbage collection: a run, its trainer and its
     snapshots hold no reference cycles, so they are freed as their last reference goes

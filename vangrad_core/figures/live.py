@@ -650,7 +650,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame) -> go.Figure:
         fig,
         "Decision boundary (test points)",
         height=420,
-        # square cells; a plot narrower than its chart keeps to the right, beside its colour bar
+        # square cells: the plot shrinks to fit its chart, and keeps right, beside its colour bar
         xaxis={"title": "x₁ (standardized)", "constrain": "domain", "constraintoward": "right"},
         yaxis={"title": "x₂ (standardized)", "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
     )
