@@ -183,6 +183,10 @@ def test_compare_page_pause_stops_both_and_counts_are_true():
     for _ in range(3):
         at.run()
     assert (a.step_count, b.step_count) == counts
+    # paused part-way, the pair's button says what it does, as a single run's does
+    assert not [b for b in at.button if b.label == "Train both"]
+    button(at, "Resume both").click().run()
+    assert a.playing and b.playing
 
 
 def test_frames_of_a_diverging_run_hold_no_infinity():

@@ -613,7 +613,8 @@ def pair_controls(runs: tuple[LiveRun, LiveRun], same_batches: bool = True) -> N
     caption = (
         "Both runs take the same steps on the same batches." if same_batches else "Both runs take the same steps."
     ) + " Changing a setting restarts both."
-    _controls(runs, "Train both", "Train both on", caption)
+    train = "Train both" if runs[0].live.step_count == 0 else "Resume both"  # a pair shares its step count
+    _controls(runs, train, "Train both on", caption)
 
 
 def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str | None) -> None:
