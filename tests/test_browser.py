@@ -255,6 +255,7 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         if target == "tour?step=1":  # the network picture, drawn live: 20 hidden layers between input and output
             assert sorted(int(float(x)) for x in page.evaluate(NETWORK)["columns"]) == list(range(22))
         assert page.evaluate(CUT_OFF) == []
+        assert page.evaluate(FADED) == []
         assert page.evaluate(ROTATED) == []
         sizes, colors = zip(*page.evaluate(CHART_TEXT), strict=True)
         assert min(sizes) >= 18 and set(colors) == {"rgb(49, 51, 63)"}, (min(sizes), set(colors))
@@ -266,6 +267,10 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
 CUT_OFF = """() => [...document.querySelectorAll(
     'button p, [data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] div, [data-testid="stMetricValue"]')]
     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+# Captions and widget labels drawn see-through (Streamlit fades captions to 60%: 3:1 on white).
+FADED = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"]')]
+    .filter(e => { for (let a = e; a; a = a.parentElement) if (parseFloat(getComputedStyle(a).opacity) < 1) return true; })
+    .map(e => e.innerText.slice(0, 60))"""
 # Tick labels Plotly turned on their side (it does when they do not fit upright).
 ROTATED = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] :is(.xtick, .ytick) text')]
     .filter(t => /rotate/.test(t.getAttribute('transform') || '')).map(t => t.textContent)"""
