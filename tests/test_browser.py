@@ -269,7 +269,8 @@ CUT_OFF = """() => [...document.querySelectorAll(
     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
 # Captions and widget labels drawn see-through (Streamlit fades captions to 60%: 3:1 on white).
 FADED = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"]')]
-    .filter(e => { for (let a = e; a; a = a.parentElement) if (parseFloat(getComputedStyle(a).opacity) < 1) return true; })
+    .filter(e => { for (let a = e; a; a = a.parentElement)
+        if (parseFloat(getComputedStyle(a).opacity) < 1) return true; })
     .map(e => e.innerText.slice(0, 60))"""
 # Tick labels Plotly turned on their side (it does when they do not fit upright).
 ROTATED = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] :is(.xtick, .ytick) text')]
