@@ -153,6 +153,21 @@ def test_deep_sigmoid_vanishes_and_batch_norm_recovers():
     assert_clean(at)
 
 
+def test_the_details_say_when_they_come_while_a_run_trains_from_rest_and_keep_the_chosen_layer():
+    """Drawn every few seconds, they would show the snapshot from before Train, whose
+    charts say "Press Train to ...", while the run trains."""
+    at = app({"steps": "3000"})
+    at.slider(key="inspect_layer").set_value(3).run()
+    button(at, "Train").click().run()
+    shown = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    assert any("the views below are drawn every 5 s" in c.value for c in at.caption) and run_of(at).playing
+    assert "ridges" not in shown and "saturation" not in shown and "profile" in shown
+    button(at, "Pause").click().run()
+    assert at.slider(key="inspect_layer").value == 3
+    assert "ridges" in [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    assert not any("drawn every" in c.value for c in at.caption)
+
+
 def test_url_carries_the_settings():
     at = app()
     at.slider(key="cfg.depth").set_value(7).run()

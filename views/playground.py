@@ -128,6 +128,13 @@ def draw_live(snap: Snapshot) -> None:
     st.caption(run_charts.loss_words(snap))
 
 
+INSPECTED = "inspect_layer:chosen"
+
+
+def remember_layer() -> None:
+    st.session_state[INSPECTED] = st.session_state["inspect_layer"]
+
+
 def draw_details(snap: Snapshot) -> None:
     """The detailed views, redrawn every few seconds while training."""
     ridges = min(snap.config.depth, figures.MAX_RIDGES)
@@ -136,7 +143,10 @@ def draw_details(snap: Snapshot) -> None:
     left, right = st.columns(2)
     with left:
         depth = snap.config.depth
-        layer = st.slider("Layer to inspect", 1, depth, max(1, depth // 2), key="inspect_layer") if depth > 1 else 1
+        layer = 1
+        if depth > 1:  # the choice outlives the slider (not drawn while the views wait for a run's first step)
+            chosen = min(st.session_state.get(INSPECTED, max(1, depth // 2)), depth)
+            layer = st.slider("Layer to inspect", 1, depth, chosen, key="inspect_layer", on_change=remember_layer)
         charts.chart("derivative", snap, lambda: run_charts.derivative(snap, layer), layer)
         st.caption(
             "Where the blue histogram sits under the flat part of the red curve, the derivative is tiny "

@@ -383,6 +383,20 @@ def _concerns(key: str, run_key: str) -> bool:
     return any(part == run_key or part.startswith(f"{run_key}:") for part in key.split("+"))
 
 
+def _at_pace(
+    runs: tuple[LiveRun, ...], take: Callable[[float], object], draw: Callable, pace: Callable[[], float]
+) -> None:
+    """A detailed view: `draw` of a snapshot at most `pace()` seconds old (`take`); while
+    the runs train from a snapshot of before their first step, which the view would draw
+    as "Press Train to ...", a line that says when it comes instead."""
+    seconds = pace()
+    snap = take(seconds)
+    if any(run.playing for run in runs) and all(s.step_count == 0 for s in each_snapshot(snap)):
+        st.caption(f"While training, the views below are drawn every {seconds:g} s: the first is on its way.")
+    else:
+        draw(snap)
+
+
 def each_snapshot(snap: Snapshot | tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
     """A pair's snapshots, or one run's as a tuple of one."""
     return snap if isinstance(snap, tuple) else (snap,)
@@ -497,7 +511,11 @@ def live_fragment(
     numbers, at every refresh, `draw`, its charts, at the charts' pace), or, given
     `pace` such as `detail_seconds`, a detailed view from a snapshot at most that old."""
     if pace is not None:
-        _fragment((run,), lambda: draw(run.snapshot_at_most_every(pace(), decision)), pace)
+        _fragment(
+            (run,),
+            lambda: _at_pace((run,), lambda seconds: run.snapshot_at_most_every(seconds, decision), draw, pace),
+            pace,
+        )
     elif headline is None:
         _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
     else:
@@ -690,7 +708,9 @@ def pair_fragment(
 ) -> None:
     """Like `live_fragment`, for two runs kept in step (their snapshots taken at the same step)."""
     if pace is not None:
-        _fragment(runs, lambda: draw(snapshots_at_most_every(runs, pace())), pace)
+        _fragment(
+            runs, lambda: _at_pace(runs, lambda seconds: snapshots_at_most_every(runs, seconds), draw, pace), pace
+        )
         return
 
     def newest(charts: bool) -> tuple[Snapshot, ...]:
