@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_clean, finish_run, open_page, run_of
+from tests.conftest import assert_clean, chart_of, finish_run, open_page, run_of
 from vangrad_core import ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
@@ -267,6 +268,18 @@ def test_batchnorm_page_every_preset(preset):
     layers = trainer.layers
     gamma = layers[layers["layer"] <= trainer.config.depth]["norm_gamma_mean"]
     assert gamma.iloc[: trainer.config.depth].eq(1).all()  # gamma starts at 1
+
+
+def test_batchnorm_page_before_training_says_nothing_has_caught_up_and_its_means_read_like_the_charts():
+    """At step 0 it said "the running averages have caught up with the batches", and
+    "mean 6.5e-8" under a histogram headed "mean 0.00"."""
+    at = page("views/batchnorm.py")
+    modes = next(c.value for c in at.caption if c.value.startswith("While training, batch norm"))
+    assert "Before the first step they hold their starting values" in modes and "caught up" not in modes
+    shape = next(c.value for c in at.caption if "beyond ±2" in c.value)
+    said = re.search(r"mean -?\d+\.\d\d, std \d+\.\d\d now", shape)
+    titles = chart_of(at, "bn:stages").layout.annotations
+    assert said and said.group(0).removesuffix(" now") == titles[-1].text.split("<br>")[1]
 
 
 def test_batchnorm_page_paused_between_evaluations_shows_one_test_accuracy():

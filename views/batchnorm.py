@@ -24,7 +24,7 @@ def stages_in_words(stages: pd.DataFrame) -> str:
         "histogram of the whole layer can change shape; it does not clip anything: the standardized "
         f"values reach {number(standardized.min())} and {number(standardized.max())}, and "
         f"{fraction((standardized.abs() > 2).mean())} of them lie beyond ±2. Gamma and beta then scale and "
-        f"shift each unit again: mean {number(out.mean())}, std {number(out.std(ddof=0))} now."
+        f"shift each unit again: {figures.mean_and_std(out)} now."
     )
 
 
@@ -109,8 +109,16 @@ def draw(snap: Snapshot) -> None:
         "While training, batch norm uses each mini-batch's mean and std; for predictions it uses running "
         "averages of them, which lag behind while the layers below still change. "
         + (
+            # (before the first step the running averages hold their starting values: nothing caught up)
+            "Before the first step they hold their starting values, mean 0 and variance 1. "
+            if snap.step_count == 0
+            else ""
+        )
+        + (
             f"Here the two differ by {gap:.1%} points."
             if gap >= 0.005
+            else "Here they agree."
+            if snap.step_count == 0
             else "Here they agree: the running averages have caught up with the batches."
         )
     )

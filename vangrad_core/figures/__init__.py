@@ -7,7 +7,7 @@ the chain rule), `compare` (runs overlaid), `batchnorm`, `papers` (the classic
 experiments), `recurrent` (the gradient through time); `style` holds what they share.
 """
 
-from .batchnorm import norm_parameters, norm_stages
+from .batchnorm import mean_and_std, norm_parameters, norm_stages
 from .compare import compare_curves, compare_profiles, compare_saturation
 from .live import (
     GRADIENT_MEASURES,
@@ -72,6 +72,7 @@ __all__ = [
     "isometry_figure",
     "layer_colors",
     "log_span",
+    "mean_and_std",
     "memory_figure",
     "network_picture",
     "norm_parameters",

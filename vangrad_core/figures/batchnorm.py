@@ -9,13 +9,18 @@ from plotly.subplots import make_subplots
 from .style import counted, empty, layer_colors, layout, new_figure, thin_steps
 
 
+def mean_and_std(values: pd.Series) -> str:
+    """ "mean 0.00, std 1.00": a stage's histogram's heading, and what its caption says."""
+    # (rounded first: a mean of -0.001 reads "0.00", not "-0.00")
+    return f"mean {round(values.mean(), 2) + 0.0:.2f}, std {values.std(ddof=0):.2f}"
+
+
 def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
     """Histograms of one layer's values before batch norm, standardized, and after
     the learned scale and shift."""
     names = ("input", "standardized", "scaled and shifted")
     parts = {name: stages.loc[stages["stage"] == name, "value"] for name in names}
-    # (rounded first: a mean of -0.001 reads "0.00", not "-0.00")
-    titles = [f"{name}<br>mean {round(v.mean(), 2) + 0.0:.2f}, std {v.std(ddof=0):.2f}" for name, v in parts.items()]
+    titles = [f"{name}<br>{mean_and_std(values)}" for name, values in parts.items()]
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=titles)
     for col, (values, color) in enumerate(zip(parts.values(), ("#7f7f7f", "#1f77b4", "#2ca02c"), strict=True), start=1):
         fig.add_trace(
