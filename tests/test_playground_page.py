@@ -64,6 +64,8 @@ def test_every_scenario_trains_a_few_ticks(scenario):
     assert len(at.get("plotly_chart")) >= 8
     if run.diverged_at is not None:
         assert any("diverged" in e.value for e in at.error)
+        # over, and unable to go on: the first button does not offer to resume it
+        assert button(at, "Stopped").disabled and not [b for b in at.button if b.label in ("Train", "Resume")]
 
 
 def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
@@ -166,6 +168,15 @@ def test_the_details_say_when_they_come_while_a_run_trains_from_rest_and_keep_th
     assert at.slider(key="inspect_layer").value == 3
     assert "ridges" in [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
     assert not any("drawn every" in c.value for c in at.caption)
+
+
+def test_before_the_first_step_the_most_saturated_layer_is_not_yet_measured():
+    """It said "none" (no layer saturated) beside the other numbers' "–" before anything was measured."""
+    at = app({"scenario": "Sigmoid saturates (large init)"})
+    most = lambda: next(m.value for m in at.metric if m.label.startswith("Most "))  # noqa: E731
+    assert most() == "–"
+    button(at, "Step").click().run()
+    assert most() not in ("–", "none")  # large initial weights: saturated from the first step
 
 
 def test_url_carries_the_settings():

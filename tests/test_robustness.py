@@ -125,7 +125,7 @@ def test_a_step_that_raises_stops_the_run_and_says_so_once(monkeypatch):
     assert len(calls) == 1 and not run_of(at).playing
     errors = [e.value for e in at.error if "stopped with an error after 0 steps" in e.value]
     assert len(errors) == 1 and "per channel" in errors[0]
-    assert button(at, "Resume" if run_of(at).step_count else "Train").disabled
+    assert button(at, "Stopped").disabled  # (not "Train" or "Resume": Reset starts again)
 
 
 def test_a_view_that_raises_pauses_its_run_instead_of_raising_on_every_tick(monkeypatch):

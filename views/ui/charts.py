@@ -208,6 +208,8 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
         f"Most {word} layer",
         (f"{head.flat_layer} ({fraction(head.flat_fraction)})" if compact else f"{head.flat_layer}")
         if flat
+        else "–"
+        if snap.step_count == 0  # nothing measured yet (as the other numbers say)
         else "none",
         None if compact else (f"{fraction(head.flat_fraction)} {word}" if flat else "") + dead or None,
         delta_color="off",

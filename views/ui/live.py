@@ -678,14 +678,13 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
             help=f"{more} more steps, from where {'they' if len(lives) > 1 else 'it'} stopped",
             **primary,
         )
+    elif done:  # over and unable to go on (diverged, failed, or at the longest run): not "Resume"
+        cols[0].button(
+            "Stopped", icon=":material/stop:", disabled=True, help="Reset starts again from step 0", **primary
+        )
     else:
         cols[0].button(
-            train,
-            icon=":material/play_arrow:",
-            on_click=play,
-            args=(True,),
-            disabled=done or refusal is not None,
-            **primary,
+            train, icon=":material/play_arrow:", on_click=play, args=(True,), disabled=refusal is not None, **primary
         )
     stuck = playing or done or refusal is not None
     cols[1].button(
