@@ -197,13 +197,17 @@ def test_saturation_and_distance_and_updates(trained):
     dying = layers.copy()  # crosses only where units are dead, and the legend says when none are
     dying["dead_fraction"] = 0.0
     crosses = fig.saturation_by_layer(dying).data[1]
-    assert np.isnan(np.asarray(crosses.y, dtype=float)).all() and crosses.name.startswith("dead units (none now): ")
+    assert np.isnan(np.asarray(crosses.y, dtype=float)).all() and crosses.name.startswith("dead units, none now: ")
     dying["saturation"] = 0.0  # nothing to draw: the chart says so
     assert "0% in every layer" in fig.saturation_by_layer(dying).layout.annotations[0].text
     dying.loc[dying["layer"] == 2, "dead_fraction"] = 0.25
     crosses = fig.saturation_by_layer(dying).data[1]
     drawn = ~np.isnan(np.asarray(crosses.y, dtype=float))
-    assert list(np.asarray(crosses.x)[drawn]) == [2] and not crosses.name.startswith("dead units (none now): ")
+    assert list(np.asarray(crosses.x)[drawn]) == [2] and not crosses.name.startswith("dead units, none now: ")
+    # Compare names what a network shows none of, in words that presenting keeps (test_presenter)
+    calm = dying.assign(saturation=0.0, dead_fraction=0.0)
+    names = [trace.name for trace in fig.compare_saturation({"A": calm, "B": layers}).data]
+    assert names[:2] == ["A: saturated, 0% in every layer", "A: dead units, none now"]
     updates = fig.update_ratios(layers)
     assert updates.layout.yaxis.type == "log"
     assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)

@@ -69,7 +69,7 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
             go.Bar(  # (a run with none has no bar to see: its legend says so)
                 x=last["layer"],
                 y=flat,
-                name=f"{name}: {flat_word}" + ("" if (flat > 0).any() else " (0% in every layer)"),
+                name=f"{name}: {flat_word}" + ("" if (flat > 0).any() else ", 0% in every layer"),
                 marker={"color": color},
                 hovertemplate=f"{name}, layer %{{x}}: %{{y:.1%}} {flat_word}<extra></extra>",
             )
@@ -79,7 +79,7 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
             go.Scatter(  # crosses only where units are dead (saturation_by_layer)
                 x=last["layer"],
                 y=dead.where(dead > 0),
-                name=f"{name}: dead units" + ("" if (dead > 0).any() else " (none now)"),
+                name=f"{name}: dead units" + ("" if (dead > 0).any() else ", none now"),
                 mode="markers",
                 marker={"symbol": "x", "size": 13, "color": color, "line": {"width": 1, "color": "black"}},
             )

@@ -514,7 +514,7 @@ def saturation_by_layer(
         go.Scatter(  # crosses only where units are dead: a row of red crosses at 0% reads as an alarm
             x=last["layer"],
             y=dead.where(dead > 0),
-            name=("dead units" if (dead > 0).any() else "dead units (none now)") + f": {dead_cause}",
+            name=("dead units" if (dead > 0).any() else "dead units, none now") + f": {dead_cause}",
             mode="markers",
             marker={"symbol": "x", "size": 14, "color": "#d62728"},
             hovertemplate="layer %{x}: %{y:.1%} dead<extra></extra>",
