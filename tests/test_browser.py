@@ -12,6 +12,7 @@ import urllib.parse
 import pytest
 
 from tests.browser import ROOT, launch, server_log, settled_chart_boxes, streamlit_server, wait_for_app, wait_released
+from vangrad_core import ExperimentConfig
 from vangrad_core.experiments import CLASSICS
 from vangrad_core.lessons import TOUR
 
@@ -263,6 +264,24 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         context.close()
 
 
+@pytest.mark.parametrize("width, height, presenter", [(1440, 900, False), (1280, 800, False), (1280, 720, True)])
+def test_the_longest_step_count_fits_its_metric(server, browser, width, height, presenter):
+    """The step count's value at its longest, "20000 / 20000" (the most steps a run
+    takes), whole beside the other numbers: it was cut to "2785 / 6…" at 1440 px."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(f"{server}/?depth=100&steps={MAX_STEPS}" + ("&presenter=1" if presenter else ""))
+        wait_for_app(page)
+        page.locator('[data-testid="stMetricValue"]').first.wait_for()
+        page.evaluate(STEP_VALUE_SET_TO, f"{MAX_STEPS} / {MAX_STEPS}")  # as charts.headline_metrics draws it
+        assert page.evaluate(CUT_OFF) == []
+    finally:
+        page.close()
+
+
+MAX_STEPS = int(ExperimentConfig.FIELDS["steps"].high)
+STEP_VALUE_SET_TO = """(text) => { const value = document.querySelector('[data-testid="stMetricValue"]');
+    (value.querySelector('div') || value).innerText = text; }"""
 # Text that does not fit its box (Streamlit ends it with "…" or clips it): buttons, metrics' labels and values.
 CUT_OFF = """() => [...document.querySelectorAll(
     'button p, [data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] div, [data-testid="stMetricValue"]')]

@@ -169,6 +169,9 @@ def factor_words(factor: float, unit: str) -> str | None:
     return None if math.isnan(factor) else f"×{factor_number(factor)} a {unit}"
 
 
+STEP_COLUMN = {4: 1.35, 5: 1.75}  # digits of the run's steps: the step column's width (the others' 1)
+
+
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
     and the divergence banner; `status` (what the run is doing) under the step count."""
@@ -188,7 +191,8 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
             ),
             icon=":material/error:",
         )
-    cols = st.columns(5)
+    # the step count's column wider for longer runs: "20000 / 20000" did not fit a fifth of a 1440-px page
+    cols = st.columns([STEP_COLUMN.get(len(str(config.steps)), 1.0), 1, 1, 1, 1])
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
     cols[2].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
