@@ -437,6 +437,8 @@ def test_presenting_the_new_charts_use_large_text_and_the_network_sits_beside_th
         assert chart_of(at, key).layout.font.size >= 18
     network = chart_of(at, "network")
     assert network.layout.height == PRESENTER_CHART["height"]  # beside the profile, on the first screen
+    # a line a layer, and a legend entry each, in rows under the plot: the chart grows by them (the plot was a strip)
+    assert chart_of(at, "updates").layout.height > PRESENTER_CHART["height"] == chart_of(at, "profile").layout.height
     order = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
     assert order[:2] == ["profile", "network"]
     at.toggle(key="presenter_toggle").set_value(False).run()  # not presenting: the network first, across the page

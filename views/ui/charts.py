@@ -47,6 +47,8 @@ PRESENTER_CHART = {
     "margin": {"l": 70, "r": 20, "t": 40, "b": 10},
     "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
 }
+LEGEND_PER_ROW = 3  # entries of a presented legend in a row under a half-page chart ("layer 10" at 18 px)
+LEGEND_ROW_PX = 40  # what a further row of them takes from the plot
 MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
 HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
 # the network and the ridgeline (below the first screen, or with a legend of their own)
@@ -114,6 +116,10 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
         if first_screen:
             top = figure.layout.margin.t or 0
             figure.update_layout(**PRESENTER_CHART)
+            # a legend of many rows (a line per layer) under the plot: the chart grows by them,
+            # where the plot shrank to a strip (11 layers: 70 px)
+            rows = math.ceil(sum(1 for t in figure.data if t.showlegend is not False and t.name) / LEGEND_PER_ROW)
+            figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, rows - 2))
             first_screen_text(figure)
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
