@@ -5,7 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import counted, drawable, empty, layout, new_figure, started, thin_steps, zero_floor, zero_markers
+from .style import (
+    LAYER_AXIS_TO_OUTPUT,
+    counted,
+    drawable,
+    empty,
+    layout,
+    new_figure,
+    started,
+    thin_steps,
+    zero_floor,
+    zero_markers,
+)
 
 
 def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
@@ -30,7 +41,7 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
     floor = zero_floor(*(last["delta_rms"] for _, last, _ in lasts))
     for name, last, color in lasts:
         zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color)
-    fig.update_xaxes(title="layer (1 = next to the input; last = output layer)")
+    fig.update_xaxes(title=LAYER_AXIS_TO_OUTPUT)
     fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
 

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from .style import (
     HEATMAP_SCALE,
+    LAYER_AXIS_TO_OUTPUT,
     NOW_COLOR,
     SMALLEST_NORMAL,
     THEN_COLOR,
@@ -117,7 +118,7 @@ def gradient_profile(
     return layout(
         fig,
         title,
-        xaxis={"title": "layer (1 = next to the input; last = output layer)", "dtick": tick(n)},
+        xaxis={"title": LAYER_AXIS_TO_OUTPUT, "dtick": tick(n)},
         yaxis={"title": axis_title, "type": "log", "exponentformat": "power"},
     )
 
@@ -611,7 +612,7 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
     return layout(
         fig,
         title,
-        xaxis={"title": "layer (1 = input side; last = output layer)", "dtick": tick(len(last))},
+        xaxis={"title": LAYER_AXIS_TO_OUTPUT, "dtick": tick(len(last))},
         yaxis={"title": "|W − W₀| / |W₀| (log scale)", "type": "log", "exponentformat": "power"},
     )
 

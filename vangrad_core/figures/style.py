@@ -122,6 +122,10 @@ def steps_of(layers: pd.DataFrame) -> tuple[int, int]:
     return int(steps.iloc[0]), int(steps.iloc[-1])
 
 
+# the axis of a chart by layer whose last point is the output layer (kept whole when presenting)
+LAYER_AXIS_TO_OUTPUT = "layer, 1 = input side, last = output"
+
+
 def tick(n_layers: int) -> int:
     return 1 if n_layers <= 25 else 5 if n_layers <= 60 else 10
 
