@@ -120,8 +120,6 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     assert short("dead units: off (output 0) for every input") == "dead units: off for every input"
     assert short("layer (1 = next to the input; last = output layer)") == "layer"
     assert short(LAYER_AXIS_TO_OUTPUT) == LAYER_AXIS_TO_OUTPUT  # the profile's: kept whole
-        short("layer, 1 = input side, last = output") == "layer, 1 = input side, last = output"
-    )  # the profile's: kept
     assert short("training step") == "training step" and short(None) is None
     assert short("A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1") == "A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1"
     assert short("B: small: N(0, 0.01²) (step 500)") == "B: small: N(0, 0.01²)"  # a run's name keeps its init
