@@ -30,6 +30,7 @@ from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
 from vangrad_core.summary import flat_share_sentence, number, units_sentence
+from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
 from views.ui.run_charts import theory_summary
@@ -162,7 +163,7 @@ def test_the_details_say_when_they_come_while_a_run_trains_from_rest_and_keep_th
     at.slider(key="inspect_layer").set_value(3).run()
     button(at, "Train").click().run()
     shown = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
-    assert any("the views below are drawn every 5 s" in c.value for c in at.caption) and run_of(at).playing
+    assert any("these views are redrawn every 5 s" in c.value for c in at.caption) and run_of(at).playing
     assert "ridges" not in shown and "saturation" not in shown and "profile" in shown
     button(at, "Pause").click().run()
     assert at.slider(key="inspect_layer").value == 3
@@ -437,13 +438,24 @@ def test_presenting_the_new_charts_use_large_text_and_the_network_sits_beside_th
         assert chart_of(at, key).layout.font.size >= 18
     network = chart_of(at, "network")
     assert network.layout.height == PRESENTER_CHART["height"]  # beside the profile, on the first screen
-    # a line a layer, and a legend entry each, in rows under the plot: the chart grows by them (the plot was a strip)
-    assert chart_of(at, "updates").layout.height > PRESENTER_CHART["height"] == chart_of(at, "profile").layout.height
+    # 20 layers: the update sizes' legend is hidden (a line a layer), and the chart keeps its height
+    assert chart_of(at, "updates").layout.height == PRESENTER_CHART["height"] == chart_of(at, "profile").layout.height
     order = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
     assert order[:2] == ["profile", "network"]
     at.toggle(key="presenter_toggle").set_value(False).run()  # not presenting: the network first, across the page
     assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")][:2] == ["network", "profile"]
     assert chart_of(at, "network").layout.font.size == FONT_SIZE
+
+
+def test_presenting_a_chart_grows_by_the_legend_rows_under_its_plot():
+    """11 layers: a legend entry a layer, in three rows under the update sizes, which
+    left the plot a 70-px strip; the first screen's charts keep their height."""
+    at = app({"depth": "11", "presenter": "1"})
+    finish_run(at, steps=3)
+    updates = chart_of(at, "updates")
+    assert charts.legend_rows(updates) == 3
+    assert updates.layout.height == PRESENTER_CHART["height"] + charts.LEGEND_ROW_PX
+    assert all(chart_of(at, key).layout.height == PRESENTER_CHART["height"] for key in ("profile", "network", "curves"))
 
 
 @pytest.mark.parametrize("depth", [10, 20])

@@ -184,7 +184,7 @@ def test_compare_page_pause_stops_both_and_counts_are_true():
         at.run()
     assert (a.step_count, b.step_count) == counts
     # paused part-way, the pair's button says what it does, as a single run's does
-    assert not [b for b in at.button if b.label == "Train both"]
+    assert not [pressed for pressed in at.button if pressed.label == "Train both"]
     button(at, "Resume both").click().run()
     assert a.playing and b.playing
 

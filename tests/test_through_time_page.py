@@ -44,6 +44,7 @@ def test_each_pair_opens_from_a_link(name):
 def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     at = page({"pair": "Exploding RNN, without and with clipping"})
     button(at, "Train both").click().run()
+    assert any("these views are redrawn every" in c.value for c in at.caption)  # not maps saying "Press Train"
     at.run()
     a, b = run_of(at, "through_time:a"), run_of(at, "through_time:b")
     pause_together((a, b))
@@ -53,6 +54,7 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     assert_clean(at)
     assert a.trainer.diverged_at is not None and b.trainer.diverged_at is None  # the pair's claim, on the page
     assert any("Diverged" in e.value for e in at.error)
+    assert button(at, "Stopped").disabled  # A cannot go on: the pair is over
     rows = b.trainer.time_gradients
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
     assert any(c.value.startswith(expected) for c in at.caption)

@@ -128,11 +128,10 @@ def draw_live(snap: Snapshot) -> None:
     st.caption(run_charts.loss_words(snap))
 
 
+# The inspected layer, kept where the slider's own state goes while it is not drawn (the
+# views wait for a run's first step). Not `persist_state`: its kept value, past a smaller
+# network's last layer, raises (StreamlitValueAboveMaxError); this one is clamped.
 INSPECTED = "inspect_layer:chosen"
-
-
-def remember_layer() -> None:
-    st.session_state[INSPECTED] = st.session_state["inspect_layer"]
 
 
 def draw_details(snap: Snapshot) -> None:
@@ -144,9 +143,9 @@ def draw_details(snap: Snapshot) -> None:
     with left:
         depth = snap.config.depth
         layer = 1
-        if depth > 1:  # the choice outlives the slider (not drawn while the views wait for a run's first step)
+        if depth > 1:
             chosen = min(st.session_state.get(INSPECTED, max(1, depth // 2)), depth)
-            layer = st.slider("Layer to inspect", 1, depth, chosen, key="inspect_layer", on_change=remember_layer)
+            layer = st.session_state[INSPECTED] = st.slider("Layer to inspect", 1, depth, chosen, key="inspect_layer")
         charts.chart("derivative", snap, lambda: run_charts.derivative(snap, layer), layer)
         st.caption(
             "Where the blue histogram sits under the flat part of the red curve, the derivative is tiny "

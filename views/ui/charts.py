@@ -47,8 +47,10 @@ PRESENTER_CHART = {
     "margin": {"l": 70, "r": 20, "t": 40, "b": 10},
     "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
 }
-LEGEND_PER_ROW = 3  # entries of a presented legend in a row under a half-page chart ("layer 10" at 18 px)
-LEGEND_ROW_PX = 40  # what a further row of them takes from the plot
+# a presented legend's entries at 18 px, in rows under a half-page chart (estimated: the
+# chart's width is the browser's; "layer 10": 4 a row, as drawn in Chromium at 1280 px)
+LEGEND_ROW_WIDTH_PX, LEGEND_ENTRY_PX, LEGEND_CHAR_PX = 500, 40, 9.5
+LEGEND_ROW_PX = 60  # a further row of them: what it takes from the plot, and some back
 MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
 HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
 # the network and the ridgeline (below the first screen, or with a legend of their own)
@@ -97,6 +99,24 @@ def short(text: str | None) -> str | None:
     return text if not text else re.sub(r"\s+\([^()]*\)(?=[\s,;:.]|$)", "", text)  # not a formula's "(γ‖W‖)^"
 
 
+def legend_rows(figure: go.Figure) -> int:
+    """How many rows the legend of a presented chart takes (0 when it is hidden): its
+    entries (a legend group's once), packed by the width of their text."""
+    if figure.layout.showlegend is False:
+        return 0
+    names = {}
+    for trace in figure.data:
+        if trace.showlegend is not False and trace.name:
+            names.setdefault(trace.legendgroup or trace.name, trace.name)
+    rows, used = 0, LEGEND_ROW_WIDTH_PX
+    for name in names.values():
+        width = LEGEND_ENTRY_PX + LEGEND_CHAR_PX * len(name)
+        if used + width > LEGEND_ROW_WIDTH_PX:
+            rows, used = rows + 1, 0
+        used += width
+    return rows
+
+
 def first_screen_text(figure: go.Figure) -> None:
     """Short legend entries, and every other layer labelled on a crowded layer axis
     (upright labels at 18 px, where Plotly would rotate them)."""
@@ -116,11 +136,10 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
         if first_screen:
             top = figure.layout.margin.t or 0
             figure.update_layout(**PRESENTER_CHART)
-            # a legend of many rows (a line per layer) under the plot: the chart grows by them,
-            # where the plot shrank to a strip (11 layers: 70 px)
-            rows = math.ceil(sum(1 for t in figure.data if t.showlegend is not False and t.name) / LEGEND_PER_ROW)
-            figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, rows - 2))
             first_screen_text(figure)
+            # a legend of many rows under the plot (a line per layer): the chart grows by them,
+            # where the plot shrank to a strip (11 layers: 70 px)
+            figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, legend_rows(figure) - 2))
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
         large_text(figure)

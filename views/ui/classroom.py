@@ -21,9 +21,10 @@ h2 { font-size: 1.45rem !important; padding: 0.1rem 0 0.5rem 0 !important; }  /*
 [data-testid="stAlert"] p { margin-bottom: 0; }
 [data-testid="stAlertContainer"] { padding: 0.45rem 1rem; }
 [data-testid="stAlertContainer"] [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
-/* captions in a dark grey, drawn opaque: Streamlit's caption is grey at 60% opacity,
-   about 3:1 on white (measured in Chromium); this is 8.5:1 */
-[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] { color: #4A4C57; opacity: 1; }
+/* captions and widget labels in a dark grey, 8.5:1 on white; captions drawn opaque (Streamlit
+   also draws them at 60% opacity: about 3:1, measured in Chromium) */
+[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] { color: #4A4C57; }
+[data-testid="stCaptionContainer"] { opacity: 1; }
 </style>
 """
 

@@ -392,7 +392,7 @@ def _at_pace(
     seconds = pace()
     snap = take(seconds)
     if any(run.playing for run in runs) and all(s.step_count == 0 for s in each_snapshot(snap)):
-        st.caption(f"While training, the views below are drawn every {seconds:g} s: the first is on its way.")
+        st.caption(f"While training, these views are redrawn every {seconds:g} s: the next redraw shows the run.")
     else:
         draw(snap)
 
@@ -631,14 +631,16 @@ def pair_controls(runs: tuple[LiveRun, LiveRun], same_batches: bool = True) -> N
     caption = (
         "Both runs take the same steps on the same batches." if same_batches else "Both runs take the same steps."
     ) + " Changing a setting restarts both."
-    train = "Train both" if runs[0].live.step_count == 0 else "Resume both"  # a pair shares its step count
+    # (one of them can stop at step 0, diverged or failed, while the other trains on)
+    train = "Resume both" if any(run.live.step_count for run in runs) else "Train both"
     _controls(runs, train, "Train both on", caption)
 
 
 def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str | None) -> None:
     """The run buttons for `runs` (one, or a pair trained in step): `train` (or Pause
-    while they train; or `train_on` once they are finished and can go on), Step, Reset;
-    Train and Step off, and why, when the runs are over the server's budget."""
+    while they train; `train_on` once they are finished and can go on; a disabled
+    "Finished" or "Stopped" once they are over and cannot), Step, Reset; Train and Step
+    off, and why, when the runs are over the server's budget."""
     lives = [run.live for run in runs]
     playing = any(run.playing for run in runs)
     done = all(live.done for live in lives)
@@ -678,10 +680,11 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
             help=f"{more} more steps, from where {'they' if len(lives) > 1 else 'it'} stopped",
             **primary,
         )
-    elif done:  # over and unable to go on (diverged, failed, or at the longest run): not "Resume"
-        cols[0].button(
-            "Stopped", icon=":material/stop:", disabled=True, help="Reset starts again from step 0", **primary
-        )
+    elif done:  # over and unable to go on: not "Resume"
+        # "Finished" at the longest run there is; "Stopped" when it diverged or failed short of its steps
+        finished = all(live.failure is None and live.step_count >= live.config.steps for live in lives)
+        over = "Finished" if finished else "Stopped"
+        cols[0].button(over, icon=":material/stop:", disabled=True, help="Reset starts again from step 0", **primary)
     else:
         cols[0].button(
             train, icon=":material/play_arrow:", on_click=play, args=(True,), disabled=refusal is not None, **primary
