@@ -158,9 +158,25 @@ def serve_run(port: int) -> Path:
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Connected, and the script has finished its run."""
-    page.wait_for_selector(f'{APP_ROOT}[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
-    page.wait_for_selector(f'{APP_ROOT}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+    """Connected, and the script has finished its run. If not in time: the page as it
+    was then, in test-results/ (two CI runs once waited a minute for "connected" with
+    the server well and nothing in its log), and its states in the error."""
+    try:
+        page.wait_for_selector(f'{APP_ROOT}[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
+        page.wait_for_selector(f'{APP_ROOT}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+    except Exception as error:
+        shot = ROOT / "test-results" / f"wait-for-app-{time.strftime('%H%M%S')}.png"
+        shot.parent.mkdir(exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(shot), timeout=10_000)
+        states = "unknown (the page did not answer)"
+        with contextlib.suppress(Exception):
+            states = page.evaluate(
+                f"() => ['connection-state', 'script-state'].map(a => "
+                f"document.querySelector('{APP_ROOT}')?.getAttribute('data-test-' + a))"
+            )
+        waited = f"{page.url}: not ready in {timeout_ms / 1000:g} s"
+        raise AssertionError(f"{waited}; states {states}; see {shot}") from error
 
 
 # The first charts' boxes at a moment the page is at rest: no script running, nothing stale, every chart

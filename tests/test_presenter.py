@@ -123,5 +123,6 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     assert short("training step") == "training step" and short(None) is None
     assert short("A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1") == "A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1"
     assert short("B: small: N(0, 0.01²) (step 500)") == "B: small: N(0, 0.01²)"  # a run's name keeps its init
-    for fact in ("A: saturated, 0% in every layer", "A: dead units, none now", "dead units, none now: stuck at 0 or 1"):
+    facts = ("A: saturated, 0% in every layer", "A: dead units, none now", "dead units, none now: stuck at 0 or 1")
+    for fact in (*facts, "this network, off the chart: σ_w² = 512"):
         assert short(fact) == fact  # Compare's sigmoid run drew no bar, and said why only in "(...)"

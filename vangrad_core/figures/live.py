@@ -229,7 +229,7 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     )
     star = None
     if point is not None:
-        # off the chart (huge weights): pinned to its edge, its value in the label
+        # off the chart (huge weights): pinned to its edge, its value in the label (no "(...)": presenting drops it)
         x_max, y_max = float(grid.columns.max()), float(grid.index.max())
         inside = point[0] <= x_max and point[1] <= y_max
         star = (min(point[0], x_max), min(point[1], y_max))
@@ -237,7 +237,7 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
             go.Scatter(
                 x=[star[0]],
                 y=[star[1]],
-                name="this network" if inside else f"this network (σ_w² = {point[0]:.3g}, off the chart)",
+                name="this network" if inside else f"this network, off the chart: σ_w² = {point[0]:.3g}",
                 mode="markers",
                 marker={"symbol": "star", "size": 22, "color": "#ffd700", "line": {"width": 2, "color": "black"}},
                 cliponaxis=False,  # whole, on the axis where σ_b² = 0
