@@ -18,6 +18,22 @@ from views.ui.state import BatchNormState
 CAUGHT_UP_STEPS = 50
 
 
+def modes_in_words(gap: float, step_count: int) -> str:
+    """Batch vs running statistics: why they differ, and whether they do here (the
+    two test accuracies `gap` apart, after `step_count` steps)."""
+    said = (
+        "While training, batch norm uses each mini-batch's mean and std; for predictions it uses running "
+        "averages of them, which lag behind while the layers below still change. "
+    )
+    if step_count == 0:
+        said += "Before the first step they hold their starting values, mean 0 and variance 1. "
+    if gap >= 0.005:
+        return said + f"Here the two differ by {gap:.1%} points."
+    if step_count >= CAUGHT_UP_STEPS:
+        return said + "Here they agree: the running averages have caught up with the batches."
+    return said + "Here they agree."
+
+
 def stages_in_words(stages: pd.DataFrame) -> str:
     """What the three histograms show, from their numbers."""
     values = {name: part["value"] for name, part in stages.groupby("stage")}
@@ -108,23 +124,7 @@ def draw(snap: Snapshot) -> None:
     cols[0].metric("Test accuracy, running statistics (eval mode)", f"{running:.1%}")
     cols[1].metric("Test accuracy, the test set's own batch statistics", f"{batch:.1%}")
     gap = abs(running - batch)
-    st.caption(
-        "While training, batch norm uses each mini-batch's mean and std; for predictions it uses running "
-        "averages of them, which lag behind while the layers below still change. "
-        + (
-            # (before the first step the running averages hold their starting values: nothing caught up)
-            "Before the first step they hold their starting values, mean 0 and variance 1. "
-            if snap.step_count == 0
-            else ""
-        )
-        + (
-            f"Here the two differ by {gap:.1%} points."
-            if gap >= 0.005
-            else "Here they agree: the running averages have caught up with the batches."
-            if snap.step_count >= CAUGHT_UP_STEPS
-            else "Here they agree."
-        )
-    )
+    st.caption(modes_in_words(gap, snap.step_count))
 
     if snap.config.activation == "relu":
         st.header("4. ReLU after batch norm: are half the units dead?")

@@ -358,10 +358,6 @@ class LiveRun:
         an existing run was replaced."""
         return ensure_runs((self,), (config,), keep_playing)
 
-    def snapshot_at_most_every(self, seconds: float, decision: bool = False) -> Snapshot:
-        """A snapshot of the run for a detailed view (`snapshots_at_most_every`)."""
-        return snapshots_at_most_every((self,), seconds, decision)[0]
-
     def reset(self) -> None:
         self._new(self.live.config)
 
@@ -383,18 +379,17 @@ def _concerns(key: str, run_key: str) -> bool:
     return any(part == run_key or part.startswith(f"{run_key}:") for part in key.split("+"))
 
 
-def _at_pace(
-    runs: tuple[LiveRun, ...], take: Callable[[float], object], draw: Callable, pace: Callable[[], float]
-) -> None:
-    """A detailed view: `draw` of a snapshot at most `pace()` seconds old (`take`); while
-    the runs train from a snapshot of before their first step, which the view would draw
-    as "Press Train to ...", a line that says when it comes instead."""
+def _at_pace(runs: tuple[LiveRun, ...], draw: Callable, pace: Callable[[], float], decision: bool = False) -> None:
+    """A detailed view: `draw` of the runs' snapshots at most `pace()` seconds old (one
+    run's snapshot, or a pair's); while the runs train from snapshots of before their
+    first step, which the view would draw as "Press Train to ...", a line that says when
+    it comes instead."""
     seconds = pace()
-    snap = take(seconds)
-    if any(run.playing for run in runs) and all(s.step_count == 0 for s in each_snapshot(snap)):
+    snaps = snapshots_at_most_every(runs, seconds, decision)
+    if any(run.playing for run in runs) and all(snap.step_count == 0 for snap in snaps):
         st.caption(f"While training, these views are redrawn every {seconds:g} s: the next redraw shows the run.")
     else:
-        draw(snap)
+        draw(snaps if len(runs) > 1 else snaps[0])
 
 
 def each_snapshot(snap: Snapshot | tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
@@ -511,11 +506,7 @@ def live_fragment(
     numbers, at every refresh, `draw`, its charts, at the charts' pace), or, given
     `pace` such as `detail_seconds`, a detailed view from a snapshot at most that old."""
     if pace is not None:
-        _fragment(
-            (run,),
-            lambda: _at_pace((run,), lambda seconds: run.snapshot_at_most_every(seconds, decision), draw, pace),
-            pace,
-        )
+        _fragment((run,), lambda: _at_pace((run,), draw, pace, decision), pace)
     elif headline is None:
         _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
     else:
@@ -710,9 +701,7 @@ def pair_fragment(
 ) -> None:
     """Like `live_fragment`, for two runs kept in step (their snapshots taken at the same step)."""
     if pace is not None:
-        _fragment(
-            runs, lambda: _at_pace(runs, lambda seconds: snapshots_at_most_every(runs, seconds), draw, pace), pace
-        )
+        _fragment(runs, lambda: _at_pace(runs, draw, pace), pace)
         return
 
     def newest(charts: bool) -> tuple[Snapshot, ...]:
