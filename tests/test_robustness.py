@@ -9,8 +9,13 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit import config as streamlit_config
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.forward_msg_cache import create_reference_msg, populate_hash_if_needed
+from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
 from streamlit.testing.v1 import AppTest
 
+from tests.browser import ROOT
 from tests.conftest import assert_clean, button, open_page, run_of
 from tests.crowd import others_training
 from vangrad_core import ExperimentConfig, Trainer, run_experiment
@@ -265,3 +270,42 @@ def test_random_links_and_a_press_of_train_never_raise(seed):
             snap = live.snapshot()
             for frame in (snap.layers, snap.metrics, snap.time_gradients):  # (a recurrent run's layers are empty)
                 assert frame is None or not np.isinf(frame.select_dtypes("number").to_numpy()).any()
+
+
+def test_streamlit_still_orphans_a_cached_chart_when_a_fragment_reruns():
+    """Why the app sends no element as a reference (.streamlit/config.toml's
+    minCachedMessageSize): when a fragment rerun starts as a full run ends, Streamlit
+    drops the full run's unsent elements of that fragment but keeps its references to
+    charts the browser has cached, whose columns it dropped. The browser then throws
+    "Cannot set a node at a delta path" and the page goes blank (seen on tour step 5).
+    If this fails, Streamlit has fixed it and the setting can go."""
+    column = ForwardMsg()
+    column.metadata.delta_path[:] = [0, 3, 2, 1]
+    column.delta.fragment_id = "live view"
+    column.delta.add_block.column.SetInParent()
+    chart = ForwardMsg()
+    chart.metadata.delta_path[:] = [0, 3, 2, 1, 0]
+    chart.delta.fragment_id = "live view"
+    chart.delta.new_element.plotly_chart.spec = "{}" * 10_000
+    chart.hash = "seen before"
+    queue = ForwardMsgQueue()
+    queue.enqueue(column)
+    queue.enqueue(create_reference_msg(chart))
+    queue.clear(retain_lifecycle_msgs=True, fragment_ids_this_run=["live view"])
+    assert [msg.WhichOneof("type") for msg in queue.flush()] == ["ref_hash"]  # the chart, without its column
+
+
+def test_no_element_is_sent_as_a_reference(monkeypatch):
+    """With the app's settings, Streamlit marks no element cacheable, not even one at
+    the largest message size it sends: it never sends a reference to one."""
+    monkeypatch.chdir(ROOT)
+    try:
+        streamlit_config.get_config_options(force_reparse=True)
+        largest = int(streamlit_config.get_option("server.maxMessageSize") * 1e6)
+        chart = ForwardMsg()
+        chart.delta.new_element.plotly_chart.spec = "x" * (largest - 100)
+        populate_hash_if_needed(chart)
+        assert chart.ByteSize() > 0.99 * largest and chart.hash and not chart.metadata.cacheable
+    finally:
+        monkeypatch.undo()
+        streamlit_config.get_config_options(force_reparse=True)
