@@ -181,6 +181,13 @@ def test_derivative_with_inputs_draws_the_activation_and_a_histogram(trained):
     histogram = next(t for t in figure.data if isinstance(t, go.Histogram))
     sample = trained.activation_inputs().query("layer == 3")["value"]
     assert len(histogram.x) == len(sample) > 0
+    # the threshold named in the legend: written on the chart, its words hid the bars under them
+    threshold = figure.data[-1]
+    assert threshold.name == "saturated: slope below 0.025" and set(threshold.y) == {0.025}
+    assert not figure.layout.annotations
+    # each its own legend group: Plotly.js packs grouped entries by their own widths, two rows
+    # under a presented plot where, ungrouped, each took the widest one's width (three rows)
+    assert [trace.legendgroup for trace in figure.data] == [trace.name for trace in figure.data]
 
 
 def test_saturation_and_distance_and_updates(trained):
@@ -342,6 +349,10 @@ def test_phase_labels_sit_in_their_own_phase_away_from_the_star(activation):
     figure = fig.phase_diagram(phases, activation, star)
     labels = {a.text.split(":")[0]: (a.x, a.y) for a in figure.layout.annotations}
     anchors = {a.text.split(":")[0]: a.xanchor for a in figure.layout.annotations}
+    # the two lines inside the chart: hanging below a row in its upper half, standing on one in its lower
+    # half (centred on a row near the top, they were cut at its edge when presenting)
+    for label in figure.layout.annotations:
+        assert label.yanchor == ("top" if label.y > grid.index.max() / 2 else "bottom"), label
     chi = {(w, b): grid.loc[b, w] for b in grid.index for w in grid.columns}
     assert "ordered" in labels  # every activation has an ordered region
     assert ("chaotic" in labels) == (max(chi.values()) > 10**0.1)  # sigmoid has none
@@ -580,3 +591,14 @@ def test_two_histograms_over_one_curve_share_their_bins():
     narrow = pd.DataFrame({"layer": 1, "value": np.linspace(-4, 4, 500)})
     bins = [fig.derivative_with_inputs(curve, inputs, 1, "sigmoid").data[0].xbins for inputs in (wide, narrow)]
     assert bins[0] == bins[1] and bins[0].start == curve["x"].iloc[0] and bins[0].end == curve["x"].iloc[-1]
+
+
+def test_the_isometry_legend_gives_each_network_its_own_colour_and_each_accuracy_line_its_histograms():
+    inits = ["tanh, Gaussian", "tanh, orthogonal", "ReLU, Gaussian (He)", "ReLU, orthogonal ×√2"]
+    spectra = pd.DataFrame({"log10_singular_value": np.tile([-3.0, -1.0, 0.0], 4), "init": np.repeat(inits, 3)})
+    curves = pd.DataFrame({"step": [0, 10] * 2, "test_accuracy": [0.1, 0.5, 0.2, 0.9], "init": np.repeat(inits[:2], 2)})
+    figure = fig.isometry_figure(spectra, curves, target=0.9)
+    bars = {trace.name: trace.marker.color for trace in figure.data if isinstance(trace, go.Histogram)}
+    assert list(bars) == inits and len(set(bars.values())) == 4  # ReLU's bars had tanh's two colours
+    lines = [trace for trace in figure.data if isinstance(trace, go.Scatter)]
+    assert [(line.name, line.line.color) for line in lines] == [(name, bars[name]) for name in inits[:2]]

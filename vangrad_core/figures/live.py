@@ -16,7 +16,6 @@ from .style import (
     counted,
     drawable,
     empty,
-    hline,
     layer_colors,
     layout,
     log_level,
@@ -244,13 +243,14 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
                 hovertemplate="this network: σ_w² = %{x:.3g}, σ_b² = %{y:.3g}<extra></extra>",
             )
         )
-    for text, x, y, anchor in phase_labels(grid, log_chi, star):
+    for text, x, y, anchor, vertical in phase_labels(grid, log_chi, star):
         fig.add_annotation(
             text=text,
             x=x,
             y=y,
             showarrow=False,
             xanchor=anchor,
+            yanchor=vertical,
             bgcolor="rgba(255,255,255,0.75)",
             font={"color": "black"},
         )
@@ -269,13 +269,16 @@ def consecutive(columns: np.ndarray) -> list[np.ndarray]:
 
 def phase_labels(
     grid: pd.DataFrame, log_chi: np.ndarray, star: tuple[float, float] | None
-) -> list[tuple[str, float, float, str]]:
-    """Where to write "ordered" and "chaotic" (text, x, y, xanchor), on two short lines:
-    on the longest stretch of that phase along any row (of the longest, the row
-    farthest from this network's star), away from the top and bottom edges, centred on
-    it, or from the chart's edge where it reaches one, so that the words lie in their
-    phase and in the chart, not across the critical line (a phase the chart does not
-    show gets no label: sigmoid has no chaotic region)."""
+) -> list[tuple[str, float, float, str, str]]:
+    """Where to write "ordered" and "chaotic" (text, x, y, xanchor, yanchor), on two
+    short lines: on the longest stretch of that phase along any row (of the longest,
+    the row farthest from this network's star), away from the top and bottom edges,
+    centred on it, or from the chart's edge where it reaches one, so that the words lie
+    in their phase and in the chart, not across the critical line (a phase the chart
+    does not show gets no label: sigmoid has no chaotic region). The words hang below
+    a row in the chart's upper half and stand on one in its lower half: centred on a
+    row near the top, two lines at 18 px (a third of a presented chart's plot) were cut
+    at its edge."""
     x, y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
     up = y / y.max()
     star_up = star[1] / y.max() if star else -1.0
@@ -297,7 +300,8 @@ def phase_labels(
                 column, anchor = stretch[-1], "right"
             else:
                 column, anchor = stretch[len(stretch) // 2], "center"
-            labels.append((text, float(x[row, column]), float(y[row, column]), anchor))
+            vertical = "top" if up[row, column] > 0.5 else "bottom"
+            labels.append((text, float(x[row, column]), float(y[row, column]), anchor, vertical))
     return labels
 
 
@@ -437,8 +441,7 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
     cutoff = curve.attrs["cutoff"]
     start, end = float(curve["x"].iloc[0]), float(curve["x"].iloc[-1])
     # The histogram on a second y axis over the first, as make_subplots(secondary_y) lays
-    # it out, and the threshold labelled as add_hline would, built directly
-    # (make_subplots and add_hline took 10 of this chart's 16 ms)
+    # it out, built directly (make_subplots and add_hline took 10 of this chart's 16 ms)
     histogram = {
         "type": "histogram",
         "x": values,
@@ -459,12 +462,28 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
         "xaxis": "x",
         "yaxis": "y",
     }
-    fig = new_figure([histogram, slope] if len(values) else [slope])
+    # the threshold in the legend, not written on the chart, where its words hid the bars under them
+    threshold = {
+        "type": "scatter",
+        "x": [start, end],
+        "y": [cutoff, cutoff],
+        "name": f"{curve.attrs['flat_word'] or 'flat'}: slope below {cutoff:.3g}",
+        "mode": "lines",
+        "line": {"dash": "dot", "color": "gray", "width": 2},
+        "hoverinfo": "skip",
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+    # each its own legend group: Plotly.js then packs the entries by their own widths
+    # (ungrouped, once they wrap, each takes the widest one's: three rows, the plot a strip)
+    traces = [histogram, slope, threshold] if len(values) else [slope, threshold]
+    fig = new_figure([trace | {"legendgroup": trace["name"]} for trace in traces])
     return layout(
         fig,
         title,
         xaxis={"anchor": "y", "domain": [0.0, 0.94], "title": "input to the nonlinearity, x", "range": [start, end]},
-        yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": f"derivative {activation}'(x)", "rangemode": "tozero"},
+        # (the slope's name alone: "derivative sigmoid'(x)" ran past a presented plot into the chart's title)
+        yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": f"{activation}'(x)", "rangemode": "tozero"},
         yaxis2={
             "anchor": "x",
             "overlaying": "y",
@@ -473,20 +492,6 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
             "showgrid": False,
             "tickformat": ".0%",
         },
-        shapes=[hline(cutoff, {"dash": "dot", "color": "gray"})],
-        annotations=[
-            {
-                "text": f"{curve.attrs['flat_word'] or 'flat'} below {cutoff:.3g}",
-                "x": 1,
-                "xref": "x domain",
-                "xanchor": "right",
-                "y": cutoff,
-                "yref": "y",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "bgcolor": "rgba(255, 255, 255, 0.75)",  # (readable over the histogram's bars)
-            }
-        ],
     )
 
 

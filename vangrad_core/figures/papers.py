@@ -212,9 +212,12 @@ def isometry_figure(spectra: pd.DataFrame, curves: pd.DataFrame, target: float) 
     )
     low = float(np.floor(spectra["log10_singular_value"].min()))
     high = float(np.ceil(spectra["log10_singular_value"].max()))
+    # one colour per legend entry (ReLU's bars had tanh's two colours); tanh's come first,
+    # as in `series_lines`, so that each accuracy line has its histogram's colour
+    colors = iter(RUN_COLORS)
     for col, activation in ((1, "tanh"), (2, "ReLU")):
         shown = spectra[spectra["init"].str.startswith(activation)]
-        for i, (name, rows) in enumerate(shown.groupby("init", sort=False)):
+        for name, rows in shown.groupby("init", sort=False):
             fig.add_trace(
                 go.Histogram(
                     x=rows["log10_singular_value"],
@@ -222,7 +225,7 @@ def isometry_figure(spectra: pd.DataFrame, curves: pd.DataFrame, target: float) 
                     legendgroup=str(name),
                     histnorm="probability",
                     xbins={"start": low, "end": high, "size": 0.25},
-                    marker={"color": RUN_COLORS[i]},
+                    marker={"color": next(colors)},
                     opacity=0.65,
                     hovertemplate="10^%{x}: %{y:.0%}<extra></extra>",
                 ),
