@@ -30,13 +30,13 @@ def fill(form: str, settings: Settings) -> None:
         st.session_state[widget_key(form, name)] = value
 
 
-def _widget(field: Field, key: str, disabled: bool) -> None:
+def _widget(field: Field, key: str) -> None:
     # The widget's default is its value now: a browser that holds no value for a widget
     # (Streamlit's frontend can drop one) falls back to the default, and without one that
     # is the range's minimum or the first choice, which it would then send back as the
     # user's choice. A fresh-clone CI run once saw a Compare page reset to every minimum.
     value = st.session_state[key]
-    common = {"key": key, "help": field.help or None, "disabled": disabled}
+    common = {"key": key, "help": field.help or None}
     if field.kind == "choice":
         index = field.choices.index(value)
         st.selectbox(field.label, field.choices, index, format_func=lambda v: field.labels.get(v, v), **common)
@@ -72,9 +72,7 @@ def read(form: str, current: S) -> tuple[S, str | None]:
     return (settings, None) if settings is not None else (current, problem)
 
 
-def settings_form(
-    form: str, current: S, fields: tuple[str, ...] | None = None, disabled: bool = False
-) -> tuple[S, str | None]:
+def settings_form(form: str, current: S, fields: tuple[str, ...] | None = None) -> tuple[S, str | None]:
     """The fields (all, or `fields`) as widgets, in their groups; returns the settings
     they describe, or `current` and what is wrong when together they are not valid
     (batch norm with batch size 1, say)."""
@@ -86,5 +84,5 @@ def settings_form(
         if field.group != group:
             group = field.group
             st.subheader(group)
-        _widget(field, widget_key(form, name), disabled)
+        _widget(field, widget_key(form, name))
     return read(form, current)
