@@ -296,16 +296,18 @@ def test_streamlit_still_orphans_a_cached_chart_when_a_fragment_reruns():
 
 
 def test_no_element_is_sent_as_a_reference(monkeypatch):
-    """With the app's settings, Streamlit marks no element cacheable, not even one at
-    the largest message size it sends: it never sends a reference to one."""
+    """With the app's settings, Streamlit marks no element cacheable: the smallest it
+    would cache is larger than the largest message it sends, and a 50-kB chart (a
+    live chart is 16-44 kB) is not cached."""
     monkeypatch.chdir(ROOT)
     try:
         streamlit_config.get_config_options(force_reparse=True)
-        largest = int(streamlit_config.get_option("server.maxMessageSize") * 1e6)
+        smallest_cached = int(streamlit_config.get_option("global.minCachedMessageSize"))
+        assert smallest_cached > streamlit_config.get_option("server.maxMessageSize") * 1e6
         chart = ForwardMsg()
-        chart.delta.new_element.plotly_chart.spec = "x" * (largest - 100)
+        chart.delta.new_element.plotly_chart.spec = "x" * 50_000
         populate_hash_if_needed(chart)
-        assert chart.ByteSize() > 0.99 * largest and chart.hash and not chart.metadata.cacheable
+        assert chart.hash and not chart.metadata.cacheable
     finally:
         monkeypatch.undo()
         streamlit_config.get_config_options(force_reparse=True)

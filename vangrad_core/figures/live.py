@@ -273,12 +273,12 @@ def phase_labels(
     """Where to write "ordered" and "chaotic" (text, x, y, xanchor, yanchor), on two
     short lines: on the longest stretch of that phase along any row (of the longest,
     the row farthest from this network's star), away from the top and bottom edges,
-    centred on it, or from the chart's edge where it reaches one, so that the words lie
-    in their phase and in the chart, not across the critical line (a phase the chart
-    does not show gets no label: sigmoid has no chaotic region). The words hang below
-    a row in the chart's upper half and stand on one in its lower half: centred on a
-    row near the top, two lines at 18 px (a third of a presented chart's plot) were cut
-    at its edge."""
+    centred on it, or from the chart's edge where it reaches one, so that the words
+    start in their phase, not across the critical line (a phase the chart does not show
+    gets no label: sigmoid has no chaotic region; tanh's chaotic wedge narrows above
+    the row its words stand on). The words hang below a row in the chart's upper half
+    and stand on one in its lower half, inside the chart: centred on a row near the
+    top, two lines at 18 px (a third of a presented chart's plot) were cut at its edge."""
     x, y = np.meshgrid(grid.columns.to_numpy(float), grid.index.to_numpy(float))
     up = y / y.max()
     star_up = star[1] / y.max() if star else -1.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -214,7 +216,7 @@ def isometry_figure(spectra: pd.DataFrame, curves: pd.DataFrame, target: float) 
     high = float(np.ceil(spectra["log10_singular_value"].max()))
     # one colour per legend entry (ReLU's bars had tanh's two colours); tanh's come first,
     # as in `series_lines`, so that each accuracy line has its histogram's colour
-    colors = iter(RUN_COLORS)
+    colors = itertools.cycle(RUN_COLORS)
     for col, activation in ((1, "tanh"), (2, "ReLU")):
         shown = spectra[spectra["init"].str.startswith(activation)]
         for name, rows in shown.groupby("init", sort=False):
