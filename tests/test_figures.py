@@ -602,3 +602,14 @@ def test_the_isometry_legend_gives_each_network_its_own_colour_and_each_accuracy
     assert list(bars) == inits and len(set(bars.values())) == 4  # ReLU's bars had tanh's two colours
     lines = [trace for trace in figure.data if isinstance(trace, go.Scatter)]
     assert [(line.name, line.line.color) for line in lines] == [(name, bars[name]) for name in inits[:2]]
+
+
+def test_the_chain_rule_chart_draws_the_one_gradient_measure_and_keeps_its_axis_when_presented(trained):
+    """Its line is RMS of dL/dz relative to the last hidden layer, and says so (its
+    legend said "|dL/dz|"); its axis says where the input is after presenting drops "(...)"."""
+    figure = fig.chain_rule(trained.layers)
+    hidden = trained.layers[trained.layers["saturation"].notna()]
+    measured = figure.data[0]
+    assert "RMS of dL/dz" in measured.name
+    assert np.allclose(measured.y, hidden["delta_rms"] / hidden["delta_rms"].iloc[-1])
+    assert figure.layout.xaxis.title.text == "hidden layer, 1 = input side"  # no "(...)" to drop

@@ -76,7 +76,7 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=hidden["layer"],
             y=(hidden["delta_rms"] / top).clip(lower=TINY),
-            name="measured: |dL/dz| relative to the last hidden layer",
+            name="measured: RMS of dL/dz, relative to the last hidden layer",  # the one measure
             mode="lines+markers",
             line={"color": "#1f77b4", "width": 4},
             marker={"size": 10},
@@ -91,6 +91,6 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
             line={"color": "#d62728", "width": 3, "dash": "dash"},
         )
     )
-    fig.update_xaxes(title="layer (1 = next to the input)", dtick=tick(depth))
+    fig.update_xaxes(title="hidden layer, 1 = input side", dtick=tick(depth))  # (presenting drops "(...)")
     fig.update_yaxes(title="relative gradient (top layer = 1, log scale)", type="log", exponentformat="power")
     return layout(fig, "The chain rule: one factor per layer")
