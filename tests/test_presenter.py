@@ -93,6 +93,19 @@ def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press)
         spec = json.loads(chart.proto.spec)
         assert not small_text(spec), (chart.proto.id, small_text(spec))
         assert row_labels(spec) <= HEATMAP_ROW_LABELS  # (21 layers labelled one by one overprinted)
+        assert not unoriented_layer_axes(spec), (chart.proto.id, unoriented_layer_axes(spec))
+
+
+def unoriented_layer_axes(spec: dict) -> list[str]:
+    """Horizontal layer axes whose title no longer says which end is the input side
+    (presenting drops "(1 = input side)" from "hidden layer (1 = input side)"), unless
+    their ticks name it (the network picture's "input … output")."""
+    return [
+        axis["title"]["text"]
+        for name, axis in spec["layout"].items()
+        if name.startswith("xaxis") and "layer" in axis.get("title", {}).get("text", "")
+        if "input side" not in axis["title"]["text"] and "input" not in axis.get("ticktext", ())
+    ]
 
 
 def test_the_checker_finds_the_themes_small_pale_text():

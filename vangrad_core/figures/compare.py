@@ -98,6 +98,6 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
     if not fig.data:
         return empty(f"{flat_word.capitalize()} inputs and dead units", "Press Train to compare")
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title="hidden layer (1 = input side)")
+    fig.update_xaxes(title="hidden layer, 1 = input side")
     fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
     return layout(fig, f"{flat_word.capitalize()} inputs (bars) and dead units (crosses)")

@@ -179,7 +179,7 @@ def forward_variance(
     return layout(
         fig,
         title,
-        xaxis={"title": "hidden layer (1 = input side)", "dtick": tick(len(hidden["layer"].unique()))},
+        xaxis={"title": "hidden layer, 1 = input side", "dtick": tick(len(hidden["layer"].unique()))},
         yaxis={"title": "variance (log scale)", "type": "log", "exponentformat": "power"},  # (the title says of what)
     )
 
@@ -538,7 +538,7 @@ def saturation_by_layer(
     return layout(
         fig,
         title,
-        xaxis={"title": "hidden layer (1 = input side)", "dtick": tick(len(last))},
+        xaxis={"title": "hidden layer, 1 = input side", "dtick": tick(len(last))},
         yaxis={"title": "share", "range": [0, 1.05], "tickformat": ".0%"},
     )
 
