@@ -309,6 +309,7 @@ def test_a_finished_run_trains_on_past_its_steps_until_paused():
     at = app({"depth": "3", "width": "8", "steps": "30"})
     finish_run(at)
     assert not [b for b in at.button if b.label in ("Train", "Resume")]
+    assert not button(at, "Train on").help  # under the pointer that pressed Train, a tooltip covered the title
     button(at, "Train on").click().run()
     live = run_of(at)
     while live.playing and live.step_count <= 30:

@@ -662,14 +662,10 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
     if playing:
         cols[0].button("Pause", icon=":material/pause:", on_click=play, args=(False,), **primary)
     elif done and all(live.can_train_on() for live in lives):
-        more = lives[0].config.steps
+        # no tooltip: it takes Pause's place under the pointer that pressed Train, and its
+        # tooltip then covered the page's title on the projector until the pointer moved
         cols[0].button(
-            train_on,
-            icon=":material/fast_forward:",
-            on_click=go_on,
-            disabled=refusal is not None,
-            help=f"{more} more steps, from where {'they' if len(lives) > 1 else 'it'} stopped",
-            **primary,
+            train_on, icon=":material/fast_forward:", on_click=go_on, disabled=refusal is not None, **primary
         )
     elif done:  # over and unable to go on: not "Resume"
         # "Finished" at the longest run there is; "Stopped" when it diverged or failed short of its steps
