@@ -6,6 +6,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
+from vangrad_core.summary import at_step, number, time_ratio
 from views.ui import charts, classroom, pairs
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
@@ -30,6 +31,17 @@ def bound_words(label: str, bound) -> str:
         f"γ = {gamma:g}: each step back can multiply the gradient by at most γ‖W_hh‖₂ = {gamma * norm:.2f} "
         "(dashed, Pascanu et al. 2013)."
     )
+
+
+def map_words(label: str, snap: Snapshot) -> str:
+    """How to read a run's map of dL/dh_t, and what it shows now (it said "dark at the
+    bottom: t = 1 gets no gradient" under an LSTM's map as even as its gradient)."""
+    how = f"{label}: each column is a training step, t = 1 at the bottom; a dark band there: t = 1 gets almost nothing."
+    rows = snap.time_gradients
+    if rows is None or rows.empty:
+        return how
+    now = at_step(rows, "end")
+    return f"{how} Now t = 1 gets {number(time_ratio(now))} of what t = {int(now['t'].max())} gets."
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -77,7 +89,7 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
                 ),
                 span,
             )
-            st.caption(f"{label}: each column is a training step; dark at the bottom: t = 1 gets no gradient.")
+            st.caption(map_words(label, snap))
     cells = {label: snap.config.cell for label, snap in named.items()}
     charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), tuple(s.stamp for s in snaps))
     st.caption(
