@@ -65,9 +65,9 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
         said = [
             c.value for c in at.caption if c.value.startswith(f"{label}: ") and "column is a training step" in c.value
         ]
-        assert len(said) == 1 and said[0].endswith(f"Now t = 1 gets {ratio} of what t = {run.config.length} gets."), (
-            said
-        )
+        assert len(said) == 1 and said[0].endswith(
+            f"In its last column, now, t = 1 gets {ratio} of what t = {run.config.length} gets."
+        ), said
     assert len(at.get("plotly_chart")) == 5
     maps = [chart_of(at, f"time:heatmap:{side}").data[0] for side in "AB"]  # one colour scale for both
     assert maps[0].zmin == maps[1].zmin and maps[0].zmax == maps[1].zmax

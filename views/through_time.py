@@ -41,7 +41,9 @@ def map_words(label: str, snap: Snapshot) -> str:
     if rows is None or rows.empty:
         return how
     now = at_step(rows, "end")
-    return f"{how} Now t = 1 gets {number(time_ratio(now))} of what t = {int(now['t'].max())} gets."
+    return (
+        f"{how} In its last column, now, t = 1 gets {number(time_ratio(now))} of what t = {int(now['t'].max())} gets."
+    )
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
