@@ -284,9 +284,11 @@ MAX_STEPS = int(ExperimentConfig.FIELDS["steps"].high)
 STEP_VALUE_SET_TO = """(text) => { const value = document.querySelector('[data-testid="stMetricValue"]');
     (value.querySelector('div') || value).innerText = text; }"""
 # Text that does not fit its box (Streamlit ends it with "…" or clips it): buttons, metrics' labels and values.
-CUT_OFF = """() => [...document.querySelectorAll(
+# Measured in the page's own font: before it loads, the fallback (DejaVu Sans here) is wider, and a fresh-clone
+# CI run once found "20000 / 20000" cut that fits in Source Sans.
+CUT_OFF = """async () => { await document.fonts.ready; return [...document.querySelectorAll(
     'button p, [data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] div, [data-testid="stMetricValue"]')]
-    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText); }"""
 # Captions and widget labels drawn see-through (Streamlit fades captions to 60%: 3:1 on white).
 FADED = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"]')]
     .filter(e => { for (let a = e; a; a = a.parentElement)
