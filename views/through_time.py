@@ -40,10 +40,8 @@ def map_words(label: str, snap: Snapshot) -> str:
     rows = snap.time_gradients
     if rows is None or rows.empty:
         return how
-    now = at_step(rows, "end")
-    return (
-        f"{how} In its last column, now, t = 1 gets {number(time_ratio(now))} of what t = {int(now['t'].max())} gets."
-    )
+    ratio = number(time_ratio(at_step(rows, "end")))
+    return f"{how} In its last column, now, t = 1 gets {ratio} of what t = {snap.config.length} gets."
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
