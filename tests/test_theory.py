@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vangrad_core import ACTIVATION_TABLE, ExperimentConfig, build_model, layer_stats, make_dataset, theory
+from vangrad_core import ACTIVATION_TABLE, ExperimentConfig, at_initialization, theory
 from vangrad_core.config import INITS
 from vangrad_core.model import initialize
 
@@ -87,11 +87,6 @@ def test_applies_only_to_plain_stacks():
     assert not theory.applies(ExperimentConfig(residual=True))
 
 
-def measured_at_init(config: ExperimentConfig):
-    data = make_dataset(config)
-    return layer_stats(build_model(config), data.x_train[:512], data.y_train[:512])
-
-
 CASES = [(a, i) for a in ("sigmoid", "tanh", "relu") for i in ("default", "xavier_normal", "he_normal")]
 
 
@@ -100,7 +95,7 @@ def test_predicted_gradient_profile_lies_on_the_measured_one(activation, init):
     """The playground's promise: dashed theory on the measured dL/dz at step 0, in a
     20-layer network whose gradients span up to 18 orders of magnitude."""
     config = ExperimentConfig(depth=20, width=64, activation=activation, init=init)
-    measured = measured_at_init(config)
+    measured = at_initialization(config)
     predicted = theory.predict_layers(config)
     relative = measured["delta_rms"] / measured["delta_rms"].iloc[-1]
     decades_off = np.abs(np.log10(relative / predicted["delta_rms_relative"]))
@@ -116,7 +111,7 @@ def test_predicted_forward_variance_matches_the_network(activation, init, width,
     from the prediction: a product of 20 random factors per layer (Hanin & Rolnick
     2018), whose spread shrinks with width; at width 64 it reaches a decade."""
     config = ExperimentConfig(depth=20, width=width, activation=activation, init=init)
-    measured = measured_at_init(config)
+    measured = at_initialization(config)
     predicted = theory.predict_layers(config)
     variance_off = np.abs(np.log10(measured["act_input_std"] ** 2 / predicted["preact_var"]))[:-1]
     assert variance_off.max() < decades, variance_off.round(2).tolist()

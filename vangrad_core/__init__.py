@@ -13,7 +13,7 @@ from .config import (
     ExperimentConfig,
 )
 from .data import Dataset, make_dataset
-from .measure import LAYER_COLUMNS, layer_stats
+from .measure import LAYER_COLUMNS, at_initialization, layer_stats
 from .model import Network, build_model
 from .trainer import (
     METRIC_COLUMNS,
@@ -42,6 +42,7 @@ __all__ = [
     "Network",
     "Optimizer",
     "Trainer",
+    "at_initialization",
     "batch_indices",
     "build_model",
     "layer_stats",

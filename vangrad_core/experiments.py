@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from . import theory
 from .config import MAX_SEED, ExperimentConfig
@@ -56,8 +55,8 @@ from .lessons import (
     WIDTHS,
     Paper,
 )
-from .measure import layer_stats
-from .model import Network, build_model, initialize, reinitialize
+from .measure import at_initialization
+from .model import Network, build_model, initialize, reinitialize, uninitialized_linear
 from .recurrent import ADDING_TOLERANCE, GUESS_LOSS, GUESS_WITHIN, RecurrentTrainer
 from .summary import number
 from .trainer import Trainer, frozen_running_statistics
@@ -85,12 +84,6 @@ class Classic:
         return self.paper.key
 
 
-def _at_init(config: ExperimentConfig, n_examples: int = 512) -> pd.DataFrame:
-    """Per-layer statistics of the untrained network on the first training examples."""
-    data = make_dataset(config)
-    return layer_stats(build_model(config), data.x_train[:n_examples], data.y_train[:n_examples])
-
-
 def _verdict(reproduced: bool, because: str) -> str:
     return ("Reproduced: " if reproduced else "Not reproduced: ") + because
 
@@ -116,7 +109,7 @@ def glorot(seed: int) -> Outcome:
     saturated_at = saturated_row + 1 if saturated_row is not None else GLOROT_SIGMOID.steps
     profiles = []
     for init, name in (("default", "standard U[−1/√n, 1/√n]"), ("xavier_uniform", "normalized (Xavier)")):
-        stats = _at_init(GLOROT_TANH.replace(init=init, seed=seed))
+        stats = at_initialization(GLOROT_TANH.replace(init=init, seed=seed))
         profiles.append(stats[stats["layer"] <= GLOROT_TANH.depth].assign(init=name))
     standard, normalized = (p.set_index("layer") for p in profiles)
     transitions = GLOROT_TANH.depth - 1
@@ -340,7 +333,7 @@ SELU_CONTRASTS = (("selu", "SELU"), ("relu", "ReLU"), ("tanh", "tanh"))
 def selu(seed: int) -> Outcome:
     profiles = []
     for activation, name in SELU_CONTRASTS:
-        stats = _at_init(SELU_NET.replace(activation=activation, seed=seed))
+        stats = at_initialization(SELU_NET.replace(activation=activation, seed=seed))
         stats = stats[stats["layer"] <= SELU_NET.depth]
         profiles.append(stats.assign(run=f"{name}, LeCun normal", act_var=stats["act_std"] ** 2))
     frame = pd.concat(profiles, ignore_index=True)
@@ -461,7 +454,7 @@ def _growth_per_layer(relative: pd.Series) -> float:
 def bn_init(seed: int) -> Outcome:
     def profile(config: ExperimentConfig) -> pd.Series:
         """RMS of dL/dz per hidden layer at initialization, ÷ the top hidden layer's."""
-        stats = _at_init(config.replace(seed=seed), BN_EXAMPLES)
+        stats = at_initialization(config.replace(seed=seed), BN_EXAMPLES)
         hidden = stats[stats["layer"] <= config.depth].set_index("layer")["delta_rms"]
         return hidden / hidden[config.depth]
 
@@ -711,7 +704,7 @@ def _random_layers(
     `initialize`: all networks' rows of a layer as one Linear, whose rule reads the fan-in,
     the same for every row. Each: networks × fan_in × fan_out."""
     for n_in, n_out in itertools.pairwise([fan_in] + [config.width] * config.depth):
-        layers = nn.utils.skip_init(nn.Linear, n_in, networks * n_out)
+        layers = uninitialized_linear(n_in, networks * n_out)
         initialize(layers, config.init, gen)
         weight = layers.weight.detach().mul_(config.weight_scale)
         yield weight.view(networks, n_out, n_in).transpose(1, 2)

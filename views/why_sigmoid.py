@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, build_model, figures, layer_stats, make_dataset
+from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, at_initialization, figures
 from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
 from vangrad_core.summary import at_step, fraction, gradient_ratio, per_layer
@@ -57,8 +57,7 @@ depth = st.slider("Hidden layers L", 2, 40, 20, key="why_depth")
 def gradient_at_init(depth: int, activation: str, norm: str) -> object:
     """Per-layer statistics of a network at initialization (one batch, no update)."""
     config = ExperimentConfig(depth=depth, width=32, activation=activation, norm=norm, dataset="moons")
-    data = make_dataset(config)
-    return layer_stats(build_model(config), data.x_train[:256], data.y_train[:256])
+    return at_initialization(config, 256)
 
 
 stats = gradient_at_init(depth, "sigmoid", "none")
