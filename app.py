@@ -1,4 +1,4 @@
-"""vangrad: watch gradients vanish. Entry point: page config and navigation only.
+"""vangrad: watch gradients vanish. Entry point: page config, one torch thread, navigation.
 
 The pages live in views/, not pages/: Streamlit treats a pages/ folder beside the
 entry point as an old-style multipage app until st.navigation has run once in the

@@ -4,7 +4,7 @@ One protocol client (tests/st_client.py) opens the playground on the largest net
 its widgets allow (100 layers × 512 units, batch 1024), trains it a few steps and
 closes the tab, then opens the same link again, as a reload does. After each reload,
 once the server's sweep has released the closed tab's run (its log says so; the
-release window shortened to 2 s, as in tests/test_release.py), the server's RSS, its
+release window shortened to 2 s; tests/test_release.py uses 1 s), the server's RSS, its
 training worker included. Budget (docs/architecture.md, "Budgets"): after ten
 reloads, within 10% of after one. Streamlit itself drops a closed session two
 minutes after it went, whatever the app does; the server here keeps them for an hour
@@ -21,7 +21,7 @@ import asyncio
 from bench.classroom import ClassroomClient, local_server, rss_mb
 from tests.browser import releases, server_log, streamlit_server, wait_released
 
-LARGEST = "depth=100&width=512&batch_size=1024"  # the widgets' maxima (vangrad_core.settings)
+LARGEST = "depth=100&width=512&batch_size=1024"  # the widgets' maxima (vangrad_core.config.FIELDS)
 BUDGET = 1.10  # RSS after the last reload / after the first
 SERVER = {  # a closed tab's runs released after 2 s; Streamlit keeps closed sessions (default: 2 min)
     "VANGRAD_RELEASE_AFTER_SECONDS": "2",

@@ -38,7 +38,16 @@ def python_files(*folders: Path) -> list[Path]:
     return [p for folder in folders for p in folder.rglob("*.py") if ".venv" not in p.parts]
 
 
-@pytest.mark.parametrize("path", python_files(ENGINE, ROOT / "bench"), ids=lambda p: str(p.relative_to(ROOT)))
+# the tests drive the pages through Streamlit's AppTest; everything else stays out of it
+OUTSIDE_THE_APP = python_files(ENGINE, ROOT / "bench", ROOT / "scripts")
+
+
+def test_every_python_file_is_in_the_app_the_tests_or_checked_below():
+    checked = {ROOT / "app.py", *python_files(ROOT / "views", ROOT / "tests"), *OUTSIDE_THE_APP}
+    assert set(python_files(ROOT)) == checked
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_APP, ids=lambda p: str(p.relative_to(ROOT)))
 def test_streamlit_only_in_the_app_and_its_pages(path):
     assert not any(m.split(".")[0] == "streamlit" for m in imported_modules(path))
 
