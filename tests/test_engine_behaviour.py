@@ -34,7 +34,7 @@ from vangrad_core.live import LiveTrainer
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
-from vangrad_core.trainer import HISTORY_BYTES, layer_record_every
+from vangrad_core.trainer import HISTORY_BYTES, layer_record_every, not_finite_words
 
 
 def first_over_last_hidden(config: ExperimentConfig) -> float:
@@ -161,6 +161,16 @@ def test_incremental_steps_equal_one_run():
 
 
 # ---- divergence ----------------------------------------------------------------
+
+
+def test_a_loss_that_is_no_longer_a_number_is_said_in_words():
+    """What a student reads says "NaN (not a number)" or "infinite", not Python's nan or inf."""
+    words = [not_finite_words(v) for v in (math.nan, math.inf, -math.inf)]
+    assert words == ["NaN (not a number)", "infinite", "infinite"]
+    config = SCENARIO_BY_NAME["Exploding gradients"].config
+    trainer = Trainer(config)
+    trainer.step(config.steps)
+    assert trainer.divergence_reason.startswith("the loss became NaN (not a number); the updates had grown")
 
 
 def test_huge_learning_rate_diverges_and_keeps_finite_history():
@@ -352,6 +362,8 @@ def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too(
     stalled = run_experiment(SCENARIO_BY_NAME["Deep sigmoid stalls"].config.replace(steps=200))
     assert stalled.metrics["test_accuracy"].dropna().iloc[-1] < 0.6
     assert loss_sentence(stalled.metrics, 2).endswith("no better than guessing: learning has stalled.")
+    worse = pd.DataFrame({"loss": [2.56] * 20, "test_accuracy": [0.5] * 20})  # a loss over ln 2: not "above guessing"
+    assert loss_sentence(worse, 2).endswith("worse than guessing.")
 
 
 def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():

@@ -320,6 +320,7 @@ def test_exploding_relu_rnn_stops_with_a_reason_and_keeps_only_finite_rows():
     s = trainer.diverged_at
     assert s is not None and trainer.step_count == s
     reason = trainer.divergence_reason
+    assert reason.startswith("the loss became NaN (not a number): the hidden states or the weights blew up")
     assert "before that step's update" in reason
     assert len(trainer.metrics) == s and np.isfinite(trainer.metrics["loss"]).all()
     frame = trainer.time_gradients

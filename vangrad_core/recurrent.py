@@ -66,7 +66,7 @@ from torch import nn
 
 from .config import MAX_SEED, TRAINING_FIELDS
 from .settings import Field, Rule, Settings
-from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, coarser, grown
+from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, coarser, grown, not_finite_words
 
 CELLS = ("rnn", "lstm", "gru")
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -638,7 +638,8 @@ class RecurrentTrainer(SteppedRun):
         # Divergence: a step whose loss or gradient is not finite stops the run before its update.
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            return self._diverge(s, f"the loss became {loss_value}: the hidden states or the weights blew up")
+            reason = f"the loss became {not_finite_words(loss_value)}: the hidden states or the weights blew up"
+            return self._diverge(s, reason)
         norm = nn.utils.get_total_norm(weight_gradients)
         if not torch.isfinite(norm):
             return self._diverge(s, "the gradient became Inf or NaN while the loss was still finite: it exploded")

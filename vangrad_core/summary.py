@@ -286,7 +286,7 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
     tested = metrics["test_accuracy"].dropna()
     accuracy = float(tested.iloc[-1]) if len(tested) else math.nan
     if abs(recent - guess) >= 0.05 * guess:
-        verdict = "above guessing" if recent > guess else "below guessing: the network is learning"
+        verdict = "worse than guessing" if recent > guess else "below guessing: the network is learning"
     elif accuracy > chance + ABOVE_CHANCE:
         verdict = (
             f"close to guessing, but the test accuracy, {accuracy:.0%}, is above chance ({chance:.0%}): "

@@ -110,6 +110,11 @@ class Optimizer:
             self.momentum_buffers[i] = buffer
 
 
+def not_finite_words(value: float) -> str:
+    """A loss that is no longer a number, as a student reads it (not "nan" or "inf")."""
+    return "NaN (not a number)" if math.isnan(value) else "infinite"
+
+
 def layer_record_every(config: ExperimentConfig) -> int:
     """Every how many steps the per-layer history is kept (1 but for long, deep runs),
     so that no run keeps more than HISTORY_BYTES of it: its rows, and the raw
@@ -254,7 +259,7 @@ class Trainer(SteppedRun):
         finite = measure.measure_weights(record) if record is not None else measure.weights_finite()
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            return self._diverge(s, f"the loss became {loss_value}")
+            return self._diverge(s, f"the loss became {not_finite_words(loss_value)}")
         if not finite:
             return self._diverge(s, "the weights or their gradients became Inf or NaN")
         if self.config.grad_clip > 0:

@@ -232,7 +232,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     )
     word = head.flat_word or "flat"
     flat = head.flat_layer is not None and head.flat_fraction >= 0.01
-    dead = f" · {head.dead_layers} dead" if head.dead_layers else ""
+    dead = f" · {head.dead_layers} dead layer{'s' if head.dead_layers > 1 else ''}" if head.dead_layers else ""
     cols[4].metric(
         f"Most {word} layer",
         (f"{head.flat_layer} ({fraction(head.flat_fraction)})" if compact else f"{head.flat_layer}")

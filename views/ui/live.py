@@ -671,7 +671,8 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
         # "Finished" at the longest run there is; "Stopped" when it diverged or failed short of its steps
         finished = all(live.failure is None and live.step_count >= live.config.steps for live in lives)
         over = "Finished" if finished else "Stopped"
-        cols[0].button(over, icon=":material/stop:", disabled=True, help="Reset starts again from step 0", **primary)
+        # (no tooltip: it takes Train's place under the pointer, and covered the notice under it)
+        cols[0].button(over, icon=":material/stop:", disabled=True, **primary)
     else:
         cols[0].button(
             train, icon=":material/play_arrow:", on_click=play, args=(True,), disabled=refusal is not None, **primary
