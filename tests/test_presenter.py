@@ -97,14 +97,15 @@ def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press)
 
 
 def unoriented_layer_axes(spec: dict) -> list[str]:
-    """Horizontal layer axes whose title no longer says which end is the input side
+    """Layer and time-step axes whose title no longer says which end is the input
     (presenting drops "(1 = input side)" from "hidden layer (1 = input side)"), unless
     their ticks name it (the network picture's "input … output")."""
     return [
         axis["title"]["text"]
         for name, axis in spec["layout"].items()
-        if name.startswith("xaxis") and "layer" in axis.get("title", {}).get("text", "")
-        if "input side" not in axis["title"]["text"] and "input" not in axis.get("ticktext", ())
+        if name.startswith(("xaxis", "yaxis"))
+        if re.match(r"(hidden |tanh |ReLU )?layer\b|time step", axis.get("title", {}).get("text", ""))
+        if "input" not in axis["title"]["text"] and "input" not in axis.get("ticktext", ())
     ]
 
 

@@ -85,7 +85,7 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
                 f"time:heatmap:{label[0]}",
                 snap,
                 lambda snap=snap: figures.gradient_heatmap(
-                    snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t (1 = first input)", span
+                    snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t, 1 = the first input", span
                 ),
                 span,
             )

@@ -318,7 +318,7 @@ def gradient_heatmap(
     index: str = "layer",
     value: str = "delta_rms",
     what: str = "RMS of dL/dz",
-    index_title: str = "layer (1 = input side)",
+    index_title: str = "layer, 1 = input side",
     span: tuple[float, float] | None = None,
 ) -> go.Figure:
     """log10 of a gradient (by default the RMS of dL/dz), `index` (layer, or time step
@@ -919,7 +919,7 @@ def activation_ridges(
         shapes=shapes,
         xaxis={"title": axis + legend_note, "range": [low, high], "showgrid": False, "zeroline": False},
         yaxis={
-            "title": f"layer{' · ' + flat_label if flat_label else ''}",
+            "title": f"layer, 1 = input side{' · ' + flat_label if flat_label else ''}",
             "tickvals": np.arange(len(layer_ids)) + 0.2,
             "ticktext": labels if flat_word else [str(n) for n in layer_ids],
             "range": [-0.1, len(layer_ids)],

@@ -99,7 +99,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
                 x=[None], y=[None], name=name, legendgroup=group, mode="lines", line={"color": color, "dash": dash}
             )
         )
-    fig.update_xaxes(title="time step t (1 = the first input; the loss is read after the last)")
+    fig.update_xaxes(title="time step t, 1 = the first input (the loss is read after the last)")
     fig.update_yaxes(title="RMS of dL/dh_t (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
 
@@ -126,7 +126,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     if not fig.data:
         return empty(title, "Press Train to see it")
     fig.add_hline(y=1, line={"dash": "dot", "color": "gray"}, annotation_text="1: passed on whole")
-    fig.update_xaxes(title="time step t")
+    fig.update_xaxes(title="time step t, 1 = the first input")
     fig.update_yaxes(title="factor at step t", rangemode="tozero")
     return layout(fig, title)
 
@@ -158,7 +158,7 @@ def memory_figure(accuracy: pd.DataFrame, gradients: pd.DataFrame, success: floa
     series_lines(fig, longest_rows.assign(shown=drawable(longest_rows["relative_grad"])), "cell", "t", "shown", col=2)
     fig.update_xaxes(title="sequence length T", row=1, col=1)
     fig.update_yaxes(title="test mean squared error", rangemode="tozero", row=1, col=1)
-    fig.update_xaxes(title="time step t", row=1, col=2)
+    fig.update_xaxes(title="time step t, 1 = the first input", row=1, col=2)
     fig.update_yaxes(title="relative gradient (log scale)", type="log", exponentformat="power", row=1, col=2)
     fig.update_layout(barmode="group")
     return layout(fig, "Remembering across time: plain RNN vs LSTM on the adding problem")
