@@ -88,6 +88,12 @@ def test_the_time_profiles_legend_is_a_key_a_colour_per_run_a_dash_per_moment():
     assert len(lines) == 5 and all(t.legendgroup in ("A: plain", "B: LSTM") for t in lines)
     assert {t.line.dash for t in lines if t.legendgroup == "A: plain"} == {"dot", "solid", "dash"}
     assert all(t.hovertemplate.startswith(t.legendgroup) for t in lines)
+    # runs at different steps (an exploding run stopped at 26, the clipped one at 600):
+    # the key does not name one run's step for both
+    stopped = time.replace({"step": {9: 25}})
+    figure = fig.time_profiles({"A: plain": stopped, "B: LSTM": time})
+    legend = [t.name for t in figure.data if t.showlegend is not False]
+    assert legend[-1] == "now (each run's last step)" and "step 1 (initial weights)" in legend
 
 
 def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):
@@ -613,3 +619,14 @@ def test_the_chain_rule_chart_draws_the_one_gradient_measure_and_keeps_its_axis_
     assert "RMS of dL/dz" in measured.name
     assert np.allclose(measured.y, hidden["delta_rms"] / hidden["delta_rms"].iloc[-1])
     assert figure.layout.xaxis.title.text == "hidden layer, 1 = input side"  # no "(...)" to drop
+
+
+def test_a_run_that_blew_up_beside_one_that_learns_puts_the_loss_on_a_log_axis(trained):
+    """The exploding RNN's loss reached 5e35 beside the clipped run's 0.2: on a linear
+    axis the clipped run was a flat line on 0."""
+    metrics = trained.metrics
+    alone = fig.compare_curves({"A": metrics, "B": metrics})
+    assert alone.layout.yaxis.type != "log" and alone.layout.yaxis.rangemode == "tozero"
+    blown = metrics.assign(loss=metrics["loss"] * 10.0 ** np.linspace(0, 35, len(metrics)))
+    both = fig.compare_curves({"A": blown, "B": metrics})
+    assert both.layout.yaxis.type == "log" and "log scale" in both.layout.yaxis.title.text

@@ -46,8 +46,12 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
     return layout(fig, title)
 
 
+LOG_LOSS_SPAN = 1e3  # losses this many times apart (a run that blew up beside one that learns): a log axis
+
+
 def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
-    """Training loss of several runs, overlaid (smoothed)."""
+    """Training loss of several runs, overlaid (smoothed); on a log axis when they
+    span LOG_LOSS_SPAN or more, where a linear one drew the learning run flat on 0."""
     fig = new_figure()
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
@@ -65,7 +69,12 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     if not fig.data:
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="loss (batch, smoothed)", rangemode="tozero")
+    losses = pd.concat([pd.Series(trace.y) for trace in fig.data])
+    positive = losses[losses > 0]
+    if len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min():
+        fig.update_yaxes(title="loss (batch, smoothed, log scale)", type="log", exponentformat="power")
+    else:
+        fig.update_yaxes(title="loss (batch, smoothed)", rangemode="tozero")
     return layout(fig, "Loss")
 
 

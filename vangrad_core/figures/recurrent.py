@@ -34,6 +34,7 @@ EXPLAINED_BY = {  # cell -> its lines: (time_gradients column, what it is, dash)
 
 
 DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
+MOMENT_WORDS = {"dot": "first step", "solid": "now (each run's last step)"}
 
 
 def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame | None] | None = None) -> go.Figure:
@@ -71,7 +72,9 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         for step, dash, label in lines:
             part = rows[rows["step"] == step]
             kept.append((f"{name}, {label}", part, color))
-            dashes.setdefault(dash, label)
+            # the key names a moment by its step only when every run is at that step
+            # (an exploding run stopped at step 26 while the clipped one went on to 600)
+            dashes[dash] = label if dashes.get(dash, label) == label else MOMENT_WORDS[dash]
             fig.add_trace(
                 go.Scatter(
                     x=part["t"],
