@@ -630,3 +630,12 @@ def test_a_run_that_blew_up_beside_one_that_learns_puts_the_loss_on_a_log_axis(t
     blown = metrics.assign(loss=metrics["loss"] * 10.0 ** np.linspace(0, 35, len(metrics)))
     both = fig.compare_curves({"A": blown, "B": metrics})
     assert both.layout.yaxis.type == "log" and "log scale" in both.layout.yaxis.title.text
+
+
+def test_zeros_close_together_are_not_labelled_one_by_one():
+    """t = 1 ... 11 of 50 got exactly 0: their "0" labels ran together into one number."""
+    time = pd.DataFrame({"step": 0, "t": range(1, 51), "grad_rms": [0.0] * 11 + [1e-3] * 39})
+    zeros = next(t for t in fig.time_profiles({"B": time}).data if t.name.endswith("exactly 0"))
+    assert list(zeros.x) == list(range(1, 12)) and zeros.text is None and zeros.mode == "markers"
+    short = time[time["t"] <= 20]
+    assert set(next(t for t in fig.time_profiles({"B": short}).data if t.name.endswith("exactly 0")).text) == {"0"}

@@ -91,7 +91,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         return empty(title, "Press Train to see the gradient through time")
     floor = zero_floor(*(part["grad_rms"] for _, part, _ in kept))
     for name, part, color in kept:
-        zero_markers(fig, part["t"], part["grad_rms"], floor, name, color)
+        zero_markers(fig, part["t"], part["grad_rms"], floor, name, color, position="t =")
     one = len(drawn) == 1  # one run: its colour needs no key
     key_color = drawn[0][2] if one else "#7f7f7f"
     runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]

@@ -195,6 +195,8 @@ def log_level(fig: go.Figure, y: float, text: str, line: dict, side: str = "righ
 
 
 MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (the legend says it for more)
+# ... and on an axis of at most this many points: at t = 1 ... 11 of 50 the labels ran together, "00000000000"
+MAX_LABELLED_POINTS = 30
 
 
 def zero_markers(
@@ -205,12 +207,13 @@ def zero_markers(
     name: str,
     color: str,
     meaning: str = "no gradient at all",
+    position: str = "layer",
 ) -> None:
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
-    anyone measured. `meaning`: what a 0 says, in the hover."""
+    anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover."""
     zero = (values < SMALLEST_NORMAL).to_numpy()
-    written = zero.sum() <= MAX_ZERO_LABELS  # (beyond, a row of "0"s reads as a line of rings)
+    written = zero.sum() <= MAX_ZERO_LABELS and len(zero) <= MAX_LABELLED_POINTS  # (else a row of "0"s: rings)
     if zero.any():
         fig.add_trace(
             go.Scatter(
@@ -222,6 +225,6 @@ def zero_markers(
                 textposition="top center",
                 textfont={"color": color},
                 marker={"symbol": "triangle-down", "size": 12, "color": color},
-                hovertemplate=f"layer %{{x}}: 0 ({meaning})<extra></extra>",
+                hovertemplate=f"{position} %{{x}}: 0 ({meaning})<extra></extra>",
             )
         )
