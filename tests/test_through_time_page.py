@@ -13,7 +13,7 @@ from tests.conftest import assert_clean, button, chart_of, downloads_hold, finis
 from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
 from vangrad_core.live import pause_together
 from vangrad_core.recurrent import RecurrentConfig
-from vangrad_core.summary import number, time_ratio, time_sentence
+from vangrad_core.summary import share_words, time_ratio, time_sentence
 from views.ui.charts import data_files
 
 PAGE = "views/through_time.py"
@@ -61,12 +61,12 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     # under each run's map, what it shows now: A's t = 1 got nothing once it diverged, B's a share
     for label, run in (("A", a), ("B", b)):
         rows = run.trainer.time_gradients
-        ratio = number(time_ratio(rows[rows["step"] == rows["step"].max()]))
+        share = share_words(time_ratio(rows[rows["step"] == rows["step"].max()]))  # "0.15 of what", "115 times what"
         said = [
             c.value for c in at.caption if c.value.startswith(f"{label}: ") and "column is a training step" in c.value
         ]
         assert len(said) == 1 and said[0].endswith(
-            f"In its last column, now, t = 1 gets {ratio} of what t = {run.config.length} gets."
+            f"In its last column, now, t = 1 gets {share} t = {run.config.length} gets."
         ), said
     assert len(at.get("plotly_chart")) == 5
     maps = [chart_of(at, f"time:heatmap:{side}").data[0] for side in "AB"]  # one colour scale for both

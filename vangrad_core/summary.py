@@ -247,6 +247,11 @@ def factor_number(factor: float) -> str:
     return next((text for digits in range(3, 8) if float(text := f"{factor:.{digits}f}") != 1), "1")
 
 
+def share_words(ratio: float) -> str:
+    """One gradient's size against another's: "0.15 of what", "115 times what"."""
+    return f"{number(ratio)} of what" if ratio < 1 else f"{number(ratio)} times what"
+
+
 def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> str:
     """What `first` gets of `last`'s gradient, and the average factor per `unit` over
     the count − 1 steps between them ("" when there is nothing to say)."""
@@ -254,9 +259,9 @@ def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> s
         return ""
     if ratio == 0:
         return f"Now {first} gets no gradient at all: on its way back from {last} it was cut to 0."
-    share, change = (f"{number(ratio)} of what", "shrinks") if ratio < 1 else (f"{number(ratio)} times what", "grows")
+    change = "shrinks" if ratio < 1 else "grows"
     return (
-        f"Now {first} gets {share} {last} gets: on its way back the gradient {change} "
+        f"Now {first} gets {share_words(ratio)} {last} gets: on its way back the gradient {change} "
         f"×{factor_number(per_layer(ratio, count))} a {unit} on average."
     )
 

@@ -1,12 +1,13 @@
 """Through time: vanishing (and exploding) gradients in recurrent networks, two runs side by side."""
 
+import math
 import operator
 
 import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import at_step, number, time_ratio
+from vangrad_core.summary import at_step, share_words, time_ratio
 from views.ui import charts, classroom, pairs
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
@@ -36,12 +37,12 @@ def bound_words(label: str, bound) -> str:
 def map_words(label: str, snap: Snapshot) -> str:
     """How to read a run's map of dL/dh_t, and what it shows now (it said "dark at the
     bottom: t = 1 gets no gradient" under an LSTM's map as even as its gradient)."""
-    how = f"{label}: each column is a training step, t = 1 at the bottom; a dark band there: t = 1 gets almost nothing."
+    how = f"{label}: each column is a training step, t = 1 at the bottom; where it is dark, t = 1 gets almost nothing."
     rows = snap.time_gradients
-    if rows is None or rows.empty:
+    ratio = time_ratio(at_step(rows, "end")) if rows is not None and not rows.empty else math.nan
+    if not math.isfinite(ratio):
         return how
-    ratio = number(time_ratio(at_step(rows, "end")))
-    return f"{how} In its last column, now, t = 1 gets {ratio} of what t = {snap.config.length} gets."
+    return f"{how} In its last column, now, t = 1 gets {share_words(ratio)} t = {snap.config.length} gets."
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
