@@ -29,7 +29,7 @@ from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
-from vangrad_core.summary import flat_share_sentence, number, units_sentence
+from vangrad_core.summary import at_step, flat_share_sentence, number, units_sentence
 from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
@@ -411,6 +411,14 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     network = chart_of(at, "network")
     crosses = next(t for t in network.data if (t.name or "").startswith("dead: stuck at 0 or 1"))
     assert 0 < len(crosses.x) <= 20 * 16
+    # the distance chart's caption, from the run: here layer 1 moved most (it said "lower layers barely move")
+    moved = at_step(trainer(at).layers, "end").set_index("layer")["distance_from_init"]
+    assert moved[1] > 1 > 0.05 > moved[20]
+    caption = next(c.value for c in at.caption if c.value.startswith("How far each layer's weights have moved"))
+    assert caption.endswith(
+        f"Now layer 1: {number(moved[1])} times its initial size; layer 20: {number(moved[20])} of its initial size "
+        "(more near the input)."
+    )
 
 
 def test_with_batch_norm_the_network_keeps_its_colour():

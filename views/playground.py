@@ -166,10 +166,7 @@ def draw_details(snap: Snapshot) -> None:
         )
     with right:
         charts.chart("distance", snap, lambda: run_charts.distance(snap))
-        st.caption(
-            "How far each layer's weights have moved from where they started: lower layers barely move "
-            "when gradients vanish."
-        )
+        st.caption(run_charts.distance_words(snap))
     left, right = st.columns(2)
     with left:
         charts.chart("variance", snap, lambda: run_charts.variance(snap))

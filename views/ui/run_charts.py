@@ -104,6 +104,28 @@ def distance(snap: Snapshot) -> go.Figure:
     return figures.distance_from_init(snap.layers)
 
 
+def distance_words(snap: Snapshot) -> str:
+    """What the distance chart shows now, from the run: layer 1 against the last hidden
+    layer (a general "lower layers barely move" stood beside a run whose layer 1 had
+    moved the most)."""
+    how = "How far each layer's weights have moved from where they started."
+    layers = snap.layers
+    if layers is None or layers.empty:
+        return how
+    moved = at_step(layers, "end").set_index("layer")["distance_from_init"]
+    depth = snap.config.depth
+    first, last = float(moved[1]), float(moved[depth])
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return how
+    near_input = "less" if first < last else "more" if first > last else "as much"
+    return f"{how} Now layer 1: {_moved(first)}; layer {depth}: {_moved(last)} ({near_input} near the input)."
+
+
+def _moved(share: float) -> str:
+    size = "its initial size"
+    return "not moved at all" if share == 0 else f"{number(share)} {'of' if share < 1 else 'times'} {size}"
+
+
 def boundary(snap: Snapshot) -> go.Figure:
     return figures.decision_boundary(*snap.decision)
 
