@@ -639,3 +639,21 @@ def test_zeros_close_together_are_not_labelled_one_by_one():
     assert list(zeros.x) == list(range(1, 12)) and zeros.text is None and zeros.mode == "markers"
     short = time[time["t"] <= 20]
     assert set(next(t for t in fig.time_profiles({"B": short}).data if t.name.endswith("exactly 0")).text) == {"0"}
+
+
+def test_units_that_all_got_the_same_gradient_keep_a_colour_scale_a_decade_wide():
+    """Only the output layer got a gradient, every unit the same: the colour bar was
+    ticked -2.105133451, -2.1051334515 (a span of 1e-9)."""
+    units = pd.DataFrame(
+        {
+            "step": 0,
+            "layer": [1, 1, 2, 2],
+            "unit": [0, 1, 0, 1],
+            "delta_rms": [0.0, 0.0, 0.00785, 0.00785],
+            "saturation": [0.0, 0.0, np.nan, np.nan],
+            "dead": [1.0, 1.0, np.nan, np.nan],
+        }
+    )
+    axis = fig.network_picture(units, 2).layout.coloraxis
+    middle = np.log10(0.00785)
+    assert axis.cmax - axis.cmin == pytest.approx(1) and (axis.cmin + axis.cmax) / 2 == pytest.approx(middle)

@@ -305,12 +305,27 @@ def phase_labels(
     return labels
 
 
+# a colour scale spans at least this many decades: units that all got the same gradient
+# drew a colour bar ticked -2.105133451, -2.1051334515
+MIN_COLOUR_DECADES = 1.0
+
+
 def log_span(frames: list[pd.DataFrame], value: str) -> tuple[float, float]:
-    """log10 of the smallest and largest non-zero `value` over `frames` (several runs):
-    one colour scale for heatmaps drawn side by side. (-1, 0) if there is none."""
-    values = np.concatenate([frame[value].to_numpy(dtype=float) for frame in frames]) if frames else np.array([])
-    shown = values[values >= SMALLEST_NORMAL]  # (NaN compares False)
-    return (float(np.log10(shown.min())), float(np.log10(shown.max()))) if len(shown) else (-1.0, 0.0)
+    """The colour scale of `value` over `frames` (several runs: one scale for heatmaps
+    drawn side by side), `values_span` of them."""
+    return values_span(np.concatenate([frame[value].to_numpy(dtype=float) for frame in frames]) if frames else [])
+
+
+def values_span(values: np.ndarray) -> tuple[float, float]:
+    """log10 of the smallest and largest finite non-zero values, widened about their
+    middle to at least MIN_COLOUR_DECADES. (-1, 0) if there is none."""
+    values = np.asarray(values, dtype=float)
+    shown = values[(values >= SMALLEST_NORMAL) & np.isfinite(values)]  # (NaN compares False)
+    if not len(shown):
+        return -1.0, 0.0
+    low, high = float(np.log10(shown.min())), float(np.log10(shown.max()))
+    widen = max(0.0, MIN_COLOUR_DECADES - (high - low)) / 2
+    return low - widen, high + widen
 
 
 def gradient_heatmap(
@@ -707,8 +722,7 @@ def network_picture(
     rows, y = np.concatenate(picked), np.concatenate(ys)
     x, drawn = layer[rows], values[rows]
     zero, missing = drawn < SMALLEST_NORMAL, np.isnan(drawn)  # (NaN compares False)
-    measured = values[(values >= SMALLEST_NORMAL) & np.isfinite(values)]
-    low, high = (np.log10(measured.min()), np.log10(measured.max())) if len(measured) else (-1.0, 0.0)
+    low, high = values_span(values)
     with np.errstate(divide="ignore", invalid="ignore"):
         color = np.where(zero, low, np.log10(drawn))
     share = np.maximum(counts, 1)
