@@ -29,7 +29,7 @@ from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
-from vangrad_core.summary import at_step, flat_share_sentence, number, units_sentence
+from vangrad_core.summary import at_step, flat_share_sentence, fraction, headline, number, units_sentence
 from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
@@ -479,3 +479,16 @@ def test_the_theory_caption_says_what_its_dashed_line_shows(depth):
     said = re.search(r"back to layer 1, ×(\S+) \(the green dashed line\)", theory_summary(config))[1]
     assert said == number(line.y[0] / line.y[depth - 1])
     assert "dashed" not in theory_summary(config, line_drawn=False)  # (dL/dW shown: no theory line to name)
+
+
+def test_the_most_inactive_layer_badge_counts_dead_layers_in_words():
+    """It said "100% inactive · 1 dead", read as one dead unit beside a caption counting
+    103 of them; "1 dead layer" in full did not fit the badge."""
+    at = app({"scenario": "Dying ReLU (learning rate too large)"})
+    finish_run(at)
+    run = trainer(at)
+    head = headline(run.metrics, run.layers, run.config)
+    metric = next(m for m in at.metric if m.label == "Most inactive layer")
+    n = head.dead_layers
+    assert n >= 1 and metric.delta == f"{fraction(head.flat_fraction)} · {n} dead layer{'s' if n > 1 else ''}"
+    assert len(metric.delta) <= 22

@@ -232,7 +232,10 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     )
     word = head.flat_word or "flat"
     flat = head.flat_layer is not None and head.flat_fraction >= 0.01
-    dead = f" · {head.dead_layers} dead layer{'s' if head.dead_layers > 1 else ''}" if head.dead_layers else ""
+    dead = f"{head.dead_layers} dead layer{'s' if head.dead_layers > 1 else ''}" if head.dead_layers else ""
+    # (the badge holds about 22 characters: with dead layers "100% · 1 dead layer", the label saying what 100% is)
+    share = fraction(head.flat_fraction) + ("" if dead else f" {word}") if flat else ""
+    badge = " · ".join(part for part in (share, dead) if part)
     cols[4].metric(
         f"Most {word} layer",
         (f"{head.flat_layer} ({fraction(head.flat_fraction)})" if compact else f"{head.flat_layer}")
@@ -240,7 +243,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
         else "–"
         if snap.step_count == 0  # nothing measured yet (as the other numbers say)
         else "none",
-        None if compact else (f"{fraction(head.flat_fraction)} {word}" if flat else "") + dead or None,
+        None if compact else badge or None,
         delta_color="off",
         delta_arrow="off",
         help=f"{word.capitalize()}: inputs where the activation's slope is under 10% of its peak. "
