@@ -492,3 +492,14 @@ def test_the_most_inactive_layer_badge_counts_dead_layers_in_words():
     n = head.dead_layers
     assert n >= 1 and metric.delta == f"{fraction(head.flat_fraction)} · {n} dead layer{'s' if n > 1 else ''}"
     assert len(metric.delta) <= 22
+
+
+def test_activations_are_named_as_the_lecture_names_them():
+    """The sidebar and the charts say "ReLU" and "Leaky ReLU" (the scenarios and the
+    tour did), not their keys in a link, "relu" and "leaky_relu"."""
+    at = app({"activation": "leaky_relu", "depth": "4", "steps": "20"})
+    options = at.sidebar.selectbox(key="cfg.activation").options
+    assert {"ReLU", "Leaky ReLU", "sigmoid"} <= set(options) and "leaky_relu" not in options
+    finish_run(at)
+    assert chart_of(at, "ridges").layout.title.text.startswith("What each layer's Leaky ReLU gives out")
+    assert any("red where Leaky ReLU's slope" in c.value for c in at.caption)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import assert_clean, chart_of, finish_run, open_page, run_of
-from vangrad_core import ExperimentConfig
+from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
@@ -66,6 +66,10 @@ def test_why_sigmoid_every_activation(activation):
     at = page("views/why_sigmoid.py")
     at.pills(key="why_activation").set_value(activation).run()
     assert_clean(at)
+    # named as the lecture names it ("ReLU", "Leaky ReLU"), not by its key in a link
+    label = ACTIVATION_TABLE[activation].label
+    assert any(m.label == f"Steepest slope of {label}" for m in at.metric)
+    assert "ReLU" in at.pills(key="why_activation").options and "relu" not in at.pills(key="why_activation").options
 
 
 # ---- compare ---------------------------------------------------------------------

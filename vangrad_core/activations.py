@@ -20,6 +20,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .config import ACTIVATION_LABELS
+
 LEAKY_SLOPE = 0.01
 SELU_SCALE = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
@@ -46,6 +48,11 @@ class Activation:
     flat_where: str = ""  # where that happens, in words
     # why a unit of this activation can pass no gradient for a whole batch ("dead")
     dead_cause: str = "stuck on a flat tail, where the slope is 0 in float32"
+
+    @property
+    def label(self) -> str:
+        """Its name as the pages write it: "ReLU", "Leaky ReLU", "sigmoid"."""
+        return ACTIVATION_LABELS.get(self.name, self.name)
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         """The derivative at x (as autograd takes it: ReLU's is 0 at 0)."""

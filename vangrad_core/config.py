@@ -12,6 +12,8 @@ import dataclasses
 from .settings import Field, Rule, Settings
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "selu", "linear")
+# how the pages write an activation's name, as the lecture does (a name not here as it is)
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "elu": "ELU", "gelu": "GELU", "selu": "SELU"}
 INITS = (
     "default",
     "small_normal",
@@ -85,7 +87,7 @@ FIELDS: dict[str, Field] = {
             high=512,
             stops=(2, 4, 8, 16, 32, 64, 128, 256, 512),
         ),
-        Field("activation", "Activation", "Network", choices=ACTIVATIONS),
+        Field("activation", "Activation", "Network", choices=ACTIVATIONS, labels=ACTIVATION_LABELS),
         Field(
             "init",
             "Initialization",

@@ -64,7 +64,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import MAX_SEED, TRAINING_FIELDS
+from .config import ACTIVATION_LABELS, MAX_SEED, TRAINING_FIELDS
 from .settings import Field, Rule, Settings
 from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, coarser, grown, not_finite_words
 
@@ -126,6 +126,7 @@ FIELDS: dict[str, Field] = {
             "Activation (plain RNN)",
             "Network",
             choices=RNN_ACTIVATIONS,
+            labels=ACTIVATION_LABELS,
             help="The plain RNN's φ. LSTM and GRU ignore it: their gates are sigmoids and their states tanh.",
         ),
         Field(

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from vangrad_core import figures
+from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
 from vangrad_core.summary import at_step, fraction, number
@@ -78,7 +79,7 @@ session.save(state)
 title.title(f"Batch norm: {network}" if presenting else "Batch norm from the inside")
 config = BATCHNORM_NETWORKS[network]
 aside.caption(
-    f"{config.depth} hidden layers of {config.width} {config.activation} units, "
+    f"{config.depth} hidden layers of {config.width} {ACTIVATION_TABLE[config.activation].label} units, "
     f"{config.FIELDS['norm'].labels[config.norm]}, learning rate {config.learning_rate:g}, two moons."
 )
 run = LiveRun("run:batchnorm")

@@ -20,13 +20,17 @@ charts.link_warnings(session.link_warnings(WhySigmoidState))
 
 st.header("1. The activation and its slope")
 st.session_state.setdefault("why_activation", state.choice)
-activation = st.pills("Activation", ACTIVATIONS, key="why_activation") or state.choice
+activation = (
+    st.pills("Activation", ACTIVATIONS, format_func=lambda name: ACTIVATION_TABLE[name].label, key="why_activation")
+    or state.choice
+)
+label = ACTIVATION_TABLE[activation].label
 session.save(WhySigmoidState(activation, state.classroom))
 left, right = st.columns([3, 2])
 with left:
-    charts.show(figures.activation_and_slope(curves(activation), activation), "why:curve")
+    charts.show(figures.activation_and_slope(curves(activation), label), "why:curve")
 with right:
-    st.metric(f"Steepest slope of {activation}", f"{ACTIVATION_TABLE[activation].max_derivative:.4g}")
+    st.metric(f"Steepest slope of {label}", f"{ACTIVATION_TABLE[activation].max_derivative:.4g}")
     st.markdown(ACTIVATION_WORDS.get(activation, ACTIVATION_WORDS_OTHER))
 st.caption(
     "What to notice: on the way back, each layer multiplies the gradient by the red curve (the slope) "
@@ -43,7 +47,7 @@ with right:
         "Output change", f"{out1 - out0:.4f}", f"input changed by {delta:g}", delta_color="off", delta_arrow="off"
     )
 with left:
-    charts.show(figures.input_change(curves(activation), activation, x0, delta, out0, out1), "why:change")
+    charts.show(figures.input_change(curves(activation), label, x0, delta, out0, out1), "why:change")
 st.caption(
     "What to notice: near x = 0 the output follows the input; far out on the flat part a large "
     "change of input barely moves the output, so the gradient that comes back is tiny too."

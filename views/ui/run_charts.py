@@ -48,7 +48,7 @@ def derivative(snap: Snapshot, layer: int) -> go.Figure:
     inputs = snap.activation_inputs
     values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
     curve = curves_covering(snap.config.activation, values)
-    return figures.derivative_with_inputs(curve, inputs, layer, snap.config.activation)
+    return figures.derivative_with_inputs(curve, inputs, layer, ACTIVATION_TABLE[snap.config.activation].label)
 
 
 def saturation(snap: Snapshot) -> go.Figure:
@@ -71,16 +71,17 @@ def ridges(snap: Snapshot) -> go.Figure:
     name = snap.config.activation
     shares = at_step(snap.layers, "end").set_index("layer")["saturation"]
     outputs = outputs_of(name, snap.activation_inputs)
-    return figures.activation_ridges(outputs, shares, name, ACTIVATION_TABLE[name].flat_word, flat_outputs(name))
+    activation = ACTIVATION_TABLE[name]
+    return figures.activation_ridges(outputs, shares, activation.label, activation.flat_word, flat_outputs(name))
 
 
 def ridges_words(snap: Snapshot) -> str:
     """What the ridgeline shows for this activation, and the run's least and most
     saturated (or inactive) layers now."""
     name = snap.config.activation
-    word = ACTIVATION_TABLE[name].flat_word
+    word, label = ACTIVATION_TABLE[name].flat_word, ACTIVATION_TABLE[name].label
     if not word:
-        return f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: {name} has no flat part."
+        return f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: {label} has no flat part."
     bands = flat_outputs(name)
     where = (
         " The dotted line is where those outputs lie."
@@ -90,7 +91,7 @@ def ridges_words(snap: Snapshot) -> str:
         else ""
     )
     return (
-        f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: red where {name}'s slope "
+        f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: red where {label}'s slope "
         f"is under 10% of its peak ({word}).{where} Beside each layer: its share of {word} inputs over the whole "
         f"batch, as in the bars below. " + flat_share_sentence(snap.layers, word)
     )
@@ -140,7 +141,8 @@ def phase(snap: Snapshot) -> go.Figure:
     reach = PHASE_RANGE.get(config.activation, 4.0)
     if point is not None and point[0] > reach:  # widen to show the network, up to 16×, in powers of 2
         reach = min(reach * 2 ** math.ceil(math.log2(1.1 * point[0] / reach)), 16 * reach)
-    return figures.phase_diagram(theory.phase_diagram(config.activation, reach), config.activation, point)
+    label = ACTIVATION_TABLE[config.activation].label
+    return figures.phase_diagram(theory.phase_diagram(config.activation, reach), label, point)
 
 
 def flattest_layer(snap: Snapshot) -> int:
