@@ -184,7 +184,7 @@ def he(seed: int) -> Outcome:
         f"(from {numbers['xavier_normal_first_loss']:.2f}), accuracy "
         f"{numbers['xavier_normal_final_accuracy']:.0%}; He's is {numbers['he_normal_final_loss']:.2f}, accuracy "
         f"{numbers['he_normal_final_accuracy']:.0%}. At step 1 (the initial weights) layer 1 gets "
-        f"{numbers['xavier_normal_gradient_ratio']:.1e} of the top layer's backpropagated gradient (RMS dL/dz) "
+        f"{number(numbers['xavier_normal_gradient_ratio'])} of the top layer's backpropagated gradient (RMS dL/dz) "
         "with Xavier, "
         f"{numbers['he_normal_gradient_ratio']:.2f} with He."
     )
@@ -348,7 +348,7 @@ def selu(seed: int) -> Outcome:
     because = (
         f"through {SELU_NET.depth} SELU layers the activations' mean stays within ±{numbers['largest_abs_mean']:.3f} "
         f"of 0 and their variance between {numbers['variance_low']:.2f} and {numbers['variance_high']:.2f}; "
-        f"ReLU with the same init ends at variance {numbers['relu_variance_last']:.1e}."
+        f"ReLU with the same init ends at variance {number(numbers['relu_variance_last'])}."
     )
     return Outcome(reproduced, _verdict(reproduced, because), numbers, {"profiles": frame})
 
@@ -427,8 +427,8 @@ def long_range_memory(seed: int) -> Outcome:
         f"error {GUESS_LOSS['adding']:.3f}, {GUESS_WITHIN:.0%} within it). Longest T solved (test squared error under "
         f"{MEMORY_SUCCESS_MSE}) of {', '.join(map(str, MEMORY_LENGTHS))}: RNN {numbers['rnn_longest_solved']:.0f}, "
         f"LSTM {numbers['lstm_longest_solved']:.0f} (0 = none). Untrained, dL/dh_1 is "
-        f"{numbers['rnn_first_gradient_longest']:.0e} of dL/dh_{longest} in the RNN and "
-        f"{numbers['lstm_first_gradient_longest']:.0e} in the LSTM."
+        f"{number(numbers['rnn_first_gradient_longest'], 1)} of dL/dh_{longest} in the RNN and "
+        f"{number(numbers['lstm_first_gradient_longest'], 1)} in the LSTM."
     )
     return Outcome(
         reproduced,
