@@ -302,6 +302,13 @@ def test_gradient_profile_draws_the_theory_pinned_to_the_output_layer(trained):
     output_delta = trained.layers.query("step == 0 and layer == 7")["delta_rms"].iloc[0]
     np.testing.assert_allclose(line.y, predicted["delta_rms_relative"] * output_delta)
     assert line.y[-1] == pytest.approx(output_delta)
+    # drawn over the measured lines it agrees with (deep sigmoid's hid it, "the green dashed line"),
+    # listed second in the legend, after step 1
+    lines = [t for t in figure.data if "exactly 0" not in t.name]
+    assert lines[-1] is line and [t.name for t in sorted(lines, key=lambda t: t.legendrank)][:2] == [
+        "step 1 (initial weights)",
+        line.name,
+    ]
     # without a prediction, or for the weights' gradient, no theory line
     for figure in (
         fig.gradient_profile(trained.layers, "sigmoid", "delta_rms"),

@@ -71,9 +71,10 @@ def gradient_profile(
                 "marker": {"size": 7},
             }
         )
+    theory = []  # drawn last, over the measured lines it agrees with (the caption points to it)
     if predicted is not None and measure == "delta_rms" and first_step == 0:
         output_delta = first[measure].iloc[-1]
-        traces.append(
+        theory.append(
             {
                 "type": "scatter",
                 "x": predicted["layer"].to_numpy(),
@@ -109,7 +110,9 @@ def gradient_profile(
             "hovertemplate": "layer %{x}<br>%{y:.3g}<extra></extra>",
         }
     )
-    fig = new_figure(traces)
+    for rank, trace in enumerate([*traces[:1], *theory, *traces[1:]] if then_drawn else [*theory, *traces]):
+        trace["legendrank"] = rank  # the legend keeps its order: then, theory, guide, now
+    fig = new_figure(traces + theory)
     floor = zero_floor(*(trace.y for trace in fig.data))
     if then_drawn:
         zero_markers(fig, first["layer"], first[measure], floor, f"step {first_step + 1}", THEN_COLOR)
