@@ -156,6 +156,11 @@ def test_zero_gradients_are_drawn_as_zero_markers_and_do_not_set_the_colour_rang
     assert "0 (no gradient)" in np.asarray(heat.customdata)[0]
     compared = fig.compare_profiles({"A": cut, "B": trained.layers})
     assert [t.name for t in compared.data if "exactly 0" in t.name] == ["A: exactly 0"]
+    # beside another run, markers only: A's "0"s were written over B's line (the legend says it)
+    zeros = next(t for t in compared.data if t.name == "A: exactly 0")
+    assert zeros.mode == "markers" and zeros.text is None
+    alone = next(t for t in fig.compare_profiles({"A": cut}).data if t.name == "A: exactly 0")
+    assert set(alone.text) == {"0"}
 
 
 def test_long_runs_are_thinned_but_keep_the_last_step():
@@ -664,3 +669,14 @@ def test_units_that_all_got_the_same_gradient_keep_a_colour_scale_a_decade_wide(
     axis = fig.network_picture(units, 2).layout.coloraxis
     middle = np.log10(0.00785)
     assert axis.cmax - axis.cmin == pytest.approx(1) and (axis.cmin + axis.cmax) / 2 == pytest.approx(middle)
+
+
+def test_the_memory_charts_solved_line_is_labelled_over_the_shortest_sequences():
+    """Over the longest T, the plain RNN's unsolved bar ran through the label."""
+    accuracy = pd.DataFrame(
+        {"T": [5, 10, 50] * 2, "cell": ["RNN"] * 3 + ["LSTM"] * 3, "test_loss": [0.01, 0.1, 0.17, 0.01, 0.01, 0.01]}
+    )
+    gradients = pd.DataFrame({"T": 50, "cell": ["RNN", "LSTM"], "t": [1, 1], "relative_grad": [1e-10, 1e-5]})
+    figure = fig.memory_figure(accuracy, gradients, 0.04)
+    (solved,) = [a for a in figure.layout.annotations if a.text == "solved"]
+    assert solved.xanchor == "left" and solved.x == 0 and solved.xref == "x domain" and solved.y == 0.04

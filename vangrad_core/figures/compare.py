@@ -39,8 +39,8 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
     if not fig.data:
         return empty(title, "Press Train to compare")
     floor = zero_floor(*(last["delta_rms"] for _, last, _ in lasts))
-    for name, last, color in lasts:
-        zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color)
+    for name, last, color in lasts:  # (labels of one run's zeros were written over another run's line)
+        zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color, labelled=len(lasts) == 1)
     fig.update_xaxes(title=LAYER_AXIS_TO_OUTPUT)
     fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power")
     return layout(fig, title)

@@ -156,7 +156,15 @@ def memory_figure(accuracy: pd.DataFrame, gradients: pd.DataFrame, success: floa
             row=1,
             col=1,
         )
-    fig.add_hline(y=success, line={"dash": "dot", "color": "gray"}, annotation_text="solved", row=1, col=1)
+    # labelled over the shortest T, which both networks solve (on the right the unsolved bars ran through it)
+    fig.add_hline(
+        y=success,
+        line={"dash": "dot", "color": "gray"},
+        annotation_text="solved",
+        annotation_position="top left",
+        row=1,
+        col=1,
+    )
     longest_rows = gradients[gradients["T"] == longest]
     series_lines(fig, longest_rows.assign(shown=drawable(longest_rows["relative_grad"])), "cell", "t", "shown", col=2)
     fig.update_xaxes(title="sequence length T", row=1, col=1)

@@ -208,12 +208,15 @@ def zero_markers(
     color: str,
     meaning: str = "no gradient at all",
     position: str = "layer",
+    labelled: bool = True,
 ) -> None:
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
-    anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover."""
+    anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover;
+    `labelled=False`: markers only, the legend's "exactly 0" saying it."""
     zero = (values < SMALLEST_NORMAL).to_numpy()
-    written = zero.sum() <= MAX_ZERO_LABELS and len(zero) <= MAX_LABELLED_POINTS  # (else a row of "0"s: rings)
+    # (many "0"s read as a row of rings; close together they run into one number)
+    written = labelled and zero.sum() <= MAX_ZERO_LABELS and len(zero) <= MAX_LABELLED_POINTS
     if zero.any():
         fig.add_trace(
             go.Scatter(
