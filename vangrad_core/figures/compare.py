@@ -52,10 +52,11 @@ LOG_LOSS_SPAN = 1e3  # losses this many times apart (a run that blew up beside o
 def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     """Training loss of several runs, overlaid (smoothed); on a log axis when they
     span LOG_LOSS_SPAN or more, where a linear one drew the learning run flat on 0."""
-    fig = new_figure()
+    fig, drawn = new_figure(), []
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
+        drawn.append(smooth)
         fig.add_trace(
             go.Scatter(
                 x=counted(kept["step"]),
@@ -69,7 +70,7 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     if not fig.data:
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(title="training step")
-    losses = pd.concat([pd.Series(trace.y) for trace in fig.data])
+    losses = pd.concat(drawn)
     positive = losses[losses > 0]
     if len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min():
         fig.update_yaxes(title="loss (batch, smoothed, log scale)", type="log", exponentformat="power")

@@ -66,6 +66,7 @@ def gradient_profile(
                 "x": first["layer"].to_numpy(),
                 "y": drawable(first[measure]).to_numpy(),
                 "name": step_label(first_step),
+                "legendrank": 0,  # the legend's order: then, theory, guide, now (the theory is drawn last)
                 "mode": "lines+markers",
                 "line": {"color": THEN_COLOR, "width": 3, "dash": "dot"},
                 "marker": {"size": 7},
@@ -80,6 +81,7 @@ def gradient_profile(
                 "x": predicted["layer"].to_numpy(),
                 "y": drawable(predicted["delta_rms_relative"] * output_delta).to_numpy(),
                 "name": "theory at initialization (mean field)",
+                "legendrank": 1,
                 "mode": "lines",
                 "line": {"color": "#2ca02c", "width": 4, "dash": "dash"},
                 "hovertemplate": "layer %{x}: predicted %{y:.3g}<extra></extra>",
@@ -94,6 +96,7 @@ def gradient_profile(
                 "x": hidden,
                 "y": top * 0.25 ** (n - 1 - hidden),
                 "name": "× 0.25 a layer (sigmoid's steepest slope; weights left out)",
+                "legendrank": 2,
                 "mode": "lines",
                 "line": {"color": "#d62728", "width": 2, "dash": "dash"},
             }
@@ -104,14 +107,13 @@ def gradient_profile(
             "x": last["layer"].to_numpy(),
             "y": drawable(last[measure]).to_numpy(),
             "name": step_label(last_step, now=True),
+            "legendrank": 3,
             "mode": "lines+markers",
             "line": {"color": NOW_COLOR, "width": 3},
             "marker": {"size": 11, "color": colors, "line": {"width": 1, "color": "white"}},
             "hovertemplate": "layer %{x}<br>%{y:.3g}<extra></extra>",
         }
     )
-    for rank, trace in enumerate([*traces[:1], *theory, *traces[1:]] if then_drawn else [*theory, *traces]):
-        trace["legendrank"] = rank  # the legend keeps its order: then, theory, guide, now
     fig = new_figure(traces + theory)
     floor = zero_floor(*(trace.y for trace in fig.data))
     if then_drawn:

@@ -234,7 +234,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     flat = head.flat_layer is not None and head.flat_fraction >= 0.01
     dead = f"{head.dead_layers} dead layer{'s' if head.dead_layers > 1 else ''}" if head.dead_layers else ""
     # (the badge holds about 22 characters: with dead layers "100% · 1 dead layer", the label saying what 100% is)
-    share = fraction(head.flat_fraction) + ("" if dead else f" {word}") if flat else ""
+    share = (fraction(head.flat_fraction) + ("" if dead else f" {word}")) if flat else ""
     badge = " · ".join(part for part in (share, dead) if part)
     cols[4].metric(
         f"Most {word} layer",

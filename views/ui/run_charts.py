@@ -79,7 +79,8 @@ def ridges_words(snap: Snapshot) -> str:
     """What the ridgeline shows for this activation, and the run's least and most
     saturated (or inactive) layers now."""
     name = snap.config.activation
-    word, label = ACTIVATION_TABLE[name].flat_word, ACTIVATION_TABLE[name].label
+    activation = ACTIVATION_TABLE[name]
+    word, label = activation.flat_word, activation.label
     if not word:
         return f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: {label} has no flat part."
     bands = flat_outputs(name)
@@ -123,8 +124,9 @@ def distance_words(snap: Snapshot) -> str:
 
 
 def _moved(share: float) -> str:
-    size = "its initial size"
-    return "not moved at all" if share == 0 else f"{number(share)} {'of' if share < 1 else 'times'} {size}"
+    if share == 0:
+        return "not moved at all"
+    return f"{number(share)} {'of' if share < 1 else 'times'} its initial size"
 
 
 def boundary(snap: Snapshot) -> go.Figure:
