@@ -7,6 +7,7 @@ that dies fails its runs with a message and the next run starts a new worker.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import operator
 import os
@@ -98,6 +99,32 @@ def test_a_finished_run_trains_on_in_its_worker(pool):
     wait_until(lambda: run.done)
     assert run.step_count == CONFIG.steps + 10 and run.can_train_on()
     run.release()
+
+
+@pytest.mark.timeout(120)  # (an answer handed to the wrong request leaves its caller waiting)
+def test_many_sessions_asking_at_once_each_get_their_own_answer(pool):
+    """Requests from many threads are sent as they come and answered in order: each
+    caller gets the answer to its own request, with a request that does not pickle
+    and one that fails in the worker among them."""
+    runs = [pool.new(CONFIG.replace(seed=seed), "crowd") for seed in range(4)]  # (one worker: one connection)
+
+    def ask(i: int) -> object:
+        if i % 25 == 0:
+            with pytest.raises((pickle.PicklingError, AttributeError)):
+                runs[0].inspect(lambda trainer: trainer)
+            return "refused"
+        if i % 25 == 1:
+            with pytest.raises(IndexError):
+                runs[1].inspect(operator.methodcaller("norm_stages", 99))
+            return "raised"
+        return runs[i % 4].inspect(operator.attrgetter("config.seed"))
+
+    with concurrent.futures.ThreadPoolExecutor(16) as threads:
+        answers = list(threads.map(ask, range(200)))
+    expected = ["refused" if i % 25 == 0 else "raised" if i % 25 == 1 else i % 4 for i in range(200)]
+    assert answers == expected
+    for run in runs:
+        run.release()
 
 
 def test_errors_come_back_from_the_worker_as_they_were_raised_there(pool):
