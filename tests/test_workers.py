@@ -101,11 +101,12 @@ def test_a_finished_run_trains_on_in_its_worker(pool):
     run.release()
 
 
-@pytest.mark.timeout(120)  # (an answer handed to the wrong request leaves its caller waiting)
+@pytest.mark.timeout(120)  # (a lost answer would leave its caller waiting for good)
 def test_many_sessions_asking_at_once_each_get_their_own_answer(pool):
-    """Requests from many threads are sent as they come and answered in order: each
-    caller gets the answer to its own request, with a request that does not pickle
-    and one that fails in the worker among them."""
+    """Many threads share the worker's one connection: each caller gets the answer to
+    its own request, with a request that does not pickle and one that fails in the
+    worker among them (a version that sent requests as they came, tried on 2026-12-03,
+    handed every answer after an unpicklable request to the wrong caller)."""
     runs = [pool.new(CONFIG.replace(seed=seed), "crowd") for seed in range(4)]  # (one worker: one connection)
 
     def ask(i: int) -> object:
