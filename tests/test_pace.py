@@ -9,7 +9,9 @@ tabs, in steps beyond. These are the rules docs/architecture.md states.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -119,6 +121,23 @@ def test_the_status_beside_a_step_count_says_what_that_snapshot_shows():
     assert live.run_status(still_playing, going_on, line=False) == "training…"
 
 
+def fragments_declared(monkeypatch) -> list[tuple[Callable[[], None], float]]:
+    """Stands in for `live._fragment`: each fragment a view declares, as what its body
+    runs at a tick (`first()`, then `tick()`) and its pace."""
+    declared = []
+
+    def declare(runs, tick, pace, setup=None, first=None) -> None:
+        def body() -> None:
+            if first is not None:
+                first()
+            tick()
+
+        declared.append((body, pace()))
+
+    monkeypatch.setattr(live, "_fragment", declare)
+    return declared
+
+
 @pytest.mark.parametrize("playing, cost, charts_apart", [(1, 0.05, False), (1, 0.2, False), (40, 0.05, True)])
 def test_under_load_the_numbers_refresh_without_sending_the_charts_again(
     tabs, monkeypatch, playing, cost, charts_apart
@@ -129,8 +148,7 @@ def test_under_load_the_numbers_refresh_without_sending_the_charts_again(
     slower pace, and a refresh of the numbers draws no chart (re-sending unchanged
     charts was most of its work)."""
     tabs(playing, chart_cost_seconds=cost)
-    declared = []  # (what a fragment draws at a tick, its pace)
-    monkeypatch.setattr(live, "_fragment", lambda runs, tick, pace, setup: declared.append((tick, pace())))
+    declared = fragments_declared(monkeypatch)  # (what a fragment draws at a tick, its pace)
     monkeypatch.setattr(live.st, "session_state", {})
     drawn = []
     snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
@@ -225,8 +243,7 @@ def test_a_full_rerun_under_load_sends_the_charts_again_instead_of_building_them
     clock = SimpleNamespace(now=100.0)
     monkeypatch.setattr(live, "time", SimpleNamespace(monotonic=lambda: clock.now, thread_time=time.thread_time))
     monkeypatch.setattr(live.st, "session_state", {})
-    declared = []
-    monkeypatch.setattr(live, "_fragment", lambda runs, tick, pace, setup: declared.append(tick))
+    declared = fragments_declared(monkeypatch)
     snapshots = [LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot() for _ in range(3)]
     taken, drawn = [], []
 
@@ -241,7 +258,7 @@ def test_a_full_rerun_under_load_sends_the_charts_again_instead_of_building_them
         declared.clear()
         run = SimpleNamespace(key="run:test", playing=True, live=SimpleNamespace(playing=True, step_count=3))
         live.live_view((run,), snapshot, lambda s: None, drawn.append)
-        for tick in declared:
+        for tick, _ in declared:
             tick()
 
     _, charts = live.paces()
@@ -280,7 +297,7 @@ def clock(monkeypatch):
     return clock
 
 
-def test_waiting_for_a_first_step_ends_with_it_or_after_a_second(clock):
+def test_waiting_for_a_first_step_ends_with_it_or_at_its_deadline(clock):
     """Runs that just started are waited for until they have stepped, at most
     FIRST_STEP_SECONDS; runs that moved, or do not play, keep nobody waiting."""
     quick = Starting(3)
@@ -288,7 +305,8 @@ def test_waiting_for_a_first_step_ends_with_it_or_after_a_second(clock):
     assert quick.polls == -1 and clock.slept == 3  # asked until it had stepped, and no more
     clock.slept = 0
     live.first_steps((Starting(10**9),))
-    assert clock.slept * live.FIRST_STEP_POLL_SECONDS == pytest.approx(live.FIRST_STEP_SECONDS)
+    waited, poll = clock.slept * live.FIRST_STEP_POLL_SECONDS, live.FIRST_STEP_POLL_SECONDS
+    assert 0 <= waited - live.FIRST_STEP_SECONDS <= poll + 1e-9  # (a float clock: the deadline passed within a poll)
     clock.slept = 0
     paused = SimpleNamespace(playing=False, step_count=0)
     live.first_steps((paused, SimpleNamespace(playing=True, step_count=7)))
@@ -300,16 +318,47 @@ def test_only_the_first_view_after_a_start_waits_for_the_first_step(clock, tabs,
     not, even while a slow first step is still to come; runs started anew (Reset, new
     settings) are waited for again."""
     tabs(1)
-    declared = []
-    monkeypatch.setattr(live, "_fragment", lambda runs, tick, pace, setup: declared.append(tick))
+    declared = fragments_declared(monkeypatch)
     monkeypatch.setattr(live.st, "session_state", {})
     snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
     run = SimpleNamespace(key="run:test", playing=True, live=Starting(10**9))
     live.live_view((run,), lambda charts: snapshot, lambda snap: None, lambda snap: None)
-    (tick,) = declared
+    ((tick, _),) = declared
     waits = []
     for live_now in (run.live, run.live, Starting(10**9)):  # two refreshes, then a new run
         run.live, clock.slept = live_now, 0
         tick()
         waits.append(clock.slept > 0)
     assert waits == [True, False, True]
+
+
+def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_takes_no_turn(monkeypatch):
+    """A class's live views take turns to draw (forty script threads drawing at once
+    starve the one that sends their messages); a view waiting for its runs' first step
+    (`first`) waits outside the turns, so the others draw meanwhile."""
+    bodies = []
+    monkeypatch.setattr(live.st, "fragment", lambda body, run_every: bodies.append(body) or (lambda: None))
+    lock, drawing, most = threading.Lock(), [0], [0]
+
+    def tick() -> None:
+        with lock:
+            drawing[0] += 1
+            most[0] = max(most[0], drawing[0])
+        time.sleep(0.02)
+        with lock:
+            drawing[0] -= 1
+
+    first_step = threading.Event()
+    at_rest = (SimpleNamespace(playing=False),)  # (no rerun after a tick)
+    live._fragment(at_rest, lambda: None, lambda: 1.0, first=first_step.wait)
+    for _ in range(4 * live.DRAWERS):
+        live._fragment(at_rest, tick, lambda: 1.0)
+    threads = [threading.Thread(target=body) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads[1:]:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads[1:]) and threads[0].is_alive()
+    assert most[0] == live.DRAWERS
+    first_step.set()
+    threads[0].join(10)

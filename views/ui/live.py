@@ -59,8 +59,10 @@ RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this
 RESTEP_BUSIER_SECONDS = 1.0
 # The first view drawn after runs start playing waits at most this long for their first
 # step (the pool gives it ahead of its round): else a class pressing Train at once saw
-# step 0 until the next refresh, 2 s later on a busy server.
-FIRST_STEP_SECONDS = 1.0
+# step 0 until the next refresh, 2 s later on a busy server. (1 s until views drew in
+# turns, which brought the class's views to this wait sooner: a worker gave forty runs
+# their first steps within 1.0-1.5 s, and the sessions past 1 s waited 2 s more.)
+FIRST_STEP_SECONDS = 2.5
 FIRST_STEP_POLL_SECONDS = 0.05  # (a worker's statuses are asked for at most every 0.1 s)
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
 DETAIL_TABS = 4
@@ -97,6 +99,15 @@ LOST = (
     "The training process stopped (the server may have run out of memory), and this run with it: "
     "it starts again from step 0."
 )
+
+
+# Live views drawn at the same moment; the others wait their turn, off the interpreter:
+# forty tabs' script threads drawing at once share one interpreter lock with the thread
+# that sends every tab its messages, and with the one holding the worker's connection
+# (a class of forty: longest gaps median 4.7-5.7 s instead of 5.3-8.0, interleaved;
+# docs/performance.md).
+DRAWERS = 2
+drawing_turns = threading.BoundedSemaphore(DRAWERS)
 
 
 @st.cache_resource
@@ -585,20 +596,14 @@ def live_view(
 
         def both() -> None:
             # playing, the numbers show the newest moment; at rest, the charts' snapshot is it
-            seen_moving()
             newest = snapshot(True) if any(run.playing for run in runs) else None
             shown = chart_snapshot(lambda: snapshot(True) if newest is None else newest)
             headline(shown if newest is None else newest)
             draw_charts(shown)
 
-        _fragment(runs, both, lambda: refresh, setup=paces_now)
+        _fragment(runs, both, lambda: refresh, setup=paces_now, first=seen_moving)
     else:
-
-        def numbers() -> None:
-            seen_moving()
-            headline(snapshot(False))
-
-        _fragment(runs, numbers, lambda: refresh, setup=paces_now)
+        _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces_now, first=seen_moving)
         _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces_now)
 
 
@@ -715,8 +720,10 @@ def _fragment(
     tick: Callable[[], None],
     pace: Callable[[], float] = refresh_seconds,
     setup: Callable[[], object] | None = None,
+    first: Callable[[], None] | None = None,
 ) -> None:
-    """`tick()` in a fragment that reruns every `pace()` seconds while a run plays.
+    """`tick()` in a fragment that reruns every `pace()` seconds while a run plays
+    (after `first()`, outside the drawing turn: it may wait for the runs).
     When the runs stop by themselves, or the pace (or what `setup()` returns: how the
     view is laid out) has changed, a full rerun sets the timers anew: looked at after
     RESTEP_BUSIER_SECONDS if every pace is now slower (the server got busier), after
@@ -728,7 +735,10 @@ def _fragment(
 
     def body() -> None:
         with stopped_on_error(runs):
-            tick()
+            if first is not None:
+                first()
+            with drawing_turns:
+                tick()
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
         waited = time.monotonic() - declared
