@@ -60,8 +60,9 @@ RESTEP_BUSIER_SECONDS = 1.0
 # The first view drawn after runs start playing waits at most this long for their first
 # step (the pool gives it ahead of its round): else a class pressing Train at once saw
 # step 0 until the next refresh, 2 s later on a busy server. (1 s until views drew in
-# turns, which brought the class's views to this wait sooner: a worker gave forty runs
-# their first steps within 1.0-1.5 s, and the sessions past 1 s waited 2 s more.)
+# turns, which brought the class's views to this wait sooner; a worker gave forty runs
+# their first steps within 1.0 s with nothing else running, and a class's slowest
+# first updates came at 3-4 s, as if they had given up after 1 s.)
 FIRST_STEP_SECONDS = 2.5
 FIRST_STEP_POLL_SECONDS = 0.05  # (a worker's statuses are asked for at most every 0.1 s)
 DETAIL_SECONDS = 5.0  # building, sending and drawing seven more figures costs more than training
@@ -104,8 +105,8 @@ LOST = (
 # Live views drawn at the same moment; the others wait their turn, off the interpreter:
 # forty tabs' script threads drawing at once share one interpreter lock with the thread
 # that sends every tab its messages, and with the one holding the worker's connection
-# (a class of forty: longest gaps median 4.7-5.7 s instead of 5.3-8.0, interleaved;
-# docs/performance.md).
+# (a class of forty, interleaved with the code before: the median longest gap
+# 3.9-5.7 s against 5.3-8.0; docs/performance.md).
 DRAWERS = 2
 drawing_turns = threading.BoundedSemaphore(DRAWERS)
 
