@@ -29,11 +29,19 @@ from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
-from vangrad_core.summary import at_step, flat_share_sentence, fraction, headline, number, units_sentence
+from vangrad_core.summary import (
+    at_step,
+    factor_number,
+    flat_share_sentence,
+    fraction,
+    headline,
+    number,
+    units_sentence,
+)
 from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
-from views.ui.run_charts import theory_summary
+from views.ui.run_charts import SLOPE_GUIDE, theory_summary
 
 
 def app(query: dict[str, str] | None = None):
@@ -370,6 +378,55 @@ def test_theory_beside_the_measured_gradients():
     at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert_clean(at)
     assert any("Theory line hidden" in c.value for c in at.caption)
+
+
+def profile_caption(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Gradient reaching each layer"))
+
+
+def slope_line(at):
+    """The profile's red dashed ×0.25 line, or None."""
+    return next((t for t in chart_of(at, "profile").data if t.name.startswith("× 0.25")), None)
+
+
+def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
+    """Sigmoid's ×0.25 line, in words beside the run's factor a layer (the headline's, as
+    the profile's solid line draws it): deep sigmoid's gradient falls faster than the
+    line; with large weights it first grows, then falls slower; no line, no words."""
+
+    def factor_now(at) -> float:
+        snap = run_of(at).snapshot()
+        return headline(snap.metrics, snap.layers, snap.config).per_layer
+
+    at = app({"scenario": "Deep sigmoid stalls"})
+    finish_run(at, steps=10)
+    factor = factor_now(at)
+    solid = next(t for t in chart_of(at, "profile").data if t.name == "step 10 (now)")
+    assert (solid.y[0] / solid.y[19]) ** (1 / 19) == pytest.approx(factor) and factor < SLOPE_GUIDE
+    assert profile_caption(at).endswith(
+        "Red dashed: ×0.25 a layer back from layer 20, the most a sigmoid's slope passes on (the weights left "
+        f"out); this run's gradient falls faster, ×{factor_number(factor)} a layer."
+    )
+    line = slope_line(at)
+    assert line.line.color == "#d62728" and line.line.dash == "dash"
+    assert line.y[0] / line.y[-1] == pytest.approx(SLOPE_GUIDE ** (len(line.y) - 1))
+
+    at = app({"scenario": "Sigmoid saturates (large init)"})
+    finish_run(at, steps=1)
+    factor = factor_now(at)
+    assert factor > 1 and f"does not fall (×{factor_number(factor)} a layer): its weights make up more" in (
+        profile_caption(at)
+    )
+    finish_run(at, steps=59)
+    factor = factor_now(at)
+    assert SLOPE_GUIDE < factor < 1 and f"falls slower, ×{factor_number(factor)} a layer: its weights make up part" in (
+        profile_caption(at)
+    )
+
+    for query in ({"scenario": "Batch norm rescues deep sigmoid"}, {"activation": "relu"}):
+        at = app(query)
+        finish_run(at, steps=3)
+        assert slope_line(at) is None and "Red dashed" not in profile_caption(at)
 
 
 def drawn_units(figure) -> tuple[np.ndarray, np.ndarray]:

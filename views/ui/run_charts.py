@@ -13,7 +13,15 @@ from vangrad_core.activations import ACTIVATION_TABLE, curves_covering, flat_out
 from vangrad_core.config import ExperimentConfig
 from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import LOSS_NAMES, RecurrentConfig
-from vangrad_core.summary import at_step, flat_share_sentence, headline, loss_sentence, number, units_sentence
+from vangrad_core.summary import (
+    at_step,
+    factor_number,
+    flat_share_sentence,
+    headline,
+    loss_sentence,
+    number,
+    units_sentence,
+)
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
 MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW (weights)"}  # figures.GRADIENT_MEASURES
@@ -28,6 +36,34 @@ def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     config = snap.config
     plain = theory.applies(config)  # (sigmoid's x0.25 a layer bounds only a plain chain: no norm, no skips)
     return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=plain)
+
+
+SLOPE_GUIDE = 0.25  # sigmoid's steepest slope: the red dashed line's factor a layer
+
+
+def slope_guide_words(snap: Snapshot) -> str:
+    """The profile's red dashed line (sigmoid in a plain stack of two layers or more)
+    against the run's own factor a layer now, the headline's; "" where no line is drawn
+    or nothing is measured yet. A gradient falling slower than the line can only be the
+    weights' doing: no sigmoid slope passes on more than 0.25."""
+    config = snap.config
+    if config.activation != "sigmoid" or not theory.applies(config) or config.depth < 2:
+        return ""
+    factor = headline(snap.metrics, snap.layers, config).per_layer
+    if not math.isfinite(factor):
+        return ""
+    line = (
+        f"Red dashed: ×{SLOPE_GUIDE} a layer back from layer {config.depth}, the most a sigmoid's slope passes on "
+        "(the weights left out)"
+    )
+    now = f"×{factor_number(factor)} a layer"
+    if factor < SLOPE_GUIDE * 0.95:
+        return f"{line}; this run's gradient falls faster, {now}."
+    if factor <= SLOPE_GUIDE * 1.05:
+        return f"{line}; this run's gradient falls at about that rate, {now}."
+    if factor < 1:
+        return f"{line}; this run's gradient falls slower, {now}: its weights make up part of what the slopes take."
+    return f"{line}; this run's gradient does not fall ({now}): its weights make up more than the slopes take."
 
 
 def heatmap(snap: Snapshot) -> go.Figure:
