@@ -216,8 +216,10 @@ def test_saturation_and_distance_and_updates(trained):
     dying["dead_fraction"] = 0.0
     crosses = fig.saturation_by_layer(dying).data[1]
     assert np.isnan(np.asarray(crosses.y, dtype=float)).all() and crosses.name.startswith("dead units, none now: ")
-    dying["saturation"] = 0.0  # nothing to draw: the chart says so
-    assert "0% in every layer" in fig.saturation_by_layer(dying).layout.annotations[0].text
+    dying["saturation"] *= 0  # nothing to draw (the output layer still unmeasured): the chart says so
+    empty_bars = fig.saturation_by_layer(dying)
+    assert "0% in every layer" in empty_bars.layout.annotations[0].text
+    assert list(empty_bars.layout.xaxis.range) == [0.5, 6.5]  # layers 1-6 however tall their bars: not 0, not 7
     dying.loc[dying["layer"] == 2, "dead_fraction"] = 0.25
     crosses = fig.saturation_by_layer(dying).data[1]
     drawn = ~np.isnan(np.asarray(crosses.y, dtype=float))

@@ -558,7 +558,12 @@ def saturation_by_layer(
     return layout(
         fig,
         title,
-        xaxis={"title": "hidden layer, 1 = input side", "dtick": tick(len(last))},
+        # the hidden layers' own extent: with every bar at 0, Plotly padded the axis out to 0 and past the last
+        xaxis={
+            "title": "hidden layer, 1 = input side",
+            "dtick": tick(len(last)),
+            "range": [0.5, last["layer"].max() + 0.5],
+        },
         yaxis={"title": "share", "range": [0, 1.05], "tickformat": ".0%"},
     )
 
