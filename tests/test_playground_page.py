@@ -392,7 +392,8 @@ def slope_line(at):
 def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
     """Sigmoid's ×0.25 line, in words beside the run's factor a layer (the headline's, as
     the profile's solid line draws it): deep sigmoid's gradient falls faster than the
-    line; with large weights it first grows, then falls slower; no line, no words."""
+    line (and its profile has not moved, which hides the dotted line); with large
+    weights it first grows, then falls slower; no line, no words."""
 
     def factor_now(at) -> float:
         snap = run_of(at).snapshot()
@@ -407,6 +408,13 @@ def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
         "Red dashed: ×0.25 a layer back from layer 20, the most a sigmoid's slope passes on (the weights left "
         f"out); this run's gradient falls faster, ×{factor_number(factor)} a layer."
     )
+    # its profile has not moved since step 1: the caption says why the dotted line cannot be seen
+    then = next(t for t in chart_of(at, "profile").data if t.name == "step 1 (initial weights)")
+    moved = np.abs(np.log10(np.asarray(solid.y) / np.asarray(then.y))).max()
+    assert moved < 0.05 and (
+        f"Since step 1 no layer's gradient has changed by more than ×{factor_number(10**moved)}: the solid line "
+        "covers the dotted one. Red dashed"
+    ) in profile_caption(at)
     line = slope_line(at)
     assert line.line.color == "#d62728" and line.line.dash == "dash"
     assert line.y[0] / line.y[-1] == pytest.approx(SLOPE_GUIDE ** (len(line.y) - 1))
@@ -422,6 +430,7 @@ def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
     assert SLOPE_GUIDE < factor < 1 and f"falls slower, ×{factor_number(factor)} a layer: its weights make up part" in (
         profile_caption(at)
     )
+    assert "Since step 1" not in profile_caption(at)  # large weights: the profile moved by orders of magnitude
 
     for query in ({"scenario": "Batch norm rescues deep sigmoid"}, {"activation": "relu"}):
         at = app(query)

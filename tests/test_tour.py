@@ -9,7 +9,7 @@ from tests.conftest import assert_clean, finish_run, open_page, run_of
 from vangrad_core.lessons import TOUR, TOUR_RUNS
 from vangrad_core.live import LiveTrainer
 from vangrad_core.summary import factor_number, gradient_sentence, headline, time_sentence
-from views.ui.run_charts import slope_guide_words
+from views.ui.run_charts import profile_words
 
 
 def progress_text(at: AppTest) -> str:
@@ -52,10 +52,11 @@ def test_a_step_trained_through_the_page_says_what_its_run_did(number):
     sentence = next(m.value for m in at.markdown if m.value.startswith("Now layer 1 gets"))
     assert sentence == gradient_sentence(head, trainer.config.depth)
     assert len(at.get("plotly_chart")) == 2
-    # under step 1's profile, sigmoid's red dashed line in words; step 12 (ReLU) draws no such line
-    red_line = [c.value for c in at.caption if c.value.startswith("Red dashed")]
-    assert red_line == ([slope_guide_words(step_run(at, number).snapshot())] if number == 1 else [])
-    assert number != 1 or red_line[0].endswith(f"falls faster, ×{factor_number(head.per_layer)} a layer.")
+    # under step 1's profile, its lines in words (sigmoid's red dashed line among them); step 12's
+    # ReLU run draws no such line and its profile moves
+    words = [c.value for c in at.caption if "Red dashed" in c.value or c.value.startswith("Since step 1")]
+    assert words == ([profile_words(step_run(at, number).snapshot())] if number == 1 else [])
+    assert number != 1 or words[0].endswith(f"falls faster, ×{factor_number(head.per_layer)} a layer.")
 
 
 def test_next_and_previous_walk_the_tour_and_the_url_follows():

@@ -116,7 +116,7 @@ def draw_live(snap: Snapshot) -> None:
                 "dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also grows with "
                 "that input's size, so it can stay level (or peak at the input) while dL/dz vanishes."
                 if measure == "weight_grad_norm"
-                else run_charts.slope_guide_words(snap)
+                else run_charts.profile_words(snap)
             )
         )
         st.caption(run_charts.theory_summary(snap.config, line_drawn=measure == "delta_rms"))

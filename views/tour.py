@@ -110,8 +110,8 @@ def draw(snap: Snapshot) -> None:
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
             charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap), presenter=PRESENTER.get(name))
-            # the red dashed line in words (presenting, the first screen keeps its charts whole)
-            if name == "profile" and not presenting and (words := run_charts.slope_guide_words(snap)):
+            # the profile's lines in words (presenting, the first screen keeps its charts whole)
+            if name == "profile" and not presenting and (words := run_charts.profile_words(snap)):
                 st.caption(words)
 
 
