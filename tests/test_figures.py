@@ -682,3 +682,17 @@ def test_the_memory_charts_solved_line_is_labelled_over_the_shortest_sequences()
     figure = fig.memory_figure(accuracy, gradients, 0.04)
     (solved,) = [a for a in figure.layout.annotations if a.text == "solved"]
     assert solved.xanchor == "left" and solved.x == 0 and solved.xref == "x domain" and solved.y == 0.04
+    # the lengths evenly spaced as categories (as numbers, 5 and 10 crowded under the label, far from 50)
+    assert figure.layout.xaxis.type == "category" and list(figure.data[0].x) == ["5", "10", "50"]
+
+
+def test_ioffe_percentiles_are_told_apart_by_their_lines():
+    """The 15th, 50th and 85th percentiles each have their own line, as the legend shows them."""
+    steps = [0, 100]
+    percentiles = pd.DataFrame(
+        {"run": [run for run in ("without BN", "with BN") for _ in steps], "step": steps * 2}
+    ).assign(p15=-1.0, p50=0.0, p85=1.0)
+    curves = pd.DataFrame({"run": ["without BN", "with BN"], "step": [100, 100], "test_accuracy": [0.5, 0.9]})
+    figure = fig.ioffe_figure(curves, percentiles)
+    lines = {trace.name: trace.line.dash for trace in figure.data if trace.name.endswith("percentile")}
+    assert lines == {"15th percentile": "dot", "50th percentile": "solid", "85th percentile": "dash"}

@@ -104,7 +104,7 @@ def ioffe_figure(curves: pd.DataFrame, percentiles: pd.DataFrame) -> go.Figure:
     series_lines(fig, curves, "run", "step", "test_accuracy", col=1)
     for col, run in enumerate(runs, start=2):
         rows = percentiles[percentiles["run"] == run]
-        for p, dash in zip(PERCENTILE_COLUMNS, ("dot", "solid", "dot"), strict=True):
+        for p, dash in zip(PERCENTILE_COLUMNS, ("dot", "solid", "dash"), strict=True):  # (one look each, as the legend)
             fig.add_trace(
                 go.Scatter(
                     x=rows["step"],

@@ -167,7 +167,9 @@ def memory_figure(accuracy: pd.DataFrame, gradients: pd.DataFrame, success: floa
     )
     longest_rows = gradients[gradients["T"] == longest]
     series_lines(fig, longest_rows.assign(shown=drawable(longest_rows["relative_grad"])), "cell", "t", "shown", col=2)
-    fig.update_xaxes(title="sequence length T", row=1, col=1)
+    # the lengths as categories, side by side: as numbers Plotly spread 5, 10 and 50 along a line,
+    # the first two crowded under the label at the left
+    fig.update_xaxes(title="sequence length T", type="category", row=1, col=1)
     fig.update_yaxes(title="test mean squared error", rangemode="tozero", row=1, col=1)
     fig.update_xaxes(title="time step t, 1 = the first input", row=1, col=2)
     fig.update_yaxes(title="relative gradient (log scale)", type="log", exponentformat="power", row=1, col=2)
