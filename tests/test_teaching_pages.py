@@ -56,7 +56,7 @@ def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
     assert BATCHNORM_QUESTION[1.0].notice in caption
     ranges = [json.loads(chart.proto.spec)["layout"]["xaxis"]["range"] for chart in at.get("plotly_chart")[-2:]]
     assert ranges[0] == ranges[1] and ranges[0][1] > 20  # side by side on one scale, wide enough for both
-    at.select_slider(key="why_lr").set_value(10.0).run()
+    at.segmented_control(key="why_lr").set_value(10.0).run()
     assert_clean(at)
     assert saturated()[1] > 0.5  # a learning rate of 10 pushes BN's sigmoid inputs onto the tails
 

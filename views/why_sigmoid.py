@@ -98,7 +98,10 @@ def trained(config: ExperimentConfig) -> object:
     return trainer.layers, trainer.activation_inputs(), trainer.metrics
 
 
-learning_rate = st.select_slider("Learning rate", list(BATCHNORM_QUESTION), value=1.0, key="why_lr")
+# two rates, both named on their buttons (a slider of two stops showed only the one chosen)
+learning_rate = st.segmented_control(
+    "Learning rate", list(BATCHNORM_QUESTION), default=1.0, format_func="{:g}".format, required=True, key="why_lr"
+)
 answer = BATCHNORM_QUESTION[learning_rate]
 depth = answer.a[1].depth
 layer = st.slider("Layer to look at", 1, depth, depth // 2, key="why_layer")
