@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from vangrad_core import figures, make_dataset, theory
 from vangrad_core.activations import ACTIVATION_TABLE, curves_covering, flat_outputs, outputs_of
 from vangrad_core.config import ExperimentConfig
+from vangrad_core.figures.style import steps_of
 from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import LOSS_NAMES, RecurrentConfig
 from vangrad_core.summary import (
@@ -33,10 +34,16 @@ def _predicted(config: ExperimentConfig):
     return theory.predict_layers(config) if theory.applies(config) else None
 
 
+def slope_guide_drawn(config: ExperimentConfig) -> bool:
+    """Whether the profile draws sigmoid's ×0.25 line: sigmoid in a plain stack (its bound
+    holds only for a plain chain: no norm, no skips) of two layers or more."""
+    return config.activation == "sigmoid" and theory.applies(config) and config.depth >= 2
+
+
 def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     config = snap.config
-    plain = theory.applies(config)  # (sigmoid's x0.25 a layer bounds only a plain chain: no norm, no skips)
-    return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=plain)
+    guide = slope_guide_drawn(config)
+    return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=guide)
 
 
 def unmoved_words(snap: Snapshot) -> str:
@@ -44,10 +51,12 @@ def unmoved_words(snap: Snapshot) -> str:
     the solid one (now): no layer's dL/dz has changed by more than a fiftieth of the
     chart's decades (at least ×1.05); "" otherwise. Deep sigmoid's run: ×1.1 in 500 steps."""
     layers = snap.layers
-    if layers.empty or layers["step"].iloc[0] == layers["step"].iloc[-1]:
+    if layers.empty:
         return ""
-    by_step = layers.pivot(index="layer", columns="step", values="delta_rms")
-    then, now = by_step.iloc[:, 0], by_step.iloc[:, -1]
+    first_step, last_step = steps_of(layers)  # the two steps the chart draws
+    if first_step == last_step:
+        return ""
+    then, now = (layers[layers["step"] == step].set_index("layer")["delta_rms"] for step in (first_step, last_step))
     if not ((then > 0) & (now > 0)).all() or not np.isfinite([then, now]).all():
         return ""
     change = float(np.log10(now / then).abs().max())
@@ -60,7 +69,7 @@ def unmoved_words(snap: Snapshot) -> str:
     )
 
 
-SLOPE_GUIDE = 0.25  # sigmoid's steepest slope: the red dashed line's factor a layer
+SLOPE_GUIDE = ACTIVATION_TABLE["sigmoid"].max_derivative  # the red dashed line's factor a layer (0.25)
 
 
 def slope_guide_words(snap: Snapshot) -> str:
@@ -69,13 +78,13 @@ def slope_guide_words(snap: Snapshot) -> str:
     or nothing is measured yet. A gradient falling slower than the line can only be the
     weights' doing: no sigmoid slope passes on more than 0.25."""
     config = snap.config
-    if config.activation != "sigmoid" or not theory.applies(config) or config.depth < 2:
+    if not slope_guide_drawn(config):
         return ""
     factor = headline(snap.metrics, snap.layers, config).per_layer
     if not math.isfinite(factor):
         return ""
     line = (
-        f"Red dashed: ×{SLOPE_GUIDE} a layer back from layer {config.depth}, the most a sigmoid's slope passes on "
+        f"Red dashed: ×{SLOPE_GUIDE:g} a layer back from layer {config.depth}, the most a sigmoid's slope passes on "
         "(the weights left out)"
     )
     now = f"×{factor_number(factor)} a layer"
