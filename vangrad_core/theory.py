@@ -141,13 +141,20 @@ FIXED_POINT_STEP = 0.1
 
 
 def fixed_point(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Tensor:
-    """q*, the variance the length map settles at (from q = 1), elementwise."""
-    sigma_w2 = torch.as_tensor(sigma_w2, dtype=torch.float64)
-    sigma_b2 = torch.as_tensor(sigma_b2, dtype=torch.float64)
-    q = torch.ones(torch.broadcast_shapes(sigma_w2.shape, sigma_b2.shape), dtype=torch.float64)
+    """q*, the variance the length map settles at (from q = 1), elementwise. Each
+    entry is iterated until it settles: on a phase diagram most settle in a few steps,
+    and only those near the edge of chaos take all `iterations`."""
+    sigma_w2, sigma_b2 = torch.broadcast_tensors(
+        torch.as_tensor(sigma_w2, dtype=torch.float64), torch.as_tensor(sigma_b2, dtype=torch.float64)
+    )
+    q = torch.ones_like(sigma_w2)
+    moving = torch.ones_like(q, dtype=torch.bool)
     for _ in range(iterations):
-        q, previous = length_map(activation, q, sigma_w2, sigma_b2, FIXED_POINT_STEP), q
-        if torch.allclose(q, previous, rtol=1e-7, atol=1e-12):
+        previous = q[moving]
+        following = length_map(activation, previous, sigma_w2[moving], sigma_b2[moving], FIXED_POINT_STEP)
+        q[moving] = following
+        moving[moving.clone()] = ~torch.isclose(following, previous, rtol=1e-7, atol=1e-12)
+        if not moving.any():
             break
     return q
 
