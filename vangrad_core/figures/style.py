@@ -70,12 +70,19 @@ def new_figure(traces: Iterable = ()) -> go.Figure:
     return go.Figure(data=list(traces), layout={"template": {}})
 
 
+def plain_layout(fig: go.Figure) -> dict:
+    """`fig`'s layout as plain dicts to change and set back in one assignment, without
+    its template: Plotly copies its default one in again when the layout is set, and
+    validating a template given back is most of that assignment's cost."""
+    return {key: value for key, value in fig.layout.to_plotly_json().items() if key != "template"}
+
+
 def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go.Figure:
     """The charts' common layout, plus `extra` (e.g. whole `xaxis`, `yaxis` dicts), on
     top of what `fig` has (an axis given whole replaces the figure's). One assignment,
     not update_layout or update_xaxes: their path handling costs a millisecond or more
     a call, and the live charts are rebuilt several times a second."""
-    kept = {key: value for key, value in fig.layout.to_plotly_json().items() if key != "template"}
+    kept = plain_layout(fig)
     spec = {  # Plotly's default template goes: the page's theme styles the charts
         "xaxis": {},
         "yaxis": {},

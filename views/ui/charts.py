@@ -70,20 +70,28 @@ def large_text(figure: go.Figure) -> go.Figure:
     axis: the page's chart theme sets the axes' own sizes, which a figure-wide font
     does not override."""
     text = PRESENTER_TEXT
-    figure.update_layout(font=text, title_font=text, legend_font=text)
-    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):  # short titles: at 18 px long ones clip
-        axis.title.text = short(axis.title.text)
-    # (a log axis draws its in-between labels, 2 ... 9, three quarters as large: decades only)
-    figure.update_xaxes(tickfont=text, title_font=text, minorloglabels="none")
-    figure.update_yaxes(tickfont=text, title_font=text, minorloglabels="none")
-    figure.update_annotations(font_size=text["size"])
+    # the layout changed as plain dicts and set once: each of Plotly's own updates walks
+    # the layout (five of them took 2.4 times as long as building the playground's
+    # charts; this, 0.4 times)
+    layout = figures.style.plain_layout(figure)
+    _merge(layout, {"font": text, "title": {"font": text}, "legend": {"font": text}})
+    y_axes = [axis.plotly_name for axis in figure.select_yaxes()]
+    for name in (*(axis.plotly_name for axis in figure.select_xaxes()), *y_axes):
+        axis = _merge(layout.setdefault(name, {}), {"tickfont": text, "title": {"font": text}})
+        axis["title"]["text"] = short(axis["title"].get("text"))  # at 18 px long titles clip
+        axis["minorloglabels"] = "none"  # a log axis's in-between labels, 2 ... 9, are drawn smaller: decades only
+    for coloraxis in figure.select_coloraxes():
+        _merge(layout.setdefault(coloraxis.plotly_name, {}), {"colorbar": {"tickfont": text, "title": {"font": text}}})
+    for note in layout.get("annotations", ()):
+        note.setdefault("font", {})["size"] = text["size"]
     # a heatmap's rows labelled by `dtick`: at most HEATMAP_ROW_LABELS (21 layers one by one overprinted)
+    dtick = layout.get("yaxis", {}).get("dtick")
     for heatmap in figure.select_traces(selector={"type": "heatmap"}):
-        dtick = figure.layout.yaxis.dtick
         labels = len(heatmap.y) / dtick if dtick and heatmap.y is not None else 0
         if labels > HEATMAP_ROW_LABELS:
-            figure.update_yaxes(ticklabelstep=math.ceil(labels / HEATMAP_ROW_LABELS))
-    figure.update_coloraxes(colorbar_tickfont=text, colorbar_title_font=text)
+            for name in y_axes:
+                layout[name]["ticklabelstep"] = math.ceil(labels / HEATMAP_ROW_LABELS)
+    figure.layout = layout
     for trace in figure.data:  # colour bars a trace has (touching one that is not there draws it)
         drawn = trace.to_plotly_json()
         for owner, spec in ((trace, drawn), (trace["marker"] if "marker" in drawn else None, drawn.get("marker", {}))):
@@ -91,6 +99,16 @@ def large_text(figure: go.Figure) -> go.Figure:
                 owner.colorbar.tickfont = text
                 owner.colorbar.title.font = text
     return figure
+
+
+def _merge(into: dict, changes: dict) -> dict:
+    """`into` with `changes` written over it, nested dicts key by key (as Plotly's updates do)."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = dict(value) if isinstance(value, dict) else value
+    return into
 
 
 def short(text: str | None) -> str | None:
