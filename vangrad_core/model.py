@@ -69,7 +69,7 @@ class Block(nn.Module):
         return x + h if self.residual else h
 
 
-class _Undrawn(nn.Linear):
+class UndrawnLinear(nn.Linear):
     """nn.Linear without its own random draw, which `initialize` would replace.
     (`nn.utils.skip_init`'s way, built on the meta device and then moved, costs 10 times
     as much a layer, and its first use in a process imports torch's symbolic shapes:
@@ -81,7 +81,7 @@ class _Undrawn(nn.Linear):
 
 def uninitialized_linear(n_in: int, n_out: int) -> nn.Linear:
     """A Linear layer whose weights `initialize` draws later (its memory left as found)."""
-    return _Undrawn(n_in, n_out)
+    return UndrawnLinear(n_in, n_out)
 
 
 def _norm(kind: str, width: int) -> nn.Module:

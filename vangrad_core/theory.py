@@ -141,22 +141,24 @@ FIXED_POINT_STEP = 0.1
 
 
 def fixed_point(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Tensor:
-    """q*, the variance the length map settles at (from q = 1), elementwise. Each
-    entry is iterated until it settles: on a phase diagram most settle in a few steps,
-    and only those near the edge of chaos take all `iterations`."""
+    """q*, the variance the length map settles at (from q = 1), elementwise: each entry
+    iterated until a step changes it by under 1e-7 of itself (or 1e-12: a q* of 0 is
+    approached, not reached), or for `iterations` steps. On a phase diagram most entries
+    settle in a few steps; those near the edge of chaos, and an unbounded activation's
+    exploding ones, take them all."""
     sigma_w2, sigma_b2 = torch.broadcast_tensors(
         torch.as_tensor(sigma_w2, dtype=torch.float64), torch.as_tensor(sigma_b2, dtype=torch.float64)
     )
-    q = torch.ones_like(sigma_w2)
-    moving = torch.ones_like(q, dtype=torch.bool)
+    shape, sigma_w2, sigma_b2 = sigma_w2.shape, sigma_w2.flatten(), sigma_b2.flatten()
+    q = torch.ones(sigma_w2.shape, dtype=torch.float64)
+    moving = torch.arange(len(q))  # the entries not yet settled
     for _ in range(iterations):
         previous = q[moving]
-        following = length_map(activation, previous, sigma_w2[moving], sigma_b2[moving], FIXED_POINT_STEP)
-        q[moving] = following
-        moving[moving.clone()] = ~torch.isclose(following, previous, rtol=1e-7, atol=1e-12)
-        if not moving.any():
+        q[moving] = length_map(activation, previous, sigma_w2[moving], sigma_b2[moving], FIXED_POINT_STEP)
+        moving = moving[~torch.isclose(q[moving], previous, rtol=1e-7, atol=1e-12)]
+        if len(moving) == 0:
             break
-    return q
+    return q.reshape(shape)
 
 
 def chi1(activation: str, sigma_w2, sigma_b2, iterations: int = 300) -> torch.Tensor:

@@ -71,31 +71,32 @@ def large_text(figure: go.Figure) -> go.Figure:
     does not override."""
     text = PRESENTER_TEXT
     # the layout changed as plain dicts and set once: each of Plotly's own updates walks
-    # the layout (five of them took 2.4 times as long as building the playground's
-    # charts; this, 0.4 times)
-    layout = figures.style.plain_layout(figure)
-    _merge(layout, {"font": text, "title": {"font": text}, "legend": {"font": text}})
+    # the layout (five of them: docs/performance.md, "the projector's charts"). The
+    # figure gets the default template back, as every figure has it (`style.layout`).
+    spec = figures.style.plain_layout(figure)
+    _merge(spec, {"font": text, "title": {"font": text}, "legend": {"font": text}})
     y_axes = [axis.plotly_name for axis in figure.select_yaxes()]
     for name in (*(axis.plotly_name for axis in figure.select_xaxes()), *y_axes):
-        axis = _merge(layout.setdefault(name, {}), {"tickfont": text, "title": {"font": text}})
-        axis["title"]["text"] = short(axis["title"].get("text"))  # at 18 px long titles clip
+        axis = _merge(spec.setdefault(name, {}), {"tickfont": text, "title": {"font": text}})
+        if "text" in axis["title"]:
+            axis["title"]["text"] = short(axis["title"]["text"])  # at 18 px long titles clip
         axis["minorloglabels"] = "none"  # a log axis's in-between labels, 2 ... 9, are drawn smaller: decades only
     for coloraxis in figure.select_coloraxes():
-        _merge(layout.setdefault(coloraxis.plotly_name, {}), {"colorbar": {"tickfont": text, "title": {"font": text}}})
-    for note in layout.get("annotations", ()):
+        _merge(spec.setdefault(coloraxis.plotly_name, {}), {"colorbar": {"tickfont": text, "title": {"font": text}}})
+    for note in spec.get("annotations", ()):
         note.setdefault("font", {})["size"] = text["size"]
     # a heatmap's rows labelled by `dtick`: at most HEATMAP_ROW_LABELS (21 layers one by one overprinted)
-    dtick = layout.get("yaxis", {}).get("dtick")
+    dtick = spec.get("yaxis", {}).get("dtick")
     for heatmap in figure.select_traces(selector={"type": "heatmap"}):
         labels = len(heatmap.y) / dtick if dtick and heatmap.y is not None else 0
         if labels > HEATMAP_ROW_LABELS:
             for name in y_axes:
-                layout[name]["ticklabelstep"] = math.ceil(labels / HEATMAP_ROW_LABELS)
-    figure.layout = layout
+                spec[name]["ticklabelstep"] = math.ceil(labels / HEATMAP_ROW_LABELS)
+    figure.layout = spec
     for trace in figure.data:  # colour bars a trace has (touching one that is not there draws it)
         drawn = trace.to_plotly_json()
-        for owner, spec in ((trace, drawn), (trace["marker"] if "marker" in drawn else None, drawn.get("marker", {}))):
-            if "colorbar" in spec:
+        for owner, part in ((trace, drawn), (trace["marker"] if "marker" in drawn else None, drawn.get("marker", {}))):
+            if "colorbar" in part:
                 owner.colorbar.tickfont = text
                 owner.colorbar.title.font = text
     return figure
@@ -107,7 +108,7 @@ def _merge(into: dict, changes: dict) -> dict:
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value)
         else:
-            into[key] = dict(value) if isinstance(value, dict) else value
+            into[key] = _merge({}, value) if isinstance(value, dict) else value  # (a copy: never the caller's dicts)
     return into
 
 
