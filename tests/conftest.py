@@ -56,7 +56,13 @@ def wait_for_script(runner: local_script_runner.LocalScriptRunner, timeout: floa
             done.set()
 
     runner.on_event.connect(on_event, weak=False)
-    if not (runner.script_stopped() or done.wait(timeout)):
+    # (and the runner's own record read every 50 ms: a SHUTDOWN sent while this handler
+    # was being connected reaches the record but not the handler, and a run that ended
+    # in that moment once waited out the whole timeout in CI)
+    deadline = time.monotonic() + timeout
+    while not (runner.script_stopped() or done.wait(0.05)):
+        if time.monotonic() < deadline:
+            continue
         runner.request_stop()  # as AppTest does: stop the script, then say so
         runner.join()
         raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
