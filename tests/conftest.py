@@ -62,7 +62,7 @@ def wait_for_script(runner: local_script_runner.LocalScriptRunner, timeout: floa
     deadline = time.monotonic() + timeout
     while not (runner.script_stopped() or done.wait(0.05)):
         if time.monotonic() < deadline:
-            continue
+            continue  # still running
         runner.request_stop()  # as AppTest does: stop the script, then say so
         runner.join()
         raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")

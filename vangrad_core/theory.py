@@ -297,7 +297,7 @@ def phase_diagram(
     activation: str, sigma_w2_max: float = 4.0, sigma_b2_max: float = 0.5, points: int = 41
 ) -> pd.DataFrame:
     """χ₁ over a grid of σ_w² (weights) × σ_b² (biases): one row per grid point (the
-    same frame for the same arguments: read it, do not change it). 0.07-2 s."""
+    same frame for the same arguments: read it, do not change it). 0.03-1.2 s."""
     sigma_w2 = torch.linspace(sigma_w2_max / points, sigma_w2_max, points, dtype=torch.float64)
     sigma_b2 = torch.linspace(0, sigma_b2_max, points, dtype=torch.float64)
     grid_w, grid_b = torch.meshgrid(sigma_w2, sigma_b2, indexing="xy")
