@@ -39,7 +39,6 @@ class Activation:
     from the output they read anyway."""
 
     name: str
-    module: Callable[[], nn.Module]
     function: Callable[[torch.Tensor], torch.Tensor]
     max_derivative: float
     slope_in_y: tuple[float, float, float, float, float, float] | None
@@ -79,7 +78,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
     for a in (
         Activation(
             "sigmoid",
-            nn.Sigmoid,
             torch.sigmoid,
             0.25,
             (0, 1, -1, 0, 1, -1),  # y - y²
@@ -88,7 +86,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         ),
         Activation(
             "tanh",
-            nn.Tanh,
             torch.tanh,
             1.0,
             (1, 0, -1, 1, 0, -1),  # 1 - y²
@@ -97,7 +94,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         ),
         Activation(
             "relu",
-            nn.ReLU,
             torch.relu,
             1.0,
             (1, 0, 0, 0, 0, 0),
@@ -107,7 +103,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         ),
         Activation(
             "leaky_relu",
-            lambda: nn.LeakyReLU(LEAKY_SLOPE),
             lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
             1.0,
             (1, 0, 0, LEAKY_SLOPE, 0, 0),
@@ -117,7 +112,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         ),
         Activation(
             "elu",
-            nn.ELU,
             nn.functional.elu,
             1.0,
             (1, 0, 0, 1, 1, 0),  # below 0: y = exp(x) - 1
@@ -126,7 +120,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         # The exact (erf) GELU's derivative peaks at 1.1289 near x = 1.4142.
         Activation(
             "gelu",
-            nn.GELU,
             nn.functional.gelu,
             1.1289,
             None,
@@ -135,7 +128,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         ),
         Activation(  # below 0: y = scale alpha (exp(x) - 1)
             "selu",
-            nn.SELU,
             nn.functional.selu,
             SELU_SCALE * SELU_ALPHA,
             (SELU_SCALE, 0, 0, SELU_SCALE * SELU_ALPHA, 1, 0),
@@ -143,7 +135,6 @@ ACTIVATION_TABLE: dict[str, Activation] = {
         ),
         Activation(
             "linear",
-            nn.Identity,
             lambda x: x,
             1.0,
             (1, 0, 0, 1, 0, 0),
