@@ -42,6 +42,7 @@ async def open_train_close(url: str) -> list[ClassroomClient]:
     return tabs
 
 
+@pytest.mark.browser  # a live server: run with the other live-app tests, one at a time (see pyproject.toml)
 def test_closed_tabs_give_their_runs_and_memory_back():
     with streamlit_server(env={"VANGRAD_RELEASE_AFTER_SECONDS": "1"}) as url:
         log = server_log(url)
