@@ -108,7 +108,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             (1, 0, 0, LEAKY_SLOPE, 0, 0),
             flat_word="inactive",
             flat_where=f"x < 0, where the slope is {LEAKY_SLOPE} (never 0)",
-            dead_cause="never: the slope is never 0",
+            dead_cause="the slope is never 0, so none can be",
         ),
         Activation(
             "elu",

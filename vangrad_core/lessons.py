@@ -393,9 +393,9 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "The loss of a network whose lower layers get no gradient falls slowly, or not at all.",
         "Deep sigmoid stalls",
         ("curves", "boundary"),
-        "The loss stays at 0.69 (a coin flip for two classes) and the network predicts one class "
-        "everywhere: test accuracy stays near 50%.",
-        (STALLS,),
+        "The loss stays at 0.69 (a coin flip for two classes): the network gives every point about the "
+        "same answer, close to 50/50 (the map's pale colour), and test accuracy stays near 50%.",
+        (STALLS, Claim("test accuracy stays near 50%", lambda r: abs(r.final_test_accuracy - 0.5) < 0.1)),
     ),
     TourStep(
         "Fix 1: ReLU",
@@ -646,20 +646,21 @@ PAPERS: tuple[Paper, ...] = (
         "he",
         "30 ReLU layers: Xavier stalls, He trains",
         "He, Zhang, Ren & Sun (2015), Delving deep into rectifiers",
-        "Xavier's initialization assumes a linear activation; ReLU zeroes half its inputs, so the signal "
-        "halves at every layer and a 30-layer ReLU network does not learn. Doubling the weights' "
-        "variance (std √(2/n)) keeps it, and the same network trains.",
+        "Xavier's initialization assumes a linear activation; ReLU zeroes half its inputs, so the variance "
+        "of the signal, and of the gradient on its way back, halves at every layer (its size ×1/√2 ≈ 0.71 a "
+        "layer), and a 30-layer ReLU network does not learn. Doubling the weights' variance (std √(2/n)) "
+        "keeps it, and the same network trains.",
         f"{HE_30.depth} ReLU layers of {HE_30.width} units on 8×8 digits, {HE_30.steps} steps of SGD "
         f"(learning rate {HE_30.learning_rate}) for each init (the paper: a 30-layer convolutional network on "
         "ImageNet).",
     ),
     Paper(
         "ioffe",
-        "Batch normalization keeps the inputs to a sigmoid steady",
+        "Batch normalization keeps the inputs to a sigmoid steadier",
         "Ioffe & Szegedy (2015), Batch normalization, Figure 1",
         "In a network of three sigmoid layers of 100 units, batch norm makes test accuracy rise faster, "
         "and the distribution of what a last-layer sigmoid receives (its 15th, 50th and 85th "
-        "percentiles) stays put; without it, that distribution drifts as the layers below learn.",
+        "percentiles) moves far less; without it, that distribution drifts as the layers below learn.",
         f"The paper's network ({IOFFE.depth} × {IOFFE.width} sigmoid) on 8×8 digits instead of MNIST, "
         f"{IOFFE.steps} steps in batches of {IOFFE.batch_size} instead of 50000, learning rate "
         f"{IOFFE.learning_rate}; percentiles over the test set (batch norm with the test set's own batch "

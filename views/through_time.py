@@ -12,6 +12,13 @@ from views.ui import charts, classroom, pairs
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
+SHORT_TIME_TITLE = {"yaxis": {"title": {"text": "t, 1 = first input"}}}  # a map's axis in presenter mode
+CARRIED_BY = {  # what multiplies the gradient at each step back, by cell (under "What carries the gradient back")
+    "rnn": "Plain RNN: the Jacobian's gain on the gradient (below 1 shrinks it)",
+    "lstm": "LSTM: the forget gate (near 1 keeps the cell's memory and its gradient)",
+    "gru": "GRU: the update gate (near 1 keeps h)",
+}
+
 state, labels, runs = pairs.paired_runs(
     ThroughTimeState,
     "Through time: vanishing gradients in recurrent networks",
@@ -89,15 +96,18 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
                     snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t, 1 = the first input", span
                 ),
                 span,
+                presenter=SHORT_TIME_TITLE,  # the long title, in large text, is taller than the map
             )
             st.caption(map_words(label, snap))
     cells = {label: snap.config.cell for label, snap in named.items()}
     charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), tuple(s.stamp for s in snaps))
+    shown = dict.fromkeys(cells.values())  # the cells on the chart, in order, once each
+    gates = " Solid: the gate of the most open unit; dotted: the mean of the units." if set(shown) - {"rnn"} else ""
     st.caption(
-        "What multiplies the gradient at each step back, now. Plain RNN: the Jacobian's gain on the gradient "
-        "(below 1 shrinks it); LSTM: the forget gate (near 1 keeps the cell's memory and its gradient); "
-        "GRU: the update gate (near 1 keeps h). Solid: the gate of the most open unit; dotted: the mean "
-        "of the units."
+        "What multiplies the gradient at each step back, now. "
+        + "; ".join(CARRIED_BY[cell] for cell in shown)
+        + "."
+        + gates
     )
 
 
