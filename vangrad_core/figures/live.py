@@ -122,7 +122,8 @@ def gradient_profile(
     return layout(
         fig,
         title,
-        xaxis={"title": LAYER_AXIS_TO_OUTPUT, "dtick": tick(n)},
+        # (the markers' padding alone ran the axis from a layer 0 to a layer n + 1 that do not exist)
+        xaxis={"title": LAYER_AXIS_TO_OUTPUT, "dtick": tick(n), "range": [0.5, n + 0.5]},
         yaxis={"title": axis_title, "type": "log", "exponentformat": "power"},
     )
 
