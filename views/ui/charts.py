@@ -51,6 +51,7 @@ PRESENTER_CHART = {
 # chart's width is the browser's; "layer 10": 4 a row, as drawn in Chromium at 1280 px)
 LEGEND_ROW_WIDTH_PX, LEGEND_ENTRY_PX, LEGEND_CHAR_PX = 500, 40, 9.5
 LEGEND_ROW_PX = 60  # a further row of them: what it takes from the plot, and some back
+PANEL_TITLES_TOP_PX = 85  # above the plot, below the first screen: the figure's title, then its panels' (18 px each)
 MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
 HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
 # the network and the ridgeline (below the first screen, or with a legend of their own)
@@ -136,6 +137,14 @@ def legend_rows(figure: go.Figure) -> int:
     return rows
 
 
+def panel_titles(figure: go.Figure) -> bool:
+    """Whether `figure` has titles above its panels (`make_subplots`' subplot titles:
+    notes anchored by their bottom at a panel's top)."""
+    return any(
+        note.yref == "paper" and note.yanchor == "bottom" and (note.y or 0) >= 0.9 for note in figure.layout.annotations
+    )
+
+
 def first_screen_text(figure: go.Figure) -> None:
     """Short legend entries, and every other layer labelled on a crowded layer axis
     (upright labels at 18 px, where Plotly would rotate them)."""
@@ -161,6 +170,8 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
             figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, legend_rows(figure) - 2))
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
+        elif panel_titles(figure):  # its title and the panels' titles under it, each a line of 18 px
+            figure.update_layout(margin_t=max(figure.layout.margin.t or 0, PANEL_TITLES_TOP_PX))
         large_text(figure)
         if presenter:
             figure.update_layout(**presenter)
