@@ -12,6 +12,7 @@ from views.ui import charts, classroom, pairs
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
+FEW_DECADES = {"yaxis": {"nticks": 3}}  # presenting, the first chart's plot is a strip: 18-px decades overprinted
 SHORT_TIME_TITLE = {"yaxis": {"title": {"text": "t, 1 = first input"}}}  # a map's axis in presenter mode
 CARRIED_BY = {  # what multiplies the gradient at each step back, by cell (under "What carries the gradient back")
     "rnn": "Plain RNN: the Jacobian's gain on the gradient (below 1 shrinks it)",
@@ -68,7 +69,9 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     bounds = {label: run.live.inspect(operator.attrgetter("bound")) for label, run in zip(labels, runs, strict=True)}
     left, right = st.columns(2)
     with left:
-        charts.chart("time:profiles", snaps[0], lambda: figures.time_profiles(times, bounds), stamp)
+        charts.chart(
+            "time:profiles", snaps[0], lambda: figures.time_profiles(times, bounds), stamp, presenter=FEW_DECADES
+        )
         st.caption(
             "The gradient reaching each time step, at step 1 (dotted) and now (solid). A line falling to the left: "
             "the first inputs get almost nothing, so the network cannot learn what depends on them. "
