@@ -60,7 +60,7 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, recording: Recording | None = None) -> torch.Tensor:
         # The Linear layer's function and the activation's, not modules called: at these
-        # sizes a module's call costs about what its op does (docs/performance.md: 3-10% off a step)
+        # sizes a module's call costs about what its op does (docs/performance.md: 3-10% more steps a second)
         linear = self.linear
         z = nn.functional.linear(x, linear.weight, linear.bias)
         into = z if self.norm_before is None else self.norm_before(z)

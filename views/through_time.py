@@ -105,12 +105,10 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
     cells = {label: snap.config.cell for label, snap in named.items()}
     charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), tuple(s.stamp for s in snaps))
     shown = dict.fromkeys(cells.values())  # the cells on the chart, in order, once each
-    gates = " Solid: the gate of the most open unit; dotted: the mean of the units." if set(shown) - {"rnn"} else ""
+    gates = " Solid: the gate of the most open unit; dotted: the mean of the units."
     st.caption(
-        "What multiplies the gradient at each step back, now. "
-        + "; ".join(CARRIED_BY[cell] for cell in shown)
-        + "."
-        + gates
+        f"What multiplies the gradient at each step back, now. {'; '.join(CARRIED_BY[cell] for cell in shown)}."
+        + (gates if any(cell != "rnn" for cell in shown) else "")
     )
 
 
