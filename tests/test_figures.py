@@ -635,6 +635,25 @@ def test_the_chain_rule_chart_draws_the_one_gradient_measure_and_keeps_its_axis_
     assert figure.layout.xaxis.title.text == "hidden layer, 1 = input side"  # no "(...)" to drop
 
 
+def test_every_chart_by_layer_spans_the_layers_that_exist(trained):
+    """Layers 1..n, and no further: a line's markers alone padded the axis out to a
+    layer 0 and a layer n + 1, which a student reads as layers of the network."""
+    layers = trained.layers
+    last = layers[layers["step"] == layers["step"].max()]
+    shallower = layers[layers["layer"] != 6].assign(layer=lambda f: f["layer"].where(f["layer"] < 7, 6))
+    charts = {
+        "profile": (fig.gradient_profile(layers, "sigmoid"), 7),
+        "variance": (fig.forward_variance(layers, None), 6),
+        "saturation": (fig.saturation_by_layer(layers), 6),
+        "distance": (fig.distance_from_init(layers), 7),
+        "chain rule": (fig.chain_rule(last), 6),
+        "compare profiles": (fig.compare_profiles({"A": shallower, "B": layers}), 7),
+        "compare saturation": (fig.compare_saturation({"A": shallower, "B": layers}), 6),
+    }
+    for name, (figure, n_layers) in charts.items():
+        assert list(figure.layout.xaxis.range) == [0.5, n_layers + 0.5], name
+
+
 def test_a_run_that_blew_up_beside_one_that_learns_puts_the_loss_on_a_log_axis(trained):
     """The exploding RNN's loss reached 5e35 beside the clipped run's 0.2: on a linear
     axis the clipped run was a flat line on 0."""

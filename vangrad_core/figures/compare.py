@@ -10,6 +10,7 @@ from .style import (
     counted,
     drawable,
     empty,
+    layer_axis,
     layout,
     new_figure,
     started,
@@ -41,7 +42,7 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
     floor = zero_floor(*(last["delta_rms"] for _, last, _ in lasts))
     for name, last, color in lasts:  # (labels of one run's zeros were written over another run's line)
         zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color, labelled=len(lasts) == 1)
-    fig.update_xaxes(title=LAYER_AXIS_TO_OUTPUT)
+    fig.update_xaxes(layer_axis(LAYER_AXIS_TO_OUTPUT, max(int(last["layer"].max()) for _, last, _ in lasts)))
     fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
 
@@ -82,9 +83,10 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
 def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturated") -> go.Figure:
     """Inputs on the flat part (`flat_word`) and dead units per hidden layer of several
     runs, side by side."""
-    fig = new_figure()
+    fig, n_hidden = new_figure(), 0
     for name, layers, color in started(runs):
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
+        n_hidden = max(n_hidden, int(last["layer"].max()))
         flat = last["saturation"]
         fig.add_trace(
             go.Bar(  # (a run with none has no bar to see: its legend says so)
@@ -108,6 +110,6 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
     if not fig.data:
         return empty(f"{flat_word.capitalize()} inputs and dead units", "Press Train to compare")
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title="hidden layer, 1 = input side")
+    fig.update_xaxes(layer_axis("hidden layer, 1 = input side", n_hidden))
     fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
     return layout(fig, f"{flat_word.capitalize()} inputs (bars) and dead units (crosses)")

@@ -16,6 +16,7 @@ from .style import (
     counted,
     drawable,
     empty,
+    layer_axis,
     layer_colors,
     layout,
     log_level,
@@ -122,8 +123,7 @@ def gradient_profile(
     return layout(
         fig,
         title,
-        # (the markers' padding alone ran the axis from a layer 0 to a layer n + 1 that do not exist)
-        xaxis={"title": LAYER_AXIS_TO_OUTPUT, "dtick": tick(n), "range": [0.5, n + 0.5]},
+        xaxis=layer_axis(LAYER_AXIS_TO_OUTPUT, n),
         yaxis={"title": axis_title, "type": "log", "exponentformat": "power"},
     )
 
@@ -185,7 +185,7 @@ def forward_variance(
     return layout(
         fig,
         title,
-        xaxis={"title": "hidden layer, 1 = input side", "dtick": tick(len(hidden["layer"].unique()))},
+        xaxis=layer_axis("hidden layer, 1 = input side", int(hidden["layer"].max())),
         yaxis={"title": "variance (log scale)", "type": "log", "exponentformat": "power"},  # (the title says of what)
     )
 
@@ -559,12 +559,8 @@ def saturation_by_layer(
     return layout(
         fig,
         title,
-        # the hidden layers' own extent: with every bar at 0, Plotly padded the axis out to 0 and past the last
-        xaxis={
-            "title": "hidden layer, 1 = input side",
-            "dtick": tick(len(last)),
-            "range": [0.5, last["layer"].max() + 0.5],
-        },
+        # (with every bar at 0, Plotly also padded the axis out to 0 and past the last layer)
+        xaxis=layer_axis("hidden layer, 1 = input side", int(last["layer"].max())),
         yaxis={"title": "share", "range": [0, 1.05], "tickformat": ".0%"},
     )
 
@@ -643,7 +639,7 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
     return layout(
         fig,
         title,
-        xaxis={"title": LAYER_AXIS_TO_OUTPUT, "dtick": tick(len(last))},
+        xaxis=layer_axis(LAYER_AXIS_TO_OUTPUT, int(last["layer"].max())),
         yaxis={"title": "|W − W₀| / |W₀| (log scale)", "type": "log", "exponentformat": "power"},
     )
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import RUN_COLORS, TINY, counted, layer_colors, layout, new_figure, series_lines, thin_steps
+from .style import RUN_COLORS, TINY, counted, layer_axis, layer_colors, layout, new_figure, series_lines, thin_steps
 
 
 def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
@@ -55,7 +55,7 @@ def glorot_gradients(profiles: pd.DataFrame) -> go.Figure:
     )
     series_lines(fig, profiles, "init", "layer", "delta_rms", col=1)
     series_lines(fig, profiles, "init", "layer", "weight_grad_norm", col=2)
-    fig.update_xaxes(title="tanh layer, 1 = input side", dtick=1)
+    fig.update_xaxes(layer_axis("tanh layer, 1 = input side", int(profiles["layer"].max())))
     fig.update_yaxes(type="log", exponentformat="power", title="log scale")
     return layout(fig, "tanh at initialization: gradients per layer")
 
@@ -83,7 +83,7 @@ def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
     series_lines(fig, hidden.assign(delta=hidden["delta_rms"].clip(lower=TINY)), "init", "layer", "delta", col=2)
     fig.update_xaxes(title="training step", row=1, col=1)
     fig.update_yaxes(title="test error", range=[0, 1], tickformat=".0%", row=1, col=1)
-    fig.update_xaxes(title="ReLU layer, 1 = input side", row=1, col=2)
+    fig.update_xaxes(layer_axis("ReLU layer, 1 = input side", int(hidden["layer"].max())), row=1, col=2)
     fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power", row=1, col=2)
     return layout(fig, "30 ReLU layers: Xavier vs He initialization")
 
@@ -166,7 +166,7 @@ def selu_figure(profiles: pd.DataFrame) -> go.Figure:
     )
     fig.add_hline(y=0, line={"color": "gray", "dash": "dash"}, row=1, col=1)
     fig.add_hline(y=1, line={"color": "gray", "dash": "dash"}, row=1, col=2)
-    fig.update_xaxes(title="layer, 1 = input side")
+    fig.update_xaxes(layer_axis("layer, 1 = input side", int(profiles["layer"].max())))
     fig.update_yaxes(title="variance (log scale)", type="log", exponentformat="power", row=1, col=2)
     return layout(fig, "Activations through the layers at initialization")
 
@@ -196,9 +196,9 @@ def bn_variants(variants: pd.DataFrame) -> go.Figure:
     """Yang et al.: the same depth with other activations, and with residual connections."""
     fig = make_subplots(rows=1, cols=1)
     series_lines(fig, variants, "run", "layer", "relative", marker={"size": 4})
-    fig.update_xaxes(title="layer, 1 = input side")
-    fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
     depth = int(variants["layer"].max())
+    fig.update_xaxes(layer_axis("layer, 1 = input side", depth))
+    fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
     return layout(fig, f"{depth} layers with batch norm: each activation, and ReLU with residual connections")
 
 

@@ -137,6 +137,13 @@ def tick(n_layers: int) -> int:
     return 1 if n_layers <= 25 else 5 if n_layers <= 60 else 10
 
 
+def layer_axis(title: str, n_layers: int) -> dict:
+    """An x axis of layers 1..n: labelled every `tick` layers, over the layers' own
+    extent (a line's markers alone padded it out to a layer 0 and a layer n + 1, which
+    do not exist)."""
+    return {"title": title, "dtick": tick(n_layers), "range": [0.5, n_layers + 0.5]}
+
+
 RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # run A, run B, run C... in comparisons
 
 

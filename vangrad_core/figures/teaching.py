@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import TINY, layout, new_figure, tick
+from .style import TINY, layer_axis, layout, new_figure
 
 
 def _function_trace(curve: pd.DataFrame, activation: str) -> go.Scatter:
@@ -91,6 +91,6 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
             line={"color": "#d62728", "width": 3, "dash": "dash"},
         )
     )
-    fig.update_xaxes(title="hidden layer, 1 = input side", dtick=tick(depth))  # (presenting drops "(...)")
+    fig.update_xaxes(layer_axis("hidden layer, 1 = input side", int(hidden["layer"].max())))
     fig.update_yaxes(title="relative gradient (top layer = 1, log scale)", type="log", exponentformat="power")
     return layout(fig, "The chain rule: one factor per layer")
