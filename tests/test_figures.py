@@ -146,20 +146,24 @@ def test_zero_gradients_are_drawn_as_zero_markers_and_do_not_set_the_colour_rang
     profile = fig.gradient_profile(cut, "relu")
     now = next(t for t in profile.data if t.name == "step 60 (now)")
     assert np.isnan(np.asarray(now.y[:3], dtype=float)).all()  # no 1e-45 point
-    zeros = next(t for t in profile.data if t.name == "step 60: exactly 0")
-    assert list(zeros.x) == [1, 2, 3] and set(zeros.text) == {"0"}
-    drawn = [v for t in profile.data if t.name and "exactly 0" not in t.name for v in t.y if v == v]
+    # layer 1's 1e-42 is a number a headline prints: the legend does not call it exactly 0
+    zeros = next(t for t in profile.data if t.name == "step 60: 0, or under 1.2e-38")
+    assert list(zeros.x) == [1, 2, 3] and list(zeros.text) == ["≈0", "0", "0"]
+    assert "under float32's smallest normal" in zeros.customdata[0] and "no gradient" in zeros.customdata[1]
+    drawn = [v for t in profile.data if t.name and ": 0, or under" not in t.name for v in t.y if v == v]
     assert 0 < zeros.y[0] < min(drawn)  # on the floor, under every measured point
     heat = fig.gradient_heatmap(cut).data[0]
-    smallest = np.log10(cut.loc[cut["delta_rms"] > 1e-38, "delta_rms"].min())  # the underflow counts as 0
+    smallest = np.log10(cut.loc[cut["delta_rms"] > 1e-38, "delta_rms"].min())  # the underflow drawn as 0
     assert heat.zmin == pytest.approx(smallest, abs=1e-6)  # not -45
-    assert "0 (no gradient)" in np.asarray(heat.customdata)[0]
-    compared = fig.compare_profiles({"A": cut, "B": trained.layers})
+    assert "0 (no gradient)" in np.asarray(heat.customdata)[1] and "1e-42" in np.asarray(heat.customdata)[0]
+    exact = cut.assign(delta_rms=cut["delta_rms"].where(cut["delta_rms"] > 1e-38, 0.0))
+    assert any(t.name == "step 60: exactly 0" for t in fig.gradient_profile(exact, "relu").data)
+    compared = fig.compare_profiles({"A": exact, "B": trained.layers})
     assert [t.name for t in compared.data if "exactly 0" in t.name] == ["A: exactly 0"]
     # beside another run, markers only: A's "0"s were written over B's line (the legend says it)
     zeros = next(t for t in compared.data if t.name == "A: exactly 0")
     assert zeros.mode == "markers" and zeros.text is None
-    alone = next(t for t in fig.compare_profiles({"A": cut}).data if t.name == "A: exactly 0")
+    alone = next(t for t in fig.compare_profiles({"A": exact}).data if t.name == "A: exactly 0")
     assert set(alone.text) == {"0"}
 
 
@@ -715,3 +719,20 @@ def test_ioffe_percentiles_are_told_apart_by_their_lines():
     figure = fig.ioffe_figure(curves, percentiles)
     lines = {trace.name: trace.line.dash for trace in figure.data if trace.name.endswith("percentile")}
     assert lines == {"15th percentile": "dot", "50th percentile": "solid", "85th percentile": "dash"}
+
+
+def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
+    """A sigmoid RNN's gradient shrank ×0.49 a step while the chart showed only its
+    Jacobian's typical gain, 0.17 (a browser walk): the solid line is the measured factor,
+    whose product over the steps back is dL/dh_1 ÷ dL/dh_T; the gain is dotted beside it."""
+    from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
+
+    trainer = RecurrentTrainer(RecurrentConfig(activation="sigmoid", length=12, steps=2))
+    trainer.step(2)
+    rows = trainer.time_gradients
+    figure = fig.explained({"A": rows}, {"A": "rnn"})
+    measured, gain = figure.data
+    assert "measured" in measured.name and measured.line.dash == "solid" and gain.line.dash == "dot"
+    last = rows[rows["step"] == 1].set_index("t")["grad_rms"]
+    assert np.prod(np.asarray(measured.y, dtype=float)[1:]) == pytest.approx(last[1] / last[12], rel=1e-9)
+    assert np.isnan(measured.y[0])  # nothing before t = 1

@@ -41,7 +41,7 @@ from vangrad_core.summary import (
 from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
-from views.ui.run_charts import SLOPE_GUIDE, theory_summary
+from views.ui.run_charts import SLOPE_GUIDE, distance_words, theory_summary
 
 
 def app(query: dict[str, str] | None = None):
@@ -482,8 +482,39 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     assert moved[1] > 1 > 0.05 > moved[20]
     caption = next(c.value for c in at.caption if c.value.startswith("How far each layer's weights have moved"))
     assert caption.endswith(
-        f"Now layer 1: {number(moved[1])} times its initial size; layer 20: {number(moved[20])} of its initial size "
-        "(more near the input)."
+        f"Now layer 1 has moved by {number(moved[1])}× its initial size; layer 20 has moved by {number(moved[20])}× "
+        "its initial size."
+    )
+
+
+def test_the_distance_caption_names_a_middle_layer_that_moved_most():
+    """SELU at depth 40 (a browser walk): "layer 1: 3.4 times ... layer 40: 4.9 times (less
+    near the input)" beside layers 5-15 that had moved 30-100 times."""
+    trainer = Trainer(ExperimentConfig(depth=6, width=8, steps=3, dataset="moons"))
+    trainer.step(3)
+    snap = live_module.Snapshot(
+        config=trainer.config,
+        step_count=3,
+        done=True,
+        diverged_at=None,
+        divergence_reason=None,
+        failure=None,
+        metrics=trainer.metrics,
+        layers=trainer.layers,
+        activation_inputs=pd.DataFrame(),
+        decision=None,
+    )
+    last = snap.layers["step"] == 2
+    moved = {1: 3.4, 2: 30.0, 3: 95.0, 4: 40.0, 5: 8.0, 6: 4.9, 7: 1.0}  # (7: the output layer)
+    snap.layers.loc[last, "distance_from_init"] = snap.layers.loc[last, "layer"].map(moved)
+    assert distance_words(snap).endswith(
+        "Now layer 1 has moved by 3.4× its initial size; layer 6 has moved by 4.9× its initial size; the most, "
+        "layer 3, has moved by 95× its initial size."
+    )
+    snap.layers.loc[last & (snap.layers["layer"] == 1), "distance_from_init"] = 0.0
+    snap.layers.loc[last & snap.layers["layer"].between(2, 5), "distance_from_init"] = 1.0
+    assert distance_words(snap).endswith(
+        "Now layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
     )
 
 

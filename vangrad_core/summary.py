@@ -285,12 +285,17 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
     if metrics.empty:
         return ""
     guess, chance = math.log(n_classes), 1 / n_classes
-    recent = float(metrics["loss"].iloc[-SMOOTHING:].mean())
+    losses = metrics["loss"].iloc[-SMOOTHING:]
+    recent = float(losses.mean())
     if not math.isfinite(recent):
         return "The loss is no longer a finite number."
     tested = metrics["test_accuracy"].dropna()
     accuracy = float(tested.iloc[-1]) if len(tested) else math.nan
-    if abs(recent - guess) >= 0.05 * guess:
+    # near guessing: within 5%, or within the mean's own noise (twice its standard error):
+    # batches of one example swing by ±0.3, and a mean 6% under ln 10 was read as learning
+    # beside a test loss flat at ln 10 and a test accuracy of 14%
+    noise = 2 * float(losses.std()) / math.sqrt(len(losses)) if len(losses) > 1 else 0.0
+    if abs(recent - guess) >= max(0.05 * guess, noise):
         verdict = "worse than guessing" if recent > guess else "below guessing: the network is learning"
     elif accuracy > chance + ABOVE_CHANCE:
         verdict = (

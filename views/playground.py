@@ -170,12 +170,7 @@ def draw_details(snap: Snapshot) -> None:
     left, right = st.columns(2)
     with left:
         charts.chart("variance", snap, lambda: run_charts.variance(snap))
-        st.caption(
-            "Grey dots (step 1) on the dashed line: the signal's size per layer is what the initialization's "
-            "theory says; coloured dots: now. "
-            "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
-            "(or exploding); Xavier keeps tanh flat, He keeps ReLU flat."
-        )
+        st.caption(run_charts.variance_words(snap))
     with right:
         charts.chart("phase", snap, lambda: run_charts.phase(snap))
         st.caption(

@@ -15,7 +15,8 @@ from views.ui.state import ThroughTimeState
 FEW_DECADES = {"yaxis": {"nticks": 3}}  # presenting, the first chart's plot is a strip: 18-px decades overprinted
 SHORT_TIME_TITLE = {"yaxis": {"title": {"text": "t, 1 = first input"}}}  # a map's axis in presenter mode
 CARRIED_BY = {  # what multiplies the gradient at each step back, by cell (under "What carries the gradient back")
-    "rnn": "Plain RNN: the Jacobian's gain on the gradient (below 1 shrinks it)",
+    "rnn": "Plain RNN: the factor measured at each step back (below 1 shrinks it), beside its Jacobian's typical "
+    "gain (dotted), which the gradient's direction can beat",
     "lstm": "LSTM: the forget gate (near 1 keeps the cell's memory and its gradient)",
     "gru": "GRU: the update gate (near 1 keeps h)",
 }

@@ -160,7 +160,8 @@ def forward_variance(
                 {
                     "type": "scatter",
                     "x": theory["layer"].to_numpy(),
-                    "y": (theory["preact_var"].iloc[0] * factor ** (theory["layer"] - 1)).clip(lower=TINY).to_numpy(),
+                    # (ends where it underflows float32: held at 1e-45 it ran flat along the floor)
+                    "y": drawable(theory["preact_var"].iloc[0] * factor ** (theory["layer"] - 1)).to_numpy(),
                     "name": name,
                     "mode": "lines",
                     "line": {"color": "#9467bd", "width": 2, "dash": "dot"},
@@ -365,7 +366,9 @@ def gradient_heatmap(
                 colorscale=HEATMAP_SCALE,
                 zmin=low,
                 zmax=max(high, low + 1e-9),
-                customdata=np.where(zero, "0 (no gradient)", np.char.mod("%.2g", values)),
+                customdata=np.where(
+                    values == 0, "0 (no gradient)", np.char.mod("%.2g", values)
+                ),  # an underflow: its number
                 colorbar={"title": {"text": "log₁₀", "side": "right"}},
                 hovertemplate=f"step %{{x}}, {index} %{{y}}<br>{what} = %{{customdata}}<extra></extra>",
             )

@@ -24,6 +24,7 @@ FONT_SIZE = 15
 TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
 # under float32's smallest normal number a gradient is 0 or an underflow: drawn as "0"
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
+UNDERFLOW_WORDS = f"0, or under {SMALLEST_NORMAL:.1e}"  # (float32 keeps such a number only roughly)
 # Plotly's default, "hide past div", measures every tick label in the browser at every
 # redraw to hide those past the chart's edge (20% of the page's drawing while a run
 # trained); with "allow" the profile, heatmap, saturation and ridgeline charts redraw
@@ -227,21 +228,25 @@ def zero_markers(
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
     anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover;
-    `labelled=False`: markers only, the legend's "exactly 0" saying it."""
-    zero = (values < SMALLEST_NORMAL).to_numpy()
+    `labelled=False`: markers only, the legend saying it ("exactly 0", or
+    UNDERFLOW_WORDS when some only underflowed: a headline prints those, e.g. 2e-41)."""
+    values = np.asarray(values, dtype=float)
+    zero = values < SMALLEST_NORMAL
     # (many "0"s read as a row of rings; close together they run into one number)
     written = labelled and zero.sum() <= MAX_ZERO_LABELS and len(zero) <= MAX_LABELLED_POINTS
     if zero.any():
+        exact = values[zero] == 0  # the rest underflowed: a number the headline may print, not 0
         fig.add_trace(
             go.Scatter(
                 x=np.asarray(x)[zero],
                 y=np.full(zero.sum(), floor),
-                name=f"{name}: exactly 0",
+                name=f"{name}: " + ("exactly 0" if exact.all() else UNDERFLOW_WORDS),
                 mode="markers+text" if written else "markers",
-                text=["0"] * int(zero.sum()) if written else None,
+                text=np.where(exact, "0", "≈0").tolist() if written else None,
                 textposition="top center",
                 textfont={"color": color},
                 marker={"symbol": "triangle-down", "size": 12, "color": color},
-                hovertemplate=f"{position} %{{x}}: 0 ({meaning})<extra></extra>",
+                customdata=np.where(exact, f"0 ({meaning})", "under float32's smallest normal number"),
+                hovertemplate=f"{position} %{{x}}: %{{customdata}}<extra></extra>",
             )
         )

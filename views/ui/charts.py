@@ -272,6 +272,8 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
         if flat
         else "–"
         if snap.step_count == 0  # nothing measured yet (as the other numbers say)
+        else "all <1%"  # (the ridgeline's caption names the most, with its "<1%")
+        if head.flat_fraction > 0
         else "none",
         None if compact else badge or None,
         delta_color="off",

@@ -152,9 +152,9 @@ def ridges_words(snap: Snapshot) -> str:
         return f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: {label} has no flat part."
     bands = flat_outputs(name)
     where = (
-        " The dotted line is where those outputs lie."
+        " The dotted line marks the output those inputs give."
         if bands and all(low == high for low, high in bands)
-        else " The pink shading is where those outputs lie."
+        else " The pink shading marks the outputs those inputs give."
         if bands
         else ""
     )
@@ -174,26 +174,28 @@ def distance(snap: Snapshot) -> go.Figure:
 
 
 def distance_words(snap: Snapshot) -> str:
-    """What the distance chart shows now, from the run: layer 1 against the last hidden
-    layer (a general "lower layers barely move" stood beside a run whose layer 1 had
-    moved the most)."""
+    """What the distance chart shows now, from the run: layer 1, the last hidden layer,
+    and the layer that moved most when it is neither (a general "lower layers barely
+    move" stood beside a run whose layer 1 had moved the most; "layer 1 less than layer
+    40" beside one whose middle layers had moved twenty times more than both)."""
     how = "How far each layer's weights have moved from where they started."
     layers = snap.layers
     if layers is None or layers.empty:
         return how
-    moved = at_step(layers, "end").set_index("layer")["distance_from_init"]
     depth = snap.config.depth
-    first, last = float(moved[1]), float(moved[depth])
-    if not (math.isfinite(first) and math.isfinite(last)):
+    moved = at_step(layers, "end").set_index("layer")["distance_from_init"].loc[1:depth]
+    if not np.isfinite(moved).all():
         return how
-    near_input = "less" if first < last else "more" if first > last else "as much"
-    return f"{how} Now layer 1: {_moved(first)}; layer {depth}: {_moved(last)} ({near_input} near the input)."
+    said = [f"layer 1 {_moved(moved[1])}"] + ([f"layer {depth} {_moved(moved[depth])}"] if depth > 1 else [])
+    most = int(moved.idxmax())
+    if most not in (1, depth):
+        said.append(f"the most, layer {most}, {_moved(moved[most])}")
+    return f"{how} Now {'; '.join(said)}."
 
 
 def _moved(share: float) -> str:
-    if share == 0:
-        return "not moved at all"
-    return f"{number(share)} {'of' if share < 1 else 'times'} its initial size"
+    """A distance moved, as a share of the initial weights' size (0.26: a quarter of it, not shrunk to it)."""
+    return "has not moved at all" if share == 0 else f"has moved by {number(share)}× its initial size"
 
 
 def boundary(snap: Snapshot) -> go.Figure:
@@ -202,6 +204,24 @@ def boundary(snap: Snapshot) -> go.Figure:
 
 def variance(snap: Snapshot) -> go.Figure:
     return figures.forward_variance(snap.layers, _predicted(snap.config), theory.variance_rule(snap.config))
+
+
+def variance_words(snap: Snapshot) -> str:
+    """What the forward signal's chart shows: its theory line only where the theory applies."""
+    if _predicted(snap.config) is None:
+        drawn = (
+            "Grey dots: step 1; coloured dots: now. No theory line: mean-field theory describes plain stacks of "
+            "layers, and normalization or residual connections reset the signal's scale at every layer."
+        )
+    else:
+        drawn = (
+            "Grey dots (step 1) on the dashed line: the signal's size per layer is what the initialization's "
+            "theory says; coloured dots: now."
+        )
+    return (
+        f"{drawn} A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
+        "(or exploding); Xavier keeps tanh flat, He keeps ReLU flat."
+    )
 
 
 def phase(snap: Snapshot) -> go.Figure:
