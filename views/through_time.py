@@ -46,7 +46,8 @@ def bound_words(label: str, bound) -> str:
 def map_words(label: str, snap: Snapshot) -> str:
     """How to read a run's map of dL/dh_t, and what it shows now (it said "dark at the
     bottom: t = 1 gets no gradient" under an LSTM's map as even as its gradient)."""
-    how = f"{label}: each column is a training step, t = 1 at the bottom; where it is dark, t = 1 gets almost nothing."
+    # (one colour scale for both maps: a gradient of 5e-16 showed orange beside a run reaching 1e-35)
+    how = f"{label}: each column is a training step, t = 1 at the bottom; the darker, the smaller the gradient."
     rows = snap.time_gradients
     ratio = time_ratio(at_step(rows, "end")) if rows is not None and not rows.empty else math.nan
     if not math.isfinite(ratio):
@@ -106,7 +107,7 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
     cells = {label: snap.config.cell for label, snap in named.items()}
     charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), tuple(s.stamp for s in snaps))
     shown = dict.fromkeys(cells.values())  # the cells on the chart, in order, once each
-    gates = " Solid: the gate of the most open unit; dotted: the mean of the units."
+    gates = " A gate's solid line: its most open unit; dotted: the mean of the units."
     st.caption(
         f"What multiplies the gradient at each step back, now. {'; '.join(CARRIED_BY[cell] for cell in shown)}."
         + (gates if any(cell != "rnn" for cell in shown) else "")
