@@ -579,6 +579,18 @@ def test_ridges_at_depth_100_show_twenty_evenly_spaced_layers_with_their_numbers
     assert figure.layout.height >= 20 * 24
 
 
+def test_ridges_show_the_layers_their_caption_names():
+    """At depth 50 the caption named layer 21, the most saturated (98%), beside a
+    ridgeline of 20 evenly spaced layers that showed 19 and 22 (a browser walk)."""
+    rng = np.random.default_rng(0)
+    outputs = outputs_frame({n: rng.normal(0, 1, 200) for n in range(1, 51)}, "tanh")
+    shares = pd.Series(0.5, index=range(1, 51)).where(lambda s: s.index != 21, 0.98).where(lambda s: s.index != 34, 0.1)
+    figure = fig.activation_ridges(outputs, shares, "tanh", "saturated", flat_outputs("tanh"))
+    shown = [int(label.split(" · ")[0]) for label in figure.layout.yaxis.ticktext]
+    assert len(shown) == 20 and {1, 21, 34, 50} <= set(shown) and shown == sorted(shown)
+    assert "20 of 50 layers" in figure.layout.title.text
+
+
 def test_ridges_of_an_overflowed_run_draw_what_is_finite():
     outputs = outputs_frame({1: np.array([np.nan, np.inf, 0.3, -0.2]), 2: np.array([np.nan, np.nan])}, "tanh")
     figure = fig.activation_ridges(outputs, pd.Series({1: 0.0, 2: np.nan}), "tanh", "saturated")

@@ -836,7 +836,9 @@ def network_picture(
     )
 
 
-MAX_RIDGES = 20  # a deeper network shows this many of its layers, evenly spaced (always the first and the last)
+# a deeper network shows this many of its layers, evenly spaced (always the first and the last,
+# and those the caption names)
+MAX_RIDGES = 20
 RIDGE_BINS = 60
 RIDGE_HEIGHT = 0.9  # a ridge's tallest bin, in ridge spacings: the ridges do not overlap
 FLAT_FILL = "rgba(214,39,40,0.85)"
@@ -845,6 +847,27 @@ FLAT_FILL = "rgba(214,39,40,0.85)"
 def ridges_height(n_ridges: int) -> int:
     """The ridgeline's height for `n_ridges` ridges: room for each one's label."""
     return max(430, 150 + 24 * n_ridges)
+
+
+def _named_layers(shares: pd.Series) -> list[int]:
+    """The layers a caption names beside the ridgeline (`summary.flat_share_sentence`):
+    the most and the fewest flat inputs, when any layer has some."""
+    shares = shares.dropna()
+    return [int(shares.idxmax()), int(shares.idxmin())] if len(shares) and shares.max() > 0 else []
+
+
+def _spaced_with(layer_ids: np.ndarray, n: int, named: list[int]) -> np.ndarray:
+    """n of `layer_ids`, evenly spaced from the first to the last, each of `named` in
+    place of the nearest pick between them (the caption named layer 21, the most
+    saturated, beside a chart that showed 19 and 22)."""
+    picked = layer_ids[np.unique(np.linspace(0, len(layer_ids) - 1, n).round().astype(int))]
+    for layer in named:
+        if layer in picked or layer not in layer_ids:
+            continue
+        inner = np.flatnonzero(~np.isin(picked, [picked[0], picked[-1], *named]))
+        if len(inner):
+            picked[inner[np.abs(picked[inner] - layer).argmin()]] = layer
+    return np.sort(picked)
 
 
 def activation_ridges(
@@ -871,7 +894,7 @@ def activation_ridges(
     outputs, values = outputs[finite], values[finite]
     layer_ids = np.unique(outputs["layer"].to_numpy())
     if len(layer_ids) > max_ridges:
-        layer_ids = layer_ids[np.unique(np.linspace(0, len(layer_ids) - 1, max_ridges).round().astype(int))]
+        layer_ids = _spaced_with(layer_ids, max_ridges, _named_layers(shares))
     kept = np.isin(outputs["layer"].to_numpy(), layer_ids)
     layer, values, flat = outputs["layer"].to_numpy()[kept], values[kept], outputs["flat"].to_numpy(bool)[kept]
     low, high = np.quantile(values, [0.002, 0.998])
@@ -934,7 +957,7 @@ def activation_ridges(
     labels = [f"{n} · {shares.get(n, np.nan):.0%}" for n in layer_ids]
     flat_label = f"% {flat_word}" if flat_word else ""
     axis = "the activation's output" + (" (values beyond the axis counted at its edges)" if clipped.any() else "")
-    subtitle = f" ({len(layer_ids)} of {outputs['layer'].nunique()} layers, evenly spaced)" if (~kept).any() else ""
+    subtitle = f" ({len(layer_ids)} of {outputs['layer'].nunique()} layers)" if (~kept).any() else ""
     legend_note = f"; red: {flat_word} (slope under 10% of its peak)" if flat_word else ""
     return layout(
         new_figure(traces),
