@@ -122,7 +122,7 @@ def test_every_step_axis_counts_as_the_step_counter_does(trained):
     assert fig.gradient_profile(layers, "sigmoid").data[-1].name == "step 60 (now)"
     he = fig.he_comparison(metrics.assign(init="He"), layers[layers["step"] == 0].assign(init="He"))
     assert he.data[0].x[-1] == 60 and he.data[0].hovertemplate.startswith("%{fullData.name}, after step %{x}")
-    tests = next(t for t in fig.training_curves(metrics).data if t.name == "test")
+    tests = next(t for t in fig.training_curves(metrics).data if t.name == "test (after the step's update)")
     assert tests.hovertemplate.startswith("after step %{x}")  # (measured after the step's update)
     one_step = layers[layers["step"] == 0]
     assert fig.gradient_heatmap(one_step).layout.xaxis.dtick == 1  # whole steps, not 0.5, 1, 1.5
@@ -177,8 +177,8 @@ def test_long_runs_are_thinned_but_keep_the_last_step():
 
 def test_training_curves_have_train_and_test(trained):
     figure = fig.training_curves(trained.metrics)
-    assert {t.name for t in figure.data} == {"train (batch, smoothed)", "test"}
-    test = next(t for t in figure.data if t.name == "test")
+    assert {t.name for t in figure.data} == {"train (batch, smoothed)", "test (after the step's update)"}
+    test = next(t for t in figure.data if t.name == "test (after the step's update)")
     assert len(test.x) == trained.metrics["test_loss"].notna().sum()
     # each panel's title centred over its own panel (anchored left, the loss's ran into the accuracy's)
     assert [(a.text, a.x, a.xanchor) for a in figure.layout.annotations] == [
@@ -241,6 +241,14 @@ def test_saturation_and_distance_and_updates(trained):
     unmoved.loc[unmoved["layer"] <= 2, "distance_from_init"] = 0.0
     markers = fig.distance_from_init(unmoved).data[1]
     assert list(markers.x) == [1, 2] and list(markers.text) == ["0", "0"] and "not moved" in markers.name
+    assert fig.distance_from_init(unmoved).layout.yaxis.type == "log"  # (the "0"s sit on its floor)
+    # within a decade of each other, a log axis drew 0.26 as a sliver beside 0.29 (a browser walk)
+    last = layers["step"] == layers["step"].max()
+    close = layers.assign(distance_from_init=np.where(last, 0.26 + 0.01 * layers["layer"], 0.1))
+    linear = fig.distance_from_init(close).layout.yaxis
+    assert linear.type != "log" and linear.rangemode == "tozero" and "log" not in linear.title.text
+    spread = layers.assign(distance_from_init=np.where(last, 10.0 ** -layers["layer"], 0.1))
+    assert fig.distance_from_init(spread).layout.yaxis.type == "log"
 
 
 def test_decision_boundary(trained):

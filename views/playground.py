@@ -182,7 +182,14 @@ def draw_details(snap: Snapshot) -> None:
         left, _ = st.columns(2)
         with left:
             charts.chart("boundary", snap, lambda: run_charts.boundary(snap), presenter=charts.BOUNDARY_PRESENTER)
-            st.caption("What the network predicts over the plane. A flat colour means it has learned nothing.")
+            st.caption(
+                "What the network predicts over the plane. A flat colour means it has learned nothing."
+                + (
+                    ""
+                    if snap.diverged_at is None
+                    else " The run blew up: where its outputs are no longer numbers, the map shows 50/50 (pale)."
+                )
+            )
 
 
 live_fragment(run, draw_live, headline=draw_headline)
