@@ -516,6 +516,8 @@ def test_the_distance_caption_names_a_middle_layer_that_moved_most():
     assert distance_words(snap).endswith(
         "Now layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
     )
+    snap.layers.loc[last & (snap.layers["layer"] == 7), "distance_from_init"] = 8.0  # the output layer's bar, tallest
+    assert distance_words(snap).endswith("; the most, the output layer, has moved by 8× its initial size.")
 
 
 def test_with_batch_norm_the_network_keeps_its_colour():

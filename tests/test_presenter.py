@@ -8,12 +8,13 @@ import json
 import math
 import re
 
+import plotly.graph_objects as go
 import pytest
 
 from tests.conftest import assert_clean, button, open_page
 from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT
 from vangrad_core.lessons import TOUR
-from views.ui.charts import HEATMAP_ROW_LABELS, PRESENTER_TEXT_PX, short
+from views.ui.charts import HEATMAP_ROW_LABELS, LEGEND_LINE_CHARS, PRESENTER_TEXT_PX, short, wrap_legend
 
 PAGES = (  # page, its link, the runs to train a little before looking, a button to press
     (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
@@ -140,3 +141,12 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     facts = ("A: saturated, 0% in every layer", "A: dead units, none now", "dead units, none now: stuck at 0 or 1")
     for fact in (*facts, "this network, off the chart: σ_w² = 512"):
         assert short(fact) == fact  # Compare's sigmoid run drew no bar, and said why only in "(...)"
+
+
+def test_long_legend_entries_are_wrapped_into_lines():
+    """At 18 px Plotly ran a long entry past the chart's edge: "...where the slope is 0 in floa"."""
+    figure = go.Figure([go.Scatter(name="dead units, none now: stuck on a flat tail, where the slope is 0 in float32")])
+    figure.add_trace(go.Scatter(name="step 500 (now)"))
+    wrap_legend(figure)
+    lines = figure.data[0].name.split("<br>")
+    assert len(lines) == 2 and max(map(len, lines)) <= LEGEND_LINE_CHARS and figure.data[1].name == "step 500 (now)"

@@ -7,6 +7,7 @@ import functools
 import json
 import math
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
@@ -130,10 +131,11 @@ def legend_rows(figure: go.Figure) -> int:
             names.setdefault(trace.legendgroup or trace.name, trace.name)
     rows, used = 0, LEGEND_ROW_WIDTH_PX
     for name in names.values():
-        width = LEGEND_ENTRY_PX + LEGEND_CHAR_PX * len(name)
+        lines = name.split("<br>")  # (`wrap_legend`'s: each further line counted as a row)
+        width = LEGEND_ENTRY_PX + LEGEND_CHAR_PX * max(map(len, lines))
         if used + width > LEGEND_ROW_WIDTH_PX:
             rows, used = rows + 1, 0
-        used += width
+        rows, used = rows + len(lines) - 1, used + width
     return rows
 
 
@@ -155,6 +157,17 @@ def first_screen_text(figure: go.Figure) -> None:
         figure.update_xaxes(ticklabelstep=2, selector={"dtick": 1})
 
 
+LEGEND_LINE_CHARS = 45  # a legend entry's line at 18 px in a chart half a 1280-px screen wide
+
+
+def wrap_legend(figure: go.Figure) -> None:
+    """Long legend entries in lines (Plotly runs an entry past the chart's edge, where
+    "...where the slope is 0 in float32" was cut to "...0 in floa")."""
+    for trace in figure.data:
+        if trace.name and len(trace.name) > LEGEND_LINE_CHARS and "<br>" not in trace.name:
+            trace.name = "<br>".join(textwrap.wrap(trace.name, LEGEND_LINE_CHARS))
+
+
 def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen: bool = True) -> go.Figure:
     """In presenter mode, larger text for the back of a lecture hall (`large_text`); for
     a chart of the first screen, also a height that keeps the two charts of the story
@@ -165,13 +178,16 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
             top = figure.layout.margin.t or 0
             figure.update_layout(**PRESENTER_CHART)
             first_screen_text(figure)
+            wrap_legend(figure)
             # a legend of many rows under the plot (a line per layer): the chart grows by them,
             # where the plot shrank to a strip (11 layers: 70 px)
             figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, legend_rows(figure) - 2))
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
-        elif panel_titles(figure):  # its title and the panels' titles under it, each a line of 18 px
-            figure.update_layout(margin_t=max(figure.layout.margin.t or 0, PANEL_TITLES_TOP_PX))
+        else:
+            if panel_titles(figure):  # its title and the panels' titles under it, each a line of 18 px
+                figure.update_layout(margin_t=max(figure.layout.margin.t or 0, PANEL_TITLES_TOP_PX))
+            wrap_legend(figure)
         large_text(figure)
         if presenter:
             figure.update_layout(**presenter)

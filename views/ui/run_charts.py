@@ -183,13 +183,14 @@ def distance_words(snap: Snapshot) -> str:
     if layers is None or layers.empty:
         return how
     depth = snap.config.depth
-    moved = at_step(layers, "end").set_index("layer")["distance_from_init"].loc[1:depth]
+    moved = at_step(layers, "end").set_index("layer")["distance_from_init"]  # the output layer's too: a bar
     if not np.isfinite(moved).all():
         return how
     said = [f"layer 1 {_moved(moved[1])}"] + ([f"layer {depth} {_moved(moved[depth])}"] if depth > 1 else [])
     most = int(moved.idxmax())
     if most not in (1, depth):
-        said.append(f"the most, layer {most}, {_moved(moved[most])}")
+        name = "the output layer" if most == depth + 1 else f"layer {most}"
+        said.append(f"the most, {name}, {_moved(moved[most])}")
     return f"{how} Now {'; '.join(said)}."
 
 
