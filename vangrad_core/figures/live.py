@@ -523,6 +523,9 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
             "title": "share of inputs",
             "showgrid": False,
             "tickformat": ".0%",
+            # round shares of its own (the page's theme synced them to the left axis's grid,
+            # rounded to 2, 3, 5, 7, 9, 10%: even steps labelled unevenly)
+            "tickmode": "auto",
         },
     )
 
