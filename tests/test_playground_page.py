@@ -75,6 +75,10 @@ def test_every_scenario_trains_a_few_ticks(scenario):
         assert any("diverged" in e.value for e in at.error)
         # over, and unable to go on: the first button does not offer to resume it
         assert button(at, "Stopped").disabled and not [b for b in at.button if b.label in ("Train", "Resume")]
+        # its test accuracy says when it was measured (the last test can be many steps back)
+        tested = run.metrics["step"][run.metrics["test_accuracy"].notna()]
+        accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+        assert accuracy.delta == f"at step {int(tested.iloc[-1]) + 1}"
 
 
 def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
