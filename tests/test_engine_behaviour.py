@@ -375,6 +375,25 @@ def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too(
     assert loss_sentence(noisy, 10).endswith("no better than guessing: learning has stalled.")
 
 
+def test_dead_layers_are_named_with_the_step_their_death_began():
+    """ReLU at learning rate 10 (a browser walk): layer 8 died within a few steps and the
+    page never said when. The step named is the first of the streak that lasts to now."""
+    from vangrad_core.summary import dead_layers_sentence
+
+    layers = run_experiment(
+        ExperimentConfig(depth=8, width=32, activation="relu", learning_rate=10.0, dataset="spirals", steps=60)
+    ).layers
+    eight = layers[layers["layer"] == 8].set_index("step")["dead_fraction"]
+    began = int(eight[eight < 1].index.max()) + 1  # the recorded step after its last living one
+    assert (eight.loc[began:] >= 1).all() and began > 0
+    assert dead_layers_sentence(layers).startswith(f"Layer 8 is dead, since step {began + 1}: ")
+    thinned = layers[(layers["step"] % 4 == 0) | (layers["step"] == layers["step"].max())]  # a long run's rows
+    first = int(thinned.loc[(thinned["layer"] == 8) & (thinned["step"] >= began), "step"].min())
+    assert first >= began  # (the steps before it were not recorded: "by", not "since")
+    assert dead_layers_sentence(thinned).startswith(f"Layer 8 is dead, by step {first + 1}: ")
+    assert dead_layers_sentence(run_experiment(ExperimentConfig(depth=4, steps=20)).layers) == ""
+
+
 def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
     from vangrad_core.summary import passed_back
 

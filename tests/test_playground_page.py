@@ -31,6 +31,7 @@ from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIOS
 from vangrad_core.summary import (
     at_step,
+    dead_layers_sentence,
     factor_number,
     flat_share_sentence,
     fraction,
@@ -595,6 +596,10 @@ def test_the_most_inactive_layer_badge_counts_dead_layers_in_words():
     n = head.dead_layers
     assert n >= 1 and metric.delta == f"{fraction(head.flat_fraction)} · {n} dead layer{'s' if n > 1 else ''}"
     assert len(metric.delta) <= 22
+    # the caption under the crosses says which layer and since when
+    said = dead_layers_sentence(run.layers)
+    assert said.startswith(("Layer ", f"{n} layers are dead"))
+    assert any(c.value.startswith("Bars: share of inputs") and c.value.endswith(said) for c in at.caption)
 
 
 def test_activations_are_named_as_the_lecture_names_them():

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import math
 
+import numpy as np
 import pandas as pd
 
 from .activations import ACTIVATION_TABLE
@@ -379,6 +380,38 @@ def units_sentence(units: pd.DataFrame, flat_word: str = "saturated") -> str:
     if flat_word and len(stuck):
         sentences.append(f"{flat_word.capitalize()} for every example of the batch (hollow): {len(stuck)}.")
     return " ".join(sentences)
+
+
+def dead_layers_sentence(layers: pd.DataFrame) -> str:
+    """The hidden layers dead now (every unit passing no gradient for the whole batch),
+    and since when: the first recorded step of the streak that lasts to now ("by" that
+    step when the steps just before it were not recorded). A ReLU network at learning
+    rate 10 lost layer 8 within a few steps, and nothing on the page said when."""
+    if layers.empty:
+        return ""
+    by_layer = _hidden(layers).pivot_table(index="step", columns="layer", values="dead_fraction", dropna=False)
+    steps = by_layer.index.to_numpy()
+    dead = [int(layer) for layer in by_layer.columns[by_layer.iloc[-1] >= 1]]
+    if not dead:
+        return ""
+    alive = {layer: np.flatnonzero(by_layer[layer].to_numpy() < 1) for layer in dead}
+    start = {layer: int(alive[layer][-1]) + 1 if len(alive[layer]) else 0 for layer in dead}  # the streak's first
+
+    def since(layer: int) -> str:
+        i = start[layer]
+        word = "since" if i == 0 or steps[i] == steps[i - 1] + 1 else "by"
+        return f"{word} step {int(steps[i]) + 1}"
+
+    if len(dead) == 1:
+        return (
+            f"Layer {dead[0]} is dead, {since(dead[0])}: every one of its units gives no gradient for the whole "
+            "batch, so nothing passes back through it."
+        )
+    first = min(dead, key=start.get)
+    return (
+        f"{len(dead)} layers are dead ({', '.join(map(str, dead))}), the first {since(first)} (layer {first}): "
+        "no gradient passes back through a dead layer."
+    )
 
 
 def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:

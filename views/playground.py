@@ -5,6 +5,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.live import Snapshot
+from vangrad_core.summary import dead_layers_sentence
 from views.ui import charts, classroom, form, run_charts, session
 from views.ui.live import LiveRun, detail_seconds, live_fragment, run_controls, run_status
 from views.ui.state import PlaygroundState
@@ -156,7 +157,8 @@ def draw_details(snap: Snapshot) -> None:
         st.caption(
             "Bars: share of inputs where the slope is under 10% of its peak (saturated on sigmoid's or "
             "tanh's flat tails, inactive on ReLU's off side). Crosses: dead units, which pass no gradient "
-            "for the whole batch; the legend says what kills a unit of this activation."
+            "for the whole batch; the legend says what kills a unit of this activation. "
+            + dead_layers_sentence(snap.layers)
         )
     left, right = st.columns(2)
     with left:
