@@ -373,6 +373,8 @@ def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too(
     assert 0.05 * math.log(10) < math.log(10) - losses.mean() < 2 * losses.std() / math.sqrt(20)
     assert noisy["test_accuracy"].dropna().iloc[-1] < 0.2
     assert loss_sentence(noisy, 10).endswith("no better than guessing: learning has stalled.")
+    above = pd.DataFrame({"loss": [2.0, 3.1] * 10, "test_accuracy": [0.1] * 20})  # as noisy, 11% over ln 10
+    assert loss_sentence(above, 10).endswith("worse than guessing.")  # (the noise widens the band below only)
 
 
 def test_dead_layers_are_named_with_the_step_their_death_began():
@@ -389,9 +391,19 @@ def test_dead_layers_are_named_with_the_step_their_death_began():
     assert dead_layers_sentence(layers).startswith(f"Layer 8 is dead, since step {began + 1}: ")
     thinned = layers[(layers["step"] % 4 == 0) | (layers["step"] == layers["step"].max())]  # a long run's rows
     first = int(thinned.loc[(thinned["layer"] == 8) & (thinned["step"] >= began), "step"].min())
-    assert first >= began  # (the steps before it were not recorded: "by", not "since")
+    assert first - 1 not in set(thinned["step"])  # the step before it was not recorded: "by", not "since"
     assert dead_layers_sentence(thinned).startswith(f"Layer 8 is dead, by step {first + 1}: ")
     assert dead_layers_sentence(run_experiment(ExperimentConfig(depth=4, steps=20)).layers) == ""
+    # a skip connection carries the gradient on past a dead layer (not past the first, which has none)
+    assert dead_layers_sentence(layers, residual=True).endswith(
+        "the skip connection around it carries the gradient on back."
+    )
+    first_dead = layers.assign(dead_fraction=np.where(layers["layer"] == 1, 1.0, 0.0))
+    assert dead_layers_sentence(first_dead, residual=True).endswith("so nothing passes back through it.")
+    # a step whose share is unknown does not extend a streak, and a frame without hidden layers says nothing
+    gap = first_dead.assign(dead_fraction=lambda f: f["dead_fraction"].where(f["step"] != 30, np.nan))
+    assert f"since step {31 + 1}:" in dead_layers_sentence(gap)
+    assert dead_layers_sentence(layers[layers["layer"] == 9]) == ""
 
 
 def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():

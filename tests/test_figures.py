@@ -483,7 +483,9 @@ def test_network_picture_marks_dead_units_and_zeros_take_the_darkest_colour():
     assert drawn.axis.cmin == pytest.approx(np.log10(nonzero.min()))  # the range from non-zero values
     colours = drawn.color
     assert (colours[units.index[killed]] == drawn.axis.cmin).all() and colours[1] == drawn.axis.cmin
-    assert figure.layout.title.text.endswith("(darkest: 0)")
+    assert figure.layout.title.text.endswith("(darkest: ≈0)")  # (layer 1's 1e-42 only underflowed)
+    exact = units.assign(delta_rms=units["delta_rms"].where(units["delta_rms"] > 1e-38, 0.0))
+    assert fig.network_picture(exact, n_inputs=2).layout.title.text.endswith("(darkest: 0)")
     crosses = next(t for t in figure.data if t.name == "dead: stuck at 0 or 1")
     positions = dict(zip(zip(drawn.x, drawn.y, strict=True), range(len(drawn.x)), strict=True))
     assert sorted(positions[p] for p in zip(crosses.x, crosses.y, strict=True)) == list(units.index[killed])

@@ -292,10 +292,10 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
         return "The loss is no longer a finite number."
     tested = metrics["test_accuracy"].dropna()
     accuracy = float(tested.iloc[-1]) if len(tested) else math.nan
-    # near guessing: within 5%, or within the mean's own noise (twice its standard error):
+    # near guessing: within 5%, or under it by no more than the mean's own noise (twice its standard error):
     # batches of one example swing by ±0.3, and a mean 6% under ln 10 was read as learning
     # beside a test loss flat at ln 10 and a test accuracy of 14%
-    noise = 2 * float(losses.std()) / math.sqrt(len(losses)) if len(losses) > 1 else 0.0
+    noise = 2 * float(losses.std()) / math.sqrt(len(losses)) if len(losses) > 1 and recent < guess else 0.0
     if abs(recent - guess) >= max(0.05 * guess, noise):
         verdict = "worse than guessing" if recent > guess else "below guessing: the network is learning"
     elif accuracy > chance + ABOVE_CHANCE:
@@ -382,19 +382,22 @@ def units_sentence(units: pd.DataFrame, flat_word: str = "saturated") -> str:
     return " ".join(sentences)
 
 
-def dead_layers_sentence(layers: pd.DataFrame) -> str:
+def dead_layers_sentence(layers: pd.DataFrame, residual: bool = False) -> str:
     """The hidden layers dead now (every unit passing no gradient for the whole batch),
     and since when: the first recorded step of the streak that lasts to now ("by" that
     step when the steps just before it were not recorded). A ReLU network at learning
-    rate 10 lost layer 8 within a few steps, and nothing on the page said when."""
-    if layers.empty:
+    rate 10 lost layer 8 within a few steps, and nothing on the page said when. With
+    `residual` connections the gradient goes on past a dead layer (not past the first,
+    which has none around it)."""
+    hidden = _hidden(layers) if len(layers) else layers
+    if hidden.empty:
         return ""
-    by_layer = _hidden(layers).pivot_table(index="step", columns="layer", values="dead_fraction", dropna=False)
+    by_layer = hidden.pivot_table(index="step", columns="layer", values="dead_fraction", dropna=False)
     steps = by_layer.index.to_numpy()
     dead = [int(layer) for layer in by_layer.columns[by_layer.iloc[-1] >= 1]]
     if not dead:
         return ""
-    alive = {layer: np.flatnonzero(by_layer[layer].to_numpy() < 1) for layer in dead}
+    alive = {layer: np.flatnonzero(~(by_layer[layer].to_numpy() >= 1)) for layer in dead}  # (NaN: not dead)
     start = {layer: int(alive[layer][-1]) + 1 if len(alive[layer]) else 0 for layer in dead}  # the streak's first
 
     def since(layer: int) -> str:
@@ -402,15 +405,23 @@ def dead_layers_sentence(layers: pd.DataFrame) -> str:
         word = "since" if i == 0 or steps[i] == steps[i - 1] + 1 else "by"
         return f"{word} step {int(steps[i]) + 1}"
 
+    bypassed = residual and min(dead) > 1
     if len(dead) == 1:
-        return (
-            f"Layer {dead[0]} is dead, {since(dead[0])}: every one of its units gives no gradient for the whole "
-            "batch, so nothing passes back through it."
+        after = (
+            "its own weights get none, but the skip connection around it carries the gradient on back"
+            if bypassed
+            else "so nothing passes back through it"
         )
+        units = "every one of its units gives no gradient for the whole batch"
+        return f"Layer {dead[0]} is dead, {since(dead[0])}: {units}, {after}."
     first = min(dead, key=start.get)
+    after = (
+        "their own weights get no gradient, but skip connections carry it on back past them"
+        if bypassed
+        else "no gradient passes back through a dead layer"
+    )
     return (
-        f"{len(dead)} layers are dead ({', '.join(map(str, dead))}), the first {since(first)} (layer {first}): "
-        "no gradient passes back through a dead layer."
+        f"{len(dead)} layers are dead ({', '.join(map(str, dead))}), the first {since(first)} (layer {first}): {after}."
     )
 
 

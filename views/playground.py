@@ -5,7 +5,6 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import dead_layers_sentence
 from views.ui import charts, classroom, form, run_charts, session
 from views.ui.live import LiveRun, detail_seconds, live_fragment, run_controls, run_status
 from views.ui.state import PlaygroundState
@@ -154,12 +153,7 @@ def draw_details(snap: Snapshot) -> None:
         )
     with right:
         charts.chart("saturation", snap, lambda: run_charts.saturation(snap))
-        st.caption(
-            "Bars: share of inputs where the slope is under 10% of its peak (saturated on sigmoid's or "
-            "tanh's flat tails, inactive on ReLU's off side). Crosses: dead units, which pass no gradient "
-            "for the whole batch; the legend says what kills a unit of this activation. "
-            + dead_layers_sentence(snap.layers)
-        )
+        st.caption(run_charts.saturation_words(snap))
     left, right = st.columns(2)
     with left:
         charts.chart("updates", snap, lambda: run_charts.updates(snap))
@@ -184,14 +178,7 @@ def draw_details(snap: Snapshot) -> None:
         left, _ = st.columns(2)
         with left:
             charts.chart("boundary", snap, lambda: run_charts.boundary(snap), presenter=charts.BOUNDARY_PRESENTER)
-            st.caption(
-                "What the network predicts over the plane. A flat colour means it has learned nothing."
-                + (
-                    ""
-                    if snap.diverged_at is None
-                    else " The run blew up: where its outputs are no longer numbers, the map shows 50/50 (pale)."
-                )
-            )
+            st.caption(run_charts.boundary_words(snap))
 
 
 live_fragment(run, draw_live, headline=draw_headline)

@@ -14,6 +14,7 @@ from .style import (
     THEN_COLOR,
     TINY,
     counted,
+    darkest_words,
     drawable,
     empty,
     layer_axis,
@@ -140,6 +141,8 @@ def forward_variance(
         return empty(title, "Press Train to measure the forward signal")
     first_step, last_step = steps_of(layers)
     hidden = layers[layers["act_input_std"].notna()]
+    if hidden.empty:  # (an overflowed first step measured nothing finite)
+        return empty(title, "Nothing finite to draw: the signal overflowed")
     traces = []
     if predicted is not None and not hidden.empty:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
@@ -366,9 +369,8 @@ def gradient_heatmap(
                 colorscale=HEATMAP_SCALE,
                 zmin=low,
                 zmax=max(high, low + 1e-9),
-                customdata=np.where(
-                    values == 0, "0 (no gradient)", np.char.mod("%.2g", values)
-                ),  # an underflow: its number
+                # (an underflow's hover gives its number: a headline may print it)
+                customdata=np.where(values == 0, "0 (no gradient)", np.char.mod("%.2g", values)),
                 colorbar={"title": {"text": "log₁₀", "side": "right"}},
                 hovertemplate=f"step %{{x}}, {index} %{{y}}<br>{what} = %{{customdata}}<extra></extra>",
             )
@@ -376,8 +378,7 @@ def gradient_heatmap(
     )
     yaxis = {"title": index_title, "dtick": tick(len(grid))}
     xaxis = {"title": "training step"} | ({"dtick": 1} if steps.max() < 10 else {})  # steps, not 0.5s
-    subtitle = " (darkest: 0)" if zero.any() else ""
-    return layout(fig, title + subtitle, xaxis=xaxis, yaxis=yaxis)
+    return layout(fig, title + darkest_words(values[zero]), xaxis=xaxis, yaxis=yaxis)
 
 
 def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> go.Figure:
@@ -640,7 +641,7 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
                 x=last["layer"],
                 y=moved,
                 marker={"color": layer_colors(len(last))},
-                hovertemplate="layer %{x}: moved %{y:.2g} of its initial size<extra></extra>",
+                hovertemplate="layer %{x}: moved by %{y:.2g}× its initial size<extra></extra>",
                 showlegend=False,
             )
         ]
@@ -657,9 +658,9 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
     # within a decade, bars on a log axis mislead (0.26 drawn as a sliver beside 0.29) and its
     # labels pile up (1.2, 1.4, 1.6 at the top): a linear axis
     shown = moved.dropna()
-    spread = len(shown) and shown.max() >= DISTANCE_LOG_SPAN * shown.min()
+    spread = len(shown) > 0 and shown.max() >= DISTANCE_LOG_SPAN * shown.min()
     yaxis = {"title": "|W − W₀| / |W₀|", "rangemode": "tozero"}
-    if spread or moved.isna().any():  # (a "not moved" marker needs the log axis's floor)
+    if spread or (last["distance_from_init"] == 0).any():  # (a "not moved" marker sits on the log axis's floor)
         yaxis = {"title": "|W − W₀| / |W₀| (log scale)", "type": "log", "exponentformat": "power"}
     return layout(fig, title, xaxis=layer_axis(LAYER_AXIS_TO_OUTPUT, int(last["layer"].max())), yaxis=yaxis)
 
@@ -830,7 +831,7 @@ def network_picture(
     wide = counts[1:n_layers].max() > max_units
     return layout(
         new_figure(traces),
-        title + (" (darkest: 0)" if zero.any() else ""),
+        title + darkest_words(drawn[zero]),
         height=330,
         coloraxis={
             "colorscale": HEATMAP_SCALE,

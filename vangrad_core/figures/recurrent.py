@@ -121,7 +121,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     fig = new_figure()
     for name, rows, color in started(runs):
         last = rows[rows["step"] == rows["step"].max()].sort_values("t")
-        size = last["grad_rms"].where(last["grad_rms"] > 0)
+        size = drawable(last["grad_rms"])  # (a float32 underflow's ratio is no measurement)
         last = last.assign(passed_back=size.shift(1) / size)  # at t: what the step back to t − 1 kept
         for column, what, dash in EXPLAINED_BY[cells[name]]:
             fig.add_trace(

@@ -214,6 +214,15 @@ MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (th
 MAX_LABELLED_POINTS = 30
 
 
+def darkest_words(zeros: np.ndarray) -> str:
+    """A colour map's note on its darkest colour, for the values drawn in it (those under
+    float32's smallest normal number): "0", or "≈0" when some only underflowed, as
+    `zero_markers` labels them (a hover may print such a number: 1e-42)."""
+    if not len(zeros):
+        return ""
+    return " (darkest: 0)" if (zeros == 0).all() else " (darkest: ≈0)"
+
+
 def zero_markers(
     fig: go.Figure,
     x: pd.Series,

@@ -17,6 +17,7 @@ from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import LOSS_NAMES, RecurrentConfig
 from vangrad_core.summary import (
     at_step,
+    dead_layers_sentence,
     factor_number,
     flat_share_sentence,
     headline,
@@ -207,13 +208,39 @@ def variance(snap: Snapshot) -> go.Figure:
     return figures.forward_variance(snap.layers, _predicted(snap.config), theory.variance_rule(snap.config))
 
 
+# why the mean-field lines are not drawn for a network with normalization or skips
+NO_THEORY_WHY = (
+    "mean-field theory here describes plain stacks of layers, and normalization (which rescales the signal at "
+    "every layer) or residual connections (which add each layer's input to its output) change the recursion."
+)
+
+
+def saturation_words(snap: Snapshot) -> str:
+    """What the bars and crosses mean, and which layers are dead now, since when."""
+    return " ".join(
+        filter(
+            None,
+            (
+                "Bars: share of inputs where the slope is under 10% of its peak (saturated on sigmoid's or tanh's "
+                "flat tails, inactive on ReLU's off side). Crosses: dead units, which pass no gradient for the "
+                "whole batch; the legend says what kills a unit of this activation.",
+                dead_layers_sentence(snap.layers, snap.config.residual),
+            ),
+        )
+    )
+
+
+def boundary_words(snap: Snapshot) -> str:
+    said = "What the network predicts over the plane. A flat colour means it has learned nothing."
+    if snap.diverged_at is not None:  # (its outputs are NaN where they overflowed: drawn as 0.5)
+        said += " The run blew up: where its outputs are no longer numbers, the map shows 50/50 (pale)."
+    return said
+
+
 def variance_words(snap: Snapshot) -> str:
     """What the forward signal's chart shows: its theory line only where the theory applies."""
     if _predicted(snap.config) is None:
-        drawn = (
-            "Grey dots: step 1; coloured dots: now. No theory line: mean-field theory describes plain stacks of "
-            "layers, and normalization or residual connections reset the signal's scale at every layer."
-        )
+        drawn = f"Grey dots: step 1; coloured dots: now. No theory line: {NO_THEORY_WHY}"
     else:
         drawn = (
             "Grey dots (step 1) on the dashed line: the signal's size per layer is what the initialization's "
@@ -250,10 +277,7 @@ def theory_summary(config: ExperimentConfig, line_drawn: bool = True) -> str:
     """What mean-field theory predicts for the config's gradient at initialization, on
     the RMS a student reads off the chart; χ₁ (on the mean square) as the detail."""
     if not theory.applies(config):
-        return (
-            "Theory line hidden: mean-field theory describes plain stacks of layers; normalization and "
-            "residual connections reset the signal's scale at every layer."
-        )
+        return f"Theory line hidden: {NO_THEORY_WHY}"
     sigma_w2, sigma_b2 = theory.mean_field_point(config)
     chi = theory.chi1_at(config)
     # the dashed line's own ratio: its first layers, where the signal's scale has not yet
