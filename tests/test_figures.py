@@ -358,6 +358,13 @@ def test_forward_variance_shows_theory_rule_and_measurements():
         trainer.layers, predicted, theory.variance_rule(config.replace(activation="sigmoid"))
     )
     assert len(sigmoid.data) == 3  # no simple rule for sigmoid: its outputs are not centred
+    # layer norm keeps every variance near 1: a log axis within one decade piled its labels (1, 0.9, 0.8)
+    normed = Trainer(config.replace(norm="layernorm_before"))
+    normed.step(3)
+    variances = normed.layers["act_input_std"].dropna() ** 2
+    assert variances.max() < 10 * variances.min()
+    linear = fig.forward_variance(normed.layers, None).layout.yaxis
+    assert linear.type != "log" and linear.rangemode == "tozero" and "log" not in linear.title.text
 
 
 def test_phase_diagram_marks_the_network_and_the_critical_line():

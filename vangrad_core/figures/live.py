@@ -31,6 +31,7 @@ from .style import (
 )
 
 UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
+LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis (within it, bars and labels mislead)
 
 GRADIENT_MEASURES = {  # column -> (what it is, axis title)
     "delta_rms": ("RMS of dL/dz", "RMS of dL/dz (log scale)"),
@@ -186,12 +187,14 @@ def forward_variance(
             }
         )
     fig = new_figure(traces)
-    return layout(
-        fig,
-        title,
-        xaxis=layer_axis("hidden layer, 1 = input side", int(hidden["layer"].max())),
-        yaxis={"title": "variance (log scale)", "type": "log", "exponentformat": "power"},  # (the title says of what)
-    )
+    drawn = np.concatenate([np.asarray(trace["y"], float) for trace in traces])
+    drawn = drawn[np.isfinite(drawn) & (drawn > TINY)]
+    # (the title says of what) a log axis, unless every point lies within a decade: normalized
+    # networks' variances near 1 piled a log axis's labels (1, 0.9, 0.8) on a presented chart
+    yaxis = {"title": "variance (log scale)", "type": "log", "exponentformat": "power"}
+    if len(drawn) and drawn.max() < LOG_SPAN * drawn.min():
+        yaxis = {"title": "variance", "rangemode": "tozero"}
+    return layout(fig, title, xaxis=layer_axis("hidden layer, 1 = input side", int(hidden["layer"].max())), yaxis=yaxis)
 
 
 PHASE_SCALE = "RdBu_r"  # blue: ordered (gradients vanish), white: critical, red: chaotic (explode)
@@ -622,9 +625,6 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     )
 
 
-DISTANCE_LOG_SPAN = 10  # distances this many times apart, or more: a log axis
-
-
 def distance_from_init(layers: pd.DataFrame) -> go.Figure:
     """How far each layer's weights have moved from where they started (log, or linear
     when every layer moved and within a decade of the others); a layer that has not
@@ -658,7 +658,7 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
     # within a decade, bars on a log axis mislead (0.26 drawn as a sliver beside 0.29) and its
     # labels pile up (1.2, 1.4, 1.6 at the top): a linear axis
     shown = moved.dropna()
-    spread = len(shown) > 0 and shown.max() >= DISTANCE_LOG_SPAN * shown.min()
+    spread = len(shown) > 0 and shown.max() >= LOG_SPAN * shown.min()
     yaxis = {"title": "|W − W₀| / |W₀|", "rangemode": "tozero"}
     if spread or (last["distance_from_init"] == 0).any():  # (a "not moved" marker sits on the log axis's floor)
         yaxis = {"title": "|W − W₀| / |W₀| (log scale)", "type": "log", "exponentformat": "power"}
