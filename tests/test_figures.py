@@ -15,6 +15,7 @@ from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import UPDATE_GUIDE
 from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR
+from vangrad_core.summary import flat_extremes
 from vangrad_core.trainer import METRIC_COLUMNS
 
 
@@ -602,7 +603,8 @@ def test_ridges_show_the_layers_their_caption_names():
     rng = np.random.default_rng(0)
     outputs = outputs_frame({n: rng.normal(0, 1, 200) for n in range(1, 51)}, "tanh")
     shares = pd.Series(0.5, index=range(1, 51)).where(lambda s: s.index != 21, 0.98).where(lambda s: s.index != 34, 0.1)
-    figure = fig.activation_ridges(outputs, shares, "tanh", "saturated", flat_outputs("tanh"))
+    named = flat_extremes(shares)  # what the caption names
+    figure = fig.activation_ridges(outputs, shares, "tanh", "saturated", flat_outputs("tanh"), named=named)
     shown = [int(label.split(" · ")[0]) for label in figure.layout.yaxis.ticktext]
     assert len(shown) == 20 and {1, 21, 34, 50} <= set(shown) and shown == sorted(shown)
     assert "20 of 50 layers" in figure.layout.title.text

@@ -69,6 +69,7 @@ class Headline:
     dead_layers: int  # hidden layers whose every unit is dead
     most_dead_layer: int | None
     most_dead_fraction: float
+    test_step: int | None = None  # the step (counted from 1) the test accuracy was measured after
 
 
 def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConfig | None = None) -> Headline:
@@ -94,6 +95,7 @@ def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConf
         dead_layers=int((dead >= 1).sum()),
         most_dead_layer=int(dead.idxmax()) if dead.notna().any() else None,
         most_dead_fraction=float(dead.max()),
+        test_step=int(metrics["step"][tested.index[-1]]) + 1 if len(tested) else None,
     )
 
 
@@ -425,6 +427,14 @@ def dead_layers_sentence(layers: pd.DataFrame, residual: bool = False) -> str:
     )
 
 
+def flat_extremes(shares: pd.Series) -> list[int]:
+    """The layers with the most and the fewest flat inputs, from their shares by layer
+    (none when no layer has any): the two `flat_share_sentence` names, which the
+    ridgeline must show."""
+    shares = shares.dropna()
+    return [int(shares.idxmax()), int(shares.idxmin())] if len(shares) and shares.max() > 0 else []
+
+
 def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:
     """The hidden layers' `flat_word` share at the latest recorded step: the least and
     the most, or that none has any."""
@@ -435,7 +445,7 @@ def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:
         return ""
     if share.max() == 0:
         return f"Now no layer has a single {flat_word} input."
-    low, high = share.idxmin(), share.idxmax()
+    high, low = flat_extremes(share)
     return (
         f"Now layer {high} has the most {flat_word} inputs, {fraction(share[high])}, and layer {low} the fewest, "
         f"{fraction(share[low])}."

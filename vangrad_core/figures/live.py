@@ -26,12 +26,12 @@ from .style import (
     steps_of,
     thin_steps,
     tick,
+    value_axis,
     zero_floor,
     zero_markers,
 )
 
 UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
-LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis (within it, bars and labels mislead)
 
 GRADIENT_MEASURES = {  # column -> (what it is, axis title)
     "delta_rms": ("RMS of dL/dz", "RMS of dL/dz (log scale)"),
@@ -145,7 +145,7 @@ def forward_variance(
     if hidden.empty:  # (an overflowed first step measured nothing finite)
         return empty(title, "Nothing finite to draw: the signal overflowed")
     traces = []
-    if predicted is not None and not hidden.empty:
+    if predicted is not None:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
         traces.append(
             {
@@ -187,13 +187,8 @@ def forward_variance(
             }
         )
     fig = new_figure(traces)
-    drawn = np.concatenate([np.asarray(trace["y"], float) for trace in traces])
-    drawn = drawn[np.isfinite(drawn) & (drawn > TINY)]
-    # (the title says of what) a log axis, unless every point lies within a decade: normalized
-    # networks' variances near 1 piled a log axis's labels (1, 0.9, 0.8) on a presented chart
-    yaxis = {"title": "variance (log scale)", "type": "log", "exponentformat": "power"}
-    if len(drawn) and drawn.max() < LOG_SPAN * drawn.min():
-        yaxis = {"title": "variance", "rangemode": "tozero"}
+    # (the title says of what) linear when every point lies within a decade: layer norm's variances near 1
+    yaxis = value_axis("variance", np.concatenate([np.asarray(trace["y"], float) for trace in traces]))
     return layout(fig, title, xaxis=layer_axis("hidden layer, 1 = input side", int(hidden["layer"].max())), yaxis=yaxis)
 
 
@@ -655,13 +650,8 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
         THEN_COLOR,
         "not moved at all: its updates were too small to change a float32 weight",
     )
-    # within a decade, bars on a log axis mislead (0.26 drawn as a sliver beside 0.29) and its
-    # labels pile up (1.2, 1.4, 1.6 at the top): a linear axis
-    shown = moved.dropna()
-    spread = len(shown) > 0 and shown.max() >= LOG_SPAN * shown.min()
-    yaxis = {"title": "|W − W₀| / |W₀|", "rangemode": "tozero"}
-    if spread or (last["distance_from_init"] == 0).any():  # (a "not moved" marker sits on the log axis's floor)
-        yaxis = {"title": "|W − W₀| / |W₀| (log scale)", "type": "log", "exponentformat": "power"}
+    # (a "not moved" marker sits on a log axis's floor)
+    yaxis = value_axis("|W − W₀| / |W₀|", moved, log=(last["distance_from_init"] == 0).any())
     return layout(fig, title, xaxis=layer_axis(LAYER_AXIS_TO_OUTPUT, int(last["layer"].max())), yaxis=yaxis)
 
 
@@ -867,13 +857,6 @@ def ridges_height(n_ridges: int) -> int:
     return max(430, 150 + 24 * n_ridges)
 
 
-def _named_layers(shares: pd.Series) -> list[int]:
-    """The layers a caption names beside the ridgeline (`summary.flat_share_sentence`):
-    the most and the fewest flat inputs, when any layer has some."""
-    shares = shares.dropna()
-    return [int(shares.idxmax()), int(shares.idxmin())] if len(shares) and shares.max() > 0 else []
-
-
 def _spaced_with(layer_ids: np.ndarray, n: int, named: list[int]) -> np.ndarray:
     """n of `layer_ids`, evenly spaced from the first to the last, each of `named` in
     place of the nearest pick between them (the caption named layer 21, the most
@@ -895,6 +878,7 @@ def activation_ridges(
     flat_word: str = "saturated",
     flat_bands: tuple[tuple[float, float], ...] = (),
     max_ridges: int = MAX_RIDGES,
+    named: list[int] | tuple[int, ...] = (),
 ) -> go.Figure:
     """Each hidden layer's activation outputs as a histogram, stacked from layer 1 at
     the bottom (a ridgeline): `outputs` has columns `layer`, `value`, `flat`
@@ -903,7 +887,8 @@ def activation_ridges(
     ridge is scaled to its own tallest bin (its shape, not its height, compares);
     its label carries `shares` (the layer's `saturation` column, by layer). All
     layers share one axis, from the 0.2nd to the 99.8th percentile of all values
-    (values beyond it counted in the edge bins)."""
+    (values beyond it counted in the edge bins). A deeper network shows `max_ridges`
+    layers, `named` among them (those its caption names: `summary.flat_extremes`)."""
     title = f"What each layer's {activation} gives out (its outputs, layer by layer)"
     values = outputs["value"].to_numpy(float) if len(outputs) else np.empty(0)
     finite = np.isfinite(values)
@@ -912,7 +897,7 @@ def activation_ridges(
     outputs, values = outputs[finite], values[finite]
     layer_ids = np.unique(outputs["layer"].to_numpy())
     if len(layer_ids) > max_ridges:
-        layer_ids = _spaced_with(layer_ids, max_ridges, _named_layers(shares))
+        layer_ids = _spaced_with(layer_ids, max_ridges, list(named))
     kept = np.isin(outputs["layer"].to_numpy(), layer_ids)
     layer, values, flat = outputs["layer"].to_numpy()[kept], values[kept], outputs["flat"].to_numpy(bool)[kept]
     low, high = np.quantile(values, [0.002, 0.998])

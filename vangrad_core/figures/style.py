@@ -214,6 +214,20 @@ MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (th
 MAX_LABELLED_POINTS = 30
 
 
+LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis
+
+
+def value_axis(title: str, values: object, log: bool = False) -> dict:
+    """A y axis for positive values: a log one, unless they all lie within a factor of
+    LOG_SPAN (and not `log`): within a decade, bars on a log axis mislead (0.26 drawn
+    as a sliver beside 0.29) and its labels pile up (1, 0.9, 0.8 on a presented chart)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values >= SMALLEST_NORMAL)]
+    if not log and len(values) and values.max() < LOG_SPAN * values.min():
+        return {"title": title, "rangemode": "tozero"}
+    return {"title": f"{title} (log scale)", "type": "log", "exponentformat": "power"}
+
+
 def darkest_words(zeros: np.ndarray) -> str:
     """A colour map's note on its darkest colour, for the values drawn in it (those under
     float32's smallest normal number): "0", or "≈0" when some only underflowed, as

@@ -266,12 +266,11 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     cols = st.columns([STEP_COLUMN.get(len(str(config.steps)), 1.0), 1, 1, 1, 1])
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
-    tested = snap.metrics["step"][snap.metrics["test_accuracy"].notna()]
     cols[2].metric(
         "Test accuracy",
         "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}",
         # a run that blew up between two tests: its last was many steps before (53% "now" was step 1's)
-        f"at step {int(tested.iloc[-1]) + 1}" if snap.diverged_at is not None and len(tested) and not compact else None,
+        f"at step {head.test_step}" if snap.diverged_at is not None and head.test_step and not compact else None,
         delta_color="off",
         delta_arrow="off",
     )

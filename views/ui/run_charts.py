@@ -19,6 +19,7 @@ from vangrad_core.summary import (
     at_step,
     dead_layers_sentence,
     factor_number,
+    flat_extremes,
     flat_share_sentence,
     headline,
     loss_sentence,
@@ -140,7 +141,9 @@ def ridges(snap: Snapshot) -> go.Figure:
     shares = at_step(snap.layers, "end").set_index("layer")["saturation"]
     outputs = outputs_of(name, snap.activation_inputs)
     activation = ACTIVATION_TABLE[name]
-    return figures.activation_ridges(outputs, shares, activation.label, activation.flat_word, flat_outputs(name))
+    return figures.activation_ridges(
+        outputs, shares, activation.label, activation.flat_word, flat_outputs(name), named=flat_extremes(shares)
+    )
 
 
 def ridges_words(snap: Snapshot) -> str:
