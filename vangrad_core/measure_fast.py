@@ -70,8 +70,9 @@ def _mean_std(sums: np.ndarray, norms: np.ndarray, counts: np.ndarray | int) -> 
 class FastMeasure:
     """Measures a model's training steps, layer by layer, into raw records.
 
-    Per recorded step: `start()` before the forward pass makes the model keep what it
-    computes (`model.Recording`), `stop()` after the backward pass;
+    Per step: `start()` before the forward pass of a step to record makes the model
+    keep what it computes (`model.Recording`), and `backward(loss)` runs the backward
+    pass (which then keeps dL/dz);
     `measure_weights(record)` measures the weights and gradients before the update
     (and says whether they are finite); the optimizer steps; `measure_pass(record,
     step)` measures the pass and the update. A step not recorded asks
@@ -86,6 +87,7 @@ class FastMeasure:
 
     def __init__(self, model: Network, packed: PackedParameters):
         self.model = model
+        self.packed = packed
         self.depth = len(model.blocks)
         self.activation = ACTIVATION_TABLE[model.config.activation]
         self.weights = packed.weights
@@ -129,9 +131,15 @@ class FastMeasure:
         self.recording = Recording()
         self.model.record_into(self.recording)
 
-    def stop(self) -> None:
-        """Stop recording (after the backward pass)."""
+    def backward(self, loss: torch.Tensor) -> None:
+        """Stop recording, and run the backward pass of `loss` (computed from the
+        recorded pass, if any): the parameters' gradients into their packed rows, and
+        the recorded pass's dL/dz into the recording."""
         self.model.record_into(None)
+        recording = self.recording
+        deltas = self.packed.backward(loss, recording.linear_outputs if recording is not None else None)
+        if recording is not None:
+            recording.deltas = deltas
 
     def discard(self) -> None:
         """Forget the recorded pass (the run diverged at it)."""

@@ -249,9 +249,7 @@ class Trainer(SteppedRun):
             measure.start()
         logits = model(x)
         loss = nn.functional.cross_entropy(logits, y)
-        self.packed.zero_grad()
-        loss.backward()
-        measure.stop()
+        measure.backward(loss)
 
         # Divergence: the first step whose loss, weights or weight gradients are not
         # finite stops the run before its update. (A non-finite bias or norm
