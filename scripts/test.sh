@@ -20,6 +20,8 @@ bash scripts/setup.sh --dev
 unset PYTHONDONTWRITEBYTECODE
 # The engine and page tests on both cores; then the browser tests one at a time (each
 # drives a live app whose timing a second test beside it would disturb).
+# --dist loadgroup: the tests of one xdist group run in one process, so that what they
+# share is computed once (the claims' runs, the classic experiments: tests/conftest.py).
 # (Exit code 5: a selection that holds no test of that kind.)
-.venv/bin/python -m pytest --timeout 900 -m "not browser" -n 2 "$@" || [ $? = 5 ]
+.venv/bin/python -m pytest --timeout 900 -m "not browser" -n 2 --dist loadgroup "$@" || [ $? = 5 ]
 .venv/bin/python -m pytest --timeout 900 -m browser "$@" || [ $? = 5 ]

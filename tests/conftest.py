@@ -24,6 +24,7 @@ from streamlit.runtime.scriptrunner import ScriptRunnerEvent
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
+from vangrad_core.experiments import CLASSICS
 from vangrad_core.live import LiveTrainer
 from vangrad_core.settings import Field, Settings
 from vangrad_core.workers import SWITCH_SECONDS
@@ -77,6 +78,14 @@ local_script_runner.require_widgets_deltas = wait_for_script
 # interval instead of Python's 5 ms, the playground's tests take a tenth less time.
 live.TRAINING_WORKERS = 0
 sys.setswitchinterval(SWITCH_SECONDS)
+
+# Each classic experiment runs once per test process for each seed, whichever test asks
+# first: the engine's tests (test_experiments.py) and the classics page's
+# (test_teaching_pages.py) ask for the same (experiment, seed), whose outcome is
+# deterministic. Those tests share the xdist group CLASSICS_GROUP: one process.
+for classic in CLASSICS:
+    object.__setattr__(classic, "run", functools.cache(classic.run))  # (a frozen dataclass)
+CLASSICS_GROUP = pytest.mark.xdist_group("classics")
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 

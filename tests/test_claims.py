@@ -16,6 +16,10 @@ from vangrad_core.config import ExperimentConfig
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 from vangrad_core.summary import RunFacts, TimeFacts
 
+# One worker trains every run here (`facts` is cached per process): split between
+# pytest-xdist's two workers, runs that several items share were trained in both.
+pytestmark = pytest.mark.xdist_group("claims")
+
 
 @functools.cache
 def facts(config: ExperimentConfig | RecurrentConfig) -> RunFacts | TimeFacts:

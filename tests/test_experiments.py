@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import CLASSICS_GROUP
 from vangrad_core import build_model, experiments, make_dataset
 from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, CLASSICS
@@ -23,6 +24,8 @@ from vangrad_core.lessons import (
     WIDTH_NET,
     WIDTHS,
 )
+
+pytestmark = CLASSICS_GROUP
 
 
 def outcome(key: str):

@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_clean, chart_of, finish_run, open_page, run_of
+from tests.conftest import CLASSICS_GROUP, assert_clean, chart_of, finish_run, open_page, run_of
 from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
@@ -349,6 +349,7 @@ def test_pages_warn_about_a_bad_link(path):
 # ---- classic experiments -----------------------------------------------------------
 
 
+@CLASSICS_GROUP
 def test_classic_experiment_runs_and_shows_its_verdict_and_charts():
     at = page("views/classics.py", {"experiment": "selu"})
     assert_clean(at)
@@ -387,6 +388,7 @@ def test_every_classic_opens_from_its_link(key):
         ("width", "Reproduced: at depth 50, the variance of ln |J u|²", 1),
     ],
 )
+@CLASSICS_GROUP
 def test_classics_at_initialization_run_on_the_page(key, verdict, charts):
     at = page("views/classics.py", {"experiment": key})
     next(b for b in at.button if b.label == "Run").click().run()
