@@ -78,6 +78,11 @@ local_script_runner.require_widgets_deltas = wait_for_script
 # interval instead of Python's 5 ms, the playground's tests take a tenth less time.
 live.TRAINING_WORKERS = 0
 sys.setswitchinterval(SWITCH_SECONDS)
+# ... in one thread, as a worker process trains: pytest-xdist already runs a test process
+# on each core, and a second training thread only contended for the interpreter lock with
+# the page's (the page tests took 117-147 s of CPU against 154-165 s with two threads,
+# interleaved). Pools of several threads have their own tests (test_live.py).
+live.TRAINING_THREADS = 1
 
 # Each classic experiment runs once per test process for each seed, whichever test asks
 # first: the engine's tests (test_experiments.py) and the classics page's
