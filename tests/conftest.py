@@ -151,6 +151,11 @@ def downloads_hold(at: AppTest, files: list[tuple[str, str, str, str]]) -> bool:
     return [(b.proto.label, b.proto.url) for b in buttons] == [(f[0], url) for f, url in zip(files, urls, strict=True)]
 
 
+def read_number(text: str) -> float:
+    """A number as a page prints it (`summary.number`: its exponent's sign is a minus sign)."""
+    return float(text.replace("\u2212", "-"))
+
+
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
 

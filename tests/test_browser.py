@@ -12,6 +12,7 @@ import urllib.parse
 import pytest
 
 from tests.browser import ROOT, launch, server_log, settled_chart_boxes, streamlit_server, wait_for_app, wait_released
+from tests.conftest import read_number
 from vangrad_core import ExperimentConfig
 from vangrad_core.experiments import CLASSICS
 from vangrad_core.lessons import TOUR
@@ -50,7 +51,7 @@ def step_metric(page) -> str:
 
 def ratio_metric(page) -> float:
     text = page.locator('[data-testid="stMetric"]').nth(3).locator('[data-testid="stMetricValue"]').inner_text()
-    return float(text)
+    return read_number(text)
 
 
 def no_exception(page) -> bool:
@@ -141,7 +142,9 @@ def test_compare_page_trains_both_runs(server, page):
     # the runs' settings are the pair's still (a fresh-clone CI run once ended here on every field's minimum)
     assert "pair=" in page.url, page.url
     ratios = page.locator('[data-testid="stMetric"]').filter(has_text="dL/dz: layer 1 ÷ layer")
-    without, with_bn = (float(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1))
+    without, with_bn = (
+        read_number(ratios.nth(i).locator('[data-testid="stMetricValue"]').inner_text()) for i in (0, 1)
+    )
     assert without < 1e-10 and 1e-2 < with_bn < 1e2
     shot_without_exception(page, "compare.png")
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import CLASSICS_GROUP, assert_clean, chart_of, finish_run, open_page, run_of
+from tests.conftest import CLASSICS_GROUP, assert_clean, chart_of, finish_run, open_page, read_number, run_of
 from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
@@ -29,7 +29,7 @@ def test_why_sigmoid_shows_the_quarter_ceiling_and_the_measured_factor():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Steepest slope of sigmoid"] == "0.25"
     assert metrics["Upper bound from the slope alone: 0.25 per layer"].endswith(f"{0.25**19:.1e}")
-    factor = float(metrics["Measured, per layer (this network, at initialization)"].split("×")[1])
+    factor = read_number(metrics["Measured, per layer (this network, at initialization)"].split("×")[1])
     assert 0.05 < factor < 0.25  # each layer passes back less than the slope's ceiling
 
 
@@ -37,10 +37,10 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     at = page("views/why_sigmoid.py")
     at.slider(key="why_x0").set_value(5.0).run()
     at.slider(key="why_delta").set_value(3.0).run()
-    change = float(next(m for m in at.metric if m.label == "Output change").value)
+    change = read_number(next(m for m in at.metric if m.label == "Output change").value)
     assert 0 < change < 0.01  # from 5 to 8 the sigmoid barely moves
     at.slider(key="why_x0").set_value(-1.0).run()
-    assert float(next(m for m in at.metric if m.label == "Output change").value) > 0.4
+    assert read_number(next(m for m in at.metric if m.label == "Output change").value) > 0.4
 
 
 def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
@@ -120,7 +120,7 @@ def test_sigmoid_vs_relu_shows_the_difference():
     finish_run(at, "compare:a")
     finish_run(at, "compare:b")
     ratios = [m.value for m in at.metric if m.label.startswith("dL/dz: layer 1 ÷ layer ")]
-    sigmoid, relu = (float(r) for r in ratios)
+    sigmoid, relu = (read_number(r) for r in ratios)
     assert sigmoid < 1e-10 < 1e-3 < relu
 
 

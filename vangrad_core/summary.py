@@ -213,8 +213,12 @@ def time_ratio(rows: pd.DataFrame) -> float:
 # ---- the sentences the pages print about a run ------------------------------------------
 
 
+MINUS = "\u2212"  # the exponent's minus sign, not a hyphen: a browser broke a line after it ("1e-" | "17")
+
+
 def number(value: float, digits: int = 2) -> str:
-    """A number as a student reads it: 0.14, 3.2, 1e-17 (scientific below 0.01 or above 1e4)."""
+    """A number as a student reads it: 0.14, 3.2, 1e−17 (scientific below 0.01 or above
+    1e4; the exponent's sign a minus sign, which keeps the number on one line)."""
     if not math.isfinite(value):
         return "–"
     if value == 0:
@@ -224,7 +228,8 @@ def number(value: float, digits: int = 2) -> str:
     if 0.01 <= abs(value) < 100:
         return f"{value:.{digits}g}"
     mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{int(exponent)}"
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa}e{int(exponent)}".replace("e-", f"e{MINUS}")
 
 
 def ordinal(n: int) -> str:
