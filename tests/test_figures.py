@@ -646,6 +646,16 @@ def test_two_histograms_over_one_curve_share_their_bins():
     narrow = pd.DataFrame({"layer": 1, "value": np.linspace(-4, 4, 500)})
     bins = [fig.derivative_with_inputs(curve, inputs, 1, "sigmoid").data[0].xbins for inputs in (wide, narrow)]
     assert bins[0] == bins[1] and bins[0].start == curve["x"].iloc[0] and bins[0].end == curve["x"].iloc[-1]
+    # and one share axis, up to the taller one's tallest bar: the narrow inputs fill 5 of the
+    # 60 bins (the curve spans -55 to 55), about a quarter in each, where the wide ones spread
+    # over all 60; drawn each on its own axis, both filled the chart's height
+    tops = [fig.largest_input_share(curve, inputs, 1) for inputs in (wide, narrow)]
+    assert tops[0] < 0.03 and 0.15 < tops[1] < 0.3
+    bin_edges = np.linspace(bins[0].start, bins[0].end, 61)
+    assert tops[1] == np.histogram(narrow["value"], bins=bin_edges)[0].max() / len(narrow)
+    drawn = [fig.derivative_with_inputs(curve, inputs, 1, "sigmoid", max(tops)) for inputs in (wide, narrow)]
+    ranges = [figure.layout.yaxis2.range for figure in drawn]
+    assert ranges[0] == ranges[1] and ranges[0][1] > tops[1]
 
 
 def test_the_isometry_legend_gives_each_network_its_own_colour_and_each_accuracy_line_its_histograms():

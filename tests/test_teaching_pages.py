@@ -13,6 +13,7 @@ from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
+from vangrad_core.summary import number
 from views.ui.state import CompareState, ThroughTimeState
 
 
@@ -28,7 +29,7 @@ def test_why_sigmoid_shows_the_quarter_ceiling_and_the_measured_factor():
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Steepest slope of sigmoid"] == "0.25"
-    assert metrics["Upper bound from the slope alone: 0.25 per layer"].endswith(f"{0.25**19:.1e}")
+    assert metrics["Upper bound from the slope alone: 0.25 per layer"].endswith(f"= {number(0.25**19)}")
     factor = read_number(metrics["Measured, per layer (this network, at initialization)"].split("×")[1])
     assert 0.05 < factor < 0.25  # each layer passes back less than the slope's ceiling
 
@@ -56,6 +57,8 @@ def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
     assert BATCHNORM_QUESTION[1.0].notice in caption
     ranges = [json.loads(chart.proto.spec)["layout"]["xaxis"]["range"] for chart in at.get("plotly_chart")[-2:]]
     assert ranges[0] == ranges[1] and ranges[0][1] > 20  # side by side on one scale, wide enough for both
+    shares = [json.loads(chart.proto.spec)["layout"]["yaxis2"]["range"] for chart in at.get("plotly_chart")[-2:]]
+    assert shares[0] == shares[1] and shares[0][1] > 0  # and one share axis
     at.segmented_control(key="why_lr").set_value(10.0).run()
     assert_clean(at)
     assert saturated()[1] > 0.5  # a learning rate of 10 pushes BN's sigmoid inputs onto the tails

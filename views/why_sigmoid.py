@@ -6,7 +6,7 @@ import streamlit as st
 from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, at_initialization, figures
 from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
-from vangrad_core.summary import at_step, fraction, gradient_ratio, per_layer
+from vangrad_core.summary import at_step, fraction, gradient_ratio, number, per_layer
 from views.ui import charts, session
 from views.ui.state import WhySigmoidState
 
@@ -70,7 +70,7 @@ left, right = st.columns([3, 2])
 with left:
     charts.show(figures.chain_rule(stats), "why:chain")
 with right:
-    st.metric("Upper bound from the slope alone: 0.25 per layer", f"0.25^{depth - 1} = {0.25 ** (depth - 1):.1e}")
+    st.metric("Upper bound from the slope alone: 0.25 per layer", f"0.25^{depth - 1} = {number(0.25 ** (depth - 1))}")
     st.metric("Measured, per layer (this network, at initialization)", f"× {measured:.3f}")
     st.markdown(
         "Each layer multiplies the backpropagated gradient by the sigmoid's slope (at most 0.25) "
@@ -110,6 +110,7 @@ runs = {title: trained(config) for title, config in (answer.a, answer.b)}
 # one x range for both charts, covering both runs' inputs: side by side, one scale
 received = [inputs.loc[inputs["layer"] == layer, "value"].to_numpy() for _, inputs, _ in runs.values()]
 curve = curves_covering("sigmoid", np.concatenate(received))
+share_top = max(figures.largest_input_share(curve, inputs, layer) for _, inputs, _ in runs.values())  # one share axis
 for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=True):
     layers, inputs, metrics = runs[title]
     last = at_step(layers, "end").set_index("layer")["saturation"].dropna()
@@ -117,7 +118,7 @@ for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=T
     saturated[title] = last[layer]
     with column:
         st.subheader(title)
-        charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid"), f"why:bn:{config.norm}")
+        charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid", share_top), f"why:bn:{config.norm}")
         cols = st.columns(3)
         cols[0].metric(f"Saturated, layer {layer}", fraction(last[layer]))
         cols[1].metric("Saturated, all layers", fraction(last.mean()))

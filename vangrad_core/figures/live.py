@@ -460,15 +460,32 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
 INPUT_BINS = 60  # histogram bins over the derivative curve's range
 
 
-def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int, activation: str) -> go.Figure:
+def _layer_inputs(inputs: pd.DataFrame, layer: int) -> np.ndarray:
+    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
+    return values[np.isfinite(values)]
+
+
+def largest_input_share(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int) -> float:
+    """The tallest bar `derivative_with_inputs` draws for these inputs over `curve`: the
+    largest share of the layer's inputs in one of its bins (0 if it has none)."""
+    values = _layer_inputs(inputs, layer)
+    if not len(values):
+        return 0.0
+    counts, _ = np.histogram(values, bins=INPUT_BINS, range=(float(curve["x"].iloc[0]), float(curve["x"].iloc[-1])))
+    return float(counts.max() / len(values))
+
+
+def derivative_with_inputs(
+    curve: pd.DataFrame, inputs: pd.DataFrame, layer: int, activation: str, share_top: float | None = None
+) -> go.Figure:
     """The activation's derivative (`activations.curves`, over the inputs' range), and a
     histogram of what one layer's nonlinearity actually receives: inputs where the
     derivative is tiny pass no gradient back. The bins divide the curve's range into
     INPUT_BINS: two charts drawn over one curve share their bins, and a bar's height
-    means the same share in both."""
+    means the same share in both; given the larger of their `largest_input_share` as
+    `share_top`, they share the share axis too, so that equal heights look equal."""
     title = f"{activation}'(x) and the inputs layer {layer} receives"
-    values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
-    values = values[np.isfinite(values)]
+    values = _layer_inputs(inputs, layer)
     cutoff = curve.attrs["cutoff"]
     start, end = float(curve["x"].iloc[0]), float(curve["x"].iloc[-1])
     # The histogram on a second y axis over the first, as make_subplots(secondary_y) lays
@@ -525,6 +542,7 @@ def derivative_with_inputs(curve: pd.DataFrame, inputs: pd.DataFrame, layer: int
             # round shares of its own (the page's theme synced them to the left axis's grid,
             # rounded to 2, 3, 5, 7, 9, 10%: even steps labelled unevenly)
             "tickmode": "auto",
+            **({"range": [0, 1.05 * share_top]} if share_top else {}),
         },
     )
 
