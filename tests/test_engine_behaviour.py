@@ -417,6 +417,13 @@ def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
     assert "shrinks ×0.14 a layer" in passed_back(0.14**19, 20, "layer 1", "layer 20", "layer")
 
 
+def test_a_number_in_e_notation_keeps_its_exponents_sign_on_its_line():
+    """The exponent's sign is a minus sign: a browser broke a caption after a hyphen, "1e-" | "17"."""
+    from vangrad_core.summary import number
+
+    assert [number(v) for v in (6.7e-17, 3e20, 0.14, 1600, -2.5e-5)] == ["6.7e−17", "3e20", "0.14", "1600", "-2.5e−5"]
+
+
 def test_where_a_run_diverged_is_said_as_the_step_counter_counts():
     from vangrad_core.summary import divergence_words, ordinal
 

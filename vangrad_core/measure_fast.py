@@ -135,8 +135,8 @@ class FastMeasure:
         """Stop recording, and run the backward pass of `loss` (computed from the
         recorded pass, if any): the parameters' gradients into their packed rows, and
         the recorded pass's dL/dz into the recording."""
+        recording = self.model.recording  # this step's, if `start()` set one (else None)
         self.model.record_into(None)
-        recording = self.recording
         deltas = self.packed.backward(loss, recording.linear_outputs if recording is not None else None)
         if recording is not None:
             recording.deltas = deltas

@@ -41,7 +41,9 @@ def pack_rows(slots: list[tuple[nn.Module, str]]) -> PackedRows:
 
     Optimizers update the views in place, so `values` is always current. Autograd
     accumulates into an existing .grad in place: zero the gradients, never set them
-    to None. (Two matrices, not one: an in-place change to any view bumps the version
+    to None. The padding's gradient is 0 and stays 0 (nothing writes it: a backward
+    pass fills each row's first counts[l] numbers), so the optimizers leave the padding
+    at 0. (Two matrices, not one: an in-place change to any view bumps the version
     of the whole matrix, and autograd would take the accumulated gradients for
     changed weights.)"""
     params = [getattr(module, name) for module, name in slots]
