@@ -15,6 +15,7 @@ against a plain `torch.optim` loop on the unpacked model).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import torch
@@ -73,13 +74,19 @@ class PackedParameters:
     norm_rows: PackedRows | None
 
     @property
-    def matrices(self) -> list[nn.Parameter]:
-        """The packed matrices as Parameters, for the optimizer and gradient clipping."""
-        return [rows.parameter for rows in (self.weights, self.biases, self.norm_rows) if rows is not None]
-
-    @property
     def _rows(self) -> list[PackedRows]:
         return [rows for rows in (self.weights, self.biases, self.norm_rows) if rows is not None]
+
+    @property
+    def matrices(self) -> list[nn.Parameter]:
+        """The packed matrices as Parameters, for the optimizer and gradient clipping."""
+        return [rows.parameter for rows in self._rows]
+
+    @functools.cached_property
+    def _views_and_grads(self) -> tuple[list[nn.Parameter], list[torch.Tensor]]:
+        """Every parameter's view and its gradient's, listed once (not on every step)."""
+        views = [view for rows in self._rows for view in rows.views]
+        return views, [view.grad for view in views]
 
     def zero_grad(self) -> None:
         """Zero every gradient, in place (they are views into the packed matrices)."""
@@ -97,10 +104,10 @@ class PackedParameters:
             self.zero_grad()
             loss.backward()
             return []
-        views = [view for rows in self._rows for view in rows.views]
+        views, view_grads = self._views_and_grads
         grads = torch.autograd.grad(loss, [*views, *also])
         # one multi-tensor copy, as torch.optim's foreach updates do, not a Python loop of copies
-        torch._foreach_copy_([view.grad for view in views], grads[: len(views)])
+        torch._foreach_copy_(view_grads, grads[: len(views)])
         return list(grads[len(views) :])
 
 
