@@ -72,13 +72,16 @@ def test_weight_variance_is_what_initialize_draws(init):
 
 def test_gradient_in_words():
     assert theory.gradient_in_words(0.001) == (
-        "each layer multiplies the gradient by ×0.0316: tenfold smaller more than that at every layer"
+        "each layer multiplies the gradient by ×0.0316: more than tenfold smaller at every layer"
     )
     assert (
         theory.gradient_in_words(0.1) == "each layer multiplies the gradient by ×0.316: tenfold smaller every 2 layers"
     )
     assert "tenfold larger every" in theory.gradient_in_words(1.5)
+    assert "more than tenfold larger at every layer" in theory.gradient_in_words(400.0)
     assert "critical" in theory.gradient_in_words(1.0)
+    # a factor under 0.01 as every number on the page: e-notation, its sign a minus sign (one line)
+    assert "×3.16e\u22124: more than" in theory.gradient_in_words(1e-7)
 
 
 def test_applies_only_to_plain_stacks():

@@ -34,6 +34,7 @@ import torch
 from .activations import ACTIVATION_TABLE, LEAKY_SLOPE
 from .config import ExperimentConfig
 from .data import make_dataset
+from .summary import number
 
 Q_MAX = 1e250  # exploding unbounded activations: stop the length map short of float64's overflow
 Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
@@ -184,10 +185,14 @@ def gradient_in_words(chi: float) -> str:
     if abs(math.log10(per_layer)) < 1e-3:
         return "each layer passes the gradient on at its size (critical)"
     layers_per_tenfold = 1 / abs(math.log10(per_layer))
-    change = "tenfold smaller" if per_layer < 1 else "tenfold larger"
+    change = "smaller" if per_layer < 1 else "larger"
     count = f"{layers_per_tenfold:.0f}" if layers_per_tenfold >= 10 else f"{layers_per_tenfold:.2g}"
-    every = f"every {count} layers" if layers_per_tenfold >= 1.05 else "more than that at every layer"
-    return f"each layer multiplies the gradient by ×{per_layer:.3g}: {change} {every}"
+    every = (
+        f"tenfold {change} every {count} layers"
+        if layers_per_tenfold >= 1.05
+        else f"more than tenfold {change} at every layer"
+    )
+    return f"each layer multiplies the gradient by ×{number(per_layer, 3)}: {every}"
 
 
 def batchnorm_gradient_growth(activation: str) -> float:

@@ -291,5 +291,6 @@ def theory_summary(config: ExperimentConfig, line_drawn: bool = True) -> str:
     overall = f"; from layer {config.depth} back to layer 1, ×{ratio}{where}" if config.depth > 1 else ""
     return (
         f"**Theory (mean field), at initialization:** {theory.gradient_in_words(chi)}{overall}. "
-        f"(χ₁ = {chi:.3g} is that factor squared, on the mean square; σ_w² = {sigma_w2:.3g}, σ_b² = {sigma_b2:.3g}.)"
+        f"(χ₁ = {number(chi, 3)} is that factor squared, on the mean square; "
+        f"σ_w² = {number(sigma_w2, 3)}, σ_b² = {number(sigma_b2, 3)}.)"
     )
