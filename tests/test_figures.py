@@ -633,7 +633,7 @@ def test_an_update_that_left_the_weights_as_they_were_is_a_0_on_the_floor():
     assert list(bottom.text) == ["0 (not changed)", "0 (not changed)", "1e-09"]
     labels = {a.text: a.y for a in figure.layout.annotations}
     # on a log axis an annotation's y is log10 (add_hline's own label sat at 10^0.001)
-    assert labels == {"1e-3: a healthy rate": -3, "0: too small to change a float32 weight": -10}
+    assert labels == {"10⁻³: a healthy rate": -3, "0: too small to change a float32 weight": -10}
     moving = fig.update_ratios(layers.assign(update_ratio=1e-3))
     assert not [a for a in moving.layout.annotations if "float32" in a.text]
 

@@ -158,7 +158,7 @@ def draw_details(snap: Snapshot) -> None:
     with left:
         charts.chart("updates", snap, lambda: run_charts.updates(snap))
         st.caption(
-            "Size of each step's change relative to the weights. Far below the 1e-3 line: that layer is not learning."
+            "Size of each step's change relative to the weights. Far below the 10⁻³ line: that layer is not learning."
         )
     with right:
         charts.chart("distance", snap, lambda: run_charts.distance(snap))

@@ -625,7 +625,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
             }
         )
     fig = new_figure(traces)
-    log_level(fig, UPDATE_GUIDE, "1e-3: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
+    log_level(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
     if unchanged.any():
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
         log_level(fig, floor, "0: too small to change a float32 weight", line, side="left")
