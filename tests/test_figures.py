@@ -14,7 +14,7 @@ from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import UPDATE_GUIDE
-from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR
+from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR, value_axis
 from vangrad_core.summary import flat_extremes
 from vangrad_core.trainer import METRIC_COLUMNS
 
@@ -777,3 +777,18 @@ def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
     last = rows[rows["step"] == 1].set_index("t")["grad_rms"]
     assert np.prod(np.asarray(measured.y, dtype=float)[1:]) == pytest.approx(last[1] / last[12], rel=1e-9)
     assert np.isnan(measured.y[0])  # nothing before t = 1
+
+
+def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
+    """The forward signal's variances from 0.05 to 0.6 (a browser walk): Plotly labelled every
+    digit of that span, small ("6 5 4 3 2 10⁻¹ 9 8"); now 0.05, 0.1, 0.2, 0.5."""
+    assert value_axis("variance", [0.05, 0.1, 0.6]) == {
+        "title": "variance (log scale)",
+        "type": "log",
+        "exponentformat": "power",
+        "dtick": "D2",
+        "tickformat": "~g",
+    }
+    assert "dtick" not in value_axis("variance", [1e-9, 0.1])  # decades: powers of ten
+    assert "dtick" not in value_axis("variance", [1e-6, 5e-6])  # too small for plain decimals
+    assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear

@@ -42,7 +42,7 @@ from vangrad_core.summary import (
 from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
-from views.ui.run_charts import SLOPE_GUIDE, distance_words, theory_summary
+from views.ui.run_charts import SLOPE_GUIDE, distance_words, theory_summary, variance_words
 
 
 def app(query: dict[str, str] | None = None):
@@ -489,6 +489,60 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     assert caption.endswith(
         f"Now layer 1 has moved by {number(moved[1])}× its initial size; layer 20 has moved by {number(moved[20])}× "
         "its initial size."
+    )
+
+
+def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
+    """How far step 1's dots lie from the theory's line, read off the chart's own traces (a
+    browser walk found "Grey dots (step 1) on the dashed line" beside He's ReLU dots, ×4.6
+    off it at width 32: the theory is for infinitely wide layers)."""
+    at = app({"scenario": "Same, with ReLU (He init)"})
+    finish_run(at, steps=10)
+    figure = chart_of(at, "variance")
+    line = next(t for t in figure.data if t.name == "theory at initialization (mean field)")
+    dots = next(t for t in figure.data if t.name == "measured, step 1 (initial weights)")
+    assert list(line.x) == list(dots.x)
+    gap = np.exp(np.abs(np.log(np.asarray(dots.y) / np.asarray(line.y))))
+    caption = next(c.value for c in at.caption if c.value.startswith("Grey dots"))
+    assert gap.max() > 4 and caption.startswith(
+        f"Grey dots (step 1) beside the dashed line: up to ×{factor_number(gap.max())} from it, at layer "
+        f"{dots.x[gap.argmax()]}. The theory describes infinitely wide layers, on average over initializations; "
+        "one network of 32 units a layer strays from it. Coloured dots: now."
+    )
+
+    # wide tanh layers at Xavier's scale sit on the line; the next step's batch moves them ×1.09
+    config = ExperimentConfig(depth=4, width=512, activation="tanh", init="xavier_normal", steps=2)
+    trainer = Trainer(config)
+    trainer.step(2)
+    snap = live_module.Snapshot(
+        config=trainer.config,
+        step_count=2,
+        done=True,
+        diverged_at=None,
+        divergence_reason=None,
+        failure=None,
+        metrics=trainer.metrics,
+        layers=trainer.layers,
+        activation_inputs=pd.DataFrame(),
+        decision=None,
+    )
+    hidden = snap.layers[snap.layers["act_input_std"].notna()]
+    then, now = (hidden[hidden["step"] == step].set_index("layer")["act_input_std"] ** 2 for step in (0, 1))
+    predicted = theory.predict_layers(config).set_index("layer")["preact_var"].loc[then.index]
+    widest = float(np.exp(np.abs(np.log(then / predicted))).max())
+    moved = float(np.exp(np.abs(np.log(now / then))).max())
+    assert widest < 1.25 and moved > 1.05
+    words = variance_words(snap)
+    assert words.startswith(
+        f"Grey dots (step 1) on the dashed line: at every layer the signal's variance is within "
+        f"×{factor_number(widest)} of what the initialization's theory says; coloured dots: now. A line"
+    )
+    # the same dots at the step after: nothing moved, the coloured dots hide the grey ones
+    snap.layers.loc[snap.layers["step"] == 1, "act_input_std"] = snap.layers.loc[
+        snap.layers["step"] == 0, "act_input_std"
+    ].to_numpy()
+    assert "Since step 1 no layer's variance has changed by more than ×1: the coloured dots cover" in (
+        variance_words(snap)
     )
 
 

@@ -215,6 +215,7 @@ MAX_LABELLED_POINTS = 30
 
 
 LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis
+SHORT_LOG_SPAN = 100  # values less far apart: a log axis labelled 1, 2, 5 in plain decimals
 
 
 def value_axis(title: str, values: object, log: bool = False) -> dict:
@@ -225,7 +226,11 @@ def value_axis(title: str, values: object, log: bool = False) -> dict:
     values = values[np.isfinite(values) & (values >= SMALLEST_NORMAL)]
     if not log and len(values) and values.max() < LOG_SPAN * values.min():
         return {"title": title, "rangemode": "tozero"}
-    return {"title": f"{title} (log scale)", "type": "log", "exponentformat": "power"}
+    axis = {"title": f"{title} (log scale)", "type": "log", "exponentformat": "power"}
+    if len(values) and values.max() < SHORT_LOG_SPAN * values.min() and 1e-3 <= values.min() and values.max() < 1e4:
+        # a decade or two: Plotly labels every digit of it small ("6 5 4 3 2 10⁻¹ 9 8"); 0.05, 0.1, 0.2 instead
+        axis |= {"dtick": "D2", "tickformat": "~g"}
+    return axis
 
 
 def darkest_words(zeros: np.ndarray) -> str:

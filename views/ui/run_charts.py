@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from vangrad_core import figures, make_dataset, theory
@@ -48,10 +49,22 @@ def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=guide)
 
 
+def unmoved_factor(then: pd.Series, now: pd.Series) -> float | None:
+    """The largest change per layer between two steps' positive values, as a factor,
+    where a chart of them cannot show it (under a fiftieth of the decades they span, at
+    least ×1.05): the later step's marks cover the earlier's. None where it can be seen,
+    or where a value is 0 or not finite."""
+    if not ((then > 0) & (now > 0)).all() or not np.isfinite([then, now]).all():
+        return None
+    change = float(np.log10(now / then).abs().max())
+    decades = math.log10(max(then.max(), now.max()) / min(then.min(), now.min()))
+    return 10**change if change <= max(decades, 1) / 50 else None
+
+
 def unmoved_words(snap: Snapshot) -> str:
     """Why the profile's dotted line (the first step) cannot be seen, where it lies under
-    the solid one (now): no layer's dL/dz has changed by more than a fiftieth of the
-    chart's decades (at least ×1.05); "" otherwise. Deep sigmoid's run: ×1.1 in 500 steps."""
+    the solid one (now): `unmoved_factor` of dL/dz; "" otherwise. Deep sigmoid's run: ×1.1
+    in 500 steps."""
     layers = snap.layers
     if layers.empty:
         return ""
@@ -59,14 +72,11 @@ def unmoved_words(snap: Snapshot) -> str:
     if first_step == last_step:
         return ""
     then, now = (layers[layers["step"] == step].set_index("layer")["delta_rms"] for step in (first_step, last_step))
-    if not ((then > 0) & (now > 0)).all() or not np.isfinite([then, now]).all():
-        return ""
-    change = float(np.log10(now / then).abs().max())
-    decades = math.log10(max(then.max(), now.max()) / min(then.min(), now.min()))
-    if change > max(decades, 1) / 50:
+    unmoved = unmoved_factor(then, now)
+    if unmoved is None:
         return ""
     return (
-        f"Since step 1 no layer's gradient has changed by more than ×{factor_number(10**change)}: "
+        f"Since step 1 no layer's gradient has changed by more than ×{factor_number(unmoved)}: "
         "the solid line covers the dotted one."
     )
 
@@ -240,18 +250,57 @@ def boundary_words(snap: Snapshot) -> str:
     return said
 
 
+ON_THEORY = 1.25  # step 1's variance this close to the theory's at every layer: "on the line"
+
+
 def variance_words(snap: Snapshot) -> str:
-    """What the forward signal's chart shows: its theory line only where the theory applies."""
-    if _predicted(snap.config) is None:
-        drawn = f"Grey dots: step 1; coloured dots: now. No theory line: {NO_THEORY_WHY}"
+    """What the forward signal's chart shows, from the run: how far step 1's dots lie
+    from the theory's line, and whether the dots of now cover them."""
+    predicted = _predicted(snap.config)
+    hidden = snap.layers[snap.layers["act_input_std"].notna()]
+    said = []
+    if hidden.empty:
+        said.append("Grey dots: step 1; coloured dots: now.")
     else:
-        drawn = (
-            "Grey dots (step 1) on the dashed line: the signal's size per layer is what the initialization's "
-            "theory says; coloured dots: now."
+        first_step, last_step = steps_of(hidden)
+        then, now = (
+            hidden[hidden["step"] == step].set_index("layer")["act_input_std"] ** 2 for step in (first_step, last_step)
+        )
+        said.append(_theory_gap_words(then, predicted, snap.config.width))
+        unmoved = unmoved_factor(then, now) if last_step != first_step else None
+        if unmoved is not None:
+            said.append(
+                f"Since step 1 no layer's variance has changed by more than ×{factor_number(unmoved)}: "
+                "the coloured dots cover the grey ones."
+            )
+    if predicted is None:
+        said.append(f"No theory line: {NO_THEORY_WHY}")
+    said.append(
+        "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
+        "(or exploding); in theory Xavier keeps tanh flat, He keeps ReLU flat."
+    )
+    return " ".join(said)
+
+
+def _theory_gap_words(then: pd.Series, predicted: pd.DataFrame | None, width: int) -> str:
+    """Step 1's variances (by layer) against the theory's: on its line, or how far off."""
+    if predicted is None:
+        return "Grey dots: step 1; coloured dots: now."
+    expected = predicted.set_index("layer")["preact_var"].reindex(then.index)
+    gap = np.exp(np.log(then / expected).abs())  # a factor, either way
+    gap = gap[np.isfinite(gap)]
+    if gap.empty:
+        return "Grey dots: step 1; dashed: the theory at initialization; coloured dots: now."
+    widest = float(gap.max())
+    if widest <= ON_THEORY:
+        return (
+            f"Grey dots (step 1) on the dashed line: at every layer the signal's variance is within "
+            f"×{factor_number(widest)} of what the initialization's theory says; coloured dots: now."
         )
     return (
-        f"{drawn} A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
-        "(or exploding); Xavier keeps tanh flat, He keeps ReLU flat."
+        f"Grey dots (step 1) beside the dashed line: up to ×{factor_number(widest)} from it, at layer "
+        f"{int(gap.idxmax())}. The theory describes infinitely wide layers, on average over initializations; "
+        f"one network of {width} units a layer strays from it. Coloured dots: now."
     )
 
 
