@@ -399,3 +399,7 @@ def test_classics_at_initialization_run_on_the_page(key, verdict, charts):
     assert at.success and at.success[0].value.startswith(verdict)
     assert len(at.get("plotly_chart")) == charts
     assert any(c.value.startswith("Computed in ") for c in at.caption)
+    # the deciding numbers as the verdict prints them: e-notation's sign a minus sign, keys in words
+    table = at.dataframe[0].value
+    assert not table["value"].str.contains("e-").any() and not table["number"].str.contains("_").any()
+    assert table["number"].str[0].str.isupper().all()

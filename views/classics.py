@@ -8,6 +8,7 @@ from vangrad_core import figures
 from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
 from vangrad_core.lessons import ISOMETRY_TARGET, MEMORY_SUCCESS_MSE
+from vangrad_core.summary import number
 from views.ui import charts, classroom, session
 from views.ui.live import training_slots
 from views.ui.state import ClassicsState
@@ -25,6 +26,16 @@ FIGURES = {
     "shattered": lambda f: [figures.shattered_figure(f["correlation"], f["gradients"])],
     "width": lambda f: [figures.width_figure(f["spread"])],
 }
+
+
+# words in the deciding numbers' keys, as a student reads them elsewhere on the page
+KEY_WORDS = {"rnn": "RNN", "lstm": "LSTM", "bn": "batch norm", "he": "He", "xavier": "Xavier", "selu": "SELU"}
+
+
+def number_name(key: str) -> str:
+    """A deciding number's key in words: "xavier_normal_final_loss" -> "Xavier normal final loss"."""
+    words = " ".join(KEY_WORDS.get(word, word) for word in key.split("_"))
+    return words[0].upper() + words[1:]
 
 
 @st.cache_data(max_entries=50, show_spinner=False)
@@ -85,8 +96,8 @@ else:
     with st.expander("The deciding numbers"):
         st.dataframe(
             {
-                "number": [n.replace("_", " ") for n in outcome.numbers],
-                "value": [f"{v:.4g}" for v in outcome.numbers.values()],
+                "number": [number_name(key) for key in outcome.numbers],
+                "value": [number(value, 4) for value in outcome.numbers.values()],  # as the verdict prints them
             },
             hide_index=True,
         )
