@@ -418,10 +418,12 @@ def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
 
 
 def test_a_number_in_e_notation_keeps_its_exponents_sign_on_its_line():
-    """The exponent's sign is a minus sign: a browser broke a caption after a hyphen, "1e-" | "17"."""
+    """The exponent's sign is a minus sign: a browser broke a caption after a hyphen, "1e-" | "17";
+    a negative number's too, so that a caption never mixes the two ("-1.1e−3", a browser walk)."""
     from vangrad_core.summary import number
 
-    assert [number(v) for v in (6.7e-17, 3e20, 0.14, 1600, -2.5e-5)] == ["6.7e−17", "3e20", "0.14", "1600", "-2.5e−5"]
+    values = (6.7e-17, 3e20, 0.14, 1600, -2.5e-5, -0.0721, -5000)
+    assert [number(v) for v in values] == ["6.7e−17", "3e20", "0.14", "1600", "−2.5e−5", "−0.072", "−5000"]
 
 
 def test_where_a_run_diverged_is_said_as_the_step_counter_counts():

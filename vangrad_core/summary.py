@@ -213,23 +213,26 @@ def time_ratio(rows: pd.DataFrame) -> float:
 # ---- the sentences the pages print about a run ------------------------------------------
 
 
-MINUS = "\u2212"  # the exponent's minus sign, not a hyphen: a browser broke a line after it ("1e-" | "17")
+MINUS = "\u2212"  # the minus sign, not a hyphen: a browser broke a line after it ("1e-" | "17")
 
 
 def number(value: float, digits: int = 2) -> str:
     """A number as a student reads it: 0.14, 3.2, 1e−17 (scientific below 0.01 or above
-    1e4; the exponent's sign a minus sign, which keeps the number on one line)."""
+    1e4); a minus sign, not a hyphen, for negative numbers and exponents alike (a browser
+    broke a line after a hyphen: "1e-" | "17")."""
     if not math.isfinite(value):
         return "–"
     if value == 0:
         return "0"
     if 100 <= abs(value) < 1e4:  # 1600, not 1.6e+03
-        return f"{value:.0f}"
-    if 0.01 <= abs(value) < 100:
-        return f"{value:.{digits}g}"
-    mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-    return f"{mantissa}e{int(exponent)}".replace("e-", f"e{MINUS}")
+        text = f"{value:.0f}"
+    elif 0.01 <= abs(value) < 100:
+        text = f"{value:.{digits}g}"
+    else:
+        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        text = f"{mantissa}e{int(exponent)}"
+    return text.replace("-", MINUS)
 
 
 def ordinal(n: int) -> str:
