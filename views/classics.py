@@ -29,7 +29,16 @@ FIGURES = {
 
 
 # words in the deciding numbers' keys, as a student reads them elsewhere on the page
-KEY_WORDS = {"rnn": "RNN", "lstm": "LSTM", "bn": "batch norm", "he": "He", "xavier": "Xavier", "selu": "SELU"}
+KEY_WORDS = {
+    "rnn": "RNN",
+    "lstm": "LSTM",
+    "bn": "batch norm",
+    "he": "He",
+    "xavier": "Xavier",
+    "selu": "SELU",
+    "relu": "ReLU",
+    "gaussian": "Gaussian",
+}
 
 
 def number_name(key: str) -> str:

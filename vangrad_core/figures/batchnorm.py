@@ -11,8 +11,8 @@ from .style import counted, empty, layer_colors, layout, new_figure, thin_steps
 
 def mean_and_std(values: pd.Series) -> str:
     """ "mean 0.00, std 1.00": a stage's histogram's heading, and what its caption says."""
-    # (rounded first: a mean of -0.001 reads "0.00", not "-0.00")
-    return f"mean {round(values.mean(), 2) + 0.0:.2f}, std {values.std(ddof=0):.2f}"
+    # (rounded first: a mean of -0.001 reads "0.00", not "-0.00"; a minus sign, as `summary.number` prints one)
+    return f"mean {round(values.mean(), 2) + 0.0:.2f}, std {values.std(ddof=0):.2f}".replace("-", "\u2212")
 
 
 def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:
