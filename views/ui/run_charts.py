@@ -341,5 +341,5 @@ def theory_summary(config: ExperimentConfig, line_drawn: bool = True) -> str:
     return (
         f"**Theory (mean field), at initialization:** {theory.gradient_in_words(chi)}{overall}. "
         f"(χ₁ = {number(chi, 3)} is that factor squared, on the mean square; "
-        f"σ_w² = {number(sigma_w2, 3)}, σ_b² = {number(sigma_b2, 3)}.)"
+        f"σ_w² = {number(sigma_w2, 3)}, σ_b² = {number(sigma_b2, 3)})."  # (not "= 0.)", read as a decimal)
     )
