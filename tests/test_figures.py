@@ -192,6 +192,7 @@ def test_derivative_with_inputs_draws_the_activation_and_a_histogram(trained):
     inputs = trained.activation_inputs()
     curve = curves_covering("sigmoid", inputs.query("layer == 3")["value"])
     figure = fig.derivative_with_inputs(curve, inputs, 3, "sigmoid")
+    assert figure.layout.xaxis.exponentformat == "power"  # an exploded run's inputs: 5×10¹³, not "50T"
     curve = next(t for t in figure.data if isinstance(t, go.Scatter))
     assert max(curve.y) == pytest.approx(0.25, abs=1e-4)  # the sigmoid's ceiling
     histogram = next(t for t in figure.data if isinstance(t, go.Histogram))
@@ -616,6 +617,8 @@ def test_ridges_of_an_overflowed_run_draw_what_is_finite():
     outline, red = figure.data  # tanh(inf) = 1: saturated
     assert share_by_layer(outline).to_dict() == {1: pytest.approx(1)}  # layer 2 had nothing finite
     assert share_by_layer(red)[1] == pytest.approx(1 / 3)
+    # an exploded run's outputs reach 5e19: powers of ten on the axis, not SI's "50E" (a browser walk)
+    assert figure.layout.xaxis.exponentformat == "power"
     assert (
         "Press Train"
         in fig.activation_ridges(outputs.iloc[:0], pd.Series(dtype=float), "tanh").layout.annotations[0].text

@@ -529,7 +529,13 @@ def derivative_with_inputs(
     return layout(
         fig,
         title,
-        xaxis={"anchor": "y", "domain": [0.0, 0.94], "title": "input to the nonlinearity, x", "range": [start, end]},
+        xaxis={
+            "anchor": "y",
+            "domain": [0.0, 0.94],
+            "title": "input to the nonlinearity, x",
+            "range": [start, end],
+            "exponentformat": "power",
+        },
         # (the slope's name alone: "derivative sigmoid'(x)" ran past a presented plot into the chart's title)
         yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": f"{activation}'(x)", "rangemode": "tozero"},
         yaxis2={
@@ -985,7 +991,13 @@ def activation_ridges(
         title + subtitle,
         height=ridges_height(len(layer_ids)),
         shapes=shapes,
-        xaxis={"title": axis + legend_note, "range": [low, high], "showgrid": False, "zeroline": False},
+        xaxis={
+            "title": axis + legend_note,
+            "range": [low, high],
+            "showgrid": False,
+            "zeroline": False,
+            "exponentformat": "power",
+        },
         yaxis={
             "title": f"layer, 1 = input side{' · ' + flat_label if flat_label else ''}",
             "tickvals": np.arange(len(layer_ids)) + 0.2,
