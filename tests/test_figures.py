@@ -791,7 +791,26 @@ def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
         "exponentformat": "power",
         "dtick": "D2",
         "tickformat": "~g",
+        "minorloglabels": "complete",  # (presenting keeps it: its charts label decades only otherwise)
     }
     assert "dtick" not in value_axis("variance", [1e-9, 0.1])  # decades: powers of ten
     assert "dtick" not in value_axis("variance", [1e-6, 5e-6])  # too small for plain decimals
     assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear
+
+
+def test_update_lines_too_many_for_a_legend_are_keyed_by_a_colour_bar():
+    """21 lines (depth 20 and the output layer) and no legend: which colour is which layer
+    was nowhere on the chart (a browser walk)."""
+    layers = pd.DataFrame({"step": np.repeat([0, 1], 21), "layer": list(range(1, 22)) * 2, "update_ratio": 1e-3})
+    figure = fig.update_ratios(layers)
+    assert figure.layout.showlegend is False
+    key = next(t for t in figure.data if t.marker.showscale)
+    lines = [t for t in figure.data if t.mode == "lines"]
+    assert (
+        len(lines) == 21
+        and key.marker.colorbar.tickvals == (1, 11, 21)
+        and (key.marker.cmin, key.marker.cmax) == (1, 21)
+    )
+    assert key.marker.colorscale[0][1] == lines[0].line.color and key.marker.colorscale[-1][1] == lines[-1].line.color
+    few = fig.update_ratios(layers[layers["layer"] <= 12])  # a legend lists them: no key
+    assert few.layout.showlegend and not any(t.marker.showscale for t in few.data if t.marker)

@@ -630,6 +630,9 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
                 "hovertemplate": f"layer {layer}, step %{{x}}: %{{text}}<extra></extra>",
             }
         )
+    shown_in_legend = len(layer_ids) <= MAX_LEGEND_LAYERS
+    if not shown_in_legend:  # a line a layer, too many to list: their colours keyed by layer beside the plot
+        traces.append(layer_color_key(layer_ids, colors))
     fig = new_figure(traces)
     log_level(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
     if unchanged.any():
@@ -640,8 +643,33 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
         title,
         xaxis={"title": "training step"},
         yaxis={"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"},
-        showlegend=len(layer_ids) <= 12,
+        showlegend=shown_in_legend,
     )
+
+
+MAX_LEGEND_LAYERS = 12  # lines a layer listed in a legend up to this many; beyond, a colour key
+
+
+def layer_color_key(layer_ids: list[int], colors: list[str]) -> dict:
+    """A colour bar that keys lines coloured by layer (`layer_colors`), drawn by a trace
+    with no point of its own."""
+    first, last = int(layer_ids[0]), int(layer_ids[-1])
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "marker": {
+            "color": [first],
+            "cmin": first,
+            "cmax": last,
+            "colorscale": [[i / (len(colors) - 1), color] for i, color in enumerate(colors)],
+            "showscale": True,
+            "colorbar": {"title": {"text": "layer"}, "tickvals": [first, (first + last) // 2, last], "len": 0.9},
+        },
+    }
 
 
 def distance_from_init(layers: pd.DataFrame) -> go.Figure:

@@ -229,7 +229,7 @@ def value_axis(title: str, values: object, log: bool = False) -> dict:
     axis = {"title": f"{title} (log scale)", "type": "log", "exponentformat": "power"}
     if len(values) and values.max() < SHORT_LOG_SPAN * values.min() and 1e-3 <= values.min() and values.max() < 1e4:
         # a decade or two: Plotly labels every digit of it small ("6 5 4 3 2 10⁻¹ 9 8"); 0.05, 0.1, 0.2 instead
-        axis |= {"dtick": "D2", "tickformat": "~g"}
+        axis |= {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
     return axis
 
 

@@ -82,7 +82,9 @@ def large_text(figure: go.Figure) -> go.Figure:
         axis = _merge(spec.setdefault(name, {}), {"tickfont": text, "title": {"font": text}})
         if "text" in axis["title"]:
             axis["title"]["text"] = short(axis["title"]["text"])  # at 18 px long titles clip
-        axis["minorloglabels"] = "none"  # a log axis's in-between labels, 2 ... 9, are drawn smaller: decades only
+        # a log axis's in-between labels, 2 ... 9, are drawn smaller: decades only (unless the axis spans too
+        # few decades for that and labels 0.05, 0.1, 0.2 whole: `figures.style.value_axis`)
+        axis.setdefault("minorloglabels", "none")
     for coloraxis in figure.select_coloraxes():
         _merge(spec.setdefault(coloraxis.plotly_name, {}), {"colorbar": {"tickfont": text, "title": {"font": text}}})
     for note in spec.get("annotations", ()):
