@@ -152,7 +152,7 @@ def downloads_hold(at: AppTest, files: list[tuple[str, str, str, str]]) -> bool:
 
 
 def read_number(text: str) -> float:
-    """A number as a page prints it (`summary.number`: its exponent's sign is a minus sign)."""
+    """A number as a page prints it (`summary.number`: a minus sign, not a hyphen, in its sign and exponent)."""
     return float(text.replace("\u2212", "-"))
 
 

@@ -417,7 +417,7 @@ def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
     assert "shrinks ×0.14 a layer" in passed_back(0.14**19, 20, "layer 1", "layer 20", "layer")
 
 
-def test_a_number_in_e_notation_keeps_its_exponents_sign_on_its_line():
+def test_a_number_prints_its_minus_signs_as_minus_signs_not_hyphens():
     """The exponent's sign is a minus sign: a browser broke a caption after a hyphen, "1e-" | "17";
     a negative number's too, so that a caption never mixes the two ("-1.1e−3", a browser walk)."""
     from vangrad_core.summary import number

@@ -24,6 +24,7 @@ from vangrad_core.lessons import (
     WIDTH_NET,
     WIDTHS,
 )
+from vangrad_core.summary import MINUS
 
 pytestmark = CLASSICS_GROUP
 
@@ -130,6 +131,8 @@ def test_shattered_plain_gradients_decorrelate_and_residual_ones_do_not():
     correlation = result.frames["correlation"].pivot(index="depth", columns="run", values="correlation")
     deeper = correlation.loc[20:]
     assert (deeper["plain"] < deeper["residual"] - 0.5).all()  # at every depth from 20 on
+    # a negative correlation with a minus sign, as the page prints every number ("−0.09", not "-0.09")
+    assert numbers["plain_depth20"] < 0 and f"{MINUS}0.09 after 20" in result.verdict
 
 
 def test_shattered_gradient_is_each_inputs_own_and_matches_autograd():

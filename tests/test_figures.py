@@ -795,6 +795,7 @@ def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
     }
     assert "dtick" not in value_axis("variance", [1e-9, 0.1])  # decades: powers of ten
     assert "dtick" not in value_axis("variance", [1e-6, 5e-6])  # too small for plain decimals
+    assert "dtick" not in value_axis("variance", [0.05, 0.6, 1e-45])  # a 0 drawn on the floor: 45 decades
     assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear
 
 

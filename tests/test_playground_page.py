@@ -535,7 +535,7 @@ def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
     words = variance_words(snap)
     assert words.startswith(
         f"Grey dots (step 1) on the dashed line: at every layer the signal's variance is within "
-        f"×{factor_number(widest)} of what the initialization's theory says; coloured dots: now. A line"
+        f"×{factor_number(widest)} of what the initialization's theory says. Coloured dots: now. A line"
     )
     # the same dots at the step after: nothing moved, the coloured dots hide the grey ones
     snap.layers.loc[snap.layers["step"] == 1, "act_input_std"] = snap.layers.loc[
@@ -543,6 +543,16 @@ def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
     ].to_numpy()
     assert "Since step 1 no layer's variance has changed by more than ×1: the coloured dots cover" in (
         variance_words(snap)
+    )
+    # ×1.04 near the top of a linear axis (these variances lie within ×10) is seen: nothing said
+    latest = snap.layers["step"] == 1
+    snap.layers.loc[latest, "act_input_std"] *= np.sqrt(1.04)
+    assert "cover" not in variance_words(snap)
+    # a layer with no signal at all is drawn on the floor, not measured by a factor
+    snap.layers.loc[(snap.layers["layer"] >= 3) & snap.layers["act_input_std"].notna(), "act_input_std"] = 0.0
+    assert variance_words(snap).startswith(
+        "Grey dots (step 1): no signal at all from layer 3 and every layer above it (variance 0), where the "
+        "theory has some. Coloured dots: now."
     )
 
 

@@ -12,9 +12,9 @@ import plotly.graph_objects as go
 import pytest
 
 from tests.conftest import assert_clean, button, open_page
-from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT
+from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT, value_axis
 from vangrad_core.lessons import TOUR
-from views.ui.charts import HEATMAP_ROW_LABELS, LEGEND_LINE_CHARS, PRESENTER_TEXT_PX, short, wrap_legend
+from views.ui.charts import HEATMAP_ROW_LABELS, LEGEND_LINE_CHARS, PRESENTER_TEXT_PX, large_text, short, wrap_legend
 
 PAGES = (  # page, its link, the runs to train a little before looking, a button to press
     (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
@@ -150,3 +150,15 @@ def test_long_legend_entries_are_wrapped_into_lines():
     wrap_legend(figure)
     lines = figure.data[0].name.split("<br>")
     assert len(lines) == 2 and max(map(len, lines)) <= LEGEND_LINE_CHARS and figure.data[1].name == "step 500 (now)"
+
+
+def test_presenting_labels_a_log_axis_by_its_decades_unless_it_spans_too_few():
+    """Presenting drops a log axis's small in-between labels (2 ... 9), but an axis of a
+    decade or two keeps its 0.05, 0.1, 0.2 (`value_axis`): presented, the forward
+    signal's variances from 0.05 to 0.6 were labelled "10⁻¹" alone."""
+    short_span, decades = (
+        large_text(go.Figure(layout={"yaxis": value_axis("variance", values)})).layout.yaxis
+        for values in ([0.05, 0.6], [1e-9, 1.0])
+    )
+    assert short_span.minorloglabels == "complete" and short_span.dtick == "D2"
+    assert decades.minorloglabels == "none"

@@ -79,6 +79,8 @@ def test_gradient_in_words():
     )
     assert "tenfold larger every" in theory.gradient_in_words(1.5)
     assert "more than tenfold larger at every layer" in theory.gradient_in_words(400.0)
+    assert theory.gradient_in_words(0.0115).endswith("×0.107: about tenfold smaller at every layer")
+    assert theory.gradient_in_words(1.008).startswith("each layer multiplies the gradient by ×1.004: tenfold larger")
     assert "critical" in theory.gradient_in_words(1.0)
     # a factor under 0.01 as every number on the page: e-notation, its sign a minus sign (one line)
     assert "×3.16e\u22124: more than" in theory.gradient_in_words(1e-7)

@@ -58,7 +58,7 @@ from .lessons import (
 from .measure import at_initialization
 from .model import Network, build_model, initialize, reinitialize, uninitialized_linear
 from .recurrent import ADDING_TOLERANCE, GUESS_LOSS, GUESS_WITHIN, RecurrentTrainer
-from .summary import number
+from .summary import fixed, number
 from .trainer import Trainer, frozen_running_statistics
 
 PERCENTILES = (15, 50, 85)
@@ -677,11 +677,11 @@ def shattered(seed: int) -> Outcome:
         and numbers["residual_depth20"] - numbers["plain_depth20"] > 0.5
     )
     because = (
-        f"neighbouring inputs' gradients correlate {numbers['plain_depth1']:.2f} after one layer; in the plain "
-        f"network {numbers['plain_depth10']:.2f} after 10 layers, {numbers['plain_depth20']:.2f} after 20 and "
-        f"{numbers[f'plain_depth{deep}']:.2f} after {deep} (white noise: 0); with residual connections "
-        f"{numbers['residual_depth10']:.2f}, {numbers['residual_depth20']:.2f} and "
-        f"{numbers[f'residual_depth{deep}']:.2f} (mean of {SHATTERED_NETWORKS} random networks each)."
+        f"neighbouring inputs' gradients correlate {fixed(numbers['plain_depth1'])} after one layer; in the plain "
+        f"network {fixed(numbers['plain_depth10'])} after 10 layers, {fixed(numbers['plain_depth20'])} after 20 and "
+        f"{fixed(numbers[f'plain_depth{deep}'])} after {deep} (white noise: 0); with residual connections "
+        f"{fixed(numbers['residual_depth10'])}, {fixed(numbers['residual_depth20'])} and "
+        f"{fixed(numbers[f'residual_depth{deep}'])} (mean of {SHATTERED_NETWORKS} random networks each)."
     )
     return Outcome(
         reproduced,

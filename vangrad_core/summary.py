@@ -235,6 +235,11 @@ def number(value: float, digits: int = 2) -> str:
     return text.replace("-", MINUS)
 
 
+def fixed(value: float, decimals: int = 2) -> str:
+    """A number to `decimals` places, its sign a minus sign as `number` prints it: "−0.09"."""
+    return f"{value:.{decimals}f}".replace("-", MINUS)
+
+
 def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 21st."""
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"

@@ -34,7 +34,7 @@ import torch
 from .activations import ACTIVATION_TABLE, LEAKY_SLOPE
 from .config import ExperimentConfig
 from .data import make_dataset
-from .summary import number
+from .summary import factor_number, number
 
 Q_MAX = 1e250  # exploding unbounded activations: stop the length map short of float64's overflow
 Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
@@ -187,12 +187,16 @@ def gradient_in_words(chi: float) -> str:
     layers_per_tenfold = 1 / abs(math.log10(per_layer))
     change = "smaller" if per_layer < 1 else "larger"
     count = f"{layers_per_tenfold:.0f}" if layers_per_tenfold >= 10 else f"{layers_per_tenfold:.2g}"
-    every = (
-        f"tenfold {change} every {count} layers"
-        if layers_per_tenfold >= 1.05
-        else f"more than tenfold {change} at every layer"
-    )
-    return f"each layer multiplies the gradient by ×{number(per_layer, 3)}: {every}"
+    if layers_per_tenfold >= 1.05:
+        every = f"tenfold {change} every {count} layers"
+    elif layers_per_tenfold > 0.95:  # (×0.107 is not "more than tenfold")
+        every = f"about tenfold {change} at every layer"
+    else:
+        every = f"more than tenfold {change} at every layer"
+    shown = number(per_layer, 3)
+    if shown == "1":  # ×1.004: neither "×1" nor critical
+        shown = factor_number(per_layer)
+    return f"each layer multiplies the gradient by ×{shown}: {every}"
 
 
 def batchnorm_gradient_growth(activation: str) -> float:

@@ -106,7 +106,7 @@ else:
         st.dataframe(
             {
                 "number": [number_name(key) for key in outcome.numbers],
-                "value": [number(value, 4) for value in outcome.numbers.values()],  # as the verdict prints them
+                "value": [number(value, 4) for value in outcome.numbers.values()],  # e−, − as every caption
             },
             hide_index=True,
         )

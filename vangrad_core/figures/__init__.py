@@ -25,6 +25,7 @@ from .live import (
     phase_diagram,
     ridges_height,
     saturation_by_layer,
+    signal_variance,
     training_curves,
     update_ratios,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "saturation_by_layer",
     "selu_figure",
     "shattered_figure",
+    "signal_variance",
     "thin_steps",
     "time_profiles",
     "training_curves",

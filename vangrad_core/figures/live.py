@@ -32,6 +32,7 @@ from .style import (
 )
 
 UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight ratio
+MAX_LEGEND_LAYERS = 12  # lines a layer listed in a legend up to this many; beyond, a colour key
 
 GRADIENT_MEASURES = {  # column -> (what it is, axis title)
     "delta_rms": ("RMS of dL/dz", "RMS of dL/dz (log scale)"),
@@ -130,6 +131,13 @@ def gradient_profile(
     )
 
 
+def signal_variance(layers: pd.DataFrame, step: int) -> pd.Series:
+    """Each hidden layer's pre-activation variance at `step`, by layer: the forward
+    signal's dots, and what its caption reads."""
+    rows = layers[(layers["step"] == step) & layers["act_input_std"].notna()]
+    return rows.set_index("layer")["act_input_std"] ** 2
+
+
 def forward_variance(
     layers: pd.DataFrame, predicted: pd.DataFrame | None, rule: tuple[str, float] | None = None
 ) -> go.Figure:
@@ -174,15 +182,15 @@ def forward_variance(
     # the theory is for the initial weights: step 1's measurements are what it predicts
     latest = [(last_step, True)] if last_step != first_step else []
     for step, now in [(first_step, False), *latest]:
-        rows = hidden[hidden["step"] == step]
+        variance = signal_variance(layers, step)
         traces.append(
             {
                 "type": "scatter",
-                "x": rows["layer"].to_numpy(),
-                "y": (rows["act_input_std"] ** 2).clip(lower=TINY).to_numpy(),
+                "x": variance.index.to_numpy(),
+                "y": variance.clip(lower=TINY).to_numpy(),
                 "name": f"measured, {step_label(step, now)}",
                 "mode": "markers",
-                "marker": {"color": layer_colors(len(rows)) if now else THEN_COLOR, "size": 11 if now else 9},
+                "marker": {"color": layer_colors(len(variance)) if now else THEN_COLOR, "size": 11 if now else 9},
                 "hovertemplate": "layer %{x}: measured %{y:.3g}<extra></extra>",
             }
         )
@@ -645,9 +653,6 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
         yaxis={"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"},
         showlegend=shown_in_legend,
     )
-
-
-MAX_LEGEND_LAYERS = 12  # lines a layer listed in a legend up to this many; beyond, a colour key
 
 
 def layer_color_key(layer_ids: list[int], colors: list[str]) -> dict:

@@ -223,11 +223,13 @@ def value_axis(title: str, values: object, log: bool = False) -> dict:
     LOG_SPAN (and not `log`): within a decade, bars on a log axis mislead (0.26 drawn
     as a sliver beside 0.29) and its labels pile up (1, 0.9, 0.8 on a presented chart)."""
     values = np.asarray(values, dtype=float)
+    on_floor = (np.isfinite(values) & (values < SMALLEST_NORMAL)).any()  # zeros drawn at TINY: decades on
     values = values[np.isfinite(values) & (values >= SMALLEST_NORMAL)]
     if not log and len(values) and values.max() < LOG_SPAN * values.min():
         return {"title": title, "rangemode": "tozero"}
     axis = {"title": f"{title} (log scale)", "type": "log", "exponentformat": "power"}
-    if len(values) and values.max() < SHORT_LOG_SPAN * values.min() and 1e-3 <= values.min() and values.max() < 1e4:
+    short = len(values) and values.max() < SHORT_LOG_SPAN * values.min() and not on_floor
+    if short and 1e-3 <= values.min() and values.max() < 1e4:
         # a decade or two: Plotly labels every digit of it small ("6 5 4 3 2 10⁻¹ 9 8"); 0.05, 0.1, 0.2 instead
         axis |= {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
     return axis

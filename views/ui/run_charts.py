@@ -51,14 +51,17 @@ def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
 
 def unmoved_factor(then: pd.Series, now: pd.Series) -> float | None:
     """The largest change per layer between two steps' positive values, as a factor,
-    where a chart of them cannot show it (under a fiftieth of the decades they span, at
-    least ×1.05): the later step's marks cover the earlier's. None where it can be seen,
+    where a chart of them cannot show it, on a log axis or a linear one (under a
+    fiftieth of the decades they span, at least ×1.05, and under a fiftieth of the
+    largest): the later step's marks cover the earlier's. None where it can be seen,
     or where a value is 0 or not finite."""
     if not ((then > 0) & (now > 0)).all() or not np.isfinite([then, now]).all():
         return None
     change = float(np.log10(now / then).abs().max())
     decades = math.log10(max(then.max(), now.max()) / min(then.min(), now.min()))
-    return 10**change if change <= max(decades, 1) / 50 else None
+    largest = max(then.max(), now.max())
+    seen = change > max(decades, 1) / 50 or float((now - then).abs().max()) > largest / 50
+    return None if seen else 10**change
 
 
 def unmoved_words(snap: Snapshot) -> str:
@@ -257,16 +260,12 @@ def variance_words(snap: Snapshot) -> str:
     """What the forward signal's chart shows, from the run: how far step 1's dots lie
     from the theory's line, and whether the dots of now cover them."""
     predicted = _predicted(snap.config)
-    hidden = snap.layers[snap.layers["act_input_std"].notna()]
     said = []
-    if hidden.empty:
-        said.append("Grey dots: step 1; coloured dots: now.")
-    else:
-        first_step, last_step = steps_of(hidden)
-        then, now = (
-            hidden[hidden["step"] == step].set_index("layer")["act_input_std"] ** 2 for step in (first_step, last_step)
-        )
-        said.append(_theory_gap_words(then, predicted, snap.config.width))
+    if snap.layers["act_input_std"].notna().any():  # (else the chart says why it is empty)
+        first_step, last_step = steps_of(snap.layers)
+        then = figures.signal_variance(snap.layers, first_step)
+        said.append(_theory_gap_words(then, predicted, snap.config.width) + " Coloured dots: now.")
+        now = figures.signal_variance(snap.layers, last_step)
         unmoved = unmoved_factor(then, now) if last_step != first_step else None
         if unmoved is not None:
             said.append(
@@ -283,24 +282,29 @@ def variance_words(snap: Snapshot) -> str:
 
 
 def _theory_gap_words(then: pd.Series, predicted: pd.DataFrame | None, width: int) -> str:
-    """Step 1's variances (by layer) against the theory's: on its line, or how far off."""
+    """Step 1's variances (by layer) against the theory's: on its line, how far off, or
+    where the signal died out."""
     if predicted is None:
-        return "Grey dots: step 1; coloured dots: now."
+        return "Grey dots: step 1."
     expected = predicted.set_index("layer")["preact_var"].reindex(then.index)
+    silent = then.index[(then == 0) & (expected > 0)]
+    if len(silent):  # drawn on the axis floor, where no factor measures how far off they are
+        where = f"layer {silent[0]}" + (" and every layer above it" if len(silent) > 1 else "")
+        return f"Grey dots (step 1): no signal at all from {where} (variance 0), where the theory has some."
     gap = np.exp(np.log(then / expected).abs())  # a factor, either way
     gap = gap[np.isfinite(gap)]
     if gap.empty:
-        return "Grey dots: step 1; dashed: the theory at initialization; coloured dots: now."
+        return "Grey dots: step 1."
     widest = float(gap.max())
     if widest <= ON_THEORY:
         return (
             f"Grey dots (step 1) on the dashed line: at every layer the signal's variance is within "
-            f"×{factor_number(widest)} of what the initialization's theory says; coloured dots: now."
+            f"×{factor_number(widest)} of what the initialization's theory says."
         )
     return (
         f"Grey dots (step 1) beside the dashed line: up to ×{factor_number(widest)} from it, at layer "
         f"{int(gap.idxmax())}. The theory describes infinitely wide layers, on average over initializations; "
-        f"one network of {width} units a layer strays from it. Coloured dots: now."
+        f"one network of {width} units a layer strays from it."
     )
 
 
