@@ -492,6 +492,24 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     )
 
 
+def finished_snapshot(config: ExperimentConfig) -> live_module.Snapshot:
+    """A snapshot of `config` trained to its end, as a page holds one (the frames, no pictures)."""
+    trainer = Trainer(config)
+    trainer.step(config.steps)
+    return live_module.Snapshot(
+        config=config,
+        step_count=config.steps,
+        done=True,
+        diverged_at=None,
+        divergence_reason=None,
+        failure=None,
+        metrics=trainer.metrics,
+        layers=trainer.layers,
+        activation_inputs=pd.DataFrame(),
+        decision=None,
+    )
+
+
 def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
     """How far step 1's dots lie from the theory's line, read off the chart's own traces (a
     browser walk found "Grey dots (step 1) on the dashed line" beside He's ReLU dots, ×4.6
@@ -512,20 +530,7 @@ def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
 
     # wide tanh layers at Xavier's scale sit on the line; the next step's batch moves them ×1.09
     config = ExperimentConfig(depth=4, width=512, activation="tanh", init="xavier_normal", steps=2)
-    trainer = Trainer(config)
-    trainer.step(2)
-    snap = live_module.Snapshot(
-        config=trainer.config,
-        step_count=2,
-        done=True,
-        diverged_at=None,
-        divergence_reason=None,
-        failure=None,
-        metrics=trainer.metrics,
-        layers=trainer.layers,
-        activation_inputs=pd.DataFrame(),
-        decision=None,
-    )
+    snap = finished_snapshot(config)
     hidden = snap.layers[snap.layers["act_input_std"].notna()]
     then, now = (hidden[hidden["step"] == step].set_index("layer")["act_input_std"] ** 2 for step in (0, 1))
     predicted = theory.predict_layers(config).set_index("layer")["preact_var"].loc[then.index]
@@ -559,20 +564,7 @@ def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
 def test_the_distance_caption_names_a_middle_layer_that_moved_most():
     """SELU at depth 40 (a browser walk): "layer 1: 3.4 times ... layer 40: 4.9 times (less
     near the input)" beside layers 5-15 that had moved 30-100 times."""
-    trainer = Trainer(ExperimentConfig(depth=6, width=8, steps=3, dataset="moons"))
-    trainer.step(3)
-    snap = live_module.Snapshot(
-        config=trainer.config,
-        step_count=3,
-        done=True,
-        diverged_at=None,
-        divergence_reason=None,
-        failure=None,
-        metrics=trainer.metrics,
-        layers=trainer.layers,
-        activation_inputs=pd.DataFrame(),
-        decision=None,
-    )
+    snap = finished_snapshot(ExperimentConfig(depth=6, width=8, steps=3, dataset="moons"))
     last = snap.layers["step"] == 2
     moved = {1: 3.4, 2: 30.0, 3: 95.0, 4: 40.0, 5: 8.0, 6: 4.9, 7: 1.0}  # (7: the output layer)
     snap.layers.loc[last, "distance_from_init"] = snap.layers.loc[last, "layer"].map(moved)
