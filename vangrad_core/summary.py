@@ -235,9 +235,10 @@ def number(value: float, digits: int = 2) -> str:
     return text.replace("-", MINUS)
 
 
-def fixed(value: float, decimals: int = 2) -> str:
-    """A number to `decimals` places, its sign a minus sign as `number` prints it: "−0.09"."""
-    return f"{value:.{decimals}f}".replace("-", MINUS)
+def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
+    """A number to `decimals` places, its sign a minus sign as `number` prints it: "−0.09"
+    (and "+0.09" when `signed`)."""
+    return f"{value:{'+' if signed else ''}.{decimals}f}".replace("-", MINUS)
 
 
 def ordinal(n: int) -> str:
@@ -253,11 +254,11 @@ def divergence_words(diverged_at: int, reason: str) -> str:
     return f"after {diverged_at} step{'s' * (diverged_at != 1)}, on the {ordinal(diverged_at + 1)}: {reason}"
 
 
-def factor_number(factor: float) -> str:
-    """A factor a layer or a time step: two digits (0.14, 1.6), but three decimals where
-    two digits would round it to 1, as many as it takes ("grows ×1 a layer" says it both
+def factor_number(factor: float, digits: int = 2) -> str:
+    """A factor a layer or a time step: `digits` digits (0.14, 1.6), but three decimals
+    where those would round it to 1, as many as it takes ("grows ×1 a layer" says it both
     does and does not)."""
-    shown = number(factor)
+    shown = number(factor, digits)
     if shown != "1" or factor == 1:
         return shown
     return next((text for digits in range(3, 8) if float(text := f"{factor:.{digits}f}") != 1), "1")

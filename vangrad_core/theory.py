@@ -34,7 +34,7 @@ import torch
 from .activations import ACTIVATION_TABLE, LEAKY_SLOPE
 from .config import ExperimentConfig
 from .data import make_dataset
-from .summary import factor_number, number
+from .summary import factor_number
 
 Q_MAX = 1e250  # exploding unbounded activations: stop the length map short of float64's overflow
 Z_RANGE = 9.0  # N(0, 1) beyond ±9 weighs under 1e-18
@@ -193,10 +193,7 @@ def gradient_in_words(chi: float) -> str:
         every = f"about tenfold {change} at every layer"
     else:
         every = f"more than tenfold {change} at every layer"
-    shown = number(per_layer, 3)
-    if shown == "1":  # ×1.004: neither "×1" nor critical
-        shown = factor_number(per_layer)
-    return f"each layer multiplies the gradient by ×{shown}: {every}"
+    return f"each layer multiplies the gradient by ×{factor_number(per_layer, 3)}: {every}"
 
 
 def batchnorm_gradient_growth(activation: str) -> float:

@@ -10,7 +10,7 @@ from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import MINUS, at_step, fraction, number
+from vangrad_core.summary import at_step, fixed, fraction, number
 from views.ui import charts, classroom, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
@@ -135,7 +135,7 @@ def draw(snap: Snapshot) -> None:
         cols[0].metric("Inputs below 0 (ReLU outputs 0)", f"{hidden['saturation'].mean():.0%}")
         cols[1].metric("Units dead for the whole batch", f"{hidden['dead_fraction'].mean():.0%}")
         beta = hidden["norm_beta_mean"].mean()
-        cols[2].metric("Mean learned beta", "–" if math.isnan(beta) else f"{beta:+.3f}".replace("-", MINUS))
+        cols[2].metric("Mean learned beta", "–" if math.isnan(beta) else fixed(beta, 3, signed=True))
         st.markdown(
             "Standardized inputs are centred at 0, so about half of them are negative and ReLU passes "
             "0 for those. That is not a dead unit: a unit dies only if it is negative for **every** "
