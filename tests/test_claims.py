@@ -71,3 +71,12 @@ def test_every_text_has_claims():
     items += [*lessons.TIME_COMPARISONS, *lessons.TIME_SCENARIOS]
     assert [item for item in items if not item.claims] == []
     assert {step.scenario for step in lessons.TOUR} <= set(lessons.TOUR_RUNS)
+
+
+def test_the_runs_here_are_shared_by_one_process(request):
+    """`facts` is cached per process: only if pytest-xdist keeps this module's group in
+    one worker is each run trained once (pytest 9.2's node ids made it drop the group
+    silently, and the shared runs were trained in both workers)."""
+    if not request.config.getoption("loadgroup", False):
+        pytest.skip("the tests run in one process")
+    assert request.node.nodeid.endswith("@claims")
