@@ -14,7 +14,15 @@ import pytest
 from tests.conftest import assert_clean, button, open_page
 from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT, value_axis
 from vangrad_core.lessons import TOUR
-from views.ui.charts import HEATMAP_ROW_LABELS, LEGEND_LINE_CHARS, PRESENTER_TEXT_PX, large_text, short, wrap_legend
+from views.ui.charts import (
+    HEATMAP_ROW_LABELS,
+    LEGEND_LINE_CHARS,
+    LEGEND_UNDER_TITLE_Y,
+    PRESENTER_TEXT_PX,
+    large_text,
+    short,
+    wrap_legend,
+)
 
 PAGES = (  # page, its link, the runs to train a little before looking, a button to press
     (None, {"scenario": "Deep sigmoid stalls"}, ("run:playground",), None),
@@ -95,6 +103,20 @@ def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press)
         assert not small_text(spec), (chart.proto.id, small_text(spec))
         assert row_labels(spec) <= HEATMAP_ROW_LABELS  # (21 layers labelled one by one overprinted)
         assert not unoriented_layer_axes(spec), (chart.proto.id, unoriented_layer_axes(spec))
+        assert not legend_against_axis_title(spec), chart.proto.id
+
+
+def legend_against_axis_title(spec: dict) -> bool:
+    """Whether a legend under the plot sits where an x axis' 18-px labels and title
+    end: placed by the plot's height (paper) closer than LEGEND_UNDER_TITLE_Y. (A
+    legend at the foot of the chart, `yref` "container", is laid out below them.)"""
+    layout = spec["layout"]
+    legend = layout.get("legend", {})
+    titled = any(axis.get("title", {}).get("text") for name, axis in layout.items() if re.fullmatch(r"xaxis\d*", name))
+    shown = layout.get("showlegend", True) and any(trace.get("showlegend", True) for trace in spec["data"])
+    return bool(
+        shown and titled and legend.get("yref", "paper") == "paper" and LEGEND_UNDER_TITLE_Y < legend.get("y", 1) < 0
+    )
 
 
 def unoriented_layer_axes(spec: dict) -> list[str]:

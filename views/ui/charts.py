@@ -52,6 +52,7 @@ PRESENTER_CHART = {
 # chart's width is the browser's; "layer 10": 4 a row, as drawn in Chromium at 1280 px)
 LEGEND_ROW_WIDTH_PX, LEGEND_ENTRY_PX, LEGEND_CHAR_PX = 500, 40, 9.5
 LEGEND_ROW_PX = 60  # a further row of them: what it takes from the plot, and some back
+LEGEND_UNDER_TITLE_Y = -0.3  # (of the plot's height, about 300 px) a legend under the plot clears the x axis' title
 PANEL_TITLES_TOP_PX = 85  # above the plot, below the first screen: the figure's title, then its panels' (18 px each)
 MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
 HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
@@ -189,6 +190,8 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
         else:
             if panel_titles(figure):  # its title and the panels' titles under it, each a line of 18 px
                 figure.update_layout(margin_t=max(figure.layout.margin.t or 0, PANEL_TITLES_TOP_PX))
+            if (figure.layout.legend.y or 0) < 0:  # under the plot: below the x axis' 18-px labels and title
+                figure.update_layout(legend_y=min(figure.layout.legend.y, LEGEND_UNDER_TITLE_Y))
             wrap_legend(figure)
         large_text(figure)
         if presenter:
