@@ -271,26 +271,28 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
 @pytest.mark.parametrize("width, height, presenter", [(1440, 900, False), (1280, 800, False), (1280, 720, True)])
 def test_the_longest_step_count_fits_its_metric(server, browser, width, height, presenter):
     """The step count's value at its longest, "20000 / 20000" (the most steps a run
-    takes), whole beside the other numbers: it was cut to "2785 / 6…" at 1440 px."""
+    takes), whole beside the other numbers: it was cut to "2785 / 6…" at 1440 px. So
+    is the most saturated layer's, presenting: "100 (100%)" (its share beside it)."""
     page = browser.new_page(viewport={"width": width, "height": height})
     try:
-        page.goto(f"{server}/?depth=100&steps={MAX_STEPS}" + ("&presenter=1" if presenter else ""))
+        page.goto(f"{server}/?depth={MAX_DEPTH}&steps={MAX_STEPS}" + ("&presenter=1" if presenter else ""))
         wait_for_app(page)
         page.locator('[data-testid="stMetricValue"]').first.wait_for()
         # at rest first, as the other layout tests measure: once, on a slow machine, the value was
         # found cut off when measured right after the first run (presenting, the sidebar collapses then)
         settled_chart_boxes(page, 1)
-        page.evaluate(STEP_VALUE_SET_TO, f"{MAX_STEPS} / {MAX_STEPS}")  # as charts.headline_metrics draws it
+        page.evaluate(METRIC_VALUE_SET_TO, [0, f"{MAX_STEPS} / {MAX_STEPS}"])  # as charts.headline_metrics draws it
+        page.evaluate(METRIC_VALUE_SET_TO, [4, f"{MAX_DEPTH} (100%)" if presenter else f"{MAX_DEPTH}"])
         assert page.evaluate(CUT_OFF) == []
         longer = f"{MAX_STEPS}{MAX_STEPS} / {MAX_STEPS}{MAX_STEPS}"  # the check can fail: a longer count does not fit
-        page.evaluate(STEP_VALUE_SET_TO, longer)
+        page.evaluate(METRIC_VALUE_SET_TO, [0, longer])
         assert page.evaluate(CUT_OFF) == [longer]
     finally:
         page.close()
 
 
-MAX_STEPS = int(ExperimentConfig.FIELDS["steps"].high)
-STEP_VALUE_SET_TO = """(text) => { const value = document.querySelector('[data-testid="stMetricValue"]');
+MAX_STEPS, MAX_DEPTH = (int(ExperimentConfig.FIELDS[name].high) for name in ("steps", "depth"))
+METRIC_VALUE_SET_TO = """([i, text]) => { const value = document.querySelectorAll('[data-testid="stMetricValue"]')[i];
     (value.querySelector('div') || value).innerText = text; }"""
 # Text that does not fit its box (Streamlit ends it with "…" or clips it): buttons, metrics' labels and values.
 # Measured in the page's own font: before it loads, the fallback (DejaVu Sans here) is wider, and fresh-clone
