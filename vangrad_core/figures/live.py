@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from .style import (
     HEATMAP_SCALE,
+    LABEL_BACKGROUND,
     LAYER_AXIS_TO_OUTPUT,
     NOW_COLOR,
     SMALLEST_NORMAL,
@@ -20,7 +21,7 @@ from .style import (
     layer_axis,
     layer_colors,
     layout,
-    log_level,
+    level_line,
     new_figure,
     step_label,
     steps_of,
@@ -267,7 +268,7 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
             showarrow=False,
             xanchor=anchor,
             yanchor=vertical,
-            bgcolor="rgba(255,255,255,0.75)",
+            bgcolor=LABEL_BACKGROUND,
             font={"color": "black"},
         )
     return layout(
@@ -642,10 +643,10 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     if not shown_in_legend:  # a line a layer, too many to list: their colours keyed by layer beside the plot
         traces.append(layer_color_key(layer_ids, colors))
     fig = new_figure(traces)
-    log_level(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
+    level_line(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
     if unchanged.any():
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
-        log_level(fig, floor, "0: too small to change a float32 weight", line, side="left")
+        level_line(fig, floor, "0: too small to change a float32 weight", line, side="left")
     return layout(
         fig,
         title,

@@ -11,6 +11,7 @@ from .style import (
     drawable,
     empty,
     layout,
+    level_line,
     new_figure,
     series_lines,
     started,
@@ -136,7 +137,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
             )
     if not fig.data:
         return empty(title, "Press Train to see it")
-    fig.add_hline(y=1, line={"dash": "dot", "color": "gray"}, annotation_text="1: passed on whole")
+    level_line(fig, 1, "1: passed on whole", {"dash": "dot", "color": "gray"}, log_axis=False)
     fig.update_xaxes(title="time step t, 1 = the first input")
     fig.update_yaxes(title="factor at step t", rangemode="tozero")
     return layout(fig, title)

@@ -191,21 +191,27 @@ def hline(y: float, line: dict) -> dict:
     return {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y, "line": line}
 
 
-def log_level(fig: go.Figure, y: float, text: str, line: dict, side: str = "right", above: bool = True) -> None:
-    """A horizontal line at `y` on a log y axis, labelled at one `side`, just `above` it
-    (or under). Not add_hline's own label: Plotly.js reads an annotation's y on a log
-    axis as log10, so "1e-3: a healthy rate" sat at 10^0.001, the top of the chart."""
+LABEL_BACKGROUND = "rgba(255, 255, 255, 0.75)"  # a label over the lines, readable where one crosses it
+
+
+def level_line(
+    fig: go.Figure, y: float, text: str, line: dict, side: str = "right", above: bool = True, log_axis: bool = True
+) -> None:
+    """A horizontal line at `y`, labelled at one `side`, just `above` it (or under), the
+    label on LABEL_BACKGROUND. Not add_hline's own label: Plotly.js reads an
+    annotation's y on a log axis as log10, so "1e-3: a healthy rate" sat at 10^0.001,
+    the top of the chart."""
     fig.add_shape(hline(y, line))
     fig.add_annotation(
         text=text,
         x=1 if side == "right" else 0,
         xref="paper",
         xanchor=side,
-        y=math.log10(y),
+        y=math.log10(y) if log_axis else y,
         yref="y",
         yanchor="bottom" if above else "top",
         showarrow=False,
-        bgcolor="rgba(255, 255, 255, 0.75)",  # (readable over the lines)
+        bgcolor=LABEL_BACKGROUND,
     )
 
 
