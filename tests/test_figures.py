@@ -126,10 +126,20 @@ def test_every_step_axis_counts_as_the_step_counter_does(trained):
     tests = next(t for t in fig.training_curves(metrics).data if t.name == "test (after the step's update)")
     assert tests.hovertemplate.startswith("after step %{x}")  # (measured after the step's update)
     one_step = layers[layers["step"] == 0]
-    assert fig.gradient_heatmap(one_step).layout.xaxis.dtick == 1  # whole steps, not 0.5, 1, 1.5
     norms = Trainer(ExperimentConfig(depth=2, width=4, steps=5, norm="batchnorm_before"))
     norms.step(5)
     assert fig.norm_parameters(norms.layers, "norm_gamma_mean", "γ", "γ").data[0].x[-1] == 5
+    # a run of a few steps (one that blew up at its 4th) on whole steps, not 1, 1.5, 2, 2.5
+    short = [
+        fig.gradient_heatmap(one_step).layout.xaxis,
+        *(axis.layout[name] for axis in [fig.training_curves(norms.metrics)] for name in ("xaxis", "xaxis2")),
+        fig.update_ratios(norms.layers).layout.xaxis,
+        fig.compare_curves({"a": norms.metrics}).layout.xaxis,
+        fig.norm_parameters(norms.layers, "norm_gamma_mean", "γ", "γ").layout.xaxis,
+    ]
+    assert [axis.dtick for axis in short] == [1] * 6
+    assert [axis.title.text for axis in short] == ["training step"] * 6
+    assert fig.update_ratios(layers).layout.xaxis.dtick is None  # 60 steps: Plotly's own ticks
 
 
 def dead_below(layers, dead_layer: int):

@@ -28,7 +28,7 @@ from tests.conftest import (
 from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
-from vangrad_core.lessons import SCENARIOS
+from vangrad_core.lessons import SCENARIO_BY_NAME, SCENARIOS
 from vangrad_core.summary import (
     at_step,
     dead_layers_sentence,
@@ -42,7 +42,7 @@ from vangrad_core.summary import (
 from views.ui import charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
-from views.ui.run_charts import SLOPE_GUIDE, distance_words, theory_summary, variance_words
+from views.ui.run_charts import SLOPE_GUIDE, distance_words, theory_summary, update_words, variance_words
 
 
 def app(query: dict[str, str] | None = None):
@@ -493,15 +493,16 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
 
 
 def finished_snapshot(config: ExperimentConfig) -> live_module.Snapshot:
-    """A snapshot of `config` trained to its end, as a page holds one (the frames, no pictures)."""
+    """A snapshot of `config` trained to its end (or until it diverged), as a page holds one (the frames,
+    no pictures)."""
     trainer = Trainer(config)
     trainer.step(config.steps)
     return live_module.Snapshot(
         config=config,
-        step_count=config.steps,
+        step_count=trainer.step_count,
         done=True,
-        diverged_at=None,
-        divergence_reason=None,
+        diverged_at=trainer.diverged_at,
+        divergence_reason=trainer.divergence_reason,
         failure=None,
         metrics=trainer.metrics,
         layers=trainer.layers,
@@ -579,6 +580,31 @@ def test_the_distance_caption_names_a_middle_layer_that_moved_most():
     )
     snap.layers.loc[last & (snap.layers["layer"] == 7), "distance_from_init"] = 8.0  # the output layer's bar, tallest
     assert distance_words(snap).endswith("; the most, the output layer, has moved by 8× its initial size.")
+
+
+def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_the_line():
+    """It said "Far below the 10⁻³ line: that layer is not learning" beside every run,
+    also beside "Exploding gradients", whose updates were 10¹⁶ times its weights."""
+    exploding = finished_snapshot(SCENARIO_BY_NAME["Exploding gradients"].config)
+    assert exploding.diverged_at is not None
+    words = update_words(exploding)
+    last = at_step(exploding.layers, "end")["update_ratio"]
+    assert last.min() > 1 and "Above 1, one step changes the weights by more than their own size" in words
+    assert f"At step {exploding.layers['step'].max() + 1}, layer " in words
+    stalled = finished_snapshot(SCENARIO_BY_NAME["Deep sigmoid stalls"].config.replace(steps=5))
+    assert at_step(stalled.layers, "end").set_index("layer").loc[1, "update_ratio"] == 0  # under a float32 step
+    assert update_words(stalled).endswith(
+        "At step 5, layer 1's update is 0 (under half a float32 step of its weights), the output layer's "
+        f"{number(at_step(stalled.layers, 'end').set_index('layer').loc[21, 'update_ratio'])}."
+    )
+    end = stalled.layers["step"] == stalled.layers["step"].max()
+    stalled.layers.loc[end, "update_ratio"] = np.where(stalled.layers.loc[end, "layer"] == 1, 5e-6, 5e-4)
+    assert update_words(stalled).endswith(
+        "At step 5, layer 1's update is 5e−6, layer 2's 5e−4. Layer 1's is 200 times below the line: its "
+        "weights barely move."
+    )
+    stalled.layers.loc[end, "update_ratio"] = 0.0
+    assert update_words(stalled).endswith("At step 5, no layer's weights changed at all.")
 
 
 def test_with_batch_norm_the_network_keeps_its_colour():

@@ -157,9 +157,7 @@ def draw_details(snap: Snapshot) -> None:
     left, right = st.columns(2)
     with left:
         charts.chart("updates", snap, lambda: run_charts.updates(snap))
-        st.caption(
-            "Size of each step's change relative to the weights. Far below the 10⁻³ line: that layer is not learning."
-        )
+        st.caption(run_charts.update_words(snap))
     with right:
         charts.chart("distance", snap, lambda: run_charts.distance(snap))
         st.caption(run_charts.distance_words(snap))

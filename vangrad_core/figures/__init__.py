@@ -12,6 +12,7 @@ from .compare import compare_curves, compare_profiles, compare_saturation
 from .live import (
     GRADIENT_MEASURES,
     MAX_RIDGES,
+    UPDATE_GUIDE,
     activation_ridges,
     decision_boundary,
     derivative_with_inputs,
@@ -50,6 +51,7 @@ __all__ = [
     "GRADIENT_MEASURES",
     "MAX_RIDGES",
     "TINY",
+    "UPDATE_GUIDE",
     "activation_and_slope",
     "activation_ridges",
     "bn_by_depth",

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import counted, empty, layer_colors, layout, new_figure, thin_steps
+from .style import counted, empty, layer_colors, layout, new_figure, step_axis, thin_steps
 
 
 def mean_and_std(values: pd.Series) -> str:
@@ -59,6 +59,6 @@ def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) ->
                 hovertemplate=f"layer {layer}, step %{{x}}: %{{y:.3g}}<extra></extra>",
             )
         )
-    fig.update_xaxes(title="training step")
+    fig.update_xaxes(step_axis(counted(rows["step"])))
     fig.update_yaxes(title=axis)
     return layout(fig, title)

@@ -14,6 +14,7 @@ from .style import (
     layout,
     new_figure,
     started,
+    step_axis,
     thin_steps,
     zero_floor,
     zero_markers,
@@ -70,7 +71,7 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
         )
     if not fig.data:
         return empty("Loss", "Press Train to compare")
-    fig.update_xaxes(title="training step")
+    fig.update_xaxes(step_axis([max(trace.x) for trace in fig.data]))
     losses = pd.concat(drawn)
     positive = losses[losses > 0]
     if len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min():

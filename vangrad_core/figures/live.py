@@ -23,6 +23,7 @@ from .style import (
     layout,
     level_line,
     new_figure,
+    step_axis,
     step_label,
     steps_of,
     thin_steps,
@@ -384,8 +385,7 @@ def gradient_heatmap(
         ]
     )
     yaxis = {"title": index_title, "dtick": tick(len(grid))}
-    xaxis = {"title": "training step"} | ({"dtick": 1} if steps.max() < 10 else {})  # steps, not 0.5s
-    return layout(fig, title + darkest_words(values[zero]), xaxis=xaxis, yaxis=yaxis)
+    return layout(fig, title + darkest_words(values[zero]), xaxis=step_axis(steps), yaxis=yaxis)
 
 
 def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> go.Figure:
@@ -451,12 +451,12 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
         }
         for text, x in ((f"Loss ({loss_name})", 0.225), ("Accuracy", 0.775))
     ]
-    whole = {"dtick": 1} if counted(metrics["step"]).max() < 10 else {}  # steps, not Plotly's 0.5s
+    steps = counted(metrics["step"])
     return layout(
         fig,
         "Loss and accuracy",
-        xaxis={"title": "training step", "domain": [0, 0.45], **whole},
-        xaxis2={"title": "training step", "domain": [0.55, 1], "anchor": "y2", **whole},
+        xaxis=step_axis(steps, domain=[0, 0.45]),
+        xaxis2=step_axis(steps, domain=[0.55, 1], anchor="y2"),
         # a loss that grew by orders of magnitude (exploding gradients) on a log axis
         yaxis={"type": "log", "exponentformat": "power"} if blew_up else {"rangemode": "tozero"},
         yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
@@ -650,7 +650,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     return layout(
         fig,
         title,
-        xaxis={"title": "training step"},
+        xaxis=step_axis(counted(layers["step"])),
         yaxis={"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"},
         showlegend=shown_in_legend,
     )

@@ -50,6 +50,16 @@ def counted(steps: pd.Series | pd.Index) -> pd.Series | pd.Index:
     return steps + 1
 
 
+FEW_STEPS = 10  # a step axis shorter than this is labelled at every step
+
+
+def step_axis(steps: pd.Series | pd.Index | np.ndarray | list, **extra) -> dict:
+    """An x axis of training steps (`counted`), labelled at whole steps while they are
+    few: a 3-step run's axis read "1, 1.5, 2, 2.5, 3"."""
+    few = len(steps) > 0 and np.nanmax(steps) < FEW_STEPS
+    return {"title": "training step", **({"dtick": 1} if few else {}), **extra}
+
+
 def layer_colors(n_layers: int) -> list[str]:
     """One colour per layer, from the input (first) to the output (last)."""
     return list(_layer_colors(n_layers))

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from vangrad_core import figures, make_dataset, theory
 from vangrad_core.activations import ACTIVATION_TABLE, curves_covering, flat_outputs, outputs_of
 from vangrad_core.config import ExperimentConfig
-from vangrad_core.figures.style import steps_of
+from vangrad_core.figures.style import SMALLEST_NORMAL, steps_of
 from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import LOSS_NAMES, RecurrentConfig
 from vangrad_core.summary import (
@@ -184,6 +184,40 @@ def ridges_words(snap: Snapshot) -> str:
 
 def updates(snap: Snapshot) -> go.Figure:
     return figures.update_ratios(snap.layers)
+
+
+# a layer whose update is this many times under the guide barely moves
+HARDLY_MOVING = 100
+
+
+def update_words(snap: Snapshot) -> str:
+    """What the update chart shows at the latest recorded step: its smallest and
+    largest update against the weights, and what that means against the 10⁻³ guide
+    (a fixed "far below the line: not learning" stood beside an exploding run whose
+    updates were 10¹⁶ times its weights)."""
+    how = "Size of each step's change relative to the weights; the dashed line, 10⁻³, is a healthy rate."
+    layers = snap.layers
+    ratio = at_step(layers, "end").set_index("layer")["update_ratio"].dropna() if layers is not None else None
+    if ratio is None or ratio.empty or not np.isfinite(ratio).all():
+        return f"{how} Far below it, a layer is not learning."
+    depth, step = snap.config.depth, int(layers["step"].max()) + 1
+
+    def name(layer: int) -> str:
+        return "the output layer" if layer == depth + 1 else f"layer {layer}"
+
+    def size(value: float) -> str:
+        return "0 (under half a float32 step of its weights)" if value < SMALLEST_NORMAL else number(value)
+
+    if ratio.max() < SMALLEST_NORMAL:
+        return f"{how} At step {step}, no layer's weights changed at all."
+    low, high = int(ratio.idxmin()), int(ratio.idxmax())
+    said = f"At step {step}, {name(low)}'s update is {size(ratio[low])}, {name(high)}'s {number(ratio[high])}."
+    if ratio[high] > 1:
+        said += " Above 1, one step changes the weights by more than their own size: the updates blow them up."
+    elif SMALLEST_NORMAL <= ratio[low] < figures.UPDATE_GUIDE / HARDLY_MOVING:
+        below = number(figures.UPDATE_GUIDE / ratio[low])
+        said += f" {name(low).capitalize()}'s is {below} times below the line: its weights barely move."
+    return f"{how} {said}"
 
 
 def distance(snap: Snapshot) -> go.Figure:
