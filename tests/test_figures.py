@@ -561,7 +561,7 @@ def outputs_frame(values_by_layer: dict[int, np.ndarray], activation: str = "sig
 
 def share_by_layer(trace) -> pd.Series:
     """A ridgeline trace's hover data summed per layer: each bin is two points of its outline."""
-    data = pd.DataFrame(np.asarray(trace.customdata, dtype=float), columns=["layer", "share"]).dropna()
+    data = pd.DataFrame(np.asarray(trace.customdata, dtype=float)[:, :2], columns=["layer", "share"]).dropna()
     return data.groupby("layer")["share"].sum() / 2
 
 
@@ -633,6 +633,29 @@ def test_ridges_of_an_overflowed_run_draw_what_is_finite():
         "Press Train"
         in fig.activation_ridges(outputs.iloc[:0], pd.Series(dtype=float), "tanh").layout.annotations[0].text
     )
+
+
+def test_ridges_of_outputs_spanning_many_decades_go_on_a_log_axis():
+    """ "Exploding gradients" at its last step: layer k's outputs around 10^k (layer 20's
+    reached 10¹⁹); on a linear axis every layer but the last sat in its first bin (a
+    browser walk). On a signed log axis each layer's ridge sits a decade right of the last."""
+    rng = np.random.default_rng(4)
+    inputs = {k: 10.0**k * rng.lognormal(0, 1, 400) * rng.choice([-1, 1], 400) for k in range(1, 21)}
+    figure = fig.activation_ridges(outputs_frame(inputs, "relu"), pd.Series(0.5, index=range(1, 21)), "ReLU")
+    axis = figure.layout.xaxis
+    assert "log scale" in axis.title.text
+    assert axis.ticktext[0] == "0" and "10<sup>3</sup>" in axis.ticktext and len(axis.ticktext) <= 1 + 8
+    powers = [int(text.removeprefix("10<sup>").removesuffix("</sup>")) for text in axis.ticktext[1:]]
+    np.testing.assert_allclose(axis.tickvals, [0] + [np.log10(1 + 10.0**k) for k in powers])  # 10ᵏ where it is drawn
+    drawn = pd.DataFrame(np.asarray(figure.data[0].customdata, dtype=float), columns=["layer", "share", "value"])
+    drawn = drawn[drawn["value"] > 3]  # (ReLU's half at 0, in the first bin, aside)
+    tallest = np.log10(drawn.loc[drawn.groupby("layer")["share"].idxmax(), "value"].to_numpy())
+    assert np.all(np.abs(tallest[:19] - np.arange(1, 20)) < 1)  # each layer's tallest bin at its decade
+    assert (fig.activation_ridges(outputs_frame({1: rng.normal(0, 1, 400)}, "relu"), pd.Series({1: 0.5}), "ReLU")
+            .layout.xaxis.tickvals is None)  # fmt: skip
+    # a signed one (Leaky ReLU's negative side), powers of ten either side of 0
+    leaky = fig.activation_ridges(outputs_frame(inputs, "leaky_relu"), pd.Series(0.0, index=range(1, 21)), "Leaky")
+    assert leaky.layout.xaxis.ticktext[0].startswith("−10<sup>") and "0" in leaky.layout.xaxis.ticktext
 
 
 def test_an_update_that_left_the_weights_as_they_were_is_a_0_on_the_floor():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -908,6 +910,11 @@ MAX_RIDGES = 20
 RIDGE_BINS = 60
 RIDGE_HEIGHT = 0.9  # a ridge's tallest bin, in ridge spacings: the ridges do not overlap
 FLAT_FILL = "rgba(214,39,40,0.85)"
+# Outputs whose sizes span more decades than this (the 99.8th percentile of |output| over
+# the median of the non-zero ones) are drawn on a log axis: an exploding run's reach 10¹⁹
+# at its last layer, and on a linear axis every other layer sat in the first bin.
+LOG_RIDGES_DECADES = 3
+LOG_RIDGES_TICKS = 8  # at most this many powers of ten labelled either side of 0
 
 
 def ridges_height(n_ridges: int) -> int:
@@ -927,6 +934,36 @@ def _spaced_with(layer_ids: np.ndarray, n: int, named: list[int]) -> np.ndarray:
         if len(inner):
             picked[inner[np.abs(picked[inner] - layer).argmin()]] = layer
     return np.sort(picked)
+
+
+def spans_decades(values: np.ndarray) -> bool:
+    """Whether outputs' sizes span more than LOG_RIDGES_DECADES decades (see there)."""
+    sizes = np.abs(values[values != 0])
+    if not len(sizes):
+        return False
+    return bool(np.quantile(sizes, 0.998) > 10**LOG_RIDGES_DECADES * np.median(sizes))
+
+
+def signed_log(values: np.ndarray | float) -> np.ndarray:
+    """sign(v) · log10(1 + |v|): a log axis that keeps 0 and the sign (10ᵏ at about k)."""
+    return np.sign(values) * np.log10(1 + np.abs(values))
+
+
+def unsigned_log(positions: np.ndarray) -> np.ndarray:
+    """The output at each position of a `signed_log` axis."""
+    return np.sign(positions) * (10 ** np.abs(positions) - 1)
+
+
+def log_ticks(low: float, high: float) -> dict:
+    """A `signed_log` axis' ticks: 0 and the powers of ten between `low` and `high`, at
+    most LOG_RIDGES_TICKS of them on a side."""
+    reach = int(max(abs(low), abs(high)))
+    every = max(1, math.ceil(reach / LOG_RIDGES_TICKS))
+    powers = range(every, reach + 1, every)
+    values = [-(10.0**k) for k in reversed(powers)] + [0.0] + [10.0**k for k in powers]
+    values = [v for v in values if low <= signed_log(v) <= high]
+    names = {0.0: "0"} | {v: f"{'−' if v < 0 else ''}10<sup>{round(math.log10(abs(v)))}</sup>" for v in values if v}
+    return {"tickvals": [float(signed_log(v)) for v in values], "ticktext": [names[v] for v in values]}
 
 
 def activation_ridges(
@@ -958,6 +995,10 @@ def activation_ridges(
         layer_ids = _spaced_with(layer_ids, max_ridges, list(named))
     kept = np.isin(outputs["layer"].to_numpy(), layer_ids)
     layer, values, flat = outputs["layer"].to_numpy()[kept], values[kept], outputs["flat"].to_numpy(bool)[kept]
+    log_axis = spans_decades(values)
+    if log_axis:  # each value at its signed log, 0 in the middle: the bins, the bands and the axis in that
+        values = signed_log(values)
+        flat_bands = tuple((float(signed_log(lo)), float(signed_log(hi))) for lo, hi in flat_bands)
     low, high = np.quantile(values, [0.002, 0.998])
     bounded = [edge for band in flat_bands for edge in band if np.isfinite(edge)]
     low, high = min([low, *bounded]), max([high, *bounded])
@@ -981,7 +1022,8 @@ def activation_ridges(
         share = np.hstack([np.zeros((n_ridges, 1)), steps, np.zeros((n_ridges, 1)), gap])
         x = np.tile(np.r_[edges[0], np.repeat(edges, 2)[1:-1], edges[-1], np.nan], n_ridges)
         y = (np.arange(n_ridges)[:, None] + share * scale).ravel()
-        hover = np.column_stack([np.repeat(layer_ids, share.shape[1]), share.ravel()])
+        at = unsigned_log(x) if log_axis else x  # the output the hover names
+        hover = np.column_stack([np.repeat(layer_ids, share.shape[1]), share.ravel(), at])
         return x, y, hover
 
     traces = []  # two traces in all, the ridges NaN-separated: a trace a ridge cost 3 ms each to build
@@ -1001,7 +1043,8 @@ def activation_ridges(
                 fillcolor=fill,
                 line={"color": line, "width": 1 if part is total else 0},
                 customdata=hover,
-                hovertemplate=f"layer %{{customdata[0]}}: %{{customdata[1]:.1%}} {what} %{{x:.3g}}<extra></extra>",
+                hovertemplate=f"layer %{{customdata[0]}}: %{{customdata[1]:.1%}} {what} %{{customdata[2]:.3g}}"
+                "<extra></extra>",
                 name=what,
             )
         )
@@ -1017,7 +1060,8 @@ def activation_ridges(
         shape.setdefault("line", {"width": 0})
     labels = [f"{n} · {shares.get(n, np.nan):.0%}" for n in layer_ids]
     flat_label = f"% {flat_word}" if flat_word else ""
-    axis = "the activation's output" + (" (values beyond the axis counted at its edges)" if clipped.any() else "")
+    axis = "the activation's output" + (", log scale" if log_axis else "")
+    axis += " (values beyond the axis counted at its edges)" if clipped.any() else ""
     subtitle = f" ({len(layer_ids)} of {outputs['layer'].nunique()} layers)" if (~kept).any() else ""
     legend_note = f"; red: {flat_word} (slope under 10% of its peak)" if flat_word else ""
     return layout(
@@ -1031,6 +1075,7 @@ def activation_ridges(
             "showgrid": False,
             "zeroline": False,
             "exponentformat": "power",
+            **(log_ticks(low, high) if log_axis else {}),
         },
         yaxis={
             "title": f"layer, 1 = input side{' · ' + flat_label if flat_label else ''}",
