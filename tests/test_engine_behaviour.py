@@ -351,7 +351,7 @@ def test_headline_ratio_matches_the_frame():
 def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too():
     """One hidden sigmoid layer after 50 steps: a loss of 0.686, 1% under ln 2, while the
     test accuracy had reached 62% and climbed; it said "learning has stalled"."""
-    from vangrad_core.summary import loss_sentence
+    from vangrad_core.summary import loss_sentence, number
 
     begun = run_experiment(ExperimentConfig(depth=1, steps=50))
     assert abs(begun.metrics["loss"].iloc[-20:].mean() - math.log(2)) < 0.05 * math.log(2)
@@ -375,6 +375,15 @@ def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too(
     assert loss_sentence(noisy, 10).endswith("no better than guessing: learning has stalled.")
     above = pd.DataFrame({"loss": [2.0, 3.1] * 10, "test_accuracy": [0.1] * 20})  # as noisy, 11% over ln 10
     assert loss_sentence(above, 10).endswith("worse than guessing.")  # (the noise widens the band below only)
+    # in its first steps a run has not stalled: "Batch norm rescues deep sigmoid" was "stalled" at steps 1-5,
+    # and its loss fell below guessing from step 6 (a browser walk)
+    rescued = run_experiment(SCENARIO_BY_NAME["Batch norm rescues deep sigmoid"].config.replace(steps=30)).metrics
+    first = f"Loss now {number(rescued['loss'].iloc[0], 3)} (its first batch); guessing among 2 classes"
+    assert loss_sentence(rescued.iloc[:1], 2).startswith(first)
+    assert loss_sentence(rescued.iloc[:3], 2).endswith(
+        "(mean of the 3 batches so far); guessing among 2 classes scores ln 2 ≈ 0.69: no better than guessing yet."
+    )
+    assert "below guessing: the network is learning" in loss_sentence(rescued, 2)
 
 
 def test_dead_layers_are_named_with_the_step_their_death_began():

@@ -298,7 +298,8 @@ def time_sentence(rows: pd.DataFrame) -> str:
 def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
     """Where the loss is, against the loss of guessing (ln of the number of classes),
     and, near it, whether the test accuracy has left chance: a loss still near
-    guessing while the accuracy climbs is learning that has begun, not stalled."""
+    guessing while the accuracy climbs is learning that has begun, not stalled; in the
+    first SMOOTHING steps, not stalled either, only not yet better."""
     if metrics.empty:
         return ""
     guess, chance = math.log(n_classes), 1 / n_classes
@@ -319,11 +320,19 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
             f"close to guessing, but the test accuracy, {accuracy:.0%}, is above chance ({chance:.0%}): "
             "it has begun to learn"
         )
+    elif len(metrics) < SMOOTHING:  # (Batch norm rescues deep sigmoid was "stalled" at steps 1-5, learning from 6)
+        verdict = "no better than guessing yet"
     else:
         verdict = "no better than guessing: learning has stalled"
-    batches = min(SMOOTHING, len(metrics))
+    batches = (
+        "its first batch"
+        if len(metrics) == 1
+        else f"mean of the {len(metrics)} batches so far"
+        if len(metrics) < SMOOTHING
+        else f"mean of the last {SMOOTHING} batches"
+    )
     return (
-        f"Loss now {number(recent, 3)} (mean of the last {batches} batches); guessing among {n_classes} classes "
+        f"Loss now {number(recent, 3)} ({batches}); guessing among {n_classes} classes "
         f"scores ln {n_classes} ≈ {guess:.2f}: {verdict}."
     )
 
