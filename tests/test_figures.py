@@ -140,6 +140,11 @@ def test_every_step_axis_counts_as_the_step_counter_does(trained):
     assert [axis.dtick for axis in short] == [1] * 6
     assert [axis.title.text for axis in short] == ["training step"] * 6
     assert fig.update_ratios(layers).layout.xaxis.dtick is None  # 60 steps: Plotly's own ticks
+    # ... and their points marked: a line through one point draws nothing (Compare's loss after one Step was empty)
+    first = fig.compare_curves({"a": norms.metrics.iloc[:1]}).data[0]
+    assert first.mode == "lines+markers" and first.marker.color == first.line.color
+    assert {trace.mode for trace in fig.update_ratios(norms.layers).data} == {"lines+markers"}
+    assert {trace.mode for trace in fig.update_ratios(layers).data} == {"lines"}  # (60 points)
 
 
 def dead_below(layers, dead_layer: int):
@@ -839,7 +844,7 @@ def test_update_lines_too_many_for_a_legend_are_keyed_by_a_colour_bar():
     figure = fig.update_ratios(layers)
     assert figure.layout.showlegend is False
     key = next(t for t in figure.data if t.marker.showscale)
-    lines = [t for t in figure.data if t.mode == "lines"]
+    lines = [t for t in figure.data if t.mode.startswith("lines")]
     assert (
         len(lines) == 21
         and key.marker.colorbar.tickvals == (1, 11, 21)

@@ -486,9 +486,10 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     moved = at_step(trainer(at).layers, "end").set_index("layer")["distance_from_init"]
     assert moved[1] > 1 > 0.05 > moved[20]
     caption = next(c.value for c in at.caption if c.value.startswith("How far each layer's weights have moved"))
+    step = trainer(at).layers["step"].max() + 1
     assert caption.endswith(
-        f"Now layer 1 has moved by {number(moved[1])}× its initial size; layer 20 has moved by {number(moved[20])}× "
-        "its initial size."
+        f"At step {step}, layer 1 has moved by {number(moved[1])}× its initial size; layer 20 has moved by "
+        f"{number(moved[20])}× its initial size."
     )
 
 
@@ -570,16 +571,23 @@ def test_the_distance_caption_names_a_middle_layer_that_moved_most():
     moved = {1: 3.4, 2: 30.0, 3: 95.0, 4: 40.0, 5: 8.0, 6: 4.9, 7: 1.0}  # (7: the output layer)
     snap.layers.loc[last, "distance_from_init"] = snap.layers.loc[last, "layer"].map(moved)
     assert distance_words(snap).endswith(
-        "Now layer 1 has moved by 3.4× its initial size; layer 6 has moved by 4.9× its initial size; the most, "
+        "At step 3, layer 1 has moved by 3.4× its initial size; layer 6 has moved by 4.9× its initial size; the most, "
         "layer 3, has moved by 95× its initial size."
     )
     snap.layers.loc[last & (snap.layers["layer"] == 1), "distance_from_init"] = 0.0
     snap.layers.loc[last & snap.layers["layer"].between(2, 5), "distance_from_init"] = 1.0
     assert distance_words(snap).endswith(
-        "Now layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
+        "At step 3, layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
     )
     snap.layers.loc[last & (snap.layers["layer"] == 7), "distance_from_init"] = 8.0  # the output layer's bar, tallest
     assert distance_words(snap).endswith("; the most, the output layer, has moved by 8× its initial size.")
+    # after one step, every distance is 0, measured before the update that the update chart shows (a browser walk)
+    first = finished_snapshot(ExperimentConfig(depth=6, width=8, steps=1, dataset="moons"))
+    assert (first.layers["distance_from_init"] == 0).all() and (first.layers["update_ratio"] > 0).all()
+    assert distance_words(first).endswith(
+        "At step 1 every layer's weights are still the initial ones: a step's distance is measured before its "
+        "update, as its gradient is."
+    )
 
 
 def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_the_line():
@@ -603,6 +611,13 @@ def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_t
         "At step 5, layer 1's update is 5e−6, layer 2's 5e−4. Layer 1's is 200 times below the line: its "
         "weights barely move."
     )
+    stalled.layers.loc[end, "update_ratio"] = np.where(stalled.layers.loc[end, "layer"] == 21, 1.04, 0.06)
+    assert update_words(stalled).endswith(
+        "layer 1's update is 0.06, the output layer's 1.04. Above 1, one step changes the weights by more than "
+        "their own size: the updates blow them up."
+    )
+    stalled.layers.loc[end & (stalled.layers["layer"] == 21), "update_ratio"] = 1.0004  # (printed "1": not "above")
+    assert update_words(stalled).endswith("layer 1's update is 0.06, the output layer's 1.")
     stalled.layers.loc[end, "update_ratio"] = 0.0
     assert update_words(stalled).endswith("At step 5, no layer's weights changed at all.")
 

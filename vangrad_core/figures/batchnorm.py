@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import counted, empty, layer_colors, layout, new_figure, step_axis, thin_steps
+from .style import counted, empty, layer_colors, layout, line_mode, new_figure, step_axis, thin_steps
 
 
 def mean_and_std(values: pd.Series) -> str:
@@ -54,8 +54,9 @@ def norm_parameters(layers: pd.DataFrame, column: str, title: str, axis: str) ->
                 x=counted(part["step"]),
                 y=part[column],
                 name=f"layer {layer}",
-                mode="lines",
+                mode=line_mode(len(part)),
                 line={"color": color, "width": 3},
+                marker={"color": color, "size": 6},
                 hovertemplate=f"layer {layer}, step %{{x}}: %{{y:.3g}}<extra></extra>",
             )
         )

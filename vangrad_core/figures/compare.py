@@ -12,6 +12,7 @@ from .style import (
     empty,
     layer_axis,
     layout,
+    line_mode,
     new_figure,
     started,
     step_axis,
@@ -64,8 +65,9 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
                 x=counted(kept["step"]),
                 y=smooth,
                 name=name,
-                mode="lines",
+                mode=line_mode(len(kept)),
                 line={"color": color, "width": 4},
+                marker={"color": color, "size": 8},
                 hovertemplate=f"{name}, step %{{x}}: %{{y:.3g}}<extra></extra>",
             )
         )

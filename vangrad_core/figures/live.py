@@ -24,6 +24,7 @@ from .style import (
     layer_colors,
     layout,
     level_line,
+    line_mode,
     new_figure,
     step_axis,
     step_label,
@@ -399,7 +400,6 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
     test = metrics.dropna(subset=["test_loss"])
     kept = thin_steps(metrics, 300).index
     metrics, smooth = metrics.loc[kept], smooth.loc[kept]
-    short = len(metrics) < 30  # a run that diverged early: its few steps as points
     losses = metrics["loss"][np.isfinite(metrics["loss"])]
     blew_up = len(losses) > 0 and losses.max() > 1e3 * max(losses.iloc[0], 1e-12)
     series = (  # name, steps, frame, mode, colour, column per panel, when (a test comes after its step's update)
@@ -407,7 +407,7 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
             "train (batch, smoothed)",
             counted(metrics["step"]),
             smooth,
-            "lines+markers" if short else "lines",
+            line_mode(len(metrics)),  # (a run that diverged early: its few steps as points)
             "#1f77b4",
             ("loss", "train_accuracy"),
             "step",
@@ -636,8 +636,9 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
                 "y": ratio.where(~zero, floor).to_numpy(),
                 "text": np.where(zero, "0 (not changed)", ratio.map("{:.2g}".format)),
                 "name": f"layer {layer}",
-                "mode": "lines",
+                "mode": line_mode(len(rows)),
                 "line": {"color": color, "width": 2},
+                "marker": {"color": color, "size": 5},
                 "hovertemplate": f"layer {layer}, step %{{x}}: %{{text}}<extra></extra>",
             }
         )

@@ -60,6 +60,15 @@ def step_axis(steps: pd.Series | pd.Index | np.ndarray | list, **extra) -> dict:
     return {"title": "training step", **({"dtick": 1} if few else {}), **extra}
 
 
+FEW_POINTS = 30  # a line over fewer points than this also marks them (one point alone draws no line)
+
+
+def line_mode(n_points: int) -> str:
+    """A line's Plotly mode: "lines", with markers while it has few points (a run's first
+    step on the Compare page drew an empty loss chart)."""
+    return "lines+markers" if n_points < FEW_POINTS else "lines"
+
+
 def layer_colors(n_layers: int) -> list[str]:
     """One colour per layer, from the input (first) to the output (last)."""
     return list(_layer_colors(n_layers))

@@ -211,8 +211,10 @@ def update_words(snap: Snapshot) -> str:
     if ratio.max() < SMALLEST_NORMAL:
         return f"{how} At step {step}, no layer's weights changed at all."
     low, high = int(ratio.idxmin()), int(ratio.idxmax())
-    said = f"At step {step}, {name(low)}'s update is {size(ratio[low])}, {name(high)}'s {number(ratio[high])}."
-    if ratio[high] > 1:
+    # (three digits above 1: the output layer's 1.04 read "1" before "Above 1, ...")
+    largest = number(ratio[high], 3 if ratio[high] > 1 else 2)
+    said = f"At step {step}, {name(low)}'s update is {size(ratio[low])}, {name(high)}'s {largest}."
+    if ratio[high] > 1 and largest != "1":
         said += " Above 1, one step changes the weights by more than their own size: the updates blow them up."
     elif SMALLEST_NORMAL <= ratio[low] < figures.UPDATE_GUIDE / HARDLY_MOVING:
         below = number(figures.UPDATE_GUIDE / ratio[low])
@@ -237,12 +239,18 @@ def distance_words(snap: Snapshot) -> str:
     moved = at_step(layers, "end").set_index("layer")["distance_from_init"]  # the output layer's too: a bar
     if not np.isfinite(moved).all():
         return how
+    step = int(layers["step"].max()) + 1
+    if step == 1:  # (beside the update chart's first update: "not moved at all" read as a contradiction)
+        return (
+            f"{how} At step 1 every layer's weights are still the initial ones: a step's distance is measured "
+            "before its update, as its gradient is."
+        )
     said = [f"layer 1 {_moved(moved[1])}"] + ([f"layer {depth} {_moved(moved[depth])}"] if depth > 1 else [])
     most = int(moved.idxmax())
     if most not in (1, depth):
         name = "the output layer" if most == depth + 1 else f"layer {most}"
         said.append(f"the most, {name}, {_moved(moved[most])}")
-    return f"{how} Now {'; '.join(said)}."
+    return f"{how} At step {step}, {'; '.join(said)}."
 
 
 def _moved(share: float) -> str:
