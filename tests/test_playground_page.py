@@ -39,10 +39,17 @@ from vangrad_core.summary import (
     number,
     units_sentence,
 )
-from views.ui import charts
+from views.ui import charts, run_charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
-from views.ui.run_charts import SLOPE_GUIDE, distance_words, theory_summary, update_words, variance_words
+from views.ui.run_charts import (
+    SLOPE_GUIDE,
+    distance_words,
+    then_and_now,
+    theory_summary,
+    update_words,
+    variance_words,
+)
 
 
 def app(query: dict[str, str] | None = None):
@@ -620,6 +627,24 @@ def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_t
     assert update_words(stalled).endswith("layer 1's update is 0.06, the output layer's 1.")
     stalled.layers.loc[end, "update_ratio"] = 0.0
     assert update_words(stalled).endswith("At step 5, no layer's weights changed at all.")
+
+
+def test_a_chart_of_then_and_now_says_at_step_1_that_it_has_one_line():
+    """After one Step the profile caption read "now (solid) and at step 1 (dotted)" beside
+    one solid line, "step 1 (now)" (a browser walk)."""
+    one = finished_snapshot(ExperimentConfig(depth=3, width=8, steps=1, dataset="moons"))
+    chart = run_charts.profile(one, "delta_rms")
+    assert [trace.name for trace in chart.data if trace.name.startswith("step")] == ["step 1 (now)"]
+    assert then_and_now([one.layers], "Gradient") == (
+        "Gradient at step 1, the initial weights; from the next step on, a dotted line keeps step 1 and the "
+        "solid one is now."
+    )
+    three = finished_snapshot(ExperimentConfig(depth=3, width=8, steps=3, dataset="moons"))
+    assert [t.name for t in run_charts.profile(three, "delta_rms").data if t.name.startswith("step")] == [
+        "step 1 (initial weights)",
+        "step 3 (now)",
+    ]
+    assert then_and_now([three.layers, three.layers], "Gradient") == "Gradient, at step 1 (dotted) and now (solid)."
 
 
 def test_with_batch_norm_the_network_keeps_its_colour():

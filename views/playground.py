@@ -110,8 +110,8 @@ def draw_live(snap: Snapshot) -> None:
             )
         charts.chart("profile", snap, lambda: run_charts.profile(snap, measure), measure)
         st.caption(
-            "Gradient reaching each layer (z: the layer's output), now (solid) and at step 1 (dotted). A line "
-            "falling to the left means the layers near the input learn slowest: vanishing gradients. "
+            run_charts.then_and_now([snap.layers], "Gradient reaching each layer (z: the layer's output)")
+            + " A line falling to the left means the layers near the input learn slowest: vanishing gradients. "
             + (
                 "dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also grows with "
                 "that input's size, so it can stay level (or peak at the input) while dL/dz vanishes."

@@ -8,7 +8,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
 from vangrad_core.summary import at_step, share_words, time_ratio
-from views.ui import charts, classroom, pairs
+from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
 from views.ui.state import ThroughTimeState
 
@@ -75,8 +75,9 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             "time:profiles", snaps[0], lambda: figures.time_profiles(times, bounds), stamp, presenter=FEW_DECADES
         )
         st.caption(
-            "The gradient reaching each time step, at step 1 (dotted) and now (solid). A line falling to the left: "
-            "the first inputs get almost nothing, so the network cannot learn what depends on them. "
+            run_charts.then_and_now(times.values(), "The gradient reaching each time step")
+            + " A line falling to the left: the first inputs get almost nothing, so the network cannot learn what "
+            "depends on them. "
             + " ".join(bound_words(label, bound) for label, bound in bounds.items() if bound is not None)
         )
     with right:

@@ -5,6 +5,7 @@ The playground and the tour draw the same charts of a run from here."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,16 @@ def unmoved_factor(then: pd.Series, now: pd.Series) -> float | None:
     largest = max(then.max(), now.max())
     seen = change > max(decades, 1) / 50 or float((now - then).abs().max()) > largest / 50
     return None if seen else 10**change
+
+
+def then_and_now(frames: Iterable[pd.DataFrame], what: str) -> str:
+    """`what` a chart draws at step 1 (dotted) and now (solid), in words; at step 1, the
+    one line there is ("at step 1 (dotted) and now (solid)" stood beside a chart of one)."""
+    steps = {step for frame in frames if not frame.empty for step in steps_of(frame)}
+    if len(steps) == 1:
+        later = "from the next step on, a dotted line keeps step 1 and the solid one is now"
+        return f"{what} at step 1, the initial weights; {later}."
+    return f"{what}, at step 1 (dotted) and now (solid)."
 
 
 def unmoved_words(snap: Snapshot) -> str:
