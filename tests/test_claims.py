@@ -77,6 +77,7 @@ def test_the_runs_here_are_shared_by_one_process(request):
     """`facts` is cached per process: only if pytest-xdist keeps this module's group in
     one worker is each run trained once (pytest 9.2's node ids made it drop the group
     silently, and the shared runs were trained in both workers)."""
+    # (pytest-xdist sets `loadgroup` in each worker's options under `--dist loadgroup`)
     if not request.config.getoption("loadgroup", False):
         pytest.skip("the tests run in one process")
     assert request.node.nodeid.endswith("@claims")

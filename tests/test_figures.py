@@ -658,9 +658,14 @@ def test_ridges_of_outputs_spanning_many_decades_go_on_a_log_axis():
     assert np.all(np.abs(tallest[:19] - np.arange(1, 20)) < 1)  # each layer's tallest bin at its decade
     assert (fig.activation_ridges(outputs_frame({1: rng.normal(0, 1, 400)}, "relu"), pd.Series({1: 0.5}), "ReLU")
             .layout.xaxis.tickvals is None)  # fmt: skip
-    # a signed one (Leaky ReLU's negative side), powers of ten either side of 0
+    # outputs that vanish span decades too, all under 1: there a log axis is nearly linear (and was labelled "0" alone)
+    vanishing = {k: 10.0**-k * rng.lognormal(0, 1, 400) for k in range(1, 9)}
+    small = fig.activation_ridges(outputs_frame(vanishing, "relu"), pd.Series(0.5, index=range(1, 9)), "ReLU")
+    assert small.layout.xaxis.tickvals is None and "log" not in small.layout.xaxis.title.text
+    # a signed one (Leaky ReLU's negative side), powers of ten either side of 0, eight labelled in all
     leaky = fig.activation_ridges(outputs_frame(inputs, "leaky_relu"), pd.Series(0.0, index=range(1, 21)), "Leaky")
     assert leaky.layout.xaxis.ticktext[0].startswith("−10<sup>") and "0" in leaky.layout.xaxis.ticktext
+    assert len(leaky.layout.xaxis.ticktext) <= 1 + 8
 
 
 def test_an_update_that_left_the_weights_as_they_were_is_a_0_on_the_floor():

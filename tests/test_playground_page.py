@@ -587,7 +587,7 @@ def test_the_distance_caption_names_a_middle_layer_that_moved_most():
         "At step 3, layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
     )
     snap.layers.loc[last & (snap.layers["layer"] == 7), "distance_from_init"] = 8.0  # the output layer's bar, tallest
-    assert distance_words(snap).endswith("; the most, the output layer, has moved by 8× its initial size.")
+    assert distance_words(snap).endswith("; the most, output layer 7, has moved by 8× its initial size.")
     # after one step, every distance is 0, measured before the update that the update chart shows (a browser walk)
     first = finished_snapshot(ExperimentConfig(depth=6, width=8, steps=1, dataset="moons"))
     assert (first.layers["distance_from_init"] == 0).all() and (first.layers["update_ratio"] > 0).all()
@@ -603,13 +603,23 @@ def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_t
     exploding = finished_snapshot(SCENARIO_BY_NAME["Exploding gradients"].config)
     assert exploding.diverged_at is not None
     words = update_words(exploding)
-    last = at_step(exploding.layers, "end")["update_ratio"]
-    assert last.min() > 1 and "Above 1, one step changes the weights by more than their own size" in words
-    assert f"At step {exploding.layers['step'].max() + 1}, layer " in words
+    last = at_step(exploding.layers, "end").set_index("layer")["update_ratio"]
+    overflowed = [str(layer) for layer in last.index[last.isna()]]  # its float32 sums overflowed
+    measured = last.dropna()
+    assert len(overflowed) > 1 and measured.min() > 1
+    assert words.endswith(
+        f"At step {exploding.layers['step'].max() + 1}, the update of layers {', '.join(overflowed[:-1])} and "
+        f"{overflowed[-1]} was too large to measure in float32; layer {measured.idxmin()}'s update is "
+        f"{number(measured.min())}, layer {measured.idxmax()}'s {number(measured.max(), 3)}. Above 1, one step "
+        "changes the weights by more than their own size."
+    )
+    deeper = finished_snapshot(SCENARIO_BY_NAME["Exploding gradients"].config.replace(depth=22))
+    assert at_step(deeper.layers, "end")["update_ratio"].isna().all()  # (it said "Far below it ... not learning")
+    assert "the update of every layer was too large to measure in float32. Above 1" in update_words(deeper)
     stalled = finished_snapshot(SCENARIO_BY_NAME["Deep sigmoid stalls"].config.replace(steps=5))
     assert at_step(stalled.layers, "end").set_index("layer").loc[1, "update_ratio"] == 0  # under a float32 step
     assert update_words(stalled).endswith(
-        "At step 5, layer 1's update is 0 (under half a float32 step of its weights), the output layer's "
+        "At step 5, layer 1's update is 0 (under half a float32 step of its weights), output layer 21's "
         f"{number(at_step(stalled.layers, 'end').set_index('layer').loc[21, 'update_ratio'])}."
     )
     end = stalled.layers["step"] == stalled.layers["step"].max()
@@ -620,11 +630,13 @@ def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_t
     )
     stalled.layers.loc[end, "update_ratio"] = np.where(stalled.layers.loc[end, "layer"] == 21, 1.04, 0.06)
     assert update_words(stalled).endswith(
-        "layer 1's update is 0.06, the output layer's 1.04. Above 1, one step changes the weights by more than "
-        "their own size: the updates blow them up."
+        "layer 1's update is 0.06, output layer 21's 1.04. Above 1, one step changes the weights by more than "
+        "their own size."
     )
     stalled.layers.loc[end & (stalled.layers["layer"] == 21), "update_ratio"] = 1.0004  # (printed "1": not "above")
-    assert update_words(stalled).endswith("layer 1's update is 0.06, the output layer's 1.")
+    assert update_words(stalled).endswith("layer 1's update is 0.06, output layer 21's 1.")
+    stalled.layers.loc[end, "update_ratio"] = 5e-4
+    assert update_words(stalled).endswith("At step 5, every layer's update is 5e−4.")
     stalled.layers.loc[end, "update_ratio"] = 0.0
     assert update_words(stalled).endswith("At step 5, no layer's weights changed at all.")
 

@@ -646,10 +646,11 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     if not shown_in_legend:  # a line a layer, too many to list: their colours keyed by layer beside the plot
         traces.append(layer_color_key(layer_ids, colors))
     fig = new_figure(traces)
-    level_line(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", {"dash": "dash", "color": "gray", "width": 2}, above=False)
+    guide = {"dash": "dash", "color": "gray", "width": 2}
+    level_line(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", guide, log_axis=True, above=False)
     if unchanged.any():
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
-        level_line(fig, floor, "0: too small to change a float32 weight", line, side="left")
+        level_line(fig, floor, "0: too small to change a float32 weight", line, log_axis=True, side="left")
     return layout(
         fig,
         title,
@@ -915,7 +916,8 @@ FLAT_FILL = "rgba(214,39,40,0.85)"
 # the median of the non-zero ones) are drawn on a log axis: an exploding run's reach 10¹⁹
 # at its last layer, and on a linear axis every other layer sat in the first bin.
 LOG_RIDGES_DECADES = 3
-LOG_RIDGES_TICKS = 8  # at most this many powers of ten labelled either side of 0
+LOG_RIDGES_FROM = 100  # ... and reach this far (the axis' first labelled power: 10²)
+LOG_RIDGES_TICKS = 8  # at most this many powers of ten labelled, both sides of 0 together
 
 
 def ridges_height(n_ridges: int) -> int:
@@ -938,11 +940,14 @@ def _spaced_with(layer_ids: np.ndarray, n: int, named: list[int]) -> np.ndarray:
 
 
 def spans_decades(values: np.ndarray) -> bool:
-    """Whether outputs' sizes span more than LOG_RIDGES_DECADES decades (see there)."""
+    """Whether outputs' sizes span more than LOG_RIDGES_DECADES decades (see there) and
+    reach LOG_RIDGES_FROM: below it `signed_log` is nearly linear, and a vanishing run's
+    outputs (all under 0.2) got a "log scale" axis labelled "0" alone."""
     sizes = np.abs(values[values != 0])
     if not len(sizes):
         return False
-    return bool(np.quantile(sizes, 0.998) > 10**LOG_RIDGES_DECADES * np.median(sizes))
+    top = np.quantile(sizes, 0.998)
+    return bool(top >= LOG_RIDGES_FROM and top > 10**LOG_RIDGES_DECADES * np.median(sizes))
 
 
 def signed_log(values: np.ndarray | float) -> np.ndarray:
@@ -957,11 +962,11 @@ def unsigned_log(positions: np.ndarray) -> np.ndarray:
 
 def log_ticks(low: float, high: float) -> dict:
     """A `signed_log` axis' ticks: 0 and the powers of ten between `low` and `high`, at
-    most LOG_RIDGES_TICKS of them on a side."""
-    reach = int(max(abs(low), abs(high)))
-    every = max(1, math.ceil(reach / LOG_RIDGES_TICKS))
-    powers = range(every, reach + 1, every)
-    values = [-(10.0**k) for k in reversed(powers)] + [0.0] + [10.0**k for k in powers]
+    most LOG_RIDGES_TICKS of them."""
+    below, above = int(max(-low, 0)), int(max(high, 0))  # the powers of ten each side reaches
+    every = max(1, math.ceil((below + above) / LOG_RIDGES_TICKS))
+    values = [-(10.0**k) for k in reversed(range(every, below + 1, every))] + [0.0]
+    values += [10.0**k for k in range(every, above + 1, every)]
     values = [v for v in values if low <= signed_log(v) <= high]
     names = {0.0: "0"} | {v: f"{'−' if v < 0 else ''}10<sup>{round(math.log10(abs(v)))}</sup>" for v in values if v}
     return {"tickvals": [float(signed_log(v)) for v in values], "ticktext": [names[v] for v in values]}

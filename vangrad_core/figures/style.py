@@ -214,7 +214,7 @@ LABEL_BACKGROUND = "rgba(255, 255, 255, 0.75)"  # a label over the lines, readab
 
 
 def level_line(
-    fig: go.Figure, y: float, text: str, line: dict, side: str = "right", above: bool = True, log_axis: bool = True
+    fig: go.Figure, y: float, text: str, line: dict, *, log_axis: bool, side: str = "right", above: bool = True
 ) -> None:
     """A horizontal line at `y`, labelled at one `side`, just `above` it (or under), the
     label on LABEL_BACKGROUND. Not add_hline's own label: Plotly.js reads an

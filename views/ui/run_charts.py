@@ -208,29 +208,50 @@ def update_words(snap: Snapshot) -> str:
     updates were 10¹⁶ times its weights)."""
     how = "Size of each step's change relative to the weights; the dashed line, 10⁻³, is a healthy rate."
     layers = snap.layers
-    ratio = at_step(layers, "end").set_index("layer")["update_ratio"].dropna() if layers is not None else None
-    if ratio is None or ratio.empty or not np.isfinite(ratio).all():
-        return f"{how} Far below it, a layer is not learning."
+    if layers is None or layers.empty:
+        return f"{how} Far below it, a layer barely moves; above 1, a step changes its weights by more than their size."
     depth, step = snap.config.depth, int(layers["step"].max()) + 1
+    ratio = at_step(layers, "end").set_index("layer")["update_ratio"]
+    # not finite at a recorded step: its sums overflowed float32 (an exploding run's last steps)
+    overflowed, ratio = ratio.index[~np.isfinite(ratio)], ratio[np.isfinite(ratio)]
+    said = []
+    if len(overflowed):
+        which = "every layer" if ratio.empty else layer_list(overflowed, depth)
+        said.append(f"the update of {which} was too large to measure in float32")
+    if not ratio.empty and ratio.max() < SMALLEST_NORMAL:
+        said.append("no " + ("other " if len(overflowed) else "") + "layer's weights changed at all")
+    elif not ratio.empty:
+        low, high = int(ratio.idxmin()), int(ratio.idxmax())
+        # (three digits above 1: the output layer's 1.04 read "1" beside "Above 1, ...")
+        largest = number(ratio[high], 3 if ratio[high] > 1 else 2)
+        if ratio[low] == ratio[high]:
+            said.append(f"{'every layer' if len(ratio) > 1 else layer_name(low, depth)}'s update is {largest}")
+        else:
+            smallest = "0 (under half a float32 step of its weights)" if ratio[low] < SMALLEST_NORMAL else None
+            said.append(
+                f"{layer_name(low, depth)}'s update is {smallest or number(ratio[low])}, "
+                f"{layer_name(high, depth)}'s {largest}"
+            )
+    words = f"{how} At step {step}, {'; '.join(said)}."
+    if len(overflowed) or (not ratio.empty and ratio.max() > 1 and number(ratio.max(), 3) != "1"):
+        words += " Above 1, one step changes the weights by more than their own size."
+    elif not ratio.empty and SMALLEST_NORMAL <= ratio.min() < figures.UPDATE_GUIDE / HARDLY_MOVING:
+        below = number(figures.UPDATE_GUIDE / ratio.min())
+        words += f" {layer_name(int(ratio.idxmin()), depth).capitalize()}'s is {below} times below the line: "
+        words += "its weights barely move."
+    return words
 
-    def name(layer: int) -> str:
-        return "the output layer" if layer == depth + 1 else f"layer {layer}"
 
-    def size(value: float) -> str:
-        return "0 (under half a float32 step of its weights)" if value < SMALLEST_NORMAL else number(value)
+def layer_name(layer: int, depth: int) -> str:
+    """A Linear layer as the charts by layer number it, where the output layer is `depth + 1`:
+    "layer 3", "output layer 21"."""
+    return f"output layer {layer}" if layer == depth + 1 else f"layer {layer}"
 
-    if ratio.max() < SMALLEST_NORMAL:
-        return f"{how} At step {step}, no layer's weights changed at all."
-    low, high = int(ratio.idxmin()), int(ratio.idxmax())
-    # (three digits above 1: the output layer's 1.04 read "1" before "Above 1, ...")
-    largest = number(ratio[high], 3 if ratio[high] > 1 else 2)
-    said = f"At step {step}, {name(low)}'s update is {size(ratio[low])}, {name(high)}'s {largest}."
-    if ratio[high] > 1 and largest != "1":
-        said += " Above 1, one step changes the weights by more than their own size: the updates blow them up."
-    elif SMALLEST_NORMAL <= ratio[low] < figures.UPDATE_GUIDE / HARDLY_MOVING:
-        below = number(figures.UPDATE_GUIDE / ratio[low])
-        said += f" {name(low).capitalize()}'s is {below} times below the line: its weights barely move."
-    return f"{how} {said}"
+
+def layer_list(layers: Iterable[int], depth: int) -> str:
+    """ "layers 3, 15 and 21 (the output layer)"; "layer 3" alone."""
+    names = [str(layer) + (" (the output layer)" if layer == depth + 1 else "") for layer in layers]
+    return f"layer {names[0]}" if len(names) == 1 else f"layers {', '.join(names[:-1])} and {names[-1]}"
 
 
 def distance(snap: Snapshot) -> go.Figure:
@@ -259,8 +280,7 @@ def distance_words(snap: Snapshot) -> str:
     said = [f"layer 1 {_moved(moved[1])}"] + ([f"layer {depth} {_moved(moved[depth])}"] if depth > 1 else [])
     most = int(moved.idxmax())
     if most not in (1, depth):
-        name = "the output layer" if most == depth + 1 else f"layer {most}"
-        said.append(f"the most, {name}, {_moved(moved[most])}")
+        said.append(f"the most, {layer_name(most, depth)}, {_moved(moved[most])}")
     return f"{how} At step {step}, {'; '.join(said)}."
 
 
