@@ -9,7 +9,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import RUN_COLORS, TINY, counted, layer_axis, layer_colors, layout, new_figure, series_lines, thin_steps
+from .style import (
+    RUN_COLORS,
+    TINY,
+    counted,
+    layer_axis,
+    layer_colors,
+    layout,
+    new_figure,
+    series_lines,
+    step_axis,
+    thin_steps,
+)
 
 
 def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
@@ -42,7 +53,7 @@ def glorot_saturation(activations: pd.DataFrame) -> go.Figure:
                 hovertemplate=f"layer {layer}, step %{{x}}: mean %{{y:.3f}}<extra></extra>",
             )
         )
-    fig.update_xaxes(title="training step")
+    fig.update_xaxes(step_axis(counted(activations["step"])))
     fig.update_yaxes(title="sigmoid output: mean ± std", range=[0, 1])
     return layout(fig, "Sigmoid layers' outputs during training (standard init)")
 
@@ -81,7 +92,7 @@ def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
     )
     hidden = profiles[profiles["layer"] <= profiles["layer"].max() - 1]
     series_lines(fig, hidden.assign(delta=hidden["delta_rms"].clip(lower=TINY)), "init", "layer", "delta", col=2)
-    fig.update_xaxes(title="training step", row=1, col=1)
+    fig.update_xaxes(step_axis(counted(tested["step"])), row=1, col=1)
     fig.update_yaxes(title="test error", range=[0, 1], tickformat=".0%", row=1, col=1)
     fig.update_xaxes(layer_axis("ReLU layer, 1 = input side", int(hidden["layer"].max())), row=1, col=2)
     fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power", row=1, col=2)
@@ -118,7 +129,7 @@ def ioffe_figure(curves: pd.DataFrame, percentiles: pd.DataFrame) -> go.Figure:
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title="training step")
+    fig.update_xaxes(step_axis(curves["step"]))
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
     # the same scale for both runs' inputs, so that drift and stability compare by eye
     values = percentiles[list(PERCENTILE_COLUMNS)].to_numpy()
@@ -241,7 +252,7 @@ def isometry_figure(spectra: pd.DataFrame, curves: pd.DataFrame, target: float) 
     fig.update_xaxes(title="log₁₀ singular value", range=[low, high], row=1, col=2)
     fig.update_yaxes(title="share of singular values", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    fig.update_xaxes(title="training step", row=1, col=3)
+    fig.update_xaxes(step_axis(curves["step"]), row=1, col=3)
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=3)
     return layout(fig, "Deep networks at initialization: Gaussian vs orthogonal weights", height=470)
 

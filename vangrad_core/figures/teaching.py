@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import TINY, layer_axis, layout, new_figure
+from .style import TINY, layer_axis, layout, level_line, new_figure
 
 
 def _function_trace(curve: pd.DataFrame, activation: str) -> go.Scatter:
@@ -24,12 +24,8 @@ def activation_and_slope(curve: pd.DataFrame, activation: str) -> go.Figure:
             x=curve["x"], y=curve["slope"], name=f"{activation}'(x), its slope", line={"color": "#d62728", "width": 4}
         )
     )
-    fig.add_hline(
-        y=peak,
-        line={"dash": "dot", "color": "#d62728"},
-        annotation_text=f"steepest slope: {peak:.4g}",
-        annotation_position="top left",
-    )
+    slope_line = {"dash": "dot", "color": "#d62728"}
+    level_line(fig, peak, f"steepest slope: {peak:.4g}", slope_line, log_axis=False, side="left")
     fig.update_xaxes(title="input x", zeroline=True)
     fig.update_yaxes(title="value", zeroline=True)
     return layout(fig, f"{activation} and its derivative")
