@@ -15,6 +15,7 @@ from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import UPDATE_GUIDE
 from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR, value_axis
+from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.summary import flat_extremes
 from vangrad_core.trainer import METRIC_COLUMNS
 
@@ -666,6 +667,22 @@ def test_ridges_of_outputs_spanning_many_decades_go_on_a_log_axis():
     leaky = fig.activation_ridges(outputs_frame(inputs, "leaky_relu"), pd.Series(0.0, index=range(1, 21)), "Leaky")
     assert leaky.layout.xaxis.ticktext[0].startswith("−10<sup>") and "0" in leaky.layout.xaxis.ticktext
     assert len(leaky.layout.xaxis.ticktext) <= 1 + 8
+
+
+@pytest.mark.parametrize(
+    "scenario, log",
+    [("Exploding gradients", True), ("Deep sigmoid stalls", False), ("Leaky ReLU never dies", False),
+     ("30 ReLU layers, Xavier init", False), ("Dying ReLU (learning rate too large)", False)],
+)  # fmt: skip
+def test_the_lectures_runs_ridges_go_on_a_log_axis_only_where_their_layers_lie_decades_apart(scenario, log):
+    """At step 1 of "Exploding gradients" layer 20's outputs are ×144 layer 1's; the other
+    runs' layers lie within ×31 of each other, or (vanishing) all under 1."""
+    config = SCENARIO_BY_NAME[scenario].config
+    trainer = Trainer(config)
+    trainer.step(1)
+    outputs = outputs_of(config.activation, trainer.activation_inputs())
+    figure = fig.activation_ridges(outputs, pd.Series(dtype=float), config.activation)
+    assert ("log scale" in figure.layout.xaxis.title.text) == log
 
 
 def test_an_update_that_left_the_weights_as_they_were_is_a_0_on_the_floor():

@@ -87,6 +87,8 @@ def test_every_scenario_trains_a_few_ticks(scenario):
         tested = run.metrics["step"][run.metrics["test_accuracy"].notna()]
         accuracy = next(m for m in at.metric if m.label == "Test accuracy")
         assert accuracy.delta == f"at step {int(tested.iloc[-1]) + 1}"
+        at.toggle(key="presenter_toggle").set_value(True).run()  # presenting, no line under it: its label says it
+        assert any(m.label == f"Test accuracy, step {int(tested.iloc[-1]) + 1}" for m in at.metric)
 
 
 def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
@@ -657,6 +659,7 @@ def test_a_chart_of_then_and_now_says_at_step_1_that_it_has_one_line():
         "step 3 (now)",
     ]
     assert then_and_now([three.layers, three.layers], "Gradient") == "Gradient, at step 1 (dotted) and now (solid)."
+    assert "Coloured dots: now." not in variance_words(one) and "Coloured dots: now." in variance_words(three)
 
 
 def test_with_batch_norm_the_network_keeps_its_colour():

@@ -13,7 +13,7 @@ from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
-from vangrad_core.summary import number
+from vangrad_core.summary import at_step, number
 from views.ui.state import CompareState, ThroughTimeState
 
 
@@ -298,6 +298,27 @@ def test_batchnorm_page_paused_between_evaluations_shows_one_test_accuracy():
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"] == metrics["Test accuracy, running statistics (eval mode)"]
+
+
+def test_batchnorm_page_says_where_gamma_and_beta_are_from_the_run():
+    """After one Step it said "mean gamma runs from 1 to 1 and their mean beta from 0 to
+    0" (a browser walk): at step 1 they are still their initial values."""
+    at = page("views/batchnorm.py")
+    live = run_of(at, "batchnorm")
+    live.step(1)
+    at.run()
+    assert any(c.value.endswith("At step 1 they have not moved yet: a step's are read before its update.")
+               for c in at.caption)  # fmt: skip
+    live.step(29)
+    at.run()
+    last = at_step(live.trainer.layers, "end")
+    gamma, beta = last["norm_gamma_mean"].dropna(), last["norm_beta_mean"].dropna()
+    assert gamma.min() < gamma.max() and beta.min() < beta.max()
+    said = (
+        f"At step 30 the layers' mean gamma is between {number(gamma.min(), 3)} and {number(gamma.max(), 3)}, "
+        f"their mean beta between {number(beta.min())} and {number(beta.max())}."
+    )
+    assert any(c.value.endswith(said) for c in at.caption), said
 
 
 def test_relu_after_batch_norm_answers_the_follow_up_question():

@@ -52,13 +52,18 @@ def parameters_in_words(snap: Snapshot) -> str:
     """Where gamma and beta are now, against where they started."""
     last = at_step(snap.layers, "end")
     gamma, beta = last["norm_gamma_mean"].dropna(), last["norm_beta_mean"].dropna()
+    start = "Gamma starts at 1 and beta at 0 (plain standardization); training moves them."
     if gamma.empty:
-        return "Gamma starts at 1 and beta at 0 (plain standardization); training moves them."
-    return (
-        "Gamma starts at 1 and beta at 0 (plain standardization); training moves them. Now the layers' "
-        f"mean gamma runs from {number(gamma.min(), 3)} to {number(gamma.max(), 3)} and their mean beta from "
-        f"{number(beta.min())} to {number(beta.max())}."
-    )
+        return start
+    step = int(last["step"].iloc[0]) + 1
+    if (gamma == 1).all() and (beta == 0).all():  # (step 1 said "runs from 1 to 1 and ... from 0 to 0")
+        return f"{start} At step {step} they have not moved yet: a step's are read before its update."
+
+    def spread(values: pd.Series, digits: int) -> str:
+        low, high = number(values.min(), digits), number(values.max(), digits)
+        return f"{low} in every layer" if low == high else f"between {low} and {high}"
+
+    return f"{start} At step {step} the layers' mean gamma is {spread(gamma, 3)}, their mean beta {spread(beta, 2)}."
 
 
 state = session.page_state(BatchNormState)

@@ -93,7 +93,9 @@ navigation(with_controls=presenting)
 st.header(f"{state.step + 1}. {current.title}")
 if not presenting:  # presenting, the lecturer says it (it waits under the charts)
     st.markdown(current.text)
-st.info(f"**What to notice:** {current.notice}", icon=":material/visibility:")
+# (what the trained run shows, as tests/test_claims.py checks it: at step 1 "the bottom ten layers have not
+# moved ... (the 0s on the right)" stood beside a chart where all 21 had not)
+st.info(f"**What to notice, once it has trained:** {current.notice}", icon=":material/visibility:")
 if not presenting:
     run_controls(run)
 

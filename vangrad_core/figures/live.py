@@ -401,7 +401,9 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
     kept = thin_steps(metrics, 300).index
     metrics, smooth = metrics.loc[kept], smooth.loc[kept]
     losses = metrics["loss"][np.isfinite(metrics["loss"])]
-    blew_up = len(losses) > 0 and losses.max() > 1e3 * max(losses.iloc[0], 1e-12)
+    # the test's losses too: after one step of Exploding gradients the test's 8000 put the batch's 6.3 on 0
+    largest = pd.concat([losses, test["test_loss"][np.isfinite(test["test_loss"])]]).max()
+    blew_up = len(losses) > 0 and largest > 1e3 * max(losses.iloc[0], 1e-12)
     series = (  # name, steps, frame, mode, colour, column per panel, when (a test comes after its step's update)
         (
             "train (batch, smoothed)",
@@ -703,17 +705,25 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
             )
         ]
     )
+    # every layer at 0 (at step 1, measured before its update): on a linear axis, said in the chart, where a
+    # log axis with nothing to span put the markers at 10⁻³ and read "every layer moved 0.1%"
+    still = not moved.notna().any()
     zero_markers(
         fig,
         last["layer"],
         last["distance_from_init"],
-        zero_floor(moved),
+        0.0 if still else zero_floor(moved),
         "not moved",
         THEN_COLOR,
         "not moved at all: its updates were too small to change a float32 weight",
     )
-    # (a "not moved" marker sits on a log axis's floor)
-    yaxis = value_axis("|W − W₀| / |W₀|", moved, log=(last["distance_from_init"] == 0).any())
+    if still:
+        fig.add_annotation(
+            text="0 in every layer: no weight has moved yet", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False
+        )
+        yaxis = {"title": "|W − W₀| / |W₀|", "range": [-0.05, 1], "tickvals": [0]}
+    else:  # (a "not moved" marker sits on a log axis's floor)
+        yaxis = value_axis("|W − W₀| / |W₀|", moved, log=(last["distance_from_init"] == 0).any())
     return layout(fig, title, xaxis=layer_axis(LAYER_AXIS_TO_OUTPUT, int(last["layer"].max())), yaxis=yaxis)
 
 
@@ -912,10 +922,10 @@ MAX_RIDGES = 20
 RIDGE_BINS = 60
 RIDGE_HEIGHT = 0.9  # a ridge's tallest bin, in ridge spacings: the ridges do not overlap
 FLAT_FILL = "rgba(214,39,40,0.85)"
-# Outputs whose sizes span more decades than this (the 99.8th percentile of |output| over
-# the median of the non-zero ones) are drawn on a log axis: an exploding run's reach 10¹⁹
-# at its last layer, and on a linear axis every other layer sat in the first bin.
-LOG_RIDGES_DECADES = 3
+# Layers whose outputs lie at scales this many times apart go on a log axis: an exploding
+# run's reach 10¹⁹ at its last layer (×144 from layer 1 to 20 already at step 1), and on a
+# linear axis every other layer sat in the first bin. (The lecture's other runs: ×1-31.)
+LOG_RIDGES_SPAN = 100
 LOG_RIDGES_FROM = 100  # ... and reach this far (the axis' first labelled power: 10²)
 LOG_RIDGES_TICKS = 8  # at most this many powers of ten labelled, both sides of 0 together
 
@@ -939,15 +949,14 @@ def _spaced_with(layer_ids: np.ndarray, n: int, named: list[int]) -> np.ndarray:
     return np.sort(picked)
 
 
-def spans_decades(values: np.ndarray) -> bool:
-    """Whether outputs' sizes span more than LOG_RIDGES_DECADES decades (see there) and
-    reach LOG_RIDGES_FROM: below it `signed_log` is nearly linear, and a vanishing run's
-    outputs (all under 0.2) got a "log scale" axis labelled "0" alone."""
-    sizes = np.abs(values[values != 0])
-    if not len(sizes):
-        return False
-    top = np.quantile(sizes, 0.998)
-    return bool(top >= LOG_RIDGES_FROM and top > 10**LOG_RIDGES_DECADES * np.median(sizes))
+def spans_decades(values: np.ndarray, layers: np.ndarray) -> bool:
+    """Whether the layers' outputs lie at scales more than LOG_RIDGES_SPAN apart (each
+    layer's 99th percentile of |output|) and reach LOG_RIDGES_FROM: below it `signed_log`
+    is nearly linear, and a vanishing run's outputs (all under 1) got a "log scale" axis
+    labelled "0" alone."""
+    sizes = pd.Series(np.abs(values)).where(values != 0)
+    tops = sizes.groupby(layers).quantile(0.99).dropna()
+    return bool(len(tops) and tops.max() >= LOG_RIDGES_FROM and tops.max() > LOG_RIDGES_SPAN * tops.min())
 
 
 def signed_log(values: np.ndarray | float) -> np.ndarray:
@@ -1001,7 +1010,7 @@ def activation_ridges(
         layer_ids = _spaced_with(layer_ids, max_ridges, list(named))
     kept = np.isin(outputs["layer"].to_numpy(), layer_ids)
     layer, values, flat = outputs["layer"].to_numpy()[kept], values[kept], outputs["flat"].to_numpy(bool)[kept]
-    log_axis = spans_decades(values)
+    log_axis = spans_decades(values, layer)
     if log_axis:  # each value at its signed log, 0 in the middle: the bins, the bands and the axis in that
         values = signed_log(values)
         flat_bands = tuple((float(signed_log(lo)), float(signed_log(hi))) for lo, hi in flat_bands)

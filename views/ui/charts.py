@@ -271,11 +271,13 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     cols = st.columns([STEP_COLUMN.get(len(str(config.steps)), 1.0), 1, 1, 1, 1])
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
+    # a run that blew up between two tests: its last was many steps before (53% "now" was step 1's); presenting,
+    # without the line under the number, the label says it
+    stale = snap.diverged_at is not None and bool(head.test_step)
     cols[2].metric(
-        "Test accuracy",
+        f"Test accuracy, step {head.test_step}" if stale and compact else "Test accuracy",
         "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}",
-        # a run that blew up between two tests: its last was many steps before (53% "now" was step 1's)
-        f"at step {head.test_step}" if snap.diverged_at is not None and head.test_step and not compact else None,
+        f"at step {head.test_step}" if stale and not compact else None,
         delta_color="off",
         delta_arrow="off",
     )

@@ -337,7 +337,8 @@ def variance_words(snap: Snapshot) -> str:
     if snap.layers["act_input_std"].notna().any():  # (else the chart says why it is empty)
         first_step, last_step = steps_of(snap.layers)
         then = figures.signal_variance(snap.layers, first_step)
-        said.append(_theory_gap_words(then, predicted, snap.config.width) + " Coloured dots: now.")
+        now_words = " Coloured dots: now." if last_step != first_step else ""  # (at step 1 there are none)
+        said.append(_theory_gap_words(then, predicted, snap.config.width) + now_words)
         now = figures.signal_variance(snap.layers, last_step)
         unmoved = unmoved_factor(then, now) if last_step != first_step else None
         if unmoved is not None:
