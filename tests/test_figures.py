@@ -13,7 +13,7 @@ import pytest
 from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
-from vangrad_core.figures.live import UPDATE_GUIDE
+from vangrad_core.figures.live import RIDGE_HEIGHT, UPDATE_GUIDE
 from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR, value_axis
 from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.summary import flat_extremes
@@ -597,6 +597,13 @@ def test_ridges_of_relu_mark_the_off_side_and_of_linear_nothing():
     red = next(t for t in figure.data if "inactive" in t.name)
     assert share_by_layer(red)[1] == pytest.approx((outputs["value"] == 0).mean())
     assert any(s.type == "line" and s.x0 == 0 for s in figure.layout.shapes)  # ReLU's off side is the value 0
+    # the ridge scaled to its tallest bin of active outputs, the spike of zeros (half of them) cut at that height:
+    # scaled to the spike, the rest of every ReLU ridge had been squashed flat (a browser walk)
+    outline = next(t for t in figure.data if "inactive" not in t.name)
+    x, y = np.asarray(outline.x, dtype=float), np.asarray(outline.y, dtype=float)
+    zero_bin_edge = np.unique(x[np.isfinite(x)])[1]
+    assert np.nanmax(y) == pytest.approx(RIDGE_HEIGHT)
+    assert np.nanmax(y[x > zero_bin_edge]) == pytest.approx(RIDGE_HEIGHT)
     linear = fig.activation_ridges(
         outputs_frame({1: rng.normal(0, 1, 100)}, "linear"), pd.Series({1: 0.0}), "linear", ""
     )

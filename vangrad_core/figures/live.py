@@ -921,6 +921,9 @@ def network_picture(
 MAX_RIDGES = 20
 RIDGE_BINS = 60
 RIDGE_HEIGHT = 0.9  # a ridge's tallest bin, in ridge spacings: the ridges do not overlap
+# the shared axis spans these quantiles of all the layers' outputs (beyond, counted in the edge bins): a
+# trained He-ReLU run's 99.8th percentile was 22 where most outputs lay under 3
+RIDGE_QUANTILES = (0.01, 0.99)
 FLAT_FILL = "rgba(214,39,40,0.85)"
 # Layers whose outputs lie at scales this many times apart go on a log axis: an exploding
 # run's reach 10¹⁹ at its last layer (×144 from layer 1 to 20 already at step 1), and on a
@@ -994,9 +997,10 @@ def activation_ridges(
     the bottom (a ridgeline): `outputs` has columns `layer`, `value`, `flat`
     (`activations.outputs_of`); the values whose slope is under the cutoff are red,
     and `flat_bands` (`activations.flat_outputs`) shade where those outputs lie. Each
-    ridge is scaled to its own tallest bin (its shape, not its height, compares);
+    ridge is scaled to its own tallest bin of outputs off the flat part (its shape, not
+    its height, compares; a taller bar of flat ones is cut at the ridge's height);
     its label carries `shares` (the layer's `saturation` column, by layer). All
-    layers share one axis, from the 0.2nd to the 99.8th percentile of all values
+    layers share one axis, from the 1st to the 99th percentile of all values
     (values beyond it counted in the edge bins). A deeper network shows `max_ridges`
     layers, `named` among them (those its caption names: `summary.flat_extremes`)."""
     title = f"What each layer's {activation} gives out (its outputs, layer by layer)"
@@ -1014,7 +1018,7 @@ def activation_ridges(
     if log_axis:  # each value at its signed log, 0 in the middle: the bins, the bands and the axis in that
         values = signed_log(values)
         flat_bands = tuple((float(signed_log(lo)), float(signed_log(hi))) for lo, hi in flat_bands)
-    low, high = np.quantile(values, [0.002, 0.998])
+    low, high = np.quantile(values, RIDGE_QUANTILES)
     bounded = [edge for band in flat_bands for edge in band if np.isfinite(edge)]
     low, high = min([low, *bounded]), max([high, *bounded])
     if high - low < 1e-9:
@@ -1027,7 +1031,11 @@ def activation_ridges(
     total = np.bincount(ridge * RIDGE_BINS + position, minlength=n_ridges * RIDGE_BINS).reshape(n_ridges, -1)
     on_flat = np.bincount((ridge * RIDGE_BINS + position)[flat], minlength=n_ridges * RIDGE_BINS)
     total, on_flat = total / per_ridge, on_flat.reshape(n_ridges, -1) / per_ridge
-    scale = RIDGE_HEIGHT / total.max(axis=1, keepdims=True)  # each ridge to its own tallest bin
+    # each ridge to its own tallest bin of outputs not on the flat part (a bar of flat ones taller than
+    # that cut at the ridge's height): ReLU's spike of zeros, 50-80% of a layer, had squashed the rest
+    # of every ridge flat; a ridge with nothing else, to its tallest bin
+    active = (total - on_flat).max(axis=1, keepdims=True)
+    scale = RIDGE_HEIGHT / np.where(active > 0, active, total.max(axis=1, keepdims=True))
 
     def outlines(bins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every ridge's histogram (`bins`: shares, ridges x bins) as a closed outline of
@@ -1036,7 +1044,7 @@ def activation_ridges(
         steps = np.repeat(bins, 2, axis=1)
         share = np.hstack([np.zeros((n_ridges, 1)), steps, np.zeros((n_ridges, 1)), gap])
         x = np.tile(np.r_[edges[0], np.repeat(edges, 2)[1:-1], edges[-1], np.nan], n_ridges)
-        y = (np.arange(n_ridges)[:, None] + share * scale).ravel()
+        y = (np.arange(n_ridges)[:, None] + np.minimum(share * scale, RIDGE_HEIGHT)).ravel()
         at = unsigned_log(x) if log_axis else x  # the output the hover names
         hover = np.column_stack([np.repeat(layer_ids, share.shape[1]), share.ravel(), at])
         return x, y, hover

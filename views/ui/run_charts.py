@@ -187,9 +187,10 @@ def ridges_words(snap: Snapshot) -> str:
         else ""
     )
     return (
-        f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar: red where {label}'s slope "
-        f"is under 10% of its peak ({word}).{where} Beside each layer: its share of {word} inputs over the whole "
-        f"batch, as in the bars below. " + flat_share_sentence(snap.layers, word)
+        f"Each layer's outputs, layer 1 at the bottom, each scaled to its tallest bar that is not red: red where "
+        f"{label}'s slope is under 10% of its peak ({word}), a red bar cut where it is taller.{where} Beside each "
+        f"layer: its share of {word} inputs over the whole batch, as in the bars below. "
+        + flat_share_sentence(snap.layers, word)
     )
 
 
