@@ -219,13 +219,13 @@ def update_words(snap: Snapshot) -> str:
     if len(overflowed):
         which = "every layer" if ratio.empty else layer_list(overflowed, depth)
         said.append(f"the update of {which} was too large to measure in float32")
-    if not ratio.empty and ratio.max() < SMALLEST_NORMAL:
-        said.append("no " + ("other " if len(overflowed) else "") + "layer's weights changed at all")
-    elif not ratio.empty:
+    if not ratio.empty:
         low, high = int(ratio.idxmin()), int(ratio.idxmax())
         # (three digits above 1: the output layer's 1.04 read "1" beside "Above 1, ...")
         largest = number(ratio[high], 3 if ratio[high] > 1 else 2)
-        if ratio[low] == ratio[high]:
+        if ratio[high] < SMALLEST_NORMAL:
+            said.append("no " + ("other " if len(overflowed) else "") + "layer's weights changed at all")
+        elif ratio[low] == ratio[high]:
             said.append(f"{'every layer' if len(ratio) > 1 else layer_name(low, depth)}'s update is {largest}")
         else:
             smallest = "0 (under half a float32 step of its weights)" if ratio[low] < SMALLEST_NORMAL else None
@@ -234,12 +234,11 @@ def update_words(snap: Snapshot) -> str:
                 f"{layer_name(high, depth)}'s {largest}"
             )
     words = f"{how} At step {step}, {'; '.join(said)}."
-    if len(overflowed) or (not ratio.empty and ratio.max() > 1 and number(ratio.max(), 3) != "1"):
+    if len(overflowed) or (not ratio.empty and ratio[high] > 1 and largest != "1"):
         words += " Above 1, one step changes the weights by more than their own size."
-    elif not ratio.empty and SMALLEST_NORMAL <= ratio.min() < figures.UPDATE_GUIDE / HARDLY_MOVING:
-        below = number(figures.UPDATE_GUIDE / ratio.min())
-        words += f" {layer_name(int(ratio.idxmin()), depth).capitalize()}'s is {below} times below the line: "
-        words += "its weights barely move."
+    elif not ratio.empty and SMALLEST_NORMAL <= ratio[low] < figures.UPDATE_GUIDE / HARDLY_MOVING:
+        below = number(figures.UPDATE_GUIDE / ratio[low])
+        words += f" {layer_name(low, depth).capitalize()}'s is {below} times below the line: its weights barely move."
     return words
 
 
