@@ -10,6 +10,7 @@ tabs, in steps beyond. These are the rules docs/architecture.md states.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -179,6 +180,45 @@ def test_under_load_the_numbers_refresh_without_sending_the_charts_again(
     else:
         assert ticks == [(("numbers", "charts"), 0.15)]
         assert charts == (0.15 if cost == 0.05 else 0.6)  # (then drawn from a snapshot at most 0.6 s old)
+
+
+def in_session(monkeypatch, session_id: str) -> None:
+    """Script runs of the session `session_id` (what `spread` reads)."""
+    monkeypatch.setattr(live, "get_script_run_ctx", lambda: SimpleNamespace(session_id=session_id))
+
+
+def test_a_class_that_pressed_train_together_redraws_its_charts_apart(tabs, monkeypatch):
+    """Each session's charts timer runs slower or faster than the pace by its own share
+    of CHART_TIMER_SPREAD, the same at every rerun, so that forty timers started in
+    the same second drift apart; the charts' snapshot is taken anew at that timer's
+    ticks (a snapshot younger than the pace would leave a faster timer's ticks idle)."""
+    timers = []
+    for n in range(40):
+        in_session(monkeypatch, f"session-{n}")
+        timers.append(live.spread(8.0))
+        assert live.spread(8.0) == timers[-1]
+    assert all(8.0 * (1 - live.CHART_TIMER_SPREAD) <= t < 8.0 * (1 + live.CHART_TIMER_SPREAD) for t in timers)
+    assert len({round(t, 1) for t in timers}) >= 20 and 7.5 < statistics.mean(timers) < 8.5
+
+    fastest = min(range(40), key=lambda n: timers[n])
+    in_session(monkeypatch, f"session-{fastest}")
+    tabs(40, chart_cost_seconds=0.05)  # (1.2, 4.0)
+    declared = fragments_declared(monkeypatch)
+    monkeypatch.setattr(live.st, "session_state", {})
+    kept = {}
+    monkeypatch.setattr(live, "drawings", lambda kind=None: kept)
+    now = [100.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: now[0])
+    taken = []
+    snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
+    run = SimpleNamespace(key="run:test", playing=True, live=SimpleNamespace(playing=True, step_count=3))
+    live.live_view((run,), lambda charts: taken.append(charts) or snapshot, lambda snap: None, lambda snap: None)
+    (_, numbers_pace), (charts_tick, charts_pace) = declared
+    assert (numbers_pace, charts_pace) == (1.2, live.spread(4.0)) and charts_pace < 0.9 * 4.0
+    charts_tick()
+    now[0] += charts_pace  # the timer's next tick
+    charts_tick()
+    assert taken == [True, True]
 
 
 def test_the_playing_tabs_are_counted_once_for_many_refreshes(monkeypatch):

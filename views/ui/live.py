@@ -18,6 +18,7 @@ import math
 import os
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 
 import streamlit as st
@@ -77,6 +78,14 @@ DETAIL_TABS = 4
 # count, every run that finished changed every other tab's pace, and each change is a
 # full rerun: 27 of a class of forty's 68 layouts were the details' 46.25 -> 38.75 s).
 DETAIL_STEPS = (DETAIL_SECONDS, 10.0, 20.0, 30.0, 60.0, 120.0)
+# A class that pressed Train together would redraw its charts together: every tab's
+# charts timer fired in the same second (forty at a pace of 8 s: at 8, 16, 24 s), and
+# the server's one interpreter, busy with forty redraws, left every tab's numbers
+# waiting. So each session's charts timer runs slower or faster than its pace by its
+# own share of ±CHART_TIMER_SPREAD, the same for the session's life: the redraws drift
+# apart. (One traced class of forty each way: 12 gaps over 2 s began between 5 and 25 s
+# after Train, against 33; docs/performance.md.)
+CHART_TIMER_SPREAD = 0.25
 CHART_CORES = 0.5  # the share of a core that all live views' charts may take together
 CORES = max(1, int(machine_limits()[0]))  # the container's, not the host's (Community Cloud: 2 of many)
 TRAINING_THREADS = int(os.environ.get("VANGRAD_TRAINING_THREADS", 0)) or CORES
@@ -193,6 +202,13 @@ def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
     ):
         return keep
     return refresh, step_at_least(wanted)
+
+
+def spread(seconds: float) -> float:
+    """This session's charts timer for a pace of `seconds` (`CHART_TIMER_SPREAD`)."""
+    ctx = get_script_run_ctx()
+    share = zlib.crc32(ctx.session_id.encode()) / 2**32 if ctx is not None else 0.5  # in [0, 1)
+    return seconds * (1 + CHART_TIMER_SPREAD * (2 * share - 1))
 
 
 def detail_seconds() -> float:
@@ -602,9 +618,11 @@ def live_view(
         pressing Train or laying out their views anew, then sends them again instead
         of building them), or while the runs rest where it was taken; else a new one,
         `take()`. (0.9: a timer that fires a moment early still takes a new one.)"""
-        return kept_snapshot(runs, shown_key, 0.9 * charts, take)
+        return kept_snapshot(runs, shown_key, 0.9 * charts_every, take)
 
-    if charts == refresh or refresh < SEPARATE_CHARTS_SECONDS:
+    together = charts == refresh or refresh < SEPARATE_CHARTS_SECONDS
+    charts_every = charts if together else spread(charts)  # (together: at the numbers' pace)
+    if together:
 
         def both() -> None:
             # playing, the numbers show the newest moment; at rest, the charts' snapshot is it
@@ -616,7 +634,9 @@ def live_view(
         _fragment(runs, both, lambda: refresh, setup=paces_now, first=seen_moving)
     else:
         _fragment(runs, lambda: headline(snapshot(False)), lambda: refresh, setup=paces_now, first=seen_moving)
-        _fragment(runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts, setup=paces_now)
+        _fragment(
+            runs, lambda: draw_charts(chart_snapshot(lambda: snapshot(True))), lambda: charts_every, setup=paces_now
+        )
 
 
 def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
