@@ -43,8 +43,8 @@ DRAWS_PER_SECOND = 8.0
 # ... except where a refresh redraws the numbers alone (at SEPARATE_CHARTS_SECONDS and
 # slower: cheap), which all the tabs together may ask for up to this often before the
 # last step: a refresh every 2 s cannot show progress every 2 s. (A class of forty at
-# 1.2 s, 33 a second: the median longest gap 2.41 s against 2.84 s at 2 s, five rounds
-# and four; eighty at 1.2 s, 67 a second, trained slower and waited longer than at 2 s.)
+# 1.2 s, 33 a second: the median longest gap 2.45 s against 2.85 s at 2 s, six rounds
+# each; eighty at 1.2 s, 67 a second, trained slower and waited longer than at 2 s.)
 NUMBER_DRAWS_PER_SECOND = 35.0
 # The charts' paces: the refresh's, and slower steps on a busy server (a step, not any
 # number: a live view whose pace changes reruns the whole page).
