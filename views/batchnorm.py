@@ -59,11 +59,12 @@ def parameters_in_words(snap: Snapshot) -> str:
     if (gamma == 1).all() and (beta == 0).all():  # (step 1 said "runs from 1 to 1 and ... from 0 to 0")
         return f"{start} At step {step} they have not moved yet: a step's are read before its update."
 
-    def spread(values: pd.Series, digits: int) -> str:
+    def range_words(values: pd.Series, digits: int) -> str:
         low, high = number(values.min(), digits), number(values.max(), digits)
         return f"{low} in every layer" if low == high else f"between {low} and {high}"
 
-    return f"{start} At step {step} the layers' mean gamma is {spread(gamma, 3)}, their mean beta {spread(beta, 2)}."
+    gammas, betas = range_words(gamma, 3), range_words(beta, 2)
+    return f"{start} At step {step} the layers' mean gamma is {gammas}, their mean beta {betas}."
 
 
 state = session.page_state(BatchNormState)
