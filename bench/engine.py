@@ -21,7 +21,7 @@ from torch import nn
 
 from vangrad_core import ExperimentConfig, Trainer, batch_indices, build_model, make_dataset
 from vangrad_core.recurrent import RecurrentConfig
-from vangrad_core.trainer import MOMENTUM
+from vangrad_core.trainer import MOMENTUM, layer_record_every
 
 # The thread's CPU time, not the wall clock: on a shared machine, time the thread
 # spends waiting for a core (another process, the VM's neighbours) is not the code's.
@@ -73,15 +73,22 @@ def timed(step, n: int) -> float:
     return CLOCK() - start
 
 
+WARM_UP_STEPS = 20
+
+
+def run_config(config: ExperimentConfig, steps: int, rounds: int) -> ExperimentConfig:
+    """The case's config, long enough for the warm-up and every round."""
+    return config.replace(steps=WARM_UP_STEPS + rounds * steps)
+
+
 def compare(config: ExperimentConfig, steps: int, rounds: int) -> tuple[float, float, list[float]]:
     """Bare loop and Trainer, each built once and warmed up, then run in alternating
     blocks of `steps` steps (so that the machine's drift hits both alike); the
     trainer's time includes making its `layers` frame at the end, spread over the
     rounds. Returns the two speeds (median steps/s) and each round's ratio."""
-    config = config.replace(steps=20 + rounds * steps)  # short enough that every step is measured
+    config = run_config(config, steps, rounds)
     bare, trainer = BareLoop(config), Trainer(config)
-    assert trainer.record_every == 1
-    bare.step(20), trainer.step(20)  # warm up: allocations, caches
+    bare.step(WARM_UP_STEPS), trainer.step(WARM_UP_STEPS)  # warm up: allocations, caches
     bare_times, trainer_times = [], []
     for _ in range(rounds):
         bare_times.append(timed(bare.step, steps))
@@ -98,6 +105,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50, help="steps per block")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
+    for name, config in CASES.items():  # every step must be measured, as in a run of the lecture's length
+        every = layer_record_every(run_config(config, max(args.steps, 1), args.rounds))
+        if every > 1:
+            parser.error(
+                f"{name}: a run of --steps x --rounds this long keeps one step in {every} "
+                "(the trainer's memory budget, HISTORY_BYTES); ask for fewer steps or rounds"
+            )
     torch.set_num_threads(1)
     print(f"{'case':42} {'bare steps/s':>13} {'trainer steps/s':>16} {'ratio':>6} {'(range)':>12}  budget >= 0.80")
     for name, config in CASES.items():
