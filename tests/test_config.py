@@ -48,6 +48,9 @@ def test_garbage_never_raises_and_warns_per_bad_field(params):
         ("seed", "-1", 0),
         ("residual", "maybe", False),
         ("depth", "9" * 5000, 10),
+        ("width", "1_6", 32),  # float() reads these three as 16
+        ("width", "١٦", 32),
+        ("width", "\uff11\uff16", 32),
         ("dataset", "<script>alert(1)</script>", "spirals"),
     ],
 )
@@ -56,6 +59,20 @@ def test_bad_value_falls_back_to_default_with_a_warning(key, value, default):
     assert getattr(config, key) == default
     assert len([w for w in warnings if w.startswith(key)]) == 1
     assert "<script>" not in " ".join(warnings)
+
+
+def test_numbers_as_a_link_writes_them():
+    config, warnings = ExperimentConfig.from_query_params(
+        {"steps": "1e3", "learning_rate": ".05", "noise": "+0.2", "weight_scale": "2.", "grad_clip": " 5 "}
+    )
+    assert warnings == []
+    assert (config.steps, config.learning_rate, config.noise, config.weight_scale, config.grad_clip) == (
+        1000,
+        0.05,
+        0.2,
+        2.0,
+        5.0,
+    )
 
 
 def test_unknown_key_warns_and_good_keys_still_apply():

@@ -145,3 +145,44 @@ def test_a_compare_link_with_a_bad_value_keeps_the_default_its_warning_names():
     # as such, so that its link reads back as itself (hypothesis found it)
     state, _ = CompareState.from_query_params({"b.seed": "1"})
     assert state.pair == first.name and CompareState.from_query_params(state.to_query_params())[0] == state
+
+
+def test_a_link_s_settings_that_a_scenario_or_a_ready_pair_overrules_are_named():
+    """A scenario sets every setting and a ready pair both runs: a link's own values
+    beside them were dropped without a word (a browser walk, 2026-12-05)."""
+    scenario = SCENARIOS[0]
+    state, warnings = PlaygroundState.from_query_params({"scenario": scenario.name, "depth": "3", "activation": "relu"})
+    assert (state.scenario, state.config) == (scenario.name, scenario.config)
+    custom = "(choose “Custom” to set your own)"
+    assert warnings == [f"depth, activation: ignored, as the scenario sets every setting {custom}"]
+    pair = COMPARISONS[1]
+    state, warnings = CompareState.from_query_params({"pair": pair.name, "a.depth": "3", "b.norm": "none"})
+    assert (state.pair, state.a, state.b) == (pair.name, pair.a[1], pair.b[1])
+    assert warnings == [f"a.depth, b.norm: ignored, as the ready comparison sets both runs {custom}"]
+
+
+def test_b_s_shared_settings_in_a_link_that_give_way_to_a_s_are_named():
+    state, warnings = CompareState.from_query_params({"a.dataset": "xor", "b.dataset": "digits", "b.depth": "4"})
+    assert (state.a.dataset, state.b.dataset, state.b.depth) == ("xor", "xor", 4)
+    assert warnings == ["b.dataset: ignored, as run B takes run A's dataset (xor)"]
+    state, warnings = CompareState.from_query_params({"a.dataset": "xor", "b.dataset": "xor"})
+    assert warnings == []  # the same as A's: nothing to say
+    state, warnings = ThroughTimeState.from_query_params({"a.steps": "300", "b.steps": "10", "b.seed": "0"})
+    assert state.b.steps == 300
+    assert warnings == ["b.steps: ignored, as run B takes run A's steps (300)"]
+
+
+def test_choices_and_steps_a_link_gets_wrong_name_what_is_used_instead():
+    """Number fields said "using the default 10"; a choice said "using the default" alone."""
+    assert TourState.from_query_params({"step": "99"})[1] == [
+        f"step: '99' is not a step of the tour (1 to {len(TOUR)}); using the default 1"
+    ]
+    default = WhySigmoidState.CHOICES[0]
+    assert WhySigmoidState.from_query_params({"activation": "softmax"})[1] == [
+        f"activation: 'softmax' is not an activation; using the default, “{default}”"
+    ]
+    (warning,) = CompareState.from_query_params({"pair": "nope"})[1]
+    first = COMPARISONS[0].name
+    assert warning.endswith(f"using the link's a. and b. settings, else the first ready comparison ({first})")
+    (warning,) = PlaygroundState.from_query_params({"scenario": "nope"})[1]
+    assert warning.endswith("using the link's other settings")

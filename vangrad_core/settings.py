@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Self
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 MAX_TEXT = 40  # no valid value is longer; longer text is not parsed (huge numbers)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", re.ASCII)  # a number as a link writes one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Field:
         lowered = text.lower()
         if self.kind == "bool":
             return True if lowered in _TRUE else False if lowered in _FALSE else None
+        if not _NUMBER.fullmatch(lowered):  # float() also reads "1_6", "inf" and other scripts' digits
+            return None
         try:
             number = float(lowered)
         except (ValueError, OverflowError):
@@ -219,27 +222,38 @@ class ParamReader:
         """One warning per key nobody took."""
         return [f"unknown {source} {quote(key)} ignored" for key in self._left]
 
-    def choice(self, key: str, choices: Iterable[str], what: str) -> str | None:
-        """The value of `key` if it is one of `choices` (else a warning); None if absent."""
+    def choice(self, key: str, choices: Iterable[str], what: str, instead: str) -> str | None:
+        """The value of `key` if it is one of `choices` (else a warning that says what is
+        used `instead`); None if absent."""
         if not self.has(key):
             return None
         raw = self.take(key)
         text = _text(raw)
         if text is not None and text in tuple(choices):
             return text
-        self.warn(f"{key}: {quote(raw)} is not {what}; using the default")
+        self.warn(f"{key}: {quote(raw)} is not {what}; using {instead}")
         return None
 
-    def integer(self, key: str, low: int, high: int, what: str) -> int | None:
-        """The integer value of `key` within [low, high] (else a warning); None if absent."""
+    def integer(self, key: str, low: int, high: int, what: str, default: int) -> int | None:
+        """The integer value of `key` within [low, high] (else a warning naming the
+        `default` used instead); None if absent."""
         if not self.has(key):
             return None
         raw = self.take(key)
         value = Field(key, key, "", kind="int", low=low, high=high).parse(raw)
         if value is not None and low <= value <= high:
             return value
-        self.warn(f"{key}: {quote(raw)} is not {what} ({low} to {high}); using the default")
+        self.warn(f"{key}: {quote(raw)} is not {what} ({low} to {high}); using the default {default}")
         return None
+
+    def overruled(self, keys: Iterable[str], by: str) -> None:
+        """Take those of `keys` the link has, with one warning that they are ignored: `by`
+        says what sets them instead."""
+        given = [key for key in keys if self.has(key)]
+        for key in given:
+            self.take(key)
+        if given:
+            self.warn(f"{', '.join(given)}: ignored, as {by}")
 
 
 def _text(raw: Any) -> str | None:

@@ -32,6 +32,7 @@ from vangrad_core.settings import ParamReader, quote
 HIDEABLE = ("scenario", "settings", "details", "downloads")
 _ON = ("1", "true", "yes", "on")
 _OFF = ("", "0", "false", "no", "off")
+_CHOOSE_CUSTOM = "choose “Custom” to set your own"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,11 +113,11 @@ class PlaygroundState(PageState):
     @classmethod
     def read(cls, reader: ParamReader) -> PlaygroundState:
         classroom = Classroom.read(reader)
-        scenario = reader.choice("scenario", SCENARIO_BY_NAME, "one of the scenarios")
-        config = ExperimentConfig.read(reader)
-        if scenario is not None:
-            config = SCENARIO_BY_NAME[scenario].config
-        return cls(config, scenario, classroom)
+        scenario = reader.choice("scenario", SCENARIO_BY_NAME, "one of the scenarios", "the link's other settings")
+        if scenario is None:
+            return cls(ExperimentConfig.read(reader), None, classroom)
+        reader.overruled(ExperimentConfig.FIELDS, f"the scenario sets every setting ({_CHOOSE_CUSTOM})")
+        return cls(SCENARIO_BY_NAME[scenario].config, scenario, classroom)
 
     def with_config(self, config: ExperimentConfig) -> PlaygroundState:
         """The state after the form changed the config (the scenario stays only if it still matches)."""
@@ -174,16 +175,24 @@ class CompareState(PageState):
     @classmethod
     def read(cls, reader: ParamReader) -> Self:
         classroom = Classroom.read(reader)
-        pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons")
         first = next(iter(cls.PAIRS))  # what a link leaves out is the first pair's
-        a = cls.CONFIG.read(reader, "a.", cls.PAIRS[first].a[1])
-        b = cls.CONFIG.read(reader, "b.", cls.PAIRS[first].b[1])
+        instead = f"the link's a. and b. settings, else the first ready comparison ({first})"
+        pair = reader.choice("pair", cls.PAIRS, "one of the ready comparisons", instead)
         if pair is not None:
-            a, b = cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1]
-        state = cls(a, b, pair, classroom)  # (B takes A's data here: only then is it the pair's, or not)
-        if state.pair is None and state._is_pair(first):
-            return dataclasses.replace(state, pair=first)
-        return state
+            keys = [side + name for side in ("a.", "b.") for name in cls.CONFIG.FIELDS]
+            reader.overruled(keys, f"the ready comparison sets both runs ({_CHOOSE_CUSTOM})")
+            return cls(cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1], pair, classroom)
+        a = cls.CONFIG.read(reader, "a.", cls.PAIRS[first].a[1])
+        b_given = [name for name in cls.SHARED if reader.has("b." + name)]
+        b = cls.CONFIG.read(reader, "b.", cls.PAIRS[first].b[1])
+        state = cls(a, b, None, classroom)  # (B takes A's data here: only then is it the pair's, or not)
+        overruled = [name for name in b_given if getattr(b, name) != getattr(state.b, name)]
+        if overruled:
+            reader.warn(
+                f"{', '.join('b.' + name for name in overruled)}: ignored, as run B takes run A's "
+                + ", ".join(f"{name} ({getattr(state.a, name)})" for name in overruled)
+            )
+        return dataclasses.replace(state, pair=first) if state._is_pair(first) else state
 
     def with_configs(self, a, b) -> Self:
         return dataclasses.replace(self, a=a, b=b)  # (the pair's name goes if they are no longer its configs)
@@ -216,7 +225,7 @@ class TourState(PageState):
     @classmethod
     def read(cls, reader: ParamReader) -> TourState:
         classroom = Classroom.read(reader)
-        step = reader.integer("step", 1, len(TOUR), "a step of the tour")
+        step = reader.integer("step", 1, len(TOUR), "a step of the tour", 1)
         return cls(0 if step is None else step - 1, classroom)
 
 
@@ -240,7 +249,8 @@ class ChoiceState(PageState):
     @classmethod
     def read(cls, reader: ParamReader) -> Self:
         classroom = Classroom.read(reader)
-        return cls(reader.choice(cls.KEY, cls.CHOICES, cls.WHAT) or "", classroom)
+        instead = f"the default, “{cls.CHOICES[0]}”"
+        return cls(reader.choice(cls.KEY, cls.CHOICES, cls.WHAT, instead) or "", classroom)
 
 
 @dataclasses.dataclass(frozen=True)
