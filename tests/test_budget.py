@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import assert_clean, button, open_page, run_of
 from vangrad_core import ExperimentConfig
-from vangrad_core.cost import Budget, held_megabytes, run_cost
+from vangrad_core.cost import Budget, duration, held_megabytes, run_cost
 from vangrad_core.lessons import COMPARISONS, SCENARIOS, TIME_COMPARISONS, TOUR_RUNS
 from vangrad_core.recurrent import RecurrentConfig
 
@@ -100,3 +100,17 @@ def test_compare_refuses_two_maximal_runs():
     assert_clean(at)
     assert any("These runs would hold about" in w.value for w in at.warning)
     assert button(at, "Train both").disabled and button(at, "Step").disabled
+
+
+def test_a_long_run_says_how_long_before_it_starts():
+    """depth 100 x width 512 trained 500 steps in about 4 min with nothing said of it
+    (a browser walk, 2026-12-05): the estimate is shown under Train before it starts."""
+    query = {"depth": "100", "width": "512", "steps": "500"}
+    at = open_page(None, query)
+    assert_clean(at)
+    estimate = run_cost(ExperimentConfig(depth=100, width=512)).seconds
+    assert 120 < estimate < 360  # (measured in a browser: about 2 steps a second here)
+    (said,) = [c.value for c in at.caption if "A long run" in c.value]
+    assert f"about {duration(estimate)} of training" in said and "Fewer or narrower layers" in said
+    short = open_page(None, {"depth": "10", "width": "32"})
+    assert not [c for c in short.caption if "A long run" in c.value]

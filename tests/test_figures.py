@@ -250,6 +250,9 @@ def test_saturation_and_distance_and_updates(trained):
     calm = dying.assign(saturation=0.0, dead_fraction=0.0)
     names = [trace.name for trace in fig.compare_saturation({"A": calm, "B": layers}).data]
     assert names[:2] == ["A: saturated, 0% in every layer", "A: dead units, none now"]
+    assert not fig.compare_saturation({"A": calm, "B": layers.assign(saturation=0.3)}).layout.annotations
+    both_calm = fig.compare_saturation({"A": calm, "B": calm})  # a chart of nothing looked broken: it says why
+    assert both_calm.layout.annotations[0].text.startswith("0% in every layer of every run")
     updates = fig.update_ratios(layers)
     assert updates.layout.yaxis.type == "log"
     assert any(s.y0 == UPDATE_GUIDE for s in updates.layout.shapes)
@@ -383,6 +386,12 @@ def test_forward_variance_shows_theory_rule_and_measurements():
     assert variances.max() < 10 * variances.min()
     linear = fig.forward_variance(normed.layers, None).layout.yaxis
     assert linear.type != "log" and linear.rangemode == "tozero" and "log" not in linear.title.text
+    # one layer: a line through one point draws nothing, and the caption speaks of "the dashed line"
+    one = Trainer(config.replace(depth=1, width=2))
+    one.step(2)
+    single = fig.forward_variance(one.layers, theory.predict_layers(one.config), theory.variance_rule(one.config))
+    for line in single.data[:2]:
+        assert len(line.x) == 1 and line.mode == "markers" and line.marker.symbol == "line-ew"
 
 
 def test_phase_diagram_marks_the_network_and_the_critical_line():

@@ -14,6 +14,7 @@ from .style import (
     layout,
     line_mode,
     new_figure,
+    note_in_middle,
     started,
     step_axis,
     thin_steps,
@@ -86,11 +87,12 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
 def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturated") -> go.Figure:
     """Inputs on the flat part (`flat_word`) and dead units per hidden layer of several
     runs, side by side."""
-    fig, n_hidden = new_figure(), 0
+    fig, n_hidden, anything = new_figure(), 0, False
     for name, layers, color in started(runs):
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
         n_hidden = max(n_hidden, int(last["layer"].max()))
         flat = last["saturation"]
+        anything = anything or bool((flat > 0).any() or (last["dead_fraction"] > 0).any())
         fig.add_trace(
             go.Bar(  # (a run with none has no bar to see: its legend says so)
                 x=last["layer"],
@@ -112,6 +114,8 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
         )
     if not fig.data:
         return empty(f"{flat_word.capitalize()} inputs and dead units", "Press Train to compare")
+    if not anything:
+        note_in_middle(fig, f"0% in every layer of every run: no {flat_word} input, no dead unit")
     fig.update_layout(barmode="group")
     fig.update_xaxes(layer_axis("hidden layer, 1 = input side", n_hidden))
     fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")

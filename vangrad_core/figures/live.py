@@ -26,6 +26,7 @@ from .style import (
     level_line,
     line_mode,
     new_figure,
+    note_in_middle,
     step_axis,
     step_label,
     steps_of,
@@ -160,14 +161,23 @@ def forward_variance(
     traces = []
     if predicted is not None:
         theory = predicted[predicted["layer"] <= hidden["layer"].max()]
+
+        def theory_line(color: str, width: int, dash: str) -> dict:
+            """A theory's line; over one layer, which draws no line, a short bar at its value."""
+            if len(theory) > 1:
+                return {"mode": "lines", "line": {"color": color, "width": width, "dash": dash}}
+            return {
+                "mode": "markers",
+                "marker": {"symbol": "line-ew", "size": 40, "line": {"color": color, "width": width}},
+            }
+
         traces.append(
             {
                 "type": "scatter",
                 "x": theory["layer"].to_numpy(),
                 "y": theory["preact_var"].clip(lower=TINY).to_numpy(),
                 "name": "theory at initialization (mean field)",
-                "mode": "lines",
-                "line": {"color": "#2ca02c", "width": 4, "dash": "dash"},
+                **theory_line("#2ca02c", 4, "dash"),
                 "hovertemplate": "layer %{x}: predicted %{y:.3g}<extra></extra>",
             }
         )
@@ -180,8 +190,7 @@ def forward_variance(
                     # (ends where it underflows float32: held at 1e-45 it ran flat along the floor)
                     "y": drawable(theory["preact_var"].iloc[0] * factor ** (theory["layer"] - 1)).to_numpy(),
                     "name": name,
-                    "mode": "lines",
-                    "line": {"color": "#9467bd", "width": 2, "dash": "dot"},
+                    **theory_line("#9467bd", 2, "dot"),
                 }
             )
     # the theory is for the initial weights: step 1's measurements are what it predicts
@@ -598,14 +607,7 @@ def saturation_by_layer(
         )
     )
     if not (last["saturation"] > 0).any() and not (dead > 0).any():  # (an empty chart looks broken: say it)
-        fig.add_annotation(
-            text=f"0% in every layer: no {flat_word or 'flat'} input, no dead unit",
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-        )
+        note_in_middle(fig, f"0% in every layer: no {flat_word or 'flat'} input, no dead unit")
     return layout(
         fig,
         title,
@@ -718,9 +720,7 @@ def distance_from_init(layers: pd.DataFrame) -> go.Figure:
         "not moved at all: its updates were too small to change a float32 weight",
     )
     if still:
-        fig.add_annotation(
-            text="0 in every layer: no weight has moved yet", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False
-        )
+        note_in_middle(fig, "0 in every layer: no weight has moved yet")
         yaxis = {"title": "|W − W₀| / |W₀|", "range": [-0.05, 1], "tickvals": [0]}
     else:  # (a "not moved" marker sits on a log axis's floor)
         yaxis = value_axis("|W − W₀| / |W₀|", moved, log=(last["distance_from_init"] == 0).any())

@@ -129,9 +129,13 @@ def empty(title: str, message: str) -> go.Figure:
     """A chart with nothing to draw yet: its title and `message` in the middle (broken
     into lines: Plotly does not wrap a text, it lets it run past the chart's edge)."""
     fig = new_figure()
-    text = "<br>".join(textwrap.wrap(message, EMPTY_LINE))
-    fig.add_annotation(text=text, showarrow=False, font={"size": 18}, x=0.5, y=0.5, xref="paper", yref="paper")
+    note_in_middle(fig, "<br>".join(textwrap.wrap(message, EMPTY_LINE)), font={"size": 18})
     return layout(fig, title, xaxis={"visible": False}, yaxis={"visible": False})
+
+
+def note_in_middle(fig: go.Figure, text: str, **style: object) -> None:
+    """`text` in the middle of the plot: where every value is 0, an empty chart looks broken."""
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, **style)
 
 
 def thin_steps(frame: pd.DataFrame, max_steps: int = 150) -> pd.DataFrame:

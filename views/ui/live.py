@@ -27,7 +27,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vangrad_core import ExperimentConfig
-from vangrad_core.cost import Budget, held_megabytes, run_cost
+from vangrad_core.cost import Budget, duration, held_megabytes, run_cost
 from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
 from vangrad_core.workers import WorkerGone, WorkerPool, WorkerRun, default_workers, machine_limits
 
@@ -109,6 +109,9 @@ BUDGET = Budget(
     tab_mb=float(os.environ.get("VANGRAD_TAB_MB", Budget.tab_mb)),
     server_mb=float(os.environ.get("VANGRAD_SERVER_MB", Budget.server_mb)),
 )
+
+# A run estimated to train longer than this (`run_cost`, on a free core) says so before it starts.
+LONG_RUN_SECONDS = 30.0
 
 log = logging.getLogger("vangrad")
 LOST = (
@@ -725,6 +728,14 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
         cols[3].caption(caption)
     if refusal:
         st.warning(refusal, icon=":material/hourglass_disabled:")
+    elif not playing and not done:
+        left = sum(run_cost(live.config).seconds_per_step * (live.config.steps - live.step_count) for live in lives)
+        if left > LONG_RUN_SECONDS:
+            st.caption(
+                f":material/hourglass_top: A long run: about {duration(left)} of training on a free processor "
+                "core (longer while many people train). Fewer or narrower layers, a smaller batch or fewer steps "
+                "train faster."
+            )
 
 
 def pair_fragment(
