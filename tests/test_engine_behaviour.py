@@ -435,6 +435,16 @@ def test_a_number_prints_its_minus_signs_as_minus_signs_not_hyphens():
     assert [number(v) for v in values] == ["6.7e−17", "3e20", "0.14", "1600", "−2.5e−5", "−0.072", "−5000"]
 
 
+def test_a_range_reads_both_ends_to_the_same_decimals():
+    """Gamma "between 0.997 and 1" where the chart showed 1.005 (a browser walk)."""
+    from vangrad_core.summary import range_words
+
+    assert range_words(0.997, 1.005, 3) == "between 0.997 and 1.005"
+    assert range_words(-5.21, 1.0) == "between −5.2 and 1.0"
+    assert range_words(1.0001, 1.0002, 3) == "1 in every layer"
+    assert range_words(3e-5, 0.5) == "between 3e−5 and 0.5"  # (scientific: as `number` writes it)
+
+
 def test_where_a_run_diverged_is_said_as_the_step_counter_counts():
     from vangrad_core.summary import divergence_words, ordinal
 

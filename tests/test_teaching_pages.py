@@ -13,7 +13,7 @@ from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
-from vangrad_core.summary import at_step, number
+from vangrad_core.summary import at_step, number, range_words
 from views.ui.state import CompareState, ThroughTimeState
 
 
@@ -315,8 +315,8 @@ def test_batchnorm_page_says_where_gamma_and_beta_are_from_the_run():
     gamma, beta = last["norm_gamma_mean"].dropna(), last["norm_beta_mean"].dropna()
     assert gamma.min() < gamma.max() and beta.min() < beta.max()
     said = (
-        f"At step 30 the layers' mean gamma is between {number(gamma.min(), 3)} and {number(gamma.max(), 3)}, "
-        f"their mean beta between {number(beta.min())} and {number(beta.max())}."
+        f"At step 30 the layers' mean gamma is {range_words(gamma.min(), gamma.max(), 3)}, "
+        f"their mean beta {range_words(beta.min(), beta.max())}."
     )
     assert any(c.value.endswith(said) for c in at.caption), said
 

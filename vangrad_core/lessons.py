@@ -72,7 +72,7 @@ _THIRTY_RELU = ExperimentConfig(depth=30, width=32, activation="relu", dataset="
 _SATURATED = _DEEP.replace(init="large_normal", weight_scale=4.0)  # weights ~ N(0, 16)
 _EXPLODING = _DEEP.replace(activation="relu", init="large_normal", weight_scale=0.32, learning_rate=0.03)
 
-STALLS = Claim("the loss stays at 0.69, a coin flip", stalled)
+STALLS = Claim("the loss stays near 0.69, a coin flip", stalled)
 LEARNS = Claim("the network learns", learned)
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -80,7 +80,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Deep sigmoid stalls",
         _DEEP,
         "20 sigmoid layers: every layer shrinks the gradient on its way back, so layer 1 gets "
-        "almost nothing. The loss stays at 0.69 (a coin flip between two classes) and the layers "
+        "almost nothing. The loss stays near 0.69 (a coin flip between two classes) and the layers "
         "next to the input never move.",
         (
             Claim("every layer shrinks the gradient", lambda r: r.per_layer("start") < 0.3),
@@ -101,7 +101,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         _SATURATED,
         "Weights drawn from N(0, 4²) push most of the sigmoid's inputs far from 0, onto its flat "
         "tails, where its slope is almost 0 (the bars, and the histogram under the slope curve): "
-        "the loss stays at 0.69. Large weights are not bad in themselves: with N(0, 1) (weight scale 1) "
+        "the loss stays near 0.69. Large weights are not bad in themselves: with N(0, 1) (weight scale 1) "
         "fewer inputs saturate and this network learns better than with PyTorch's default.",
         (
             Claim("most inputs saturated from the start", lambda r: r.flat("start").max() > 0.5),
@@ -130,11 +130,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Dying ReLU (learning rate too large)",
         _DYING,
         "A large learning rate: the loss falls at first, then one large update knocks ReLU units to "
-        "where they output 0 for every input and the loss climbs back to 0.69 and stays. A dead unit's "
+        "where they output 0 for every input and the loss climbs back to about 0.69 and stays. A dead unit's "
         "gradient is exactly 0, so it never comes back: by the end a whole layer is dead (its cross at 100%).",
         (
             Claim("the loss falls at first", lambda r: r.lowest_loss < 0.25),
-            Claim("then climbs back to 0.69 and stays", stalled),
+            Claim("then climbs back to about 0.69 and stays", stalled),
             Claim("by the end a whole layer is dead", lambda r: (r.dead("end") >= 1).any()),
         ),
     ),
@@ -232,7 +232,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("sigmoid", _DEEP),
         ("ReLU, He init", _DEEP.replace(activation="relu", init="he_normal")),
         "Same depth, data and seed: the sigmoid network's gradient fades toward the input and its loss "
-        "stays at 0.69; ReLU's reaches layer 1 and the loss falls.",
+        "stays near 0.69; ReLU's reaches layer 1 and the loss falls.",
         (
             Claim("sigmoid's fades, ReLU's reaches layer 1", lambda a, b: vanishes(a) and keeps_its_size(b)),
             Claim("sigmoid stalls, ReLU learns", lambda a, b: stalled(a) and learned(b)),
@@ -336,7 +336,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         ("network", "profile"),
         "The colour drains from the output (right) to the input (left), and the solid line falls steeply "
         "to the left: layer 1 gets a tiny fraction of the top's gradient (the number is above the charts), "
-        "and the loss stays at 0.69.",
+        "and the loss stays near 0.69.",
         (Claim("layer 1 gets a tiny fraction", lambda r: vanishes(r, 1e-10)), STALLS),
     ),
     TourStep(
@@ -393,7 +393,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "The loss of a network whose lower layers get no gradient falls slowly, or not at all.",
         "Deep sigmoid stalls",
         ("curves", "boundary"),
-        "The loss stays at 0.69, what answering 50/50 for every point scores (the map's pale colour), "
+        "The loss stays near 0.69, what answering 50/50 for every point scores (the map's pale colour), "
         "and test accuracy stays near 50%.",
         (STALLS, Claim("test accuracy stays near 50%", lambda r: abs(r.final_test_accuracy - 0.5) < ABOVE_CHANCE)),
     ),
@@ -412,10 +412,10 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "for every input: then its gradient is 0 and it never recovers.",
         "Dying ReLU (learning rate too large)",
         ("saturation", "curves"),
-        "The loss falls at first, then jumps back to 0.69 and stays there; the dead-unit crosses climb "
+        "The loss falls at first, then jumps back to about 0.69 and stays there; the dead-unit crosses climb "
         "until a whole layer is dead.",
         (
-            Claim("falls, then back to 0.69", lambda r: r.lowest_loss < 0.25 and stalled(r)),
+            Claim("falls, then back to about 0.69", lambda r: r.lowest_loss < 0.25 and stalled(r)),
             Claim("a whole layer is dead", lambda r: (r.dead("end") >= 1).any()),
         ),
     ),

@@ -235,6 +235,20 @@ def number(value: float, digits: int = 2) -> str:
     return text.replace("-", MINUS)
 
 
+def range_words(low: float, high: float, digits: int = 2) -> str:
+    """ "between 0.997 and 1.005", or "1 in every layer" where both ends read the same:
+    `number`s, both ends to as many decimals as the finer one needs (else 1.005 read "1",
+    as if no layer were above 1)."""
+    low_text, high_text = number(low, digits), number(high, digits)
+    if low_text == high_text:
+        return f"{low_text} in every layer"
+    plain = [text for text in (low_text, high_text) if "e" not in text and "–" not in text]
+    if len(plain) == 2:  # (not in scientific notation)
+        decimals = max(len(text.partition(".")[2]) for text in plain)
+        low_text, high_text = fixed(low, decimals), fixed(high, decimals)
+    return f"between {low_text} and {high_text}"
+
+
 def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
     """A number to `decimals` places, its sign a minus sign as `number` prints it: "−0.09"
     (and "+0.09" when `signed`)."""

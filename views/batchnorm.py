@@ -10,7 +10,7 @@ from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.lessons import BATCHNORM_NETWORKS
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import at_step, fixed, fraction, number
+from vangrad_core.summary import at_step, fixed, fraction, number, range_words
 from views.ui import charts, classroom, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
@@ -58,12 +58,7 @@ def parameters_in_words(snap: Snapshot) -> str:
     step = int(last["step"].iloc[0]) + 1
     if (gamma == 1).all() and (beta == 0).all():  # (step 1 said "runs from 1 to 1 and ... from 0 to 0")
         return f"{start} At step {step} they have not moved yet: a step's are read before its update."
-
-    def range_words(values: pd.Series, digits: int) -> str:
-        low, high = number(values.min(), digits), number(values.max(), digits)
-        return f"{low} in every layer" if low == high else f"between {low} and {high}"
-
-    gammas, betas = range_words(gamma, 3), range_words(beta, 2)
+    gammas, betas = range_words(gamma.min(), gamma.max(), 3), range_words(beta.min(), beta.max())
     return f"{start} At step {step} the layers' mean gamma is {gammas}, their mean beta {betas}."
 
 

@@ -347,7 +347,7 @@ def time_headline_metrics(
     ratio = time_ratio(now) if now is not None else math.nan
     factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
     cols[2].metric(
-        f"dL/dh: t = 1 ÷ t = {snap.config.length}",
+        f"dL/dh now: t = 1 ÷ t = {snap.config.length}",  # (a lesson's notice may speak of step 1's)
         number(ratio),
         None if in_words else factor_words(factor, "time step"),
         delta_color="off",
@@ -356,8 +356,8 @@ def time_headline_metrics(
     if now is not None and len(tested):
         error = f"Test {loss} now {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
         said = [time_sentence(now) if in_words else "", error if against_guessing else ""]
-        if any(said):
-            st.caption(" ".join(part for part in said if part))
+        if any(said):  # presenting, as large as the text it backs ("no better than answering the average")
+            (st.markdown if classroom.presenting() else st.caption)(" ".join(part for part in said if part))
 
 
 def data_files(snap: Snapshot, name: str = "") -> list[tuple[str, str, str, str]]:
