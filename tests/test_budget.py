@@ -114,3 +114,7 @@ def test_a_long_run_says_how_long_before_it_starts():
     assert f"about {duration(estimate)} of training" in said and "Fewer or narrower layers" in said
     short = open_page(None, {"depth": "10", "width": "32"})
     assert not [c for c in short.caption if "A long run" in c.value]
+    recurrent = open_page("views/through_time.py", {"a.length": "150", "b.length": "150"})  # two runs: in turn
+    estimate = sum(run_cost(run_of(recurrent, f"through_time:{side}").config).seconds for side in "ab")
+    (said,) = [c.value for c in recurrent.caption if "A long run" in c.value]
+    assert f"about {duration(estimate)} of training" in said and "A shorter sequence, fewer hidden units" in said

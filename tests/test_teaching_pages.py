@@ -127,6 +127,20 @@ def test_sigmoid_vs_relu_shows_the_difference():
     assert sigmoid < 1e-10 < 1e-3 < relu
 
 
+def test_a_compared_run_that_diverged_says_when_its_test_accuracy_was_measured():
+    """B at the largest learning rate diverged on its 3rd step, and its "Test accuracy 50.0%"
+    read as now (a browser walk): it is step 1's, as the playground says."""
+    at = page("views/compare.py", {"b.learning_rate": "10", "a.steps": "40"})  # B: the first pair's ReLU network
+    finish_run(at, "compare:a")
+    finish_run(at, "compare:b")
+    assert_clean(at)
+    run_b = run_of(at, "compare:b")
+    assert run_b.trainer.diverged_at is not None
+    tested = run_b.trainer.metrics["step"][run_b.trainer.metrics["test_accuracy"].notna()]
+    accuracies = [m for m in at.metric if m.label == "Test accuracy"]
+    assert [m.delta for m in accuracies] == ["", f"at step {int(tested.iloc[-1]) + 1}"]  # (A has none)
+
+
 def test_both_configs_in_the_url_and_shared_data():
     a = ExperimentConfig(depth=3, width=8, activation="tanh", seed=4)
     b = ExperimentConfig(depth=5, width=8, activation="relu", seed=999, dataset="circles")

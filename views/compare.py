@@ -1,7 +1,5 @@
 """Compare: two networks on the same data with the same seed, trained in step."""
 
-import math
-
 import streamlit as st
 
 from vangrad_core import figures
@@ -33,8 +31,8 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
                 )
             cols = st.columns(3)
             cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the loss chart's caption: the mean of 20)
-            cols[1].metric("Test accuracy", "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}")
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
+            charts.test_accuracy_metric(cols[1], head, snap, compact=presenting)
             factor = charts.factor_words(head.per_layer, "layer") if presenting else None
             cols[2].metric(
                 f"dL/dz: layer 1 ÷ layer {snap.config.depth}",

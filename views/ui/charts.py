@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, TASK_ACCURACY_NAME, TASK_LOSS_NAME, RecurrentConfig
 from vangrad_core.summary import (
     GRADIENT_NAME,
+    Headline,
     at_step,
     divergence_words,
     factor_number,
@@ -248,6 +250,20 @@ def factor_words(factor: float, unit: str) -> str | None:
 STEP_COLUMN = {4: 1.35, 5: 1.75}  # digits of the run's steps: the step column's width (the others' 1)
 
 
+def test_accuracy_metric(column: DeltaGenerator, head: Headline, snap: Snapshot, compact: bool) -> None:
+    """The run's last test accuracy in `column`, with the step it was measured at when
+    the run blew up between two tests: its last was many steps before (53% "now" was
+    step 1's). `compact` (presenting, no line under the number): the label says it."""
+    stale = snap.diverged_at is not None and bool(head.test_step)
+    column.metric(
+        f"Test accuracy, step {head.test_step}" if stale and compact else "Test accuracy",
+        "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}",
+        f"at step {head.test_step}" if stale and not compact else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
     and the divergence banner; `status` (what the run is doing) under the step count."""
@@ -271,16 +287,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     cols = st.columns([STEP_COLUMN.get(len(str(config.steps)), 1.0), 1, 1, 1, 1])
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
-    # a run that blew up between two tests: its last was many steps before (53% "now" was step 1's); presenting,
-    # without the line under the number, the label says it
-    stale = snap.diverged_at is not None and bool(head.test_step)
-    cols[2].metric(
-        f"Test accuracy, step {head.test_step}" if stale and compact else "Test accuracy",
-        "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}",
-        f"at step {head.test_step}" if stale and not compact else None,
-        delta_color="off",
-        delta_arrow="off",
-    )
+    test_accuracy_metric(cols[2], head, snap, compact)
     cols[3].metric(
         f"dL/dz: layer 1 ÷ layer {config.depth}",  # (the last hidden layer: the profile's last point is the output)
         number(head.gradient_ratio),
@@ -347,7 +354,8 @@ def time_headline_metrics(
     ratio = time_ratio(now) if now is not None else math.nan
     factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
     cols[2].metric(
-        f"dL/dh now: t = 1 ÷ t = {snap.config.length}",  # (a lesson's notice may speak of step 1's)
+        # presenting, without the sentence "Now t = 1 gets ...": "now" (a lesson's notice may speak of step 1's)
+        f"dL/dh{'' if in_words else ' now'}: t = 1 ÷ t = {snap.config.length}",
         number(ratio),
         None if in_words else factor_words(factor, "time step"),
         delta_color="off",

@@ -731,10 +731,14 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
     elif not playing and not done:
         left = sum(run_cost(live.config).seconds_per_step * (live.config.steps - live.step_count) for live in lives)
         if left > LONG_RUN_SECONDS:
+            smaller = (
+                "Fewer or narrower layers"
+                if isinstance(lives[0].config, ExperimentConfig)
+                else "A shorter sequence, fewer hidden units"
+            )
             st.caption(
                 f":material/hourglass_top: A long run: about {duration(left)} of training on a free processor "
-                "core (longer while many people train). Fewer or narrower layers, a smaller batch or fewer steps "
-                "train faster."
+                f"core (longer while many people train). {smaller}, a smaller batch or fewer steps train faster."
             )
 
 
