@@ -145,6 +145,43 @@ def test_a_run_at_rest_is_tested_where_it_stopped():
     assert metrics["test_accuracy"].iloc[-1] == live.trainer.evaluate()[1]
 
 
+@pytest.mark.parametrize(
+    "config",
+    [ExperimentConfig(depth=20, width=8, steps=20_000), RecurrentConfig(length=20, hidden=8, steps=20_000)],
+    ids=["feed-forward", "recurrent"],
+)
+def test_a_step_taken_by_hand_is_what_the_charts_show_on_a_run_recorded_every_few_steps(config):
+    """A 20000-step run keeps one step in a few: stepped by hand, its charts said "step 4819
+    (now)" beside a counter at 4820 (a browser walk). The steps taken by hand are recorded;
+    the grid's are kept, and training resumes on the grid."""
+    live = LiveTrainer(config)
+    every = live.trainer.record_every
+    assert every > 1
+    for _ in range(every + 2):
+        live._train_one()  # as the pool trains
+    recorded = "layers" if isinstance(config, ExperimentConfig) else "time_gradients"
+    steps = lambda: sorted(set(getattr(live.snapshot(), recorded)["step"]))  # noqa: E731
+    assert steps() == [0, every]  # the grid's steps only: the charts' "now" is behind the counter
+    for _ in range(3):
+        live.step(1)  # by hand
+        assert steps()[-1] == live.step_count - 1
+    live.step(4)  # four at once: the last is recorded
+    assert steps()[-1] == live.step_count - 1
+    by_hand = [live.step_count - 5, live.step_count - 6, live.step_count - 7, live.step_count - 1]
+    assert set(by_hand) <= set(steps())
+    while live.step_count % every:
+        live._train_one()
+    live._train_one()
+    assert steps()[-1] == live.step_count - 1 and steps()[-1] % every == 0  # on the grid again
+    # Pause pressed: where the run stopped off the grid, it takes one more step, recorded
+    pool = TrainingPool(threads=1)
+    for _ in range(4):
+        pool.play((live,))
+        wait_until(lambda: live.step_count % every not in (0, 1))  # (off the grid)
+        pool.pause((live,), measured=True)
+        assert steps()[-1] == live.step_count - 1 and not live.behind_its_charts()
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_pause_all_stops_the_runs_in_a_threads_hands_too(threads):
     """A group leaves the turns while a thread trains it: pause_all (after each page

@@ -118,7 +118,7 @@ def test_a_step_that_raises_stops_the_run_and_says_so_once(monkeypatch):
     trainer = run_of(at).trainer
     calls = []
 
-    def broken(n: int = 1) -> int:
+    def broken(n: int = 1, record_last: bool = False) -> int:
         calls.append(n)
         raise RuntimeError("Expected more than 1 value per channel when training")
 

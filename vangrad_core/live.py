@@ -157,9 +157,23 @@ class LiveTrainer:
         self.playing = not self.done
         self.trained_at = time.monotonic()
 
-    def pause(self) -> None:
-        """Stop playing; returns once no step is under way (the count shown is final)."""
-        pause_together((self,))
+    def pause(self, measured: bool = False) -> None:
+        """Stop playing; returns once no step is under way (the count shown is final).
+        `measured`: as `pause_together`'s."""
+        pause_together((self,), measured)
+
+    def behind_its_charts(self) -> bool:
+        """Whether the run could go on and its last step was not recorded: its charts show
+        an earlier step than its counter (a long run records one step in a few)."""
+        with self.between_steps():
+            trainer = self._trainer
+            return (
+                trainer is not None
+                and not self.done
+                and self.failure is None
+                and trainer.step_count > 0
+                and trainer.recorded_step != trainer.step_count - 1
+            )
 
     def can_train_on(self) -> bool:
         """Finished its steps (not diverged, not failed) with room to go on (`train_on`)."""
@@ -199,7 +213,7 @@ class LiveTrainer:
     def step(self, n: int = 1) -> int:
         """n steps now, in the caller's thread (a click on Step); then the run, at rest,
         is tested where it stands."""
-        ran = sum(self._train_one() for _ in range(n))
+        ran = sum(self._train_one(record=i == n - 1) for i in range(n))  # (the charts show the last)
         with self.between_steps():
             self._test_at_rest()
         return ran
@@ -212,17 +226,18 @@ class LiveTrainer:
             except Exception as error:
                 self.failure = f"{type(error).__name__}: {error}"
 
-    def _train_one(self) -> int:
+    def _train_one(self, record: bool = False) -> int:
         with self.lock:
-            return self._step_locked()
+            return self._step_locked(record)
 
-    def _step_locked(self) -> int:
-        """One step, the lock held (0 if the run is done). Whatever a step raises ends
-        the run, not the page: it stops playing and keeps the error as `failure`."""
+    def _step_locked(self, record: bool = False) -> int:
+        """One step, the lock held (0 if the run is done); `record`: recorded whatever
+        the run's grid. Whatever a step raises ends the run, not the page: it stops
+        playing and keeps the error as `failure`."""
         if self.done:
             return 0
         try:
-            ran = self.trainer.step(1)  # (a resting run's trainer is built again here)
+            ran = self.trainer.step(1, record_last=record)  # (a resting run's trainer is built again here)
         except Exception as error:
             self.failure = f"{type(error).__name__}: {error}"
             ran = 0
@@ -339,11 +354,17 @@ def train_together(runs: Sequence[LiveTrainer], seconds: float, max_steps: int =
     return rounds
 
 
-def pause_together(runs: Sequence[LiveTrainer]) -> None:
+def pause_together(runs: Sequence[LiveTrainer], measured: bool = False) -> None:
     """Stop the runs playing, then wait for a round under way to end: the runs stay
-    in step, and no step is taken after this returns. Each is tested where it stopped."""
+    in step, and no step is taken after this returns. Each is tested where it stopped.
+    `measured` (a Pause pressed): where a run's last step was off the grid it records
+    (a long run keeps one step in a few), all take one more step, recorded, so that the
+    charts show the step the counter says."""
     for run in runs:
         run.playing = False
+    if measured and any(run.behind_its_charts() for run in runs):
+        for run in runs:
+            run._train_one(record=True)
     for run in runs:
         with run.between_steps():
             run._test_at_rest()
@@ -425,9 +446,9 @@ class TrainingPool:
         with self.ready:
             return len(self.starting) + len(self.turns)
 
-    def pause(self, runs: Sequence[LiveTrainer]) -> None:
+    def pause(self, runs: Sequence[LiveTrainer], measured: bool = False) -> None:
         """Stop `runs` playing, in step (`pause_together`)."""
-        pause_together(runs)
+        pause_together(runs, measured)
 
     def snapshot(
         self, runs: Sequence[LiveTrainer], decision: bool = False, latest: bool = False

@@ -625,10 +625,16 @@ class RecurrentTrainer(SteppedRun):
         self._recorded_steps = grown(self._recorded_steps, n_records, np.zeros(n_records, dtype=np.int64))
         self._metrics = grown(self._metrics, steps)
 
+    def _room_for_one_more(self) -> None:
+        if self._n_records == len(self._time):
+            n = self._n_records + 1
+            self._time = grown(self._time, n)
+            self._recorded_steps = grown(self._recorded_steps, n, np.zeros(n, dtype=np.int64))
+
     def _one_step(self) -> None:
         config, s = self.config, self.step_count
         last = s == config.steps - 1
-        record = s % self.record_every == 0 or last
+        record = self._is_recorded(s)
         x, y = next(self._batches)
         probe = torch.zeros(config.length, x.shape[1], config.hidden, requires_grad=True) if record else None
         prediction, states = self.model(x, probe)

@@ -149,6 +149,8 @@ class SteppedRun:
     _n_records: int  # records kept so far
     _metrics: np.ndarray  # one row a step, METRIC_COLUMNS
     _frames: dict[str, tuple[int, pd.DataFrame]]  # frames built, by name, with the count they were built at
+    _record_asked: bool = False  # the step being taken is recorded whatever the grid (`step`'s record_last)
+    recorded_step: int = -1  # the last step recorded (what the charts show as "now")
 
     @property
     def done(self) -> bool:
@@ -176,13 +178,30 @@ class SteppedRun:
         new last step; never fewer than the `kept` it has room for now."""
         return max(kept, self._n_records + (steps - self.step_count) // self.record_every + 2)
 
-    def step(self, n: int = 1) -> int:
-        """Run up to n more optimizer steps; returns how many ran."""
+    def step(self, n: int = 1, record_last: bool = False) -> int:
+        """Run up to n more optimizer steps; returns how many ran. `record_last`: the last
+        of them is recorded even off the grid of `record_every` (a step taken by hand, which
+        the charts then show, where a long run's grid would leave them a few steps behind)."""
         ran = 0
         while ran < n and not self.done:
+            self._record_asked = record_last and ran == n - 1
             self._one_step()
             ran += 1
+        self._record_asked = False
         return ran
+
+    def _is_recorded(self, s: int) -> bool:
+        """Whether step `s` is recorded: on the grid, the run's last, or asked for (then
+        with room made for it: the records were counted for the grid)."""
+        recorded = s % self.record_every == 0 or s == self.config.steps - 1 or self._record_asked
+        if recorded and self._record_asked:
+            self._room_for_one_more()
+        if recorded:
+            self.recorded_step = s
+        return recorded
+
+    def _room_for_one_more(self) -> None:
+        raise NotImplementedError
 
     def _one_step(self) -> None:
         raise NotImplementedError
@@ -241,7 +260,7 @@ class Trainer(SteppedRun):
     def _one_step(self) -> None:
         s, model, measure = self.step_count, self.model, self.measure
         last = s == self.config.steps - 1
-        record = self._records[self._n_records] if s % self.record_every == 0 or last else None
+        record = self._records[self._n_records] if self._is_recorded(s) else None
         idx = next(self._batches)
         x, y = self.data.x_train[idx], self.data.y_train[idx]
 
@@ -288,6 +307,12 @@ class Trainer(SteppedRun):
         self._records = grown(self._records, n_records, self.measure.new_records(n_records))
         self._columns = {name: grown(values, n_records) for name, values in self._columns.items()}
         self._metrics = grown(self._metrics, steps)
+
+    def _room_for_one_more(self) -> None:
+        if self._n_records == len(self._records):
+            n = self._n_records + 1
+            self._records = grown(self._records, n, self.measure.new_records(n))
+            self._columns = {name: grown(values, n) for name, values in self._columns.items()}
 
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s

@@ -682,8 +682,8 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
     def play(on: bool) -> None:
         if on:
             training_pool().play([run.live for run in runs])  # a pair: one turn for both
-        else:
-            training_pool().pause([run.live for run in runs])
+        else:  # (ending on a recorded step: the charts show the step the counter says)
+            training_pool().pause([run.live for run in runs], measured=True)
 
     def go_on() -> None:  # as many steps again (a pair shares its step count)
         if all([run.live.train_on(run.live.config.steps) for run in runs]):
