@@ -16,8 +16,9 @@ import pytest
 from vangrad_core import ExperimentConfig, cost, run_experiment
 from vangrad_core import live as live_module
 from vangrad_core.live import LiveTrainer, TrainingPool, give_memory_back, train_together
-from vangrad_core.recurrent import RecurrentConfig
+from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 from vangrad_core.summary import at_step, headline, time_ratio
+from vangrad_core.trainer import Trainer
 
 CONFIG = ExperimentConfig(depth=4, width=8, steps=40)
 
@@ -180,6 +181,15 @@ def test_a_step_taken_by_hand_is_what_the_charts_show_on_a_run_recorded_every_fe
         wait_until(lambda: live.step_count % every not in (0, 1))  # (off the grid)
         pool.pause((live,), measured=True)
         assert steps()[-1] == live.step_count - 1 and not live.behind_its_charts()
+    # the steps recorded off the grid take no room from the grid's: a run recorded every k-th
+    # step, stepped by hand at every step up to its second grid step, trains to its end
+    kind = Trainer if isinstance(config, ExperimentConfig) else RecurrentTrainer
+    short = kind(config.replace(steps=3 * every + 1), record_every=every)
+    for _ in range(every + 1):
+        short.step(1, record_last=True)
+    short.step(short.config.steps)
+    assert short.done
+    assert sorted(set(getattr(short, recorded)["step"])) == [*range(every + 1), 2 * every, 3 * every]
 
 
 @pytest.mark.parametrize("threads", [1, 2])

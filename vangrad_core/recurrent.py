@@ -626,10 +626,9 @@ class RecurrentTrainer(SteppedRun):
         self._metrics = grown(self._metrics, steps)
 
     def _room_for_one_more(self) -> None:
-        if self._n_records == len(self._time):
-            n = self._n_records + 1
-            self._time = grown(self._time, n)
-            self._recorded_steps = grown(self._recorded_steps, n, np.zeros(n, dtype=np.int64))
+        n = len(self._time) + 1  # (the room there is belongs to the grid's steps still to come)
+        self._time = grown(self._time, n)
+        self._recorded_steps = grown(self._recorded_steps, n, np.zeros(n, dtype=np.int64))
 
     def _one_step(self) -> None:
         config, s = self.config, self.step_count

@@ -201,6 +201,7 @@ class SteppedRun:
         return recorded
 
     def _room_for_one_more(self) -> None:
+        """One more record than the grid needs (for a step recorded off it)."""
         raise NotImplementedError
 
     def _one_step(self) -> None:
@@ -309,10 +310,9 @@ class Trainer(SteppedRun):
         self._metrics = grown(self._metrics, steps)
 
     def _room_for_one_more(self) -> None:
-        if self._n_records == len(self._records):
-            n = self._n_records + 1
-            self._records = grown(self._records, n, self.measure.new_records(n))
-            self._columns = {name: grown(values, n) for name, values in self._columns.items()}
+        n = len(self._records) + 1  # (the room there is belongs to the grid's steps still to come)
+        self._records = grown(self._records, n, self.measure.new_records(n))
+        self._columns = {name: grown(values, n) for name, values in self._columns.items()}
 
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s
