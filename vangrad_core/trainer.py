@@ -310,6 +310,7 @@ class Trainer(SteppedRun):
         self._metrics = grown(self._metrics, steps)
 
     def _room_for_one_more(self) -> None:
+        self.measure.sort_samples()  # (pending percentiles are written into the records being replaced)
         n = len(self._records) + 1  # (the room there is belongs to the grid's steps still to come)
         self._records = grown(self._records, n, self.measure.new_records(n))
         self._columns = {name: grown(values, n) for name, values in self._columns.items()}
