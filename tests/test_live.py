@@ -179,8 +179,8 @@ def test_a_step_taken_by_hand_is_what_the_charts_show_on_a_run_recorded_every_fe
     for _ in range(4):
         pool.play((live,))
         wait_until(lambda: live.step_count % every not in (0, 1))  # (off the grid)
-        pool.pause((live,), measured=True)
-        assert steps()[-1] == live.step_count - 1 and not live.behind_its_charts()
+        pool.pause((live,), on_recorded_step=True)
+        assert steps()[-1] == live.step_count - 1 and not live.charts_behind_counter()
     # the steps recorded off the grid take no room from the grid's: a run recorded every k-th
     # step, stepped by hand at every step up to its second grid step, trains to its end
     kind = Trainer if isinstance(config, ExperimentConfig) else RecurrentTrainer

@@ -167,6 +167,9 @@ def test_b_s_shared_settings_in_a_link_that_give_way_to_a_s_are_named():
     assert warnings == ["b.dataset: ignored, as run B takes run A's dataset (xor)"]
     state, warnings = CompareState.from_query_params({"a.dataset": "xor", "b.dataset": "xor"})
     assert warnings == []  # the same as A's: nothing to say
+    state, warnings = CompareState.from_query_params({"a.dataset": "xor", "b.dataset": "bogus"})
+    assert len(warnings) == 1 and warnings[0].startswith("b.dataset: 'bogus' is not valid")  # (one, not two)
+    assert warnings[0].endswith("; run B takes run A's (xor)") and state.b.dataset == "xor"
     state, warnings = ThroughTimeState.from_query_params({"a.steps": "300", "b.steps": "10", "b.seed": "0"})
     assert state.b.steps == 300
     assert warnings == ["b.steps: ignored, as run B takes run A's steps (300)"]

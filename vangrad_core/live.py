@@ -157,12 +157,12 @@ class LiveTrainer:
         self.playing = not self.done
         self.trained_at = time.monotonic()
 
-    def pause(self, measured: bool = False) -> None:
+    def pause(self, on_recorded_step: bool = False) -> None:
         """Stop playing; returns once no step is under way (the count shown is final).
-        `measured`: as `pause_together`'s."""
-        pause_together((self,), measured)
+        `on_recorded_step`: as `pause_together`'s."""
+        pause_together((self,), on_recorded_step)
 
-    def behind_its_charts(self) -> bool:
+    def charts_behind_counter(self) -> bool:
         """Whether the run could go on and its last step was not recorded: its charts show
         an earlier step than its counter (a long run records one step in a few)."""
         with self.between_steps():
@@ -354,15 +354,15 @@ def train_together(runs: Sequence[LiveTrainer], seconds: float, max_steps: int =
     return rounds
 
 
-def pause_together(runs: Sequence[LiveTrainer], measured: bool = False) -> None:
+def pause_together(runs: Sequence[LiveTrainer], on_recorded_step: bool = False) -> None:
     """Stop the runs playing, then wait for a round under way to end: the runs stay
     in step, and no step is taken after this returns. Each is tested where it stopped.
-    `measured` (a Pause pressed): where a run's last step was off the grid it records
+    `on_recorded_step` (a Pause pressed): where a run's last step was off the grid it records
     (a long run keeps one step in a few), all take one more step, recorded, so that the
     charts show the step the counter says."""
     for run in runs:
         run.playing = False
-    if measured and any(run.behind_its_charts() for run in runs):
+    if on_recorded_step and any(run.charts_behind_counter() for run in runs):
         for run in runs:
             run._train_one(record=True)
     for run in runs:
@@ -446,9 +446,9 @@ class TrainingPool:
         with self.ready:
             return len(self.starting) + len(self.turns)
 
-    def pause(self, runs: Sequence[LiveTrainer], measured: bool = False) -> None:
+    def pause(self, runs: Sequence[LiveTrainer], on_recorded_step: bool = False) -> None:
         """Stop `runs` playing, in step (`pause_together`)."""
-        pause_together(runs, measured)
+        pause_together(runs, on_recorded_step)
 
     def snapshot(
         self, runs: Sequence[LiveTrainer], decision: bool = False, latest: bool = False

@@ -633,7 +633,7 @@ class RecurrentTrainer(SteppedRun):
     def _one_step(self) -> None:
         config, s = self.config, self.step_count
         last = s == config.steps - 1
-        record = self._is_recorded(s)
+        record = self._record_this_step(s)
         x, y = next(self._batches)
         probe = torch.zeros(config.length, x.shape[1], config.hidden, requires_grad=True) if record else None
         prediction, states = self.model(x, probe)

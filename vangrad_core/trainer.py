@@ -190,15 +190,15 @@ class SteppedRun:
         self._record_asked = False
         return ran
 
-    def _is_recorded(self, s: int) -> bool:
-        """Whether step `s` is recorded: on the grid, the run's last, or asked for (then
-        with room made for it: the records were counted for the grid)."""
-        recorded = s % self.record_every == 0 or s == self.config.steps - 1 or self._record_asked
-        if recorded and self._record_asked:
+    def _record_this_step(self, s: int) -> bool:
+        """Whether step `s` is recorded: on the grid, the run's last, or asked for (off
+        the grid, with room made for it: the records were counted for the grid's)."""
+        on_grid = s % self.record_every == 0 or s == self.config.steps - 1
+        if self._record_asked and not on_grid:
             self._room_for_one_more()
-        if recorded:
+        if on_grid or self._record_asked:
             self.recorded_step = s
-        return recorded
+        return on_grid or self._record_asked
 
     def _room_for_one_more(self) -> None:
         """One more record than the grid needs (for a step recorded off it)."""
@@ -261,7 +261,7 @@ class Trainer(SteppedRun):
     def _one_step(self) -> None:
         s, model, measure = self.step_count, self.model, self.measure
         last = s == self.config.steps - 1
-        record = self._records[self._n_records] if self._is_recorded(s) else None
+        record = self._records[self._n_records] if self._record_this_step(s) else None
         idx = next(self._batches)
         x, y = self.data.x_train[idx], self.data.y_train[idx]
 

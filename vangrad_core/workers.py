@@ -276,11 +276,11 @@ class WorkerPool:
         """Start `runs` (one session's, so one worker's) in step."""
         runs[0].worker.call("play", [run.id for run in runs])
 
-    def pause(self, runs: Sequence[WorkerRun], measured: bool = False) -> None:
+    def pause(self, runs: Sequence[WorkerRun], on_recorded_step: bool = False) -> None:
         live = [run for run in runs if not run.released and run.gone is None]
         if live:
             with contextlib.suppress(WorkerGone):  # (gone with their worker: they play no more)
-                live[0].worker.call("pause", [run.id for run in live], measured)
+                live[0].worker.call("pause", [run.id for run in live], on_recorded_step)
 
     def snapshot(self, runs: Sequence[WorkerRun], decision: bool = False, latest: bool = False) -> tuple[Snapshot, ...]:
         """Snapshots of `runs` (one session's, so one worker's; a pair: at the same step)."""

@@ -683,7 +683,7 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
         if on:
             training_pool().play([run.live for run in runs])  # a pair: one turn for both
         else:  # (ending on a recorded step: the charts show the step the counter says)
-            training_pool().pause([run.live for run in runs], measured=True)
+            training_pool().pause([run.live for run in runs], on_recorded_step=True)
 
     def go_on() -> None:  # as many steps again (a pair shares its step count)
         if all([run.live.train_on(run.live.config.steps) for run in runs]):
@@ -729,7 +729,11 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
     if refusal:
         st.warning(refusal, icon=":material/hourglass_disabled:")
     elif not playing and not done:
-        left = sum(run_cost(live.config).seconds_per_step * (live.config.steps - live.step_count) for live in lives)
+        left = sum(  # (of the runs that will train: one of a pair may be over)
+            run_cost(live.config).seconds_per_step * (live.config.steps - live.step_count)
+            for live in lives
+            if not live.done
+        )
         if left > LONG_RUN_SECONDS:
             smaller = (
                 "Fewer or narrower layers"

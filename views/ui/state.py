@@ -184,9 +184,16 @@ class CompareState(PageState):
             return cls(cls.PAIRS[pair].a[1], cls.PAIRS[pair].b[1], pair, classroom)
         a = cls.CONFIG.read(reader, "a.", cls.PAIRS[first].a[1])
         b_given = [name for name in cls.SHARED if reader.has("b." + name)]
+        warned = len(reader.warnings)
         b = cls.CONFIG.read(reader, "b.", cls.PAIRS[first].b[1])
+        b_given = [name for name in b_given if not any(w.startswith(f"b.{name}:") for w in reader.warnings[warned:])]
         state = cls(a, b, None, classroom)  # (B takes A's data here: only then is it the pair's, or not)
-        overruled = [name for name in b_given if getattr(b, name) != getattr(state.b, name)]
+        for i in range(warned, len(reader.warnings)):  # a bad shared value of B's gives way to A's, not the default
+            name = reader.warnings[i].partition(":")[0].removeprefix("b.")
+            if name in cls.SHARED and getattr(state.b, name) == getattr(state.a, name):
+                said = reader.warnings[i].rpartition("; using")[0]
+                reader.warnings[i] = f"{said}; run B takes run A's ({getattr(state.a, name)})"
+        overruled = [name for name in b_given if getattr(b, name) != getattr(state.b, name)]  # (valid, then dropped)
         if overruled:
             reader.warn(
                 f"{', '.join('b.' + name for name in overruled)}: ignored, as run B takes run A's "
