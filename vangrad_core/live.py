@@ -167,13 +167,7 @@ class LiveTrainer:
         an earlier step than its counter (a long run records one step in a few)."""
         with self.between_steps():
             trainer = self._trainer
-            return (
-                trainer is not None
-                and not self.done
-                and self.failure is None
-                and trainer.step_count > 0
-                and trainer.recorded_step != trainer.step_count - 1
-            )
+            return trainer is not None and not self.done and trainer.last_recorded_step != trainer.step_count - 1
 
     def can_train_on(self) -> bool:
         """Finished its steps (not diverged, not failed) with room to go on (`train_on`)."""

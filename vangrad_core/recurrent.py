@@ -625,6 +625,10 @@ class RecurrentTrainer(SteppedRun):
         self._recorded_steps = grown(self._recorded_steps, n_records, np.zeros(n_records, dtype=np.int64))
         self._metrics = grown(self._metrics, steps)
 
+    @property
+    def last_recorded_step(self) -> int:
+        return int(self._recorded_steps[self._n_records - 1]) if self._n_records else -1
+
     def _room_for_one_more(self) -> None:
         n = len(self._time) + 1  # (the room there is belongs to the grid's steps still to come)
         self._time = grown(self._time, n)

@@ -150,7 +150,6 @@ class SteppedRun:
     _metrics: np.ndarray  # one row a step, METRIC_COLUMNS
     _frames: dict[str, tuple[int, pd.DataFrame]]  # frames built, by name, with the count they were built at
     _record_asked: bool = False  # the step being taken is recorded whatever the grid (`step`'s record_last)
-    recorded_step: int = -1  # the last step recorded (what the charts show as "now")
 
     @property
     def done(self) -> bool:
@@ -196,12 +195,15 @@ class SteppedRun:
         on_grid = s % self.record_every == 0 or s == self.config.steps - 1
         if self._record_asked and not on_grid:
             self._room_for_one_more()
-        if on_grid or self._record_asked:
-            self.recorded_step = s
         return on_grid or self._record_asked
 
     def _room_for_one_more(self) -> None:
         """One more record than the grid needs (for a step recorded off it)."""
+        raise NotImplementedError
+
+    @property
+    def last_recorded_step(self) -> int:
+        """The last step recorded (what the charts show as "now"); -1 before the first."""
         raise NotImplementedError
 
     def _one_step(self) -> None:
@@ -308,6 +310,10 @@ class Trainer(SteppedRun):
         self._records = grown(self._records, n_records, self.measure.new_records(n_records))
         self._columns = {name: grown(values, n_records) for name, values in self._columns.items()}
         self._metrics = grown(self._metrics, steps)
+
+    @property
+    def last_recorded_step(self) -> int:
+        return int(self._records["step"][self._n_records - 1]) if self._n_records else -1
 
     def _room_for_one_more(self) -> None:
         self.measure.sort_samples()  # (pending percentiles are written into the records being replaced)

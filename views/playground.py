@@ -7,9 +7,8 @@ from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.live import Snapshot
 from views.ui import charts, classroom, form, run_charts, session
 from views.ui.live import LiveRun, detail_seconds, live_fragment, run_controls, run_status
-from views.ui.state import PlaygroundState
+from views.ui.state import CUSTOM, PlaygroundState
 
-CUSTOM = "Custom (your own settings)"
 FORM = "cfg"
 
 state = session.page_state(PlaygroundState)

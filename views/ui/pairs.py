@@ -7,9 +7,7 @@ import streamlit as st
 
 from views.ui import charts, classroom, form, session
 from views.ui.live import LiveRun, ensure_runs
-from views.ui.state import CompareState
-
-CUSTOM = "Custom (your own settings)"
+from views.ui.state import CUSTOM, CompareState
 
 
 def paired_runs(

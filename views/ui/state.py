@@ -32,7 +32,9 @@ from vangrad_core.settings import ParamReader, quote
 HIDEABLE = ("scenario", "settings", "details", "downloads")
 _ON = ("1", "true", "yes", "on")
 _OFF = ("", "0", "false", "no", "off")
-_CHOOSE_CUSTOM = "choose “Custom” to set your own"
+# the scenario and pair pickers' first choice, and what a warning about overruled settings says of it
+CUSTOM = "Custom (your own settings)"
+_CHOOSE_CUSTOM = f"choose “{CUSTOM.partition(' (')[0]}” to set your own"
 
 
 @dataclasses.dataclass(frozen=True)
