@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser import launch, streamlit_server, wait_for_app
+from tests.browser import CHART, launch, streamlit_server, wait_for_app
 
 SHOTS = (  # file name, path and query, the button that trains (if any)
     ("playground-deep-sigmoid", "?scenario=" + urllib.parse.quote("Deep sigmoid stalls"), "Train"),
@@ -40,10 +40,10 @@ SHOTS = (  # file name, path and query, the button that trains (if any)
     ("classics-width", "classics?experiment=width", "Run"),
     ("batchnorm", "batchnorm?network=" + urllib.parse.quote("Sigmoid, batch norm, learning rate 10"), "Train"),
 )
-EVERY_CHART_DRAWN = """() => {
-    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+EVERY_CHART_DRAWN = f"""() => {{
+    const charts = [...document.querySelectorAll('{CHART}')];
     return charts.length > 0 && charts.every(chart => chart.querySelector('svg.main-svg'));
-}"""
+}}"""
 SIZES = (
     ("", {"width": 1440, "height": 3000}, ""),
     ("-presenter", {"width": 1280, "height": 720}, "presenter=1"),

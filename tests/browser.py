@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-backgrounding-occluded-windows",
 ]
 APP_ROOT = '[data-testid="stApp"]'
+CHART = ".vangrad-chart"  # a chart's Plotly div (views/ui/chart_in_place.js)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's, in /usr/sbin (often not on a user's PATH)
 
 
@@ -180,13 +181,13 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
 
 
 # The first charts' boxes at a moment the page is at rest: no script running, nothing stale, every chart
-# drawn. While a rerun replaces a changed chart, the old one and its new, still empty one (0 px tall) are
-# both in the page; reading boxes one by one could straddle such a moment on a busy machine.
+# drawn (a chart not drawn yet is an empty div, 0 px tall); reading boxes one by one could straddle a
+# rerun on a busy machine.
 SETTLED_CHART_BOXES = f"""count => {{
     const app = document.querySelector('{APP_ROOT}');
     const running = app?.getAttribute('data-test-script-state') !== 'notRunning';
     if (running || document.querySelector('[data-stale="true"]')) return null;
-    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].slice(0, count);
+    const charts = [...document.querySelectorAll('{CHART}')].slice(0, count);
     const boxes = charts.map(chart => chart.getBoundingClientRect());
     if (boxes.length < count || boxes.some(box => box.height === 0)) return null;
     return boxes.map(box => ({{x: box.x, y: box.y, width: box.width, height: box.height}}));

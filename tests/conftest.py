@@ -8,6 +8,7 @@ traceback reached the page.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 import threading
 import time
@@ -128,6 +129,12 @@ def run_of(at: AppTest, page: str = "playground") -> LiveTrainer:
     return at.session_state[f"run:{page}"]
 
 
+def charts_shown(at: AppTest) -> dict[str, dict]:
+    """The charts on the page, in order: key -> the figure sent, as Plotly's JSON
+    (views/ui/chart_in_place.py; an element's id ends with its key)."""
+    return {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.bytes) for chart in at.get("bidi_component")}
+
+
 def drawn_charts(at: AppTest) -> dict:
     """The figures a page keeps (views.ui.live.drawings): key -> (stamp, figure)."""
     return at.session_state["drawings"]["charts"]
@@ -135,7 +142,7 @@ def drawn_charts(at: AppTest) -> dict:
 
 def chart_of(at: AppTest, key: str):
     """The figure a page last showed under `key`."""
-    return drawn_charts(at)[key][1]
+    return drawn_charts(at)[key][1].figure
 
 
 def downloads_hold(at: AppTest, files: list[tuple[str, str, str, str]]) -> bool:

@@ -11,7 +11,16 @@ import urllib.parse
 
 import pytest
 
-from tests.browser import ROOT, launch, server_log, settled_chart_boxes, streamlit_server, wait_for_app, wait_released
+from tests.browser import (
+    CHART,
+    ROOT,
+    launch,
+    server_log,
+    settled_chart_boxes,
+    streamlit_server,
+    wait_for_app,
+    wait_released,
+)
 from tests.conftest import read_number
 from vangrad_core import ExperimentConfig
 from vangrad_core.experiments import CLASSICS
@@ -65,7 +74,7 @@ def shot_without_exception(page, name: str) -> None:
 
 
 def chart_svg(page, index: int) -> str:
-    return page.locator('[data-testid="stPlotlyChart"]').nth(index).locator("svg.main-svg").first.inner_html()
+    return page.locator(CHART).nth(index).locator("svg.main-svg").first.inner_html()
 
 
 def train_to_the_end(page, scenario: str, shot: str) -> None:
@@ -83,11 +92,32 @@ def train_to_the_end(page, scenario: str, shot: str) -> None:
     shot_without_exception(page, shot)
 
 
+def test_a_new_figure_is_drawn_in_the_charts_own_div(server, page):
+    """A chart is redrawn in place (views/ui/chart_in_place.js): after a Step, the first
+    chart shows the run, in the Plotly div the page drew first (st.plotly_chart would
+    mount a new one, three times the browser's work)."""
+    page.goto(server)
+    wait_for_app(page)
+    page.locator(f"{CHART} svg.main-svg").first.wait_for(timeout=30_000)
+    page.evaluate(f"() => {{ document.querySelector('{CHART}').dataset.drawnFirst = 'yes'; }}")
+    before = chart_svg(page, 0)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText.startsWith('1 /')"
+    )
+    wait_for_app(page)
+    page.wait_for_function(
+        f"before => document.querySelector('{CHART} svg.main-svg').innerHTML !== before", arg=before, timeout=30_000
+    )
+    assert page.evaluate(f"() => document.querySelector('{CHART}').dataset.drawnFirst") == "yes"
+    assert no_exception(page)
+
+
 def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     page.goto(server)
     wait_for_app(page)
     page.wait_for_function(  # the detailed views render after the main ones
-        "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] svg.main-svg').length >= 8",
+        f"() => document.querySelectorAll('{CHART} svg.main-svg').length >= 8",
         timeout=30_000,
     )
     before = chart_svg(page, 0)
@@ -206,8 +236,8 @@ def test_classic_experiments_run_and_reproduce(server, page):
     wait_for_app(page)
     page.get_by_role("button", name="Run").click()
     page.get_by_text(re.compile(r"^Reproduced: through 40 SELU layers")).first.wait_for(timeout=60_000)
-    page.locator('[data-testid="stPlotlyChart"] svg.main-svg').first.wait_for(timeout=30_000)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
+    page.locator(f"{CHART} svg.main-svg").first.wait_for(timeout=30_000)
+    assert page.locator(CHART).count() == 1
     assert page.locator('[data-testid="stButtonGroup"] button').count() == len(CLASSICS)  # every one offered
     page.locator('[data-testid="stButtonGroup"]').get_by_text("Narrow, deep ReLU networks are born dead").click()
     page.wait_for_url(re.compile(r"experiment=dying"), timeout=30_000)
@@ -240,7 +270,7 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         joiner = "&" if "?" in target else "?"
         page.goto(f"{server}/{target}{joiner}presenter=1")
         wait_for_app(page)
-        page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for(timeout=30_000)
+        page.locator(CHART).nth(1).wait_for(timeout=30_000)
         train_button = page.get_by_role("button", name=re.compile(r"^(Train|Train both)$"))
         train = train_button.bounding_box()
         charts = settled_chart_boxes(page, 2)
@@ -311,11 +341,11 @@ FADED = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer
         if (parseFloat(getComputedStyle(a).opacity) < 1) return true; })
     .map(e => e.innerText.slice(0, 60))"""
 # Tick labels Plotly turned on their side (it does when they do not fit upright).
-ROTATED = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] :is(.xtick, .ytick) text')]
+ROTATED = f"""() => [...document.querySelectorAll('{CHART} :is(.xtick, .ytick) text')]
     .filter(t => /rotate/.test(t.getAttribute('transform') || '')).map(t => t.textContent)"""
 # The font size and colour of every tick label, axis title and legend entry of the charts.
-CHART_TEXT = """() => [...document.querySelectorAll(
-    '[data-testid="stPlotlyChart"] :is(.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext)')]
+CHART_TEXT = f"""() => [...document.querySelectorAll(
+    '{CHART} :is(.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext)')]
     .map(t => [parseFloat(getComputedStyle(t).fontSize), getComputedStyle(t).fill])"""
 
 

@@ -9,14 +9,13 @@ import time
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io
 import pytest
 
 from tests.conftest import (
     assert_clean,
     button,
     chart_of,
+    charts_shown,
     downloads_hold,
     drawn_charts,
     finish_run,
@@ -40,6 +39,7 @@ from vangrad_core.summary import (
     units_sentence,
 )
 from views.ui import charts, run_charts
+from views.ui.chart_in_place import figure_json
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
 from views.ui.run_charts import (
@@ -78,7 +78,7 @@ def test_every_scenario_trains_a_few_ticks(scenario):
     assert_clean(at)
     run = trainer(at)
     assert run.step_count > 0 or run.diverged_at is not None
-    assert len(at.get("plotly_chart")) >= 8
+    assert len(charts_shown(at)) >= 8
     if run.diverged_at is not None:
         assert any("diverged" in e.value for e in at.error)
         # over, and unable to go on: the first button does not offer to resume it
@@ -121,20 +121,20 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
 
 
 def test_a_kept_chart_is_sent_again_as_a_figure_made_anew_would_be():
-    """A rerun sends the kept charts again from their dicts made once (`charts.sent_as_is`):
+    """A rerun sends the kept charts again from their JSON made once (`charts.Drawn`):
     what it sends is what the first send was, and what the same figure made anew gives."""
     at = app({"scenario": "Deep sigmoid stalls"})
     button(at, "Step").click().run()
-    first = {chart.proto.id: chart.proto.spec for chart in at.get("plotly_chart")}
+    first = charts_shown(at)
     at.run()
-    assert {chart.proto.id: chart.proto.spec for chart in at.get("plotly_chart")} == first
+    assert charts_shown(at) == first
     kept = drawn_charts(at)
     assert len(kept) >= 8
-    sent = [json.loads(spec) for spec in first.values()]
-    for _, figure in kept.values():
-        assert figure.to_dict() is figure.to_dict()  # made once
-        made_anew = go.Figure.to_dict(figure)  # (Plotly's own: a new dict from the figure as it is)
-        assert json.loads(plotly.io.to_json(made_anew, validate=False)) in sent
+    sent = list(first.values())
+    for _, (figure, spec) in kept.values():
+        assert json.loads(spec) in sent
+        assert json.loads(figure_json(figure)) == json.loads(spec)  # the figure as it is now: unchanged since
+        assert "template" not in json.loads(spec)["layout"]  # (the page applies the theme: chart_in_place.js)
 
 
 def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():
@@ -184,12 +184,12 @@ def test_the_details_say_when_they_come_while_a_run_trains_from_rest_and_keep_th
     at = app({"steps": "3000"})
     at.slider(key="inspect_layer").set_value(3).run()
     button(at, "Train").click().run()
-    shown = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    shown = list(charts_shown(at))
     assert any("these views are redrawn every 5 s" in c.value for c in at.caption) and run_of(at).playing
     assert "ridges" not in shown and "saturation" not in shown and "profile" in shown
     button(at, "Pause").click().run()
     assert at.slider(key="inspect_layer").value == 3
-    assert "ridges" in [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    assert "ridges" in charts_shown(at)
     assert not any("drawn every" in c.value for c in at.caption)
 
 
@@ -690,10 +690,10 @@ def test_presenting_the_new_charts_use_large_text_and_the_network_sits_beside_th
     assert network.layout.height == PRESENTER_CHART["height"]  # beside the profile, on the first screen
     # 20 layers: the update sizes' legend is hidden (a line a layer), and the chart keeps its height
     assert chart_of(at, "updates").layout.height == PRESENTER_CHART["height"] == chart_of(at, "profile").layout.height
-    order = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    order = list(charts_shown(at))
     assert order[:2] == ["profile", "network"]
     at.toggle(key="presenter_toggle").set_value(False).run()  # not presenting: the network first, across the page
-    assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")][:2] == ["network", "profile"]
+    assert list(charts_shown(at))[:2] == ["network", "profile"]
     assert chart_of(at, "network").layout.font.size == FONT_SIZE
 
 

@@ -4,14 +4,13 @@ legend, colour bars, notes) to at least 18 px in a colour of at least 4.5:1 on w
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
 import plotly.graph_objects as go
 import pytest
 
-from tests.conftest import assert_clean, button, open_page
+from tests.conftest import assert_clean, button, charts_shown, open_page
 from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT, value_axis
 from vangrad_core.lessons import TOUR
 from views.ui.charts import (
@@ -96,14 +95,13 @@ def test_presenting_every_chart_text_is_large_and_dark(page, query, runs, press)
         button(at, press).click()
     at.run()
     assert_clean(at)
-    figures = at.get("plotly_chart")
-    assert figures
-    for chart in figures:
-        spec = json.loads(chart.proto.spec)
-        assert not small_text(spec), (chart.proto.id, small_text(spec))
+    shown = charts_shown(at)
+    assert shown
+    for key, spec in shown.items():
+        assert not small_text(spec), (key, small_text(spec))
         assert row_labels(spec) <= HEATMAP_ROW_LABELS  # (21 layers labelled one by one overprinted)
-        assert not unoriented_layer_axes(spec), (chart.proto.id, unoriented_layer_axes(spec))
-        assert not legend_against_axis_title(spec), chart.proto.id
+        assert not unoriented_layer_axes(spec), (key, unoriented_layer_axes(spec))
+        assert not legend_against_axis_title(spec), key
 
 
 def legend_against_axis_title(spec: dict) -> bool:

@@ -286,7 +286,7 @@ def test_streamlit_still_orphans_a_cached_chart_when_a_fragment_reruns():
     chart = ForwardMsg()
     chart.metadata.delta_path[:] = [0, 3, 2, 1, 0]
     chart.delta.fragment_id = "live view"
-    chart.delta.new_element.plotly_chart.spec = "{}" * 10_000
+    chart.delta.new_element.bidi_component.bytes = b"{}" * 10_000  # (a chart, views/ui/chart_in_place.py)
     chart.hash = "seen before"
     queue = ForwardMsgQueue()
     queue.enqueue(column)
@@ -305,7 +305,7 @@ def test_no_element_is_sent_as_a_reference(monkeypatch):
         smallest_cached = int(streamlit_config.get_option("global.minCachedMessageSize"))
         assert smallest_cached > streamlit_config.get_option("server.maxMessageSize") * 1e6
         chart = ForwardMsg()
-        chart.delta.new_element.plotly_chart.spec = "x" * 50_000
+        chart.delta.new_element.bidi_component.bytes = b"x" * 50_000
         populate_hash_if_needed(chart)
         assert chart.hash and not chart.metadata.cacheable
     finally:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import CLASSICS_GROUP, assert_clean, chart_of, finish_run, open_page, read_number, run_of
+from tests.conftest import (
+    CLASSICS_GROUP,
+    assert_clean,
+    chart_of,
+    charts_shown,
+    finish_run,
+    open_page,
+    read_number,
+    run_of,
+)
 from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
@@ -55,9 +63,9 @@ def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
     assert without > 0.5 and with_bn < 0.05  # the claims of lessons.BATCHNORM_QUESTION[1.0], as shown
     caption = next(c.value for c in at.caption if "weights N(0, 4²)" in c.value)
     assert BATCHNORM_QUESTION[1.0].notice in caption
-    ranges = [json.loads(chart.proto.spec)["layout"]["xaxis"]["range"] for chart in at.get("plotly_chart")[-2:]]
+    ranges = [spec["layout"]["xaxis"]["range"] for spec in list(charts_shown(at).values())[-2:]]
     assert ranges[0] == ranges[1] and ranges[0][1] > 20  # side by side on one scale, wide enough for both
-    shares = [json.loads(chart.proto.spec)["layout"]["yaxis2"]["range"] for chart in at.get("plotly_chart")[-2:]]
+    shares = [spec["layout"]["yaxis2"]["range"] for spec in list(charts_shown(at).values())[-2:]]
     assert shares[0] == shares[1] and shares[0][1] > 0  # and one share axis
     at.segmented_control(key="why_lr").set_value(10.0).run()
     assert_clean(at)
@@ -114,7 +122,7 @@ def test_every_ready_comparison_trains_in_step(comparison):
     assert a.step_count > 0
     if a.trainer.diverged_at is None and b.trainer.diverged_at is None:
         assert a.step_count == b.step_count  # in step
-    assert len(at.get("plotly_chart")) == 3
+    assert len(charts_shown(at)) == 3
 
 
 def test_sigmoid_vs_relu_shows_the_difference():
@@ -285,7 +293,7 @@ def test_batchnorm_page_every_preset(preset):
     assert ("they agree" in modes) == (abs(running - batch) < 0.005)  # the sentence follows the two numbers
     shape = next(c.value for c in at.caption if "beyond ±2" in c.value)
     assert "clip" in shape and "mean" in shape
-    assert len(at.get("plotly_chart")) == 3
+    assert len(charts_shown(at)) == 3
     layers = trainer.layers
     gamma = layers[layers["layer"] <= trainer.config.depth]["norm_gamma_mean"]
     assert gamma.iloc[: trainer.config.depth].eq(1).all()  # gamma starts at 1
@@ -395,7 +403,7 @@ def test_classic_experiment_runs_and_shows_its_verdict_and_charts():
     next(b for b in at.button if b.label == "Run").click().run()
     assert_clean(at)
     assert at.success and at.success[0].value.startswith("Reproduced: through 40 SELU layers")
-    assert len(at.get("plotly_chart")) == 1
+    assert len(charts_shown(at)) == 1
     # another seed shows the old run until Run is pressed again
     at.number_input(key="classic_seed").set_value(3).run()
     assert any("press Run for seed 3" in c.value for c in at.caption)
@@ -432,7 +440,7 @@ def test_classics_at_initialization_run_on_the_page(key, verdict, charts):
     next(b for b in at.button if b.label == "Run").click().run()
     assert_clean(at)
     assert at.success and at.success[0].value.startswith(verdict)
-    assert len(at.get("plotly_chart")) == charts
+    assert len(charts_shown(at)) == charts
     assert any(c.value.startswith("Computed in ") for c in at.caption)
     # the deciding numbers as the verdict prints them: e-notation's sign a minus sign, keys in words
     table = at.dataframe[0].value

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import assert_clean, button, chart_of, downloads_hold, finish_run, open_page, run_of
+from tests.conftest import assert_clean, button, chart_of, charts_shown, downloads_hold, finish_run, open_page, run_of
 from vangrad_core.lessons import TIME_COMPARISON_BY_NAME, TIME_COMPARISONS
 from vangrad_core.live import pause_together
 from vangrad_core.recurrent import RecurrentConfig
@@ -68,7 +68,7 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
         assert len(said) == 1 and said[0].endswith(
             f"In its last column, now, t = 1 gets {share} t = {run.config.length} gets."
         ), said
-    assert len(at.get("plotly_chart")) == 5
+    assert len(charts_shown(at)) == 5
     maps = [chart_of(at, f"time:heatmap:{side}").data[0] for side in "AB"]  # one colour scale for both
     assert maps[0].zmin == maps[1].zmin and maps[0].zmax == maps[1].zmax
     both = pd.concat([a.trainer.time_gradients, rows])["grad_rms"]

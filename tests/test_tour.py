@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_clean, finish_run, open_page, run_of
+from tests.conftest import assert_clean, charts_shown, finish_run, open_page, run_of
 from vangrad_core.lessons import TOUR, TOUR_RUNS
 from vangrad_core.live import LiveTrainer
 from vangrad_core.summary import factor_number, gradient_sentence, headline, time_sentence
@@ -51,7 +51,7 @@ def test_a_step_trained_through_the_page_says_what_its_run_did(number):
     head = headline(trainer.metrics, trainer.layers, trainer.config)
     sentence = next(m.value for m in at.markdown if m.value.startswith("Now layer 1 gets"))
     assert sentence == gradient_sentence(head, trainer.config.depth)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(charts_shown(at)) == 2
     # under step 1's profile, its lines in words (sigmoid's red dashed line among them); step 12's
     # ReLU run draws no such line and its profile moves
     words = [c.value for c in at.caption if "Red dashed" in c.value or c.value.startswith("Since step 1")]
@@ -87,7 +87,7 @@ def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
     rows = step_run(at, len(TOUR)).trainer.time_gradients
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
     assert any(c.value.startswith(expected) for c in at.caption)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(charts_shown(at)) == 2
 
 
 def test_presenting_the_tour_keeps_the_run_controls_between_previous_and_next():

@@ -3,12 +3,12 @@ link warnings, downloads."""
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 import textwrap
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -33,6 +33,7 @@ from vangrad_core.summary import (
 )
 from vangrad_core.workers import WorkerGone
 from views.ui import classroom
+from views.ui.chart_in_place import chart_in_place, figure_json
 from views.ui.live import LiveRun, drawings, training_pool
 
 MAX_WARNINGS = 12
@@ -203,16 +204,19 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
 
 def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
     """A figure, sized for the room (`for_presenter`)."""
-    st.plotly_chart(for_presenter(figure, first_screen=first_screen), width="stretch", key=key)
+    chart_in_place(figure_json(for_presenter(figure, first_screen=first_screen)), key)
 
 
-def sent_as_is(figure: go.Figure) -> go.Figure:
-    """`figure`, kept to be sent again unchanged (every full rerun sends every chart):
-    its dict, which st.plotly_chart makes anew each time (a deep copy, a quarter of a
-    paused playground's rerun), made once. Nothing may change, copy or pickle the figure
-    after this (a copy writes into the dict)."""
-    figure.to_dict = functools.cache(figure.to_dict)
-    return figure
+class Drawn(NamedTuple):
+    """A chart kept to be sent again unchanged (every full rerun sends every chart): its
+    figure, and the JSON sent, made once."""
+
+    figure: go.Figure
+    spec: str
+
+    @classmethod
+    def of(cls, figure: go.Figure) -> Drawn:
+        return cls(figure, figure_json(figure))
 
 
 def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
@@ -227,12 +231,12 @@ def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
 def chart(
     key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object, presenter: dict | None = None
 ) -> None:
-    """st.plotly_chart of `build()`, rebuilt only when the run has moved on (or
+    """The chart of `build()` (`chart_in_place`), rebuilt only when the run has moved on (or
     `variant` changed): a session that waits for a training slot, or redraws a
     paused run, costs the server almost nothing. `presenter`: as for `for_presenter`."""
     stamp = (snap.stamp, variant, classroom.presenting())
-    figure = cached(key, stamp, lambda: sent_as_is(for_presenter(build(), presenter)))
-    st.plotly_chart(figure, width="stretch", key=key)
+    drawn = cached(key, stamp, lambda: Drawn.of(for_presenter(build(), presenter)))
+    chart_in_place(drawn.spec, key)
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
