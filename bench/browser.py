@@ -30,29 +30,34 @@ from vangrad_core.lessons import SCENARIO_BY_NAME
 SCENARIO = "Deep sigmoid stalls"
 
 # Reads the Step metric every animation frame, in the page (no round trip to
-# Python): the live view redraws the metric and its charts in the same update, so
-# each new value is one refresh. (Reading the charts' SVG every frame instead would
-# itself slow the page down.) Counts the charts' draws too (Plotly's afterplot
-# event), to show the charts did follow the metric, and the charts drawn anew, in a
-# new graph div (each chart is drawn in place: views/ui/chart_in_place.js).
+# Python): each new value is one refresh of the live view. (Reading the charts' SVG
+# every frame instead would itself slow the page down.) Counts the charts' draws too
+# (calls of Plotly.react, through which views/ui/chart_in_place.js draws every
+# figure, and the time they took), and the charts drawn anew in a new Plotly div.
 WATCH = """
 () => new Promise(resolve => {
   const start = performance.now();
   const step = () => document.querySelector('[data-testid="stMetricValue"]')?.innerText || '';
-  const charts = new WeakSet(document.querySelectorAll('.js-plotly-plot')), watched = new WeakSet();
-  let firstChart = null, refreshes = [], last = step(), mounted = 0, draws = 0, done = null;
+  const charts = new WeakSet(document.querySelectorAll('.js-plotly-plot'));
+  let firstChart = null, refreshes = [], last = step(), mounted = 0, draws = 0, drawing = 0, done = null;
+  const react = window.Plotly.react;
+  window.Plotly.react = async function (...args) {
+    const began = performance.now();
+    try { return await react.apply(this, args); }
+    finally { if (done === null) { draws++; drawing += performance.now() - began; } }
+  };
+  const finish = () => {
+    window.Plotly.react = react;
+    resolve({firstChart, refreshes, mounted, draws, drawing, done});
+  };
   const tick = () => {
     const now = performance.now() - start, value = step();
     document.querySelectorAll('.js-plotly-plot').forEach(chart => {
       if (!charts.has(chart)) { charts.add(chart); mounted++; }
-      if (chart.on && !watched.has(chart)) {
-        watched.add(chart);
-        chart.on('plotly_afterplot', () => { if (done === null) draws++; });
-      }
     });
     if (value !== last) { last = value; refreshes.push(now); if (firstChart === null) firstChart = now; }
-    if (value.startsWith('500 /')) { done = now; resolve({firstChart, refreshes, mounted, draws, done}); return; }
-    if (now > 60000) { resolve({firstChart, refreshes, mounted, draws, done}); return; }
+    if (value.startsWith('500 /')) { done = now; finish(); return; }
+    if (now > 60000) { finish(); return; }
     requestAnimationFrame(tick);
   };
   document.querySelectorAll('button').forEach(b => { if (b.innerText.trim().endsWith('Train')) b.click(); });
@@ -86,6 +91,7 @@ def one_run(page, url: str) -> dict:
         "longest_gap_s": max(gaps) / 1000 if gaps else float("nan"),
         "run_500_steps_s": result["done"] / 1000 if result["done"] is not None else float("nan"),
         "chart_draws_per_refresh": result["draws"] / max(1, len(training)),
+        "chart_draw_ms": result["drawing"] / max(1, result["draws"]),
         "charts_mounted_per_refresh": result["mounted"] / max(1, len(result["refreshes"])),
     }
 
@@ -111,6 +117,7 @@ def main() -> None:
         "longest_gap_s": ("longest pause between refreshes", "(info)", lambda v: True),
         "run_500_steps_s": ("500-step depth-20 run, Train to finished", "(ratio below)", lambda v: True),
         "chart_draws_per_refresh": ("charts redrawn per refresh (4 live charts)", "(info)", lambda v: True),
+        "chart_draw_ms": ("milliseconds a chart's redraw took", "(info)", lambda v: True),
         "charts_mounted_per_refresh": ("charts drawn anew per refresh", "(info)", lambda v: True),
     }
     print(f"{time.strftime('%Y-%m-%d')}: playground, scenario 'Deep sigmoid stalls', {args.runs} runs")
