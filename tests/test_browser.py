@@ -113,6 +113,27 @@ def test_a_new_figure_is_drawn_in_the_charts_own_div(server, page):
     assert no_exception(page)
 
 
+CHART_AND_PLOT_WIDTHS = f"""() => [...document.querySelectorAll('{CHART}')].map(chart => [
+    Math.round(chart.getBoundingClientRect().width),
+    Math.round(chart.querySelector('.main-svg').getAttribute('width'))])"""
+
+
+def test_a_chart_takes_the_width_the_page_gives_it_when_the_sidebar_closes(server, page):
+    """Plotly follows the window's width only: closing the sidebar widens the page's
+    column, and each chart is redrawn to its new width (chart_in_place.js)."""
+    page.goto(f"{server}/why_sigmoid")
+    wait_for_app(page)
+    page.locator(f"{CHART} svg.main-svg").first.wait_for(timeout=30_000)
+    before = page.evaluate(CHART_AND_PLOT_WIDTHS)
+    assert all(chart == plot for chart, plot in before), before
+    page.locator('[data-testid="stSidebar"]').hover()
+    page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+    page.wait_for_function(
+        f"() => ({CHART_AND_PLOT_WIDTHS})().every(([chart, plot]) => chart === plot && chart > {before[0][0]})",
+        timeout=10_000,
+    )
+
+
 def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     page.goto(server)
     wait_for_app(page)

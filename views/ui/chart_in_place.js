@@ -50,6 +50,14 @@ export default function ({ data, parentElement }) {
     chart.style.width = "100%";
     chart.pending = null;
     parentElement.appendChild(chart);
+    // Plotly follows the window's width only; the page's changes too (the sidebar
+    // opened or closed, presenter mode): redrawn to the div's new width.
+    let width = 0;
+    new ResizeObserver(([entry]) => {
+      const now = Math.round(entry.contentRect.width);
+      if (now !== width && width && chart._fullLayout) window.Plotly.Plots.resize(chart);
+      width = now;
+    }).observe(chart);
   }
   const spec = new TextDecoder().decode(data);
   if (spec === chart.spec) return cleanup(chart); // a rerun that sent the same figure again
