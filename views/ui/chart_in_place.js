@@ -25,8 +25,8 @@ const plotly = () =>
 const theme = () =>
   once("theme", () => fetch(new URL("streamlit-plotly-theme.json", STATIC)).then((answer) => answer.json()));
 
-// As st.plotly_chart: the mode bar on hover, no Plotly logo; and the width of the page.
-const CONFIG = { displaylogo: false, responsive: true };
+// As st.plotly_chart: the mode bar on hover, no Plotly logo. (The width: a ResizeObserver below.)
+const CONFIG = { displaylogo: false };
 
 async function drawNewest(chart) {
   // A figure that came while another was drawn replaces it: only the newest is drawn.
@@ -36,7 +36,10 @@ async function drawNewest(chart) {
     chart.pending = null;
     figure.layout.template = template;
     const title = figure.layout.title;
-    if (title?.text) title.text = `<b>${title.text}</b>`; // as Streamlit's chart theme sets titles
+    if (title?.text) {
+      chart.setAttribute("aria-label", title.text.replace(/<[^>]*>/g, ""));
+      title.text = `<b>${title.text}</b>`; // as Streamlit's chart theme sets titles
+    }
     await Plotly.react(chart, figure.data, figure.layout, CONFIG);
   }
 }
@@ -50,14 +53,15 @@ export default function ({ data, parentElement }) {
     chart.style.width = "100%";
     chart.pending = null;
     parentElement.appendChild(chart);
-    // Plotly follows the window's width only; the page's changes too (the sidebar
-    // opened or closed, presenter mode): redrawn to the div's new width.
+    // Redrawn to the div's new width as the window or the page changes it (the sidebar
+    // opened or closed): Plotly's own `responsive` follows the window only.
     let width = 0;
-    new ResizeObserver(([entry]) => {
+    chart.resizing = new ResizeObserver(([entry]) => {
       const now = Math.round(entry.contentRect.width);
       if (now !== width && width && chart._fullLayout) window.Plotly.Plots.resize(chart);
       width = now;
-    }).observe(chart);
+    });
+    chart.resizing.observe(chart);
   }
   const spec = new TextDecoder().decode(data);
   if (spec === chart.spec) return cleanup(chart); // a rerun that sent the same figure again
@@ -74,4 +78,7 @@ export default function ({ data, parentElement }) {
   return cleanup(chart);
 }
 
-const cleanup = (chart) => () => window.Plotly?.purge(chart);
+const cleanup = (chart) => () => {
+  chart.resizing.disconnect();
+  window.Plotly?.purge(chart);
+};
