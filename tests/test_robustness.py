@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly
 import pytest
 from streamlit import config as streamlit_config
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -24,6 +26,7 @@ from vangrad_core.lessons import TOUR_RUNS
 from vangrad_core.live import LiveTrainer, train_together
 from vangrad_core.recurrent import RecurrentConfig
 from views.ui import live as live_view
+from views.ui.chart_in_place import STATIC
 
 # Random links over the seven pages, each opened and trained a little: ten a page. (The
 # codecs that read the links are checked on thousands in test_page_state.)
@@ -308,6 +311,19 @@ def test_no_element_is_sent_as_a_reference(monkeypatch):
         chart.delta.new_element.bidi_component.bytes = b"x" * 50_000
         populate_hash_if_needed(chart)
         assert chart.hash and not chart.metadata.cacheable
+    finally:
+        monkeypatch.undo()
+        streamlit_config.get_config_options(force_reparse=True)
+
+
+def test_the_charts_plotly_js_is_the_one_plotly_py_writes_its_figures_for(monkeypatch):
+    """static/plotly.min.js (views/ui/chart_in_place.py) is plotly.py's own, and served."""
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert (STATIC / "plotly.min.js").read_bytes() == shipped.read_bytes(), f"plotly changed: cp {shipped} static/"
+    monkeypatch.chdir(ROOT)
+    try:
+        streamlit_config.get_config_options(force_reparse=True)
+        assert streamlit_config.get_option("server.enableStaticServing")
     finally:
         monkeypatch.undo()
         streamlit_config.get_config_options(force_reparse=True)
