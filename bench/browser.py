@@ -32,7 +32,7 @@ SCENARIO = "Deep sigmoid stalls"
 # Reads the Step metric every animation frame, in the page (no round trip to
 # Python): each new value is one refresh of the live view. (Reading the charts' SVG
 # every frame instead would itself slow the page down.) Counts the charts' draws too
-# (calls of Plotly.react, through which views/ui/chart_in_place.js draws every
+# (calls of Plotly.react, through which static/chart_in_place.js draws every
 # figure, and the time they took), and the charts drawn anew in a new Plotly div.
 WATCH = """
 () => new Promise(resolve => {

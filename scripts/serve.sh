@@ -128,6 +128,17 @@ $servers  }
       proxy_read_timeout 600s;  # a replica busy with a class may be slow to answer
       add_header Set-Cookie \$vangrad_new_cookie always;
     }
+    # The charts' plotly.js and theme (static/): any replica has them; asked of it
+    # uncompressed (Streamlit gzips them at every request, 0.05 s of its interpreter for
+    # plotly.js), compressed here, and kept by the browser for a day.
+    location /app/static/ {
+      proxy_pass http://vangrad;
+      proxy_set_header Accept-Encoding "";
+      proxy_set_header Host \$http_host;
+      gzip on;
+      gzip_types application/javascript application/json;
+      expires 1d;
+    }
   }
 }
 EOF

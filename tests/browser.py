@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-backgrounding-occluded-windows",
 ]
 APP_ROOT = '[data-testid="stApp"]'
-CHART = ".vangrad-chart"  # a chart's Plotly div (views/ui/chart_in_place.js)
+CHART = ".vangrad-chart"  # a chart's Plotly div (static/chart_in_place.js)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's, in /usr/sbin (often not on a user's PATH)
 
 

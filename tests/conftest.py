@@ -7,14 +7,18 @@ traceback reached the page.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
+import re
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import plotly.graph_objects as go
 import pytest
 import streamlit.components.v2.manifest_scanner as manifest_scanner
 import torch
@@ -30,6 +34,7 @@ from vangrad_core.live import LiveTrainer
 from vangrad_core.settings import Field, Settings
 from vangrad_core.workers import SWITCH_SECONDS
 from views.ui import live
+from views.ui.chart_in_place import PLOTLY_JS
 from views.ui.live import training_pool
 
 # One torch thread, as the app uses: with more, a busy machine's threads wait on each
@@ -129,20 +134,43 @@ def run_of(at: AppTest, page: str = "playground") -> LiveTrainer:
     return at.session_state[f"run:{page}"]
 
 
+@functools.cache
+def bundled_trace_types() -> frozenset[str]:
+    """The trace types the page's plotly.js bundle can draw (views/ui/chart_in_place.py)."""
+    return frozenset(re.findall(r'moduleType:"trace",name:"(\w+)"', PLOTLY_JS.read_text()))
+
+
 def charts_shown(at: AppTest) -> dict[str, dict]:
     """The charts on the page, in order: key -> the figure sent, as Plotly's JSON
-    (views/ui/chart_in_place.py; an element's id ends with its key)."""
-    return {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.bytes) for chart in at.get("bidi_component")}
+    (views/ui/chart_in_place.py; an element's id ends with its key). Checks that the
+    page's plotly.js draws every trace of them (it holds the cartesian ones only)."""
+    shown = {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.bytes) for chart in at.get("bidi_component")}
+    types = {trace.get("type", "scatter") for spec in shown.values() for trace in spec["data"]}
+    assert types <= bundled_trace_types(), types - bundled_trace_types()
+    return shown
+
+
+def decoded(spec: object) -> object:
+    """Plotly's JSON with its typed arrays ({"dtype", "bdata", "shape"}) as NumPy arrays."""
+    if isinstance(spec, dict) and "bdata" in spec and "dtype" in spec:
+        array = np.frombuffer(base64.b64decode(spec["bdata"]), dtype=spec["dtype"])
+        shape = spec.get("shape")
+        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
+    if isinstance(spec, dict):
+        return {key: decoded(value) for key, value in spec.items()}
+    if isinstance(spec, list):
+        return [decoded(value) for value in spec]
+    return spec
 
 
 def drawn_charts(at: AppTest) -> dict:
-    """The figures a page keeps (views.ui.live.drawings): key -> (stamp, figure)."""
+    """The charts a page keeps (views.ui.live.drawings): key -> (stamp, the JSON sent)."""
     return at.session_state["drawings"]["charts"]
 
 
-def chart_of(at: AppTest, key: str):
+def chart_of(at: AppTest, key: str) -> go.Figure:
     """The figure a page last showed under `key`."""
-    return drawn_charts(at)[key][1].figure
+    return go.Figure(decoded(json.loads(drawn_charts(at)[key][1])))
 
 
 def downloads_hold(at: AppTest, files: list[tuple[str, str, str, str]]) -> bool:

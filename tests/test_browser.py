@@ -6,6 +6,7 @@ Screenshots go to test-results/ (kept by CI as the run's output).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import urllib.parse
 
@@ -92,8 +93,40 @@ def train_to_the_end(page, scenario: str, shot: str) -> None:
     shot_without_exception(page, shot)
 
 
+# The chart's module run by hand, in a page of the app: a render whose cleanup Streamlit
+# ran at once (it does when newer data comes while that render loads), then a newer
+# figure; then the chart taken off the page.
+CHART_MODULE = """async ([first, newer]) => {
+    const mod = await import(new URL('app/static/chart_in_place.js', document.baseURI));
+    const parent = document.createElement('div');
+    parent.style.width = '600px';
+    document.body.append(parent);
+    const render = figure => mod.default({data: new TextEncoder().encode(figure), parentElement: parent});
+    render(first)();
+    const cleanup = render(newer);
+    await new Promise(done => setTimeout(done, 2000));
+    const chart = parent.querySelector('.vangrad-chart');
+    const drawn = [chart._fullData?.[0]?.y?.length, chart.failed.hidden];
+    parent.remove();
+    cleanup();
+    await new Promise(done => setTimeout(done, 100));
+    return [...drawn, chart._fullLayout === undefined];
+}"""
+
+
+def test_a_chart_outlives_a_cleanup_streamlit_runs_while_it_stays_on_the_page(server, page):
+    """Streamlit 1.67 runs a render's cleanup as soon as newer data comes while that
+    render loads: the chart stays and draws the newer figure; taken off the page, it is
+    let go (chart_in_place.js)."""
+    page.goto(f"{server}/why_sigmoid")
+    wait_for_app(page)
+    first, newer = (json.dumps({"data": [{"y": y}], "layout": {"height": 200}}) for y in ([1], [1, 2, 3]))
+    points, failed_hidden, let_go = page.evaluate(CHART_MODULE, [first, newer])
+    assert (points, failed_hidden, let_go) == (3, True, True)
+
+
 def test_a_new_figure_is_drawn_in_the_charts_own_div(server, page):
-    """A chart is redrawn in place (views/ui/chart_in_place.js): after a Step, the first
+    """A chart is redrawn in place (static/chart_in_place.js): after a Step, the first
     chart shows the run, in the Plotly div the page drew first (st.plotly_chart would
     mount a new one, three times the browser's work)."""
     page.goto(server)

@@ -93,13 +93,14 @@ def test_a_sweep_at_rest_hands_the_freed_heap_back(monkeypatch):
 
 
 def test_a_page_keeps_its_figures_and_snapshots_where_the_sweep_empties_them():
-    """No figure or snapshot of a trained page's runs is held in the session outside
-    `live.drawings`, the one dict that goes when the tab does (above)."""
+    """No figure (or its JSON) or snapshot of a trained page's runs is held in the
+    session outside `live.drawings`, the one dict that goes when the tab does (above)."""
     at = train_for(open_page(), 3)
 
     def heavy(value: object) -> bool:
         items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else ()
-        return isinstance(value, (go.Figure, Snapshot)) or any(heavy(item) for item in items)
+        figure_json = isinstance(value, str) and len(value) > 1000 and value.startswith('{"data":')
+        return isinstance(value, (go.Figure, Snapshot)) or figure_json or any(heavy(item) for item in items)
 
     assert not [key for key, value in at.session_state.items() if key != "drawings" and heavy(value)]
     assert heavy(at.session_state["drawings"]["charts"]) and heavy(at.session_state["drawings"]["snapshots"])

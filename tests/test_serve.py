@@ -18,6 +18,7 @@ import collections
 import os
 import re
 import urllib.error
+import urllib.request
 
 import psutil
 import pytest
@@ -80,6 +81,9 @@ def test_two_replicas_share_a_class_and_keep_each_session():
     with replicas_server(2, PORT, REPLICA_PORT) as url:
         replicas = read_replicas(str(serve_run(PORT) / "replicas"))
         clients, files, elsewhere = asyncio.run(classroom(url))
+        asked = urllib.request.Request(f"{url}/app/static/chart_in_place.js", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(asked, timeout=10) as answer:  # the charts' code, compressed by nginx, kept a day
+            chart_code = (answer.status, answer.headers["Content-Encoding"], answer.headers["Cache-Control"])
         log = access_log()  # the websockets are logged now that they are closed
     addresses = [f"127.0.0.1:{r.port}" for r in replicas]
     assert [r.port for r in replicas] == [REPLICA_PORT, REPLICA_PORT + 1]
@@ -95,6 +99,7 @@ def test_two_replicas_share_a_class_and_keep_each_session():
     assert sorted(files) == addresses
     assert all(data.startswith(b"step,loss") for data in files.values())
     assert elsewhere == ["404", "404"]
+    assert chart_code == (200, "gzip", "max-age=86400")
 
     sticky = [line for line in log if line["cookie"] != "-"]
     assert [line for line in sticky if line["replica"] != line["cookie"]] == []

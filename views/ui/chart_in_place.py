@@ -1,6 +1,7 @@
-"""A Plotly chart that the page's reruns redraw in place (`chart_in_place.js`, a
-Streamlit custom component): st.plotly_chart mounts a new chart for every new figure,
-three times what Chromium takes to update one (docs/performance.md)."""
+"""A Plotly chart that the page's reruns redraw in place (a Streamlit custom component,
+`static/chart_in_place.js`): st.plotly_chart mounts a new chart for every new figure,
+three times what Chromium takes to update one (docs/architecture.md, "Charts redrawn in
+place")."""
 
 from __future__ import annotations
 
@@ -10,21 +11,28 @@ import plotly.graph_objects as go
 import plotly.io
 import streamlit as st
 
-# Served at app/static/ (server.enableStaticServing): the chart theme, and plotly.js as
-# plotly.py ships it (the version its figures are written for; tests/test_robustness.py
-# checks it is the installed one). Kept in the repository: Community Cloud promises to
-# serve the repository's static files, not files an app writes as it runs.
+# Served at app/static/ (server.enableStaticServing): the chart theme, and plotly.js's
+# cartesian bundle (1.5 MB of the whole 4.8: every trace type the app draws), of the
+# version plotly.py writes its figures for (tests/test_robustness.py checks both). Kept
+# in the repository: Community Cloud promises to serve the repository's static files,
+# not files an app writes as it runs.
 STATIC = Path(__file__).parents[2] / "static"
+PLOTLY_JS = STATIC / "plotly-cartesian.min.js"
 
-_component = st.components.v2.component(
-    "vangrad_chart", js=Path(__file__).with_suffix(".js").read_text(), isolate_styles=False
-)
+# Every element carries its component's code: this loader (the chart's module, 5 kB,
+# comes from the static folder once a page). (Over a line: Streamlit takes a one-line
+# string with a "/" for a file's path.)
+LOADER = """
+const chart = import(new URL("app/static/chart_in_place.js", document.baseURI));
+export default async (render) => (await chart).default(render);
+"""
+_component = st.components.v2.component("vangrad_chart", js=LOADER, isolate_styles=False)
 
 
 def figure_json(figure: go.Figure) -> str:
     """`figure` as the page draws it: its JSON without Streamlit's Plotly template
     (3.7 kB a chart, where placeholders stand for the theme's colours), which
-    chart_in_place.js replaces by the theme's own."""
+    static/chart_in_place.js replaces by the theme's own."""
     spec = figure.to_dict()
     spec["layout"].pop("template", None)
     return plotly.io.to_json(spec, validate=False)

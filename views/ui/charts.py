@@ -8,7 +8,6 @@ import math
 import re
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -207,18 +206,6 @@ def show(figure: go.Figure, key: str, first_screen: bool = True) -> None:
     chart_in_place(figure_json(for_presenter(figure, first_screen=first_screen)), key)
 
 
-class Drawn(NamedTuple):
-    """A chart kept to be sent again unchanged (every full rerun sends every chart): its
-    figure, and the JSON sent, made once."""
-
-    figure: go.Figure
-    spec: str
-
-    @classmethod
-    def of(cls, figure: go.Figure) -> Drawn:
-        return cls(figure, figure_json(figure))
-
-
 def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
     """`build()`, kept in the session's `drawings` under `key` until `stamp` changes."""
     cache = drawings("charts")
@@ -235,8 +222,9 @@ def chart(
     `variant` changed): a session that waits for a training slot, or redraws a
     paused run, costs the server almost nothing. `presenter`: as for `for_presenter`."""
     stamp = (snap.stamp, variant, classroom.presenting())
-    drawn = cached(key, stamp, lambda: Drawn.of(for_presenter(build(), presenter)))
-    chart_in_place(drawn.spec, key)
+    # kept as the JSON sent, made once: every full rerun sends every chart again
+    spec = cached(key, stamp, lambda: figure_json(for_presenter(build(), presenter)))
+    chart_in_place(spec, key)
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:

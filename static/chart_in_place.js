@@ -1,0 +1,131 @@
+// A Plotly chart that a rerun redraws in place (Plotly.react on the same div), where
+// st.plotly_chart mounts a new chart for every new figure (Streamlit 1.67 names its
+// element by a hash of the figure; docs/architecture.md, "Charts redrawn in place").
+// The custom component of views/ui/chart_in_place.py imports this module (once a page)
+// and calls its default export at each render. Plotly.js and Streamlit's chart theme
+// come from the same static folder, once a page.
+
+const STATIC = new URL("./", import.meta.url);
+
+// What a page loads once, for all its charts; a load that failed is tried again by the next chart.
+const loaded = {};
+function once(name, load) {
+  loaded[name] ??= load().catch((error) => {
+    delete loaded[name];
+    throw error;
+  });
+  return loaded[name];
+}
+
+const plotly = () =>
+  once("plotly", () => new Promise((resolve, reject) => {
+    if (window.Plotly) return resolve(window.Plotly);
+    const script = document.createElement("script");
+    script.src = new URL("plotly-cartesian.min.js", STATIC);
+    script.onload = () => resolve(window.Plotly);
+    script.onerror = () => {
+      script.remove();
+      reject(new Error("plotly.js did not load"));
+    };
+    document.head.appendChild(script);
+  }));
+
+const theme = () =>
+  once("theme", async () => {
+    const answer = await fetch(new URL("streamlit-plotly-theme.json", STATIC));
+    if (!answer.ok) throw new Error(`the chart theme did not load (${answer.status})`);
+    return answer.json();
+  });
+
+// A chart on the whole screen (as st.plotly_chart's toolbar offers): at the screen's
+// height while it is there, redrawn at the figure's own when it is back.
+const FULL_SCREEN = {
+  name: "Full screen",
+  icon: { width: 24, height: 24, path: "M3 3h7v2H5v5H3zm11 0h7v7h-2V5h-5zM3 14h2v5h5v2H3zm16 0h2v7h-7v-2h5z" },
+  click: (chart) => (document.fullscreenElement ? document.exitFullscreen() : chart.requestFullscreen()),
+};
+// As st.plotly_chart: the mode bar on hover, no Plotly logo, no "Share chart" (to Plotly
+// Cloud). (The width: a ResizeObserver below.)
+const CONFIG = { displaylogo: false, showSendToCloud: false, modeBarButtonsToAdd: [FULL_SCREEN] };
+
+const onFullScreen = (chart) => document.fullscreenElement === chart;
+// (set, not measured: Plotly takes a chart on the full screen, position: fixed, for hidden)
+const screenSize = () => ({ width: window.innerWidth, height: window.innerHeight });
+
+async function drawNewest(chart) {
+  // Only the newest figure is drawn: one that came while another was drawn replaces it.
+  try {
+    const [Plotly, template] = await Promise.all([plotly(), theme()]);
+    while (chart.pending !== null && !chart.gone) {
+      const figure = JSON.parse(chart.pending);
+      chart.pending = null;
+      chart.height = figure.layout.height;
+      if (onFullScreen(chart)) Object.assign(figure.layout, screenSize());
+      figure.layout.template = template;
+      const title = figure.layout.title;
+      if (title?.text) {
+        chart.setAttribute("aria-label", title.text.replace(/<[^>]*>/g, ""));
+        title.text = `<b>${title.text}</b>`; // as Streamlit's chart theme sets titles
+      }
+      await Plotly.react(chart, figure.data, figure.layout, CONFIG);
+      chart.failed.hidden = true;
+    }
+  } catch (error) {
+    console.error(error);
+    chart.failed.hidden = false;
+    chart.spec = null; // (the same figure sent again is tried again)
+  } finally {
+    chart.drawing = false; // (in the same turn as the loop's last look at `pending`)
+  }
+}
+
+function newChart(parentElement) {
+  const chart = document.createElement("div");
+  chart.className = "vangrad-chart";
+  chart.setAttribute("role", "figure");
+  chart.style.width = "100%";
+  chart.pending = null;
+  chart.failed = document.createElement("p");
+  chart.failed.textContent = "This chart could not be drawn.";
+  chart.failed.hidden = true;
+  parentElement.append(chart.failed, chart);
+  // Redrawn to the div's new width as the window or the page changes it (the sidebar
+  // opened or closed): Plotly's own `responsive` follows the window only.
+  let width = null;
+  chart.resizing = new ResizeObserver(([entry]) => {
+    const now = Math.round(entry.contentRect.width);
+    if (width !== null && now !== width && now > 0 && chart._fullLayout) {
+      window.Plotly.Plots.resize(chart).catch(() => {}); // (a chart hidden meanwhile)
+    }
+    width = now;
+  });
+  chart.resizing.observe(chart);
+  chart.addEventListener("fullscreenchange", async () => {
+    if (onFullScreen(chart)) return window.Plotly.relayout(chart, screenSize());
+    await window.Plotly.relayout(chart, { width: null, height: chart.height });
+    return window.Plotly.Plots.resize(chart); // (the page's width again)
+  });
+  return chart;
+}
+
+export default function ({ data, parentElement }) {
+  const chart = parentElement.querySelector(".vangrad-chart") ?? newChart(parentElement);
+  const spec = new TextDecoder().decode(data);
+  if (spec !== chart.spec) { // (a rerun sends every chart again, most of them unchanged)
+    chart.spec = chart.pending = spec;
+    if (!chart.drawing) {
+      chart.drawing = true;
+      drawNewest(chart);
+    }
+  }
+  // Streamlit 1.67 calls a render's cleanup as soon as newer data comes while that render
+  // is still being loaded, not only when the chart leaves the page: the chart is let go
+  // only once it is out of the page.
+  return () =>
+    setTimeout(() => {
+      if (chart.isConnected) return;
+      chart.gone = true;
+      chart.resizing.disconnect();
+      window.Plotly?.purge(chart);
+    });
+}
