@@ -6,6 +6,8 @@
 // come from the same static folder, once a page.
 
 const STATIC = new URL("./", import.meta.url);
+const VERSION = new URL(import.meta.url).search; // (the loader's: a new one after an upgrade)
+const staticFile = (name) => new URL(name + VERSION, STATIC);
 
 // What a page loads once, for all its charts; a load that failed is tried again by the next chart.
 const loaded = {};
@@ -21,7 +23,7 @@ const plotly = () =>
   once("plotly", () => new Promise((resolve, reject) => {
     if (window.Plotly) return resolve(window.Plotly);
     const script = document.createElement("script");
-    script.src = new URL("plotly-cartesian.min.js", STATIC);
+    script.src = staticFile("plotly-cartesian.min.js");
     script.onload = () => resolve(window.Plotly);
     script.onerror = () => {
       script.remove();
@@ -32,7 +34,7 @@ const plotly = () =>
 
 const theme = () =>
   once("theme", async () => {
-    const answer = await fetch(new URL("streamlit-plotly-theme.json", STATIC));
+    const answer = await fetch(staticFile("streamlit-plotly-theme.json"));
     if (!answer.ok) throw new Error(`the chart theme did not load (${answer.status})`);
     return answer.json();
   });
@@ -52,30 +54,53 @@ const onFullScreen = (chart) => document.fullscreenElement === chart;
 // (set, not measured: Plotly takes a chart on the full screen, position: fixed, for hidden)
 const screenSize = () => ({ width: window.innerWidth, height: window.innerHeight });
 
+// A draw that failed (plotly.js or the theme not loaded, a figure Plotly refused) is
+// tried again after RETRY_MS, then twice as long each time, up to a minute: a page
+// whose figures do not change (a teaching page) gets no new figure to try.
+const RETRY_MS = 1000;
+
+function draw(Plotly, template, chart) {
+  const figure = JSON.parse(chart.pending);
+  chart.pending = null;
+  chart.height = figure.layout.height ?? null;
+  if (onFullScreen(chart)) Object.assign(figure.layout, screenSize());
+  figure.layout.template = template;
+  const title = figure.layout.title?.text;
+  if (title) {
+    chart.setAttribute("aria-label", title.replace(/<[^>]*>/g, ""));
+    figure.layout.title.text = `<b>${title}</b>`; // as Streamlit's chart theme sets titles
+  } else {
+    chart.removeAttribute("aria-label");
+  }
+  return Plotly.react(chart, figure.data, figure.layout, CONFIG);
+}
+
 async function drawNewest(chart) {
   // Only the newest figure is drawn: one that came while another was drawn replaces it.
-  try {
-    const [Plotly, template] = await Promise.all([plotly(), theme()]);
-    while (chart.pending !== null && !chart.gone) {
-      const figure = JSON.parse(chart.pending);
-      chart.pending = null;
-      chart.height = figure.layout.height;
-      if (onFullScreen(chart)) Object.assign(figure.layout, screenSize());
-      figure.layout.template = template;
-      const title = figure.layout.title;
-      if (title?.text) {
-        chart.setAttribute("aria-label", title.text.replace(/<[^>]*>/g, ""));
-        title.text = `<b>${title.text}</b>`; // as Streamlit's chart theme sets titles
-      }
-      await Plotly.react(chart, figure.data, figure.layout, CONFIG);
+  while (chart.pending !== null && !chart.gone) {
+    try {
+      const [Plotly, template] = await Promise.all([plotly(), theme()]);
+      if (chart.pending === null || chart.gone) break;
+      await draw(Plotly, template, chart);
       chart.failed.hidden = true;
+      chart.retryMs = RETRY_MS;
+    } catch (error) {
+      console.error(error);
+      chart.failed.hidden = false;
+      chart.pending = null; // (the newest figure, `spec`, is the one tried again)
+      setTimeout(() => render(chart, chart.spec, true), chart.retryMs);
+      chart.retryMs = Math.min(2 * chart.retryMs, 60_000);
     }
-  } catch (error) {
-    console.error(error);
-    chart.failed.hidden = false;
-    chart.spec = null; // (the same figure sent again is tried again)
-  } finally {
-    chart.drawing = false; // (in the same turn as the loop's last look at `pending`)
+  }
+  chart.drawing = false; // (in the same turn as the loop's last look at `pending`)
+}
+
+function render(chart, spec, again = false) {
+  if (chart.gone || (spec === chart.spec && !again)) return; // (a rerun sends every chart again, most unchanged)
+  chart.spec = chart.pending = spec;
+  if (!chart.drawing) {
+    chart.drawing = true;
+    drawNewest(chart);
   }
 }
 
@@ -85,6 +110,7 @@ function newChart(parentElement) {
   chart.setAttribute("role", "figure");
   chart.style.width = "100%";
   chart.pending = null;
+  chart.retryMs = RETRY_MS;
   chart.failed = document.createElement("p");
   chart.failed.textContent = "This chart could not be drawn.";
   chart.failed.hidden = true;
@@ -109,15 +135,14 @@ function newChart(parentElement) {
 }
 
 export default function ({ data, parentElement }) {
-  const chart = parentElement.querySelector(".vangrad-chart") ?? newChart(parentElement);
-  const spec = new TextDecoder().decode(data);
-  if (spec !== chart.spec) { // (a rerun sends every chart again, most of them unchanged)
-    chart.spec = chart.pending = spec;
-    if (!chart.drawing) {
-      chart.drawing = true;
-      drawNewest(chart);
-    }
+  let chart = parentElement.querySelector(".vangrad-chart");
+  if (chart?.gone) { // (let go while out of the page, and back in it)
+    chart.failed.remove();
+    chart.remove();
+    chart = null;
   }
+  chart ??= newChart(parentElement);
+  render(chart, new TextDecoder().decode(data));
   // Streamlit 1.67 calls a render's cleanup as soon as newer data comes while that render
   // is still being loaded, not only when the chart leaves the page: the chart is let go
   // only once it is out of the page.

@@ -125,6 +125,31 @@ def test_a_chart_outlives_a_cleanup_streamlit_runs_while_it_stays_on_the_page(se
     assert (points, failed_hidden, let_go) == (3, True, True)
 
 
+@pytest.mark.parametrize("failing", ["chart_in_place.js", "plotly-cartesian.min.js"])
+def test_a_chart_whose_code_did_not_load_is_tried_again(server, page, failing):
+    """A network blip: the charts' module or plotly.js answered 503 once. The charts are
+    drawn all the same (the loader and the module try again), with no new figure to draw:
+    a teaching page's do not change."""
+    failed = []
+
+    def once_unavailable(route) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.fulfill(status=503, body="")
+
+    page.route(f"**/{failing}*", once_unavailable)
+    page.goto(f"{server}/why_sigmoid")
+    wait_for_app(page)
+    page.wait_for_function(
+        f"() => {{ const charts = [...document.querySelectorAll('{CHART}')];"
+        " return charts.length >= 3 && charts.every(c => c.failed.hidden && c.querySelector('.main-svg')); }",
+        timeout=30_000,
+    )
+    assert len(failed) == 1 and no_exception(page)
+
+
 def test_a_new_figure_is_drawn_in_the_charts_own_div(server, page):
     """A chart is redrawn in place (static/chart_in_place.js): after a Step, the first
     chart shows the run, in the Plotly div the page drew first (st.plotly_chart would

@@ -5,6 +5,7 @@ place")."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -19,12 +20,28 @@ import streamlit as st
 STATIC = Path(__file__).parents[2] / "static"
 PLOTLY_JS = STATIC / "plotly-cartesian.min.js"
 
-# Every element carries its component's code: this loader (the chart's module, 5 kB,
-# comes from the static folder once a page). (Over a line: Streamlit takes a one-line
-# string with a "/" for a file's path.)
-LOADER = """
-const chart = import(new URL("app/static/chart_in_place.js", document.baseURI));
-export default async (render) => (await chart).default(render);
+# The files' version, in their URLs: a browser that kept an older one (nginx in
+# scripts/serve.sh lets it keep them a day) fetches the new ones after an upgrade.
+VERSION = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(STATIC.iterdir()))).hexdigest()[:12]
+# Every element carries its component's code: this loader. The chart's module (5 kB)
+# comes from the static folder, once a page; an import that failed is tried again at the
+# next render (a failed import stays failed), and a render waits through a few failures
+# (Streamlit shows its own error for a render that fails). (Over lines: Streamlit takes a
+# one-line string with a "/" for a file's path.)
+LOADER = f"""
+const url = new URL("app/static/chart_in_place.js?v={VERSION}", document.baseURI);
+let chart = null;
+export default async (render) => {{
+  for (let wait = 500; ; wait *= 2) {{
+    try {{
+      chart ??= import(url).catch((error) => {{ chart = null; throw error; }});
+      return (await chart).default(render);
+    }} catch (error) {{
+      if (wait > 16000) throw error;
+      await new Promise((again) => setTimeout(again, wait));
+    }}
+  }}
+}};
 """
 _component = st.components.v2.component("vangrad_chart", js=LOADER, isolate_styles=False)
 
