@@ -10,19 +10,15 @@ changing the app's theme:
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from tests.browser import free_port, launch  # noqa: E402
-from views.ui.chart_in_place import STATIC  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser import launch, streamlit_server
+from views.ui.chart_in_place import STATIC
 
 CHART = """
 import plotly.graph_objects as go
@@ -35,36 +31,17 @@ TRACE_TYPES = ("scatter", "bar", "heatmap", "contour", "histogram", "histogram2d
 
 
 def main() -> None:
-    port = free_port()
     with tempfile.NamedTemporaryFile("w", suffix=".py") as script:
         script.write(CHART)
         script.flush()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script.name, "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--server.enableStaticServing", "false"],
-            cwd=ROOT,  # (the app's .streamlit/config.toml: its theme)
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(120):
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            with sync_playwright() as playwright:
-                browser = launch(playwright)
-                page = browser.new_page()
-                page.goto(url)
-                page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
-                template = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.template")
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait()
+        # (run in the app's folder: its .streamlit/config.toml, its theme)
+        with streamlit_server(script=script.name) as url, sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+            template = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.template")
+            browser.close()
     theme = {"data": {kind: template["data"][kind] for kind in TRACE_TYPES if kind in template["data"]}}
     theme["layout"] = template["layout"]
     (STATIC / "streamlit-plotly-theme.json").write_text(json.dumps(theme, separators=(",", ":")))

@@ -80,7 +80,7 @@ async function drawNewest(chart) {
   while (chart.pending !== null && !chart.gone) {
     try {
       const [Plotly, template] = await Promise.all([plotly(), theme()]);
-      if (chart.pending === null || chart.gone) break;
+      if (chart.gone) break; // (off the page while plotly.js loaded)
       await draw(Plotly, template, chart);
       chart.failed.hidden = true;
       chart.retryMs = RETRY_MS;

@@ -48,8 +48,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(port: int | None = None, timeout: float = 60, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run the app on a free local port (with `env` added to the environment); yields its URL."""
+def streamlit_server(
+    port: int | None = None, timeout: float = 60, env: dict[str, str] | None = None, script: str = "app.py"
+) -> Iterator[str]:
+    """Run the app (or another `script`, with the app's settings) on a free local port,
+    with `env` added to the environment; yields its URL."""
     port = port or free_port()
     (ROOT / "test-results").mkdir(exist_ok=True)
     log = open(ROOT / "test-results" / f"streamlit-{port}.log", "w")
@@ -59,7 +62,7 @@ def streamlit_server(port: int | None = None, timeout: float = 60, env: dict[str
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            script,
             "--server.port",
             str(port),
             "--server.address",
