@@ -8,7 +8,9 @@ run has finished; and, between the browser's runs, a bare PyTorch loop (bench.en
 BareLoop, one thread as the server's training) training the same 500 steps on the
 same model and batches, so that the live run's time is compared with the bare loop's
 measured beside it (budget: 1.5x). Chromium draws the charts on the same two cores,
-in software (no GPU): what it takes, the server does not get.
+in software (no GPU): what it takes, the server does not get. So it also prints the
+processor seconds each part took from Train to finished: the server, its training
+worker, Chromium (a student's browser runs on the student's machine).
 
     python -m bench.browser [--runs 3]
 """
@@ -20,10 +22,12 @@ import statistics
 import time
 import urllib.parse
 
+import psutil
 import torch
 from playwright.sync_api import sync_playwright
 
 from bench.engine import BareLoop
+from bench.load import server_pid
 from tests.browser import launch, streamlit_server, wait_for_app
 from vangrad_core.lessons import SCENARIO_BY_NAME
 
@@ -74,6 +78,27 @@ def bare_loop_seconds() -> float:
     return time.perf_counter() - start
 
 
+def processor_seconds(server: int) -> dict[str, float]:
+    """Processor seconds used so far by the server (its process id), its training
+    workers and Chromium (this process's descendants; the workers are the server's)."""
+    used = {"server": 0.0, "training worker": 0.0, "Chromium": 0.0}
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if process.pid == server:
+                kind = "server"
+            elif server in (parent.pid for parent in process.parents()):
+                kind = "training worker"
+            elif "chrom" in process.name():
+                kind = "Chromium"
+            else:
+                continue
+            times = process.cpu_times()
+            used[kind] += times.user + times.system
+        except psutil.Error:  # (a process that ended meanwhile)
+            continue
+    return used
+
+
 def one_run(page, url: str) -> dict:
     page.goto(f"{url}/?scenario={urllib.parse.quote(SCENARIO)}")
     # The page's first run done (a new page says "not running" before its script
@@ -81,7 +106,10 @@ def one_run(page, url: str) -> dict:
     page.get_by_role("button", name="Train").wait_for()
     wait_for_app(page)
     page.wait_for_timeout(1000)
+    server = server_pid(urllib.parse.urlsplit(url).port)
+    before = processor_seconds(server)
     result = page.evaluate(WATCH)
+    used = {kind: seconds - before[kind] for kind, seconds in processor_seconds(server).items()}
     gaps = [b - a for a, b in zip(result["refreshes"], result["refreshes"][1:], strict=False)]
     training = [r for r in result["refreshes"] if result["done"] is None or r <= result["done"]]
     span = (training[-1] - training[0]) / 1000 if len(training) > 1 else float("nan")
@@ -93,6 +121,7 @@ def one_run(page, url: str) -> dict:
         "chart_draws_per_refresh": result["draws"] / max(1, len(training)),
         "chart_draw_ms": result["drawing"] / max(1, result["draws"]),
         "charts_mounted_per_refresh": result["mounted"] / max(1, len(result["refreshes"])),
+        **{f"cpu:{kind}": seconds for kind, seconds in used.items()},
     }
 
 
@@ -129,6 +158,8 @@ def main() -> None:
         verdict = "ok" if ok(median) else "NOT MET"
         print(f"{label:45} {median:8.2f} {worst:8.2f}  {budget} {verdict}")
     print(f"{'bare loop, the same 500 steps':45} {statistics.median(bare):8.2f} {max(bare):8.2f}  (info)")
+    used = {key.removeprefix("cpu:"): statistics.median(r[key] for r in rows) for key in rows[0] if key[:4] == "cpu:"}
+    print("processor seconds, Train to finished (median): " + ", ".join(f"{k} {v:.2f}" for k, v in used.items()))
     ratio = statistics.median(r["run_500_steps_s"] for r in rows) / statistics.median(bare)
     print(f"live run / bare loop: {ratio:.2f}  (budget <= 1.5: {'ok' if ratio <= 1.5 else 'NOT MET'})")
 
