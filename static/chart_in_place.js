@@ -40,17 +40,45 @@ const theme = () =>
   });
 
 // A chart on the whole screen (as st.plotly_chart's toolbar offers): at the screen's
-// height while it is there, redrawn at the figure's own when it is back.
+// height while it is there, redrawn at the figure's own when it is back. Where the page
+// may not take the screen (an app in a frame without allow="fullscreen": a course's page,
+// a host's wrapper), the chart covers the whole window instead, until the button or Esc.
 const FULL_SCREEN = {
   name: "Full screen",
   icon: { width: 24, height: 24, path: "M3 3h7v2H5v5H3zm11 0h7v7h-2V5h-5zM3 14h2v5h5v2H3zm16 0h2v7h-7v-2h5z" },
-  click: (chart) => (document.fullscreenElement ? document.exitFullscreen() : chart.requestFullscreen()),
+  click: (chart) => {
+    if (document.fullscreenElement) return document.exitFullscreen();
+    if (chart.covering) return uncover(chart);
+    if (!document.fullscreenEnabled) return cover(chart);
+    return chart.requestFullscreen().catch(() => cover(chart));
+  },
 };
+
+function cover(chart) {
+  chart.covering = { style: chart.style.cssText, escape: (event) => event.key === "Escape" && uncover(chart) };
+  Object.assign(chart.style, {
+    position: "fixed", inset: "0", zIndex: "1000010", background: getComputedStyle(document.body).backgroundColor,
+  });
+  document.addEventListener("keydown", chart.covering.escape);
+  return window.Plotly.relayout(chart, screenSize());
+}
+
+function uncover(chart) {
+  document.removeEventListener("keydown", chart.covering.escape);
+  chart.style.cssText = chart.covering.style;
+  chart.covering = null;
+  return backOnThePage(chart);
+}
+
+async function backOnThePage(chart) {
+  await window.Plotly.relayout(chart, { width: null, height: chart.height });
+  return window.Plotly.Plots.resize(chart); // (the page's width again)
+}
 // As st.plotly_chart: the mode bar on hover, no Plotly logo, no "Share chart" (to Plotly
 // Cloud). (The width: a ResizeObserver below.)
 const CONFIG = { displaylogo: false, showSendToCloud: false, modeBarButtonsToAdd: [FULL_SCREEN] };
 
-const onFullScreen = (chart) => document.fullscreenElement === chart;
+const onFullScreen = (chart) => document.fullscreenElement === chart || Boolean(chart.covering);
 // (set, not measured: Plotly takes a chart on the full screen, position: fixed, for hidden)
 const screenSize = () => ({ width: window.innerWidth, height: window.innerHeight });
 
@@ -82,6 +110,7 @@ async function drawNewest(chart) {
       const [Plotly, template] = await Promise.all([plotly(), theme()]);
       if (chart.gone) break; // (off the page while plotly.js loaded)
       await draw(Plotly, template, chart);
+      chart.style.minHeight = ""; // (drawn: its height is the figure's)
       chart.failed.hidden = true;
       chart.retryMs = RETRY_MS;
     } catch (error) {
@@ -97,6 +126,11 @@ async function drawNewest(chart) {
 
 function render(chart, spec, again = false) {
   if (chart.gone || (spec === chart.spec && !again)) return; // (a rerun sends every chart again, most unchanged)
+  if (!chart._fullLayout && !chart.style.minHeight) {
+    // its height kept while plotly.js loads (0.5 MB), so that the page does not grow under the reader
+    const height = JSON.parse(spec).layout?.height;
+    if (height) chart.style.minHeight = `${height}px`;
+  }
   chart.spec = chart.pending = spec;
   if (!chart.drawing) {
     chart.drawing = true;
@@ -121,16 +155,14 @@ function newChart(parentElement) {
   chart.resizing = new ResizeObserver(([entry]) => {
     const now = Math.round(entry.contentRect.width);
     if (width !== null && now !== width && now > 0 && chart._fullLayout) {
-      window.Plotly.Plots.resize(chart).catch(() => {}); // (a chart hidden meanwhile)
+      const resized = onFullScreen(chart) ? window.Plotly.relayout(chart, screenSize()) : window.Plotly.Plots.resize(chart);
+      resized.catch(() => {}); // (a chart hidden meanwhile)
     }
     width = now;
   });
   chart.resizing.observe(chart);
-  chart.addEventListener("fullscreenchange", async () => {
-    if (onFullScreen(chart)) return window.Plotly.relayout(chart, screenSize());
-    await window.Plotly.relayout(chart, { width: null, height: chart.height });
-    return window.Plotly.Plots.resize(chart); // (the page's width again)
-  });
+  chart.addEventListener("fullscreenchange", () =>
+    onFullScreen(chart) ? window.Plotly.relayout(chart, screenSize()) : backOnThePage(chart));
   return chart;
 }
 
@@ -151,6 +183,7 @@ export default function ({ data, parentElement }) {
       if (chart.isConnected) return;
       chart.gone = true;
       chart.resizing.disconnect();
+      if (chart.covering) document.removeEventListener("keydown", chart.covering.escape);
       window.Plotly?.purge(chart);
     });
 }

@@ -184,15 +184,15 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
 
 
 # The first charts' boxes at a moment the page is at rest: no script running, nothing stale, every chart
-# drawn (a chart not drawn yet is an empty div, 0 px tall); reading boxes one by one could straddle a
-# rerun on a busy machine.
+# drawn (a chart not drawn yet has no Plotly svg, only the height it keeps for it); reading boxes one by
+# one could straddle a rerun on a busy machine.
 SETTLED_CHART_BOXES = f"""count => {{
     const app = document.querySelector('{APP_ROOT}');
     const running = app?.getAttribute('data-test-script-state') !== 'notRunning';
     if (running || document.querySelector('[data-stale="true"]')) return null;
     const charts = [...document.querySelectorAll('{CHART}')].slice(0, count);
     const boxes = charts.map(chart => chart.getBoundingClientRect());
-    if (boxes.length < count || boxes.some(box => box.height === 0)) return null;
+    if (boxes.length < count || charts.some(chart => !chart.querySelector('.main-svg'))) return null;
     return boxes.map(box => ({{x: box.x, y: box.y, width: box.width, height: box.height}}));
 }}"""
 

@@ -150,6 +150,24 @@ def test_a_chart_whose_code_did_not_load_is_tried_again(server, page, failing):
     assert len(failed) == 1 and no_exception(page)
 
 
+def test_a_chart_keeps_its_figures_height_while_plotly_js_has_not_come(server, page):
+    """Until plotly.js (0.5 MB) has come, each chart keeps the height its figure will
+    take: the page does not grow under the reader as the charts come."""
+    page.route("**/plotly-cartesian.min.js*", lambda route: route.abort())
+    page.goto(f"{server}/why_sigmoid")
+    wait_for_app(page)
+    boxes = page.wait_for_function(
+        f"""() => {{
+            const charts = [...document.querySelectorAll('{CHART}')].filter(chart => chart.spec);
+            return charts.length >= 3 && charts.map(chart => [
+                Math.round(chart.getBoundingClientRect().height), JSON.parse(chart.spec).layout.height,
+                Boolean(chart.querySelector('.main-svg'))]);
+        }}""",
+        timeout=30_000,
+    ).json_value()
+    assert all(height == figure_height > 0 and not drawn for height, figure_height, drawn in boxes), boxes
+
+
 def test_a_new_figure_is_drawn_in_the_charts_own_div(server, page):
     """A chart is redrawn in place (static/chart_in_place.js): after a Step, the first
     chart shows the run, in the Plotly div the page drew first (st.plotly_chart would
@@ -190,6 +208,63 @@ def test_a_chart_takes_the_width_the_page_gives_it_when_the_sidebar_closes(serve
         f"() => ({CHART_AND_PLOT_WIDTHS})().every(([chart, plot]) => chart === plot && chart > {before[0][0]})",
         timeout=10_000,
     )
+
+
+# The first chart's box, its plot's size and whether it is on top of the page, in the window it is in.
+FIRST_CHART = f"""() => {{
+    const chart = document.querySelector('{CHART}'), box = chart.getBoundingClientRect();
+    const svg = chart.querySelector('.main-svg');
+    return {{width: Math.round(box.width), height: Math.round(box.height), window: [innerWidth, innerHeight],
+             plot: [Math.round(svg.getAttribute('width')), Math.round(svg.getAttribute('height'))],
+             onTop: chart.contains(document.elementFromPoint(innerWidth / 2, innerHeight / 2)),
+             fullScreen: document.fullscreenElement === chart}};
+}}"""
+
+
+def full_screen_button(frame) -> None:
+    chart = frame.locator(CHART).first
+    chart.hover()
+    chart.locator('.modebar-btn[data-title="Full screen"]').click()
+
+
+@pytest.mark.parametrize("framed", [False, True])
+def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(server, browser, framed):
+    """The charts' Full screen button (chart_in_place.js): the browser's full screen; in a
+    frame without allow="fullscreen" (a course's page embedding the app), the chart
+    covers the frame's whole window instead, until the button or Esc. Then it is back
+    at its own size on the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    if framed:
+        page.set_content(f'<iframe src="{server}/why_sigmoid" style="border: 0; width: 1100px; height: 650px">')
+        frame = page.wait_for_selector("iframe").content_frame()
+    else:
+        page.goto(f"{server}/why_sigmoid")
+        frame = page.main_frame
+    wait_for_app(frame)
+    frame.locator(f"{CHART} svg.main-svg").first.wait_for(timeout=30_000)
+    on_the_page = frame.evaluate(FIRST_CHART)
+    assert on_the_page["width"] < on_the_page["window"][0] and on_the_page["plot"][1] < on_the_page["window"][1]
+    assert frame.evaluate("() => document.fullscreenEnabled") is not framed
+    full_screen_button(frame)
+    frame.wait_for_function(
+        f"() => {{ const c = ({FIRST_CHART})(); return c.plot[0] === c.window[0] && c.plot[1] === c.window[1]; }}",
+        timeout=10_000,
+    )
+    whole = frame.evaluate(FIRST_CHART)
+    assert [whole["width"], whole["height"]] == whole["window"] and whole["onTop"], whole
+    assert whole["fullScreen"] is not framed
+    if framed:
+        page.keyboard.press("Escape")
+    else:
+        full_screen_button(frame)
+    frame.wait_for_function(
+        f"back => {{ const c = ({FIRST_CHART})(); return !c.fullScreen && [c.width, c.plot[1]].join() === back; }}",
+        arg=f"{on_the_page['width']},{on_the_page['plot'][1]}",
+        timeout=10_000,
+    )
+    assert no_exception(frame)
+    context.close()
 
 
 def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
