@@ -42,31 +42,66 @@ const theme = () =>
 // A chart on the whole screen (as st.plotly_chart's toolbar offers): at the screen's
 // height while it is there, redrawn at the figure's own when it is back. Where the page
 // may not take the screen (an app in a frame without allow="fullscreen": a course's page,
-// a host's wrapper), the chart covers the whole window instead, until the button or Esc.
+// a host's wrapper; or the browser refused), the chart covers the whole window instead,
+// until the button or Esc.
 const FULL_SCREEN = {
   name: "Full screen",
   icon: { width: 24, height: 24, path: "M3 3h7v2H5v5H3zm11 0h7v7h-2V5h-5zM3 14h2v5h5v2H3zm16 0h2v7h-7v-2h5z" },
   click: (chart) => {
     if (document.fullscreenElement) return document.exitFullscreen();
     if (chart.covering) return uncover(chart);
+    holdPlace(chart);
     if (!document.fullscreenEnabled) return cover(chart);
     return chart.requestFullscreen().catch(() => cover(chart));
   },
 };
 
+// On the whole screen or window, a chart leaves the page's flow: an empty div of its
+// height keeps its place, so that the page does not get shorter and scroll under it.
+function holdPlace(chart) {
+  if (chart.place) return;
+  chart.place = document.createElement("div");
+  chart.place.style.height = `${chart.offsetHeight}px`;
+  chart.before(chart.place);
+}
+
+function freePlace(chart) {
+  chart.place?.remove();
+  chart.place = null;
+}
+
+// The covering chart is put in the browser's top layer (a popover), as the full screen
+// is: above Streamlit's header, and not faded with its container while a rerun runs (a
+// stale element is drawn at a third of its opacity).
 function cover(chart) {
+  if (chart.covering) return;
+  holdPlace(chart);
   chart.covering = { style: chart.style.cssText, escape: (event) => event.key === "Escape" && uncover(chart) };
   Object.assign(chart.style, {
-    position: "fixed", inset: "0", zIndex: "1000010", background: getComputedStyle(document.body).backgroundColor,
+    position: "fixed", inset: "0", margin: "0", border: "0", padding: "0", width: "100%", height: "100%",
+    overflow: "visible", zIndex: "1000010", background: getComputedStyle(document.body).backgroundColor,
   });
+  if (chart.showPopover) {
+    chart.popover = "manual"; // (Esc is ours: a manual popover is closed by no one else)
+    chart.showPopover();
+  }
   document.addEventListener("keydown", chart.covering.escape);
   return window.Plotly.relayout(chart, screenSize());
 }
 
-function uncover(chart) {
+function letGoOfCover(chart) {
   document.removeEventListener("keydown", chart.covering.escape);
+  freePlace(chart);
+  if (chart.popover) {
+    if (chart.matches(":popover-open")) chart.hidePopover();
+    chart.removeAttribute("popover"); // (a popover that is not open is not displayed at all)
+  }
   chart.style.cssText = chart.covering.style;
   chart.covering = null;
+}
+
+function uncover(chart) {
+  letGoOfCover(chart);
   return backOnThePage(chart);
 }
 
@@ -127,9 +162,12 @@ async function drawNewest(chart) {
 function render(chart, spec, again = false) {
   if (chart.gone || (spec === chart.spec && !again)) return; // (a rerun sends every chart again, most unchanged)
   if (!chart._fullLayout && !chart.style.minHeight) {
-    // its height kept while plotly.js loads (0.5 MB), so that the page does not grow under the reader
-    const height = JSON.parse(spec).layout?.height;
-    if (height) chart.style.minHeight = `${height}px`;
+    // its figure's height kept until it is first drawn (plotly.js is 0.5 MB), so that the
+    // page does not grow under the reader (a spec that does not parse fails in `draw`)
+    try {
+      const height = JSON.parse(spec).layout?.height;
+      if (height) chart.style.minHeight = `${height}px`;
+    } catch {}
   }
   chart.spec = chart.pending = spec;
   if (!chart.drawing) {
@@ -150,19 +188,24 @@ function newChart(parentElement) {
   chart.failed.hidden = true;
   parentElement.append(chart.failed, chart);
   // Redrawn to the div's new width as the window or the page changes it (the sidebar
-  // opened or closed): Plotly's own `responsive` follows the window only.
-  let width = null;
+  // opened or closed): Plotly's own `responsive` follows the window only. On the whole
+  // screen or window, to the window's size.
+  let size = null;
   chart.resizing = new ResizeObserver(([entry]) => {
-    const now = Math.round(entry.contentRect.width);
-    if (width !== null && now !== width && now > 0 && chart._fullLayout) {
-      const resized = onFullScreen(chart) ? window.Plotly.relayout(chart, screenSize()) : window.Plotly.Plots.resize(chart);
+    const whole = onFullScreen(chart);
+    const now = [entry.contentRect.width, whole ? entry.contentRect.height : 0].map(Math.round).join();
+    if (size !== null && now !== size && entry.contentRect.width > 0 && chart._fullLayout) {
+      const resized = whole ? window.Plotly.relayout(chart, screenSize()) : window.Plotly.Plots.resize(chart);
       resized.catch(() => {}); // (a chart hidden meanwhile)
     }
-    width = now;
+    size = now;
   });
   chart.resizing.observe(chart);
-  chart.addEventListener("fullscreenchange", () =>
-    onFullScreen(chart) ? window.Plotly.relayout(chart, screenSize()) : backOnThePage(chart));
+  chart.addEventListener("fullscreenchange", () => {
+    if (onFullScreen(chart)) return window.Plotly.relayout(chart, screenSize());
+    freePlace(chart);
+    return backOnThePage(chart);
+  });
   return chart;
 }
 
@@ -183,7 +226,8 @@ export default function ({ data, parentElement }) {
       if (chart.isConnected) return;
       chart.gone = true;
       chart.resizing.disconnect();
-      if (chart.covering) document.removeEventListener("keydown", chart.covering.escape);
+      if (chart.covering) letGoOfCover(chart);
+      freePlace(chart);
       window.Plotly?.purge(chart);
     });
 }

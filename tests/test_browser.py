@@ -210,14 +210,19 @@ def test_a_chart_takes_the_width_the_page_gives_it_when_the_sidebar_closes(serve
     )
 
 
-# The first chart's box, its plot's size and whether it is on top of the page, in the window it is in.
+# The first chart's box, its plot's size and whether it is on top of the page, in the window it is in;
+# whether it is in the browser's top layer (covering the window); how far below its place on the page
+# the page's last text is (Playwright scrolls what it clicks into view).
 FIRST_CHART = f"""() => {{
     const chart = document.querySelector('{CHART}'), box = chart.getBoundingClientRect();
     const svg = chart.querySelector('.main-svg');
+    const texts = document.querySelectorAll('[data-testid="stMarkdownContainer"]');
     return {{width: Math.round(box.width), height: Math.round(box.height), window: [innerWidth, innerHeight],
              plot: [Math.round(svg.getAttribute('width')), Math.round(svg.getAttribute('height'))],
              onTop: chart.contains(document.elementFromPoint(innerWidth / 2, innerHeight / 2)),
-             fullScreen: document.fullscreenElement === chart}};
+             fullScreen: document.fullscreenElement === chart, topLayer: chart.matches(':popover-open'),
+             lastText: Math.round(texts[texts.length - 1].getBoundingClientRect().top
+                                  - chart.parentElement.getBoundingClientRect().top)}};
 }}"""
 
 
@@ -227,12 +232,12 @@ def full_screen_button(frame) -> None:
     chart.locator('.modebar-btn[data-title="Full screen"]').click()
 
 
-@pytest.mark.parametrize("framed", [False, True])
-def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(server, browser, framed):
+@pytest.mark.parametrize("framed, back_by", [(False, "button"), (True, "button"), (True, "Escape")])
+def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(server, browser, framed, back_by):
     """The charts' Full screen button (chart_in_place.js): the browser's full screen; in a
     frame without allow="fullscreen" (a course's page embedding the app), the chart
-    covers the frame's whole window instead, until the button or Esc. Then it is back
-    at its own size on the page."""
+    covers the frame's whole window instead (in the top layer, the page under it keeping
+    its place), until the button or Esc. Then it is back at its own size on the page."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     if framed:
@@ -242,7 +247,7 @@ def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(ser
         page.goto(f"{server}/why_sigmoid")
         frame = page.main_frame
     wait_for_app(frame)
-    frame.locator(f"{CHART} svg.main-svg").first.wait_for(timeout=30_000)
+    settled_chart_boxes(frame, 1)
     on_the_page = frame.evaluate(FIRST_CHART)
     assert on_the_page["width"] < on_the_page["window"][0] and on_the_page["plot"][1] < on_the_page["window"][1]
     assert frame.evaluate("() => document.fullscreenEnabled") is not framed
@@ -253,14 +258,17 @@ def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(ser
     )
     whole = frame.evaluate(FIRST_CHART)
     assert [whole["width"], whole["height"]] == whole["window"] and whole["onTop"], whole
-    assert whole["fullScreen"] is not framed
-    if framed:
+    assert (whole["fullScreen"], whole["topLayer"]) == (not framed, framed)
+    assert whole["lastText"] == on_the_page["lastText"]  # the page under it has kept its place
+    if back_by == "Escape":
         page.keyboard.press("Escape")
     else:
         full_screen_button(frame)
     frame.wait_for_function(
-        f"back => {{ const c = ({FIRST_CHART})(); return !c.fullScreen && [c.width, c.plot[1]].join() === back; }}",
-        arg=f"{on_the_page['width']},{on_the_page['plot'][1]}",
+        f"back => {{ const c = ({FIRST_CHART})(); return !c.fullScreen && !c.topLayer && "
+        "[c.width, c.height, ...c.plot, c.lastText].join() === back; }",
+        arg=",".join(str(on_the_page[k]) for k in ("width", "height")) + f",{on_the_page['plot'][0]},"
+        f"{on_the_page['plot'][1]},{on_the_page['lastText']}",
         timeout=10_000,
     )
     assert no_exception(frame)
