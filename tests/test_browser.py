@@ -275,6 +275,33 @@ def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(ser
     context.close()
 
 
+def test_the_mode_bar_shows_while_a_key_has_reached_it_and_its_buttons_are_named(server, page):
+    """The charts can be used from the keyboard: plotly.js 4 makes the mode bar's
+    controls buttons, shows the bar (on hover otherwise) while one has the focus, and
+    names each by its tooltip; Enter or Space press Full screen (chart_in_place.js)."""
+    page.goto(f"{server}/why_sigmoid")
+    wait_for_app(page)
+    settled_chart_boxes(page, 1)
+    page.mouse.move(0, 0)  # (over no chart: the mode bars hidden)
+    page.wait_for_function(  # every chart drawn, every button named
+        f"""() => [...document.querySelectorAll('{CHART}')].every(chart => {{
+            const buttons = [...chart.querySelectorAll('.modebar-btn')];
+            return buttons.length && buttons.every(b => b.getAttribute('aria-label') === b.dataset.title);
+        }})""",
+        timeout=30_000,
+    )
+    full_screen = page.locator(CHART).first.locator('.modebar-btn[data-title="Full screen"]')
+    group = "button => getComputedStyle(button.closest('.modebar-group')).opacity"
+    assert float(full_screen.evaluate(group)) < 0.5  # hidden, not hovered
+    full_screen.focus()
+    page.wait_for_function(f"button => ({group})(button) === '1'", arg=full_screen.element_handle())
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => document.fullscreenElement === document.querySelector('{CHART}')")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => document.fullscreenElement === null")
+    assert no_exception(page)
+
+
 def test_train_changes_the_charts_and_batch_norm_recovers(server, page):
     page.goto(server)
     wait_for_app(page)
