@@ -202,6 +202,10 @@ def test_training_curves_have_train_and_test(trained):
         ("Loss (cross-entropy)", 0.225, "center"),
         ("Accuracy", 0.775, "center"),
     ]
+    # a task whose "accuracy" is something else is named so (the adding problem's near-enough sums)
+    adding = fig.training_curves(trained.metrics, "squared error", "sums within ±0.04")
+    assert adding.layout.title.text == "Loss and sums within ±0.04"
+    assert [a.text for a in adding.layout.annotations] == ["Loss (squared error)", "Sums within ±0.04"]
 
 
 def test_derivative_with_inputs_draws_the_activation_and_a_histogram(trained):

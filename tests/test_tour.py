@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_clean, charts_shown, finish_run, open_page, run_of
+from tests.conftest import assert_clean, chart_of, charts_shown, finish_run, open_page, run_of
 from vangrad_core.lessons import TOUR, TOUR_RUNS
 from vangrad_core.live import LiveTrainer
 from vangrad_core.summary import factor_number, gradient_sentence, headline, time_sentence
@@ -88,6 +88,10 @@ def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
     assert any(c.value.startswith(expected) for c in at.caption)
     assert len(charts_shown(at)) == 2
+    # the curves' panels name the numbers above them (the adding task: "sums within ±0.04", not "accuracy")
+    panels = [a.text for a in chart_of(at, "tour:curves").layout.annotations]
+    tested = [m.label.removeprefix("Test ") for m in at.metric if m.label.startswith("Test ")]
+    assert [panel.lower() for panel in panels] == [f"loss ({tested[0]})", tested[1]], (panels, tested)
 
 
 def test_presenting_the_tour_keeps_the_run_controls_between_previous_and_next():

@@ -84,7 +84,7 @@ ADDING_TOLERANCE = 0.04  # adding: a prediction within this of the target counts
 # answering 1 (the mean sum) on the adding problem: the sum of two uniform numbers is within
 # the tolerance of 1 this often (its density is a triangle peaking at 1)
 GUESS_WITHIN = 1 - (1 - ADDING_TOLERANCE) ** 2
-# what a task's test loss and test "accuracy" are, in the pages' words
+# what a task's loss (task_loss) and "accuracy" (count_correct) are, in the pages' words
 TASK_LOSS_NAME = {"adding": "squared error", "first_symbol": "cross-entropy"}
 TASK_ACCURACY_NAME = {"adding": f"sums within ±{ADDING_TOLERANCE:g}", "first_symbol": "accuracy"}
 N_TEST = 512  # test sequences
@@ -302,9 +302,6 @@ def training_batches(config: RecurrentConfig) -> Iterator[tuple[torch.Tensor, to
     generator = torch.Generator().manual_seed(config.seed + 104729)
     while True:
         yield draw_sequences(config, config.batch_size, generator)
-
-
-LOSS_NAMES = {"first_symbol": "cross-entropy", "adding": "squared error"}  # task_loss's, by task
 
 
 def task_loss(task: str, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -400,10 +400,14 @@ def gradient_heatmap(
     return layout(fig, title + darkest_words(values[zero]), xaxis=step_axis(steps), yaxis=yaxis)
 
 
-def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> go.Figure:
-    """Loss (`loss_name`) and accuracy over steps, train (per batch, smoothed) and test."""
+def training_curves(
+    metrics: pd.DataFrame, loss_name: str = "cross-entropy", accuracy_name: str = "accuracy"
+) -> go.Figure:
+    """Loss (`loss_name`) and accuracy (`accuracy_name`: the adding task's is the share of
+    sums near enough) over steps, train (per batch, smoothed) and test."""
+    title = f"Loss and {accuracy_name}"
     if metrics.empty:
-        return empty("Loss and accuracy", "Press Train to see learning curves")
+        return empty(title, "Press Train to see learning curves")
     window = max(1, len(metrics) // 40)
     smooth = metrics[["loss", "train_accuracy"]].rolling(window, min_periods=1).mean()
     test = metrics.dropna(subset=["test_loss"])
@@ -462,12 +466,12 @@ def training_curves(metrics: pd.DataFrame, loss_name: str = "cross-entropy") -> 
             "yanchor": "bottom",
             "showarrow": False,
         }
-        for text, x in ((f"Loss ({loss_name})", 0.225), ("Accuracy", 0.775))
+        for text, x in ((f"Loss ({loss_name})", 0.225), (accuracy_name.capitalize(), 0.775))
     ]
     steps = counted(metrics["step"])
     return layout(
         fig,
-        "Loss and accuracy",
+        title,
         xaxis=step_axis(steps, domain=[0, 0.45]),
         xaxis2=step_axis(steps, domain=[0.55, 1], anchor="y2"),
         # a loss that grew by orders of magnitude (exploding gradients) on a log axis

@@ -16,7 +16,7 @@ from vangrad_core.activations import ACTIVATION_TABLE, curves_covering, flat_out
 from vangrad_core.config import ExperimentConfig
 from vangrad_core.figures.style import SMALLEST_NORMAL, steps_of
 from vangrad_core.live import Snapshot
-from vangrad_core.recurrent import LOSS_NAMES, RecurrentConfig
+from vangrad_core.recurrent import TASK_ACCURACY_NAME, TASK_LOSS_NAME, RecurrentConfig
 from vangrad_core.summary import (
     at_step,
     dead_layers_sentence,
@@ -128,8 +128,10 @@ def heatmap(snap: Snapshot) -> go.Figure:
 
 
 def curves(snap: Snapshot) -> go.Figure:
-    recurrent = isinstance(snap.config, RecurrentConfig)
-    return figures.training_curves(snap.metrics, LOSS_NAMES[snap.config.task] if recurrent else "cross-entropy")
+    if isinstance(snap.config, RecurrentConfig):
+        task = snap.config.task
+        return figures.training_curves(snap.metrics, TASK_LOSS_NAME[task], TASK_ACCURACY_NAME[task])
+    return figures.training_curves(snap.metrics)
 
 
 def loss_words(snap: Snapshot) -> str:
