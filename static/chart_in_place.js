@@ -109,6 +109,7 @@ async function backOnThePage(chart) {
   await window.Plotly.relayout(chart, { width: null, height: chart.height });
   return window.Plotly.Plots.resize(chart); // (the page's width again)
 }
+
 // As st.plotly_chart: the mode bar on hover, no Plotly logo, no "Share chart" (to Plotly
 // Cloud). (The width: a ResizeObserver below.)
 const CONFIG = { displaylogo: false, showSendToCloud: false, modeBarButtonsToAdd: [FULL_SCREEN] };
