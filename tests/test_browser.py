@@ -266,9 +266,8 @@ def test_full_screen_takes_the_screen_or_where_a_frame_forbids_it_the_window(ser
         full_screen_button(frame)
     frame.wait_for_function(
         f"back => {{ const c = ({FIRST_CHART})(); return !c.fullScreen && !c.topLayer && "
-        "[c.width, c.height, ...c.plot, c.lastText].join() === back; }",
-        arg=",".join(str(on_the_page[k]) for k in ("width", "height")) + f",{on_the_page['plot'][0]},"
-        f"{on_the_page['plot'][1]},{on_the_page['lastText']}",
+        "[c.width, c.height, ...c.plot, c.lastText].join() === back.join(); }",
+        arg=[on_the_page["width"], on_the_page["height"], *on_the_page["plot"], on_the_page["lastText"]],
         timeout=10_000,
     )
     assert no_exception(frame)
