@@ -3,9 +3,9 @@
 A thread that trains in the server's process shares one interpreter lock with the
 threads that build the pages' figures. Each torch op lets go of the lock, and getting
 it back from a thread busy in Python takes a switch interval (5 ms), so training
-crawls while anything draws: a depth-20 run trained 178 steps a second alone and 2
-while another thread built figures without pause (docs/architecture.md, "Training
-beside drawing"). A worker process has an interpreter of its own.
+crawls while anything draws: a depth-20 run trained 206 steps a second in a thread
+alone and 4 beside a thread that built figures without pause (`python -m bench.convoy`;
+docs/architecture.md, "Training beside drawing"). A worker process has an interpreter of its own.
 
 `WorkerPool(processes)` starts the workers (`python -m vangrad_core.workers`, each
 imports torch once: about 200 MB). A worker keeps its runs in a `TrainingPool` of one

@@ -23,7 +23,7 @@ PLOTLY_JS = STATIC / "plotly-cartesian.min.js"
 # The files' version, in their URLs: a browser that kept an older one (nginx in
 # scripts/serve.sh lets it keep them a day) fetches the new ones after an upgrade.
 VERSION = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(STATIC.iterdir()))).hexdigest()[:12]
-# Every element carries its component's code: this loader. The chart's module (5 kB)
+# Every element carries its component's code: this loader. The chart's module (10 kB)
 # comes from the static folder, once a page; an import that failed is tried again at the
 # next render (a failed import stays failed), and a render waits through a few failures
 # (Streamlit shows its own error for a render that fails). (Over lines: Streamlit takes a
