@@ -91,7 +91,8 @@ def one_load(n: int, timeout: float, draw_charts: bool) -> dict:
         for i in range(n):
             page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
             if not draw_charts:
-                page.route("**/PlotlyChart.*.js", lambda route: route.abort())
+                # the charts' plotly.js (static/), which chart_in_place.js loads for every chart
+                page.route("**/plotly-cartesian.min.js*", lambda route: route.abort())
             scenario = SCENARIOS[i % len(SCENARIOS)].name
             page.goto(f"{url}/?scenario={urllib.parse.quote(scenario)}")
             pages.append(page)

@@ -44,7 +44,7 @@ def empty_frames():
 
 
 def test_gradient_profile_is_log_scaled_with_the_initial_profile_and_ceiling(trained):
-    figure = fig.gradient_profile(trained.layers, "sigmoid", "weight_grad_norm")
+    figure = fig.gradient_profile(trained.layers, "sigmoid", "weight_grad_norm", slope_guide=0.25)
     assert isinstance(figure, go.Figure)
     assert figure.layout.yaxis.type == "log"
     names = [t.name for t in figure.data]
@@ -57,7 +57,7 @@ def test_gradient_profile_is_log_scaled_with_the_initial_profile_and_ceiling(tra
     relu = fig.gradient_profile(trained.layers, "relu")
     assert not any("0.25" in (t.name or "") for t in relu.data)
     # a norm or skips between the layers: no such bound (with batch norm it spanned 16 decades)
-    normed = fig.gradient_profile(trained.layers, "sigmoid", slope_guide=False)
+    normed = fig.gradient_profile(trained.layers, "sigmoid", slope_guide=None)
     assert not any("0.25" in (t.name or "") for t in normed.data)
 
 

@@ -311,6 +311,8 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 COMPARISON_BY_NAME = {c.name: c for c in COMPARISONS}
+# the pair the batch norm page links to (a renamed comparison fails here, not as a bad link)
+BATCHNORM_PLACEMENT = COMPARISON_BY_NAME["Batch norm before vs after the activation"]
 
 
 # ---- the lecture tour ---------------------------------------------------------------
@@ -779,7 +781,6 @@ PAPERS: tuple[Paper, ...] = (
         "sequences, and the original LSTM, without a forget gate.",
     ),
 )
-PAPER_BY_KEY = {p.key: p for p in PAPERS}
 
 
 # ---- through time: recurrent networks (the "Through time" page's pairs) ---------------

@@ -64,9 +64,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .activations import ACTIVATION_TABLE
 from .config import ACTIVATION_LABELS, MAX_SEED, TRAINING_FIELDS
 from .settings import Field, Rule, Settings
-from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, coarser, grown, not_finite_words
+from .trainer import METRIC_COLUMNS, Optimizer, SteppedRun, coarser, grown, not_finite_words, test_every
 
 CELLS = ("rnn", "lstm", "gru")
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -105,9 +106,6 @@ TIME_COLUMNS = (
 STATISTIC = {name: i for i, name in enumerate(TIME_COLUMNS[2:])}  # what time_statistics' columns hold
 SPECTRUM_COLUMNS = ("step", "block", "spectral_radius", "spectral_norm")
 MAX_TIME_ROWS = 50_000  # rows of time_gradients kept at most (~5 MB with their frame)
-TEST_EVALUATIONS = 20  # about this many test measurements per run, and
-MIN_EVAL_EVERY = 50  # at most one per this many steps: each costs a few training steps
-MAX_DERIVATIVE = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0}  # γ in Pascanu et al.'s bound
 
 FIELDS: dict[str, Field] = {
     f.name: f
@@ -553,7 +551,7 @@ def pascanu_bound(model: RecurrentNetwork, length: int) -> pd.DataFrame:
     (ReLU units all active, W_hh = ρ I: exactly ρ^(T−t))."""
     if model.cell != "rnn":
         raise ValueError("Pascanu et al.'s bound is for the plain RNN (cell 'rnn')")
-    gamma = MAX_DERIVATIVE[model.activation]
+    gamma = ACTIVATION_TABLE[model.activation].max_derivative  # γ in Pascanu et al.'s bound
     spectrum = recurrent_spectrum(model, 0).iloc[0]
     t = np.arange(1, length + 1)
     with np.errstate(over="ignore"):  # a huge bound is inf: no bound at all
@@ -594,7 +592,7 @@ class RecurrentTrainer(SteppedRun):
         self.parameters = list(self.model.parameters())
         self.optimizer = Optimizer(config, self.parameters)
         self.record_every = max(time_record_every(config), record_every or 1)
-        self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
+        self.eval_every = test_every(config.steps)
         self.step_count = 0
         self.diverged_at: int | None = None
         self.divergence_reason: str | None = None

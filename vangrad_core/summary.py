@@ -79,7 +79,7 @@ def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConf
     if metrics.empty or layers.empty:
         return Headline(0, nan, nan, nan, nan, None, nan, word, 0, None, nan)
     tested = metrics["test_accuracy"].dropna()
-    latest = layers[layers["step"] == layers["step"].iloc[-1]]
+    latest = at_step(layers, "end")
     hidden = _hidden(latest)
     ratio = gradient_ratio(latest)
     flat, dead = hidden["saturation"], hidden["dead_fraction"]
@@ -373,8 +373,8 @@ def summarize(result, seconds: float | None = None) -> str:
         f"(x{head.per_layer:.3g} a layer; 1 = gradients keep their size, 1e-6 = the first layer gets a millionth)"
     )
     if not layers.empty:
-        first = layers[layers["step"] == layers["step"].iloc[0]].set_index("layer")
-        last = layers[layers["step"] == layers["step"].iloc[-1]].set_index("layer")
+        first = at_step(layers, "start").set_index("layer")
+        last = at_step(layers, "end").set_index("layer")
         table = pd.DataFrame(
             {
                 "dL/dz RMS (start)": first[GRADIENT_MEASURE],

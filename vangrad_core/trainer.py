@@ -115,6 +115,12 @@ def not_finite_words(value: float) -> str:
     return "NaN (not a number)" if math.isnan(value) else "infinite"
 
 
+def test_every(steps: int) -> int:
+    """Every how many steps a run of `steps` steps measures its test loss and accuracy
+    (and at its last step)."""
+    return max(MIN_EVAL_EVERY, steps // TEST_EVALUATIONS)
+
+
 def layer_record_every(config: ExperimentConfig) -> int:
     """Every how many steps the per-layer history is kept (1 but for long, deep runs),
     so that no run keeps more than HISTORY_BYTES of it: its rows, and the raw
@@ -248,7 +254,7 @@ class Trainer(SteppedRun):
         self.optimizer = Optimizer(config, self.packed.matrices)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
         self.record_every = max(layer_record_every(config), record_every or 1)
-        self.eval_every = max(MIN_EVAL_EVERY, config.steps // TEST_EVALUATIONS)
+        self.eval_every = test_every(config.steps)
         self.step_count = 0
         self.diverged_at: int | None = None
         self.divergence_reason: str | None = None

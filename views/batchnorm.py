@@ -8,7 +8,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
-from vangrad_core.lessons import BATCHNORM_NETWORKS
+from vangrad_core.lessons import BATCHNORM_NETWORKS, BATCHNORM_PLACEMENT
 from vangrad_core.live import Snapshot
 from vangrad_core.summary import at_step, fixed, fraction, number, range_words
 from views.ui import charts, classroom, session
@@ -150,9 +150,9 @@ def draw(snap: Snapshot) -> None:
         )
         st.page_link(
             "views/compare.py",
-            label="Compare batch norm before vs after the activation",
+            label=f"Compare: {BATCHNORM_PLACEMENT.name.lower()}",
             icon=":material/compare:",
-            query_params={"pair": "Batch norm before vs after the activation"},
+            query_params={"pair": BATCHNORM_PLACEMENT.name},
         )
 
 

@@ -64,11 +64,19 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
             charts.time_headline_metrics(snap, against_guessing=not presenting, in_words=not presenting)
 
 
+BOUND = operator.attrgetter("bound")
+
+
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     named = dict(zip(labels, snaps, strict=True))
     stamp = tuple(s.stamp for s in snaps)
     times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
-    bounds = {label: run.live.inspect(operator.attrgetter("bound")) for label, run in zip(labels, runs, strict=True)}
+    # Pascanu et al.'s bound, fixed when a run is made (from its initial W_hh): asked of
+    # the run once per config (a worker's round trip), not at every redraw
+    bounds = {
+        label: charts.cached(f"time:bound:{label}", snap.config, lambda run=run: run.live.inspect(BOUND))
+        for label, run, snap in zip(labels, runs, snaps, strict=True)
+    }
     left, right = st.columns(2)
     with left:
         charts.chart(

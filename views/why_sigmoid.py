@@ -8,6 +8,7 @@ from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_coveri
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
 from vangrad_core.summary import at_step, fraction, gradient_ratio, number, per_layer
 from views.ui import charts, session
+from views.ui.live import training_slots
 from views.ui.state import WhySigmoidState
 
 state = session.page_state(WhySigmoidState)
@@ -93,9 +94,12 @@ st.markdown(
 
 @st.cache_data(max_entries=8, show_spinner="Training both networks…")
 def trained(config: ExperimentConfig) -> object:
-    trainer = Trainer(config)
-    trainer.step(config.steps)
-    return trainer.layers, trainer.activation_inputs(), trainer.metrics
+    """The run trained to its end, once per server, with one of the training slots (as
+    the classic experiments: a class opening this page at once waits, not slows down)."""
+    with training_slots():
+        trainer = Trainer(config)
+        trainer.step(config.steps)
+        return trainer.layers, trainer.activation_inputs(), trainer.metrics
 
 
 # two rates, both named on their buttons (a slider of two stops showed only the one chosen)

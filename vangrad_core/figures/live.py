@@ -51,11 +51,12 @@ def gradient_profile(
     activation: str,
     measure: str = "delta_rms",
     predicted: pd.DataFrame | None = None,
-    slope_guide: bool = True,
+    slope_guide: float | None = None,
 ) -> go.Figure:
-    """A gradient measure per layer (log axis), now and faded at the first step; for
-    sigmoid, how small 0.25 per layer would make it, counted back from the top (unless
-    not `slope_guide`: a norm or a skip between the layers, where no such bound holds). With
+    """A gradient measure per layer (log axis), now and faded at the first step; with
+    `slope_guide` (a factor a layer: the activation's steepest slope, for a network where
+    it bounds the gradient), how small that factor a layer would make it, counted back
+    from the top. With
     `predicted` (`theory.predict_layers`) and `delta_rms`, the theory's profile at
     initialization, pinned to the measured output layer at the first step."""
     what, axis_title = GRADIENT_MEASURES[measure]
@@ -97,15 +98,15 @@ def gradient_profile(
                 "hovertemplate": "layer %{x}: predicted %{y:.3g}<extra></extra>",
             }
         )
-    if activation == "sigmoid" and slope_guide and n > 2:
+    if slope_guide is not None:
         top = last[last["layer"] == n - 1][measure].iloc[0]
         hidden = np.arange(1, n)
         traces.append(
             {
                 "type": "scatter",
                 "x": hidden,
-                "y": top * 0.25 ** (n - 1 - hidden),
-                "name": "× 0.25 a layer (sigmoid's steepest slope; weights left out)",
+                "y": top * slope_guide ** (n - 1 - hidden),
+                "name": f"× {slope_guide:g} a layer ({activation}'s steepest slope; weights left out)",
                 "legendrank": 2,
                 "mode": "lines",
                 "line": {"color": "#d62728", "width": 2, "dash": "dash"},

@@ -38,6 +38,9 @@ def _predicted(config: ExperimentConfig):
     return theory.predict_layers(config) if theory.applies(config) else None
 
 
+SLOPE_GUIDE = ACTIVATION_TABLE["sigmoid"].max_derivative  # the red dashed line's factor a layer (0.25)
+
+
 def slope_guide_drawn(config: ExperimentConfig) -> bool:
     """Whether the profile draws sigmoid's ×0.25 line: sigmoid in a plain stack (its bound
     holds only for a plain chain: no norm, no skips) of two layers or more."""
@@ -46,7 +49,7 @@ def slope_guide_drawn(config: ExperimentConfig) -> bool:
 
 def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     config = snap.config
-    guide = slope_guide_drawn(config)
+    guide = SLOPE_GUIDE if slope_guide_drawn(config) else None
     return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=guide)
 
 
@@ -93,9 +96,6 @@ def unmoved_words(snap: Snapshot) -> str:
         f"Since step 1 no layer's gradient has changed by more than ×{factor_number(unmoved)}: "
         "the solid line covers the dotted one."
     )
-
-
-SLOPE_GUIDE = ACTIVATION_TABLE["sigmoid"].max_derivative  # the red dashed line's factor a layer (0.25)
 
 
 def slope_guide_words(snap: Snapshot) -> str:
