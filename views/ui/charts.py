@@ -256,6 +256,20 @@ def test_accuracy_metric(column: DeltaGenerator, head: Headline, snap: Snapshot,
     )
 
 
+def gradient_ratio_metric(column: DeltaGenerator, head: Headline, depth: int, with_factor: bool) -> None:
+    """How much of the last hidden layer's gradient reaches layer 1, in `column`; with
+    `with_factor`, the average factor a layer under it."""
+    column.metric(
+        f"dL/dz: layer 1 ÷ layer {depth}",  # (the last hidden layer: the profile's last point is the output)
+        number(head.gradient_ratio),
+        factor_words(head.per_layer, "layer") if with_factor else None,
+        delta_color="off",
+        delta_arrow="off",
+        help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
+        "gets as much as the last; 1e-6: a millionth of it. Below it, the average factor per layer.",
+    )
+
+
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
     and the divergence banner; `status` (what the run is doing) under the step count."""
@@ -280,15 +294,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
     cols[1].metric("Loss (batch)", number(head.loss, 3))
     test_accuracy_metric(cols[2], head, snap, compact)
-    cols[3].metric(
-        f"dL/dz: layer 1 ÷ layer {config.depth}",  # (the last hidden layer: the profile's last point is the output)
-        number(head.gradient_ratio),
-        None if compact else factor_words(head.per_layer, "layer"),
-        delta_color="off",
-        delta_arrow="off",
-        help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
-        "gets as much as the last; 1e-6: a millionth of it. Below it, the average factor per layer.",
-    )
+    gradient_ratio_metric(cols[3], head, config.depth, with_factor=not compact)
     word = head.flat_word or "flat"
     flat = head.flat_layer is not None and head.flat_fraction >= 0.01
     dead = f"{head.dead_layers} dead layer{'s' if head.dead_layers > 1 else ''}" if head.dead_layers else ""
