@@ -676,7 +676,7 @@ class RecurrentTrainer(SteppedRun):
     def evaluate(self) -> tuple[float, float]:
         """Test loss and accuracy, in chunks of at most MAX_CELLS / (T · H) sequences (the
         memory of a training step's states), as few as that allows."""
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct, finite = 0.0, 0, True
         n = self.task.x_test.shape[1]
         chunk = max(1, MAX_CELLS // (self.config.length * self.config.hidden))
         for start in range(0, n, chunk):
@@ -684,7 +684,9 @@ class RecurrentTrainer(SteppedRun):
             prediction, _ = self.model(x)
             loss_sum += float(task_loss(self.config.task, prediction, y)) * len(y)
             correct += count_correct(self.config.task, prediction, y)
-        return loss_sum / n, correct / n
+            finite = finite and bool(torch.isfinite(prediction).all())
+        # (no accuracy from outputs that are no longer numbers, as the feed-forward trainer's)
+        return loss_sum / n, correct / n if finite else math.nan
 
     @property
     def metrics(self) -> pd.DataFrame:

@@ -338,9 +338,14 @@ class Trainer(SteppedRun):
 
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
-        """Test loss and accuracy in eval mode (batch norm uses running statistics)."""
+        """Test loss and accuracy in eval mode (batch norm uses running statistics). No
+        accuracy (NaN) from outputs that are no longer numbers: the largest of NaNs is
+        no prediction (a run diverged by overflow showed 50%, a coin flip's, beside no
+        test point on its chart)."""
         logits = self._eval_logits(self.data.x_test)
         loss = nn.functional.cross_entropy(logits, self.data.y_test)
+        if not torch.isfinite(logits).all():
+            return float(loss), math.nan
         accuracy = (logits.argmax(1) == self.data.y_test).double().mean()
         return float(loss), float(accuracy)
 
