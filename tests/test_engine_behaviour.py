@@ -34,6 +34,7 @@ from vangrad_core.live import LiveTrainer
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
+from vangrad_core.summary import headline
 from vangrad_core.trainer import HISTORY_BYTES, layer_record_every, not_finite_words
 
 
@@ -185,6 +186,17 @@ def test_huge_learning_rate_diverges_and_keeps_finite_history():
     numeric = result.layers.drop(columns=["norm_gamma_mean", "norm_beta_mean"])
     hidden = numeric[numeric["layer"] <= config.depth]
     assert np.isfinite(hidden.to_numpy()).all()
+
+
+def test_outputs_that_overflowed_have_no_test_accuracy():
+    """The first update overflows the outputs: the test after it has no accuracy (NaN),
+    not the 50% that the largest of NaNs scored; the headline then shows none, as the
+    chart draws no test point."""
+    config = ExperimentConfig(depth=20, activation="relu", init="large_normal", weight_scale=10, dataset="moons")
+    result = run_experiment(config)
+    assert result.diverged_at == 1
+    assert math.isnan(result.metrics["test_loss"].iat[0]) and math.isnan(result.metrics["test_accuracy"].iat[0])
+    assert math.isnan(headline(result.metrics, result.layers, config).test_accuracy)
 
 
 # ---- memory --------------------------------------------------------------------
@@ -457,19 +469,42 @@ def test_where_a_run_diverged_is_said_as_the_step_counter_counts():
 
 
 def test_headline_when_a_dead_layer_cuts_the_gradient():
-    """Dying ReLU's last hidden layer dead: layer 1 gets exactly 0, and the page says so."""
+    """A dead layer between them: layer 1 gets exactly 0 of what the last hidden layer
+    gets, and the page says so. The last hidden layer dead too (Dying ReLU's end): there
+    is no ratio (it said "0" and "on its way back from layer 3 it was cut to 0" beside a
+    profile with layer 3 on the floor too), and the sentence says where the gradient is 0."""
     from vangrad_core.summary import gradient_sentence, headline
 
     result = run_experiment(ExperimentConfig(depth=3, width=4, steps=2))
     layers = result.layers.copy()
     hidden = layers["saturation"].notna()
-    layers.loc[hidden, "delta_rms"] = 0.0  # every hidden layer gets nothing, the last one too
+    below_the_last = hidden & (layers["layer"] < 3)
+    layers.loc[below_the_last, "delta_rms"] = 0.0  # layer 2 dead: layers 1 and 2 get nothing
     head = headline(result.metrics, layers, result.config)
     assert head.gradient_ratio == 0
     assert (
         gradient_sentence(head, 3)
         == "Now layer 1 gets no gradient at all: on its way back from layer 3 it was cut to 0."
     )
+    layers.loc[hidden, "delta_rms"] = 0.0  # every hidden layer gets nothing, the last one too
+    head = headline(result.metrics, layers, result.config)
+    assert math.isnan(head.gradient_ratio) and math.isnan(head.per_layer)
+    assert (
+        gradient_sentence(head, 3)
+        == "Now no gradient reaches the hidden layers: it is 0 at layer 3, the last, and at layer 1."
+    )
+    residual = layers.copy()
+    residual.loc[hidden & (residual["layer"] == 1), "delta_rms"] = 0.02  # carried past layer 3 by the skips
+    head = headline(result.metrics, residual, result.config)
+    assert math.isnan(head.gradient_ratio)
+    assert gradient_sentence(head, 3) == (
+        "Now layer 3, the last hidden layer, gets no gradient at all; layer 1 gets 0.02 (RMS of dL/dz), "
+        "by the skip connections."
+    )
+    # one hidden layer: nothing to compare (it said "layer 1 ÷ layer 1 = 1")
+    one = run_experiment(ExperimentConfig(depth=1, width=4, steps=2))
+    head = headline(one.metrics, one.layers, one.config)
+    assert math.isnan(head.gradient_ratio) and gradient_sentence(head, 1) == ""
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from vangrad_core import ExperimentConfig, Trainer, figures, theory
 from vangrad_core import live as live_module
 from vangrad_core.figures.style import FONT_SIZE
 from vangrad_core.lessons import SCENARIO_BY_NAME, SCENARIOS
+from vangrad_core.live import LiveTrainer
 from vangrad_core.summary import (
     at_step,
     dead_layers_sentence,
@@ -386,6 +387,12 @@ def test_theory_beside_the_measured_gradients():
     assert_clean(at)
     profile = chart_of(at, "profile")
     assert "dL/dW" in profile.layout.yaxis.title.text
+    # the caption's numbers are the chart's, and its theory says which gradient it is about (no line drawn)
+    line = next(t for t in profile.data if t.name.endswith("(now)"))
+    now = dict(zip(line.x, line.y, strict=True))
+    caption = next(c.value for c in at.caption if c.value.startswith("Gradient of each layer's weights"))
+    assert f"Now layer 1's dL/dW is {number(now[1] / now[12])} of layer 12's" in caption
+    assert any(c.value.startswith("**Theory (mean field), at initialization for dL/dz:**") for c in at.caption)
     # with batch norm the mean-field theory does not apply, and the page says so
     at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert_clean(at)
@@ -718,6 +725,26 @@ def test_the_theory_caption_says_what_its_dashed_line_shows(depth):
     said = re.search(r"back to layer 1, ×(\S+) \(the green dashed line\)", theory_summary(config))[1]
     assert said == number(line.y[0] / line.y[depth - 1])
     assert "dashed" not in theory_summary(config, line_drawn=False)  # (dL/dW shown: no theory line to name)
+
+
+def test_the_theory_caption_says_where_its_line_leaves_the_chart():
+    """A depth-100 sigmoid's line falls under float32's smallest number at layer 60, and
+    the chart cuts it there (as it cuts the measured lines, and the red ×0.25 one): the
+    caption said "from layer 100 back to layer 1, ×2.4e−86 (the green dashed line)"."""
+    run = LiveTrainer(ExperimentConfig(depth=100, width=2, steps=1))
+    run.step(1)
+    snap = run.snapshot()
+    profile = run_charts.profile(snap)
+    lowest = {t.name: int(np.min(np.asarray(t.x)[~np.isnan(np.asarray(t.y, dtype=float))])) for t in profile.data}
+    theory_line = next(name for name in lowest if name.startswith("theory"))
+    guide = next(name for name in lowest if name.startswith("× 0.25"))
+    assert lowest[theory_line] > 1 and lowest[guide] > 1
+    said = theory_summary(snap.config, True, run_charts.theory_pin(snap))
+    assert f"(the green dashed line, down to layer {lowest[theory_line]}: below it, under 1.2e−38" in said
+    shallow = LiveTrainer(ExperimentConfig(depth=20, steps=1))
+    shallow.step(1)
+    snap = shallow.snapshot()
+    assert "(the green dashed line)" in theory_summary(snap.config, True, run_charts.theory_pin(snap))
 
 
 def test_the_most_inactive_layer_badge_counts_dead_layers_in_words():

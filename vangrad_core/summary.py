@@ -35,14 +35,13 @@ def at_step(frame: pd.DataFrame, step: str) -> pd.DataFrame:
     return frame[steps == (steps.min() if step == "start" else steps.max())]
 
 
-def gradient_ratio(rows: pd.DataFrame) -> float:
-    """RMS of dL/dz at layer 1 over the last hidden layer's, in one step's rows: 0 when
-    layer 1 gets none at all (a dead layer above it, say, even the last), NaN when
-    there is nothing to compare (no hidden layer, a 0 or non-finite last layer)."""
-    delta = _hidden(rows)[GRADIENT_MEASURE]
-    if len(delta) and delta.iloc[0] == 0:
-        return 0.0
-    if len(delta) == 0 or not delta.iloc[-1] > 0:
+def gradient_ratio(rows: pd.DataFrame, measure: str = GRADIENT_MEASURE) -> float:
+    """RMS of dL/dz (or another `measure`) at layer 1 over the last hidden layer's, in one step's rows: 0 when
+    layer 1 gets none at all (a dead layer between them, say); NaN when there is nothing
+    to compare: fewer than two hidden layers, or a last hidden layer that gets no
+    gradient (0: cut above it, between the output and it) or a non-finite one."""
+    delta = _hidden(rows)[measure]
+    if len(delta) < 2 or not delta.iloc[-1] > 0 or not math.isfinite(delta.iloc[-1]):
         return math.nan
     return float(delta.iloc[0] / delta.iloc[-1])
 
@@ -70,6 +69,8 @@ class Headline:
     most_dead_layer: int | None
     most_dead_fraction: float
     test_step: int | None = None  # the step (counted from 1) the test accuracy was measured after
+    first_gradient: float = math.nan  # RMS dL/dz at layer 1 and at the last hidden layer, at the latest recorded step
+    last_gradient: float = math.nan
 
 
 def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConfig | None = None) -> Headline:
@@ -96,6 +97,8 @@ def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConf
         most_dead_layer=int(dead.idxmax()) if dead.notna().any() else None,
         most_dead_fraction=float(dead.max()),
         test_step=int(metrics["step"][tested.index[-1]]) + 1 if len(tested) else None,
+        first_gradient=float(hidden[GRADIENT_MEASURE].iloc[0]) if len(hidden) else nan,
+        last_gradient=float(hidden[GRADIENT_MEASURE].iloc[-1]) if len(hidden) else nan,
     )
 
 
@@ -260,12 +263,22 @@ def ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def steps_words(count: int) -> str:
+    """ "1 step", "3 steps"."""
+    return f"{count} step{'s' * (count != 1)}"
+
+
+def diverged_when(diverged_at: int) -> str:
+    """When a run diverged, as the step counter counts (steps done): "after 3 steps"."""
+    return "on its first step" if diverged_at == 0 else f"after {steps_words(diverged_at)}"
+
+
 def divergence_words(diverged_at: int, reason: str) -> str:
     """Where a run diverged and why, counted as the step counter counts (steps done), so
     that no reader has to know where step numbers start: "after 3 steps, on the 4th: …"."""
     if diverged_at == 0:
-        return f"on its first step: {reason}"
-    return f"after {diverged_at} step{'s' * (diverged_at != 1)}, on the {ordinal(diverged_at + 1)}: {reason}"
+        return f"{diverged_when(0)}: {reason}"
+    return f"{diverged_when(diverged_at)}, on the {ordinal(diverged_at + 1)}: {reason}"
 
 
 def factor_number(factor: float, digits: int = 2) -> str:
@@ -299,7 +312,16 @@ def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> s
 
 def gradient_sentence(head: Headline, depth: int) -> str:
     """The gradient profile in words: what layer 1 gets against the last hidden layer,
-    and the average factor a layer on the way back."""
+    and the average factor a layer on the way back; where the last hidden layer itself
+    gets none, that (there is no ratio to give)."""
+    if depth >= 2 and head.last_gradient == 0:
+        if head.first_gradient == 0:
+            return f"Now no gradient reaches the hidden layers: it is 0 at layer {depth}, the last, and at layer 1."
+        if head.first_gradient > 0:  # (skip connections carry it past the last hidden layer)
+            return (
+                f"Now layer {depth}, the last hidden layer, gets no gradient at all; layer 1 gets "
+                f"{number(head.first_gradient)} (RMS of dL/dz), by the skip connections."
+            )
     return passed_back(head.gradient_ratio, depth, "layer 1", f"layer {depth}", "layer")
 
 
@@ -459,9 +481,7 @@ def dead_layers_sentence(layers: pd.DataFrame, residual: bool = False) -> str:
         if bypassed
         else "no gradient passes back through a dead layer"
     )
-    return (
-        f"{len(dead)} layers are dead ({', '.join(map(str, dead))}), the first {since(first)} (layer {first}): {after}."
-    )
+    return f"{len(dead)} layers are dead ({layer_ranges(dead)}), the first {since(first)} (layer {first}): {after}."
 
 
 def flat_extremes(shares: pd.Series) -> list[int]:
@@ -483,7 +503,14 @@ def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:
     if share.max() == 0:
         return f"Now no layer has a single {flat_word} input."
     high, low = flat_extremes(share)
-    return (
-        f"Now layer {high} has the most {flat_word} inputs, {fraction(share[high])}, and layer {low} the fewest, "
-        f"{fraction(share[low])}."
+    # a tie is counted, not named by its first layer ("layer 2 the fewest, 0%" of 19 at 0%)
+    highs, lows = (share == share.max()).sum(), (share == share.min()).sum()
+    most = f"layer {high} has" if highs == 1 else f"{highs} layers have"
+    fewest = (
+        f"layer {low} the fewest, {fraction(share[low])}"
+        if lows == 1
+        else f"{lows} layers have none"
+        if share[low] == 0
+        else f"{lows} layers the fewest, {fraction(share[low])}"
     )
+    return f"Now {most} the most {flat_word} inputs, {fraction(share[high])}, and {fewest}."

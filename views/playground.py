@@ -108,17 +108,19 @@ def draw_live(snap: Snapshot) -> None:
                 "dL/dW: the gradient of the layer's weights, which also scales with the layer's input.",
             )
         charts.chart("profile", snap, lambda: run_charts.profile(snap, measure), measure)
+        weights_shown = measure == "weight_grad_norm"
         st.caption(
-            run_charts.then_and_now([snap.layers], "Gradient reaching each layer (z: the layer's output)")
-            + " A line falling to the left means the layers near the input learn slowest: vanishing gradients. "
-            + (
-                "dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also grows with "
-                "that input's size, so it can stay level (or peak at the input) while dL/dz vanishes."
-                if measure == "weight_grad_norm"
-                else run_charts.profile_words(snap)
+            run_charts.then_and_now(
+                [snap.layers],
+                "Gradient of each layer's weights"
+                if weights_shown
+                else "Gradient reaching each layer (z: the layer's output)",
             )
+            + " A line falling to the left means the layers near the input learn slowest: vanishing gradients. "
+            + (run_charts.weight_gradient_words(snap) if weights_shown else run_charts.profile_words(snap))
         )
-        st.caption(run_charts.theory_summary(snap.config, line_drawn=measure == "delta_rms"))
+        theory_words = run_charts.theory_summary(snap.config, not weights_shown, run_charts.theory_pin(snap))
+        st.caption(theory_words)
     with right:
         (draw_network if presenting else draw_heatmap)(snap)
     if presenting:

@@ -105,7 +105,7 @@ def gradient_profile(
             {
                 "type": "scatter",
                 "x": hidden,
-                "y": top * slope_guide ** (n - 1 - hidden),
+                "y": drawable(pd.Series(top * slope_guide ** (n - 1 - hidden))).to_numpy(),  # (as the lines it guides)
                 "name": f"× {slope_guide:g} a layer ({activation}'s steepest slope; weights left out)",
                 "legendrank": 2,
                 "mode": "lines",
@@ -452,7 +452,8 @@ def training_curves(
             "legendgroup": name,
             "hovertemplate": f"{when} %{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
         }
-        for panel, fmt in ((0, ".3g" if blew_up else ".3f"), (1, ".1%"))  # two panels: axes x, y and x2, y2
+        # two panels: axes x, y and x2, y2 (".3g": a loss of 3.7e-5 is not "0.000")
+        for panel, fmt in ((0, ".3g"), (1, ".1%"))
         for name, steps, frame, mode, color, columns, when in series
     )
     # over each panel's middle (Plotly's "auto" anchored the loss's title left, into the other)

@@ -29,6 +29,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from vangrad_core import ExperimentConfig
 from vangrad_core.cost import Budget, duration, held_megabytes, run_cost
 from vangrad_core.live import LiveTrainer, Snapshot, TrainingPool, give_memory_back
+from vangrad_core.summary import diverged_when, steps_words
 from vangrad_core.workers import WorkerGone, WorkerPool, WorkerRun, default_workers, machine_limits
 
 Run = LiveTrainer | WorkerRun  # a run in this process, or in a worker process
@@ -499,7 +500,7 @@ def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     said, short = (
         ("stopped by an error", "error")
         if snap.failure is not None
-        else (f"stopped: diverged after {snap.diverged_at} steps", "diverged")
+        else (f"stopped: diverged {diverged_when(snap.diverged_at)}", "diverged")
         if snap.diverged_at is not None
         else ("finished", "finished")
         if snap.done
@@ -519,7 +520,7 @@ def run_status(run: LiveRun, snap: Snapshot, line: bool = True) -> str:
     if snap.failure is not None:
         what = snap.failure[:300].replace("`", "'")  # in a code span: nothing in it is Markdown
         st.error(
-            f"This run stopped with an error after {snap.step_count} step{'s' * (snap.step_count != 1)}: `{what}`. "
+            f"This run stopped with an error after {steps_words(snap.step_count)}: `{what}`. "
             "Change a setting or press Reset.",
             icon=":material/error:",
         )

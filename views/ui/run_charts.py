@@ -18,11 +18,13 @@ from vangrad_core.figures.style import SMALLEST_NORMAL, steps_of
 from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import TASK_ACCURACY_NAME, TASK_LOSS_NAME, RecurrentConfig
 from vangrad_core.summary import (
+    GRADIENT_MEASURE,
     at_step,
     dead_layers_sentence,
     factor_number,
     flat_extremes,
     flat_share_sentence,
+    gradient_ratio,
     headline,
     loss_sentence,
     number,
@@ -405,9 +407,35 @@ def flattest_layer(snap: Snapshot) -> int:
     return headline(snap.metrics, snap.layers, snap.config).flat_layer or 1
 
 
-def theory_summary(config: ExperimentConfig, line_drawn: bool = True) -> str:
+def weight_gradient_words(snap: Snapshot) -> str:
+    """What the dL/dW profile adds to dL/dz's, with this run's numbers: what layer 1 gets
+    of the last hidden layer's, in each measure (it said dL/dW "can stay level" beside a
+    run whose dL/dW fell to 2e−17 of the output's)."""
+    latest = at_step(snap.layers, "end") if len(snap.layers) else snap.layers
+    ratios = [gradient_ratio(latest, measure) for measure in ("weight_grad_norm", GRADIENT_MEASURE)]
+    said = (
+        "dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also scales with that input's size."
+    )
+    if not all(map(math.isfinite, ratios)):
+        return said
+    depth = snap.config.depth
+    weights, delta = (number(ratio) for ratio in ratios)
+    return f"{said} Now layer 1's dL/dW is {weights} of layer {depth}'s; its dL/dz, {delta} of layer {depth}'s."
+
+
+def theory_pin(snap: Snapshot) -> float:
+    """Where the profile pins the theory's line: the output layer's RMS of dL/dz at the
+    first step (NaN before it)."""
+    first = at_step(snap.layers, "start") if len(snap.layers) else snap.layers
+    return float(first[GRADIENT_MEASURE].iloc[-1]) if len(first) and first["step"].iloc[0] == 0 else math.nan
+
+
+def theory_summary(config: ExperimentConfig, line_drawn: bool = True, pinned_to: float = math.nan) -> str:
     """What mean-field theory predicts for the config's gradient at initialization, on
-    the RMS a student reads off the chart; χ₁ (on the mean square) as the detail."""
+    the RMS a student reads off the chart; χ₁ (on the mean square) as the detail. With
+    `pinned_to` (`theory_pin`), where the drawn line stops if it falls under float32's
+    smallest number, as the chart cuts it (a depth-100 sigmoid's: at layer 60, while the
+    sentence gave layer 1's ×2.4e−86 as "the green dashed line")."""
     if not theory.applies(config):
         return f"Theory line hidden: {NO_THEORY_WHY}"
     sigma_w2, sigma_b2 = theory.mean_field_point(config)
@@ -416,10 +444,18 @@ def theory_summary(config: ExperimentConfig, line_drawn: bool = True) -> str:
     # settled, differ from χ₁'s rate (at depth 10, 2.05e-8 where 0.141⁹ says 2.2e-8)
     line = theory.predict_layers(config).set_index("layer")["delta_rms_relative"]
     ratio = number(line[1] / line[config.depth])
-    where = " (the green dashed line)" if line_drawn else ""
+    drawn = line[line * pinned_to >= SMALLEST_NORMAL] if math.isfinite(pinned_to) else line
+    lowest = int(drawn.index.min()) if len(drawn) else config.depth
+    cut = (
+        f", down to layer {lowest}: below it, under {number(SMALLEST_NORMAL)}, float32's smallest number"
+        if lowest > 1
+        else ""
+    )
+    where = f" (the green dashed line{cut})" if line_drawn else ""
     overall = f"; from layer {config.depth} back to layer 1, ×{ratio}{where}" if config.depth > 1 else ""
+    which = "" if line_drawn else " for dL/dz"  # (the chart shows dL/dW: no line drawn)
     return (
-        f"**Theory (mean field), at initialization:** {theory.gradient_in_words(chi)}{overall}. "
+        f"**Theory (mean field), at initialization{which}:** {theory.gradient_in_words(chi)}{overall}. "
         f"(χ₁ = {number(chi, 3)} is that factor squared, on the mean square; "
         f"σ_w² = {number(sigma_w2, 3)}, σ_b² = {number(sigma_b2, 3)})."  # (not "= 0.)", read as a decimal)
     )
