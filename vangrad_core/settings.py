@@ -62,7 +62,7 @@ class Field:
             return "true or false"
         number = "an integer" if self.kind == "int" else "a number"
         low, high = (
-            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else f"{bound:g}"
+            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else f"{bound:,.10g}"  # (1,000,000, not 1e+06)
             for bound in (self.low, self.high)
         )
         if self.low_open:
@@ -173,7 +173,8 @@ class Settings:
         for rule in cls.RULES:  # a rule that fails gives way on its fallback field
             if rule.fallback in values and not rule.holds(types.SimpleNamespace(**(defaults.to_dict() | values))):
                 del values[rule.fallback]
-                reader.warn(f"{rule.message} (from the link); using the default {rule.fallback}")
+                default = cls.FIELDS[rule.fallback].format(getattr(defaults, rule.fallback))
+                reader.warn(f"{rule.message} (from the link); using the default {rule.fallback}, {default}")
         try:
             return cls(**(defaults.to_dict() | values))
         except ValueError as error:  # our own message (values in it are quoted)
