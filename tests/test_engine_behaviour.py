@@ -479,9 +479,17 @@ def test_headline_when_a_dead_layer_cuts_the_gradient():
     layers = result.layers.copy()
     hidden = layers["saturation"].notna()
     below_the_last = hidden & (layers["layer"] < 3)
-    layers.loc[below_the_last, "delta_rms"] = 0.0  # layer 2 dead: layers 1 and 2 get nothing
+    layers.loc[below_the_last, "delta_rms"] = 0.0  # layers 1 and 2 get nothing ...
     head = headline(result.metrics, layers, result.config)
     assert head.gradient_ratio == 0
+    # ... with no dead layer on the way: it underflowed (a depth-100 sigmoid's, said "cut" before)
+    assert gradient_sentence(head, 3) == (
+        "Now layer 1 gets no gradient at all: on its way back from layer 3 it shrank below float32's smallest "
+        "number, to 0."
+    )
+    layers.loc[hidden & (layers["layer"] == 2), "dead_fraction"] = 1.0  # ... layer 2 dead: it cuts the gradient
+    head = headline(result.metrics, layers, result.config)
+    assert head.gradient_ratio == 0 and head.dead_layers == 1
     assert (
         gradient_sentence(head, 3)
         == "Now layer 1 gets no gradient at all: on its way back from layer 3 it was cut to 0."

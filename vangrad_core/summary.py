@@ -313,7 +313,8 @@ def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> s
 def gradient_sentence(head: Headline, depth: int) -> str:
     """The gradient profile in words: what layer 1 gets against the last hidden layer,
     and the average factor a layer on the way back; where the last hidden layer itself
-    gets none, that (there is no ratio to give)."""
+    gets none, that (there is no ratio to give); where layer 1 gets exactly 0 with no
+    dead layer on the way, that it underflowed."""
     if depth >= 2 and head.last_gradient == 0:
         if head.first_gradient == 0:
             return f"Now no gradient reaches the hidden layers: it is 0 at layer {depth}, the last, and at layer 1."
@@ -322,6 +323,12 @@ def gradient_sentence(head: Headline, depth: int) -> str:
                 f"Now layer {depth}, the last hidden layer, gets no gradient at all; layer 1 gets "
                 f"{number(head.first_gradient)} (RMS of dL/dz), by the skip connections."
             )
+    if depth >= 2 and head.gradient_ratio == 0 and head.dead_layers == 0:
+        # no dead layer cut it: it vanished past what float32 holds (a depth-100 sigmoid's)
+        return (
+            f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it shrank below "
+            "float32's smallest number, to 0."
+        )
     return passed_back(head.gradient_ratio, depth, "layer 1", f"layer {depth}", "layer")
 
 
