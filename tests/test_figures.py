@@ -96,6 +96,12 @@ def test_the_time_profiles_legend_is_a_key_a_colour_per_run_a_dash_per_moment():
     figure = fig.time_profiles({"A: plain": stopped, "B: LSTM": time})
     legend = [t.name for t in figure.data if t.showlegend is not False]
     assert legend[-1] == "now (each run's last step)" and "step 1 (initial weights)" in legend
+    # the exploding run's last step: exactly 0 but at the last t, where it is 4.6e32 (a line of one
+    # point drew nothing); its one drawable point is a marker
+    exploded = stopped.assign(grad_rms=stopped["grad_rms"].where(stopped["step"] == 0, 0.0))
+    exploded.loc[exploded.index[-1], "grad_rms"] = 4.6e32
+    now = next(t for t in fig.time_profiles({"A: plain": exploded}).data if t.name == "A: plain, step 26 (now)")
+    assert "markers" in now.mode and np.isfinite(np.asarray(now.y, dtype=float)).sum() == 1
 
 
 def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):

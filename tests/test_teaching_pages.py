@@ -50,6 +50,15 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     assert 0 < change < 0.01  # from 5 to 8 the sigmoid barely moves
     at.slider(key="why_x0").set_value(-1.0).run()
     assert read_number(next(m for m in at.metric if m.label == "Output change").value) > 0.4
+    # out to x = 16: the chart reaches it (fixed at ±8, the change ran off it), and its legend
+    # writes the change as the number does ("0.0000" beside "1.42e-07" for tanh)
+    at.slider(key="why_x0").set_value(8.0).run()
+    at.slider(key="why_delta").set_value(8.0).run()
+    assert_clean(at)
+    chart = charts_shown(at)["why:change"]
+    assert chart["layout"]["xaxis"]["range"][1] >= 16
+    said = next(m for m in at.metric if m.label == "Output change").value
+    assert f"output change {said}" in [t["name"] for t in chart["data"]]
 
 
 def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():

@@ -33,7 +33,7 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
             cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the loss chart's caption: the mean of 20)
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
             charts.test_accuracy_metric(cols[1], head, snap, compact=False)  # (a sixth of the page: the line under it)
-            charts.gradient_ratio_metric(cols[2], head, snap.config.depth, with_factor=presenting)
+            charts.gradient_ratio_metric(cols[2], head, snap.config.depth, with_factor=presenting, explained=False)
             if not presenting:
                 st.caption(gradient_sentence(head, snap.config.depth))
 

@@ -44,11 +44,14 @@ with right:
     x0 = st.slider("Input x", -8.0, 8.0, 3.0, 0.5, key="why_x0")
     delta = st.slider("Change of the input", 0.5, 8.0, 2.0, 0.5, key="why_delta")
     out0, out1 = at(activation, [x0, x0 + delta])
+    # as the chart's legend writes it (".4f" read 0.0000 beside a legend's 1.42e-07)
     st.metric(
-        "Output change", f"{out1 - out0:.4f}", f"input changed by {delta:g}", delta_color="off", delta_arrow="off"
+        "Output change", f"{out1 - out0:.3g}", f"input changed by {delta:g}", delta_color="off", delta_arrow="off"
     )
 with left:
-    charts.show(figures.input_change(curves(activation), label, x0, delta, out0, out1), "why:change")
+    # the curve out to x + change (x = 8, a change of 8: the change ran off a chart fixed at ±8)
+    curve = curves_covering(activation, np.array([x0, x0 + delta]), least=8.0)
+    charts.show(figures.input_change(curve, label, x0, delta, out0, out1), "why:change")
 st.caption(
     "What to notice: near x = 0 the output follows the input; far out on the flat part a large "
     "change of input barely moves the output, so the gradient that comes back is tiny too."

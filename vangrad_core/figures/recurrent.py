@@ -12,6 +12,7 @@ from .style import (
     empty,
     layout,
     level_line,
+    line_mode,
     new_figure,
     series_lines,
     started,
@@ -82,15 +83,19 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
             # the key names a moment by its step only when every run is at that step
             # (an exploding run stopped at step 26 while the clipped one went on to 600)
             dashes[dash] = label if dashes.get(dash, label) == label else MOMENT_WORDS[dash]
+            shown = drawable(part["grad_rms"])
             fig.add_trace(
                 go.Scatter(
                     x=part["t"],
-                    y=drawable(part["grad_rms"]),
+                    y=shown,
                     name=f"{name}, {label}",
                     legendgroup=name,
                     showlegend=False,
-                    mode="lines",
+                    # markers where few points can be drawn: an exploding run's last step, 4.6e32 at
+                    # t = 50 and exactly 0 before it, drew nothing as a line of one point
+                    mode=line_mode(int(shown.notna().sum())),
                     line={"color": color, "width": 4 if dash == "solid" else 2, "dash": dash},
+                    marker={"size": 10},
                     hovertemplate=f"{name}, {label}: %{{y:.3g}} at t = %{{x}}<extra></extra>",
                 )
             )

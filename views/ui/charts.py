@@ -20,6 +20,7 @@ from vangrad_core.summary import (
     GRADIENT_NAME,
     Headline,
     at_step,
+    diverged_when,
     divergence_words,
     factor_number,
     fraction,
@@ -256,9 +257,12 @@ def test_accuracy_metric(column: DeltaGenerator, head: Headline, snap: Snapshot,
     )
 
 
-def gradient_ratio_metric(column: DeltaGenerator, head: Headline, depth: int, with_factor: bool) -> None:
+def gradient_ratio_metric(
+    column: DeltaGenerator, head: Headline, depth: int, with_factor: bool, explained: bool = True
+) -> None:
     """How much of the last hidden layer's gradient reaches layer 1, in `column`; with
-    `with_factor`, the average factor a layer under it."""
+    `with_factor`, the average factor a layer under it; `explained`: with a help icon (in
+    a sixth of the page, Compare's, the icon cut the label to "dL/dz: layer 1 ÷ l…")."""
     column.metric(
         f"dL/dz: layer 1 ÷ layer {depth}",  # (the last hidden layer: the profile's last point is the output)
         number(head.gradient_ratio),
@@ -266,7 +270,9 @@ def gradient_ratio_metric(column: DeltaGenerator, head: Headline, depth: int, wi
         delta_color="off",
         delta_arrow="off",
         help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
-        "gets as much as the last; 1e-6: a millionth of it. Below it, the average factor per layer.",
+        "gets as much as the last; 1e-6: a millionth of it. Below it, the average factor per layer."
+        if explained
+        else None,
     )
 
 
@@ -342,7 +348,13 @@ def time_headline_metrics(
     rows = snap.time_gradients
     now = at_step(rows, "end") if rows is not None and len(rows) else None
     if snap.diverged_at is not None:
-        st.error(f"Diverged {divergence_words(snap.diverged_at, snap.divergence_reason)}.", icon=":material/error:")
+        # presenting, one line (why, in four lines of a half-width column, pushed the charts off the first screen)
+        why = (
+            diverged_when(snap.diverged_at)
+            if classroom.presenting()
+            else divergence_words(snap.diverged_at, snap.divergence_reason)
+        )
+        st.error(f"Diverged {why}.", icon=":material/error:")
     cols = st.columns(4 if status else 3)
     if status:
         cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")
