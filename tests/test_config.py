@@ -82,7 +82,11 @@ def test_unknown_key_warns_and_good_keys_still_apply():
 
 
 def test_lists_use_the_last_value():
+    """A key given twice: the last value, with a warning where they differ (it was
+    silent: ?depth=5&depth=7 trained 7)."""
     config, warnings = ExperimentConfig.from_query_params({"depth": ["3", "7"]})
+    assert config.depth == 7 and warnings == ["depth is given 2 times; using the last, '7'"]
+    config, warnings = ExperimentConfig.from_query_params({"depth": ["7", "7"]})
     assert config.depth == 7 and warnings == []
 
 

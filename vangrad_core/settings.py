@@ -206,9 +206,12 @@ class ParamReader:
         return key in self._left
 
     def take(self, key: str, default: Any = None) -> Any:
-        """The value of `key` (the last one if repeated), removed from what is left."""
+        """The value of `key` (the last one if repeated, with a warning where the values
+        differ), removed from what is left."""
         raw = self._left.pop(key, default)
         if isinstance(raw, (list, tuple)):
+            if len({_text(value) for value in raw}) > 1:
+                self.warn(f"{key} is given {len(raw)} times; using the last, {quote(raw[-1])}")
             raw = raw[-1] if raw else ""
         return raw
 

@@ -59,5 +59,5 @@ def save(state: PageState) -> None:
     """Keep the page's new state, and show it in the address bar."""
     st.session_state[f"state:{state.PAGE}"] = state
     params = state.to_query_params()
-    if dict(st.query_params) != params:
+    if _link_params() != {key: [value] for key, value in params.items()}:  # (a key given twice: once)
         st.query_params.from_dict(params)
