@@ -26,6 +26,7 @@ from views.ui.state import (
     PlaygroundState,
     ThroughTimeState,
     TourState,
+    WhySigmoidSliders,
     WhySigmoidState,
 )
 
@@ -65,7 +66,9 @@ STATES = {
     CompareState: pair_states(CompareState, COMPARISONS, configs),
     ThroughTimeState: pair_states(ThroughTimeState, TIME_COMPARISONS, recurrent_configs),
     BatchNormState: choice_states(BatchNormState),
-    WhySigmoidState: choice_states(WhySigmoidState),
+    WhySigmoidState: st.builds(
+        WhySigmoidState, st.sampled_from(WhySigmoidState.CHOICES), classrooms, valid_settings(WhySigmoidSliders)
+    ),
     ClassicsState: choice_states(ClassicsState),
 }
 
@@ -73,7 +76,7 @@ STATES = {
 def param_names(cls: type[PageState]) -> list[str]:
     """The keys a link to this page can carry: its own, and every config field with the
     prefixes the pages use."""
-    fields = [*ExperimentConfig.FIELDS, *RecurrentConfig.FIELDS]
+    fields = [*ExperimentConfig.FIELDS, *RecurrentConfig.FIELDS, *WhySigmoidSliders.FIELDS]
     return [
         *fields,
         *(f"{side}.{name}" for side in "ab" for name in fields),

@@ -61,6 +61,25 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     assert f"output change {said}" in [t["name"] for t in chart["data"]]
 
 
+def test_why_sigmoid_keeps_its_sliders_in_the_link_and_across_pages():
+    """A lecturer's L = 40 opened as L = 20 from the link, and came back as 20 after
+    another page (only the activation was in the link)."""
+    link = {"activation": "tanh", "x": "5.5", "change": "3.0", "layers": "40", "learning_rate": "10.0", "layer": "9"}
+    at = page("views/why_sigmoid.py", link)
+    assert_clean(at)
+    assert not at.warning  # (a good link: nothing to say)
+    values = {key: at.slider(key=key).value for key in ("why_x0", "why_delta", "why_depth", "why_layer")}
+    assert values == {"why_x0": 5.5, "why_delta": 3.0, "why_depth": 40, "why_layer": 9}
+    assert at.segmented_control(key="why_lr").value == 10.0
+    assert at.query_params["layers"] == "40" and at.query_params["activation"] == "tanh"
+    at.slider(key="why_depth").set_value(30).run()
+    assert at.query_params["layers"] == "30"
+    at.switch_page("views/batchnorm.py").run()
+    at.switch_page("views/why_sigmoid.py").run()
+    assert_clean(at)
+    assert at.slider(key="why_depth").value == 30 and at.slider(key="why_layer").value == 9
+
+
 def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
     at = page("views/why_sigmoid.py")
     assert_clean(at)

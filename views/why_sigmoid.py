@@ -9,7 +9,7 @@ from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCH
 from vangrad_core.summary import at_step, fraction, gradient_ratio, number, per_layer
 from views.ui import charts, session
 from views.ui.live import training_slots
-from views.ui.state import WhySigmoidState
+from views.ui.state import WhySigmoidSliders, WhySigmoidState
 
 state = session.page_state(WhySigmoidState)
 st.title("Why sigmoid makes gradients vanish")
@@ -20,13 +20,25 @@ st.caption(
 charts.link_warnings(session.link_warnings(WhySigmoidState))
 
 st.header("1. The activation and its slope")
+# the widgets start where the page's state (its link, or the last visit) has them
+SLIDERS = {"x": "why_x0", "change": "why_delta", "layers": "why_depth", "learning_rate": "why_lr", "layer": "why_layer"}
 st.session_state.setdefault("why_activation", state.choice)
+for name, key in SLIDERS.items():
+    st.session_state.setdefault(key, getattr(state.sliders, name))
+FIELDS = WhySigmoidSliders.FIELDS
+
+
+def slider(name: str) -> float:
+    """The page's slider for the state's field `name`: its label and range from the field."""
+    field = FIELDS[name]
+    return st.slider(field.label, field.cast(field.low), field.cast(field.high), step=field.step, key=SLIDERS[name])
+
+
 activation = (
     st.pills("Activation", ACTIVATIONS, format_func=lambda name: ACTIVATION_TABLE[name].label, key="why_activation")
     or state.choice
 )
 label = ACTIVATION_TABLE[activation].label
-session.save(WhySigmoidState(activation, state.classroom))
 left, right = st.columns([3, 2])
 with left:
     charts.show(figures.activation_and_slope(curves(activation), label), "why:curve")
@@ -41,8 +53,8 @@ st.caption(
 st.header("2. A big change in, a small change out")
 left, right = st.columns([3, 2])
 with right:
-    x0 = st.slider("Input x", -8.0, 8.0, 3.0, 0.5, key="why_x0")
-    delta = st.slider("Change of the input", 0.5, 8.0, 2.0, 0.5, key="why_delta")
+    x0 = slider("x")
+    delta = slider("change")
     out0, out1 = at(activation, [x0, x0 + delta])
     # as the chart's legend writes it (".4f" read 0.0000 beside a legend's 1.42e-07)
     st.metric(
@@ -58,7 +70,7 @@ st.caption(
 )
 
 st.header("3. The chain rule through L layers")
-depth = st.slider("Hidden layers L", 2, 40, 20, key="why_depth")
+depth = slider("layers")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -107,11 +119,10 @@ def trained(config: ExperimentConfig) -> object:
 
 # two rates, both named on their buttons (a slider of two stops showed only the one chosen)
 learning_rate = st.segmented_control(
-    "Learning rate", list(BATCHNORM_QUESTION), default=1.0, format_func="{:g}".format, required=True, key="why_lr"
+    FIELDS["learning_rate"].label, list(BATCHNORM_QUESTION), format_func="{:g}".format, required=True, key="why_lr"
 )
 answer = BATCHNORM_QUESTION[learning_rate]
-depth = answer.a[1].depth
-layer = st.slider("Layer to look at", 1, depth, depth // 2, key="why_layer")
+layer = slider("layer")  # (its range: the question's networks' depth, WhySigmoidSliders)
 saturated = {}
 runs = {title: trained(config) for title, config in (answer.a, answer.b)}
 # one x range for both charts, covering both runs' inputs: side by side, one scale
@@ -136,3 +147,7 @@ st.caption(
     f"Here, {fraction(without_share)} of layer {layer}'s inputs are saturated {without} and "
     f"{fraction(with_share)} {with_bn}. {answer.notice} (Saturated: the slope is under 10% of its peak.)"
 )
+
+# the page's state, for its link and the next visit: every widget as it is now
+sliders = WhySigmoidSliders(x0, delta, depth, learning_rate, layer)
+session.save(WhySigmoidState(activation, state.classroom, sliders))

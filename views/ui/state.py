@@ -18,6 +18,7 @@ from vangrad_core import ACTIVATIONS, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import (
     BATCHNORM_NETWORKS,
+    BATCHNORM_QUESTION,
     COMPARISON_BY_NAME,
     COMPARISONS,
     SCENARIO_BY_NAME,
@@ -27,7 +28,7 @@ from vangrad_core.lessons import (
     Comparison,
 )
 from vangrad_core.recurrent import RecurrentConfig
-from vangrad_core.settings import ParamReader, quote
+from vangrad_core.settings import Field, ParamReader, Rule, Settings, quote
 
 HIDEABLE = ("scenario", "settings", "details", "downloads")
 _ON = ("1", "true", "yes", "on")
@@ -268,10 +269,62 @@ class BatchNormState(ChoiceState):
     KEY, CHOICES, WHAT = "network", tuple(BATCHNORM_NETWORKS), "one of this page's networks"
 
 
+_QUESTION_RATES = tuple(BATCHNORM_QUESTION)
+_QUESTION_DEPTH = min(answer.a[1].depth for answer in BATCHNORM_QUESTION.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class WhySigmoidSliders(Settings):
+    """The why-sigmoid page's sliders, for its link: a lecturer's L = 40 opens as L = 40."""
+
+    FIELDS: ClassVar[Mapping[str, Field]] = {
+        field.name: field
+        for field in (
+            Field("x", "Input x", "A change in, a change out", "float", low=-8.0, high=8.0, step=0.5),
+            Field("change", "Change of the input", "A change in, a change out", "float", low=0.5, high=8.0, step=0.5),
+            Field("layers", "Hidden layers L", "The chain rule", "int", low=2, high=40),
+            Field(
+                "learning_rate",
+                "Learning rate",
+                "Batch norm",
+                "float",
+                low=min(_QUESTION_RATES),
+                high=max(_QUESTION_RATES),
+            ),
+            Field("layer", "Layer to look at", "Batch norm", "int", low=1, high=_QUESTION_DEPTH),
+        )
+    }
+    RULES = (
+        Rule(
+            lambda s: s.learning_rate in _QUESTION_RATES,
+            "the learning rate is one of " + " or ".join(f"{rate:g}" for rate in _QUESTION_RATES),
+            "learning_rate",
+        ),
+    )
+    x: float = 3.0
+    change: float = 2.0
+    layers: int = 20
+    learning_rate: float = _QUESTION_RATES[0]
+    layer: int = _QUESTION_DEPTH // 2
+
+
 @dataclasses.dataclass(frozen=True)
 class WhySigmoidState(ChoiceState):
+    """The activation, and the sliders where they are not at their start (a short link)."""
+
     PAGE = "why_sigmoid"
     KEY, CHOICES, WHAT = "activation", ACTIVATIONS, "an activation"
+    sliders: WhySigmoidSliders = WhySigmoidSliders()
+
+    def own_params(self) -> dict[str, str]:
+        start = WhySigmoidSliders().to_query_params()
+        moved = {key: value for key, value in self.sliders.to_query_params().items() if start[key] != value}
+        return super().own_params() | moved
+
+    @classmethod
+    def read(cls, reader: ParamReader) -> Self:
+        chosen = super().read(reader)
+        return dataclasses.replace(chosen, sliders=WhySigmoidSliders.read(reader))
 
 
 @dataclasses.dataclass(frozen=True)
