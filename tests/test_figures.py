@@ -861,8 +861,9 @@ def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
     trainer.step(2)
     rows = trainer.time_gradients
     figure = fig.explained({"A": rows}, {"A": "rnn"})
-    measured, gain, whole = figure.data
-    assert whole.name == "1: passed on whole" and not figure.layout.annotations  # (in the legend, off the lines)
+    measured, gain = figure.data
+    (whole,) = figure.layout.annotations  # under the line at 1, at t = 1 (above it, it covered the forget gate)
+    assert whole.text == "1: passed on whole" and (whole.xanchor, whole.yanchor) == ("left", "top")
     assert "measured" in measured.name and measured.line.dash == "solid" and gain.line.dash == "dot"
     last = rows[rows["step"] == 1].set_index("t")["grad_rms"]
     assert np.prod(np.asarray(measured.y, dtype=float)[1:]) == pytest.approx(last[1] / last[12], rel=1e-9)

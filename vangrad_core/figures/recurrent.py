@@ -10,8 +10,8 @@ from .style import (
     RUN_COLORS,
     drawable,
     empty,
-    hline,
     layout,
+    level_line,
     line_mode,
     new_figure,
     series_lines,
@@ -142,11 +142,9 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
             )
     if not fig.data:
         return empty(title, "Press Train to see it")
-    # the level of 1 named in the legend, not on the chart: an LSTM's most open forget gate runs
-    # along it, and a label there covered the line it is about
-    whole = {"dash": "dot", "color": "gray"}
-    fig.add_shape(hline(1, whole))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="1: passed on whole", line=whole))
+    # labelled under the line, at t = 1: an LSTM's most open forget gate runs along 1 (a label
+    # above it, at the right, covered that line), and nothing is measured before t = 1
+    level_line(fig, 1, "1: passed on whole", {"dash": "dot", "color": "gray"}, log_axis=False, side="left", above=False)
     fig.update_xaxes(title="time step t, 1 = the first input")
     fig.update_yaxes(title="factor at step t", rangemode="tozero")
     return layout(fig, title)
