@@ -477,7 +477,8 @@ def training_curves(
         xaxis=step_axis(steps, domain=[0, 0.45]),
         xaxis2=step_axis(steps, domain=[0.55, 1], anchor="y2"),
         # a loss that grew by orders of magnitude (exploding gradients) on a log axis
-        yaxis={"type": "log", "exponentformat": "power"} if blew_up else {"rangemode": "tozero"},
+        # (at most 4 ticks: presenting, 10^20 to 1 every 5 decades touched each other in its short panel)
+        yaxis={"type": "log", "exponentformat": "power", "nticks": 4} if blew_up else {"rangemode": "tozero"},
         yaxis2={"range": [0, 1.02], "tickformat": ".0%", "anchor": "x2"},
         annotations=panel_titles,
         showlegend=True,
