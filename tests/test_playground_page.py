@@ -773,3 +773,20 @@ def test_activations_are_named_as_the_lecture_names_them():
     finish_run(at)
     assert chart_of(at, "ridges").layout.title.text.startswith("What each layer's Leaky ReLU gives out")
     assert any("red where Leaky ReLU's slope" in c.value for c in at.caption)
+
+
+def test_the_derivative_caption_says_how_many_of_the_layers_inputs_sit_on_the_flat_part():
+    """It said the gradient is cut "where the blue histogram sits under the flat part"
+    beside a deep sigmoid whose inputs never go there (a browser walk): it now says how
+    many of the inspected layer's inputs do, as the saturation bars count them."""
+    sigmoid = LiveTrainer(ExperimentConfig(depth=20, steps=3))
+    sigmoid.step(3)
+    snap = sigmoid.snapshot()
+    assert at_step(snap.layers, "end").set_index("layer")["saturation"][10] == 0
+    assert "Now none of layer 10's inputs is there" in run_charts.derivative_words(snap, 10)
+    relu = LiveTrainer(ExperimentConfig(depth=3, activation="relu", steps=3))
+    relu.step(3)
+    snap = relu.snapshot()
+    share = at_step(snap.layers, "end").set_index("layer")["saturation"][2]
+    assert 0 < share < 1
+    assert run_charts.derivative_words(snap, 2).endswith(f"now {fraction(share)} of layer 2's inputs are there.")

@@ -148,10 +148,7 @@ def draw_details(snap: Snapshot) -> None:
             chosen = min(st.session_state.get(INSPECTED, max(1, depth // 2)), depth)
             layer = st.session_state[INSPECTED] = st.slider("Layer to inspect", 1, depth, chosen, key="inspect_layer")
         charts.chart("derivative", snap, lambda: run_charts.derivative(snap, layer), layer)
-        st.caption(
-            "Where the blue histogram sits under the flat part of the red curve, the derivative is tiny "
-            "and the gradient is cut."
-        )
+        st.caption(run_charts.derivative_words(snap, layer))
     with right:
         charts.chart("saturation", snap, lambda: run_charts.saturation(snap))
         st.caption(run_charts.saturation_words(snap))

@@ -24,6 +24,7 @@ from vangrad_core.summary import (
     factor_number,
     flat_extremes,
     flat_share_sentence,
+    fraction,
     gradient_ratio,
     headline,
     loss_sentence,
@@ -146,6 +147,31 @@ def derivative(snap: Snapshot, layer: int) -> go.Figure:
     values = inputs.loc[inputs["layer"] == layer, "value"].to_numpy()
     curve = curves_covering(snap.config.activation, values)
     return figures.derivative_with_inputs(curve, inputs, layer, ACTIVATION_TABLE[snap.config.activation].label)
+
+
+def derivative_words(snap: Snapshot, layer: int) -> str:
+    """What the derivative chart shows, and how many of the inspected layer's inputs sit
+    on the flat part now (it said "where the histogram sits under the flat part ... the
+    gradient is cut" beside a deep sigmoid's inputs, none of them there: that run's
+    gradient shrinks by the slope at its peak times the weights)."""
+    activation = ACTIVATION_TABLE[snap.config.activation]
+    if not activation.flat_word:
+        return f"{activation.label}'s slope has no flat part: no input is cut off from the gradient."
+    said = (
+        "Where the blue histogram sits under the flat part of the red curve (its slope under the dotted line, "
+        "10% of its peak), the derivative is tiny and the gradient is cut"
+    )
+    now = at_step(snap.layers, "end") if len(snap.layers) else snap.layers
+    share = now.loc[now["layer"] == layer, "saturation"]
+    if share.empty or not math.isfinite(share.iloc[0]):
+        return f"{said}."
+    share = float(share.iloc[0])
+    if share > 0:
+        return f"{said}: now {fraction(share)} of layer {layer}'s inputs are there."
+    return (
+        f"{said}. Now none of layer {layer}'s inputs is there: at this layer the gradient is scaled by the slope "
+        f"where they sit (at most {activation.max_derivative:g}) times the weights."
+    )
 
 
 def saturation(snap: Snapshot) -> go.Figure:
