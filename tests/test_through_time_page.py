@@ -54,6 +54,10 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     assert_clean(at)
     assert a.trainer.diverged_at is not None and b.trainer.diverged_at is None  # the pair's claim, on the page
     assert any("Diverged" in e.value for e in at.error)
+    # A's test numbers say the step they were measured at (it showed 0.925 as if now, step 1's)
+    tested = a.trainer.metrics.dropna(subset=["test_loss"])
+    when = f"at step {int(tested['step'].iloc[-1]) + 1}"
+    assert [m.delta for m in at.metric if m.label.startswith("Test ")][:2] == [when, when]
     assert button(at, "Stopped").disabled  # A cannot go on: the pair is over
     rows = b.trainer.time_gradients
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])

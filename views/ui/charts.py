@@ -359,8 +359,22 @@ def time_headline_metrics(
     if status:
         cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")
     loss, accuracy = TASK_LOSS_NAME[snap.config.task], TASK_ACCURACY_NAME[snap.config.task]
-    cols[0].metric(f"Test {loss}", number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–")
-    cols[1].metric(f"Test {accuracy}", f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–")
+    # a run that diverged was last tested some steps before (the exploding RNN's 0.925 was step 1's)
+    when = f"at step {int(tested['step'].iloc[-1]) + 1}" if snap.diverged_at is not None and len(tested) else None
+    cols[0].metric(
+        f"Test {loss}",
+        number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–",
+        when,
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[1].metric(
+        f"Test {accuracy}",
+        f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–",
+        when,
+        delta_color="off",
+        delta_arrow="off",
+    )
     ratio = time_ratio(now) if now is not None else math.nan
     factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
     cols[2].metric(
@@ -372,7 +386,7 @@ def time_headline_metrics(
         delta_arrow="off",
     )
     if now is not None and len(tested):
-        error = f"Test {loss} now {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
+        error = f"Test {loss} {when or 'now'} {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
         said = [time_sentence(now) if in_words else "", error if against_guessing else ""]
         if any(said):  # presenting, as large as the text it backs ("no better than answering the average")
             (st.markdown if classroom.presenting() else st.caption)(" ".join(part for part in said if part))
