@@ -36,10 +36,10 @@ def at_step(frame: pd.DataFrame, step: str) -> pd.DataFrame:
 
 
 def gradient_ratio(rows: pd.DataFrame, measure: str = GRADIENT_MEASURE) -> float:
-    """RMS of dL/dz (or another `measure`) at layer 1 over the last hidden layer's, in one step's rows: 0 when
-    layer 1 gets none at all (a dead layer between them, say); NaN when there is nothing
-    to compare: fewer than two hidden layers, or a last hidden layer that gets no
-    gradient (0: cut above it, between the output and it) or a non-finite one."""
+    """RMS of dL/dz (or another `measure`) at layer 1 over the last hidden layer's, in one
+    step's rows: 0 when layer 1 gets none at all (a dead layer between them, say); NaN
+    when there is nothing to compare: fewer than two hidden layers, or a last hidden
+    layer that gets no gradient (0: cut between the output and it) or a non-finite one."""
     delta = _hidden(rows)[measure]
     if len(delta) < 2 or not delta.iloc[-1] > 0 or not math.isfinite(delta.iloc[-1]):
         return math.nan

@@ -361,20 +361,11 @@ def time_headline_metrics(
     loss, accuracy = TASK_LOSS_NAME[snap.config.task], TASK_ACCURACY_NAME[snap.config.task]
     # a run that diverged was last tested some steps before (the exploding RNN's 0.925 was step 1's)
     when = f"at step {int(tested['step'].iloc[-1]) + 1}" if snap.diverged_at is not None and len(tested) else None
-    cols[0].metric(
-        f"Test {loss}",
-        number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–",
-        when,
-        delta_color="off",
-        delta_arrow="off",
-    )
-    cols[1].metric(
-        f"Test {accuracy}",
-        f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–",
-        when,
-        delta_color="off",
-        delta_arrow="off",
-    )
+    for column, name, value in (
+        (cols[0], loss, number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–"),
+        (cols[1], accuracy, f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–"),
+    ):
+        column.metric(f"Test {name}", value, when, delta_color="off", delta_arrow="off")
     ratio = time_ratio(now) if now is not None else math.nan
     factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
     cols[2].metric(

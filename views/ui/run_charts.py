@@ -161,7 +161,7 @@ def derivative_words(snap: Snapshot, layer: int) -> str:
         "Where the blue histogram sits under the flat part of the red curve (its slope under the dotted line, "
         "10% of its peak), the derivative is tiny and the gradient is cut"
     )
-    now = at_step(snap.layers, "end") if len(snap.layers) else snap.layers
+    now = at_step(snap.layers, "end")
     share = now.loc[now["layer"] == layer, "saturation"]
     if share.empty or not math.isfinite(share.iloc[0]):
         return f"{said}."
@@ -437,7 +437,7 @@ def weight_gradient_words(snap: Snapshot) -> str:
     """What the dL/dW profile adds to dL/dz's, with this run's numbers: what layer 1 gets
     of the last hidden layer's, in each measure (it said dL/dW "can stay level" beside a
     run whose dL/dW fell to 2e−17 of the output's)."""
-    latest = at_step(snap.layers, "end") if len(snap.layers) else snap.layers
+    latest = at_step(snap.layers, "end")
     ratios = [gradient_ratio(latest, measure) for measure in ("weight_grad_norm", GRADIENT_MEASURE)]
     said = (
         "dL/dW, the weights' gradient, is dL/dz times what comes into the layer: it also scales with that input's size."
@@ -452,7 +452,7 @@ def weight_gradient_words(snap: Snapshot) -> str:
 def theory_pin(snap: Snapshot) -> float:
     """Where the profile pins the theory's line: the output layer's RMS of dL/dz at the
     first step (NaN before it)."""
-    first = at_step(snap.layers, "start") if len(snap.layers) else snap.layers
+    first = at_step(snap.layers, "start")
     return float(first[GRADIENT_MEASURE].iloc[-1]) if len(first) and first["step"].iloc[0] == 0 else math.nan
 
 
