@@ -41,7 +41,7 @@ from vangrad_core.trainer import HISTORY_BYTES, layer_record_every, not_finite_w
 def first_over_last_hidden(config: ExperimentConfig) -> float:
     model, data = build_model(config), make_dataset(config)
     stats = layer_stats(model, data.x_train[:256], data.y_train[:256])
-    return stats["weight_grad_norm"].iloc[0] / stats["weight_grad_norm"].iloc[config.depth - 1]
+    return stats["delta_rms"].iloc[0] / stats["delta_rms"].iloc[config.depth - 1]  # the pages' measure
 
 
 # ---- physics -------------------------------------------------------------------

@@ -66,6 +66,12 @@ def test_ioffe_batch_norm_learns_faster_and_keeps_sigmoid_inputs_steady():
     assert numbers["drift_with_bn"] < 0.5 < 10 < numbers["drift_without_bn"]
     percentiles = result.frames["percentiles"]
     assert (percentiles["p15"] <= percentiles["p50"]).all() and (percentiles["p50"] <= percentiles["p85"]).all()
+    # the unit drawn is the one whose drift is the verdict's (the median over the layer's units)
+    for run, drift in (("without BN", numbers["drift_without_bn"]), ("with BN", numbers["drift_with_bn"])):
+        drawn = percentiles[percentiles["run"] == run]
+        spread = drawn["p85"].iloc[0] - drawn["p15"].iloc[0]
+        wander = max(drawn[p].max() - drawn[p].min() for p in ("p15", "p50", "p85")) / spread
+        assert wander == pytest.approx(drift, rel=1e-4)
 
 
 def test_dying_relu_grows_with_depth_and_leaky_never_dies():

@@ -166,13 +166,13 @@ def test_deep_sigmoid_vanishes_and_batch_norm_recovers():
     finish_run(at)
     assert trainer(at).done and any("finished" in m.value for m in at.markdown)
     stalled = trainer(at).layers
-    last = stalled[stalled["step"] == stalled["step"].max()].set_index("layer")["weight_grad_norm"]
+    last = stalled[stalled["step"] == stalled["step"].max()].set_index("layer")["delta_rms"]
     assert last[1] / last[20] < 1e-10
     at.selectbox(key="cfg.norm").set_value("batchnorm_before").run()
     assert trainer(at).config.norm == "batchnorm_before" and trainer(at).step_count == 0
     finish_run(at)
     rescued = trainer(at).layers
-    last = rescued[rescued["step"] == rescued["step"].max()].set_index("layer")["weight_grad_norm"]
+    last = rescued[rescued["step"] == rescued["step"].max()].set_index("layer")["delta_rms"]
     assert 1e-2 < last[1] / last[20] < 1e2
     assert_clean(at)
 
@@ -648,6 +648,42 @@ def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_t
     assert update_words(stalled).endswith("At step 5, no layer's weights changed at all.")
 
 
+@pytest.mark.parametrize("steps", [7, 500, 1000])
+def test_the_loss_sentence_is_the_last_point_of_the_loss_line(steps):
+    """The sentence under the curves said "mean of the last 20 batches" beside a line that
+    averaged 12 at 500 steps (a 40th of the run): both now average the same batches
+    (20, or a 40th of a longer run; all of them so far in the first 20 steps)."""
+    snap = finished_snapshot(ExperimentConfig(depth=2, width=8, steps=steps, dataset="moons", learning_rate=0.5))
+    line = next(t for t in run_charts.curves(snap).data if t.name.startswith("train"))
+    window = min(steps, max(20, steps // 40))
+    assert line.name == ("train (batch)" if steps == 1 else f"train (mean of {max(20, steps // 40)} batches)")
+    said = re.search(
+        r"Loss now (\S+) \((?:mean of the (?:last )?(\d+) batches|its first batch)", run_charts.loss_words(snap)
+    )
+    assert int(said[2]) == window
+    assert said[1] == number(line.y[-1], 3) == number(snap.metrics["loss"].iloc[-window:].mean(), 3)
+
+
+def test_the_red_line_is_drawn_only_where_sigmoids_bound_holds():
+    """Sigmoid's ×0.25 a layer bounds what its slope passes on of dL/dz in a plain stack:
+    not for dL/dW (which also carries each layer's inputs; the line was drawn against it,
+    and its caption never named it), ReLU, a norm between the layers, skips, or one layer."""
+
+    def has_line(config: ExperimentConfig, measure: str = "delta_rms") -> bool:
+        return any(t.name.startswith("× 0.25") for t in run_charts.profile(finished_snapshot(config), measure).data)
+
+    sigmoid = ExperimentConfig(depth=4, width=8, steps=2, dataset="moons")
+    assert has_line(sigmoid)
+    assert not has_line(sigmoid, "weight_grad_norm")
+    for other in (
+        sigmoid.replace(activation="relu"),
+        sigmoid.replace(norm="batchnorm_before"),
+        sigmoid.replace(residual=True),
+        sigmoid.replace(depth=1),
+    ):
+        assert not has_line(other), other
+
+
 def test_a_chart_of_then_and_now_says_at_step_1_that_it_has_one_line():
     """After one Step the profile caption read "now (solid) and at step 1 (dotted)" beside
     one solid line, "step 1 (now)" (a browser walk)."""
@@ -789,4 +825,15 @@ def test_the_derivative_caption_says_how_many_of_the_layers_inputs_sit_on_the_fl
     snap = relu.snapshot()
     share = at_step(snap.layers, "end").set_index("layer")["saturation"][2]
     assert 0 < share < 1
-    assert run_charts.derivative_words(snap, 2).endswith(f"now {fraction(share)} of layer 2's inputs are there.")
+    assert run_charts.derivative_words(snap, 2).endswith(
+        f"now {fraction(share)} of layer 2's inputs in this batch are there."  # (the histogram draws all 64)
+    )
+    # a wide layer: the histogram draws the batch's first examples, the share counts all of it
+    wide = LiveTrainer(ExperimentConfig(depth=3, width=256, activation="relu", steps=3))
+    wide.step(3)
+    snap = wide.snapshot()
+    drawn = (snap.activation_inputs["layer"] == 2).sum()
+    assert drawn == 8 * 256
+    assert run_charts.derivative_words(snap, 2).endswith(
+        "in this batch are there (the histogram draws its first 8 examples)."
+    )

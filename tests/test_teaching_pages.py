@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,6 +13,7 @@ from tests.conftest import (
     assert_clean,
     chart_of,
     charts_shown,
+    decoded,
     finish_run,
     open_page,
     read_number,
@@ -40,6 +42,22 @@ def test_why_sigmoid_shows_the_quarter_ceiling_and_the_measured_factor():
     assert metrics["Upper bound from the slope alone: 0.25 per layer"].endswith(f"= {number(0.25**19)}")
     factor = read_number(metrics["Measured, per layer (this network, at initialization)"].split("×")[1])
     assert 0.05 < factor < 0.25  # each layer passes back less than the slope's ceiling
+
+
+@pytest.mark.parametrize("depth", [2, 20, 40])
+def test_why_sigmoid_chain_rule_line_falls_straight_at_the_measured_factor(depth):
+    """"The measured line falls straight on a log scale ... exponential in depth", beside a
+    slider from 2 to 40 layers: at each depth the line is straight (within a fifth of a
+    decade of a fitted one) and falls by the factor the page prints, every layer."""
+    at = page("views/why_sigmoid.py")
+    at.slider(key="why_depth").set_value(depth).run()
+    assert_clean(at)
+    line = next(t for t in charts_shown(at)["why:chain"]["data"] if t["name"].startswith("measured"))
+    layers, decades = np.asarray(decoded(line["x"]), float), np.log10(np.asarray(decoded(line["y"]), float))
+    slope, intercept = np.polyfit(layers, decades, 1)
+    assert np.abs(decades - (slope * layers + intercept)).max() < 0.2
+    printed = next(m.value for m in at.metric if m.label.startswith("Measured, per layer"))
+    assert 10**slope == pytest.approx(1 / read_number(printed.split("×")[1]), rel=0.15) and 10**slope > 4
 
 
 def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part():
@@ -316,7 +334,8 @@ def test_batchnorm_page_every_preset(preset):
     standardized = stages.loc[stages["stage"] == "standardized", "value"]
     assert abs(standardized.mean()) < 1e-4 and standardized.std(ddof=0) == pytest.approx(1, abs=1e-3)
     running, batch = (float(m.value.rstrip("%")) / 100 for m in at.metric if m.label.startswith("Test accuracy, "))
-    assert 0 <= running <= 1 and 0 <= batch <= 1
+    # the page's two numbers are the run's (as printed: to a tenth of a per cent)
+    assert (running, batch) == pytest.approx(trainer.test_accuracy_modes(), abs=0.0006)
     modes = next(c.value for c in at.caption if c.value.startswith("While training, batch norm"))
     assert ("they agree" in modes) == (abs(running - batch) < 0.005)  # the sentence follows the two numbers
     shape = next(c.value for c in at.caption if "beyond ±2" in c.value)

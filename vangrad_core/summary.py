@@ -338,6 +338,14 @@ def time_sentence(rows: pd.DataFrame) -> str:
     return passed_back(time_ratio(rows), length, "t = 1", f"t = {length}", "time step")
 
 
+def loss_window(steps: int) -> int:
+    """How many batches a loss on screen is the mean of, in a run of `steps` steps so far:
+    SMOOTHING, or a 40th of the run when that is more (a long run's line stays readable).
+    The curves' line and the sentence under it use the same: its last point is the
+    sentence's number."""
+    return max(SMOOTHING, steps // 40)
+
+
 def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
     """Where the loss is, against the loss of guessing (ln of the number of classes),
     and, near it, whether the test accuracy has left chance: a loss still near
@@ -346,7 +354,8 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
     if metrics.empty:
         return ""
     guess, chance = math.log(n_classes), 1 / n_classes
-    losses = metrics["loss"].iloc[-SMOOTHING:]
+    window = loss_window(len(metrics))
+    losses = metrics["loss"].iloc[-window:]
     recent = float(losses.mean())
     if not math.isfinite(recent):
         return "The loss is no longer a finite number."
@@ -371,8 +380,8 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
         "its first batch"
         if len(metrics) == 1
         else f"mean of the {len(metrics)} batches so far"
-        if len(metrics) < SMOOTHING
-        else f"mean of the last {SMOOTHING} batches"
+        if len(metrics) < window
+        else f"mean of the last {window} batches"
     )
     return (
         f"Loss now {number(recent, 3)} ({batches}); guessing among {n_classes} classes "

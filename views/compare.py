@@ -51,9 +51,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
         st.caption("RMS of dL/dz reaching each layer now. The line that falls to the left is the one that vanishes.")
     with right:
-        charts.chart(
-            "compare:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
-        )
+        charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
         words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
         st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
     words = {ACTIVATION_TABLE[snap.config.activation].flat_word or "flat" for snap in snaps}

@@ -89,11 +89,9 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             + " ".join(bound_words(label, bound) for label, bound in bounds.items() if bound is not None)
         )
     with right:
-        charts.chart(
-            "time:loss", snaps[0], lambda: figures.compare_curves({k: v.metrics for k, v in named.items()}), stamp
-        )
+        charts.chart("time:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
         guessing = f" {charts.guess_words(snaps[0].config).capitalize()}." if classroom.presenting() else ""
-        st.caption("Training loss (the batch's, smoothed). A run whose loss stays flat has learned nothing." + guessing)
+        st.caption("Training loss. A run whose loss stays flat has learned nothing." + guessing)
 
 
 def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:

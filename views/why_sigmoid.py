@@ -90,8 +90,8 @@ with right:
     st.metric("Measured, per layer (this network, at initialization)", f"× {measured:.3f}")
     st.markdown(
         "Each layer multiplies the backpropagated gradient by the sigmoid's slope (at most 0.25) "
-        "*times* the weights. With PyTorch's default weights the product is about the measured "
-        "factor per layer, so layer 1 receives it to the power L − 1."
+        "*times* the weights. The measured factor is that product for PyTorch's default weights, "
+        "about the same at every layer: layer 1 receives about its (L − 1)-th power."
     )
 st.caption(
     "What to notice: the measured line (blue) falls straight on a log scale, like the 0.25-per-layer "

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from .style import (
     LAYER_AXIS_TO_OUTPUT,
+    batches_words,
     counted,
     drawable,
     empty,
@@ -53,13 +54,14 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
 LOG_LOSS_SPAN = 1e3  # losses this many times apart (a run that blew up beside one that learns): a log axis
 
 
-def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
-    """Training loss of several runs, overlaid (smoothed); on a log axis when they
-    span LOG_LOSS_SPAN or more, where a linear one drew the learning run flat on 0."""
+def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
+    """Training loss of several runs, overlaid (each point the mean of the last `window`
+    batches); on a log axis when they span LOG_LOSS_SPAN or more, where a linear one
+    drew the learning run flat on 0."""
     fig, drawn = new_figure(), []
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
-        smooth = metrics["loss"].rolling(max(1, len(metrics) // 40), min_periods=1).mean().loc[kept.index]
+        smooth = metrics["loss"].rolling(window, min_periods=1).mean().loc[kept.index]
         drawn.append(smooth)
         fig.add_trace(
             go.Scatter(
@@ -78,9 +80,9 @@ def compare_curves(runs: dict[str, pd.DataFrame]) -> go.Figure:
     losses = pd.concat(drawn)
     positive = losses[losses > 0]
     if len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min():
-        fig.update_yaxes(title="loss (batch, smoothed, log scale)", type="log", exponentformat="power")
+        fig.update_yaxes(title=batches_words("loss", window, "log scale"), type="log", exponentformat="power")
     else:
-        fig.update_yaxes(title="loss (batch, smoothed)", rangemode="tozero")
+        fig.update_yaxes(title=batches_words("loss", window), rangemode="tozero")
     return layout(fig, "Loss")
 
 

@@ -16,6 +16,7 @@ from .style import (
     SMALLEST_NORMAL,
     THEN_COLOR,
     TINY,
+    batches_words,
     counted,
     darkest_words,
     drawable,
@@ -402,14 +403,14 @@ def gradient_heatmap(
 
 
 def training_curves(
-    metrics: pd.DataFrame, loss_name: str = "cross-entropy", accuracy_name: str = "accuracy"
+    metrics: pd.DataFrame, loss_name: str = "cross-entropy", accuracy_name: str = "accuracy", window: int = 1
 ) -> go.Figure:
     """Loss (`loss_name`) and accuracy (`accuracy_name`: the adding task's is the share of
-    sums near enough) over steps, train (per batch, smoothed) and test."""
+    sums near enough) over steps, train (each point the mean of the last `window`
+    batches) and test."""
     title = f"Loss and {accuracy_name}"
     if metrics.empty:
         return empty(title, "Press Train to see learning curves")
-    window = max(1, len(metrics) // 40)
     smooth = metrics[["loss", "train_accuracy"]].rolling(window, min_periods=1).mean()
     test = metrics.dropna(subset=["test_loss"])
     kept = thin_steps(metrics, 300).index
@@ -420,7 +421,7 @@ def training_curves(
     blew_up = len(losses) > 0 and largest > 1e3 * max(losses.iloc[0], 1e-12)
     series = (  # name, steps, frame, mode, colour, column per panel, when (a test comes after its step's update)
         (
-            "train (batch, smoothed)",
+            batches_words("train", window),
             counted(metrics["step"]),
             smooth,
             line_mode(len(metrics)),  # (a run that diverged early: its few steps as points)

@@ -104,12 +104,14 @@ PERCENTILE_COLUMNS = ("p15", "p50", "p85")
 
 def ioffe_figure(curves: pd.DataFrame, percentiles: pd.DataFrame) -> go.Figure:
     """Ioffe & Szegedy's Figure 1: test accuracy with and without batch norm, and the
-    15th/50th/85th percentiles of one last-layer sigmoid's input over training."""
+    15th/50th/85th percentiles of one last-layer sigmoid's input over training (a run's
+    `unit`, numbered from 1 on the chart)."""
     runs = list(dict.fromkeys(percentiles["run"]))
+    units = percentiles.groupby("run", sort=False)["unit"].first()
     fig = make_subplots(
         rows=1,
         cols=3,
-        subplot_titles=("Test accuracy", *(f"Sigmoid input, {run}" for run in runs)),
+        subplot_titles=("Test accuracy", *(f"Unit {units[run] + 1}'s input, {run}" for run in runs)),
         horizontal_spacing=0.07,
     )
     series_lines(fig, curves, "run", "step", "test_accuracy", col=1)

@@ -53,6 +53,12 @@ def counted(steps: pd.Series | pd.Index) -> pd.Series | pd.Index:
 FEW_STEPS = 10  # a step axis shorter than this is labelled at every step
 
 
+def batches_words(what: str, window: int, *more: str) -> str:
+    """A smoothed loss's name, saying what each point is: "train (mean of 20 batches)"."""
+    each = "batch" if window == 1 else f"mean of {window} batches"
+    return f"{what} ({', '.join([each, *more])})"
+
+
 def step_axis(steps: pd.Series | pd.Index | np.ndarray | list, **extra) -> dict:
     """An x axis of training steps (`counted`), labelled at whole steps while they are
     few: a 3-step run's axis read "1, 1.5, 2, 2.5, 3"."""

@@ -28,6 +28,7 @@ from vangrad_core.summary import (
     gradient_ratio,
     headline,
     loss_sentence,
+    loss_window,
     number,
     units_sentence,
 )
@@ -44,15 +45,16 @@ def _predicted(config: ExperimentConfig):
 SLOPE_GUIDE = ACTIVATION_TABLE["sigmoid"].max_derivative  # the red dashed line's factor a layer (0.25)
 
 
-def slope_guide_drawn(config: ExperimentConfig) -> bool:
-    """Whether the profile draws sigmoid's ×0.25 line: sigmoid in a plain stack (its bound
-    holds only for a plain chain: no norm, no skips) of two layers or more."""
-    return config.activation == "sigmoid" and theory.applies(config) and config.depth >= 2
+def slope_guide_drawn(config: ExperimentConfig, measure: str = "delta_rms") -> bool:
+    """Whether the profile draws sigmoid's ×0.25 line: for dL/dz (what the slope scales on
+    its way back; dL/dW also carries each layer's inputs), of sigmoid in a plain stack (the
+    bound holds only for a plain chain: no norm, no skips) of two layers or more."""
+    return measure == "delta_rms" and config.activation == "sigmoid" and theory.applies(config) and config.depth >= 2
 
 
 def profile(snap: Snapshot, measure: str = "delta_rms") -> go.Figure:
     config = snap.config
-    guide = SLOPE_GUIDE if slope_guide_drawn(config) else None
+    guide = SLOPE_GUIDE if slope_guide_drawn(config, measure) else None
     return figures.gradient_profile(snap.layers, config.activation, measure, _predicted(config), slope_guide=guide)
 
 
@@ -131,10 +133,17 @@ def heatmap(snap: Snapshot) -> go.Figure:
 
 
 def curves(snap: Snapshot) -> go.Figure:
+    window = loss_window(len(snap.metrics))  # (the loss sentence's: its number is the line's last point)
     if isinstance(snap.config, RecurrentConfig):
         task = snap.config.task
-        return figures.training_curves(snap.metrics, TASK_LOSS_NAME[task], TASK_ACCURACY_NAME[task])
-    return figures.training_curves(snap.metrics)
+        return figures.training_curves(snap.metrics, TASK_LOSS_NAME[task], TASK_ACCURACY_NAME[task], window)
+    return figures.training_curves(snap.metrics, window=window)
+
+
+def compare_curves(snaps: dict[str, Snapshot]) -> go.Figure:
+    """Several runs' losses, overlaid, each point the mean of as many batches as the loss sentence's."""
+    window = loss_window(max(len(snap.metrics) for snap in snaps.values()))
+    return figures.compare_curves({label: snap.metrics for label, snap in snaps.items()}, window)
 
 
 def loss_words(snap: Snapshot) -> str:
@@ -167,11 +176,22 @@ def derivative_words(snap: Snapshot, layer: int) -> str:
         return f"{said}."
     share = float(share.iloc[0])
     if share > 0:
-        return f"{said}: now {fraction(share)} of layer {layer}'s inputs are there."
+        return f"{said}: now {fraction(share)} of layer {layer}'s inputs in this batch are there{sampled(snap, layer)}."
     return (
         f"{said}. Now none of layer {layer}'s inputs is there: at this layer the gradient is scaled by the slope "
         f"where they sit (at most {activation.max_derivative:g}) times the weights."
     )
+
+
+def sampled(snap: Snapshot, layer: int) -> str:
+    """ " (the histogram draws its first 8 examples)" where the histogram draws a part of
+    the batch (`measure_fast.HISTOGRAM_SAMPLE` values a layer), and the share beside it
+    counts all of it; "" where it draws the whole batch."""
+    drawn = (
+        int((snap.activation_inputs["layer"] == layer).sum()) // snap.config.width if len(snap.activation_inputs) else 0
+    )
+    batch = min(snap.config.batch_size, len(make_dataset(snap.config).x_train))
+    return f" (the histogram draws its first {drawn} examples)" if 0 < drawn < batch else ""
 
 
 def saturation(snap: Snapshot) -> go.Figure:
