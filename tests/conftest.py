@@ -237,7 +237,7 @@ def accepted_values(field: Field) -> st.SearchStrategy:
         return st.booleans()
     if field.kind == "int":
         return st.integers(int(field.low), int(field.high))
-    return st.floats(field.low, field.high, exclude_min=field.low_open)
+    return st.floats(field.low, field.high)
 
 
 def valid_settings(settings_class: type[Settings]) -> st.SearchStrategy:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ANYTHING, valid_settings
 from vangrad_core import ExperimentConfig
+from vangrad_core.settings import quote
 
 valid_configs = valid_settings(ExperimentConfig)
 
@@ -31,6 +32,18 @@ def test_garbage_never_raises_and_warns_per_bad_field(params):
     for warning in warnings:
         assert "<" not in warning and ">" not in warning  # values are quoted safely
         assert len(warning) < 300
+
+
+def test_a_quoted_value_reads_as_typed_and_stays_inert_markdown():
+    """A misspelt scenario was quoted 'Deep?sigmoid?stall' (spaces, a pair's parentheses
+    and any script's letters are kept now); Markdown's and HTML's own characters still go."""
+    assert quote("Deep sigmoid stall") == "'Deep sigmoid stall'"
+    assert quote("Sigmoid vs ReLU (20 layers)") == "'Sigmoid vs ReLU (20 layers)'"
+    assert quote("N(0, 4²) Größe") == "'N(0, 4²) Größe'"
+    assert quote("✓") == "'?'"
+    assert quote("__init__") == "'\\_\\_init\\_\\_'"
+    hostile = quote("**b** [x](javascript:1) <i>`c`</i> # | ~ \n\u200b")
+    assert not set("*[]<>`#|~\n\u200b") & set(hostile)
 
 
 @pytest.mark.parametrize(

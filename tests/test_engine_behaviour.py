@@ -34,7 +34,7 @@ from vangrad_core.live import LiveTrainer
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
-from vangrad_core.summary import headline
+from vangrad_core.summary import BLOWN_UP_LOSS, doomed_from_the_start, headline, number
 from vangrad_core.trainer import HISTORY_BYTES, layer_record_every, not_finite_words
 
 
@@ -174,11 +174,30 @@ def test_a_loss_that_is_no_longer_a_number_is_said_in_words():
     assert trainer.divergence_reason.startswith("the loss became NaN (not a number); the updates had grown")
 
 
+def test_a_run_whose_initial_weights_blew_the_loss_up_blames_them_not_its_updates():
+    """Depth-50 residual ReLU with He init: the first loss is 1.8e11 and the first update
+    blows up, at a learning rate of 1e-4 as at 0.1; the page said "the updates had grown
+    the weights" and advised a smaller learning rate (a browser walk)."""
+    config = ExperimentConfig(depth=50, activation="relu", init="he_normal", residual=True, dataset="teacher", steps=5)
+    for rate in (0.1, 1e-4):
+        result = run_experiment(config.replace(learning_rate=rate))
+        first = result.metrics["loss"].iat[0]
+        assert result.diverged_at == 1 and first > BLOWN_UP_LOSS
+        assert result.divergence_reason.endswith(
+            f"; the initial weights already gave a loss of {number(first)}: its gradient made the first update "
+            "large enough to blow the weights up"
+        )
+        assert doomed_from_the_start(result.diverged_at, first)
+    # a run that starts sane and whose updates blow up is told so (the Exploding scenario: 6.3 at step 1)
+    assert not doomed_from_the_start(3, 6.3) and doomed_from_the_start(0, math.nan)
+
+
 def test_huge_learning_rate_diverges_and_keeps_finite_history():
     config = ExperimentConfig(depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200)
     result = run_experiment(config)
     assert result.diverged_at is not None
-    assert result.diverged_at > 0 and "explod" in result.divergence_reason
+    # (N(0, 1) weights: the first loss is already 2.4e5, and the reason says so)
+    assert result.diverged_at > 0 and "blow the weights up" in result.divergence_reason
     at_init = run_experiment(config.replace(depth=30, weight_scale=10.0, steps=3))
     assert at_init.diverged_at == 0 and "before any update" in at_init.divergence_reason
     assert len(result.metrics) == result.diverged_at

@@ -255,6 +255,10 @@ def test_saturation_and_distance_and_updates(trained):
     names = [trace.name for trace in fig.compare_saturation({"A": calm, "B": layers}).data]
     assert names[:2] == ["A: saturated, 0% in every layer", "A: dead units, none now"]
     assert not fig.compare_saturation({"A": calm, "B": layers.assign(saturation=0.3)}).layout.annotations
+    # each run's bars in its own word (tanh's "inactive or saturated" stood for a run that can only saturate)
+    worded = fig.compare_saturation({"A": calm, "B": layers}, {"A": "saturated", "B": "inactive"})
+    assert [t.name.split(",")[0] for t in worded.data][::2] == ["A: saturated", "B: inactive"]
+    assert worded.layout.title.text.startswith("Inactive or saturated inputs")
     both_calm = fig.compare_saturation({"A": calm, "B": calm})  # a chart of nothing looked broken: it says why
     assert both_calm.layout.annotations[0].text.startswith("0% in every layer of every run")
     updates = fig.update_ratios(layers)

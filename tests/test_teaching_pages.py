@@ -46,7 +46,7 @@ def test_why_sigmoid_shows_the_quarter_ceiling_and_the_measured_factor():
 
 @pytest.mark.parametrize("depth", [2, 20, 40])
 def test_why_sigmoid_chain_rule_line_falls_straight_at_the_measured_factor(depth):
-    """"The measured line falls straight on a log scale ... exponential in depth", beside a
+    """ "The measured line falls straight on a log scale ... exponential in depth", beside a
     slider from 2 to 40 layers: at each depth the line is straight (within a fifth of a
     decade of a fitted one) and falls by the factor the page prints, every layer."""
     at = page("views/why_sigmoid.py")
@@ -306,6 +306,24 @@ def test_compare_bad_link_warns():
     assert (run_of(at, "compare:a").config, run_of(at, "compare:b").config) == (first.a[1], first.b[1])
     assert at.selectbox(key="compare:pair").value == first.name
     assert run_of(page("views/compare.py"), "compare:b").config == first.b[1]
+
+
+def test_a_custom_pair_says_everything_b_changes_from_a():
+    """A hand-written link that set B's optimizer and rate also gave B the first ready
+    pair's He init (what a link leaves out is that pair's), and nothing said so: the page
+    now lists every difference."""
+    link = {"a.depth": "15", "a.optimizer": "adam", "b.depth": "15", "b.optimizer": "momentum"}
+    at = page("views/compare.py", link)
+    assert_clean(at)
+    a, b = run_of(at, "compare:a").config, run_of(at, "compare:b").config
+    said = next(c.value for c in at.caption if c.value.startswith("B differs from A in its "))
+    for name, field in a.FIELDS.items():  # every field that differs is named, and no other
+        assert (field.label.split(" (")[0].lower() in said.lower()) == (getattr(a, name) != getattr(b, name)), name
+    assert "initialization, He (Kaiming) normal (A: PyTorch default)" in said
+    same = page("views/compare.py", {"a.depth": "15", "b.depth": "15", "b.activation": "sigmoid", "b.init": "default"})
+    assert any(c.value.startswith("A and B are the same network") for c in same.caption)
+    ready = page("views/compare.py")  # a ready pair: its notice says what it changes
+    assert not any(c.value.startswith(("B differs", "A and B are the same")) for c in ready.caption)
 
 
 # ---- batch norm from the inside --------------------------------------------------------

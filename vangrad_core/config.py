@@ -57,9 +57,8 @@ TRAINING_FIELDS: tuple[Field, ...] = (
         "Learning rate (log scale)",
         "Training",
         "float",
-        low=0.0,
+        low=1e-6,  # (a link's 1e-320 was taken, and its slider read 9.99989e-321)
         high=10.0,
-        low_open=True,
         stops=(1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
     ),
     Field(

@@ -25,7 +25,7 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", re.ASCII)  # a numbe
 @dataclasses.dataclass(frozen=True)
 class Field:
     """One setting. `choices` for a name from a list, else `kind` "bool", "int" or
-    "float" within [low, high] (`low_open`: the low end itself is not allowed).
+    "float" within [low, high].
     `stops`: the values a slider offers (others from a link are added to them);
     `labels`: how a widget names each choice."""
 
@@ -36,7 +36,6 @@ class Field:
     choices: tuple[str, ...] = ()
     low: float = -math.inf
     high: float = math.inf
-    low_open: bool = False
     stops: tuple[float, ...] = ()
     step: float | None = None
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -51,8 +50,7 @@ class Field:
             return False
         if self.kind == "int" and not float(value).is_integer():
             return False
-        above = value > self.low if self.low_open else value >= self.low
-        return above and value <= self.high
+        return self.low <= value <= self.high
 
     def accepted(self) -> str:
         """What the field accepts, in plain words (for messages and help)."""
@@ -65,8 +63,6 @@ class Field:
             f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else f"{bound:,.10g}"  # (1,000,000, not 1e+06)
             for bound in (self.low, self.high)
         )
-        if self.low_open:
-            return f"{number} above {low} and at most {high}"
         if math.isinf(self.high):
             return f"{number} ≥ {low}"
         return f"{number} from {low} to {high}"
@@ -270,10 +266,11 @@ def _text(raw: Any) -> str | None:
 
 def quote(value: Any) -> str:
     """A value as short text, safe to show as Markdown or HTML: at most MAX_TEXT
-    characters, anything but letters, digits and .+-_ replaced by '?', and _ escaped
-    (a link's `__init__` must not turn bold)."""
+    characters; letters and digits of any script, spaces and .,+-_() kept (a misspelt
+    scenario read 'Deep?sigmoid?stall'), anything else replaced by '?', and _ escaped (a
+    link's `__init__` must not turn bold)."""
     text = _text(value)
     if text is None:
         return "'?'"
-    safe = re.sub(r"[^A-Za-z0-9.+\-_]", "?", text[:MAX_TEXT]).replace("_", "\\_")
+    safe = re.sub(r"[^\w .,+\-()]", "?", text[:MAX_TEXT]).replace("_", "\\_")
     return "'" + safe + ("…" if len(text) > MAX_TEXT else "") + "'"

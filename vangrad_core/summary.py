@@ -273,6 +273,19 @@ def diverged_when(diverged_at: int) -> str:
     return "on its first step" if diverged_at == 0 else f"after {steps_words(diverged_at)}"
 
 
+# A first batch's loss above this: the initial weights had already blown the outputs up
+# (a cross-entropy of 1000 is the right class's logit 1000 behind: no sane start). A run
+# that diverges after such a start was doomed by its weights, whatever its learning rate
+# (depth-50 residual ReLU, loss 1.8e11 at step 1: at a learning rate of 1e-4 too).
+BLOWN_UP_LOSS = 1e3
+
+
+def doomed_from_the_start(diverged_at: int, first_loss: float) -> bool:
+    """Whether a diverged run's initial weights are to blame, not its updates: it
+    diverged at its first step, or its first loss was already above BLOWN_UP_LOSS."""
+    return diverged_at == 0 or not first_loss <= BLOWN_UP_LOSS
+
+
 def divergence_words(diverged_at: int, reason: str) -> str:
     """Where a run diverged and why, counted as the step counter counts (steps done), so
     that no reader has to know where step numbers start: "after 3 steps, on the 4th: …"."""

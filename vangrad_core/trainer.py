@@ -21,6 +21,7 @@ from .measure import LAYER_COLUMNS, UNIT_COLUMNS
 from .measure_fast import FastMeasure, raw_dtype
 from .model import Network, build_model
 from .packing import pack_parameters
+from .summary import doomed_from_the_start, number
 
 if TYPE_CHECKING:
     from .recurrent import RecurrentConfig
@@ -329,9 +330,13 @@ class Trainer(SteppedRun):
 
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged_at = s
+        first_loss = float(self._metrics[0, 1]) if s > 0 else math.nan
         self.divergence_reason = reason + (
             " before any update: the initial weights alone overflow the numbers"
             if s == 0
+            else f"; the initial weights already gave a loss of {number(first_loss)}: its gradient made "
+            f"{'the first update' if s == 1 else 'the first updates'} large enough to blow the weights up"
+            if doomed_from_the_start(s, first_loss)
             else "; the updates had grown the weights until the gradients exploded"
         )
         self.measure.discard()

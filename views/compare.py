@@ -49,17 +49,20 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             lambda: figures.compare_profiles({k: v.layers for k, v in named.items()}),
             stamp,
         )
-        st.caption("RMS of dL/dz reaching each layer now. The line that falls to the left is the one that vanishes.")
+        st.caption(
+            "RMS of dL/dz reaching each layer now. A line that falls to the left is a gradient that vanishes on its "
+            "way to the input (the numbers above say how far)."
+        )
     with right:
         charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
         words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
         st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
-    words = {ACTIVATION_TABLE[snap.config.activation].flat_word or "flat" for snap in snaps}
-    flat_word = " or ".join(sorted(words))
+    flat_words = {label: ACTIVATION_TABLE[snap.config.activation].flat_word or "flat" for label, snap in named.items()}
+    flat_word = " or ".join(sorted(set(flat_words.values())))
     charts.chart(
         "compare:saturation",
         snaps[0],
-        lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}, flat_word),
+        lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}, flat_words),
         stamp,
     )
     st.caption(

@@ -86,11 +86,15 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
     return layout(fig, "Loss")
 
 
-def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturated") -> go.Figure:
-    """Inputs on the flat part (`flat_word`) and dead units per hidden layer of several
-    runs, side by side."""
+def compare_saturation(runs: dict[str, pd.DataFrame], flat_words: dict[str, str] | None = None) -> go.Figure:
+    """Inputs on the flat part and dead units per hidden layer of several runs, side by
+    side; each run's flat part named by its own word (`flat_words`, by run: "saturated"
+    for tanh, "inactive" for ReLU; "saturated" where not given)."""
+    flat_words = flat_words or {}
+    flat_word = " or ".join(sorted({flat_words.get(name, "saturated") for name in runs}))  # (the title's)
     fig, n_hidden, anything = new_figure(), 0, False
     for name, layers, color in started(runs):
+        own_word = flat_words.get(name, "saturated")
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
         n_hidden = max(n_hidden, int(last["layer"].max()))
         flat = last["saturation"]
@@ -99,9 +103,9 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_word: str = "saturate
             go.Bar(  # (a run with none has no bar to see: its legend says so)
                 x=last["layer"],
                 y=flat,
-                name=f"{name}: {flat_word}" + ("" if (flat > 0).any() else ", 0% in every layer"),
+                name=f"{name}: {own_word}" + ("" if (flat > 0).any() else ", 0% in every layer"),
                 marker={"color": color},
-                hovertemplate=f"{name}, layer %{{x}}: %{{y:.1%}} {flat_word}<extra></extra>",
+                hovertemplate=f"{name}, layer %{{x}}: %{{y:.1%}} {own_word}<extra></extra>",
             )
         )
         dead = last["dead_fraction"]

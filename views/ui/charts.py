@@ -22,6 +22,7 @@ from vangrad_core.summary import (
     at_step,
     diverged_when,
     divergence_words,
+    doomed_from_the_start,
     factor_number,
     fraction,
     gradient_sentence,
@@ -290,7 +291,9 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
                 ""
                 if compact
                 else " Try a smaller weight scale, another initialization or batch norm."
-                if snap.diverged_at == 0
+                if doomed_from_the_start(
+                    snap.diverged_at, snap.metrics["loss"].iloc[0] if len(snap.metrics) else math.nan
+                )
                 else " Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
             ),
             icon=":material/error:",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vangrad_core.settings import Field, Settings
 from views.ui import charts, classroom, form, session
 from views.ui.live import LiveRun, ensure_runs
 from views.ui.state import CUSTOM, CompareState
@@ -76,7 +77,29 @@ def paired_runs(
             icon=":material/warning:",
         )
 
+    if state.pair is None:  # (a ready pair's notice says what it changes)
+        st.caption(differences_words(state.a, state.b))
     runs = (LiveRun(f"run:{cls.PAGE}:a"), LiveRun(f"run:{cls.PAGE}:b"))
     if ensure_runs(runs, (state.a, state.b)):
         st.toast("Settings changed: both runs start again from step 0" + (", training." if runs[0].playing else "."))
     return state, labels, runs
+
+
+def differences_words(a: Settings, b: Settings) -> str:
+    """What B changes from A, in the forms' words: "B differs from A in its initialization,
+    He (Kaiming) normal (A: PyTorch default)." (A hand-written link leaves the rest as the
+    first ready pair's, which may differ in more than the link says.)"""
+
+    def shown(field: Field, config: Settings) -> str:
+        value = getattr(config, field.name)
+        return field.labels.get(value, value) if field.kind == "choice" else field.format(value)
+
+    changed = [field for name, field in a.FIELDS.items() if getattr(a, name) != getattr(b, name)]
+    if not changed:
+        return "A and B are the same network: change a setting of B to see what it does."
+    names = [field.label.split(" (")[0] for field in changed]  # ("Learning rate (log scale)")
+    said = [
+        f"{name[0].lower()}{name[1:]}, {shown(field, b)} (A: {shown(field, a)})"
+        for field, name in zip(changed, names, strict=True)
+    ]
+    return f"B differs from A in its {'; its '.join(said)}."
