@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.conftest import CLASSICS_GROUP
-from vangrad_core import build_model, experiments, make_dataset
+from vangrad_core import build_model, experiments, make_dataset, theory
 from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, CLASSICS
 from vangrad_core.lessons import (
@@ -178,7 +178,8 @@ def test_width_spread_grows_with_the_sum_of_one_over_width():
     assert spreads == sorted(spreads, reverse=True)  # at depth 50: the narrower, the wider
     for w in WIDTHS:
         assert numbers[f"spread_width{w}"] == pytest.approx(numbers[f"predicted_width{w}"], rel=0.35)
-    assert 4.5 < numbers["spread_per_beta"] < 8  # theory: 5.1 (width 128) to 6.7 (width 16) per unit of β
+    for w in (16, 32, 64, 128):  # each width's slope, as the chart's lines: within 15% of the theory's
+        assert numbers[f"spread_per_beta_width{w}"] == pytest.approx(theory.relu_jacobian_log_variance(w) * w, rel=0.15)
     assert numbers["off_width16"] > 0.8 and numbers["off_width128"] < 0.4
     spread = result.frames["spread"]
     for _, rows in spread.groupby("width"):

@@ -77,6 +77,13 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     assert chart["layout"]["xaxis"]["range"][1] >= 16
     said = next(m for m in at.metric if m.label == "Output change").value
     assert f"output change {said}" in [t["name"] for t in chart["data"]]
+    assert said == "3.35e−4" and "e-" not in said  # (3 digits, trailing zeros off; a minus sign, as every number)
+    # the caption says what the chart shows: sigmoid's flat part here; linear has none
+    caption = next(c.value for c in at.caption if c.value.startswith("What to notice: Here the output changes"))
+    assert f"changes by {number(read_number(said) / 8, 3)}× the input's" in caption and "flat" in caption
+    at.button_group(key="why_activation").set_value("linear").run()
+    caption = next(c.value for c in at.caption if c.value.startswith("What to notice: Here the output changes"))
+    assert "changes by 1× the input's" in caption and "linear has no flat part" in caption
 
 
 def test_why_sigmoid_keeps_its_sliders_in_the_link_and_across_pages():
@@ -510,4 +517,7 @@ def test_classics_at_initialization_run_on_the_page(key, verdict, charts):
     # the deciding numbers as the verdict prints them: e-notation's sign a minus sign, keys in words
     table = at.dataframe[0].value
     assert not table["value"].str.contains("e-").any() and not table["number"].str.contains("_").any()
-    assert table["number"].str[0].str.isupper().all() and not table["number"].str.contains("Relu|gaussian").any()
+    # capitalised (but a function's name: "tanh Gaussian decades"), numbers apart ("width 16", not "width16")
+    first_words = table["number"].str.split().str[0]
+    assert (table["number"].str[0].str.isupper() | first_words.isin(["tanh", "sigmoid"])).all()
+    assert not table["number"].str.contains(r"Relu|gaussian|[a-z]\d").any()

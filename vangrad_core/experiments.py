@@ -494,10 +494,12 @@ def bn_init(seed: int) -> Outcome:
     )
     because = (
         f"with batch norm and ReLU, layer 1's dL/dz is ×{number(ratios[0])} the top hidden layer's at depth "
-        f"{BN_DEPTHS[0]} and ×{number(ratios[-1])} at depth {deepest}: ×{rates['ReLU']:.3f} a layer, where the "
-        f"theory says ×{predicted['ReLU']:.3f} = √(π/(π−1)). tanh: ×{rates['tanh']:.3f} a layer (theory "
-        f"×{predicted['tanh']:.3f}); linear: ×{rates['linear']:.3f} (theory ×{predicted['linear']:.0f}). With "
-        f"residual connections, ×{number(numbers['residual_ratio'])} over the same {deepest} ReLU layers."
+        f"{BN_DEPTHS[0]} and ×{number(ratios[-1])} at depth {deepest}. Away from the first and last "
+        f"{BN_FIT_EDGE} layers (the data's, and the loss's), it grows ×{rates['ReLU']:.3f} a layer (a line fitted "
+        f"to its log), where the theory says ×{predicted['ReLU']:.3f} = √(π/(π−1)). tanh: ×{rates['tanh']:.3f} "
+        f"a layer (theory ×{predicted['tanh']:.3f}); linear: ×{rates['linear']:.3f} (theory "
+        f"×{predicted['linear']:.0f}). With residual connections, ×{number(numbers['residual_ratio'])} over the "
+        f"same {deepest} ReLU layers."
     )
 
     def label(name: str) -> str:
@@ -763,12 +765,17 @@ def width(seed: int) -> Outcome:
         )
     frame = pd.concat(rows, ignore_index=True)
     deepest = frame[frame["depth"] == WIDTH_NET.depth].set_index("width")
-    betas, spreads = frame["beta"].to_numpy(), frame["spread"].to_numpy()
+
+    def per_beta(rows: pd.DataFrame) -> float:  # the spread per unit of β, least squares through 0
+        return float((rows["beta"] * rows["spread"]).sum() / (rows["beta"] ** 2).sum())
+
     numbers = {
         **{f"spread_width{w}": float(deepest.loc[w, "spread"]) for w in WIDTHS},
         **{f"predicted_width{w}": float(deepest.loc[w, "predicted"]) for w in WIDTHS},
         **{f"off_width{w}": float(deepest.loc[w, "off"]) for w in WIDTHS},
-        "spread_per_beta": float((betas * spreads).sum() / (betas**2).sum()),  # least squares through 0
+        # each width's own slope (one fit over every width said "about 6.5·β over every width" beside
+        # width 64's and 128's points on the 5·β line)
+        **{f"spread_per_beta_width{w}": per_beta(frame[frame["width"] == w]) for w in WIDTHS},
         "networks_cut_to_zero": float(deepest["zero"].sum()),
     }
     spread = [numbers[f"spread_width{w}"] for w in WIDTHS]
@@ -783,9 +790,11 @@ def width(seed: int) -> Outcome:
         + ", ".join(f"{numbers[f'spread_width{w}']:.1f}" for w in WIDTHS)
         + f" at widths {', '.join(map(str, WIDTHS))} (theory: "
         + ", ".join(f"{numbers[f'predicted_width{w}']:.1f}" for w in WIDTHS)
-        + f"): about {numbers['spread_per_beta']:.1f}·β over every width and depth, β = depth/width (theory: "
-        + f"{theory.relu_jacobian_log_variance(wide) * wide:.1f}·β at width {wide} to "
-        + f"{theory.relu_jacobian_log_variance(narrow) * narrow:.1f}·β at width {narrow}). "
+        + "); over every depth, per unit of β = depth/width, "
+        + ", ".join(f"{numbers[f'spread_per_beta_width{w}']:.1f}·β at width {w}" for w in WIDTHS)
+        + " (theory: "
+        + ", ".join(f"{theory.relu_jacobian_log_variance(w) * w:.1f}" for w in WIDTHS)
+        + "). "
         f"{numbers[f'off_width{narrow}']:.0%} of the width-{narrow} networks are off their mean by over "
         f"×{OFF_BY} either way, {numbers[f'off_width{wide}']:.0%} of the width-{wide} ones."
     )

@@ -247,7 +247,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         _EXPLODING,
         "The mirror image: each layer multiplies the gradient by more than 1 on its way back (the "
         "profile rises toward the input at step 1), the first updates blow the weights up and within "
-        "a few steps the loss overflows: the run stops.",
+        "a few steps the loss is no longer a number: the run stops.",
         (
             Claim("each layer multiplies the gradient by more than 1", lambda r: r.per_layer("start") > 1.1),
             Claim("the profile rises toward the input", lambda r: r.gradient_ratio("start") > 10),
@@ -537,7 +537,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         ("profile", "curves"),
         "At step 1 the profile already rises toward the input (the grey line: layer 1 gets about 90 times "
         "what layer 20 gets, ×1.3 a layer). Two updates later it rises by more than 10¹⁵, the loss "
-        "overflows and the run stops with a clear message.",
+        "is no longer a number and the run stops with a clear message.",
         (
             Claim(
                 "at step 1 layer 1 gets about 90 times layer 20's, ×1.3 a layer",

@@ -1,5 +1,6 @@
 """Classic experiments: the papers that found the problem and its fixes, re-run here."""
 
+import re
 import time
 
 import streamlit as st
@@ -41,10 +42,15 @@ KEY_WORDS = {
 }
 
 
+LOWER_CASE = ("tanh", "sigmoid")  # functions' names, lower case even first
+
+
 def number_name(key: str) -> str:
-    """A deciding number's key in words: "xavier_normal_final_loss" -> "Xavier normal final loss"."""
+    """A deciding number's key in words: "xavier_normal_final_loss" -> "Xavier normal final
+    loss", "spread_width16" -> "Spread width 16"."""
     words = " ".join(KEY_WORDS.get(word, word) for word in key.split("_"))
-    return words[0].upper() + words[1:]
+    words = re.sub(r"([a-z])(\d)", r"\1 \2", words)
+    return words if words.startswith(LOWER_CASE) else words[0].upper() + words[1:]
 
 
 @st.cache_data(max_entries=50, show_spinner=False)

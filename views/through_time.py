@@ -52,6 +52,8 @@ def map_words(label: str, snap: Snapshot) -> str:
     ratio = time_ratio(at_step(rows, "end")) if rows is not None and not rows.empty else math.nan
     if not math.isfinite(ratio):
         return how
+    if ratio == 0:  # (as the headline beside it says it: "0 of what" read as a share)
+        return f"{how} In its last column, now, t = 1 gets no gradient at all."
     return f"{how} In its last column, now, t = 1 gets {share_words(ratio)} t = {snap.config.length} gets."
 
 

@@ -56,17 +56,23 @@ with right:
     x0 = slider("x")
     delta = slider("change")
     out0, out1 = at(activation, [x0, x0 + delta])
-    # as the chart's legend writes it (".4f" read 0.0000 beside a legend's 1.42e-07)
-    st.metric(
-        "Output change", f"{out1 - out0:.3g}", f"input changed by {delta:g}", delta_color="off", delta_arrow="off"
-    )
+    change = number(out1 - out0, 3)  # (the chart's legend writes it the same: ".4f" read 0.0000 beside 1.42e-07)
+    st.metric("Output change", change, f"input changed by {delta:g}", delta_color="off", delta_arrow="off")
 with left:
     # the curve out to x + change (x = 8, a change of 8: the change ran off a chart fixed at ±8)
     curve = curves_covering(activation, np.array([x0, x0 + delta]), least=8.0)
-    charts.show(figures.input_change(curve, label, x0, delta, out0, out1), "why:change")
+    charts.show(figures.input_change(curve, label, x0, delta, out0, out1, change), "why:change")
+moved = f"Here the output changes by {number(abs(out1 - out0) / delta, 3)}× the input's change. "
 st.caption(
-    "What to notice: near x = 0 the output follows the input; far out on the flat part a large "
-    "change of input barely moves the output, so the gradient that comes back is tiny too."
+    "What to notice: "
+    + moved
+    + (
+        f"{label} has no flat part: everywhere the output moves as much as the input, and the gradient "
+        "comes back whole."
+        if ACTIVATION_TABLE[activation].flat_word == ""
+        else f"Where {label}'s curve is flat, a large change of input barely moves the output, so the gradient "
+        "that comes back is tiny too; where it is steep, the change passes on."
+    )
 )
 
 st.header("3. The chain rule through L layers")

@@ -31,8 +31,11 @@ def activation_and_slope(curve: pd.DataFrame, activation: str) -> go.Figure:
     return layout(fig, f"{activation} and its derivative")
 
 
-def input_change(curve: pd.DataFrame, activation: str, x0: float, delta: float, y0: float, y1: float) -> go.Figure:
-    """How much the output moves (y0 to y1) when the input moves from x0 to x0 + delta."""
+def input_change(
+    curve: pd.DataFrame, activation: str, x0: float, delta: float, y0: float, y1: float, written: str
+) -> go.Figure:
+    """How much the output moves (y0 to y1) when the input moves from x0 to x0 + delta;
+    `written`: that change as the page's number writes it (3.9e−7, not 3.87e-07)."""
     fig = new_figure()
     fig.add_trace(_function_trace(curve, activation))
     fig.add_trace(
@@ -50,7 +53,7 @@ def input_change(curve: pd.DataFrame, activation: str, x0: float, delta: float, 
             x=[x0 + delta, x0 + delta],
             y=[y0, y1],
             mode="lines+markers",
-            name=f"output change {y1 - y0:.3g}",
+            name=f"output change {written}",
             line={"color": "#d62728", "width": 5},
             marker={"size": 12},
         )

@@ -380,7 +380,7 @@ def time_headline_metrics(
         delta_arrow="off",
     )
     if now is not None and len(tested):
-        error = f"Test {loss} {when or 'now'} {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
+        error = f"Test {loss} {when or 'now'}: {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
         said = [time_sentence(now) if in_words else "", error if against_guessing else ""]
         if any(said):  # presenting, as large as the text it backs ("no better than answering the average")
             (st.markdown if classroom.presenting() else st.caption)(" ".join(part for part in said if part))
