@@ -487,6 +487,19 @@ def test_where_a_run_diverged_is_said_as_the_step_counter_counts():
     assert divergence_words(0, "why") == "on its first step: why"
 
 
+def test_a_gradient_through_time_that_fell_to_0_is_not_said_to_be_cut():
+    """Through time no dead unit is counted: a plain RNN's t = 1 at 0 of t = 100 may have
+    underflowed (a tanh RNN's did), and the page said "it was cut to 0"."""
+    from vangrad_core.summary import time_sentence
+
+    rows = pd.DataFrame({"step": 5, "t": [1, 2, 3], "grad_rms": [0.0, 1e-30, 1e-3]})
+    assert time_sentence(rows) == "Now t = 1 gets no gradient at all: on its way back from t = 3 it fell to exactly 0."
+    rows["grad_rms"] = [1e-4, 1e-3, 1e-2]
+    assert time_sentence(rows).startswith(
+        "Now t = 1 gets 0.01 of what t = 3 gets: on its way back the gradient shrinks"
+    )
+
+
 def test_headline_when_a_dead_layer_cuts_the_gradient():
     """A dead layer between them: layer 1 gets exactly 0 of what the last hidden layer
     gets, and the page says so. The last hidden layer dead too (Dying ReLU's end): there

@@ -83,7 +83,7 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     assert f"changes by {number(read_number(said) / 8, 3)}× the input's" in caption and "flat" in caption
     at.button_group(key="why_activation").set_value("linear").run()
     caption = next(c.value for c in at.caption if c.value.startswith("What to notice: Here the output changes"))
-    assert "changes by 1× the input's" in caption and "linear has no flat part" in caption
+    assert "changes by 1× the input's" in caption and "The linear function has no flat part" in caption
 
 
 def test_why_sigmoid_keeps_its_sliders_in_the_link_and_across_pages():

@@ -348,7 +348,10 @@ def gradient_sentence(head: Headline, depth: int) -> str:
 def time_sentence(rows: pd.DataFrame) -> str:
     """The same for a recurrent run's latest recorded step: t = 1 against the last t."""
     length = int(rows["t"].max()) if len(rows) else 0
-    return passed_back(time_ratio(rows), length, "t = 1", f"t = {length}", "time step")
+    ratio = time_ratio(rows)
+    if length >= 2 and ratio == 0:  # (no dead units counted through time: it may have underflowed, not been cut)
+        return f"Now t = 1 gets no gradient at all: on its way back from t = {length} it fell to exactly 0."
+    return passed_back(ratio, length, "t = 1", f"t = {length}", "time step")
 
 
 def loss_window(steps: int) -> int:

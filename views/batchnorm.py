@@ -29,7 +29,7 @@ def modes_in_words(gap: float, step_count: int) -> str:
     if step_count == 0:
         said += "Before the first step they hold their starting values, mean 0 and variance 1. "
     if gap >= 0.005:
-        return said + f"Here the two differ by {gap:.1%} points."
+        return said + f"Here the two differ by {100 * gap:.1f} percentage points."
     if step_count >= CAUGHT_UP_STEPS:
         return said + "Here they agree: the running averages have caught up with the batches."
     return said + "Here they agree."

@@ -67,10 +67,10 @@ st.caption(
     "What to notice: "
     + moved
     + (
-        f"{label} has no flat part: everywhere the output moves as much as the input, and the gradient "
+        f"The {label} function has no flat part: everywhere the output moves as much as the input, and the gradient "
         "comes back whole."
         if ACTIVATION_TABLE[activation].flat_word == ""
-        else f"Where {label}'s curve is flat, a large change of input barely moves the output, so the gradient "
+        else f"Where the {label} curve is flat, a large change of input barely moves the output, so the gradient "
         "that comes back is tiny too; where it is steep, the change passes on."
     )
 )
