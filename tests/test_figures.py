@@ -164,7 +164,7 @@ def test_zero_gradients_are_drawn_as_zero_markers_and_do_not_set_the_colour_rang
     now = next(t for t in profile.data if t.name == "step 60 (now)")
     assert np.isnan(np.asarray(now.y[:3], dtype=float)).all()  # no 1e-45 point
     # layer 1's 1e-42 is a number a headline prints: the legend does not call it exactly 0
-    zeros = next(t for t in profile.data if t.name == "step 60: 0, or under 1.2e-38")
+    zeros = next(t for t in profile.data if t.name == "step 60: 0, or under 1.2e−38")
     assert list(zeros.x) == [1, 2, 3] and list(zeros.text) == ["≈0", "0", "0"]
     assert "under float32's smallest normal" in zeros.customdata[0] and "no gradient" in zeros.customdata[1]
     drawn = [v for t in profile.data if t.name and ": 0, or under" not in t.name for v in t.y if v == v]
@@ -333,6 +333,16 @@ def test_layer_colours_are_one_distinct_colour_a_layer():  # (their order: test_
     colors = fig.layer_colors(5)
     assert len(colors) == 5 and len(set(colors)) == 5
     assert len(fig.layer_colors(1)) == 1
+
+
+def test_a_share_reads_100_or_0_percent_only_when_it_is_all_or_none():
+    """A ridge labelled "6 · 100%" at 99.8% read as a dead layer beside the one that was (a browser walk)."""
+    from vangrad_core.figures.style import whole_percent
+    from vangrad_core.summary import fraction
+
+    shares = [0.0, 0.001, 0.004, 0.5, 0.996, 0.998, 1.0, float("nan")]
+    assert [whole_percent(s) for s in shares] == ["0%", "1%", "1%", "50%", "99%", "99%", "100%", "–"]
+    assert [fraction(s) for s in shares] == ["0%", "<1%", "<1%", "50%", ">99%", ">99%", "100%", "–"]
 
 
 def test_zero_gradients_do_not_break_log_axes(trained):

@@ -60,7 +60,7 @@ class Field:
             return "true or false"
         number = "an integer" if self.kind == "int" else "a number"
         low, high = (
-            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else f"{bound:,.10g}"  # (1,000,000, not 1e+06)
+            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else _plain(bound)  # (1,000,000, not 1e+06)
             for bound in (self.low, self.high)
         )
         if math.isinf(self.high):
@@ -262,6 +262,15 @@ def _text(raw: Any) -> str | None:
         return raw if isinstance(raw, str) else str(raw)
     except Exception:
         return None
+
+
+def _plain(number: float) -> str:
+    """A bound as the app writes numbers: 1,000,000, 0.5, 1e−6 (not 1e-06)."""
+    text = f"{number:,.10g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", "−")
 
 
 def quote(value: Any) -> str:

@@ -406,7 +406,10 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
 
 
 def fraction(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.0%}" if value >= 0.01 or value == 0 else "<1%"
+    """A share in whole per cent: "<1%" and ">99%" short of none and all (0.998 read "100%")."""
+    if not math.isfinite(value):
+        return "–"
+    return "<1%" if 0 < value < 0.005 else ">99%" if 0.995 <= value < 1 else f"{value:.0%}"
 
 
 def summarize(result, seconds: float | None = None) -> str:

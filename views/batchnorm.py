@@ -145,8 +145,10 @@ def draw(snap: Snapshot) -> None:
     else:
         st.header("4. Before or after the activation?")
         st.markdown(
-            "Before: the nonlinearity receives standardized inputs, where the sigmoid is steep. After: it "
-            "receives raw inputs, and only its outputs are standardized. Compare the two side by side:"
+            "Before: the nonlinearity receives standardized inputs, then scaled and shifted by the learned gamma "
+            "and beta (at the start, gamma 1 and beta 0: where the sigmoid is steep; the charts above show where "
+            "training took them). After: it receives raw inputs, and only its outputs are standardized. Compare "
+            "the two side by side:"
         )
         st.page_link(
             "views/compare.py",

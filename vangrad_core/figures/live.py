@@ -34,6 +34,7 @@ from .style import (
     thin_steps,
     tick,
     value_axis,
+    whole_percent,
     zero_floor,
     zero_markers,
 )
@@ -1089,7 +1090,7 @@ def activation_ridges(
     for shape in shapes:
         shape.update(xref="x", yref="paper", y0=0, y1=1, layer="below")
         shape.setdefault("line", {"width": 0})
-    labels = [f"{n} · {shares.get(n, np.nan):.0%}" for n in layer_ids]
+    labels = [f"{n} · {whole_percent(shares.get(n, np.nan))}" for n in layer_ids]
     flat_label = f"% {flat_word}" if flat_word else ""
     axis = "the activation's output" + (", log scale" if log_axis else "")
     axis += " (values beyond the axis counted at its edges)" if clipped.any() else ""
