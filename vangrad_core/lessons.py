@@ -38,7 +38,7 @@ def stalled(run: RunFacts) -> bool:
 
 def settles_near_guessing(run: RunFacts, from_step: int = 0) -> bool:
     """It has `stalled`, and from step `from_step` to the end its loss, as the curves'
-    line draws it (the mean of the last SMOOTHING batches), stays within 0.03 of ln 2:
+    line draws it (`RunFacts.smoothed_loss`), stays within 0.03 of ln 2:
     what "stays near 0.69" says (by default all along)."""
     settled = run.smoothed_loss.loc[from_step:]
     return stalled(run) and bool((settled - LN2).abs().lt(0.03).all())

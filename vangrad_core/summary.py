@@ -133,7 +133,8 @@ class RunFacts:
 
     @functools.cached_property
     def smoothed_loss(self) -> pd.Series:
-        return self.metrics["loss"].rolling(SMOOTHING, min_periods=1).mean()
+        """The batch loss as the curves' line draws it (`loss_window`: the mean of 20 batches in a lesson's run)."""
+        return self.metrics["loss"].rolling(loss_window(len(self.metrics)), min_periods=1).mean()
 
     @property
     def first_loss(self) -> float:
@@ -147,7 +148,7 @@ class RunFacts:
 
     @property
     def lowest_loss(self) -> float:
-        """The lowest SMOOTHING-step mean of the batch loss."""
+        """The lowest point of the loss line (`smoothed_loss`)."""
         return float(self.smoothed_loss.min())
 
     @property
