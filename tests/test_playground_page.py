@@ -664,6 +664,18 @@ def test_the_loss_sentence_is_the_last_point_of_the_loss_line(steps):
     assert said[1] == number(line.y[-1], 3) == number(snap.metrics["loss"].iloc[-window:].mean(), 3)
 
 
+def test_the_phase_diagram_colours_the_cell_under_a_default_sigmoid():
+    """A default sigmoid's σ_w² = 1/3 sat left of the first column of sigmoid's grid (to
+    160, from 3.9): a star on blank background beside "blue: every layer shrinks it"."""
+    snap = finished_snapshot(ExperimentConfig(depth=3, width=8, steps=1, dataset="moons"))
+    chart = run_charts.phase(snap)
+    heat = chart.data[0]
+    star = next(t for t in chart.data if (t.name or "").startswith("this network"))
+    cell = heat.x[1] - heat.x[0]
+    assert star.name == "this network" and heat.x[0] - cell / 2 <= 0 < star.x[0] < heat.x[0] + cell / 2
+    assert chart.layout.xaxis.range[0] == 0 and heat.z[0][0] < 0  # on the first cell, coloured ordered (χ₁ < 1)
+
+
 def test_the_red_line_is_drawn_only_where_sigmoids_bound_holds():
     """Sigmoid's ×0.25 a layer bounds what its slope passes on of dL/dz in a plain stack:
     not for dL/dW (which also carries each layer's inputs; the line was drawn against it,

