@@ -400,9 +400,8 @@ def variance_words(snap: Snapshot) -> str:
         said.append(f"No theory line: {NO_THEORY_WHY}")
     said.append(
         "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
-        "(or exploding). In theory He's init keeps ReLU's variance flat, and Xavier's a linear network's (the "
-        "dotted rule); tanh bends below linear, so with Xavier's weights its variance still falls, slowly (the "
-        "dashed theory line)."
+        "(or exploding). In theory He's init keeps ReLU's variance flat, and Xavier's a linear network's; tanh "
+        "bends below linear, so with Xavier's weights its variance still falls, slowly."
     )
     return " ".join(said)
 
