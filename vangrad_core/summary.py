@@ -287,6 +287,14 @@ def doomed_from_the_start(diverged_at: int, first_loss: float) -> bool:
     return diverged_at == 0 or not first_loss <= BLOWN_UP_LOSS
 
 
+def divergence_advice(diverged_at: int, first_loss: float) -> str:
+    """What to change after a run diverged: its initial weights where they doomed it
+    (`doomed_from_the_start`), else its updates too."""
+    if doomed_from_the_start(diverged_at, first_loss):
+        return "Try a smaller weight scale, another initialization or batch norm."
+    return "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
+
+
 def divergence_words(diverged_at: int, reason: str) -> str:
     """Where a run diverged and why, counted as the step counter counts (steps done), so
     that no reader has to know where step numbers start: "after 3 steps, on the 4th: …"."""

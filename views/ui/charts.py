@@ -21,8 +21,8 @@ from vangrad_core.summary import (
     Headline,
     at_step,
     diverged_when,
+    divergence_advice,
     divergence_words,
-    doomed_from_the_start,
     factor_number,
     fraction,
     gradient_sentence,
@@ -285,17 +285,10 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     # presenting: one line of banner, no second lines under the numbers (the sentence below says the factor a layer)
     compact = classroom.presenting()
     if snap.diverged_at is not None:
+        first_loss = snap.metrics["loss"].iloc[0] if len(snap.metrics) else math.nan
+        advice = "" if compact else f" {divergence_advice(snap.diverged_at, first_loss)}"
         st.error(
-            f"**The run diverged** {divergence_words(snap.diverged_at, snap.divergence_reason)}."
-            + (
-                ""
-                if compact
-                else " Try a smaller weight scale, another initialization or batch norm."
-                if doomed_from_the_start(
-                    snap.diverged_at, snap.metrics["loss"].iloc[0] if len(snap.metrics) else math.nan
-                )
-                else " Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
-            ),
+            f"**The run diverged** {divergence_words(snap.diverged_at, snap.divergence_reason)}.{advice}",
             icon=":material/error:",
         )
     # the step count's column wider for longer runs: "20000 / 20000" did not fit a fifth of a 1440-px page
