@@ -34,8 +34,9 @@ from vangrad_core.live import LiveTrainer
 from vangrad_core.measure import LAYER_COLUMNS
 from vangrad_core.measure_fast import raw_dtype
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
-from vangrad_core.summary import BLOWN_UP_LOSS, doomed_from_the_start, headline, number
+from vangrad_core.summary import BLOWN_UP_LOSS, doomed_from_the_start, headline
 from vangrad_core.trainer import HISTORY_BYTES, layer_record_every, not_finite_words
+from vangrad_core.writing import number
 
 
 def first_over_last_hidden(config: ExperimentConfig) -> float:
@@ -382,7 +383,7 @@ def test_headline_ratio_matches_the_frame():
 def test_the_loss_sentence_says_stalled_only_when_the_accuracy_is_at_chance_too():
     """One hidden sigmoid layer after 50 steps: a loss of 0.686, 1% under ln 2, while the
     test accuracy had reached 62% and climbed; it said "learning has stalled"."""
-    from vangrad_core.summary import loss_sentence, number
+    from vangrad_core.summary import loss_sentence
 
     begun = run_experiment(ExperimentConfig(depth=1, steps=50))
     assert abs(begun.metrics["loss"].iloc[-20:].mean() - math.log(2)) < 0.05 * math.log(2)
@@ -460,7 +461,6 @@ def test_a_factor_near_one_is_said_with_the_digits_that_tell_its_direction():
 def test_a_number_prints_its_minus_signs_as_minus_signs_not_hyphens():
     """The exponent's sign is a minus sign: a browser broke a caption after a hyphen, "1e-" | "17";
     a negative number's too, so that a caption never mixes the two ("-1.1e−3", a browser walk)."""
-    from vangrad_core.summary import number
 
     values = (6.7e-17, 3e20, 0.14, 1600, -2.5e-5, -0.0721, -5000)
     assert [number(v) for v in values] == ["6.7e−17", "3e20", "0.14", "1600", "−2.5e−5", "−0.072", "−5000"]

@@ -24,7 +24,7 @@ from vangrad_core.lessons import (
     WIDTH_NET,
     WIDTHS,
 )
-from vangrad_core.summary import MINUS
+from vangrad_core.writing import MINUS
 
 pytestmark = CLASSICS_GROUP
 

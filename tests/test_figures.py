@@ -336,13 +336,12 @@ def test_layer_colours_are_one_distinct_colour_a_layer():  # (their order: test_
 
 
 def test_a_share_reads_100_or_0_percent_only_when_it_is_all_or_none():
-    """A ridge labelled "6 · 100%" at 99.8% read as a dead layer beside the one that was (a browser walk)."""
-    from vangrad_core.figures.style import whole_percent
-    from vangrad_core.summary import fraction
+    """A ridge labelled "6 · 100%" at 99.8% read as a dead layer beside the one that was (a
+    browser walk); captions and the ridges' labels write a share the same way."""
+    from vangrad_core.writing import percent
 
-    shares = [0.0, 0.001, 0.004, 0.5, 0.996, 0.998, 1.0, float("nan")]
-    assert [whole_percent(s) for s in shares] == ["0%", "1%", "1%", "50%", "99%", "99%", "100%", "–"]
-    assert [fraction(s) for s in shares] == ["0%", "<1%", "<1%", "50%", ">99%", ">99%", "100%", "–"]
+    shares = [0.0, 0.001, 0.004, 0.005, 0.5, 0.994, 0.996, 0.998, 1.0, float("nan")]
+    assert [percent(s) for s in shares] == ["0%", "<1%", "<1%", "<1%", "50%", "99%", ">99%", ">99%", "100%", "–"]
 
 
 def test_zero_gradients_do_not_break_log_axes(trained):

@@ -52,12 +52,22 @@ def test_streamlit_only_in_the_app_and_its_pages(path):
     assert not any(m.split(".")[0] == "streamlit" for m in imported_modules(path))
 
 
+# how a number is written: the one module outside figures/ they may import (it imports no other)
+WRITING = "vangrad_core.writing"
+
+
 @pytest.mark.parametrize("path", python_files(FIGURES), ids=lambda p: p.name)
 def test_figures_only_draw(path):
     for module in imported_modules(path):
         assert module.split(".")[0] != "torch", f"{path.name} imports {module}"
         if module.startswith("vangrad_core"):
-            assert module.startswith("vangrad_core.figures"), f"{path.name} imports the engine's {module}"
+            assert module.startswith("vangrad_core.figures") or module == WRITING, (
+                f"{path.name} imports the engine's {module}"
+            )
+
+
+def test_how_numbers_are_written_imports_only_the_standard_library():
+    assert imported_modules(ENGINE / "writing.py") <= {"__future__", "math"}
 
 
 def test_the_engine_imports_without_streamlit_and_trains_without_the_compiler():

@@ -34,11 +34,10 @@ from vangrad_core.summary import (
     dead_layers_sentence,
     factor_number,
     flat_share_sentence,
-    fraction,
     headline,
-    number,
     units_sentence,
 )
+from vangrad_core.writing import number, percent
 from views.ui import charts, run_charts
 from views.ui.charts import PRESENTER_CHART, data_files
 from views.ui.live import LOST, training_pool
@@ -804,7 +803,7 @@ def test_the_most_inactive_layer_badge_counts_dead_layers_in_words():
     head = headline(run.metrics, run.layers, run.config)
     metric = next(m for m in at.metric if m.label == "Most inactive layer")
     n = head.dead_layers
-    assert n >= 1 and metric.delta == f"{fraction(head.flat_fraction)} · {n} dead layer{'s' if n > 1 else ''}"
+    assert n >= 1 and metric.delta == f"{percent(head.flat_fraction)} · {n} dead layer{'s' if n > 1 else ''}"
     assert len(metric.delta) <= 22
     # the caption under the crosses says which layer and since when
     said = dead_layers_sentence(run.layers)
@@ -838,7 +837,7 @@ def test_the_derivative_caption_says_how_many_of_the_layers_inputs_sit_on_the_fl
     share = at_step(snap.layers, "end").set_index("layer")["saturation"][2]
     assert 0 < share < 1
     assert run_charts.derivative_words(snap, 2).endswith(
-        f"now {fraction(share)} of layer 2's inputs in this batch are there."  # (the histogram draws all 64)
+        f"now {percent(share)} of layer 2's inputs in this batch are there."  # (the histogram draws all 64)
     )
     # a wide layer: the histogram draws the batch's first examples, the share counts all of it
     wide = LiveTrainer(ExperimentConfig(depth=3, width=256, activation="relu", steps=3))

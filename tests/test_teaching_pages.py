@@ -23,7 +23,8 @@ from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
-from vangrad_core.summary import at_step, number, range_words
+from vangrad_core.summary import at_step, range_words
+from vangrad_core.writing import number
 from views.ui.state import CompareState, ThroughTimeState
 
 

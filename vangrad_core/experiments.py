@@ -58,8 +58,8 @@ from .lessons import (
 from .measure import at_initialization
 from .model import Network, build_model, initialize, reinitialize, uninitialized_linear
 from .recurrent import ADDING_TOLERANCE, GUESS_LOSS, GUESS_WITHIN, RecurrentTrainer
-from .summary import fixed, number
 from .trainer import Trainer, frozen_running_statistics
+from .writing import fixed, number, percent
 
 PERCENTILES = (15, 50, 85)
 
@@ -182,8 +182,8 @@ def he(seed: int) -> Outcome:
     because = (
         f"after {HE_30.steps} steps Xavier's test loss is {numbers['xavier_normal_final_loss']:.2f} "
         f"(from {numbers['xavier_normal_first_loss']:.2f}), accuracy "
-        f"{numbers['xavier_normal_final_accuracy']:.0%}; He's is {numbers['he_normal_final_loss']:.2f}, accuracy "
-        f"{numbers['he_normal_final_accuracy']:.0%}. At step 1 (the initial weights) layer 1 gets "
+        f"{percent(numbers['xavier_normal_final_accuracy'])}; He's is {numbers['he_normal_final_loss']:.2f}, accuracy "
+        f"{percent(numbers['he_normal_final_accuracy'])}. At step 1 (the initial weights) layer 1 gets "
         f"{number(numbers['xavier_normal_gradient_ratio'])} of the top layer's backpropagated gradient (RMS dL/dz) "
         "with Xavier, "
         f"{numbers['he_normal_gradient_ratio']:.2f} with He."
@@ -326,11 +326,12 @@ def dying(seed: int) -> Outcome:
         and numbers["dead_leaky"] == 0
     )
     because = (
-        f"of {DYING_TRIALS} width-2 ReLU networks, {numbers['dead_width2_depth5']:.0%} are dead at initialization "
-        f"at depth 5 and {numbers['dead_width2_depth50']:.0%} at depth {DYING_DEPTH}; width 4: "
-        f"{numbers['dead_width4_depth10']:.0%} at depth 10 (width 2: {numbers['dead_width2_depth10']:.0%}) and "
-        f"{numbers['dead_width4_depth50']:.0%} at depth {DYING_DEPTH}; Leaky ReLU: {numbers['dead_leaky']:.0%} at "
-        "every depth (its output is never exactly 0)."
+        f"of {DYING_TRIALS} width-2 ReLU networks, {percent(numbers['dead_width2_depth5'])} are dead at initialization "
+        f"at depth 5 and {percent(numbers['dead_width2_depth50'])} at depth {DYING_DEPTH}; width 4: "
+        f"{percent(numbers['dead_width4_depth10'])} at depth 10 "
+        f"(width 2: {percent(numbers['dead_width2_depth10'])}) and {percent(numbers['dead_width4_depth50'])} at "
+        f"depth {DYING_DEPTH}; Leaky ReLU: {percent(numbers['dead_leaky'])} at every depth (its output is never "
+        "exactly 0)."
     )
     return Outcome(reproduced, _verdict(reproduced, because), numbers, {"dead": frame})
 
@@ -437,9 +438,9 @@ def long_range_memory(seed: int) -> Outcome:
     because = (
         f"on the adding problem at T = {longest} the LSTM (forget bias 1) got its test squared error down to "
         f"{numbers['lstm_loss_longest']:.3f} in {numbers['lstm_steps_longest']:.0f} steps "
-        f"({numbers['lstm_accuracy_longest']:.0%} of its sums within ±{ADDING_TOLERANCE:g}), while the plain tanh "
+        f"({percent(numbers['lstm_accuracy_longest'])} of its sums within ±{ADDING_TOLERANCE:g}), while the plain tanh "
         f"RNN stayed at {numbers['rnn_loss_longest']:.3f} after {MEMORY_RUN.steps} "
-        f"({numbers['rnn_accuracy_longest']:.0%} within ±{ADDING_TOLERANCE:g}; answering 1 every time: squared "
+        f"({percent(numbers['rnn_accuracy_longest'])} within ±{ADDING_TOLERANCE:g}; answering 1 every time: squared "
         f"error {GUESS_LOSS['adding']:.3f}, {GUESS_WITHIN:.0%} within it). Longest T solved (test squared error under "
         f"{MEMORY_SUCCESS_MSE}) of {', '.join(map(str, MEMORY_LENGTHS))}: RNN {numbers['rnn_longest_solved']:.0f}, "
         f"LSTM {numbers['lstm_longest_solved']:.0f} (0 = none). Untrained, dL/dh_1 is "
@@ -584,7 +585,7 @@ def isometry(seed: int) -> Outcome:
         numbers[f"{key}_decades"] = _decades(values[~negligible])
         numbers[f"{key}_median"] = float(np.median(values))
         numbers[f"{key}_negligible"] = float(negligible.mean())
-        shown = f"{name} ({negligible.mean():.0%} under 10⁻¹²)" if negligible.any() else name
+        shown = f"{name} ({percent(negligible.mean())} under 10⁻¹²)" if negligible.any() else name
         spectra.append(pd.DataFrame({"log10_singular_value": np.log10(values[~negligible]), "init": shown}))
         if key in ISOMETRY_TRAINED:
             trainer = Trainer(config, record_every=config.steps)  # no per-layer history
@@ -606,9 +607,9 @@ def isometry(seed: int) -> Outcome:
         f"through {ISOMETRY.depth} tanh layers the middle half of the Jacobian's singular values spans "
         f"{numbers['tanh_orthogonal_decades']:.2f} decades with orthogonal weights (median "
         f"{numbers['tanh_orthogonal_median']:.2f}) and at least {numbers['tanh_gaussian_decades']:.1f} with Gaussian "
-        f"ones, {numbers['tanh_gaussian_negligible']:.0%} of which are under 10⁻¹² of the largest; test accuracy "
+        f"ones, {percent(numbers['tanh_gaussian_negligible'])} of which are under 10⁻¹² of the largest; test accuracy "
         f"reaches {ISOMETRY_TARGET:.0%} after {after('tanh_orthogonal')} (orthogonal) and {after('tanh_gaussian')} "
-        f"(Gaussian). With ReLU and orthogonal weights, {numbers['relu_orthogonal_negligible']:.0%} of the "
+        f"(Gaussian). With ReLU and orthogonal weights, {percent(numbers['relu_orthogonal_negligible'])} of the "
         f"singular values are 0 (under 10⁻¹²) and the middle half of the rest spans "
         f"{numbers['relu_orthogonal_decades']:.1f} decades."
     )
@@ -801,8 +802,8 @@ def width(seed: int) -> Outcome:
         + " (theory: "
         + ", ".join(f"{theory.relu_jacobian_log_variance(w) * w:.1f}" for w in WIDTHS)
         + "). "
-        f"{numbers[f'off_width{narrow}']:.0%} of the width-{narrow} networks are off their mean by over "
-        f"×{OFF_BY} either way, {numbers[f'off_width{wide}']:.0%} of the width-{wide} ones."
+        f"{percent(numbers[f'off_width{narrow}'])} of the width-{narrow} networks are off their mean by over "
+        f"×{OFF_BY} either way, {percent(numbers[f'off_width{wide}'])} of the width-{wide} ones."
     )
     return Outcome(reproduced, _verdict(reproduced, because), numbers, {"spread": frame})
 

@@ -16,6 +16,8 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Self
 
+from .writing import MINUS
+
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 MAX_TEXT = 40  # no valid value is longer; longer text is not parsed (huge numbers)
@@ -270,7 +272,7 @@ def _plain(number: float) -> str:
     if "e" not in text:
         return text
     mantissa, exponent = text.split("e")
-    return f"{mantissa}e{int(exponent)}".replace("-", "−")
+    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
 
 
 def quote(value: Any) -> str:

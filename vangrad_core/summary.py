@@ -16,6 +16,7 @@ import pandas as pd
 
 from .activations import ACTIVATION_TABLE
 from .config import ExperimentConfig
+from .writing import fixed, number, percent
 
 LN2 = math.log(2)  # the cross-entropy of a coin flip between two classes
 GRADIENT_MEASURE = "delta_rms"
@@ -217,28 +218,6 @@ def time_ratio(rows: pd.DataFrame) -> float:
 # ---- the sentences the pages print about a run ------------------------------------------
 
 
-MINUS = "\u2212"  # the minus sign, not a hyphen: a browser broke a line after it ("1e-" | "17")
-
-
-def number(value: float, digits: int = 2) -> str:
-    """A number as a student reads it: 0.14, 3.2, 1e−17 (scientific below 0.01 or above
-    1e4); a minus sign, not a hyphen, for negative numbers and exponents alike (a browser
-    broke a line after a hyphen: "1e-" | "17")."""
-    if not math.isfinite(value):
-        return "–"
-    if value == 0:
-        return "0"
-    if 100 <= abs(value) < 1e4:  # 1600, not 1.6e+03
-        text = f"{value:.0f}"
-    elif 0.01 <= abs(value) < 100:
-        text = f"{value:.{digits}g}"
-    else:
-        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-        text = f"{mantissa}e{int(exponent)}"
-    return text.replace("-", MINUS)
-
-
 def range_words(low: float, high: float, digits: int = 2) -> str:
     """ "between 0.997 and 1.005", or "1 in every layer" where both ends read the same:
     `number`s, both ends to as many decimals as the finer one needs (else 1.005 read "1",
@@ -251,12 +230,6 @@ def range_words(low: float, high: float, digits: int = 2) -> str:
         decimals = max(len(text.partition(".")[2]) for text in plain)
         low_text, high_text = fixed(low, decimals), fixed(high, decimals)
     return f"between {low_text} and {high_text}"
-
-
-def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
-    """A number to `decimals` places, its sign a minus sign as `number` prints it: "−0.09"
-    (and "+0.09" when `signed`)."""
-    return f"{value:{'+' if signed else ''}.{decimals}f}".replace("-", MINUS)
 
 
 def ordinal(n: int) -> str:
@@ -394,7 +367,7 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
         verdict = "worse than guessing" if recent > guess else "below guessing: the network is learning"
     elif accuracy > chance + ABOVE_CHANCE:
         verdict = (
-            f"close to guessing, but the test accuracy, {accuracy:.0%}, is above chance ({chance:.0%}): "
+            f"close to guessing, but the test accuracy, {percent(accuracy)}, is above chance ({percent(chance)}): "
             "it has begun to learn"
         )
     elif len(metrics) < SMOOTHING:  # (Batch norm rescues deep sigmoid was "stalled" at steps 1-5, learning from 6)
@@ -412,13 +385,6 @@ def loss_sentence(metrics: pd.DataFrame, n_classes: int) -> str:
         f"Loss now {number(recent, 3)} ({batches}); guessing among {n_classes} classes "
         f"scores ln {n_classes} ≈ {guess:.2f}: {verdict}."
     )
-
-
-def fraction(value: float) -> str:
-    """A share in whole per cent: "<1%" and ">99%" short of none and all (0.998 read "100%")."""
-    if not math.isfinite(value):
-        return "–"
-    return "<1%" if 0 < value < 0.005 else ">99%" if 0.995 <= value < 1 else f"{value:.0%}"
 
 
 def summarize(result, seconds: float | None = None) -> str:
@@ -551,10 +517,10 @@ def flat_share_sentence(layers: pd.DataFrame, flat_word: str) -> str:
     highs, lows = (share == share.max()).sum(), (share == share.min()).sum()
     most = f"layer {high} has" if highs == 1 else f"{highs} layers have"
     fewest = (
-        f"layer {low} the fewest, {fraction(share[low])}"
+        f"layer {low} the fewest, {percent(share[low])}"
         if lows == 1
         else f"{lows} layers have none"
         if share[low] == 0
-        else f"{lows} layers the fewest, {fraction(share[low])}"
+        else f"{lows} layers the fewest, {percent(share[low])}"
     )
-    return f"Now {most} the most {flat_word} inputs, {fraction(share[high])}, and {fewest}."
+    return f"Now {most} the most {flat_word} inputs, {percent(share[high])}, and {fewest}."

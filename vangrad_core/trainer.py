@@ -21,7 +21,8 @@ from .measure import LAYER_COLUMNS, UNIT_COLUMNS
 from .measure_fast import FastMeasure, raw_dtype
 from .model import Network, build_model
 from .packing import pack_parameters
-from .summary import doomed_from_the_start, number
+from .summary import doomed_from_the_start
+from .writing import number
 
 if TYPE_CHECKING:
     from .recurrent import RecurrentConfig

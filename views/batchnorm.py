@@ -10,7 +10,8 @@ from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.lessons import BATCHNORM_NETWORKS, BATCHNORM_PLACEMENT
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import at_step, fixed, fraction, number, range_words
+from vangrad_core.summary import at_step, range_words
+from vangrad_core.writing import fixed, number, percent
 from views.ui import charts, classroom, session
 from views.ui.live import LiveRun, live_fragment, run_controls, run_status
 from views.ui.state import BatchNormState
@@ -43,7 +44,7 @@ def stages_in_words(stages: pd.DataFrame) -> str:
         "Standardizing gives each unit mean 0 and std 1 over the batch, one unit at a time, so the "
         "histogram of the whole layer can change shape; it does not clip anything: the standardized "
         f"values reach {number(standardized.min())} and {number(standardized.max())}, and "
-        f"{fraction((standardized.abs() > 2).mean())} of them lie beyond ±2. Gamma and beta then scale and "
+        f"{percent((standardized.abs() > 2).mean())} of them lie beyond ±2. Gamma and beta then scale and "
         f"shift each unit again: {figures.mean_and_std(out)} now."
     )
 
@@ -133,8 +134,8 @@ def draw(snap: Snapshot) -> None:
         last = at_step(snap.layers, "end")
         hidden = last[last["saturation"].notna()]
         cols = st.columns(3)
-        cols[0].metric("Inputs below 0 (ReLU outputs 0)", f"{hidden['saturation'].mean():.0%}")
-        cols[1].metric("Units dead for the whole batch", f"{hidden['dead_fraction'].mean():.0%}")
+        cols[0].metric("Inputs below 0 (ReLU outputs 0)", percent(hidden["saturation"].mean()))
+        cols[1].metric("Units dead for the whole batch", percent(hidden["dead_fraction"].mean()))
         beta = hidden["norm_beta_mean"].mean()
         cols[2].metric("Mean learned beta", "–" if math.isnan(beta) else fixed(beta, 3, signed=True))
         st.markdown(

@@ -9,7 +9,7 @@ from vangrad_core import figures
 from vangrad_core.config import MAX_SEED
 from vangrad_core.experiments import CLASSIC_BY_KEY, Outcome
 from vangrad_core.lessons import ISOMETRY_TARGET, MEMORY_SUCCESS_MSE
-from vangrad_core.summary import number
+from vangrad_core.writing import number
 from views.ui import charts, classroom, session
 from views.ui.live import training_slots
 from views.ui.state import ClassicsState

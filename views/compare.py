@@ -5,7 +5,8 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import divergence_words, gradient_sentence, headline, number
+from vangrad_core.summary import divergence_words, gradient_sentence, headline
+from vangrad_core.writing import number
 from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import pair_controls, pair_fragment
 from views.ui.state import CompareState

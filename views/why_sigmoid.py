@@ -6,7 +6,8 @@ import streamlit as st
 from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, at_initialization, figures
 from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
-from vangrad_core.summary import at_step, fraction, gradient_ratio, number, per_layer
+from vangrad_core.summary import at_step, gradient_ratio, per_layer
+from vangrad_core.writing import number, percent
 from views.ui import charts, session
 from views.ui.live import training_slots
 from views.ui.state import WhySigmoidSliders, WhySigmoidState
@@ -144,14 +145,14 @@ for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=T
         st.subheader(title)
         charts.show(figures.derivative_with_inputs(curve, inputs, layer, "sigmoid", share_top), f"why:bn:{config.norm}")
         cols = st.columns(3)
-        cols[0].metric(f"Saturated, layer {layer}", fraction(last[layer]))
-        cols[1].metric("Saturated, all layers", fraction(last.mean()))
-        cols[2].metric("Test accuracy", fraction(tested.iloc[-1]) if len(tested) else "–")
+        cols[0].metric(f"Saturated, layer {layer}", percent(last[layer]))
+        cols[1].metric("Saturated, all layers", percent(last.mean()))
+        cols[2].metric("Test accuracy", percent(tested.iloc[-1]) if len(tested) else "–")
 (without, without_share), (with_bn, with_share) = saturated.items()
 st.caption(
     f"{config.depth} sigmoid layers, weights N(0, 4²), {config.steps} steps at learning rate {learning_rate:g}. "
-    f"Here, {fraction(without_share)} of layer {layer}'s inputs are saturated {without} and "
-    f"{fraction(with_share)} {with_bn}. {answer.notice} (Saturated: the slope is under 10% of its peak.)"
+    f"Here, {percent(without_share)} of layer {layer}'s inputs are saturated {without} and "
+    f"{percent(with_share)} {with_bn}. {answer.notice} (Saturated: the slope is under 10% of its peak.)"
 )
 
 # the page's state, for its link and the next visit: every widget as it is now

@@ -6,13 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..writing import fixed
 from .style import counted, empty, layer_colors, layout, line_mode, new_figure, step_axis, thin_steps
 
 
 def mean_and_std(values: pd.Series) -> str:
     """ "mean 0.00, std 1.00": a stage's histogram's heading, and what its caption says."""
-    # (rounded first: a mean of -0.001 reads "0.00", not "-0.00"; a minus sign, as `summary.number` prints one)
-    return f"mean {round(values.mean(), 2) + 0.0:.2f}, std {values.std(ddof=0):.2f}".replace("-", "\u2212")
+    # (rounded first: a mean of -0.001 reads "0.00", not "−0.00")
+    return f"mean {fixed(round(values.mean(), 2) + 0.0)}, std {fixed(values.std(ddof=0))}"
 
 
 def norm_stages(stages: pd.DataFrame, layer: int) -> go.Figure:

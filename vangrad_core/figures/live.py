@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..writing import percent
 from .style import (
     HEATMAP_SCALE,
     LABEL_BACKGROUND,
@@ -34,7 +35,6 @@ from .style import (
     thin_steps,
     tick,
     value_axis,
-    whole_percent,
     zero_floor,
     zero_markers,
 )
@@ -1092,7 +1092,7 @@ def activation_ridges(
     for shape in shapes:
         shape.update(xref="x", yref="paper", y0=0, y1=1, layer="below")
         shape.setdefault("line", {"width": 0})
-    labels = [f"{n} · {whole_percent(shares.get(n, np.nan))}" for n in layer_ids]
+    labels = [f"{n} · {percent(shares.get(n, np.nan))}" for n in layer_ids]
     flat_label = f"% {flat_word}" if flat_word else ""
     axis = "the activation's output" + (", log scale" if log_axis else "")
     axis += " (values beyond the axis counted at its edges)" if clipped.any() else ""

@@ -16,6 +16,8 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from ..writing import number
+
 LAYER_SCALE = "Viridis"  # input layer dark purple ... output layer yellow
 # tiny gradients dark, large bright; without Inferno's first colour (#000004), which
 # Streamlit's chart frontend draws as if transparent
@@ -24,8 +26,8 @@ FONT_SIZE = 15
 TINY = 1e-45  # below float32's smallest number: a gradient of exactly 0
 # under float32's smallest normal number a gradient is 0 or an underflow: drawn as "0"
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
-# (float32 keeps such a number only roughly; its exponent's minus a minus sign, as the app writes numbers)
-UNDERFLOW_WORDS = f"0, or under {SMALLEST_NORMAL:.1e}".replace("e-", "e−")
+# (float32 keeps such a number only roughly: two digits)
+UNDERFLOW_WORDS = f"0, or under {number(SMALLEST_NORMAL)}"
 # Plotly's default, "hide past div", measures every tick label in the browser at every
 # redraw to hide those past the chart's edge (20% of the page's drawing while a run
 # trained); with "allow" the profile, heatmap, saturation and ridgeline charts redraw
@@ -52,14 +54,6 @@ def counted(steps: pd.Series | pd.Index) -> pd.Series | pd.Index:
 
 
 FEW_STEPS = 10  # a step axis shorter than this is labelled at every step
-
-
-def whole_percent(share: float) -> str:
-    """A share as a whole per cent, 0% and 100% kept for exactly none and all (99.8% of a
-    layer's outputs read "100%" beside a layer that was not dead)."""
-    if not math.isfinite(share):
-        return "–"
-    return "0%" if share == 0 else "100%" if share == 1 else f"{min(max(round(100 * share), 1), 99)}%"
 
 
 def batches_words(what: str, window: int, *more: str) -> str:

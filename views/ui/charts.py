@@ -24,15 +24,14 @@ from vangrad_core.summary import (
     divergence_advice,
     divergence_words,
     factor_number,
-    fraction,
     gradient_sentence,
     headline,
-    number,
     per_layer,
     time_ratio,
     time_sentence,
 )
 from vangrad_core.workers import WorkerGone
+from vangrad_core.writing import number, percent
 from views.ui import classroom
 from views.ui.chart_in_place import chart_in_place, figure_json
 from views.ui.live import LiveRun, drawings, training_pool
@@ -301,11 +300,11 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     flat = head.flat_layer is not None and head.flat_fraction >= 0.01
     dead = f"{head.dead_layers} dead layer{'s' if head.dead_layers > 1 else ''}" if head.dead_layers else ""
     # (the badge holds about 22 characters: with dead layers "100% · 1 dead layer", the label saying what 100% is)
-    share = (fraction(head.flat_fraction) + ("" if dead else f" {word}")) if flat else ""
+    share = (percent(head.flat_fraction) + ("" if dead else f" {word}")) if flat else ""
     badge = " · ".join(part for part in (share, dead) if part)
     cols[4].metric(
         f"Most {word} layer",
-        (f"{head.flat_layer} ({fraction(head.flat_fraction)})" if compact else f"{head.flat_layer}")
+        (f"{head.flat_layer} ({percent(head.flat_fraction)})" if compact else f"{head.flat_layer}")
         if flat
         else "–"
         if snap.step_count == 0  # nothing measured yet (as the other numbers say)
@@ -359,7 +358,7 @@ def time_headline_metrics(
     when = f"at step {int(tested['step'].iloc[-1]) + 1}" if snap.diverged_at is not None and len(tested) else None
     for column, name, value in (
         (cols[0], loss, number(tested["test_loss"].iloc[-1], 3) if len(tested) else "–"),
-        (cols[1], accuracy, f"{tested['test_accuracy'].iloc[-1]:.0%}" if len(tested) else "–"),
+        (cols[1], accuracy, percent(tested["test_accuracy"].iloc[-1]) if len(tested) else "–"),
     ):
         column.metric(f"Test {name}", value, when, delta_color="off", delta_arrow="off")
     ratio = time_ratio(now) if now is not None else math.nan

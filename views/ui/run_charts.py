@@ -24,14 +24,13 @@ from vangrad_core.summary import (
     factor_number,
     flat_extremes,
     flat_share_sentence,
-    fraction,
     gradient_ratio,
     headline,
     loss_sentence,
     loss_window,
-    number,
     units_sentence,
 )
+from vangrad_core.writing import number, percent
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
 MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW (weights)"}  # figures.GRADIENT_MEASURES
@@ -176,7 +175,7 @@ def derivative_words(snap: Snapshot, layer: int) -> str:
         return f"{said}."
     share = float(share.iloc[0])
     if share > 0:
-        return f"{said}: now {fraction(share)} of layer {layer}'s inputs in this batch are there{sampled(snap, layer)}."
+        return f"{said}: now {percent(share)} of layer {layer}'s inputs in this batch are there{sampled(snap, layer)}."
     return (
         f"{said}. Now none of layer {layer}'s inputs is there: at this layer the gradient is scaled by the slope "
         f"where they sit (at most {activation.max_derivative:g}) times the weights."

@@ -1,0 +1,48 @@
+"""How the app writes a number, in one place: the sentences (summary.py), the charts'
+labels (figures/) and the settings' warnings all write numbers through it, so that a
+number reads the same wherever it is shown. Imports nothing but the standard library:
+figures may use it and still only draw (tests/test_layering.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+MINUS = "\u2212"  # the minus sign, not a hyphen: a browser broke a line after it ("1e-" | "17")
+
+
+def number(value: float, digits: int = 2) -> str:
+    """A number as a student reads it: 0.14, 3.2, 1e−17 (scientific below 0.01 or above
+    1e4); a minus sign, not a hyphen, for negative numbers and exponents alike (a browser
+    broke a line after a hyphen: "1e-" | "17")."""
+    if not math.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    if 100 <= abs(value) < 1e4:  # 1600, not 1.6e+03
+        text = f"{value:.0f}"
+    elif 0.01 <= abs(value) < 100:
+        text = f"{value:.{digits}g}"
+    else:
+        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        text = f"{mantissa}e{int(exponent)}"
+    return text.replace("-", MINUS)
+
+
+def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
+    """A number to `decimals` places, its sign a minus sign as `number` prints it: "−0.09"
+    (and "+0.09" when `signed`)."""
+    return f"{value:{'+' if signed else ''}.{decimals}f}".replace("-", MINUS)
+
+
+def percent(share: float) -> str:
+    """A share as a whole per cent: "0%" and "100%" only for exactly none and all, "<1%"
+    and ">99%" short of them (a ridge labelled "100%" at 99.8% read as a dead layer beside
+    the one that was), "–" for no number."""
+    if not math.isfinite(share):
+        return "–"
+    if share == 0 or share == 1:
+        return f"{share:.0%}"
+    whole = round(100 * share)
+    return "<1%" if whole < 1 else ">99%" if whole > 99 else f"{whole}%"
