@@ -78,7 +78,7 @@ def test_the_time_profiles_legend_is_a_key_a_colour_per_run_a_dash_per_moment():
         "B: LSTM",
         "step 1 (initial weights)",
         "step 10 (now)",
-        "bound (γ‖W_hh‖)^(T−t)",
+        "bound (γ‖W_hh‖₂)<sup>T−t</sup>",
     ]
     lines = [t for t in figure.data if t.showlegend is False]
     assert len(lines) == 5 and all(t.legendgroup in ("A: plain", "B: LSTM") for t in lines)

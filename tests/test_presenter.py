@@ -156,7 +156,8 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     assert short("layer (1 = next to the input; last = output layer)") == "layer"
     assert short(LAYER_AXIS_TO_OUTPUT) == LAYER_AXIS_TO_OUTPUT  # the profile's: kept whole
     assert short("training step") == "training step" and short(None) is None
-    assert short("A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1") == "A: RNN, bound (γ‖W_hh‖)^(T−t) at step 1"
+    bound = "A: RNN, bound (γ‖W_hh‖₂)<sup>T−t</sup> at step 1"
+    assert short(bound) == bound
     assert short("B: small: N(0, 0.01²) (step 500)") == "B: small: N(0, 0.01²)"  # a run's name keeps its init
     facts = ("A: saturated, 0% in every layer", "A: dead units, none now", "dead units, none now: stuck at 0 or 1")
     for fact in (*facts, "this network, off the chart: σ_w² = 512"):

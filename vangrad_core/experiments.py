@@ -181,9 +181,9 @@ def he(seed: int) -> Outcome:
     reproduced = stalls and trains and vanishes
     because = (
         f"after {HE_30.steps} steps Xavier's test loss is {numbers['xavier_normal_final_loss']:.2f} "
-        f"(from {numbers['xavier_normal_first_loss']:.2f}), accuracy "
-        f"{percent(numbers['xavier_normal_final_accuracy'])}; He's is {numbers['he_normal_final_loss']:.2f}, accuracy "
-        f"{percent(numbers['he_normal_final_accuracy'])}. At step 1 (the initial weights) layer 1 gets "
+        f"(from {numbers['xavier_normal_first_loss']:.2f}), test error "
+        f"{percent(1 - numbers['xavier_normal_final_accuracy'])}; He's is {numbers['he_normal_final_loss']:.2f}, "
+        f"test error {percent(1 - numbers['he_normal_final_accuracy'])}. At step 1 (the initial weights) layer 1 gets "
         f"{number(numbers['xavier_normal_gradient_ratio'])} of the top layer's backpropagated gradient (RMS dL/dz) "
         "with Xavier, "
         f"{numbers['he_normal_gradient_ratio']:.2f} with He."
@@ -444,8 +444,8 @@ def long_range_memory(seed: int) -> Outcome:
         f"error {GUESS_LOSS['adding']:.3f}, {GUESS_WITHIN:.0%} within it). Longest T solved (test squared error under "
         f"{MEMORY_SUCCESS_MSE}) of {', '.join(map(str, MEMORY_LENGTHS))}: RNN {numbers['rnn_longest_solved']:.0f}, "
         f"LSTM {numbers['lstm_longest_solved']:.0f} (0 = none). Untrained, dL/dh_1 is "
-        f"{number(numbers['rnn_first_gradient_longest'], 1)} of dL/dh_{longest} in the RNN and "
-        f"{number(numbers['lstm_first_gradient_longest'], 1)} in the LSTM."
+        f"{number(numbers['rnn_first_gradient_longest'])} of dL/dh_{longest} in the RNN and "
+        f"{number(numbers['lstm_first_gradient_longest'])} in the LSTM."
     )
     return Outcome(
         reproduced,
@@ -499,19 +499,23 @@ def bn_init(seed: int) -> Outcome:
         and all(a < b for a, b in itertools.pairwise(ratios))  # the deeper, the larger
         and numbers["residual_ratio"] < 1e-3 * ratios[-1]
     )
+
+    def rate(name: str, of: dict[str, float] = rates) -> str:  # (four digits: ×1.205 against the theory's ×1.211)
+        return number(of[name], 4)
+
     because = (
         f"with batch norm and ReLU, layer 1's dL/dz is ×{number(ratios[0])} the top hidden layer's at depth "
         f"{BN_DEPTHS[0]} and ×{number(ratios[-1])} at depth {deepest}. Away from the first and last "
-        f"{BN_FIT_EDGE} layers (the data's, and the loss's), it grows ×{rates['ReLU']:.3f} a layer (a line fitted "
-        f"to its log), where the theory says ×{predicted['ReLU']:.3f} = √(π/(π−1)). tanh: ×{rates['tanh']:.3f} "
-        f"a layer (theory ×{predicted['tanh']:.3f}); linear: ×{rates['linear']:.3f} (theory "
-        f"×{predicted['linear']:.0f}). With residual connections, ×{number(numbers['residual_ratio'])} over the "
+        f"{BN_FIT_EDGE} layers (the data's, and the loss's), it grows ×{rate('ReLU')} a layer (a line fitted "
+        f"to its log), where the theory says ×{rate('ReLU', predicted)} = √(π/(π−1)). tanh: ×{rate('tanh')} "
+        f"a layer (theory ×{rate('tanh', predicted)}); linear: ×{rate('linear')} (theory "
+        f"×{rate('linear', predicted)}). With residual connections, ×{number(numbers['residual_ratio'])} over the "
         f"same {deepest} ReLU layers."
     )
 
     def label(name: str) -> str:
         if name in rates:
-            return f"{name}: ×{rates[name]:.2f} a layer (theory ×{predicted[name]:.2f})"
+            return f"{name}: ×{rate(name)} a layer (theory ×{rate(name, predicted)})"
         return f"{name}: ×{number(numbers['residual_ratio'])} in all"
 
     depths = pd.concat(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from .config import ExperimentConfig
 from .recurrent import GUESS_LOSS, N_TEST, RecurrentConfig
 from .summary import ABOVE_CHANCE, LN2, RunFacts, TimeFacts
+from .writing import number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +78,18 @@ def trains(run: RunFacts, accuracy: float = 0.85) -> bool:
     return run.final_test_accuracy >= accuracy and run.final_loss < run.first_loss - 0.1
 
 
+def falls_then_jumps(run: RunFacts, below: float = 0.2, by: float = 0.3) -> bool:
+    """The loss line (as the curves draw it, `RunFacts.smoothed_loss`) falls below
+    `below`, and later jumps back up by more than `by`: a deep run that trains, unsteadily."""
+    line = run.smoothed_loss.reset_index(drop=True)
+    low = line < below
+    return bool(low.any() and (line.iloc[low.idxmax() :] > below + by).any())
+
+
+UNSTEADY = "its loss falls below 0.2, though at this depth it jumps back up now and then"
+TRAINS_UNSTEADILY = (Claim("the network trains", trains), Claim(UNSTEADY, falls_then_jumps))
+
+
 def signal_per_layer(run: RunFacts) -> float:
     """At step 0, the factor each hidden layer multiplies the variance of the
     nonlinearity's input by, forwards (geometric mean from layer 1 to the last)."""
@@ -111,6 +124,10 @@ _THIRTY_RELU = ExperimentConfig(depth=30, width=32, activation="relu", dataset="
 _SATURATED = _DEEP.replace(init="large_normal", weight_scale=4.0)  # weights ~ N(0, 16)
 _EXPLODING = _DEEP.replace(activation="relu", init="large_normal", weight_scale=0.32, learning_rate=0.03)
 
+EXPLODES_AT_START = Claim(  # (the exploding scenario's: the grey line, at step 1)
+    "at step 1 layer 1 gets about 90 times layer 20's, ×1.3 a layer",
+    lambda r: 60 < r.gradient_ratio("start") < 130 and 1.25 <= r.per_layer("start") < 1.35,
+)
 STALLS = Claim("the loss stays near 0.69, a coin flip", settles_near_guessing)
 LEARNS = Claim("the network learns", learned)
 
@@ -172,15 +189,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         _DYING,
         "A large learning rate: the loss swings and falls below 0.25, then large updates knock ReLU units to "
         "where they output 0 for every input (their slope there is exactly 0). Once a whole layer is dead (its "
-        "cross at 100%), no gradient passes it and it stays dead: within thirty steps the loss settles at "
-        "about 0.69, and stays there.",
+        "cross at 100%), no gradient passes it and it stays dead: within thirty steps of that the loss settles "
+        "at about 0.69, and stays there.",
         (
             Claim("the loss falls below 0.25", lambda r: r.lowest_loss < 0.25),
             Claim("a whole layer ends dead", lambda r: (r.dead("end") >= 1).any()),
             Claim("once a whole layer is dead it stays dead", dead_layers_stay_dead),
             Claim("once a whole layer is dead no gradient passes it", nothing_passes_a_dead_layer),
             Claim(
-                "within thirty steps the loss settles at about 0.69, and stays there",
+                "within thirty steps of that the loss settles at about 0.69, and stays there",
                 lambda r: settles_near_guessing(r, first_whole_layer_dead(r) + 30),
             ),
         ),
@@ -208,14 +225,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         "30 ReLU layers, He init",
         _THIRTY_RELU.replace(init="he_normal"),
         "He init doubles the variance to make up for ReLU's half: the signal and the gradient keep "
-        "their size through 30 layers and the network trains (its loss stays noisy at this depth).",
+        f"their size through 30 layers and the network trains: {UNSTEADY}.",
         (
             Claim(
                 "the signal keeps its size",
                 lambda r: 0.25 < signal_per_layer(r) ** (r.config.depth - 1) < 4,
             ),
             Claim("the gradient keeps its size", keeps_its_size),
-            Claim("the network trains", trains),
+            *TRAINS_UNSTEADILY,
         ),
     ),
     Scenario(
@@ -245,12 +262,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "Exploding gradients",
         _EXPLODING,
-        "The mirror image: each layer multiplies the gradient by more than 1 on its way back (the "
-        "profile rises toward the input at step 1), the first updates blow the weights up and within "
-        "a few steps the loss is no longer a number: the run stops.",
+        "The mirror image: each layer multiplies the gradient by more than 1 on its way back (at step 1, "
+        "×1.3 a layer: layer 1 gets about 90 times what layer 20 gets), the first updates blow the weights up "
+        "and within a few steps the loss is no longer a number: the run stops.",
         (
-            Claim("each layer multiplies the gradient by more than 1", lambda r: r.per_layer("start") > 1.1),
-            Claim("the profile rises toward the input", lambda r: r.gradient_ratio("start") > 10),
+            EXPLODES_AT_START,
             Claim("within a few steps the run stops", lambda r: r.diverged_at is not None and r.diverged_at <= 10),
         ),
     ),
@@ -325,7 +341,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("He init", _THIRTY_RELU.replace(init="he_normal")),
         "Xavier's variance is half what ReLU needs: from step 1 layer 1 gets a tiny share of the gradient "
         "(the numbers above, while it trains), then the last layer dies, and by the end no gradient reaches "
-        "any hidden layer: the network stalls. He's keeps the gradient's size, and the network trains.",
+        f"any hidden layer: the network stalls. He's keeps the gradient's size, and the network trains: {UNSTEADY}.",
         (
             Claim("Xavier: a tiny share at step 1; He: its size", lambda a, b: vanishes(a) and keeps_its_size(b)),
             Claim("the last layer dies", lambda a, b: a.dead("end").iloc[-1] >= 1),
@@ -333,6 +349,7 @@ COMPARISONS: tuple[Comparison, ...] = (
                 "by the end no gradient reaches any hidden layer", lambda a, b: (a.at("end")["delta_rms"] == 0).all()
             ),
             Claim("Xavier stalls, He trains", lambda a, b: stalled(a) and trains(b)),
+            Claim(f"He: {UNSTEADY}", lambda a, b: falls_then_jumps(b)),
         ),
     ),
     Comparison(
@@ -421,7 +438,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         ("updates", "distance"),
         "Each step changes the top layers' weights by up to about a tenth of their size, and those of "
         "the layers near the input not at all: their updates are too small to change a float32 number "
-        "(the 0s at the bottom of the left chart). The bottom ten layers have not moved from their "
+        "(the line along the bottom of the left chart, marked 0). The bottom ten layers have not moved from their "
         "initial weights since the start (the 0s on the right).",
         (
             Claim(  # (over the run, as the chart draws it: the output layer's peaks at 0.108)
@@ -504,8 +521,8 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Step 4 showed 30 ReLU layers with Xavier init dying; here is He init.",
         "30 ReLU layers, He init",
         ("profile", "curves"),
-        "The gradient keeps its size through 30 layers and the network trains.",
-        (Claim("keeps its size", keeps_its_size), Claim("trains", trains)),
+        f"The gradient keeps its size through 30 layers and the network trains: {UNSTEADY}.",
+        (Claim("keeps its size", keeps_its_size), *TRAINS_UNSTEADILY),
     ),
     TourStep(
         "Fix 4: batch normalization",
@@ -542,10 +559,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "what layer 20 gets, ×1.3 a layer). Two updates later it rises by more than 10¹⁵, the loss "
         "is no longer a number and the run stops with a clear message.",
         (
-            Claim(
-                "at step 1 layer 1 gets about 90 times layer 20's, ×1.3 a layer",
-                lambda r: 60 < r.gradient_ratio("start") < 130 and 1.25 <= r.per_layer("start") < 1.35,
-            ),
+            EXPLODES_AT_START,
             Claim(  # (the step after them, 3, is the one that overflows: the last recorded is 2)
                 "two updates later it rises by more than 10¹⁵",
                 lambda r: r.diverged_at == 3 and r.gradient_ratio("end") > 1e15,
@@ -685,7 +699,7 @@ SHATTERED = ExperimentConfig(
 )
 SHATTERED_POINTS = 256  # inputs evenly spaced on a segment of the plane
 SHATTERED_SEGMENT = ((-2.0, 1.0), (2.0, 1.0))  # from, to
-_SEGMENT_WORDS = "from ({:g}, {:g}) to ({:g}, {:g})".format(*SHATTERED_SEGMENT[0], *SHATTERED_SEGMENT[1])
+_SEGMENT_WORDS = "from ({}, {}) to ({}, {})".format(*map(number, (*SHATTERED_SEGMENT[0], *SHATTERED_SEGMENT[1])))
 SHATTERED_NETWORKS = 4  # random networks per kind; the correlations are averaged
 WIDTH_NET = ExperimentConfig(depth=50, activation="relu", init="he_normal", dataset="digits")
 WIDTHS = (16, 32, 64, 128)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 MINUS = "\u2212"  # the minus sign, not a hyphen: a browser broke a line after it ("1e-" | "17")
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def number(value: float, digits: int = 2) -> str:
@@ -46,3 +47,9 @@ def percent(share: float) -> str:
         return f"{share:.0%}"
     whole = round(100 * share)
     return "<1%" if whole < 1 else ">99%" if whole > 99 else f"{whole}%"
+
+
+def power(base: str, exponent: int) -> str:
+    """A power as a student reads it, "0.25¹⁹" (not "0.25^19"), in plain text (a metric's
+    value cannot hold HTML's <sup>)."""
+    return f"{base}{str(exponent).translate(_SUPERSCRIPT)}"

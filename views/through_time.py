@@ -97,8 +97,11 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
     with right:
         charts.chart("time:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
-        guessing = f" {charts.guess_words(snaps[0].config).capitalize()}." if classroom.presenting() else ""
-        st.caption("Training loss. A run whose loss stays flat has learned nothing." + guessing)
+        # (the adding task's loss falls from about 4 as a run learns the average answer: falling is not learning)
+        st.caption(
+            "Training loss. A run whose loss gets no lower than what learning nothing scores has learned "
+            f"nothing of the task: {charts.guess_words(snaps[0].config)}."
+        )
 
 
 def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:

@@ -6,8 +6,8 @@ import streamlit as st
 from vangrad_core import ACTIVATIONS, ExperimentConfig, Trainer, at_initialization, figures
 from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_covering
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
-from vangrad_core.summary import at_step, gradient_ratio, per_layer
-from vangrad_core.writing import number, percent
+from vangrad_core.summary import at_step, factor_number, gradient_ratio, per_layer
+from vangrad_core.writing import number, percent, power
 from views.ui import charts, session
 from views.ui.live import training_slots
 from views.ui.state import WhySigmoidSliders, WhySigmoidState
@@ -93,8 +93,11 @@ left, right = st.columns([3, 2])
 with left:
     charts.show(figures.chain_rule(stats), "why:chain")
 with right:
-    st.metric("Upper bound from the slope alone: 0.25 per layer", f"0.25^{depth - 1} = {number(0.25 ** (depth - 1))}")
-    st.metric("Measured, per layer (this network, at initialization)", f"× {measured:.3f}")
+    st.metric(
+        "Upper bound from the slope alone: 0.25 per layer",
+        f"{power('0.25', depth - 1)} = {number(0.25 ** (depth - 1))}",
+    )
+    st.metric("Measured, per layer (this network, at initialization)", f"×{factor_number(measured)}")
     st.markdown(
         "Each layer multiplies the backpropagated gradient by the sigmoid's slope (at most 0.25) "
         "*times* the weights. The measured factor is that product for PyTorch's default weights, "

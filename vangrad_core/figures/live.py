@@ -108,7 +108,7 @@ def gradient_profile(
                 "type": "scatter",
                 "x": hidden,
                 "y": drawable(pd.Series(top * slope_guide ** (n - 1 - hidden))).to_numpy(),  # (as the lines it guides)
-                "name": f"× {slope_guide:g} a layer ({activation}'s steepest slope; weights left out)",
+                "name": f"×{slope_guide:g} a layer ({activation}'s steepest slope; weights left out)",
                 "legendrank": 2,
                 "mode": "lines",
                 "line": {"color": "#d62728", "width": 2, "dash": "dash"},

@@ -63,7 +63,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         bound = (bounds or {}).get(name)
         if bound is not None and first == 0:
             start = rows[rows["step"] == 0]
-            dashes["dash"] = "bound (γ‖W_hh‖)^(T−t)"  # of the untrained weights
+            dashes["dash"] = "bound (γ‖W_hh‖₂)<sup>T−t</sup>"  # of the untrained weights
             fig.add_trace(
                 go.Scatter(
                     x=bound["t"],

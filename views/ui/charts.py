@@ -250,7 +250,7 @@ def test_accuracy_metric(column: DeltaGenerator, head: Headline, snap: Snapshot,
     stale = snap.diverged_at is not None and bool(head.test_step)
     column.metric(
         f"Test accuracy, step {head.test_step}" if stale and compact else "Test accuracy",
-        "–" if math.isnan(head.test_accuracy) else f"{head.test_accuracy:.1%}",
+        percent(head.test_accuracy),
         f"at step {head.test_step}" if stale and not compact else None,
         delta_color="off",
         delta_arrow="off",

@@ -270,8 +270,8 @@ def update_words(snap: Snapshot) -> str:
         said.append(f"the update of {which} was too large to measure in float32")
     if not ratio.empty:
         low, high = int(ratio.idxmin()), int(ratio.idxmax())
-        # (three digits above 1: the output layer's 1.04 read "1" beside "Above 1, ...")
-        largest = number(ratio[high], 3 if ratio[high] > 1 else 2)
+        # (three digits just above 1: the output layer's 1.04 read "1" beside "Above 1, ...")
+        largest = number(ratio[high], 3 if 1 < ratio[high] < 10 else 2)
         if ratio[high] < SMALLEST_NORMAL:
             said.append("no " + ("other " if len(overflowed) else "") + "layer's weights changed at all")
         elif ratio[low] == ratio[high]:
