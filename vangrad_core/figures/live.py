@@ -666,13 +666,12 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     if unchanged.any():
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
         level_line(fig, floor, "0: too small to change a float32 weight", line, log_axis=True, side="left")
-    return layout(
-        fig,
-        title,
-        xaxis=step_axis(counted(layers["step"])),
-        yaxis={"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"},
-        showlegend=shown_in_legend,
-    )
+    yaxis = {"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"}
+    drawn = np.log10(layers["update_ratio"].where(~unchanged, floor).to_numpy(dtype=float))
+    drawn = drawn[np.isfinite(drawn)]
+    if len(drawn):  # up to a whole decade, which a tick labels: a projector's 3-decade ticks left 0.1 unlabelled
+        yaxis["range"] = [drawn.min() - 0.05 * (drawn.max() - drawn.min() + 1), math.ceil(drawn.max() + 0.05)]
+    return layout(fig, title, xaxis=step_axis(counted(layers["step"])), yaxis=yaxis, showlegend=shown_in_legend)
 
 
 def layer_color_key(layer_ids: list[int], colors: list[str]) -> dict:

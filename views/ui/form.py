@@ -48,7 +48,16 @@ def _widget(field: Field, key: str) -> None:
     elif field.kind == "int" and field.high - field.low <= SLIDER_SPAN:
         st.slider(field.label, int(field.low), int(field.high), int(value), **common)
     elif field.kind == "float" and not math.isinf(field.high) and field.step and field.high - field.low <= 10:
-        st.slider(field.label, float(field.low), float(field.high), float(value), step=field.step, **common)
+        decimals = len(f"{field.step:g}".partition(".")[2])  # as many as a step has: "3.0", not "3.00"
+        st.slider(
+            field.label,
+            float(field.low),
+            float(field.high),
+            float(value),
+            step=field.step,
+            format=f"%.{decimals}f",
+            **common,
+        )
     else:
         cast = int if field.kind == "int" else float
         st.number_input(
