@@ -94,6 +94,15 @@ def test_unknown_key_warns_and_good_keys_still_apply():
     assert warnings == ["unknown URL parameter 'colour' ignored"]
 
 
+def test_a_rule_broken_by_the_link_is_named_by_its_key():
+    """Batch 1 with batch norm gives way on the batch size; the warning names its key as
+    every other warning does (on Compare it did not say which run it was about)."""
+    params = {"b.batch_size": "1", "b.norm": "batchnorm_before"}
+    config, warnings = ExperimentConfig.from_query_params(params, prefix="b.")
+    assert config.batch_size == ExperimentConfig().batch_size and config.norm == "batchnorm_before"
+    assert len(warnings) == 1 and warnings[0].startswith("b.batch_size: batch norm needs at least 2 examples")
+
+
 def test_lists_use_the_last_value():
     """A key given twice: the last value, with a warning where they differ (it was
     silent: ?depth=5&depth=7 trained 7)."""

@@ -67,6 +67,18 @@ def test_default_page_loads_ready_to_train():
     assert any("press Train" in m.value for m in at.markdown)
 
 
+def test_a_run_that_diverges_on_its_first_step_says_why_its_charts_are_empty():
+    """Its charts said "Press Train to see ..." beside a disabled Train ("Stopped"), under
+    a banner saying the run had diverged on its first step (a browser walk)."""
+    at = app({"depth": "30", "activation": "relu", "init": "large_normal", "weight_scale": "10", "steps": "3"})
+    train_for(at)
+    assert_clean(at)
+    assert trainer(at).diverged_at == 0 and any("on its first step" in e.value for e in at.error)
+    notes = [n.text.replace("<br>", " ") for key in drawn_charts(at) for n in chart_of(at, key).layout.annotations]
+    assert not any("Press Train" in text for text in notes)
+    assert any(text.startswith("Nothing to draw: the run diverged") for text in notes)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_every_scenario_trains_a_few_ticks(scenario):
     at = app({"scenario": scenario.name})

@@ -74,6 +74,17 @@ def test_what_a_closed_tab_drew_goes_with_its_runs():
     assert drawn["b"] == {} and drawn["a"]["charts"] and drawn["a"]["snapshots"]
 
 
+def test_a_reloaded_tab_counts_once_for_the_budget():
+    """A reload leaves the old session's runs held until the sweep releases them (15 s);
+    counted as another open tab, it halved the reloaded page's share of memory and
+    refused the network the page had just offered (a browser walk): tabs are counted
+    among the connected sessions."""
+    runs = SessionRuns()
+    for tab in ("old", "new"):
+        runs.keep(tab, "run:playground", LiveTrainer(ExperimentConfig(depth=2, steps=1)), {})
+    assert runs.sessions() == 2 and runs.sessions(is_active=lambda session: session == "new") == 1
+
+
 def test_a_sweep_at_rest_hands_the_freed_heap_back(monkeypatch):
     """Pages drawn at once leave glibc's heaps holding what they freed (ten at once:
     77-519 MB for good), whether or not a tab closes: a sweep gives it back when no

@@ -53,7 +53,8 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     finish_run(at, "through_time:b")
     assert_clean(at)
     assert a.trainer.diverged_at is not None and b.trainer.diverged_at is None  # the pair's claim, on the page
-    assert any("Diverged" in e.value for e in at.error)
+    banner = next(e.value for e in at.error if "diverged" in e.value)
+    assert "the loss became infinite" in banner and banner.endswith("Try a smaller learning rate or gradient clipping.")
     # A's test numbers say the step they were measured at (it showed 0.925 as if now, step 1's)
     tested = a.trainer.metrics.dropna(subset=["test_loss"])
     when = f"at step {int(tested['step'].iloc[-1]) + 1}"
@@ -78,6 +79,9 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     assert maps[0].zmin == maps[1].zmin and maps[0].zmax == maps[1].zmax
     both = pd.concat([a.trainer.time_gradients, rows])["grad_rms"]
     assert maps[0].zmax == pytest.approx(np.log10(both.max()))
+    at.toggle(key="presenter_toggle").set_value(True).run()  # on a projector: what blew up, in a few words
+    banner = next(e.value for e in at.error if "diverged" in e.value)
+    assert banner.startswith("**The run diverged** after") and banner.endswith(": the loss became infinite.")
 
 
 def test_custom_settings_go_into_the_link_and_a_bad_link_warns():

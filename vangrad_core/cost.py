@@ -168,7 +168,7 @@ class Budget:
 
 
 def megabytes(mb: float) -> str:
-    return f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb:.0f} MB"
+    return f"{mb / 1024:.1f} GB" if mb >= 1000 else f"{mb:.0f} MB"  # ("1.1 GB … 1000 MB" in one sentence)
 
 
 def duration(seconds: float) -> str:

@@ -172,7 +172,8 @@ class Settings:
             if rule.fallback in values and not rule.holds(types.SimpleNamespace(**(defaults.to_dict() | values))):
                 del values[rule.fallback]
                 default = cls.FIELDS[rule.fallback].format(getattr(defaults, rule.fallback))
-                reader.warn(f"{rule.message} (from the link); using the default {rule.fallback}, {default}")
+                key = prefix + rule.fallback  # (named first, as every other warning: on Compare, whose run)
+                reader.warn(f"{key}: {rule.message} (from the link); using the default {rule.fallback}, {default}")
         try:
             return cls(**(defaults.to_dict() | values))
         except ValueError as error:  # our own message (values in it are quoted)

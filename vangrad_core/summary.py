@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -266,6 +267,16 @@ def divergence_advice(diverged_at: int, first_loss: float) -> str:
     if doomed_from_the_start(diverged_at, first_loss):
         return "Try a smaller weight scale, another initialization or batch norm."
     return "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
+
+
+# what to change after a recurrent run diverged (it has no weight scale and no batch norm)
+TIME_DIVERGENCE_ADVICE = "Try a smaller learning rate or gradient clipping."
+
+
+def divergence_cause(reason: str) -> str:
+    """A divergence reason's first clause, what blew up, for a banner with room for one line:
+    "the loss became infinite" of "the loss became infinite; the updates had grown …"."""
+    return re.split(r"[;:]", reason, maxsplit=1)[0]
 
 
 def divergence_words(diverged_at: int, reason: str) -> str:

@@ -5,7 +5,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import divergence_words, gradient_sentence, headline
+from vangrad_core.summary import gradient_sentence, headline
 from vangrad_core.writing import number
 from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import pair_controls, pair_fragment
@@ -26,13 +26,10 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
         head = headline(snap.metrics, snap.layers, snap.config)
         with column:
             st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
-            if snap.diverged_at is not None:
-                st.error(
-                    f"Diverged {divergence_words(snap.diverged_at, snap.divergence_reason)}.", icon=":material/error:"
-                )
+            presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
+            charts.divergence_banner(snap, whole_reason=not presenting, advice=not presenting)
             cols = st.columns(3)
             cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the loss chart's caption: the mean of 20)
-            presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
             charts.test_accuracy_metric(cols[1], head, snap, compact=False)  # (a sixth of the page: the line under it)
             charts.gradient_ratio_metric(cols[2], head, snap.config.depth, with_factor=presenting, explained=False)
             if not presenting:

@@ -39,10 +39,10 @@ pair_controls(runs, same_batches=state.unshared() is None)
 
 
 def bound_words(label: str, bound) -> str:
-    """Pascanu et al.'s bound for an untrained plain RNN, with its numbers."""
+    """Pascanu et al.'s bound for a plain RNN at initialization (its dashed line), with its numbers."""
     gamma, norm, radius = (bound.attrs[k] for k in ("gamma", "spectral_norm", "spectral_radius"))
     return (
-        f"{label}: untrained, ‖W_hh‖₂ = {norm:.2f} (spectral radius {radius:.2f}), and the slope is at most "
+        f"{label}: at initialization, ‖W_hh‖₂ = {norm:.2f} (spectral radius {radius:.2f}), and the slope is at most "
         f"γ = {gamma:g}: each step back can multiply the gradient by at most γ‖W_hh‖₂ = {gamma * norm:.2f} "
         "(dashed, Pascanu et al. 2013)."
     )

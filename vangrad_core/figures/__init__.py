@@ -44,7 +44,7 @@ from .papers import (
     width_figure,
 )
 from .recurrent import explained, memory_figure, time_profiles
-from .style import TINY, layer_colors, thin_steps
+from .style import TINY, empty_because, layer_colors, thin_steps
 from .teaching import activation_and_slope, chain_rule, input_change
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "derivative_with_inputs",
     "distance_from_init",
     "dying_figure",
+    "empty_because",
     "explained",
     "forward_variance",
     "glorot_gradients",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..writing import percent
+from ..writing import number, percent
 from .style import (
     HEATMAP_SCALE,
     LABEL_BACKGROUND,
@@ -271,7 +271,7 @@ def phase_diagram(phases: pd.DataFrame, activation: str, point: tuple[float, flo
             go.Scatter(
                 x=[star[0]],
                 y=[star[1]],
-                name="this network" if inside else f"this network, off the chart: σ_w² = {point[0]:.3g}",
+                name="this network" if inside else f"this network, off the chart: σ_w² = {number(point[0], 3)}",
                 mode="markers",
                 marker={"symbol": "star", "size": 22, "color": "#ffd700", "line": {"width": 2, "color": "black"}},
                 cliponaxis=False,  # whole, on the axis where σ_b² = 0
@@ -811,8 +811,8 @@ def network_picture(
     starts = np.concatenate([[0], np.cumsum(counts)])
     by_rank = np.lexsort((values, layer))  # by layer, then by gradient (NaN last)
     picked, ys = [], []
-    for number in range(1, n_layers + 1):
-        count, start = counts[number], starts[number]
+    for layer_number in range(1, n_layers + 1):
+        count, start = counts[layer_number], starts[layer_number]
         if count <= max_units:  # every unit, in its own place
             rows = np.arange(start, start + count)
         else:  # the unit in the middle of each of max_units equal shares

@@ -134,12 +134,26 @@ def layout(fig: go.Figure, title: str, height: int = 430, **extra: object) -> go
 EMPTY_LINE = 32  # characters: a chart half a 1280-px screen wide beside an open sidebar fits this
 
 
+EMPTY_NOTE = "nothing to draw"  # the name of an empty chart's note
+
+
 def empty(title: str, message: str) -> go.Figure:
     """A chart with nothing to draw yet: its title and `message` in the middle (broken
     into lines: Plotly does not wrap a text, it lets it run past the chart's edge)."""
     fig = new_figure()
-    note_in_middle(fig, "<br>".join(textwrap.wrap(message, EMPTY_LINE)), font={"size": 18})
+    note_in_middle(fig, _wrapped(message), name=EMPTY_NOTE, font={"size": 18})
     return layout(fig, title, xaxis={"visible": False}, yaxis={"visible": False})
+
+
+def empty_because(fig: go.Figure, message: str) -> go.Figure:
+    """`fig`, if it is an empty chart (`empty`), saying `message` instead: why there is
+    nothing to draw, where only the page knows (a run that diverged before its first
+    step, whose charts said "Press Train" beside a disabled Train)."""
+    return fig.update_annotations(selector={"name": EMPTY_NOTE}, text=_wrapped(message))
+
+
+def _wrapped(message: str) -> str:
+    return "<br>".join(textwrap.wrap(message, EMPTY_LINE))
 
 
 def note_in_middle(fig: go.Figure, text: str, **style: object) -> None:

@@ -18,10 +18,12 @@ from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, TASK_ACCURACY_NAME, TASK_LOSS_NAME, RecurrentConfig
 from vangrad_core.summary import (
     GRADIENT_NAME,
+    TIME_DIVERGENCE_ADVICE,
     Headline,
     at_step,
     diverged_when,
     divergence_advice,
+    divergence_cause,
     divergence_words,
     factor_number,
     gradient_sentence,
@@ -223,9 +225,17 @@ def chart(
     `variant` changed): a session that waits for a training slot, or redraws a
     paused run, costs the server almost nothing. `presenter`: as for `for_presenter`."""
     stamp = (snap.stamp, variant, classroom.presenting())
+
+    def built() -> go.Figure:
+        figure = build()
+        return figures.empty_because(figure, NOTHING_RECORDED) if snap.diverged_at == 0 else figure
+
     # kept as the JSON sent, made once: every full rerun sends every chart again
-    spec = cached(key, stamp, lambda: figure_json(for_presenter(build(), presenter)))
+    spec = cached(key, stamp, lambda: figure_json(for_presenter(built(), presenter)))
     chart_in_place(spec, key)
+
+
+NOTHING_RECORDED = "Nothing to draw: the run diverged on its first step, before any update (above: why)"
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
@@ -276,6 +286,27 @@ def gradient_ratio_metric(
     )
 
 
+def divergence_banner(snap: Snapshot, whole_reason: bool = True, advice: bool = True) -> None:
+    """If the run diverged: when, why and (`advice`) what to change. Not `whole_reason`
+    (on a projector), why in a few words: the whole of it, in four lines of a half-width
+    column, pushed the charts off the first screen."""
+    if snap.diverged_at is None:
+        return
+    reason = snap.divergence_reason or ""
+    why = (
+        divergence_words(snap.diverged_at, reason)
+        if whole_reason
+        else f"{diverged_when(snap.diverged_at)}: {divergence_cause(reason)}"
+    )
+    first_loss = snap.metrics["loss"].iloc[0] if len(snap.metrics) else math.nan
+    what_to_change = (
+        TIME_DIVERGENCE_ADVICE
+        if isinstance(snap.config, RecurrentConfig)
+        else divergence_advice(snap.diverged_at, first_loss)
+    )
+    st.error(f"**The run diverged** {why}." + (f" {what_to_change}" if advice else ""), icon=":material/error:")
+
+
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
     and the divergence banner; `status` (what the run is doing) under the step count."""
@@ -283,13 +314,7 @@ def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     head = headline(snap.metrics, snap.layers, config)
     # presenting: one line of banner, no second lines under the numbers (the sentence below says the factor a layer)
     compact = classroom.presenting()
-    if snap.diverged_at is not None:
-        first_loss = snap.metrics["loss"].iloc[0] if len(snap.metrics) else math.nan
-        advice = "" if compact else f" {divergence_advice(snap.diverged_at, first_loss)}"
-        st.error(
-            f"**The run diverged** {divergence_words(snap.diverged_at, snap.divergence_reason)}.{advice}",
-            icon=":material/error:",
-        )
+    divergence_banner(snap, whole_reason=not compact)
     # the step count's column wider for longer runs: "20000 / 20000" did not fit a fifth of a 1440-px page
     cols = st.columns([STEP_COLUMN.get(len(str(config.steps)), 1.0), 1, 1, 1, 1])
     cols[0].metric(f"Step · {status}" if status else "Step", f"{head.step} / {config.steps}")
@@ -342,14 +367,7 @@ def time_headline_metrics(
     tested = snap.metrics.dropna(subset=["test_loss"])
     rows = snap.time_gradients
     now = at_step(rows, "end") if rows is not None and len(rows) else None
-    if snap.diverged_at is not None:
-        # presenting, one line (why, in four lines of a half-width column, pushed the charts off the first screen)
-        why = (
-            diverged_when(snap.diverged_at)
-            if classroom.presenting()
-            else divergence_words(snap.diverged_at, snap.divergence_reason)
-        )
-        st.error(f"Diverged {why}.", icon=":material/error:")
+    divergence_banner(snap, whole_reason=not classroom.presenting(), advice=not classroom.presenting())
     cols = st.columns(4 if status else 3)
     if status:
         cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")

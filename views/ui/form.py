@@ -86,10 +86,10 @@ def settings_form(form: str, current: S, fields: tuple[str, ...] | None = None) 
     they describe, or `current` and what is wrong when together they are not valid
     (batch norm with batch size 1, say)."""
     read(form, current)  # every widget has a value before any is drawn
+    shown = [(name, field) for name, field in type(current).FIELDS.items() if fields is None or name in fields]
+    groups = list(dict.fromkeys(field.group for _, field in shown))  # each heading once, in the table's order
     group = None
-    for name, field in type(current).FIELDS.items():
-        if fields is not None and name not in fields:
-            continue
+    for name, field in sorted(shown, key=lambda item: groups.index(item[1].group)):  # (stable: within a group too)
         if field.group != group:
             group = field.group
             st.subheader(group)

@@ -266,10 +266,11 @@ class SessionRuns:
         with self.lock:
             return sum(len(runs) for runs in self.runs.values())
 
-    def sessions(self, playing: bool = False) -> int:
-        """Sessions with runs (only those with a run that plays, if `playing`)."""
+    def sessions(self, playing: bool = False, is_active: Callable[[str], bool] | None = None) -> int:
+        """Sessions with runs (only those with a run that plays, if `playing`; only those
+        `is_active` says are connected, if given)."""
         with self.lock:  # (the runs are asked outside it: a worker's answer can take a while)
-            sessions = [list(runs.values()) for runs in self.runs.values()]
+            sessions = [list(runs.values()) for i, runs in self.runs.items() if is_active is None or is_active(i)]
         return sum(not playing or any(live.playing for live in runs) for runs in sessions)
 
     def playing(self) -> int:
@@ -357,10 +358,13 @@ def budget_refusal(runs: tuple[Run, ...]) -> str | None:
         return None
     others = [v for v in st.session_state.values() if isinstance(v, Run) and not v.released and v not in runs]
     counted = session_runs() if Runtime.exists() else None  # AppTest: this tab alone
+    # tabs open now: a reloaded tab's old session keeps its runs until the sweep releases
+    # them, and counted as a second tab it halved the reloaded page's share (a browser walk)
+    open_tabs = counted.sessions(is_active=Runtime.instance().is_active_session) if counted else 0
     return BUDGET.refusal(
         [run_cost(live.config) for live in runs],
         held_elsewhere_mb=sum(held_megabytes(live.config, live.step_count) for live in others),  # (a refused run rests)
-        tabs=counted.sessions() if counted else 1,
+        tabs=max(open_tabs, 1),
         training=counted.sessions(playing=True) if counted else 0,
     )
 
