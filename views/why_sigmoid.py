@@ -8,7 +8,7 @@ from vangrad_core.activations import ACTIVATION_TABLE, at, curves, curves_coveri
 from vangrad_core.lessons import ACTIVATION_WORDS, ACTIVATION_WORDS_OTHER, BATCHNORM_QUESTION
 from vangrad_core.summary import at_step, factor_number, gradient_ratio, per_layer
 from vangrad_core.writing import number, percent, power
-from views.ui import charts, session
+from views.ui import charts, form, session
 from views.ui.live import training_slots
 from views.ui.state import WhySigmoidSliders, WhySigmoidState
 
@@ -32,7 +32,8 @@ FIELDS = WhySigmoidSliders.FIELDS
 def slider(name: str) -> float:
     """The page's slider for the state's field `name`: its label and range from the field."""
     field = FIELDS[name]
-    return st.slider(field.label, field.cast(field.low), field.cast(field.high), step=field.step, key=SLIDERS[name])
+    low, high = field.cast(field.low), field.cast(field.high)
+    return st.slider(field.label, low, high, step=field.step, format=form.shown(field), key=SLIDERS[name])
 
 
 activation = (

@@ -30,6 +30,14 @@ def fill(form: str, settings: Settings) -> None:
         st.session_state[widget_key(form, name)] = value
 
 
+def shown(field: Field) -> str | None:
+    """How a slider of `field` writes its value: a float with as many decimals as its
+    step has ("3.0", not Streamlit's "3.00"); an integer as Streamlit does."""
+    if field.kind != "float" or not field.step:
+        return None
+    return f"%.{len(f'{field.step:g}'.partition('.')[2])}f"
+
+
 def _widget(field: Field, key: str) -> None:
     # The widget's default is its value now: a browser that holds no value for a widget
     # (Streamlit's frontend can drop one) falls back to the default, and without one that
@@ -48,16 +56,8 @@ def _widget(field: Field, key: str) -> None:
     elif field.kind == "int" and field.high - field.low <= SLIDER_SPAN:
         st.slider(field.label, int(field.low), int(field.high), int(value), **common)
     elif field.kind == "float" and not math.isinf(field.high) and field.step and field.high - field.low <= 10:
-        decimals = len(f"{field.step:g}".partition(".")[2])  # as many as a step has: "3.0", not "3.00"
-        st.slider(
-            field.label,
-            float(field.low),
-            float(field.high),
-            float(value),
-            step=field.step,
-            format=f"%.{decimals}f",
-            **common,
-        )
+        low, high = float(field.low), float(field.high)
+        st.slider(field.label, low, high, float(value), step=field.step, format=shown(field), **common)
     else:
         cast = int if field.kind == "int" else float
         st.number_input(
