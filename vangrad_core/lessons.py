@@ -340,7 +340,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("Xavier init", _THIRTY_RELU.replace(init="xavier_normal")),
         ("He init", _THIRTY_RELU.replace(init="he_normal")),
         "Xavier's variance is half what ReLU needs: from step 1 layer 1 gets a tiny share of the gradient "
-        "(the numbers above, while it trains), then the last layer dies, and by the end no gradient reaches "
+        "(the numbers below, while it trains), then the last layer dies, and by the end no gradient reaches "
         f"any hidden layer: the network stalls. He's keeps the gradient's size, and the network trains: {UNSTEADY}.",
         (
             Claim("Xavier: a tiny share at step 1; He: its size", lambda a, b: vanishes(a) and keeps_its_size(b)),
