@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from tests.conftest import (
@@ -771,6 +772,9 @@ def test_presenting_a_chart_grows_by_the_legend_rows_under_its_plot():
     assert charts.legend_rows(updates) == 3
     assert updates.layout.height == PRESENTER_CHART["height"] + charts.LEGEND_ROW_PX
     assert all(chart_of(at, key).layout.height == PRESENTER_CHART["height"] for key in ("profile", "network", "curves"))
+    # an entry's width is its drawn text: a power's <sup> tags took Through time's legend to a row too many
+    tagged = go.Figure([go.Scatter(name="x" * 19 + "<sup>T−t</sup>"), go.Scatter(name="y" * 20)])  # 22 + 20 drawn
+    assert charts.legend_rows(tagged) == 1 < charts.legend_rows(go.Figure([go.Scatter(name=n * 27) for n in "xy"]))
 
 
 @pytest.mark.parametrize("depth", [10, 20])

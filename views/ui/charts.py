@@ -140,7 +140,8 @@ def legend_rows(figure: go.Figure) -> int:
     rows, used = 0, LEGEND_ROW_WIDTH_PX
     for name in names.values():
         lines = name.split("<br>")  # (`wrap_legend`'s: each further line counted as a row)
-        width = LEGEND_ENTRY_PX + LEGEND_CHAR_PX * max(map(len, lines))
+        shown = [re.sub(r"<[^>]+>", "", line) for line in lines]  # what is drawn: "<sup>T−t</sup>" is three letters
+        width = LEGEND_ENTRY_PX + LEGEND_CHAR_PX * max(map(len, shown))
         if used + width > LEGEND_ROW_WIDTH_PX:
             rows, used = rows + 1, 0
         rows, used = rows + len(lines) - 1, used + width
