@@ -531,7 +531,7 @@ def test_headline_when_a_dead_layer_cuts_the_gradient():
     assert math.isnan(head.gradient_ratio) and math.isnan(head.per_layer)
     assert (
         gradient_sentence(head, 3)
-        == "Now no gradient reaches the hidden layers: it is 0 at layer 3, the last, and at layer 1."
+        == "Now no gradient reaches the hidden layers: it is 0 at layer 3, the last hidden layer, and at layer 1."
     )
     residual = layers.copy()
     residual.loc[hidden & (residual["layer"] == 1), "delta_rms"] = 0.02  # carried past layer 3 by the skips

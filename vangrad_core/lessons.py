@@ -380,9 +380,21 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("PyTorch default", _DEEP),
         ("large: N(0, 4²)", _SATURATED),
         "Large weights push the sigmoid's inputs onto its flat tails: look at the saturation bars. "
-        "Both stall, for different reasons: the default's gradient fades, the large init's sigmoids are flat.",
+        "Both stall, for different reasons: the default's gradient fades from the start; the large init's grows "
+        "toward the input at step 1, its first updates are larger than the weights, and once its sigmoids are "
+        "flat its gradient fades too.",
         (
             Claim("large weights saturate", lambda a, b: b.flat("end").max() > 0.5 > a.flat("end").max()),
+            Claim("the default's gradient fades from the start", lambda a, b: vanishes(a)),
+            Claim("the large init's grows toward the input at step 1", lambda a, b: b.gradient_ratio("start") > 1),
+            Claim(
+                "its first updates are larger than the weights",
+                lambda a, b: b.rows("start")["update_ratio"].max() > 1,
+            ),
+            Claim(
+                "once its sigmoids are flat its gradient fades too",
+                lambda a, b: b.flat("end").max() >= 0.99 and b.gradient_ratio("end") < 1e-3,
+            ),
             Claim("both stall", lambda a, b: stalled(a) and stalled(b)),
         ),
     ),

@@ -323,7 +323,10 @@ def gradient_sentence(head: Headline, depth: int) -> str:
     dead layer on the way, that it underflowed."""
     if depth >= 2 and head.last_gradient == 0:
         if head.first_gradient == 0:
-            return f"Now no gradient reaches the hidden layers: it is 0 at layer {depth}, the last, and at layer 1."
+            return (
+                f"Now no gradient reaches the hidden layers: it is 0 at layer {depth}, the last hidden layer, "
+                "and at layer 1."
+            )
         if head.first_gradient > 0:  # (skip connections carry it past the last hidden layer)
             return (
                 f"Now layer {depth}, the last hidden layer, gets no gradient at all; layer 1 gets "
