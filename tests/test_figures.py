@@ -184,6 +184,19 @@ def test_zero_gradients_are_drawn_as_zero_markers_and_do_not_set_the_colour_rang
     assert set(alone.text) == {"0"}
 
 
+def test_a_run_with_nothing_to_draw_is_named_in_a_comparisons_legend(trained):
+    """A diverged on its first step: B's line alone, and Plotly hid the legend of a lone
+    trace, so no chart said whose line it was (a browser walk)."""
+    layers, metrics = trained.layers, trained.metrics
+    for figure in (
+        fig.compare_profiles({"A": layers.iloc[:0], "B": layers}),
+        fig.compare_curves({"A": metrics.iloc[:0], "B": metrics}),
+        fig.compare_saturation({"A": layers.iloc[:0], "B": layers}),
+    ):
+        names = [trace.name for trace in figure.data]
+        assert figure.layout.showlegend and "A: no step to draw" in names and any(n.startswith("B") for n in names)
+
+
 def test_long_runs_are_thinned_but_keep_the_last_step():
     trainer = Trainer(ExperimentConfig(depth=2, width=4, steps=400))
     trainer.step(400)

@@ -14,6 +14,7 @@ from .style import (
     layer_axis,
     layout,
     line_mode,
+    name_the_unstarted,
     new_figure,
     note_in_middle,
     started,
@@ -43,6 +44,7 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
         )
     if not fig.data:
         return empty(title, "Press Train to compare")
+    name_the_unstarted(fig, runs)
     floor = zero_floor(*(last["delta_rms"] for _, last, _ in lasts))
     for name, last, color in lasts:  # (labels of one run's zeros were written over another run's line)
         zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color, labelled=len(lasts) == 1)
@@ -77,6 +79,7 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
     if not fig.data:
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(step_axis([max(trace.x) for trace in fig.data]))
+    name_the_unstarted(fig, runs)
     losses = pd.concat(drawn)
     positive = losses[losses > 0]
     if len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min():
@@ -120,6 +123,7 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_words: dict[str, str]
         )
     if not fig.data:
         return empty(f"{flat_word.capitalize()} inputs and dead units", "Press Train to compare")
+    name_the_unstarted(fig, runs)
     if not anything:
         note_in_middle(fig, f"0% in every layer of every run: no {flat_word} input, no dead unit")
     fig.update_layout(barmode="group")

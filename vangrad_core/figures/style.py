@@ -201,6 +201,20 @@ def started(runs: dict[str, pd.DataFrame]):
     ]
 
 
+def name_the_unstarted(fig: go.Figure, runs: dict[str, pd.DataFrame]) -> None:
+    """A legend entry, in its colour, for each run with nothing to draw (one that
+    diverged on its first step), and the legend shown: with one run drawn Plotly hid
+    it, and the chart no longer said whose line it was."""
+    for (name, frame), color in zip(runs.items(), RUN_COLORS, strict=False):
+        if frame.empty:
+            fig.add_trace(
+                go.Scatter(
+                    x=[None], y=[None], name=f"{name}: no step to draw", mode="lines", line={"color": color, "width": 4}
+                )
+            )
+    fig.update_layout(showlegend=True)
+
+
 RUN_DASHES = ("solid", "dash", "dot", "dashdot")
 
 
