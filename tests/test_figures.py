@@ -14,6 +14,7 @@ from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, 
 from vangrad_core.figures.live import RIDGE_HEIGHT, UPDATE_GUIDE
 from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR, value_axis
 from vangrad_core.lessons import SCENARIO_BY_NAME
+from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 from vangrad_core.summary import flat_extremes
 from vangrad_core.trainer import METRIC_COLUMNS
 
@@ -195,6 +196,12 @@ def test_a_run_with_nothing_to_draw_is_named_in_a_comparisons_legend(trained):
     ):
         names = [trace.name for trace in figure.data]
         assert figure.layout.showlegend and "A: no step to draw" in names and any(n.startswith("B") for n in names)
+    recurrent = RecurrentTrainer(RecurrentConfig(length=5, hidden=4, steps=2))
+    recurrent.step(2)
+    rows = recurrent.time_gradients
+    names = [trace.name for trace in fig.time_profiles({"A": rows.iloc[:0], "B": rows}).data]
+    assert "A: no step to draw" in names and "B" in names  # (one run alone: no key of runs)
+    assert not [n for n in fig.time_profiles({"B": rows}).data if n.name in ("B", "A: no step to draw")]
 
 
 def test_long_runs_are_thinned_but_keep_the_last_step():
@@ -879,7 +886,6 @@ def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
     """A sigmoid RNN's gradient shrank ×0.49 a step while the chart showed only its
     Jacobian's typical gain, 0.17 (a browser walk): the solid line is the measured factor,
     whose product over the steps back is dL/dh_1 ÷ dL/dh_T; the gain is dotted beside it."""
-    from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 
     trainer = RecurrentTrainer(RecurrentConfig(activation="sigmoid", length=12, steps=2))
     trainer.step(2)

@@ -13,6 +13,7 @@ from .style import (
     layout,
     level_line,
     line_mode,
+    name_the_unstarted,
     new_figure,
     series_lines,
     started,
@@ -104,7 +105,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     floor = zero_floor(*(part["grad_rms"] for _, part, _ in kept))
     for name, part, color in kept:
         zero_markers(fig, part["t"], part["grad_rms"], floor, name, color, position="t =")
-    one = len(drawn) == 1  # one run: its colour needs no key
+    one = len(runs) == 1  # one run: its colour needs no key (a pair's run with nothing to draw is named below)
     key_color = drawn[0][2] if one else "#7f7f7f"
     runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]
     moments = [(dashes[dash], key_color, dash, f"moment:{dash}") for dash in DASH_ORDER if dash in dashes]
@@ -114,6 +115,8 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
                 x=[None], y=[None], name=name, legendgroup=group, mode="lines", line={"color": color, "dash": dash}
             )
         )
+    if not one:
+        name_the_unstarted(fig, runs)
     fig.update_xaxes(title="time step t, 1 = the first input (the loss is read after the last)")
     fig.update_yaxes(title="RMS of dL/dh_t (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
