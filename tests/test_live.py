@@ -123,6 +123,23 @@ def test_with_many_playing_every_run_gets_a_turn_within_a_round(monkeypatch):
     assert turns[:2] == [(alone, 0.0), (alone, live_module.QUANTUM_SECONDS)]  # alone: the long turn, fewer switches
 
 
+def test_a_snapshot_says_when_a_run_is_set_going_before_its_first_step(monkeypatch):
+    """A class's first steps can come after a view's wait for them: its charts then said
+    "Press Train to see ..." while the run trained. A snapshot of a run that plays and
+    has taken no step says so (and its stamp differs, so the charts are drawn anew),
+    whether its network rests or not."""
+    for resting_mb in (math.inf, 0.0):
+        monkeypatch.setattr(cost, "RESTING_MB", resting_mb)
+        live = LiveTrainer(CONFIG)
+        paused = live.snapshot()
+        live.play()
+        set_going = live.snapshot()
+        assert not paused.setting_off and set_going.setting_off and set_going.stamp != paused.stamp
+        assert set_going.latest().setting_off
+        live._train_one()
+        assert not live.snapshot().setting_off
+
+
 def test_a_run_at_rest_is_tested_where_it_stopped():
     """Stepped by hand or paused between two test evaluations, a run's last row holds
     the test loss and accuracy of its weights as they stand."""

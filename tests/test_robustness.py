@@ -111,6 +111,9 @@ def test_a_run_that_waits_for_its_turn_says_so(monkeypatch):
     at.run()
     assert live.step_count == 0 and live.playing
     assert any("waiting for its turn" in m.value for m in at.markdown)
+    live.in_step = True  # a step that takes seconds (the largest network, alone): training, not waiting
+    assert not live.waiting
+    live.in_step = False
     live.pause()
 
 

@@ -64,13 +64,21 @@ class Snapshot:
     decision: tuple[pd.DataFrame, pd.DataFrame] | None  # 2-D data only, when asked for
     time_gradients: pd.DataFrame | None = None  # a recurrent run's dL/dh_t rows (its `layers` are empty)
     units: pd.DataFrame | None = None  # every unit at the last recorded step (Trainer.units); None if recurrent
+    playing: bool = False  # whether the run played when the snapshot was taken
+
+    @property
+    def setting_off(self) -> bool:
+        """Playing, before its first step: a view says its charts are on their way, not
+        "Press Train" (a class's first steps can come after the view's wait for them)."""
+        return self.playing and self.step_count == 0 and self.diverged_at is None and self.failure is None
 
     @property
     def stamp(self) -> tuple:
         """Changes whenever the run has moved on (for caching what is drawn from it): a
-        step, or a test of the last step where the run came to rest (`test_at_rest`)."""
+        step, a test of the last step where the run came to rest (`test_at_rest`), or
+        being set going (`setting_off`)."""
         tested = len(self.metrics) > 0 and not math.isnan(self.metrics["test_loss"].iat[-1])
-        return (self.config, self.step_count, self.diverged_at, self.failure, tested)
+        return (self.config, self.step_count, self.diverged_at, self.failure, tested, self.setting_off)
 
     def latest(self) -> Snapshot:
         """The newest moment only, for the headline numbers that a live view redraws at
@@ -148,10 +156,13 @@ class LiveTrainer:
         trainer = self._trainer
         return self._released or (trainer is not None and trainer.done) or self.failure is not None
 
+    in_step = False  # a step of this run is under way (a network whose steps take seconds is not waiting)
+
     @property
     def waiting(self) -> bool:
-        """Playing, but not trained for a while: many runs are waiting for their turn."""
-        return self.playing and time.monotonic() - self.trained_at > WAITING_SECONDS
+        """Playing, but not trained for a while, and not in a step: many runs are waiting
+        for their turn (a lone run on the largest network, 1.8 s a step, said so)."""
+        return self.playing and not self.in_step and time.monotonic() - self.trained_at > WAITING_SECONDS
 
     def play(self) -> None:
         self.playing = not self.done
@@ -230,11 +241,14 @@ class LiveTrainer:
         playing and keeps the error as `failure`."""
         if self.done:
             return 0
+        self.in_step = True
         try:
             ran = self.trainer.step(1, record_last=record)  # (a resting run's trainer is built again here)
         except Exception as error:
             self.failure = f"{type(error).__name__}: {error}"
             ran = 0
+        finally:
+            self.in_step = False
         if self._trainer is not None:
             self._at_rest = None  # it trains: its snapshots come from its trainer now
         self.trained_at = time.monotonic()
@@ -262,7 +276,11 @@ class LiveTrainer:
         if self.resting:
             rest = self._at_rest
             snap = dataclasses.replace(
-                rest, done=self.done, failure=self.failure, decision=rest.decision if decision else None
+                rest,
+                done=self.done,
+                failure=self.failure,
+                decision=rest.decision if decision else None,
+                playing=self.playing,
             )
             return snap.latest() if latest else snap
         return self._snapshot_of(self.trainer, decision, latest)
@@ -285,6 +303,7 @@ class LiveTrainer:
             decision=grid,
             time_gradients=trainer.time_gradients if recurrent else None,
             units=None if recurrent or latest else trainer.units(),
+            playing=self.playing,
         )
         return snap.latest() if latest else snap
 

@@ -228,8 +228,8 @@ def chart(
     stamp = (snap.stamp, variant, classroom.presenting())
 
     def built() -> go.Figure:
-        figure = build()
-        return figures.empty_because(figure, NOTHING_RECORDED) if snap.diverged_at == 0 else figure
+        figure, why = build(), empty_because(snap)
+        return figures.empty_because(figure, why) if why else figure
 
     # kept as the JSON sent, made once: every full rerun sends every chart again
     spec = cached(key, stamp, lambda: figure_json(for_presenter(built(), presenter)))
@@ -237,6 +237,16 @@ def chart(
 
 
 NOTHING_RECORDED = "Nothing to draw: the run diverged on its first step, before any update (above: why)"
+SETTING_OFF = "Training: its first step is on its way, and this chart with it"
+
+
+def empty_because(snap: Snapshot) -> str | None:
+    """Why a chart of `snap` with nothing to draw is empty, where its "Press Train to
+    see ..." would not be true: the run diverged on its first step, or plays and has not
+    taken it yet."""
+    if snap.diverged_at == 0:
+        return NOTHING_RECORDED
+    return SETTING_OFF if snap.setting_off else None
 
 
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
