@@ -360,8 +360,10 @@ def test_a_share_reads_100_or_0_percent_only_when_it_is_all_or_none():
     browser walk); captions and the ridges' labels write a share the same way."""
     from vangrad_core.writing import percent
 
-    shares = [0.0, 0.001, 0.004, 0.005, 0.5, 0.994, 0.996, 0.998, 1.0, float("nan")]
-    assert [percent(s) for s in shares] == ["0%", "<1%", "<1%", "<1%", "50%", "99%", ">99%", ">99%", "100%", "–"]
+    shares = [0.0, 0.001, 0.00537, 0.01, 0.195, 0.5, 0.905, 0.99, 0.996, 1.0, float("nan")]
+    # under a per cent is "<1%", as the headline's "all <1%" (0.54% read "1%" on a ridge); halves go up (0.905: 91%)
+    expected = ["0%", "<1%", "<1%", "1%", "20%", "50%", "91%", "99%", ">99%", "100%", "–"]
+    assert [percent(s) for s in shares] == expected
 
 
 def test_zero_gradients_do_not_break_log_axes(trained):
@@ -747,7 +749,7 @@ def test_an_update_that_left_the_weights_as_they_were_is_a_0_on_the_floor():
     figure = fig.update_ratios(layers)
     bottom = next(t for t in figure.data if t.name == "layer 1")
     assert list(bottom.y[:2]) == [1e-10, 1e-10] and bottom.y[2] == 1e-9  # a decade under the smallest
-    assert list(bottom.text) == ["0 (not changed)", "0 (not changed)", "1e-09"]
+    assert list(bottom.text) == ["0 (not changed)", "0 (not changed)", "1e\u22129"]
     labels = {a.text: a.y for a in figure.layout.annotations}
     # on a log axis an annotation's y is log10 (add_hline's own label sat at 10^0.001)
     assert labels == {"10⁻³: a healthy rate": -3, "0: too small to change a float32 weight": -10}

@@ -451,7 +451,7 @@ def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
     then = next(t for t in chart_of(at, "profile").data if t.name == "step 1 (initial weights)")
     moved = np.abs(np.log10(np.asarray(solid.y) / np.asarray(then.y))).max()
     assert moved < 0.05 and (
-        f"Since step 1 no layer's gradient has changed by more than ×{factor_number(10**moved)}: the solid line "
+        f"Since step 1 no layer's gradient has changed by more than ×{run_charts.at_most(10**moved)}: the solid line "
         "covers the dotted one. Red dashed"
     ) in profile_caption(at)
     line = slope_line(at)
@@ -522,8 +522,8 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     caption = next(c.value for c in at.caption if c.value.startswith("How far each layer's weights have moved"))
     step = trainer(at).layers["step"].max() + 1
     assert caption.endswith(
-        f"At step {step}, layer 1 has moved by {number(moved[1])}× its initial size; layer 20 has moved by "
-        f"{number(moved[20])}× its initial size."
+        f"At step {step}, before its update, layer 1 has moved by {number(moved[1])}× its initial size; "
+        f"layer 20 has moved by {number(moved[20])}× its initial size."
     )
 
 
@@ -605,13 +605,13 @@ def test_the_distance_caption_names_a_middle_layer_that_moved_most():
     moved = {1: 3.4, 2: 30.0, 3: 95.0, 4: 40.0, 5: 8.0, 6: 4.9, 7: 1.0}  # (7: the output layer)
     snap.layers.loc[last, "distance_from_init"] = snap.layers.loc[last, "layer"].map(moved)
     assert distance_words(snap).endswith(
-        "At step 3, layer 1 has moved by 3.4× its initial size; layer 6 has moved by 4.9× its initial size; the most, "
-        "layer 3, has moved by 95× its initial size."
+        "At step 3, before its update, layer 1 has moved by 3.4× its initial size; layer 6 has moved by 4.9× its "
+        "initial size; the most, layer 3, has moved by 95× its initial size."
     )
     snap.layers.loc[last & (snap.layers["layer"] == 1), "distance_from_init"] = 0.0
     snap.layers.loc[last & snap.layers["layer"].between(2, 5), "distance_from_init"] = 1.0
     assert distance_words(snap).endswith(
-        "At step 3, layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
+        "At step 3, before its update, layer 1 has not moved at all; layer 6 has moved by 4.9× its initial size."
     )
     snap.layers.loc[last & (snap.layers["layer"] == 7), "distance_from_init"] = 8.0  # the output layer's bar, tallest
     assert distance_words(snap).endswith("; the most, output layer 7, has moved by 8× its initial size.")

@@ -89,8 +89,8 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             torch.tanh,
             1.0,
             (1, 0, -1, 1, 0, -1),  # 1 - y²
-            flat_where="both tails (|x| > 1.8): the output is stuck near -1 or 1",
-            dead_cause="stuck at -1 or 1, where the slope is 0 in float32",
+            flat_where="both tails (|x| > 1.8): the output is stuck near −1 or 1",
+            dead_cause="stuck at −1 or 1, where the slope is 0 in float32",
         ),
         Activation(
             "relu",

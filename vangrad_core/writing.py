@@ -39,14 +39,15 @@ def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
 
 def percent(share: float) -> str:
     """A share as a whole per cent: "0%" and "100%" only for exactly none and all, "<1%"
-    and ">99%" short of them (a ridge labelled "100%" at 99.8% read as a dead layer beside
+    and ">99%" within a per cent of them (a ridge labelled "100%" at 99.8% read as a dead layer beside
     the one that was), "–" for no number."""
     if not math.isfinite(share):
         return "–"
     if share == 0 or share == 1:
         return f"{share:.0%}"
-    whole = round(100 * share)
-    return "<1%" if whole < 1 else ">99%" if whole > 99 else f"{whole}%"
+    if share < 0.01 or share > 0.99:  # (0.54% read "1%" beside a headline's "all <1%")
+        return "<1%" if share < 0.01 else ">99%"
+    return f"{math.floor(100 * share + 0.5)}%"  # halves up: 0.905 read "90%" above a table of 0.905
 
 
 def power(base: str, exponent: int) -> str:

@@ -649,7 +649,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
                 "type": "scatter",
                 "x": counted(rows["step"]).to_numpy(),
                 "y": ratio.where(~zero, floor).to_numpy(),
-                "text": np.where(zero, "0 (not changed)", ratio.map("{:.2g}".format)),
+                "text": np.where(zero, "0 (not changed)", ratio.map(number)),
                 "name": f"layer {layer}",
                 "mode": line_mode(len(rows)),
                 "line": {"color": color, "width": 2},
@@ -668,9 +668,9 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
         level_line(fig, floor, "0: too small to change a float32 weight", line, log_axis=True, side="left")
     yaxis = {"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"}
     drawn = np.log10(layers["update_ratio"].where(~unchanged, floor).to_numpy(dtype=float))
-    drawn = drawn[np.isfinite(drawn)]
-    if len(drawn):  # up to a whole decade, which a tick labels: a projector's 3-decade ticks left 0.1 unlabelled
-        yaxis["range"] = [drawn.min() - 0.05 * (drawn.max() - drawn.min() + 1), math.ceil(drawn.max() + 0.05)]
+    drawn = np.append(drawn[np.isfinite(drawn)], math.log10(UPDATE_GUIDE))  # the guide, which the caption names, on it
+    # up to a whole decade, which a tick labels: a projector's 3-decade ticks left 0.1 unlabelled
+    yaxis["range"] = [drawn.min() - 0.05 * (drawn.max() - drawn.min() + 1), math.ceil(drawn.max() + 0.05)]
     return layout(fig, title, xaxis=step_axis(counted(layers["step"])), yaxis=yaxis, showlegend=shown_in_legend)
 
 

@@ -72,6 +72,12 @@ def unmoved_factor(then: pd.Series, now: pd.Series) -> float | None:
     return None if seen else 10**change
 
 
+def at_most(factor: float) -> str:
+    """An `unmoved_factor` as the bound a caption gives, rounded up, never down: layers
+    changed by ×1.105 read "by no more than ×1.1"."""
+    return number(math.ceil(factor * 100 - 1e-9) / 100, 3)  # (1.1 * 100 is 110.00000000000001)
+
+
 def then_and_now(frames: Iterable[pd.DataFrame], what: str) -> str:
     """`what` a chart draws at step 1 (dotted) and now (solid), in words; at step 1, the
     one line there is ("at step 1 (dotted) and now (solid)" stood beside a chart of one)."""
@@ -97,7 +103,7 @@ def unmoved_words(snap: Snapshot) -> str:
     if unmoved is None:
         return ""
     return (
-        f"Since step 1 no layer's gradient has changed by more than ×{factor_number(unmoved)}: "
+        f"Since step 1 no layer's gradient has changed by more than ×{at_most(unmoved)}: "
         "the solid line covers the dotted one."
     )
 
@@ -330,7 +336,8 @@ def distance_words(snap: Snapshot) -> str:
     most = int(moved.idxmax())
     if most not in (1, depth):
         said.append(f"the most, {layer_name(most, depth)}, {_moved(moved[most])}")
-    return f"{how} At step {step}, {'; '.join(said)}."
+    # (before the step's update, as its gradient: beside an exploding run's step-3 update of 6.8e15×, "moved 55×")
+    return f"{how} At step {step}, before its update, {'; '.join(said)}."
 
 
 def _moved(share: float) -> str:
@@ -392,7 +399,7 @@ def variance_words(snap: Snapshot) -> str:
         unmoved = unmoved_factor(then, now) if last_step != first_step else None
         if unmoved is not None:
             said.append(
-                f"Since step 1 no layer's variance has changed by more than ×{factor_number(unmoved)}: "
+                f"Since step 1 no layer's variance has changed by more than ×{at_most(unmoved)}: "
                 "the coloured dots cover the grey ones."
             )
     if predicted is None:
