@@ -799,6 +799,18 @@ def test_the_theory_caption_says_what_its_dashed_line_shows(depth):
     assert "dashed" not in theory_summary(config, line_drawn=False)  # (dL/dW shown: no theory line to name)
 
 
+def test_the_theory_caption_says_when_its_line_is_not_its_rate_a_layer_over_and_over():
+    """ "each layer ×1.48 … from layer 20 back to layer 1, ×2746" (1.48¹⁹ ≈ 1700): near the
+    input, where the signal has not settled, the line's steps differ (a walk of the scenarios)."""
+    unsettled = "where the signal has not settled yet, differ"
+    for name, differs in (("Sigmoid saturates (large init)", True), ("Deep sigmoid stalls", False)):
+        config = SCENARIO_BY_NAME[name].config
+        line = theory.predict_layers(config).set_index("layer")["delta_rms_relative"]
+        settled = theory.chi1_at(config) ** ((config.depth - 1) / 2)
+        assert (abs(np.log10(line[1] / line[config.depth] / settled)) > np.log10(1.1)) == differs
+        assert (unsettled in theory_summary(config)) == differs
+
+
 def test_the_theory_caption_says_where_its_line_leaves_the_chart():
     """A depth-100 sigmoid's line falls under float32's smallest number at layer 60, and
     the chart cuts it there (as it cuts the measured lines, and the red ×0.25 one): the
