@@ -71,9 +71,9 @@ def test_default_page_loads_ready_to_train():
 def test_a_run_set_going_says_its_charts_are_on_their_way():
     """Not "Press Train to see ..." while it trains (its first step came after the view's wait)."""
     live = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3))
-    assert charts.empty_because(live.snapshot()) is None  # (not playing: "Press Train" is true)
+    assert charts.why_empty(live.snapshot()) is None  # (not playing: "Press Train" is true)
     live.play()
-    assert charts.empty_because(live.snapshot()) == charts.SETTING_OFF
+    assert charts.why_empty(live.snapshot()) == charts.SETTING_OFF
 
 
 def test_a_run_that_diverges_on_its_first_step_says_why_its_charts_are_empty():

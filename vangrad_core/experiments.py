@@ -59,7 +59,7 @@ from .measure import at_initialization
 from .model import Network, build_model, initialize, reinitialize, uninitialized_linear
 from .recurrent import ADDING_TOLERANCE, GUESS_LOSS, GUESS_WITHIN, RecurrentTrainer
 from .trainer import Trainer, frozen_running_statistics
-from .writing import fixed, number, percent
+from .writing import fixed, number, outward, percent
 
 PERCENTILES = (15, 50, 85)
 
@@ -357,11 +357,8 @@ def selu(seed: int) -> Outcome:
     }
     reproduced = numbers["largest_abs_mean"] < 0.1 and 0.85 < numbers["variance_low"] <= numbers["variance_high"] < 1.15
     # the bounds rounded outwards: still true as printed (1.0623 read "between 0.94 and 1.06")
-    mean_said = math.ceil(numbers["largest_abs_mean"] * 1e3) / 1e3
-    low_said, high_said = (
-        math.floor(numbers["variance_low"] * 100) / 100,
-        math.ceil(numbers["variance_high"] * 100) / 100,
-    )
+    mean_said = outward(numbers["largest_abs_mean"], 3)
+    low_said, high_said = outward(numbers["variance_low"], 2, up=False), outward(numbers["variance_high"], 2)
     because = (
         f"through {SELU_NET.depth} SELU layers the activations' mean stays within ±{mean_said:.3f} "
         f"of 0 and their variance between {low_said:.2f} and {high_said:.2f}; "

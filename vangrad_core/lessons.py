@@ -128,6 +128,10 @@ EXPLODES_AT_START = Claim(  # (the exploding scenario's: the grey line, at step 
     "at step 1 layer 1 gets about 90 times layer 20's, ×1.3 a layer",
     lambda r: 60 < r.gradient_ratio("start") < 130 and 1.25 <= r.per_layer("start") < 1.35,
 )
+SETTLES_ONCE_A_LAYER_DIES = Claim(  # (Dying ReLU's, in its scenario and tour step 7)
+    "within thirty steps of a whole layer's death the loss settles at about 0.69 for good",
+    lambda r: (dead := first_whole_layer_dead(r)) is not None and settles_near_guessing(r, dead + 30),
+)
 STALLS = Claim("the loss stays near 0.69, a coin flip", settles_near_guessing)
 LEARNS = Claim("the network learns", learned)
 
@@ -196,10 +200,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             Claim("a whole layer ends dead", lambda r: (r.dead("end") >= 1).any()),
             Claim("once a whole layer is dead it stays dead", dead_layers_stay_dead),
             Claim("once a whole layer is dead no gradient passes it", nothing_passes_a_dead_layer),
-            Claim(
-                "within thirty steps of that the loss settles at about 0.69, and stays there",
-                lambda r: settles_near_guessing(r, first_whole_layer_dead(r) + 30),
-            ),
+            SETTLES_ONCE_A_LAYER_DIES,
         ),
     ),
     Scenario(
@@ -512,10 +513,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
                 "the crosses rise until a whole layer is dead",
                 lambda r: ((r.dead("start") < 1) & (r.dead("end") >= 1)).any(),
             ),
-            Claim(
-                "within thirty steps of that the loss settles at about 0.69 for good",
-                lambda r: settles_near_guessing(r, first_whole_layer_dead(r) + 30),
-            ),
+            SETTLES_ONCE_A_LAYER_DIES,
         ),
     ),
     TourStep(

@@ -16,7 +16,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Self
 
-from .writing import MINUS
+from .writing import plain
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -62,7 +62,7 @@ class Field:
             return "true or false"
         number = "an integer" if self.kind == "int" else "a number"
         low, high = (
-            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else _plain(bound)  # (1,000,000, not 1e+06)
+            f"{bound:,}" if self.kind == "int" and math.isfinite(bound) else plain(bound)  # (1,000,000, not 1e+06)
             for bound in (self.low, self.high)
         )
         if math.isinf(self.high):
@@ -265,15 +265,6 @@ def _text(raw: Any) -> str | None:
         return raw if isinstance(raw, str) else str(raw)
     except Exception:
         return None
-
-
-def _plain(number: float) -> str:
-    """A bound as the app writes numbers: 1,000,000, 0.5, 1e−6 (not 1e-06)."""
-    text = f"{number:,.10g}"
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
 
 
 def quote(value: Any) -> str:

@@ -50,6 +50,23 @@ def percent(share: float) -> str:
     return f"{math.floor(100 * share + 0.5)}%"  # halves up: 0.905 read "90%" above a table of 0.905
 
 
+def outward(value: float, decimals: int, up: bool = True) -> float:
+    """`value` rounded up (or down) to `decimals` places, never toward it: a bound stays
+    true as printed (variances up to 1.0623 read "up to 1.06"; a change of ×1.105 "no
+    more than ×1.1"). (The 1e-9: 1.1 * 100 is 110.00000000000001.)"""
+    scale = 10**decimals
+    return (math.ceil(value * scale - 1e-9) if up else math.floor(value * scale + 1e-9)) / scale
+
+
+def plain(value: float) -> str:
+    """A setting's bound: 1,000,000, 0.5, 1e−6 (not 1e+06 or 1e-06)."""
+    text = f"{value:,.10g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
+
+
 def power(base: str, exponent: int) -> str:
     """A power as a student reads it, "0.25¹⁹" (not "0.25^19"), in plain text (a metric's
     value cannot hold HTML's <sup>)."""

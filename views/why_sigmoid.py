@@ -33,7 +33,7 @@ def slider(name: str) -> float:
     """The page's slider for the state's field `name`: its label and range from the field."""
     field = FIELDS[name]
     low, high = field.cast(field.low), field.cast(field.high)
-    return st.slider(field.label, low, high, step=field.step, format=form.shown(field), key=SLIDERS[name])
+    return st.slider(field.label, low, high, step=field.step, format=form.slider_format(field), key=SLIDERS[name])
 
 
 activation = (

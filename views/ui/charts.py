@@ -228,7 +228,7 @@ def chart(
     stamp = (snap.stamp, variant, classroom.presenting())
 
     def built() -> go.Figure:
-        figure, why = build(), empty_because(snap)
+        figure, why = build(), why_empty(snap)
         return figures.empty_because(figure, why) if why else figure
 
     # kept as the JSON sent, made once: every full rerun sends every chart again
@@ -240,7 +240,7 @@ NOTHING_RECORDED = "Nothing to draw: the run diverged on its first step, before 
 SETTING_OFF = "Training: its first step is on its way, and this chart with it"
 
 
-def empty_because(snap: Snapshot) -> str | None:
+def why_empty(snap: Snapshot) -> str | None:
     """Why a chart of `snap` with nothing to draw is empty, where its "Press Train to
     see ..." would not be true: the run diverged on its first step, or plays and has not
     taken it yet."""

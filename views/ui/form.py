@@ -30,7 +30,7 @@ def fill(form: str, settings: Settings) -> None:
         st.session_state[widget_key(form, name)] = value
 
 
-def shown(field: Field) -> str | None:
+def slider_format(field: Field) -> str | None:
     """How a slider of `field` writes its value: a float with as many decimals as its
     step has ("3.0", not Streamlit's "3.00"); an integer as Streamlit does."""
     if field.kind != "float" or not field.step:
@@ -57,7 +57,7 @@ def _widget(field: Field, key: str) -> None:
         st.slider(field.label, int(field.low), int(field.high), int(value), **common)
     elif field.kind == "float" and not math.isinf(field.high) and field.step and field.high - field.low <= 10:
         low, high = float(field.low), float(field.high)
-        st.slider(field.label, low, high, float(value), step=field.step, format=shown(field), **common)
+        st.slider(field.label, low, high, float(value), step=field.step, format=slider_format(field), **common)
     else:
         cast = int if field.kind == "int" else float
         st.number_input(

@@ -30,7 +30,7 @@ from vangrad_core.summary import (
     loss_window,
     units_sentence,
 )
-from vangrad_core.writing import number, percent
+from vangrad_core.writing import number, outward, percent
 
 PHASE_RANGE = {"sigmoid": 160.0}  # sigmoid's edge of chaos lies far out (σ_w² ≈ 100); others near 1 or 2
 MEASURE_LABELS = {"delta_rms": "dL/dz, with theory", "weight_grad_norm": "dL/dW (weights)"}  # figures.GRADIENT_MEASURES
@@ -75,7 +75,7 @@ def unmoved_factor(then: pd.Series, now: pd.Series) -> float | None:
 def at_most(factor: float) -> str:
     """An `unmoved_factor` as the bound a caption gives, rounded up, never down: layers
     changed by ×1.105 read "by no more than ×1.1"."""
-    return number(math.ceil(factor * 100 - 1e-9) / 100, 3)  # (1.1 * 100 is 110.00000000000001)
+    return number(outward(factor, 2), 3)
 
 
 def then_and_now(frames: Iterable[pd.DataFrame], what: str) -> str:
@@ -507,8 +507,9 @@ def theory_summary(config: ExperimentConfig, line_drawn: bool = True, pinned_to:
     where = f" (the green dashed line{cut})" if line_drawn else ""
     # the rate a layer is the settled signal's; near the input the line's steps differ (a saturated
     # sigmoid's: ×1.48 a layer, yet ×2746 over 19 layers where 1.48¹⁹ is 1700, its first step ×2.4)
-    settled = math.sqrt(chi) ** (config.depth - 1)
-    unsettled = abs(math.log10(line[1] / line[config.depth] / settled)) > math.log10(1.1) if settled > 0 else False
+    settled = math.sqrt(chi) ** (config.depth - 1) if chi > 0 else math.nan  # (NaN: no rate to multiply out)
+    off_by = line[1] / line[config.depth] / settled if settled > 0 else math.nan
+    unsettled = 0 < off_by < math.inf and abs(math.log10(off_by)) > math.log10(1.1)
     differ = ": the layers near the input, where the signal has not settled yet, differ" if unsettled else ""
     overall = f"; from layer {config.depth} back to layer 1, ×{ratio}{where}{differ}" if config.depth > 1 else ""
     which = "" if line_drawn else " for dL/dz"  # (the chart shows dL/dW: no line drawn)
