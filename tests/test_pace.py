@@ -380,12 +380,16 @@ def test_only_the_first_view_after_a_start_waits_for_the_first_step(clock, tabs,
     run = SimpleNamespace(key="run:test", playing=True, live=Starting(10**9))
     live.live_view((run,), lambda charts: snapshot, lambda snap: None, lambda snap: None)
     ((tick, _),) = declared
+    turns = []  # each view's turns: its numbers' first (urgent for the first view since the start), then its charts'
+    real_turn = live.drawing_turns.turn
+    monkeypatch.setattr(live.drawing_turns, "turn", lambda urgent=False: turns.append(urgent) or real_turn(urgent))
     waits = []
     for live_now in (run.live, run.live, Starting(10**9)):  # two refreshes, then a new run
         run.live, clock.slept = live_now, 0
         tick()
         waits.append(clock.slept > 0)
     assert waits == [True, False, True]
+    assert turns == [True, False, False, False, True, False]
 
 
 def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_takes_no_turn(monkeypatch):
@@ -408,7 +412,7 @@ def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_t
     at_rest = (SimpleNamespace(playing=False),)  # (no rerun after a tick)
     live._fragment(at_rest, lambda: None, lambda: 1.0, first=first_step.wait)
     for _ in range(4 * live.DRAWERS):
-        live._fragment(at_rest, tick, lambda: 1.0)
+        live._fragment(at_rest, live.in_turn(tick), lambda: 1.0)
     threads = [threading.Thread(target=body) for body in bodies]
     for thread in threads:
         thread.start()
@@ -418,3 +422,33 @@ def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_t
     assert most[0] == live.DRAWERS
     first_step.set()
     threads[0].join(10)
+
+
+def test_an_urgent_turn_goes_before_the_others_waiting():
+    """A class pressing Train at once: each tab's first step count (the first view since
+    its run started) goes before the other views waiting for a turn (else the last tab
+    saw its run move seconds late)."""
+    turns = live.DrawingTurns(1)
+    held, order = threading.Event(), []
+
+    def take(urgent: bool, name: str) -> None:
+        with turns.turn(urgent):
+            order.append(name)
+            held.wait(10)  # (the first holds the only turn until released; the rest pass)
+
+    def start(urgent: bool, name: str, until: Callable[[], bool]) -> threading.Thread:
+        thread = threading.Thread(target=take, args=(urgent, name))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not until() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return thread
+
+    threads = [start(False, "holder", lambda: order == ["holder"])]
+    threads += [start(False, f"view {i}", lambda: True) for i in (1, 2)]
+    time.sleep(0.1)  # (both wait for the turn)
+    threads.append(start(True, "first view", lambda: turns._urgent_waiting == 1))
+    held.set()
+    for thread in threads:
+        thread.join(10)
+    assert order[:2] == ["holder", "first view"] and sorted(order[2:]) == ["view 1", "view 2"]
