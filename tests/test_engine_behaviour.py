@@ -193,6 +193,46 @@ def test_a_run_whose_initial_weights_blew_the_loss_up_blames_them_not_its_update
     assert not doomed_from_the_start(3, 6.3) and doomed_from_the_start(0, math.nan)
 
 
+def test_the_advice_after_a_divergence_names_only_what_could_help_and_the_run_lacks():
+    """The banner said "try gradient clipping or batch norm" to a run with both, and to a
+    recurrent run that clipped and diverged before its first update (browser walks)."""
+    from vangrad_core.recurrent import RecurrentConfig
+    from vangrad_core.summary import divergence_advice, time_divergence_advice
+
+    plain, both = ExperimentConfig(), ExperimentConfig(norm="batchnorm_before", grad_clip=1.0)
+    assert divergence_advice(plain, 0, 1.0) == "Try a smaller weight scale, another initialization or batch norm."
+    assert divergence_advice(both, 0, 1.0) == "Try a smaller weight scale or another initialization."
+    assert divergence_advice(plain, 3, 6.3) == (
+        "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
+    )
+    assert divergence_advice(both, 3, 6.3) == (
+        "Try a smaller learning rate, a smaller weight scale or a clipping threshold below 1."
+    )
+    rnn, clipped = RecurrentConfig(), RecurrentConfig(init="scaled_normal", spectral_radius=3.0, grad_clip=1.0)
+    assert time_divergence_advice(rnn, 4, 1.0) == "Try a smaller learning rate or gradient clipping."
+    assert time_divergence_advice(clipped, 4, 1.0) == "Try a smaller learning rate or a clipping threshold below 1."
+    assert time_divergence_advice(clipped, 0, 1.0) == (
+        "Try a smaller spectral radius or another initialization of the recurrent weights."
+    )
+    assert time_divergence_advice(rnn, 0, 1.0) == "Try another initialization of the recurrent weights."
+
+
+def test_a_comparison_says_where_each_run_has_dead_units_now():
+    from vangrad_core.summary import dead_units_words
+
+    def layers(dead_now: list[float]) -> pd.DataFrame:  # two steps of 3 hidden layers and the output layer
+        rows = [
+            {"step": step, "layer": layer, "saturation": 0.5 if layer <= 3 else math.nan, "dead_fraction": dead}
+            for step, deads in ((0, [0.0, 0.0, 0.0, math.nan]), (1, [*dead_now, math.nan]))
+            for layer, dead in enumerate(deads, start=1)
+        ]
+        return pd.DataFrame(rows)
+
+    assert dead_units_words(layers([0.0, 0.0, 0.0])) == "no dead unit now"
+    assert dead_units_words(layers([0.0, 0.25, 0.62])) == "dead units in 2 of 3 hidden layers now, up to 62% of a layer"
+    assert dead_units_words(layers([0.0, 0.0, 0.0]).iloc[:0]) == ""
+
+
 def test_huge_learning_rate_diverges_and_keeps_finite_history():
     config = ExperimentConfig(depth=10, width=32, activation="relu", init="large_normal", learning_rate=10.0, steps=200)
     result = run_experiment(config)
@@ -474,6 +514,9 @@ def test_a_range_reads_both_ends_to_the_same_decimals():
     assert range_words(-5.21, 1.0) == "between −5.2 and 1.0"
     assert range_words(1.0001, 1.0002, 3) == "1 in every layer"
     assert range_words(3e-5, 0.5) == "between 3e−5 and 0.5"  # (scientific: as `number` writes it)
+    # one end small, the other not: both in decimals (a batch-norm caption read "between −1.8e−4 and 0.039")
+    assert range_words(-1.8e-4, 0.039) == "between −0.00018 and 0.039"
+    assert range_words(1e-4, 0.5) == "between 0.0001 and 0.5"
 
 
 def test_where_a_run_diverged_is_said_as_the_step_counter_counts():

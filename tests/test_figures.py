@@ -12,7 +12,8 @@ from vangrad_core import LAYER_COLUMNS, ExperimentConfig, Trainer, theory
 from vangrad_core import figures as fig
 from vangrad_core.activations import ACTIVATION_TABLE, curves, curves_covering, flat_outputs, outputs_of
 from vangrad_core.figures.live import RIDGE_HEIGHT, UPDATE_GUIDE
-from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR, value_axis
+from vangrad_core.figures.recurrent import EXPLAINED_TOP
+from vangrad_core.figures.style import EMPTY_LINE, THEN_COLOR, plotted, value_axis
 from vangrad_core.lessons import SCENARIO_BY_NAME
 from vangrad_core.recurrent import RecurrentConfig, RecurrentTrainer
 from vangrad_core.summary import flat_extremes
@@ -894,8 +895,17 @@ def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
     rows = trainer.time_gradients
     figure = fig.explained({"A": rows}, {"A": "rnn"})
     measured, gain = figure.data
-    (whole,) = figure.layout.annotations  # under the line at 1, at t = 1 (above it, it covered the forget gate)
-    assert whole.text == "1: passed on whole" and (whole.xanchor, whole.yanchor) == ("left", "top")
+    # labelled at t = 1, above the line with room for it where no factor passes 1 (an LSTM's most open
+    # forget gate runs along 1, and its label under the line covered it); else under the line
+    (whole,) = figure.layout.annotations
+    above = not (plotted(figure) > 1).any()
+    assert whole.text == "1: passed on whole" and whole.xanchor == "left"
+    assert whole.yanchor == ("bottom" if above else "top")
+    assert tuple(figure.layout.yaxis.range or ()) == ((0, EXPLAINED_TOP) if above else ())
+    lstm = RecurrentTrainer(RecurrentConfig(cell="lstm", length=12, steps=2))
+    lstm.step(2)
+    gates = fig.explained({"A": lstm.time_gradients}, {"A": "lstm"})
+    assert gates.layout.annotations[0].yanchor == "bottom" and gates.layout.yaxis.range == (0, EXPLAINED_TOP)
     assert "measured" in measured.name and measured.line.dash == "solid" and gain.line.dash == "dot"
     last = rows[rows["step"] == 1].set_index("t")["grad_rms"]
     assert np.prod(np.asarray(measured.y, dtype=float)[1:]) == pytest.approx(last[1] / last[12], rel=1e-9)

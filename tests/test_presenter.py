@@ -82,7 +82,7 @@ def row_labels(spec: dict) -> int:
     """How many rows a heatmap of the figure labels (0 if it has none labelled by dtick)."""
     axis = spec["layout"].get("yaxis", {})
     rows = max((len(trace.get("y", ())) for trace in spec["data"] if trace.get("type") == "heatmap"), default=0)
-    return math.ceil(rows / axis["dtick"] / axis.get("ticklabelstep", 1)) if "dtick" in axis else 0
+    return math.ceil(rows / axis["dtick"] / axis.get("ticklabelstep", 1)) if rows and "dtick" in axis else 0
 
 
 @pytest.mark.parametrize(("page", "query", "runs", "press"), PAGES, ids=[f"{p}-{q}" for p, q, *_ in PAGES])

@@ -20,6 +20,7 @@ from tests.conftest import (
     run_of,
 )
 from vangrad_core import ACTIVATION_TABLE, ExperimentConfig
+from vangrad_core.activations import at as activation_at
 from vangrad_core.experiments import CLASSIC_BY_KEY
 from vangrad_core.lessons import BATCHNORM_QUESTION, COMPARISONS
 from vangrad_core.live import pause_together
@@ -80,11 +81,26 @@ def test_why_sigmoid_input_slider_shows_a_small_output_change_on_the_flat_part()
     assert f"output change {said}" in [t["name"] for t in chart["data"]]
     assert said == "3.35e−4" and "e-" not in said  # (3 digits, trailing zeros off; a minus sign, as every number)
     # the caption says what the chart shows: sigmoid's flat part here; linear has none
-    caption = next(c.value for c in at.caption if c.value.startswith("What to notice: Here the output changes"))
+    caption = next(c.value for c in at.info if c.value.startswith("**What to notice:** Here the output changes"))
     assert f"changes by {number(read_number(said) / 8, 3)}× the input's" in caption and "flat" in caption
     at.button_group(key="why_activation").set_value("linear").run()
-    caption = next(c.value for c in at.caption if c.value.startswith("What to notice: Here the output changes"))
+    caption = next(c.value for c in at.info if c.value.startswith("**What to notice:** Here the output changes"))
     assert "changes by 1× the input's" in caption and "The linear function has no flat part" in caption
+    # GELU's dip: its output falls as the input rises, and the caption keeps the sign the number has
+    at.slider(key="why_x0").set_value(-8.0).run()
+    at.slider(key="why_delta").set_value(0.5).run()
+    at.button_group(key="why_activation").set_value("gelu").run()
+    said = next(m for m in at.metric if m.label == "Output change").value
+    caption = next(c.value for c in at.info if c.value.startswith("**What to notice:** Here the output"))
+    assert said.startswith("−")
+    low, high = activation_at("gelu", [-8.0, -7.5])
+    assert f"changes by {number((low - high) / 0.5, 3)}× the input's change, the other way" in caption
+    # ReLU's flat part: no change at all, not "barely"
+    at.button_group(key="why_activation").set_value("relu").run()
+    assert next(m for m in at.metric if m.label == "Output change").value == "0"
+    caption = next(c.value for c in at.info if c.value.startswith("**What to notice:** Here the output"))
+    assert caption.startswith("**What to notice:** Here the output does not change at all.") and "barely" not in caption
+    assert any(c.value.startswith("This section and the next are about sigmoid") for c in at.caption)
 
 
 def test_why_sigmoid_keeps_its_sliders_in_the_link_and_across_pages():

@@ -62,7 +62,7 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     assert button(at, "Stopped").disabled  # A cannot go on: the pair is over
     rows = b.trainer.time_gradients
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
-    assert expected and any(c.value.startswith(expected) for c in at.caption)
+    assert expected and any(m.value.startswith(expected) for m in at.markdown)
     # under each run's map, what it shows now: A's t = 1 got nothing once it diverged, B's a share
     for label, run in (("A", a), ("B", b)):
         rows = run.trainer.time_gradients

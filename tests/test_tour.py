@@ -86,7 +86,7 @@ def test_a_recurrent_step_trained_through_the_page_says_what_its_run_did():
     assert_clean(at)
     rows = step_run(at, len(TOUR)).trainer.time_gradients
     expected = time_sentence(rows[rows["step"] == rows["step"].max()])
-    assert expected and any(c.value.startswith(expected) for c in at.caption)
+    assert expected and any(m.value.startswith(expected) for m in at.markdown)
     assert len(charts_shown(at)) == 2
     # the curves' panels name the numbers above them (the adding task: "sums within ±0.04", not "accuracy")
     panels = [a.text for a in chart_of(at, "tour:curves").layout.annotations]

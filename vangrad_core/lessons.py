@@ -505,12 +505,13 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "for every input: then its gradient is 0 and it never recovers.",
         "Dying ReLU (learning rate too large)",
         ("saturation", "curves"),
-        "The loss swings with the large updates and falls below 0.25 for a while; the dead-unit crosses rise "
-        "until a whole layer is dead, and within thirty steps of that the loss settles at about 0.69 for good.",
+        "The loss swings with the large updates and falls below 0.25 for a while. Then units die until a whole "
+        "layer is dead (by the end, a cross at 100%; none at step 1), and within thirty steps of that the loss "
+        "settles at about 0.69 for good.",
         (
             Claim("falls below 0.25 for a while", lambda r: r.lowest_loss < 0.25),
             Claim(
-                "the crosses rise until a whole layer is dead",
+                "units die until a whole layer is dead (by the end, a cross at 100%; none at step 1)",
                 lambda r: ((r.dead("start") < 1) & (r.dead("end") >= 1)).any(),
             ),
             SETTLES_ONCE_A_LAYER_DIES,
@@ -549,10 +550,11 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "learning rate the learned scale and shift push inputs back onto the flat tails.",
         "Batch norm, learning rate too large",
         ("saturation", "curves"),
-        "Saturation climbs in many layers and the loss does not settle: training fails despite batch norm.",
+        "Saturation climbs: at step 1 no layer had more than 30% of its inputs on the flat tails, by the end "
+        "many have. The loss does not settle: training fails despite batch norm.",
         (
             Claim(
-                "saturation climbs in many layers",
+                "at step 1 no layer had more than 30% on the flat tails, by the end many have",
                 lambda r: (r.flat("start") <= 0.3).all() and (r.flat("end") > 0.3).sum() >= 5,
             ),
             Claim("the loss does not settle", lambda r: r.final_loss > 2 * r.lowest_loss),
@@ -960,12 +962,21 @@ TIME_COMPARISONS: tuple[Comparison, ...] = (
         ("spectral radius 3", _EXPLODING_RNN),
         ("spectral radius 3, clipped at 1", _EXPLODING_RNN.replace(grad_clip=1.0)),
         "Recurrent weights with spectral radius 3 stretch the gradient at every step back: at "
-        "initialization t = 1 gets over a hundred thousand times what t = 50 gets. Without clipping an update "
-        "blows up within a few dozen steps; clipping the gradient's norm at 1 (Pascanu et al. 2013) "
-        "keeps every update small and the run trains to the end. Clipping tames the explosion, not the "
+        "initialization t = 1 gets over a hundred thousand times what t = 50 gets. Without clipping, that "
+        "first update throws A's tanh units onto their flat tails: from then on t = 1 gets exactly 0 (only the "
+        "last few time steps get any gradient), while the gradient at t = 50 grows about thirtyfold a step "
+        "until the run blows up within a few dozen steps. Clipping the gradient's norm at 1 (Pascanu et al. "
+        "2013) keeps every update small and the run trains to the end. Clipping tames the explosion, not the "
         "forgetting: this plain RNN still does no better than answering the average.",
         (
             Claim("t = 1 gets over a hundred thousand times more", lambda a, b: a.time_ratio("start") > 1e5),
+            Claim(
+                "from then on t = 1 gets exactly 0, only the last few time steps any gradient",
+                lambda a, b: (a.since_first_update(1) == 0).all() and a.most_reached_since_first_update() <= 5,
+            ),
+            Claim(
+                "the gradient at t = 50 grows about thirtyfold a step", lambda a, b: 20 < a.growth_at_the_last_t() < 45
+            ),
             Claim(
                 "without clipping it blows up within a few dozen steps",
                 lambda a, b: a.diverged_at is not None and a.diverged_at < 60,

@@ -162,10 +162,10 @@ class Settings:
             raw = reader.take(prefix + name)
             value = field.parse(raw)
             if value is None or not field.accepts(value):
-                reader.warn(
-                    f"{prefix}{name}: {quote(raw)} is not valid ({field.accepted()}); "
-                    f"using the default {field.format(getattr(defaults, name))}"
-                )
+                default = field.format(getattr(defaults, name))
+                # a choice quoted, as a choice page's: "using the default default" read as a slip
+                instead = f"the default, “{default}”" if field.kind == "choice" else f"the default {default}"
+                reader.warn(f"{prefix}{name}: {quote(raw)} is not valid ({field.accepted()}); using {instead}")
                 continue
             values[name] = value
         for rule in cls.RULES:  # a rule that fails gives way on its fallback field

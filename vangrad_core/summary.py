@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import math
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ import pandas as pd
 from .activations import ACTIVATION_TABLE
 from .config import ExperimentConfig
 from .writing import fixed, number, percent
+
+if TYPE_CHECKING:
+    from .recurrent import RecurrentConfig
 
 LN2 = math.log(2)  # the cross-entropy of a coin flip between two classes
 GRADIENT_MEASURE = "delta_rms"
@@ -199,6 +203,21 @@ class TimeFacts:
         at the first or the last recorded step."""
         return float(at_step(self.time_gradients, step)[column].mean())
 
+    def since_first_update(self, t: int) -> pd.Series:
+        """RMS of dL/dh_t at `t`, at each recorded step from the first update on (step 1)."""
+        rows = self.time_gradients[(self.time_gradients["step"] >= 1) & (self.time_gradients["t"] == t)]
+        return rows.set_index("step")["grad_rms"]
+
+    def most_reached_since_first_update(self) -> int:
+        """The most time steps that got any gradient at one recorded step, from the first update on."""
+        later = self.time_gradients[self.time_gradients["step"] >= 1]
+        return int((later["grad_rms"] > 0).groupby(later["step"]).sum().max())
+
+    def growth_at_the_last_t(self) -> float:
+        """The factor dL/dh_T grew by a step, on average, from step 1 to the last recorded step."""
+        last = self.since_first_update(int(self.time_gradients["t"].max()))
+        return float((last.iloc[-1] / last.iloc[0]) ** (1 / (last.index[-1] - last.index[0])))
+
     @property
     def first_test_loss(self) -> float:
         return float(self.metrics["test_loss"].dropna().iloc[0])
@@ -219,6 +238,9 @@ def time_ratio(rows: pd.DataFrame) -> float:
 # ---- the sentences the pages print about a run ------------------------------------------
 
 
+MAX_DECIMALS = 5  # a small number written in decimals beside a larger one, at most this many places
+
+
 def range_words(low: float, high: float, digits: int = 2) -> str:
     """ "between 0.997 and 1.005", or "1 in every layer" where both ends read the same:
     `number`s, both ends to as many decimals as the finer one needs (else 1.005 read "1",
@@ -230,7 +252,18 @@ def range_words(low: float, high: float, digits: int = 2) -> str:
     if len(plain) == 2:  # (not in scientific notation)
         decimals = max(len(text.partition(".")[2]) for text in plain)
         low_text, high_text = fixed(low, decimals), fixed(high, decimals)
+    elif len(plain) == 1:  # one end small: in decimals too, "between −0.00018 and 0.039" (not −1.8e−4)
+        low_text, high_text = (
+            text if text in plain else _decimals(value, digits) for text, value in ((low_text, low), (high_text, high))
+        )
     return f"between {low_text} and {high_text}"
+
+
+def _decimals(value: float, digits: int) -> str:
+    """`value` (small, not 0) to `digits` significant digits in decimals: 0.00018, not 1.8e−4;
+    in scientific notation still where that takes more than MAX_DECIMALS places."""
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    return fixed(value, decimals).rstrip("0") if decimals <= MAX_DECIMALS else number(value, digits)
 
 
 def ordinal(n: int) -> str:
@@ -261,16 +294,31 @@ def doomed_from_the_start(diverged_at: int, first_loss: float) -> bool:
     return diverged_at == 0 or not first_loss <= BLOWN_UP_LOSS
 
 
-def divergence_advice(diverged_at: int, first_loss: float) -> str:
+def divergence_advice(config: ExperimentConfig, diverged_at: int, first_loss: float) -> str:
     """What to change after a run diverged: its initial weights where they doomed it
-    (`doomed_from_the_start`), else its updates too."""
+    (`doomed_from_the_start`), else its updates too; nothing it has already (it said
+    "gradient clipping or batch norm" to a run with both)."""
+    changes = ["a smaller weight scale", "another initialization"]
+    if not doomed_from_the_start(diverged_at, first_loss):
+        changes = ["a smaller learning rate", changes[0], _clipping(config.grad_clip)]
+    if config.norm == "none":
+        changes.append("batch norm")
+    return f"Try {' or '.join([', '.join(changes[:-1]), changes[-1]])}."
+
+
+def time_divergence_advice(config: RecurrentConfig, diverged_at: int, first_loss: float) -> str:
+    """What to change after a recurrent run diverged (it has no weight scale and no batch
+    norm): its recurrent weights where they doomed it (neither the learning rate nor
+    clipping acts before the first update), else its updates."""
     if doomed_from_the_start(diverged_at, first_loss):
-        return "Try a smaller weight scale, another initialization or batch norm."
-    return "Try a smaller learning rate, a smaller weight scale, gradient clipping or batch norm."
+        smaller = "a smaller spectral radius or " if config.init == "scaled_normal" else ""
+        return f"Try {smaller}another initialization of the recurrent weights."
+    return f"Try a smaller learning rate or {_clipping(config.grad_clip)}."
 
 
-# what to change after a recurrent run diverged (it has no weight scale and no batch norm)
-TIME_DIVERGENCE_ADVICE = "Try a smaller learning rate or gradient clipping."
+def _clipping(threshold: float) -> str:
+    """Clipping to suggest to a run that clips at `threshold` (0: it does not)."""
+    return f"a clipping threshold below {number(threshold)}" if threshold > 0 else "gradient clipping"
 
 
 def divergence_cause(reason: str) -> str:
@@ -465,6 +513,24 @@ def units_sentence(units: pd.DataFrame, flat_word: str = "saturated") -> str:
     if flat_word and len(stuck):
         sentences.append(f"{flat_word.capitalize()} for every example of the batch (hollow): {len(stuck)}.")
     return " ".join(sentences)
+
+
+def dead_units_words(layers: pd.DataFrame) -> str:
+    """Where a run's hidden layers have dead units now, in a few words for a comparison
+    ("dead units in 18 of 20 hidden layers now, up to 62% of a layer"); "" before its
+    first step. (Compare's caption only said what the crosses mean, beside ReLU's crosses
+    in most layers and sigmoid's in none.)"""
+    if layers.empty:
+        return ""
+    dead = _hidden(at_step(layers, "end"))["dead_fraction"].dropna()
+    if dead.empty:
+        return ""
+    if not (dead > 0).any():
+        return "no dead unit now"
+    return (
+        f"dead units in {int((dead > 0).sum())} of {len(dead)} hidden layers now, "
+        f"up to {percent(dead.max())} of a layer"
+    )
 
 
 def dead_layers_sentence(layers: pd.DataFrame, residual: bool = False) -> str:

@@ -124,8 +124,13 @@ def draw(snap: Snapshot) -> None:
         "bn:accuracy_modes", snap.stamp, lambda: run.live.inspect(operator.methodcaller("test_accuracy_modes"))
     )
     cols = st.columns(2)
-    cols[0].metric("Test accuracy, running statistics (eval mode)", percent(running))
-    cols[1].metric("Test accuracy, the test set's own batch statistics", percent(batch))
+    # (untrained, beside the headline's "–": no test measured yet, where these are measured now)
+    when = "before training" if snap.step_count == 0 else None
+    for column, label, accuracy in (
+        (cols[0], "Test accuracy, running statistics (eval mode)", running),
+        (cols[1], "Test accuracy, the test set's own batch statistics", batch),
+    ):
+        column.metric(label, percent(accuracy), when, delta_color="off", delta_arrow="off")
     gap = abs(running - batch)
     st.caption(modes_in_words(gap, snap.step_count))
 

@@ -5,7 +5,7 @@ import streamlit as st
 from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
 from vangrad_core.live import Snapshot
-from vangrad_core.summary import gradient_sentence, headline
+from vangrad_core.summary import dead_units_words, gradient_sentence, headline
 from vangrad_core.writing import number
 from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import pair_controls, pair_fragment
@@ -49,7 +49,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
         st.caption(
             "RMS of dL/dz reaching each layer now. A line that falls to the left is a gradient that vanishes on its "
-            "way to the input (the numbers above say how far)."
+            "way to the input, one that rises a gradient that explodes (the numbers above say how far)."
         )
     with right:
         charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
@@ -63,9 +63,10 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}, flat_words),
         stamp,
     )
+    dead = [f"{label}: {words}" for label, snap in named.items() if (words := dead_units_words(snap.layers))]
     st.caption(
         f"Bars: inputs where the slope is under 10% of its peak ({flat_word}). Crosses: dead units, which "
-        "pass no gradient for the whole batch."
+        "pass no gradient for the whole batch." + (f" {'; '.join(dead)}." if dead else "")
     )
 
 

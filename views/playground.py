@@ -116,7 +116,8 @@ def draw_live(snap: Snapshot) -> None:
                 if weights_shown
                 else "Gradient reaching each layer (z: the layer's output)",
             )
-            + " A line falling to the left means the layers near the input learn slowest: vanishing gradients. "
+            + " A line falling to the left means the layers near the input learn slowest: vanishing gradients "
+            "(rising: exploding ones). "
             + (run_charts.weight_gradient_words(snap) if weights_shown else run_charts.profile_words(snap))
         )
         theory_words = run_charts.theory_summary(snap.config, not weights_shown, run_charts.theory_pin(snap))

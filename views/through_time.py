@@ -7,6 +7,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.live import Snapshot
+from vangrad_core.recurrent import GUESS_LOSS
 from vangrad_core.summary import at_step, share_words, time_ratio
 from views.ui import charts, classroom, pairs, run_charts
 from views.ui.live import detail_seconds, pair_controls, pair_fragment
@@ -52,7 +53,12 @@ def map_words(label: str, snap: Snapshot) -> str:
     """How to read a run's map of dL/dh_t, and what it shows now (it said "dark at the
     bottom: t = 1 gets no gradient" under an LSTM's map as even as its gradient)."""
     # (one colour scale for both maps: a gradient of 5e-16 showed orange beside a run reaching 1e-35)
-    how = f"{label}: each column is a training step, t = 1 at the bottom; the darker, the smaller the gradient."
+    if (empty := charts.why_empty(snap)) is not None:  # (it said how to read a map it left empty)
+        return f"{label}: {empty}"
+    how = (
+        f"{label}: each column is a training step, t = 1 at the bottom; the darker, the smaller the gradient "
+        "(one colour scale for both maps: beside a run that explodes, a healthy one looks dark)."
+    )
     rows = snap.time_gradients
     ratio = time_ratio(at_step(rows, "end")) if rows is not None and not rows.empty else math.nan
     if not math.isfinite(ratio):
@@ -92,16 +98,31 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         st.caption(
             run_charts.then_and_now(times.values(), "The gradient reaching each time step")
             + " A line falling to the left: the first inputs get almost nothing, so the network cannot learn what "
-            "depends on them. "
-            + " ".join(bound_words(label, bound) for label, bound in bounds.items() if bound is not None)
+            "depends on them (rising: the gradient explodes on its way back). "
+            # (of a run with a line to draw: it described B's dashed line beside "B: no step to draw")
+            + " ".join(
+                bound_words(label, bound)
+                for label, bound in bounds.items()
+                if bound is not None and label in times and not times[label].empty
+            )
         )
     with right:
-        charts.chart("time:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
+        guess = GUESS_LOSS[snaps[0].config.task]
+        charts.chart("time:loss", snaps[0], lambda: run_charts.compare_curves(named, guess), stamp)
         # (the adding task's loss falls from about 4 as a run learns the average answer: falling is not learning)
         st.caption(
-            "Training loss. A run whose loss gets no lower than what learning nothing scores has learned "
-            f"nothing of the task: {charts.guess_words(snaps[0].config)}."
+            "Training loss. A run whose loss gets no lower than what learning nothing scores (the dotted line) has "
+            f"learned nothing of the task: {charts.guess_words(snaps[0].config)}."
         )
+
+
+def run_map(run: str, snap: Snapshot, span: tuple[float, float] | None) -> object:
+    """A run's map of dL/dh_t over training, its title naming the run (the two maps,
+    side by side on a projector, had the same title and only their captions named them)."""
+    fig = figures.gradient_heatmap(
+        snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t, 1 = the first input", span
+    )
+    return fig.update_layout(title_text=f"{run}: {fig.layout.title.text}")
 
 
 def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -114,9 +135,7 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
             charts.chart(
                 f"time:heatmap:{label[0]}",
                 snap,
-                lambda snap=snap: figures.gradient_heatmap(
-                    snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t, 1 = the first input", span
-                ),
+                lambda label=label, snap=snap: run_map(label[0], snap, span),
                 span,
                 presenter=SHORT_TIME_TITLE,  # the long title, in large text, is taller than the map
             )

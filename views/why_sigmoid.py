@@ -12,6 +12,12 @@ from views.ui import charts, form, session
 from views.ui.live import training_slots
 from views.ui.state import WhySigmoidSliders, WhySigmoidState
 
+
+def notice(text: str) -> None:
+    """What a section's chart shows, in the tour's box: read from the back of a hall (a grey caption was not)."""
+    st.info(f"**What to notice:** {text}", icon=":material/visibility:")
+
+
 state = session.page_state(WhySigmoidState)
 st.title("Why sigmoid makes gradients vanish")
 st.caption(
@@ -47,8 +53,8 @@ with left:
 with right:
     st.metric(f"Steepest slope of {label}", f"{ACTIVATION_TABLE[activation].max_derivative:.4g}")
     st.markdown(ACTIVATION_WORDS.get(activation, ACTIVATION_WORDS_OTHER))
-st.caption(
-    "What to notice: on the way back, each layer multiplies the gradient by the red curve (the slope) "
+notice(
+    "On the way back, each layer multiplies the gradient by the red curve (the slope) "
     "times its weights; where the slope is flat, the product is small whatever the weights."
 )
 
@@ -64,20 +70,33 @@ with left:
     # the curve out to x + change (x = 8, a change of 8: the change ran off a chart fixed at ±8)
     curve = curves_covering(activation, np.array([x0, x0 + delta]), least=8.0)
     charts.show(figures.input_change(curve, label, x0, delta, out0, out1, change), "why:change")
-moved = f"Here the output changes by {number(abs(out1 - out0) / delta, 3)}× the input's change. "
-st.caption(
-    "What to notice: "
+ratio = (out1 - out0) / delta
+moved = (
+    "Here the output does not change at all. "
+    if ratio == 0
+    else f"Here the output changes by {number(ratio, 3)}× the input's change. "
+    if ratio > 0
+    # (GELU's dip: its output falls as the input rises; "4.69e−13×" beside an output change of −2.35e−13)
+    else f"Here the output changes by {number(-ratio, 3)}× the input's change, the other way: it falls as the "
+    "input rises. "
+)
+notice(
+    ""
     + moved
     + (
         f"The {label} function has no flat part: everywhere the output moves as much as the input, and the gradient "
         "comes back whole."
         if ACTIVATION_TABLE[activation].flat_word == ""
-        else f"Where the {label} curve is flat, a large change of input barely moves the output, so the gradient "
-        "that comes back is tiny too; where it is steep, the change passes on."
+        # (ReLU's flat part moves its output not at all; Leaky ReLU's, by 0.01 of the input's change)
+        else f"Where the {label} curve is flat or nearly (its slope under a tenth of its peak), a large change of "
+        "input moves the output little or not at all, so the gradient that comes back is tiny too; where it is "
+        "steep, the change passes on."
     )
 )
 
 st.header("3. The chain rule through L layers")
+if activation != "sigmoid":  # (the pills above choose the curve of sections 1 and 2 only)
+    st.caption(f"This section and the next are about sigmoid, whichever activation is chosen above ({label}).")
 depth = slider("layers")
 
 
@@ -104,8 +123,8 @@ with right:
         "*times* the weights. The measured factor is that product for PyTorch's default weights, "
         "about the same at every layer: layer 1 receives about its (L − 1)-th power."
     )
-st.caption(
-    "What to notice: the measured line (blue) falls straight on a log scale, like the 0.25-per-layer "
+notice(
+    "The measured line (blue) falls straight on a log scale, like the 0.25-per-layer "
     "bound (red): vanishing is exponential in depth."
 )
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..writing import number
 from .style import (
     LAYER_AXIS_TO_OUTPUT,
+    RUN_DASHES,
     batches_words,
     counted,
     drawable,
     empty,
     layer_axis,
     layout,
+    level_line,
     line_mode,
     name_the_unstarted,
     new_figure,
@@ -56,11 +59,14 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
 LOG_LOSS_SPAN = 1e3  # losses this many times apart (a run that blew up beside one that learns): a log axis
 
 
-def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
+def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learned: float | None = None) -> go.Figure:
     """Training loss of several runs, overlaid (each point the mean of the last `window`
-    batches); on a log axis when they span LOG_LOSS_SPAN or more, where a linear one
-    drew the learning run flat on 0."""
+    batches), B's line dashed (where the runs' losses are the same, B's solid line hid
+    A's); on a log axis when they span LOG_LOSS_SPAN or more, where a linear one drew
+    the learning run flat on 0; with a line at `nothing_learned`, what a network that
+    learned nothing scores, if given."""
     fig, drawn = new_figure(), []
+    dashes = dict(zip(runs, RUN_DASHES * len(runs), strict=False))
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(window, min_periods=1).mean().loc[kept.index]
@@ -71,7 +77,7 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
                 y=smooth,
                 name=name,
                 mode=line_mode(len(kept)),
-                line={"color": color, "width": 4},
+                line={"color": color, "width": 4, "dash": dashes[name]},
                 marker={"color": color, "size": 8},
                 hovertemplate=f"{name}, step %{{x}}: %{{y:.3g}}<extra></extra>",
             )
@@ -82,10 +88,14 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
     name_the_unstarted(fig, runs)
     losses = pd.concat(drawn)
     positive = losses[losses > 0]
-    if len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min():
+    log_axis = bool(len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min())
+    if log_axis:
         fig.update_yaxes(title=batches_words("loss", window, "log scale"), type="log", exponentformat="power")
     else:
         fig.update_yaxes(title=batches_words("loss", window), rangemode="tozero")
+    if nothing_learned is not None:
+        line = {"dash": "dot", "color": "gray", "width": 2}
+        level_line(fig, nothing_learned, f"learning nothing: {number(nothing_learned, 3)}", line, log_axis=log_axis)
     return layout(fig, "Loss")
 
 

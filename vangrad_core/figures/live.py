@@ -29,6 +29,7 @@ from .style import (
     line_mode,
     new_figure,
     note_in_middle,
+    plotted,
     step_axis,
     step_label,
     steps_of,
@@ -43,8 +44,8 @@ UPDATE_GUIDE = 1e-3  # Karpathy's rule of thumb for a healthy update:weight rati
 MAX_LEGEND_LAYERS = 12  # lines a layer listed in a legend up to this many; beyond, a colour key
 
 GRADIENT_MEASURES = {  # column -> (what it is, axis title)
-    "delta_rms": ("RMS of dL/dz", "RMS of dL/dz (log scale)"),
-    "weight_grad_norm": ("weights' gradient |dL/dW|", "|dL/dW|, Frobenius norm (log scale)"),
+    "delta_rms": ("RMS of dL/dz", "RMS of dL/dz"),
+    "weight_grad_norm": ("weights' gradient |dL/dW|", "|dL/dW|, Frobenius norm"),
 }
 
 
@@ -136,7 +137,7 @@ def gradient_profile(
         fig,
         title,
         xaxis=layer_axis(LAYER_AXIS_TO_OUTPUT, n),
-        yaxis={"title": axis_title, "type": "log", "exponentformat": "power"},
+        yaxis=value_axis(axis_title, plotted(fig), log=True),
     )
 
 
@@ -628,6 +629,9 @@ def saturation_by_layer(
     )
 
 
+FLOOR_LABEL_ROOM = 0.14  # the share of the update chart's axis kept under its "0" line for the line's label
+
+
 def update_ratios(layers: pd.DataFrame) -> go.Figure:
     """Update size / weight size per layer over time (log): lower layers barely move.
     A step that left a layer's weights as they were (its update under half a float32
@@ -663,14 +667,16 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     fig = new_figure(traces)
     guide = {"dash": "dash", "color": "gray", "width": 2}
     level_line(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", guide, log_axis=True, above=False)
-    if unchanged.any():
+    if unchanged.any():  # labelled under its line, in room kept below it: above, it covered the lowest lines
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
-        level_line(fig, floor, "0: too small to change a float32 weight", line, log_axis=True, side="left")
+        level_line(fig, floor, "0: too small to change a float32 weight", line, log_axis=True, side="left", above=False)
     yaxis = {"title": "update : weight ratio (log scale)", "type": "log", "exponentformat": "power"}
     drawn = np.log10(layers["update_ratio"].where(~unchanged, floor).to_numpy(dtype=float))
     drawn = np.append(drawn[np.isfinite(drawn)], math.log10(UPDATE_GUIDE))  # the guide, which the caption names, on it
     # up to a whole decade, which a tick labels: a projector's 3-decade ticks left 0.1 unlabelled
-    yaxis["range"] = [drawn.min() - 0.05 * (drawn.max() - drawn.min() + 1), math.ceil(drawn.max() + 0.05)]
+    top = math.ceil(drawn.max() + 0.05)
+    below = FLOOR_LABEL_ROOM if unchanged.any() else 0.05  # (of the axis's span)
+    yaxis["range"] = [drawn.min() - below * (top - drawn.min()), top]
     return layout(fig, title, xaxis=step_axis(counted(layers["step"])), yaxis=yaxis, showlegend=shown_in_legend)
 
 

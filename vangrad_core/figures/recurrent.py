@@ -15,9 +15,11 @@ from .style import (
     line_mode,
     name_the_unstarted,
     new_figure,
+    plotted,
     series_lines,
     started,
     step_label,
+    value_axis,
     zero_floor,
     zero_markers,
 )
@@ -118,8 +120,11 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     if not one:
         name_the_unstarted(fig, runs)
     fig.update_xaxes(title="time step t, 1 = the first input (the loss is read after the last)")
-    fig.update_yaxes(title="RMS of dL/dh_t (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(value_axis("RMS of dL/dh_t", plotted(fig), log=True))
     return layout(fig, title)
+
+
+EXPLAINED_TOP = 1.2  # the factor axis's top when no factor passes 1: room for the line's label above it
 
 
 def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure:
@@ -145,11 +150,15 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
             )
     if not fig.data:
         return empty(title, "Press Train to see it")
-    # labelled under the line, at t = 1: an LSTM's most open forget gate runs along 1 (a label
-    # above it, at the right, covered that line), and nothing is measured before t = 1
-    level_line(fig, 1, "1: passed on whole", {"dash": "dot", "color": "gray"}, log_axis=False, side="left", above=False)
+    # An LSTM's most open forget gate runs along 1: labelled under the line, its label
+    # covered that gate's line, and with the axis topped at 1 the line lay on the frame.
+    # So where nothing passes more than whole, the axis goes on above 1 and the label
+    # sits there; else (a factor over 1 lies above it) under the line, as before.
+    above = not (plotted(fig) > 1).any()
+    line = {"dash": "dot", "color": "gray"}
+    level_line(fig, 1, "1: passed on whole", line, log_axis=False, side="left", above=above)
     fig.update_xaxes(title="time step t, 1 = the first input")
-    fig.update_yaxes(title="factor at step t", rangemode="tozero")
+    fig.update_yaxes(title="factor at step t", rangemode="tozero", range=[0, EXPLAINED_TOP] if above else None)
     return layout(fig, title)
 
 

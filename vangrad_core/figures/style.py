@@ -282,6 +282,12 @@ MAX_LABELLED_POINTS = 30
 
 LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis
 SHORT_LOG_SPAN = 100  # values less far apart: a log axis labelled 1, 2, 5 in plain decimals
+DECADES_LABELLED_ALONE = 1e4  # values less far apart (and not short): each decade labelled, nothing between
+
+
+def plotted(fig: go.Figure) -> np.ndarray:
+    """Every y value the figure's traces draw (NaN where they draw none)."""
+    return np.concatenate([np.asarray(trace.y, dtype=float) for trace in fig.data if trace.y is not None])
 
 
 def value_axis(title: str, values: object, log: bool = False) -> dict:
@@ -298,6 +304,9 @@ def value_axis(title: str, values: object, log: bool = False) -> dict:
     if short and 1e-3 <= values.min() and values.max() < 1e4:
         # a decade or two: Plotly labels every digit of it small ("6 5 4 3 2 10⁻¹ 9 8"); 0.05, 0.1, 0.2 instead
         axis |= {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
+    elif len(values) and values.max() < DECADES_LABELLED_ALONE * values.min() and not on_floor:
+        # a few decades: Plotly labels 5 and 2 between them ("10⁻², 5, 2, 10⁻³"), read as 5 and 2; decades only
+        axis |= {"dtick": 1}
     return axis
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .style import TINY, layer_axis, layout, level_line, new_figure
+from .style import TINY, layer_axis, layout, level_line, new_figure, plotted, value_axis
 
 
 def _function_trace(curve: pd.DataFrame, activation: str) -> go.Scatter:
@@ -91,5 +91,5 @@ def chain_rule(layers: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_xaxes(layer_axis("hidden layer, 1 = input side", int(hidden["layer"].max())))
-    fig.update_yaxes(title="relative gradient (top layer = 1, log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(value_axis("relative gradient, top layer = 1", plotted(fig), log=True))
     return layout(fig, "The chain rule: one factor per layer")

@@ -18,7 +18,6 @@ from vangrad_core.live import Snapshot
 from vangrad_core.recurrent import ALPHABET, GUESS_LOSS, TASK_ACCURACY_NAME, TASK_LOSS_NAME, RecurrentConfig
 from vangrad_core.summary import (
     GRADIENT_NAME,
-    TIME_DIVERGENCE_ADVICE,
     Headline,
     at_step,
     diverged_when,
@@ -29,6 +28,7 @@ from vangrad_core.summary import (
     gradient_sentence,
     headline,
     per_layer,
+    time_divergence_advice,
     time_ratio,
     time_sentence,
 )
@@ -177,6 +177,9 @@ def wrap_legend(figure: go.Figure) -> None:
             trace.name = "<br>".join(textwrap.wrap(trace.name, LEGEND_LINE_CHARS))
 
 
+PRESENTER_LOG_TICKS = 4  # the most labels a first-screen chart's log axis gets on a projector
+
+
 def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen: bool = True) -> go.Figure:
     """In presenter mode, larger text for the back of a lecture hall (`large_text`); for
     a chart of the first screen, also a height that keeps the two charts of the story
@@ -193,6 +196,9 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
             figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, legend_rows(figure) - 2))
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
+            if figure.layout.yaxis.type == "log" and figure.layout.yaxis.dtick is None:
+                # (the plot a strip: tour step 1's 1 ... 10⁻²⁰ ran together in 110 px of large text)
+                figure.update_yaxes(nticks=PRESENTER_LOG_TICKS)
         else:
             if panel_titles(figure):  # its title and the panels' titles under it, each a line of 18 px
                 figure.update_layout(margin_t=max(figure.layout.margin.t or 0, PANEL_TITLES_TOP_PX))
@@ -310,10 +316,11 @@ def divergence_banner(snap: Snapshot, whole_reason: bool = True, advice: bool = 
         else f"{diverged_when(snap.diverged_at)}: {divergence_cause(reason)}"
     )
     first_loss = snap.metrics["loss"].iloc[0] if len(snap.metrics) else math.nan
+    config = snap.config
     what_to_change = (
-        TIME_DIVERGENCE_ADVICE
-        if isinstance(snap.config, RecurrentConfig)
-        else divergence_advice(snap.diverged_at, first_loss)
+        time_divergence_advice(config, snap.diverged_at, first_loss)
+        if isinstance(config, RecurrentConfig)
+        else divergence_advice(config, snap.diverged_at, first_loss)
     )
     st.error(f"**The run diverged** {why}." + (f" {what_to_change}" if advice else ""), icon=":material/error:")
 
@@ -403,8 +410,8 @@ def time_headline_metrics(
     if now is not None and len(tested):
         error = f"Test {loss} {when or 'now'}: {number(tested['test_loss'].iloc[-1], 3)}; {guess_words(snap.config)}."
         said = [time_sentence(now) if in_words else "", error if against_guessing else ""]
-        if any(said):  # presenting, as large as the text it backs ("no better than answering the average")
-            (st.markdown if classroom.presenting() else st.caption)(" ".join(part for part in said if part))
+        if any(said):  # as the feed-forward pages' gradient sentence: text, not a grey caption
+            st.markdown(" ".join(part for part in said if part))
 
 
 def data_files(snap: Snapshot, name: str = "") -> list[tuple[str, str, str, str]]:

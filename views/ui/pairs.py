@@ -97,9 +97,9 @@ def differences_words(a: Settings, b: Settings) -> str:
     changed = [field for name, field in a.FIELDS.items() if getattr(a, name) != getattr(b, name)]
     if not changed:
         return "A and B are the same network: change a setting of B to see what it does."
-    names = [field.label.split(" (")[0] for field in changed]  # ("Learning rate (log scale)")
+    names = [field.label.split(" (")[0] for field in changed]  # ("Learning rate (log scale)"; "LSTM ..." stays)
     said = [
-        f"{name[0].lower()}{name[1:]}, {shown(field, b)} (A: {shown(field, a)})"
+        f"{name if name[:2].isupper() else name[0].lower() + name[1:]}, {shown(field, b)} (A: {shown(field, a)})"
         for field, name in zip(changed, names, strict=True)
     ]
     return f"B differs from A in its {'; its '.join(said)}."
