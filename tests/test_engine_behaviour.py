@@ -513,10 +513,17 @@ def test_a_range_reads_both_ends_to_the_same_decimals():
     assert range_words(0.997, 1.005, 3) == "between 0.997 and 1.005"
     assert range_words(-5.21, 1.0) == "between −5.2 and 1.0"
     assert range_words(1.0001, 1.0002, 3) == "1 in every layer"
-    assert range_words(3e-5, 0.5) == "between 3e−5 and 0.5"  # (scientific: as `number` writes it)
-    # one end small, the other not: both in decimals (a batch-norm caption read "between −1.8e−4 and 0.039")
+    # one end small, the other not: both in decimals (a batch-norm caption read "between −1.8e−4 and 0.039"),
+    # the larger to the smaller's places where it needs them ("1.004", not "1"), padded with no zeros
     assert range_words(-1.8e-4, 0.039) == "between −0.00018 and 0.039"
-    assert range_words(1e-4, 0.5) == "between 0.0001 and 0.5"
+    assert range_words(1e-4, 0.5) == "between 0.0001 and 0.5" == range_words(9.9999e-5, 0.5)
+    assert range_words(0.0012, 1.004, 3) == "between 0.0012 and 1.004"
+    assert range_words(-2e-3, 1e-3) == "between −0.002 and 0.001"
+    assert range_words(3e-5, 0.5) == "between 0.00003 and 0.5"
+    # past five places, large, or not a number: as `number` writes them (it raised on 2e4, NaN and Inf)
+    assert range_words(3e-6, 0.5) == "between 3e−6 and 0.5"
+    assert range_words(0.5, 2e4) == "between 0.5 and 2e4"
+    assert range_words(0.5, math.nan) == range_words(0.5, math.inf) == "between 0.5 and –"
 
 
 def test_where_a_run_diverged_is_said_as_the_step_counter_counts():

@@ -897,11 +897,14 @@ def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
     measured, gain = figure.data
     # labelled at t = 1, above the line with room for it where no factor passes 1 (an LSTM's most open
     # forget gate runs along 1, and its label under the line covered it); else under the line
-    (whole,) = figure.layout.annotations
-    above = not (plotted(figure) > 1).any()
-    assert whole.text == "1: passed on whole" and whole.xanchor == "left"
-    assert whole.yanchor == ("bottom" if above else "top")
-    assert tuple(figure.layout.yaxis.range or ()) == ((0, EXPLAINED_TOP) if above else ())
+    (whole,) = figure.layout.annotations  # this sigmoid RNN passes back ×0.5 a step, its gain 0.17: under 1
+    assert not (plotted(figure) > 1).any()
+    assert (whole.text, whole.xanchor, whole.yanchor) == ("1: passed on whole", "left", "bottom")
+    assert figure.layout.yaxis.range == (0, EXPLAINED_TOP)
+    # a factor over 1 (an exploding RNN's): the label under the line, the axis Plotly's
+    exploding = rows.assign(jacobian_gain=rows["jacobian_gain"] * 10)
+    over = fig.explained({"A": exploding}, {"A": "rnn"})
+    assert over.layout.annotations[0].yanchor == "top" and over.layout.yaxis.range is None
     lstm = RecurrentTrainer(RecurrentConfig(cell="lstm", length=12, steps=2))
     lstm.step(2)
     gates = fig.explained({"A": lstm.time_gradients}, {"A": "lstm"})
@@ -926,6 +929,12 @@ def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
     assert "dtick" not in value_axis("variance", [1e-9, 0.1])  # decades: powers of ten
     assert "dtick" not in value_axis("variance", [1e-6, 5e-6])  # too small for plain decimals
     assert "dtick" not in value_axis("variance", [0.05, 0.6, 1e-45])  # a 0 drawn on the floor: 45 decades
+    # two to four decades: each labelled, nothing between ("10⁻², 5, 2, 10⁻³" read as 5 and 2)
+    assert value_axis("gradient", [1e-3, 0.5], log=True)["dtick"] == 1
+    assert "dtick" not in value_axis("gradient", [1e-9, 0.5], log=True)  # more: Plotly's own choice
+    # within a decade or two but too small for plain decimals: Plotly's own labels (a dtick of a
+    # decade would label nothing between 10^-3.7 and 10^-3.2)
+    assert "dtick" not in value_axis("gradient", [2e-4, 6e-4], log=True)
     assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear
 
 

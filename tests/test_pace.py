@@ -372,24 +372,30 @@ def test_waiting_for_a_first_step_ends_with_it_or_at_its_deadline(clock):
 def test_only_the_first_view_after_a_start_waits_for_the_first_step(clock, tabs, monkeypatch):
     """The view drawn as the runs start waits for their first step; later refreshes do
     not, even while a slow first step is still to come; runs started anew (Reset, new
-    settings) are waited for again."""
+    settings) are waited for again. Until the numbers have shown a step, they draw in
+    urgent turns (ahead of a class's other views); the charts always in ordinary ones."""
     tabs(1)
     declared = fragments_declared(monkeypatch)
     monkeypatch.setattr(live.st, "session_state", {})
-    snapshot = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3)).snapshot()
+    trainer = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=3))
+    at_start = trainer.snapshot()
+    trainer.step(1)
+    moved = trainer.snapshot()
+    shown = [at_start]
     run = SimpleNamespace(key="run:test", playing=True, live=Starting(10**9))
-    live.live_view((run,), lambda charts: snapshot, lambda snap: None, lambda snap: None)
+    live.live_view((run,), lambda charts: shown[0], lambda snap: None, lambda snap: None)
     ((tick, _),) = declared
-    turns = []  # each view's turns: its numbers' first (urgent for the first view since the start), then its charts'
+    turns = []  # each view's turns, urgent or not: its numbers', then its charts'
     real_turn = live.drawing_turns.turn
     monkeypatch.setattr(live.drawing_turns, "turn", lambda urgent=False: turns.append(urgent) or real_turn(urgent))
     waits = []
-    for live_now in (run.live, run.live, Starting(10**9)):  # two refreshes, then a new run
-        run.live, clock.slept = live_now, 0
+    # the first step late (the view shows step 0), then two refreshes showing it, then a new run
+    for live_now, snap in ((run.live, at_start), (run.live, moved), (run.live, moved), (Starting(10**9), at_start)):
+        run.live, shown[0], clock.slept = live_now, snap, 0
         tick()
         waits.append(clock.slept > 0)
-    assert waits == [True, False, True]
-    assert turns == [True, False, False, False, True, False]
+    assert waits == [True, False, False, True]
+    assert turns == [True, False, True, False, False, False, True, False]
 
 
 def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_takes_no_turn(monkeypatch):
@@ -424,11 +430,9 @@ def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_t
     threads[0].join(10)
 
 
-def test_an_urgent_turn_goes_before_the_others_waiting():
-    """A class pressing Train at once: each tab's first step count (the first view since
-    its run started) goes before the other views waiting for a turn (else the last tab
-    saw its run move seconds late)."""
-    turns = live.DrawingTurns(1)
+def turn_order(turns: live.DrawingTurns, waiting: list[tuple[bool, str]]) -> list[str]:
+    """The order in which `waiting` views (urgent or not, by name) take their turns, each
+    coming while the first holds the only turn."""
     held, order = threading.Event(), []
 
     def take(urgent: bool, name: str) -> None:
@@ -436,19 +440,26 @@ def test_an_urgent_turn_goes_before_the_others_waiting():
             order.append(name)
             held.wait(10)  # (the first holds the only turn until released; the rest pass)
 
-    def start(urgent: bool, name: str, until: Callable[[], bool]) -> threading.Thread:
-        thread = threading.Thread(target=take, args=(urgent, name))
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not until() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return thread
-
-    threads = [start(False, "holder", lambda: order == ["holder"])]
-    threads += [start(False, f"view {i}", lambda: True) for i in (1, 2)]
-    time.sleep(0.1)  # (both wait for the turn)
-    threads.append(start(True, "first view", lambda: turns._urgent_waiting == 1))
+    threads = []
+    for urgent, name in waiting:
+        threads.append(threading.Thread(target=take, args=(urgent, name)))
+        threads[-1].start()
+        time.sleep(0.05)  # (waiting for the turn by now)
     held.set()
     for thread in threads:
         thread.join(10)
-    assert order[:2] == ["holder", "first view"] and sorted(order[2:]) == ["view 1", "view 2"]
+    return order
+
+
+def test_an_urgent_turn_goes_before_the_others_waiting():
+    """A class pressing Train at once: each tab's first step count (numbers not yet shown
+    moving) goes before the other views waiting for a turn (else the last tab saw its
+    run move seconds late); a turn left by an exception is free again."""
+    turns = live.DrawingTurns(1)
+    views = [(False, f"view {i}") for i in range(6)]
+    for _ in range(2):  # (a turn order by chance would pass once in seven, not twice)
+        order = turn_order(turns, [(False, "holder"), *views, (True, "first")])
+        assert order[:2] == ["holder", "first"] and sorted(order[2:]) == [name for _, name in views]
+    with pytest.raises(RuntimeError), turns.turn():
+        raise RuntimeError("a view's drawing failed")
+    assert turn_order(turns, [(False, "after")]) == ["after"]  # the failed view's turn was given back

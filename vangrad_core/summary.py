@@ -18,7 +18,7 @@ import pandas as pd
 
 from .activations import ACTIVATION_TABLE
 from .config import ExperimentConfig
-from .writing import fixed, number, percent
+from .writing import decimals, fixed, number, percent
 
 if TYPE_CHECKING:
     from .recurrent import RecurrentConfig
@@ -203,19 +203,34 @@ class TimeFacts:
         at the first or the last recorded step."""
         return float(at_step(self.time_gradients, step)[column].mean())
 
-    def since_first_update(self, t: int) -> pd.Series:
-        """RMS of dL/dh_t at `t`, at each recorded step from the first update on (step 1)."""
-        rows = self.time_gradients[(self.time_gradients["step"] >= 1) & (self.time_gradients["t"] == t)]
-        return rows.set_index("step")["grad_rms"]
+    def _since_first_update(self) -> pd.DataFrame:
+        """The rows of the recorded steps from the first update on (step 1 and after)."""
+        return self.time_gradients[self.time_gradients["step"] >= 1]
 
-    def most_reached_since_first_update(self) -> int:
-        """The most time steps that got any gradient at one recorded step, from the first update on."""
-        later = self.time_gradients[self.time_gradients["step"] >= 1]
-        return int((later["grad_rms"] > 0).groupby(later["step"]).sum().max())
+    def gets_exactly_0_since_first_update(self, t: int) -> bool:
+        """Whether time step `t` got exactly 0 at every recorded step from the first
+        update on (and there is such a step)."""
+        at_t = self._since_first_update().query("t == @t")["grad_rms"]
+        return len(at_t) > 0 and bool((at_t == 0).all())
+
+    def most_reached_since_first_update(self) -> float:
+        """The most time steps that got any gradient at one recorded step, from the first
+        update on (NaN if none was recorded)."""
+        later = self._since_first_update()
+        return float((later["grad_rms"] > 0).groupby(later["step"]).sum().max()) if len(later) else math.nan
+
+    def slope_since_first_update(self) -> float:
+        """The hidden units' mean slope at their inputs (over t and the batch), at the
+        steepest recorded step from the first update on (NaN if none was recorded)."""
+        return float(self._since_first_update().groupby("step")["mean_derivative"].mean().max())
 
     def growth_at_the_last_t(self) -> float:
-        """The factor dL/dh_T grew by a step, on average, from step 1 to the last recorded step."""
-        last = self.since_first_update(int(self.time_gradients["t"].max()))
+        """The factor dL/dh_T grew by a step, on average, from step 1 to the last
+        recorded step (NaN with fewer than two of them)."""
+        later = self._since_first_update()
+        last = later[later["t"] == later["t"].max()].set_index("step")["grad_rms"]
+        if len(last) < 2:
+            return math.nan
         return float((last.iloc[-1] / last.iloc[0]) ** (1 / (last.index[-1] - last.index[0])))
 
     @property
@@ -238,32 +253,31 @@ def time_ratio(rows: pd.DataFrame) -> float:
 # ---- the sentences the pages print about a run ------------------------------------------
 
 
-MAX_DECIMALS = 5  # a small number written in decimals beside a larger one, at most this many places
-
-
 def range_words(low: float, high: float, digits: int = 2) -> str:
     """ "between 0.997 and 1.005", or "1 in every layer" where both ends read the same:
     `number`s, both ends to as many decimals as the finer one needs (else 1.005 read "1",
-    as if no layer were above 1)."""
+    as if no layer were above 1), a small end among them ("between −0.00018 and 0.039",
+    not "−1.8e−4 and 0.039") unless it needs more than `writing.MAX_DECIMALS`."""
     low_text, high_text = number(low, digits), number(high, digits)
     if low_text == high_text:
         return f"{low_text} in every layer"
-    plain = [text for text in (low_text, high_text) if "e" not in text and "–" not in text]
-    if len(plain) == 2:  # (not in scientific notation)
-        decimals = max(len(text.partition(".")[2]) for text in plain)
-        low_text, high_text = fixed(low, decimals), fixed(high, decimals)
-    elif len(plain) == 1:  # one end small: in decimals too, "between −0.00018 and 0.039" (not −1.8e−4)
-        low_text, high_text = (
-            text if text in plain else _decimals(value, digits) for text, value in ((low_text, low), (high_text, high))
-        )
+    needed = [decimals(value, digits) for value in (low, high)]
+    if None in needed:  # (one in scientific notation: both as `number` writes them)
+        return f"between {low_text} and {high_text}"
+    places = max(needed)
+    if "e" not in low_text + high_text:  # both plain: to the same places ("−5.2 and 1.0")
+        return f"between {fixed(low, places)} and {fixed(high, places)}"
+    # a small end: both to its places, less the zeros that only pad ("0.0012 and 1.004", not "1";
+    # "0.0001 and 0.5", not "0.50000")
+    low_text, high_text = (_unpadded(fixed(value, places), own) for value, own in zip((low, high), needed, strict=True))
     return f"between {low_text} and {high_text}"
 
 
-def _decimals(value: float, digits: int) -> str:
-    """`value` (small, not 0) to `digits` significant digits in decimals: 0.00018, not 1.8e−4;
-    in scientific notation still where that takes more than MAX_DECIMALS places."""
-    decimals = digits - 1 - math.floor(math.log10(abs(value)))
-    return fixed(value, decimals).rstrip("0") if decimals <= MAX_DECIMALS else number(value, digits)
+def _unpadded(text: str, places: int) -> str:
+    """`text` (a number in decimals) without trailing zeros past `places` decimals."""
+    whole, _, fraction = text.partition(".")
+    fraction = fraction[:places] + fraction[places:].rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def ordinal(n: int) -> str:

@@ -37,6 +37,27 @@ def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''}.{decimals}f}".replace("-", MINUS)
 
 
+MAX_DECIMALS = 5  # a number written in decimals beside another takes at most this many places
+
+
+def decimals(value: float, digits: int = 2) -> int | None:
+    """How many decimals write `value` in plain decimals as `number` would write it to
+    `digits` significant digits (0.039: 3; 1.005 to 3 digits: 0, as "1"; 1.8e−4: 5), for
+    numbers written side by side to the same places; None where `number` writes it in
+    scientific notation and decimals would take more than MAX_DECIMALS places (3e−5),
+    or it is large (2e4) or not a number."""
+    if not math.isfinite(value) or abs(value) >= 1e4:
+        return None
+    if value == 0:
+        return 0
+    text = number(value, digits).replace(MINUS, "-")
+    if "e" in text:  # small: the mantissa's places, shifted by its exponent ("1.8e−4": 1 + 4)
+        mantissa, exponent = text.split("e")
+        places = len(mantissa.partition(".")[2]) - int(exponent)
+        return places if places <= MAX_DECIMALS else None
+    return len(text.partition(".")[2])
+
+
 def percent(share: float) -> str:
     """A share as a whole per cent: "0%" and "100%" only for exactly none and all, "<1%"
     and ">99%" within a per cent of them (a ridge labelled "100%" at 99.8% read as a dead layer beside

@@ -116,13 +116,14 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
 
 
-def run_map(run: str, snap: Snapshot, span: tuple[float, float] | None) -> object:
-    """A run's map of dL/dh_t over training, its title naming the run (the two maps,
-    side by side on a projector, had the same title and only their captions named them)."""
+def run_map(letter: str, snap: Snapshot, span: tuple[float, float] | None) -> object:
+    """Run `letter`'s map of dL/dh_t over training, its title naming the run (the two
+    maps, side by side on a projector, had the same title and only their captions named
+    them)."""
     fig = figures.gradient_heatmap(
         snap.time_gradients, "t", "grad_rms", "RMS of dL/dh_t", "time step t, 1 = the first input", span
     )
-    return fig.update_layout(title_text=f"{run}: {fig.layout.title.text}")
+    return fig.update_layout(title_text=f"{letter}: {fig.layout.title.text}")
 
 
 def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:

@@ -81,8 +81,7 @@ moved = (
     "input rises. "
 )
 notice(
-    ""
-    + moved
+    moved
     + (
         f"The {label} function has no flat part: everywhere the output moves as much as the input, and the gradient "
         "comes back whole."

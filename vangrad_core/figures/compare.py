@@ -8,7 +8,6 @@ import plotly.graph_objects as go
 from ..writing import number
 from .style import (
     LAYER_AXIS_TO_OUTPUT,
-    RUN_DASHES,
     batches_words,
     counted,
     drawable,
@@ -20,6 +19,7 @@ from .style import (
     name_the_unstarted,
     new_figure,
     note_in_middle,
+    run_dash,
     started,
     step_axis,
     thin_steps,
@@ -66,7 +66,7 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
     the learning run flat on 0; with a line at `nothing_learned`, what a network that
     learned nothing scores, if given."""
     fig, drawn = new_figure(), []
-    dashes = dict(zip(runs, RUN_DASHES * len(runs), strict=False))
+    dashes = {name: run_dash(i) for i, name in enumerate(runs)}
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(window, min_periods=1).mean().loc[kept.index]

@@ -629,7 +629,7 @@ def saturation_by_layer(
     )
 
 
-FLOOR_LABEL_ROOM = 0.14  # the share of the update chart's axis kept under its "0" line for the line's label
+FLOOR_LABEL_ROOM = 0.14  # room under the update chart's "0" line for its label: this share of the span above it
 
 
 def update_ratios(layers: pd.DataFrame) -> go.Figure:

@@ -218,6 +218,11 @@ def name_the_unstarted(fig: go.Figure, runs: dict[str, pd.DataFrame]) -> None:
 RUN_DASHES = ("solid", "dash", "dot", "dashdot")
 
 
+def run_dash(i: int) -> str:
+    """The dash of the comparison's `i`-th run (0: A, solid; 1: B, dashed; ...): in greyscale, its lines differ."""
+    return RUN_DASHES[i % len(RUN_DASHES)]
+
+
 def series_lines(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, col: int = 1, **scatter) -> None:
     """One line per value of `by`, coloured like the comparison pages' runs, in the
     legend from the first panel; `scatter` adds to (or overrides) each trace's settings."""
@@ -227,7 +232,7 @@ def series_lines(fig: go.Figure, frame: pd.DataFrame, by: str, x: str, y: str, c
             "legendgroup": str(name),
             "showlegend": col == 1,
             "mode": "lines+markers",
-            "line": {"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 3, "dash": RUN_DASHES[i % 4]},
+            "line": {"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 3, "dash": run_dash(i)},
         }
         fig.add_trace(go.Scatter(x=rows[x], y=rows[y], **(trace | scatter)), row=1, col=col)
 
@@ -304,7 +309,7 @@ def value_axis(title: str, values: object, log: bool = False) -> dict:
     if short and 1e-3 <= values.min() and values.max() < 1e4:
         # a decade or two: Plotly labels every digit of it small ("6 5 4 3 2 10⁻¹ 9 8"); 0.05, 0.1, 0.2 instead
         axis |= {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
-    elif len(values) and values.max() < DECADES_LABELLED_ALONE * values.min() and not on_floor:
+    elif not short and len(values) and values.max() < DECADES_LABELLED_ALONE * values.min() and not on_floor:
         # a few decades: Plotly labels 5 and 2 between them ("10⁻², 5, 2, 10⁻³"), read as 5 and 2; decades only
         axis |= {"dtick": 1}
     return axis

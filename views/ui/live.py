@@ -20,7 +20,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager as ContextManager
 
 import streamlit as st
 import torch
@@ -132,43 +131,61 @@ DRAWERS = 2
 
 class DrawingTurns:
     """At most `drawers` views draw at the same moment, the others waiting off the
-    interpreter. An `urgent` turn goes before every other one waiting: a view's first
-    numbers after its runs start, the step count that shows them moving (a class
-    pressing Train at once queued each tab's step count behind the other tabs' whole
-    live views, charts sent again included: the last tab saw its run move 2-3 s after
-    Train). Only those: numbers always first held each tab's next refresh behind its own
-    charts, waiting longer for their turn (a class's worst gaps 4.8-7.3 s against
-    3.3-4.4 s)."""
+    interpreter, each kind in the order it came. An `urgent` turn goes before every
+    ordinary one waiting: a view's numbers until they first show its runs moving (a
+    class pressing Train at once queued each tab's step count behind the other tabs'
+    whole live views, charts sent again included: the last tab saw its run move 2-3 s
+    after Train). Only those: numbers always first held each tab's next refresh behind
+    its own charts, waiting longer for their turn (a class's worst gaps 4.8-7.3 s
+    against 3.3-4.4 s)."""
 
     def __init__(self, drawers: int):
-        self._changed = threading.Condition()
+        lock = threading.Lock()
+        self._urgent, self._ordinary = threading.Condition(lock), threading.Condition(lock)
         self._free = drawers
         self._urgent_waiting = 0
 
     @contextlib.contextmanager
     def turn(self, urgent: bool = False) -> Iterator[None]:
-        with self._changed:
-            self._urgent_waiting += urgent
+        with self._urgent:  # (the lock both conditions share)
             try:
-                self._changed.wait_for(lambda: self._free and (urgent or not self._urgent_waiting))
-            finally:
-                self._urgent_waiting -= urgent
+                if urgent:
+                    self._urgent_waiting += 1
+                    try:
+                        self._urgent.wait_for(lambda: self._free)
+                    finally:
+                        self._urgent_waiting -= 1
+                else:
+                    self._ordinary.wait_for(lambda: self._free and not self._urgent_waiting)
+            except BaseException:  # (a wake-up meant for it goes to the next)
+                self._pass_on()
+                raise
             self._free -= 1
-            if urgent and self._free and not self._urgent_waiting:
-                self._changed.notify_all()  # the others waiting for the urgent ones may go
+            self._pass_on()  # (a turn still free: the ordinary waiting once no urgent one is)
         try:
             yield
         finally:
-            with self._changed:
+            with self._urgent:
                 self._free += 1
-                self._changed.notify_all()  # (an urgent turn may go where the others may not)
+                self._pass_on()
+
+    def _pass_on(self) -> None:
+        """Wake the next waiter a free turn is for: an urgent one if any waits, else
+        as many ordinary ones as there are free turns (one notify each, not all of them:
+        forty script threads woken at every turn to look and wait again)."""
+        if not self._free:
+            return
+        if self._urgent_waiting:
+            self._urgent.notify(self._free)
+        else:
+            self._ordinary.notify(self._free)
 
 
 drawing_turns = DrawingTurns(DRAWERS)
 
 
 def in_turn(
-    draw: Callable[[], None], turn: Callable[[], contextlib.AbstractContextManager] | None = None
+    draw: Callable[[], None], turn: Callable[[], contextlib.AbstractContextManager[None]] | None = None
 ) -> Callable[[], None]:
     """`draw` in a drawing turn (`drawing_turns.turn`, or `turn()`)."""
 
@@ -664,23 +681,28 @@ def live_view(
         st.session_state[drawn_key] = stamp
 
     started_key = "+".join(run.key for run in runs) + ":started"
-    first_view = [False]  # whether the view being drawn is the first since the runs started
+    moving_key = "+".join(run.key for run in runs) + ":shown moving"  # False until the numbers show a step
 
     def seen_moving() -> None:
         """The first view drawn after the runs start playing shows them moving: it
-        waits for their first step (`first_steps`), then draws its numbers in an urgent
-        turn (`numbers_turn`); no later one waits."""
+        waits for their first step (`first_steps`); no later one waits. Until a view's
+        numbers show a step, they draw in urgent turns (`numbers_turn`)."""
         lives = tuple(run.live for run in runs)
         started = tuple(map(id, lives))
-        if st.session_state.get(started_key) != started and any(map(before_first_step, lives)):
+        if st.session_state.get(started_key) != started and any(live.playing for live in lives):
             st.session_state[started_key] = started
+            st.session_state[moving_key] = False
             first_steps(lives)
-            first_view[0] = True
 
-    def numbers_turn() -> ContextManager:
-        """The numbers' drawing turn: urgent for the first view since the runs started."""
-        urgent, first_view[0] = first_view[0], False
-        return drawing_turns.turn(urgent)
+    def numbers_turn() -> contextlib.AbstractContextManager[None]:
+        """The numbers' drawing turn: urgent while they have not shown the runs moving."""
+        return drawing_turns.turn(urgent=st.session_state.get(moving_key) is False)
+
+    def draw_numbers(snap: object) -> None:
+        """`headline(snap)`; once it shows a step, the runs have been seen moving."""
+        headline(snap)
+        if any(one.step_count for one in each_snapshot(snap)):
+            st.session_state[moving_key] = True
 
     def chart_snapshot(take: Callable[[], object]) -> object:
         """What the charts draw now: the snapshot they were last drawn from while it is
@@ -697,16 +719,11 @@ def live_view(
         def both() -> None:
             with numbers_turn():
                 playing = any(run.playing for run in runs)
-                taken = []  # the charts' new snapshot, if they take one: the newest moment
-
-                def take() -> object:
-                    taken.append(snapshot(True))
-                    return taken[0]
-
-                shown = chart_snapshot(take)
+                taken = []  # whether the charts took a new snapshot (the newest moment)
+                shown = chart_snapshot(lambda: taken.append(True) or snapshot(True))
                 # playing, the numbers show the newest moment (only that, when the charts
                 # keep theirs: Train's rerun in a class); at rest, the charts' snapshot is it
-                headline((taken[0] if taken else snapshot(False)) if playing else shown)
+                draw_numbers(shown if taken or not playing else snapshot(False))
             with drawing_turns.turn():
                 draw_charts(shown)
 
@@ -714,7 +731,7 @@ def live_view(
     else:
         _fragment(
             runs,
-            in_turn(lambda: headline(snapshot(False)), numbers_turn),
+            in_turn(lambda: draw_numbers(snapshot(False)), numbers_turn),
             lambda: refresh,
             setup=paces_now,
             first=seen_moving,
