@@ -938,6 +938,21 @@ def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
     assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear
 
 
+def test_the_update_chart_labels_whole_decades_and_its_zero_line_under_it():
+    """Over a few decades its axis read "1, 5, 2, 10⁻¹, 5, 2, ..." (a browser walk); its
+    "0" line's label sat over the lowest layers' lines (tour step 3 points to that line)."""
+    ratios = np.geomspace(1e-4, 1e-1, 21)
+    layers = pd.DataFrame(
+        {"step": np.repeat([0, 1], 21), "layer": list(range(1, 22)) * 2, "update_ratio": [*ratios] * 2}
+    )
+    assert fig.update_ratios(layers).layout.yaxis.dtick == 1
+    layers.loc[layers["layer"] <= 3, "update_ratio"] = 0.0  # weights left as they were: drawn on a floor line
+    figure = fig.update_ratios(layers)
+    zero = next(a for a in figure.layout.annotations if a.text.startswith("0: too small"))
+    low, _ = figure.layout.yaxis.range
+    assert zero.yanchor == "top" and low < zero.y - 0.1 * (figure.layout.yaxis.range[1] - low)  # room kept under it
+
+
 def test_update_lines_too_many_for_a_legend_are_keyed_by_a_colour_bar():
     """21 lines (depth 20 and the output layer) and no legend: which colour is which layer
     was nowhere on the chart (a browser walk)."""

@@ -677,7 +677,8 @@ def test_the_loss_sentence_is_the_last_point_of_the_loss_line(steps):
     snap = finished_snapshot(ExperimentConfig(depth=2, width=8, steps=steps, dataset="moons", learning_rate=0.5))
     line = next(t for t in run_charts.curves(snap).data if t.name.startswith("train"))
     window = min(steps, max(20, steps // 40))
-    assert line.name == ("train (batch)" if steps == 1 else f"train (mean of {max(20, steps // 40)} batches)")
+    # (a 7-step run's points are means of 7 batches: its legend said "of 20" beside the sentence's 7)
+    assert line.name == ("train (batch)" if steps == 1 else f"train (mean of {window} batches)")
     said = re.search(
         r"Loss now (\S+) \((?:mean of the (?:last )?(\d+) batches|its first batch)", run_charts.loss_words(snap)
     )

@@ -10,6 +10,7 @@ from .style import (
     LAYER_AXIS_TO_OUTPUT,
     batches_words,
     counted,
+    decade_ticks,
     drawable,
     empty,
     layer_axis,
@@ -89,8 +90,10 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
     losses = pd.concat(drawn)
     positive = losses[losses > 0]
     log_axis = bool(len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min())
+    window = min(window, max(len(frame) for frame in runs.values()))  # (3 steps: means of 3 batches, not "of 20")
     if log_axis:
-        fig.update_yaxes(title=batches_words("loss", window, "log scale"), type="log", exponentformat="power")
+        axis = {"type": "log", "exponentformat": "power"} | decade_ticks(positive)
+        fig.update_yaxes(title=batches_words("loss", window, "log scale"), **axis)
     else:
         fig.update_yaxes(title=batches_words("loss", window), rangemode="tozero")
     if nothing_learned is not None:

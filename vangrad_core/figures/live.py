@@ -20,6 +20,7 @@ from .style import (
     batches_words,
     counted,
     darkest_words,
+    decade_ticks,
     drawable,
     empty,
     layer_axis,
@@ -416,6 +417,7 @@ def training_curves(
     if metrics.empty:
         return empty(title, "Press Train to see learning curves")
     smooth = metrics[["loss", "train_accuracy"]].rolling(window, min_periods=1).mean()
+    window = min(window, len(metrics))  # (a 3-step run's points are means of 3 batches, not "of 20")
     test = metrics.dropna(subset=["test_loss"])
     kept = thin_steps(metrics, 300).index
     metrics, smooth = metrics.loc[kept], smooth.loc[kept]
@@ -677,6 +679,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
     top = math.ceil(drawn.max() + 0.05)
     below = FLOOR_LABEL_ROOM if unchanged.any() else 0.05  # (of the axis's span)
     yaxis["range"] = [drawn.min() - below * (top - drawn.min()), top]
+    yaxis |= decade_ticks(10.0 ** np.array(yaxis["range"]))
     return layout(fig, title, xaxis=step_axis(counted(layers["step"])), yaxis=yaxis, showlegend=shown_in_legend)
 
 
@@ -1101,11 +1104,12 @@ def activation_ridges(
     flat_label = f"% {flat_word}" if flat_word else ""
     axis = "the activation's output" + (", log scale" if log_axis else "")
     axis += " (values beyond the axis counted at its edges)" if clipped.any() else ""
-    subtitle = f" ({len(layer_ids)} of {outputs['layer'].nunique()} layers)" if (~kept).any() else ""
+    # one parenthesis: "(its outputs, layer by layer; 20 of 100 layers)", not two in a row
+    subtitle = f"; {len(layer_ids)} of {outputs['layer'].nunique()} layers" if (~kept).any() else ""
     legend_note = f"; red: {flat_word} (slope under 10% of its peak)" if flat_word else ""
     return layout(
         new_figure(traces),
-        title + subtitle,
+        title.removesuffix(")") + subtitle + ")",
         height=ridges_height(len(layer_ids)),
         shapes=shapes,
         xaxis={

@@ -256,7 +256,7 @@ def hline(y: float, line: dict) -> dict:
     return {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y, "line": line}
 
 
-LABEL_BACKGROUND = "rgba(255, 255, 255, 0.75)"  # a label over the lines, readable where one crosses it
+LABEL_BACKGROUND = "rgba(255, 255, 255, 0.5)"  # a label over the lines: readable, and the lines under it seen
 
 
 def level_line(
@@ -287,7 +287,7 @@ MAX_LABELLED_POINTS = 30
 
 LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis
 SHORT_LOG_SPAN = 100  # values less far apart: a log axis labelled 1, 2, 5 in plain decimals
-DECADES_LABELLED_ALONE = 1e4  # values less far apart (and not short): each decade labelled, nothing between
+DECADES_LABELLED_ALONE = 1e6  # values less far apart (and not short): each decade labelled, nothing between
 
 
 def plotted(fig: go.Figure) -> np.ndarray:
@@ -305,14 +305,24 @@ def value_axis(title: str, values: object, log: bool = False) -> dict:
     if not log and len(values) and values.max() < LOG_SPAN * values.min():
         return {"title": title, "rangemode": "tozero"}
     axis = {"title": f"{title} (log scale)", "type": "log", "exponentformat": "power"}
-    short = len(values) and values.max() < SHORT_LOG_SPAN * values.min() and not on_floor
-    if short and 1e-3 <= values.min() and values.max() < 1e4:
-        # a decade or two: Plotly labels every digit of it small ("6 5 4 3 2 10⁻¹ 9 8"); 0.05, 0.1, 0.2 instead
-        axis |= {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
-    elif not short and len(values) and values.max() < DECADES_LABELLED_ALONE * values.min() and not on_floor:
-        # a few decades: Plotly labels 5 and 2 between them ("10⁻², 5, 2, 10⁻³"), read as 5 and 2; decades only
-        axis |= {"dtick": 1}
-    return axis
+    return axis if on_floor else axis | decade_ticks(values)
+
+
+def decade_ticks(values: object) -> dict:
+    """A log axis's ticks for positive `values` (all drawn, none on a floor far below):
+    within a decade or two, 0.05, 0.1, 0.2 in plain decimals where Plotly labels every
+    digit small ("6 5 4 3 2 10⁻¹ 9 8"); over two to six decades, the decades alone where
+    it labels 5 and 2 between them ("10⁻², 5, 2, 10⁻³", read as 5 and 2); else its own."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return {}
+    low, high = values.min(), values.max()
+    if high < SHORT_LOG_SPAN * low:
+        if 1e-3 <= low and high < 1e4:
+            return {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
+        return {}  # (too small for plain decimals; a decade's ticks would label nothing)
+    return {"dtick": 1} if high < DECADES_LABELLED_ALONE * low else {}
 
 
 def darkest_words(zeros: np.ndarray) -> str:

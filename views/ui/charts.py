@@ -196,9 +196,10 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
             figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, legend_rows(figure) - 2))
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
-            if figure.layout.yaxis.type == "log" and figure.layout.yaxis.dtick is None:
-                # (the plot a strip: tour step 1's 1 ... 10⁻²⁰ ran together in 110 px of large text)
-                figure.update_yaxes(nticks=PRESENTER_LOG_TICKS)
+            if figure.layout.yaxis.type == "log" and figure.layout.yaxis.dtick in (None, 1):
+                # (the plot a strip: tour step 1's 1 ... 10⁻²⁰ ran together in 110 px of large text;
+                # six decades, each labelled, would too)
+                figure.update_yaxes(dtick=None, nticks=PRESENTER_LOG_TICKS)
         else:
             if panel_titles(figure):  # its title and the panels' titles under it, each a line of 18 px
                 figure.update_layout(margin_t=max(figure.layout.margin.t or 0, PANEL_TITLES_TOP_PX))
