@@ -595,6 +595,25 @@ def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
         "Grey dots (step 1): no signal at all from layer 3 and every layer above it (variance 0), where the "
         "theory has some. Coloured dots: now."
     )
+    # the initialization rules' sentence is this activation's only (it named He's, Xavier's and tanh's
+    # under every run), and none under a batch-normed network, which the rules do not describe
+    assert variance_words(snap).endswith("with Xavier's weights its variance still falls, slowly.")
+    for activation, norm, ending in (
+        ("relu", "none", "Xavier's halves it at every layer."),
+        ("sigmoid", "none", "is the forward half of vanishing (or exploding)."),
+        ("relu", "batchnorm_before", "is the forward half of vanishing (or exploding)."),
+    ):
+        other = finished_snapshot(ExperimentConfig(depth=3, width=8, steps=1, activation=activation, norm=norm))
+        assert variance_words(other).endswith(ending)
+
+
+def test_the_phase_caption_says_why_a_network_is_not_marked():
+    plain = finished_snapshot(ExperimentConfig(depth=3, width=8, steps=1))
+    normed = finished_snapshot(ExperimentConfig(depth=3, width=8, steps=1, norm="batchnorm_before"))
+    assert "not marked" not in run_charts.phase_words(plain)
+    assert run_charts.phase_words(normed).endswith(f"This network is not marked on it: {run_charts.NO_THEORY_WHY}")
+    assert "this network" in [trace.name for trace in run_charts.phase(plain).data]
+    assert "this network" not in [trace.name for trace in run_charts.phase(normed).data]
 
 
 def test_the_distance_caption_names_a_middle_layer_that_moved_most():

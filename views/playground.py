@@ -166,11 +166,7 @@ def draw_details(snap: Snapshot) -> None:
         st.caption(run_charts.variance_words(snap))
     with right:
         charts.chart("phase", snap, lambda: run_charts.phase(snap))
-        st.caption(
-            "Each point is a way to initialize. Blue: every layer shrinks the gradient (χ₁ < 1, ordered); "
-            "red: every layer grows it (χ₁ > 1, chaotic). Deep networks train near the black line, the edge "
-            "of chaos."
-        )
+        st.caption(run_charts.phase_words(snap))
     if snap.decision is not None:
         left, _ = st.columns(2)
         with left:

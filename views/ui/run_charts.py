@@ -386,6 +386,16 @@ def boundary_words(snap: Snapshot) -> str:
 ON_THEORY = 1.25  # step 1's variance this close to the theory's at every layer: "on the line"
 
 
+# What the initialization rules say of a plain stack of layers with this activation (it
+# named He's, Xavier's and tanh's under every run, a sigmoid's or a batch-normed one's too)
+VARIANCE_RULES = {
+    "relu": "In theory He's init keeps a ReLU network's variance flat; Xavier's halves it at every layer.",
+    "leaky_relu": "In theory He's init keeps a ReLU network's variance flat (Leaky ReLU's is nearly ReLU's).",
+    "linear": "In theory Xavier's init keeps a linear network's variance flat.",
+    "tanh": "Tanh bends below linear, so with Xavier's weights its variance still falls, slowly.",
+}
+
+
 def variance_words(snap: Snapshot) -> str:
     """What the forward signal's chart shows, from the run: how far step 1's dots lie
     from the theory's line, and whether the dots of now cover them."""
@@ -406,11 +416,11 @@ def variance_words(snap: Snapshot) -> str:
     if predicted is None:
         said.append(f"No theory line: {NO_THEORY_WHY}")
     said.append(
-        "A line falling (or rising) by a constant factor per layer is the forward half of vanishing "
-        "(or exploding). In theory He's init keeps ReLU's variance flat, and Xavier's a linear network's; tanh "
-        "bends below linear, so with Xavier's weights its variance still falls, slowly."
+        "A line falling (or rising) by a constant factor per layer is the forward half of vanishing (or exploding)."
     )
-    return " ".join(said)
+    if snap.config.norm == "none" and not snap.config.residual:  # (the rules are for plain stacks of layers)
+        said.append(VARIANCE_RULES.get(snap.config.activation, ""))
+    return " ".join(filter(None, said))
 
 
 def _theory_gap_words(then: pd.Series, predicted: pd.DataFrame | None, width: int) -> str:
@@ -448,6 +458,19 @@ def phase(snap: Snapshot) -> go.Figure:
         reach = min(reach * 2 ** math.ceil(math.log2(1.1 * point[0] / reach)), 16 * reach)
     label = ACTIVATION_TABLE[config.activation].label
     return figures.phase_diagram(theory.phase_diagram(config.activation, reach), label, point)
+
+
+def phase_words(snap: Snapshot) -> str:
+    """How to read the phase diagram, and why this network is not on it where it is not
+    (a batch-normed run's diagram had no star, and nothing said why)."""
+    said = (
+        "Each point is a way to initialize. Blue: every layer shrinks the gradient (χ₁ < 1, ordered); "
+        "red: every layer grows it (χ₁ > 1, chaotic). Deep networks train near the black line, the edge "
+        "of chaos."
+    )
+    if not theory.applies(snap.config):
+        said += f" This network is not marked on it: {NO_THEORY_WHY}"
+    return said
 
 
 def profile_words(snap: Snapshot) -> str:
