@@ -938,6 +938,20 @@ def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
     assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear
 
 
+def test_gradient_colour_bars_are_labelled_in_powers_of_ten():
+    """Under "log₁₀" a colour bar's "0" (a gradient of 1) sat beside the title's "darkest: 0"
+    (a gradient of 0): the bars now say 10⁰, 10⁻⁵, ..."""
+    from vangrad_core.figures.style import decade_colorbar
+
+    bar = decade_colorbar(-17.3, -1.2)
+    assert bar["tickvals"] == [-17, -14, -11, -8, -5, -2] and bar["ticktext"][:2] == ["10⁻¹⁷", "10⁻¹⁴"]
+    assert decade_colorbar(-2.0, 0.0)["ticktext"] == ["10⁻²", "10⁻¹", "10⁰"]
+    assert decade_colorbar(-1.6, -1.1) == {"title": {"text": "log₁₀", "side": "right"}}  # no whole decade inside
+    layers = pd.DataFrame({"step": np.repeat([0, 1], 3), "layer": [1, 2, 3] * 2, "delta_rms": [1e-9, 1e-5, 1e-1] * 2})
+    heat = fig.gradient_heatmap(layers).data[0]
+    assert heat.colorbar.ticktext[-1] == "10⁻¹" and heat.colorbar.ticktext[0] == "10⁻⁹"
+
+
 def test_the_update_chart_labels_whole_decades_and_its_zero_line_under_it():
     """Over a few decades its axis read "1, 5, 2, 10⁻¹, 5, 2, ..." (a browser walk); its
     "0" line's label sat over the lowest layers' lines (tour step 3 points to that line)."""

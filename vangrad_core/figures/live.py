@@ -20,6 +20,7 @@ from .style import (
     batches_words,
     counted,
     darkest_words,
+    decade_colorbar,
     decade_ticks,
     drawable,
     empty,
@@ -378,7 +379,7 @@ def gradient_heatmap(
     colours span the non-zero values (or `span`, in log10: `log_span` of the runs drawn
     side by side, so that one colour means one size in both); exact zeros take the
     darkest colour."""
-    title = f"Gradient over training: log₁₀ {what}"
+    title = f"Gradient over training: {what}"
     if layers.empty:
         return empty(title, "Press Train to fill the map")
     grid = thin_steps(layers).pivot(index=index, columns="step", values=value)
@@ -398,7 +399,7 @@ def gradient_heatmap(
                 zmax=max(high, low + 1e-9),
                 # (an underflow's hover gives its number: a headline may print it)
                 customdata=np.where(values == 0, "0 (no gradient)", np.char.mod("%.2g", values)),
-                colorbar={"title": {"text": "log₁₀", "side": "right"}},
+                colorbar=decade_colorbar(low, high),
                 hovertemplate=f"step %{{x}}, {index} %{{y}}<br>{what} = %{{customdata}}<extra></extra>",
             )
         ]
@@ -918,7 +919,7 @@ def network_picture(
             "colorscale": HEATMAP_SCALE,
             "cmin": low,
             "cmax": max(high, low + 1e-9),
-            "colorbar": {"title": {"text": "log₁₀", "side": "right"}, "thickness": 15},
+            "colorbar": decade_colorbar(low, high, thickness=15),
         },
         xaxis={
             "title": "layer" + (f": {max_units} of its {counts[1]} units drawn, by rank" if wide else ""),

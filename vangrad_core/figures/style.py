@@ -16,7 +16,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from ..writing import number
+from ..writing import number, power
 
 LAYER_SCALE = "Viridis"  # input layer dark purple ... output layer yellow
 # tiny gradients dark, large bright; without Inferno's first colour (#000004), which
@@ -287,6 +287,7 @@ MAX_LABELLED_POINTS = 30
 
 LOG_SPAN = 10  # values this many times apart, or more, drawn on a log axis
 SHORT_LOG_SPAN = 100  # values less far apart: a log axis labelled 1, 2, 5 in plain decimals
+MAX_COLORBAR_TICKS = 5  # a colour bar's labels (a sixth, at its end, where they divide evenly)
 DECADES_LABELLED_ALONE = 1e6  # values less far apart (and not short): each decade labelled, nothing between
 
 
@@ -323,6 +324,18 @@ def decade_ticks(values: object) -> dict:
             return {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
         return {}  # (too small for plain decimals; a decade's ticks would label nothing)
     return {"dtick": 1} if high < DECADES_LABELLED_ALONE * low else {}
+
+
+def decade_colorbar(low: float, high: float, **extra) -> dict:
+    """A colour bar for log₁₀ values from `low` to `high`, labelled as the powers of ten
+    they stand for (10⁻⁵, not −5 under "log₁₀": its "0", a gradient of 1, sat beside a
+    title's "darkest: 0", a gradient of 0); where no two whole decades fit, "log₁₀" and
+    Plotly's own labels."""
+    first, last = math.ceil(low), math.floor(high)
+    if last - first < 1:
+        return {"title": {"text": "log₁₀", "side": "right"}, **extra}
+    ticks = list(range(first, last + 1, math.ceil((last - first) / MAX_COLORBAR_TICKS)))
+    return {"tickvals": ticks, "ticktext": [power("10", tick) for tick in ticks], **extra}
 
 
 def darkest_words(zeros: np.ndarray) -> str:
