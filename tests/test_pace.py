@@ -140,14 +140,15 @@ def test_the_status_beside_a_step_count_says_what_that_snapshot_shows():
 
 def fragments_declared(monkeypatch) -> list[tuple[Callable[[], None], float]]:
     """Stands in for `live._fragment`: each fragment a view declares, as what its body
-    runs at a tick (`first()`, then `tick()`) and its pace."""
+    runs at a tick (`first()`, then `tick()` in its drawing turn) and its pace."""
     declared = []
 
-    def declare(runs, tick, pace, setup=None, first=None) -> None:
+    def declare(runs, tick, pace, setup=None, first=None, turn=None) -> None:
         def body() -> None:
             if first is not None:
                 first()
-            tick()
+            with (turn or live.drawing_turns.turn)():
+                tick()
 
         declared.append((body, pace()))
 
@@ -418,7 +419,7 @@ def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_t
     at_rest = (SimpleNamespace(playing=False),)  # (no rerun after a tick)
     live._fragment(at_rest, lambda: None, lambda: 1.0, first=first_step.wait)
     for _ in range(4 * live.DRAWERS):
-        live._fragment(at_rest, live.in_turn(tick), lambda: 1.0)
+        live._fragment(at_rest, tick, lambda: 1.0)
     threads = [threading.Thread(target=body) for body in bodies]
     for thread in threads:
         thread.start()

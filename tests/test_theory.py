@@ -194,3 +194,23 @@ def test_a_theory_asked_for_by_a_whole_class_at_once_is_computed_once(function, 
         caller.join()
     assert function.cache_info().misses == before + 1
     assert len(results) == 8 and all(result is results[0] for result in results)
+
+
+def test_the_forward_signal_captions_initialization_rules_are_the_theorys():
+    """`run_charts.VARIANCE_RULES`, read under the forward-signal chart, as the theory the
+    chart's dashed line draws says it (hidden-to-hidden layers, equal widths)."""
+    from views.ui.run_charts import VARIANCE_RULES
+
+    def per_layer(activation: str, init: str) -> np.ndarray:
+        variance = theory.predict_layers(ExperimentConfig(depth=8, width=64, activation=activation, init=init))
+        variance = variance["preact_var"].to_numpy()
+        return variance[1:8] / variance[:7]
+
+    assert "He's init keeps a ReLU network's variance flat" in VARIANCE_RULES["relu"]
+    assert per_layer("relu", "he_normal") == pytest.approx(1.0, abs=1e-3)
+    assert "Xavier's halves it at every layer" in VARIANCE_RULES["relu"]
+    assert per_layer("relu", "xavier_normal") == pytest.approx(0.5, abs=1e-3)
+    assert per_layer("leaky_relu", "he_normal") == pytest.approx(1.0, abs=1e-3)  # "nearly ReLU's"
+    assert per_layer("linear", "xavier_normal") == pytest.approx(1.0, abs=1e-3)
+    falls = per_layer("tanh", "xavier_normal")  # "still falls, slowly"
+    assert (falls < 1).all() and (falls > 0.85).all()

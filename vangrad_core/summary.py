@@ -18,7 +18,7 @@ import pandas as pd
 
 from .activations import ACTIVATION_TABLE
 from .config import ExperimentConfig
-from .writing import decimals, fixed, number, percent
+from .writing import decimal_places, fixed, number, percent
 
 if TYPE_CHECKING:
     from .recurrent import RecurrentConfig
@@ -261,7 +261,7 @@ def range_words(low: float, high: float, digits: int = 2) -> str:
     low_text, high_text = number(low, digits), number(high, digits)
     if low_text == high_text:
         return f"{low_text} in every layer"
-    needed = [decimals(value, digits) for value in (low, high)]
+    needed = [decimal_places(value, digits) for value in (low, high)]
     if None in needed:  # (one in scientific notation: both as `number` writes them)
         return f"between {low_text} and {high_text}"
     places = max(needed)

@@ -40,7 +40,7 @@ def fixed(value: float, decimals: int = 2, signed: bool = False) -> str:
 MAX_DECIMALS = 5  # a number written in decimals beside another takes at most this many places
 
 
-def decimals(value: float, digits: int = 2) -> int | None:
+def decimal_places(value: float, digits: int = 2) -> int | None:
     """How many decimals write `value` in plain decimals as `number` would write it to
     `digits` significant digits (0.039: 3; 1.005 to 3 digits: 0, as "1"; 1.8e−4: 5), for
     numbers written side by side to the same places; None where `number` writes it in

@@ -95,7 +95,7 @@ if not presenting:  # presenting, the lecturer says it (it waits under the chart
     st.markdown(current.text)
 # (what the trained run shows, as tests/test_claims.py checks it: at step 1 "the bottom ten layers have not
 # moved ... (the 0s on the right)" stood beside a chart where all 21 had not)
-st.info(f"**What to notice, once it has trained:** {current.notice}", icon=":material/visibility:")
+charts.what_to_notice(current.notice, ", once it has trained")
 if not presenting:
     run_controls(run)
 

@@ -12,12 +12,6 @@ from views.ui import charts, form, session
 from views.ui.live import training_slots
 from views.ui.state import WhySigmoidSliders, WhySigmoidState
 
-
-def notice(text: str) -> None:
-    """What a section's chart shows, in the tour's box: read from the back of a hall (a grey caption was not)."""
-    st.info(f"**What to notice:** {text}", icon=":material/visibility:")
-
-
 state = session.page_state(WhySigmoidState)
 st.title("Why sigmoid makes gradients vanish")
 st.caption(
@@ -53,7 +47,7 @@ with left:
 with right:
     st.metric(f"Steepest slope of {label}", f"{ACTIVATION_TABLE[activation].max_derivative:.4g}")
     st.markdown(ACTIVATION_WORDS.get(activation, ACTIVATION_WORDS_OTHER))
-notice(
+charts.what_to_notice(
     "On the way back, each layer multiplies the gradient by the red curve (the slope) "
     "times its weights; where the slope is flat, the product is small whatever the weights."
 )
@@ -80,7 +74,7 @@ moved = (
     else f"Here the output changes by {number(-ratio, 3)}× the input's change, the other way: it falls as the "
     "input rises. "
 )
-notice(
+charts.what_to_notice(
     moved
     + (
         f"The {label} function has no flat part: everywhere the output moves as much as the input, and the gradient "
@@ -122,7 +116,7 @@ with right:
         "*times* the weights. The measured factor is that product for PyTorch's default weights, "
         "about the same at every layer: layer 1 receives about its (L − 1)-th power."
     )
-notice(
+charts.what_to_notice(
     "The measured line (blue) falls straight on a log scale, like the 0.25-per-layer "
     "bound (red): vanishing is exponential in depth."
 )

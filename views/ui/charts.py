@@ -256,6 +256,12 @@ def why_empty(snap: Snapshot) -> str | None:
     return SETTING_OFF if snap.setting_off else None
 
 
+def what_to_notice(text: str, when: str = "") -> None:
+    """What a chart shows, in a box read from the back of a hall (a grey caption was not):
+    "**What to notice`when`:** `text`"."""
+    st.info(f"**What to notice{when}:** {text}", icon=":material/visibility:")
+
+
 def link_warnings(warnings: list[str], what: str = "Some settings in the link could not be used") -> None:
     """What was wrong with the link, as a list (each warning is safe Markdown)."""
     if warnings:

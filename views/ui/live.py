@@ -184,18 +184,6 @@ class DrawingTurns:
 drawing_turns = DrawingTurns(DRAWERS)
 
 
-def in_turn(
-    draw: Callable[[], None], turn: Callable[[], contextlib.AbstractContextManager[None]] | None = None
-) -> Callable[[], None]:
-    """`draw` in a drawing turn (`drawing_turns.turn`, or `turn()`)."""
-
-    def tick() -> None:
-        with (turn or drawing_turns.turn)():
-            draw()
-
-    return tick
-
-
 @st.cache_resource
 def training_slots() -> threading.BoundedSemaphore:
     """How many classic experiments may run in the server at the same moment: one per
@@ -624,9 +612,9 @@ def live_fragment(
     numbers, at every refresh, `draw`, its charts, at the charts' pace), or, given
     `pace` such as `detail_seconds`, a detailed view from a snapshot at most that old."""
     if pace is not None:
-        _fragment((run,), in_turn(lambda: _at_pace((run,), draw, pace, decision)), pace)
+        _fragment((run,), lambda: _at_pace((run,), draw, pace, decision), pace)
     elif headline is None:
-        _fragment((run,), in_turn(lambda: draw(run.live.snapshot(decision=decision))))
+        _fragment((run,), lambda: draw(run.live.snapshot(decision=decision)))
     else:
         live_view(
             (run,), lambda charts: run.live.snapshot(decision and charts, latest=not charts), headline, draw, decision
@@ -727,18 +715,20 @@ def live_view(
             with drawing_turns.turn():
                 draw_charts(shown)
 
-        _fragment(runs, both, lambda: refresh, setup=paces_now, first=seen_moving)
+        # (it takes its own turns: its numbers', then its charts')
+        _fragment(runs, both, lambda: refresh, setup=paces_now, first=seen_moving, turn=contextlib.nullcontext)
     else:
         _fragment(
             runs,
-            in_turn(lambda: draw_numbers(snapshot(False)), numbers_turn),
+            lambda: draw_numbers(snapshot(False)),
             lambda: refresh,
             setup=paces_now,
             first=seen_moving,
+            turn=numbers_turn,
         )
         _fragment(
             runs,
-            in_turn(lambda: draw_charts(chart_snapshot(lambda: snapshot(True)))),
+            lambda: draw_charts(chart_snapshot(lambda: snapshot(True))),
             lambda: charts_every,
             setup=paces_now,
         )
@@ -856,14 +846,14 @@ def pair_fragment(
 ) -> None:
     """Like `live_fragment`, for two runs kept in step (their snapshots taken at the same step)."""
     if pace is not None:
-        _fragment(runs, in_turn(lambda: _at_pace(runs, draw, pace)), pace)
+        _fragment(runs, lambda: _at_pace(runs, draw, pace), pace)
         return
 
     def newest(charts: bool) -> tuple[Snapshot, ...]:
         return training_pool().snapshot([run.live for run in runs], latest=not charts)
 
     if headline is None:
-        _fragment(runs, in_turn(lambda: draw(newest(True))))
+        _fragment(runs, lambda: draw(newest(True)))
     else:
         live_view(runs, newest, headline, draw)
 
@@ -874,10 +864,11 @@ def _fragment(
     pace: Callable[[], float] = refresh_seconds,
     setup: Callable[[], object] | None = None,
     first: Callable[[], None] | None = None,
+    turn: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
 ) -> None:
-    """`tick()` (which takes its own drawing turns: `in_turn`) in a fragment that
-    reruns every `pace()` seconds while a run plays (after `first()`, which may wait
-    for the runs).
+    """`tick()` in a fragment that reruns every `pace()` seconds while a run plays, in
+    a drawing turn (`turn()`; an ordinary one of `drawing_turns` if not given), after
+    `first()`, outside the turn (it may wait for the runs).
     When the runs stop by themselves, or the pace (or what `setup()` returns: how the
     view is laid out) has changed, a full rerun sets the timers anew: looked at after
     RESTEP_BUSIER_SECONDS if every pace is now slower (the server got busier), after
@@ -891,7 +882,8 @@ def _fragment(
         with stopped_on_error(runs):
             if first is not None:
                 first()
-            tick()
+            with (turn or drawing_turns.turn)():
+                tick()
         if started_playing and not any(run.playing for run in runs):
             st.rerun(scope="app")
         waited = time.monotonic() - declared
