@@ -131,7 +131,7 @@ def test_why_sigmoid_batch_norm_answers_the_question_with_runs_that_differ():
 
     without, with_bn = saturated()
     assert without > 0.5 and with_bn < 0.05  # the claims of lessons.BATCHNORM_QUESTION[1.0], as shown
-    caption = next(c.value for c in at.caption if "weights N(0, 4²)" in c.value)
+    caption = next(c.value for c in at.caption if "weights N(0, 4.4²)" in c.value)
     assert BATCHNORM_QUESTION[1.0].notice in caption
     ranges = [spec["layout"]["xaxis"]["range"] for spec in list(charts_shown(at).values())[-2:]]
     assert ranges[0] == ranges[1] and ranges[0][1] > 20  # side by side on one scale, wide enough for both

@@ -1,5 +1,14 @@
 """vangrad_core: train a small network and measure every layer (no Streamlit here)."""
 
+import os
+
+# One run, the same numbers on every x86 machine: Intel's MKL, which does torch's
+# matrix products, takes its AVX-512 code where the processor has it, and those sums,
+# added in another order, send a chaotic run elsewhere (a dying-ReLU network's layer
+# died on one machine and not on another, where its lesson and its tests say it
+# dies). Read at MKL's first product, so set before any; a value already set is kept.
+os.environ.setdefault("MKL_CBWR", "AVX2")
+
 from . import theory
 from .activations import ACTIVATION_TABLE, Activation
 from .config import (

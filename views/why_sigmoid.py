@@ -166,7 +166,8 @@ for column, (title, config) in zip(st.columns(2), (answer.a, answer.b), strict=T
         cols[2].metric("Test accuracy", percent(tested.iloc[-1]) if len(tested) else "–")
 (without, without_share), (with_bn, with_share) = saturated.items()
 st.caption(
-    f"{config.depth} sigmoid layers, weights N(0, 4²), {config.steps} steps at learning rate {learning_rate:g}. "
+    f"{config.depth} sigmoid layers, weights N(0, {number(config.weight_scale)}²), "
+    f"{config.steps} steps at learning rate {learning_rate:g}. "
     f"Here, {percent(without_share)} of layer {layer}'s inputs are saturated {without} and "
     f"{percent(with_share)} {with_bn}. {answer.notice} (Saturated: the slope is under 10% of its peak.)"
 )
