@@ -35,6 +35,7 @@ from vangrad_core.settings import Field, Settings
 from vangrad_core.workers import SWITCH_SECONDS
 from views.ui import live
 from views.ui.chart_in_place import PLOTLY_JS
+from views.ui.charts import shared_charts
 from views.ui.live import training_pool
 
 # One torch thread, as the app uses: with more, a busy machine's threads wait on each
@@ -107,6 +108,7 @@ def no_run_trains_after_its_test() -> Iterator[None]:
     playing must not leave it training beside the next tests."""
     yield
     training_pool().pause_all()
+    shared_charts().clear()  # (a test that patched how a chart is drawn must not pass its charts on)
 
 
 TIMEOUT = 120

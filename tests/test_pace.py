@@ -20,7 +20,7 @@ import pytest
 
 from vangrad_core import ExperimentConfig
 from vangrad_core.live import LiveTrainer
-from views.ui import live
+from views.ui import charts, live
 
 
 @pytest.fixture
@@ -464,3 +464,62 @@ def test_an_urgent_turn_goes_before_the_others_waiting():
     with pytest.raises(RuntimeError), turns.turn():
         raise RuntimeError("a view's drawing failed")
     assert turn_order(turns, [(False, "after")]) == ["after"]  # the failed view's turn was given back
+
+
+def test_tabs_that_draw_the_same_chart_together_build_it_once():
+    """`SharedCharts`: a class that trains one scenario builds each of its charts once,
+    even when the tabs ask for it at the same moment; a key's chart is kept until the
+    bytes kept pass the bound, the least recently used let go first."""
+    shared = charts.SharedCharts(max_bytes=100)
+    builds, started, go_on = [], threading.Event(), threading.Event()
+
+    def slow_build() -> str:
+        builds.append(threading.current_thread().name)
+        started.set()
+        go_on.wait(5)
+        return "x" * 40
+
+    got = {}
+    first = threading.Thread(target=lambda: got.setdefault("first", shared.spec(("a",), slow_build)))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: got.setdefault("second", shared.spec(("a",), slow_build)))
+    second.start()
+    time.sleep(0.05)  # (the second waits for the first's build)
+    go_on.set()
+    first.join(5), second.join(5)
+    assert len(builds) == 1 and got["first"] is got["second"]
+    shared.spec(("b",), lambda: "y" * 40)
+    shared.spec(("a",), lambda: pytest.fail("kept"))  # used last: "b" goes first
+    shared.spec(("c",), lambda: "z" * 40)  # 120 bytes: over the bound
+    assert len(shared) == 2
+    assert shared.spec(("b",), lambda: "rebuilt") == "rebuilt"
+
+
+def test_a_chart_whose_build_failed_is_built_again_and_a_tab_that_waited_for_it_builds_its_own():
+    shared = charts.SharedCharts(max_bytes=1000)
+    started, go_on = threading.Event(), threading.Event()
+
+    def failing() -> str:
+        started.set()
+        go_on.wait(5)
+        raise RuntimeError("stopped mid-build")
+
+    errors, got = [], {}
+
+    def first() -> None:
+        try:
+            shared.spec(("a",), failing)
+        except RuntimeError as error:
+            errors.append(error)
+
+    builder = threading.Thread(target=first)
+    builder.start()
+    started.wait(5)
+    waiter = threading.Thread(target=lambda: got.setdefault("waiter", shared.spec(("a",), lambda: "its own")))
+    waiter.start()
+    time.sleep(0.05)
+    go_on.set()
+    builder.join(5), waiter.join(5)
+    assert len(errors) == 1 and got["waiter"] == "its own"
+    assert shared.spec(("a",), lambda: "again") == "again"  # nothing kept of the failure

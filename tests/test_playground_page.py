@@ -905,3 +905,21 @@ def test_the_derivative_caption_says_how_many_of_the_layers_inputs_sit_on_the_fl
     assert run_charts.derivative_words(snap, 2).endswith(
         "in this batch are there (the histogram draws its first 8 examples)."
     )
+
+
+def test_two_tabs_on_the_same_run_at_the_same_step_share_its_charts_and_a_projector_gets_its_own():
+    """A run is the same for everyone who trains its config: a second tab at the same
+    step draws the first tab's charts (`charts.SharedCharts`), the same JSON, not built
+    again; a tab in presenter mode (larger text) and a tab at another step draw their own."""
+    first, second = app({"scenario": "Deep sigmoid stalls"}), app({"scenario": "Deep sigmoid stalls"})
+    button(first, "Step").click().run()
+    button(second, "Step").click().run()
+    mine, theirs = drawn_charts(first), drawn_charts(second)
+    assert len(mine) >= 8 and mine.keys() == theirs.keys()
+    assert all(theirs[chart][1] is mine[chart][1] for chart in mine)
+    presenting = app({"scenario": "Deep sigmoid stalls", "presenter": "1"})
+    button(presenting, "Step").click().run()
+    assert all(drawn[1] is not mine[chart][1] for chart, drawn in drawn_charts(presenting).items())
+    button(second, "Step").click().run()  # step 2
+    assert all(theirs[1] is not mine[chart][1] for chart, theirs in drawn_charts(second).items())
+    assert_clean(second)

@@ -3,10 +3,13 @@ link warnings, downloads."""
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import json
 import math
 import re
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
@@ -226,20 +229,92 @@ def cached(key: str, stamp: object, build: Callable[[], object]) -> object:
     return kept[1]
 
 
+class SharedCharts:
+    """Charts' JSON kept for every session of the server, the least recently used let go
+    beyond `max_bytes`. A run is the same for everyone who trains its config (its seed
+    draws the weights and the batches), so one chart of it at one step is the same
+    chart in every tab: a class that trains one scenario builds it once at the moments
+    when every tab draws at once (Train pressed together, the runs finishing together,
+    each finished page laid out anew), which is when the server's one interpreter is
+    the class's queue. A key must name everything its chart is drawn from (`chart`)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._specs: collections.OrderedDict[tuple, str] = collections.OrderedDict()
+        self._building: dict[tuple, concurrent.futures.Future] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def spec(self, key: tuple, build: Callable[[], str]) -> str:
+        """The JSON kept under `key`, or `build()`'s, kept; a tab that asks for a key
+        another is building waits for that one (they came together) instead of building it too."""
+        with self._lock:
+            if (kept := self._specs.get(key)) is not None:
+                self._specs.move_to_end(key)
+                return kept
+            pending = self._building.get(key)
+            mine = pending is None
+            if mine:
+                pending = self._building[key] = concurrent.futures.Future()
+        if not mine:
+            try:
+                return pending.result()
+            except BaseException:  # (the other tab's script was stopped mid-build): build it here
+                return build()
+        try:
+            built = build()
+        except BaseException as error:
+            with self._lock:
+                del self._building[key]
+            pending.set_exception(error)
+            raise
+        with self._lock:
+            del self._building[key]
+            self._specs[key] = built
+            self._bytes += len(built)
+            while self._bytes > self.max_bytes and len(self._specs) > 1:
+                self._bytes -= len(self._specs.popitem(last=False)[1])
+        pending.set_result(built)
+        return built
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._specs.clear()
+            self._bytes = 0
+
+
+SHARED_CHART_BYTES = 32 * 2**20  # about a class's charts at the moments they are drawn together
+
+
+@st.cache_resource
+def shared_charts() -> SharedCharts:
+    return SharedCharts(SHARED_CHART_BYTES)
+
+
 def chart(
     key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object, presenter: dict | None = None
 ) -> None:
     """The chart of `build()` (`chart_in_place`), rebuilt only when the run has moved on (or
     `variant` changed): a session that waits for a training slot, or redraws a
-    paused run, costs the server almost nothing. `presenter`: as for `for_presenter`."""
+    paused run, costs the server almost nothing; and built once for every tab that
+    draws the same run at the same step (`SharedCharts`). So `build()` may depend on
+    nothing but `snap` and `variant` (and presenter mode). `presenter`: as for `for_presenter`."""
     stamp = (snap.stamp, variant, classroom.presenting())
+    # (and the rows recorded: a long run that went on past its steps, or was stepped by hand, may
+    # keep other steps of its past than the same config trained straight through)
+    shared = (key, stamp, len(snap.layers), len(snap.metrics))
 
     def built() -> go.Figure:
         figure, why = build(), why_empty(snap)
         return figures.empty_because(figure, why) if why else figure
 
     # kept as the JSON sent, made once: every full rerun sends every chart again
-    spec = cached(key, stamp, lambda: figure_json(for_presenter(built(), presenter)))
+    spec = cached(
+        key, stamp, lambda: shared_charts().spec(shared, lambda: figure_json(for_presenter(built(), presenter)))
+    )
     chart_in_place(spec, key)
 
 
