@@ -7,7 +7,8 @@ forty of them cost the machine little and the server is what is measured.
 
 For each N: a fresh server (unless --url), one warm-up session in each of its
 processes (imports and shared caches are not counted per session), N sessions opened
-on the playground, each with a different scenario (cycling through the lecture's);
+on the playground, each with a different scenario (cycling through the lecture's;
+--scenario NAME: all on that one, as a class told "now everyone try it");
 once their first runs have finished and a sweep of the server has handed the heap
 freed back (views/ui/live.py: every SWEEP_SECONDS), the idle memory per session; then Train is
 pressed in all of them at the same moment, and each session records the time to its
@@ -22,7 +23,7 @@ connection, or found no Train button. Beside each row, the floor under its finis
 times: the same N runs trained by the engine alone, one after another on one core
 (each scenario timed once, before any server starts, in a process of its own).
 
-    python -m bench.classroom [--sessions 10 20 40 80] [--timeout 300] [--json PATH] [--url URL]
+    python -m bench.classroom [--sessions 10 20 40 80] [--timeout 300] [--json PATH] [--url URL] [--scenario NAME]
     python -m bench.classroom --sessions 10 20 40 --serve 1 2
     python -m bench.classroom --url http://127.0.0.1:8500 --replicas .run/serve-8500/replicas
 
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 import psutil
@@ -224,7 +226,9 @@ def _sessions_on(replica: Replica) -> int:
     return sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == replica.port for c in connections)
 
 
-async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -> dict[str, Any]:
+async def classroom(
+    n: int, url: str, timeout: float, replicas: list[Replica], scenarios: Sequence[str] = SCENARIO_NAMES
+) -> dict[str, Any]:
     """One row: N sessions on the server at `url` (made of these local processes, if known)."""
     # warm each process up at its own address: through a front, one session reaches one replica
     warm = [ClassroomClient(f"http://127.0.0.1:{r.port}") for r in replicas] or [ClassroomClient(url)]
@@ -232,7 +236,7 @@ async def classroom(n: int, url: str, timeout: float, replicas: list[Replica]) -
     await asyncio.gather(*(c.wait_first_run(180) for c in warm))
     await asyncio.sleep(SWEEP_SECONDS + 1)  # as the idle memory below is read: after a sweep
     base_rss = rss_mb(replicas)
-    clients = [ClassroomClient(url, SCENARIO_NAMES[i % len(SCENARIO_NAMES)]) for i in range(n)]
+    clients = [ClassroomClient(url, scenarios[i % len(scenarios)]) for i in range(n)]
     opened = await asyncio.gather(*(c.connect() for c in clients), return_exceptions=True)
     idle = await asyncio.gather(*(c.wait_first_run(max(180, 3 * n)) for c in clients), return_exceptions=True)
     not_ready = sum(isinstance(r, BaseException) for r in (*opened, *idle))
@@ -337,18 +341,25 @@ def training_alone_seconds() -> dict[str, float]:
 
 
 def one_load(
-    n: int, timeout: float, url: str | None = None, replicas: str | None = None, serve: int | None = None
+    n: int,
+    timeout: float,
+    url: str | None = None,
+    replicas: str | None = None,
+    serve: int | None = None,
+    scenarios: Sequence[str] = SCENARIO_NAMES,
 ) -> dict[str, Any]:
     """One row: on the server at `url` (its replicas listed in the file `replicas`), or on
-    a fresh scripts/serve.sh with `serve` replicas, or on a fresh `streamlit run`."""
+    a fresh scripts/serve.sh with `serve` replicas, or on a fresh `streamlit run`; the
+    sessions open `scenarios` in turn."""
     if url:
-        return asyncio.run(classroom(n, url, timeout, read_replicas(replicas) if replicas else local_server(url)))
+        local = read_replicas(replicas) if replicas else local_server(url)
+        return asyncio.run(classroom(n, url, timeout, local, scenarios))
     if serve:
         with replicas_server(serve) as front:
             listed = serve_run(urllib.parse.urlsplit(front).port or 80) / "replicas"
-            return asyncio.run(classroom(n, front, timeout, read_replicas(str(listed))))
+            return asyncio.run(classroom(n, front, timeout, read_replicas(str(listed)), scenarios))
     with streamlit_server() as fresh:
-        return asyncio.run(classroom(n, fresh, timeout, local_server(fresh)))
+        return asyncio.run(classroom(n, fresh, timeout, local_server(fresh), scenarios))
 
 
 def main() -> None:
@@ -365,7 +376,14 @@ def main() -> None:
         metavar="R",
         help="for each N: a fresh scripts/serve.sh with R replicas, each R in turn",
     )
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIO_NAMES,
+        metavar="NAME",
+        help="every session opens this scenario (a lecture's 'now everyone try it'), not each its own",
+    )
     args = parser.parse_args()
+    scenarios = [args.scenario] if args.scenario else SCENARIO_NAMES
     if args.replicas and not args.url:
         parser.error("--replicas needs --url (the nginx in front of them)")
     if args.serve and args.url:
@@ -382,8 +400,8 @@ def main() -> None:
     alone = training_alone_seconds()  # before any server starts: nothing else running
     rows = []
     for n, serve in ((n, serve) for n in args.sessions for serve in args.serve or [None]):
-        r = one_load(n, args.timeout, args.url, args.replicas, serve)
-        r["one_core_training_s"] = sum(alone[SCENARIO_NAMES[i % len(SCENARIO_NAMES)]] for i in range(n))
+        r = one_load(n, args.timeout, args.url, args.replicas, serve, scenarios)
+        r["one_core_training_s"] = sum(alone[scenarios[i % len(scenarios)]] for i in range(n))
         print(
             f"{r['replicas'] or '-':>8} {r['sessions']:8d} {r['finished']:9d} {r['errors']:7d} {r['updated']:8d} "
             f"{r['first_update_median_s']:14.2f}s "
