@@ -946,7 +946,14 @@ def test_gradient_colour_bars_are_labelled_in_powers_of_ten():
     bar = decade_colorbar(-17.3, -1.2)
     assert bar["tickvals"] == [-17, -14, -11, -8, -5, -2] and bar["ticktext"][:2] == ["10⁻¹⁷", "10⁻¹⁴"]
     assert decade_colorbar(-2.0, 0.0)["ticktext"] == ["10⁻²", "10⁻¹", "10⁰"]
-    assert decade_colorbar(-1.6, -1.1) == {"title": {"text": "log₁₀", "side": "right"}}  # no whole decade inside
+    # under two whole decades: numbers, as the captions write them (a network whose hidden units all got 0
+    # had "−2, −2.5" under "log₁₀" beside "darkest: 0")
+    assert decade_colorbar(-2.61, -1.61)["ticktext"] == ["5e−3", "0.01", "0.02"]
+    assert decade_colorbar(-1.6, -1.1) == {
+        "tickvals": [-1.6, np.log10(0.05), -1.1],
+        "ticktext": ["0.025", "0.05", "0.079"],
+    }
+    assert decade_colorbar(-2.0, -1.99)["ticktext"] == ["0.01"]
     layers = pd.DataFrame({"step": np.repeat([0, 1], 3), "layer": [1, 2, 3] * 2, "delta_rms": [1e-9, 1e-5, 1e-1] * 2})
     heat = fig.gradient_heatmap(layers).data[0]
     assert heat.colorbar.ticktext[-1] == "10⁻¹" and heat.colorbar.ticktext[0] == "10⁻⁹"

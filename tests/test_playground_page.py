@@ -597,7 +597,7 @@ def test_the_forward_signal_caption_reads_step_1_against_the_theory_line():
     )
     # the initialization rules' sentence is this activation's only (it named He's, Xavier's and tanh's
     # under every run), and none under a batch-normed network, which the rules do not describe
-    assert variance_words(snap).endswith("with Xavier's weights its variance still falls, slowly.")
+    assert variance_words(snap).endswith("even Xavier's init lets a tanh network's variance fall, slowly.")
     for activation, norm, ending in (
         ("relu", "none", "Xavier's halves it at every layer."),
         ("sigmoid", "none", "is the forward half of vanishing (or exploding)."),

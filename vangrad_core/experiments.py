@@ -215,7 +215,7 @@ def _unit_inputs(model: Network, x: torch.Tensor) -> torch.Tensor:
 
 
 def ioffe(seed: int) -> Outcome:
-    curves, percentiles, drift, to_target = [], [], {}, {}
+    curves, percentiles, drift, to_target, drawn = [], [], {}, {}, {}
     for norm, name in (("none", "without BN"), ("batchnorm_before", "with BN")):
         trainer = Trainer(IOFFE.replace(norm=norm, seed=seed), record_every=IOFFE.steps)  # no per-layer history
         x_test = trainer.data.x_test
@@ -240,6 +240,7 @@ def ioffe(seed: int) -> Outcome:
         # median's (the verdict's number), not the first (the chart disagreed with its verdict)
         typical = int((wander - wander.median()).abs().argmin())
         unit = stacked[:, :, typical].numpy()
+        drawn[name] = (float((unit.max(0) - unit.min(0)).max()), float(spread[typical]))  # as the chart reads
         percentiles.append(
             pd.DataFrame(
                 {
@@ -266,7 +267,10 @@ def ioffe(seed: int) -> Outcome:
         f"test accuracy reaches {IOFFE_TARGET:.0%} after {_steps(to_target['with BN'], IOFFE.steps)} with BN and "
         f"{_steps(to_target['without BN'], IOFFE.steps)} "
         f"without; a last-layer sigmoid's 15th/50th/85th percentiles wander by {drift['with BN']:.2f} of their "
-        f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units)."
+        f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units; "
+        # (the chart's shared axis shows how far, not the initial spreads: a wander of 1.9 read 26 there)
+        f"the units drawn: {number(drawn['with BN'][0])} from a spread of {number(drawn['with BN'][1])}, and "
+        f"{number(drawn['without BN'][0])} from {number(drawn['without BN'][1])})."
     )
     return Outcome(
         reproduced,

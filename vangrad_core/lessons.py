@@ -873,7 +873,8 @@ PAPERS: tuple[Paper, ...] = (
         "difficult; Hochreiter & Schmidhuber (1997), Long short-term memory",
         "A recurrent network trained by gradient descent learns dependencies over a few steps only: the "
         "gradient from the answer shrinks geometrically on its way back through time. The LSTM's additive cell "
-        "state carries it, and the LSTM solves the adding problem with the marked numbers hundreds of steps back.",
+        "state carries it much further back (it shrinks too, far more slowly), and the LSTM solves the adding "
+        "problem with the marked numbers hundreds of steps back.",
         f"The adding problem at T = {', '.join(map(str, MEMORY_LENGTHS))} (the paper: 100 to 1000), "
         f"{MEMORY_RUN.hidden} units, Adam (learning rate {MEMORY_RUN.learning_rate}) in batches of "
         f"{MEMORY_RUN.batch_size}, up to {MEMORY_RUN.steps} steps per run, one run per T and network; a run "

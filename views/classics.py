@@ -64,6 +64,12 @@ def outcome_of(key: str, seed: int) -> tuple[Outcome, float]:
         return outcome, time.perf_counter() - start
 
 
+def show_charts(key: str, outcome: Outcome) -> None:
+    """The experiment's charts, drawn like the paper's."""
+    for i, figure in enumerate(FIGURES[key](outcome.frames)):
+        charts.show(figure, f"classic:{key}:{i}", first_screen=False)  # below the verdict anyway; panels, legends
+
+
 state = session.page_state(ClassicsState)
 # presenting, the screen is for the experiment: its title heads the page, the picker waits in the sidebar
 presenting = classroom.presenting()
@@ -88,8 +94,19 @@ session.save(ClassicsState(key, state.classroom))
 paper = CLASSIC_BY_KEY[key].paper
 
 (st.title if presenting else st.header)(paper.title)
-st.markdown(f"**{paper.paper}{'' if paper.paper.endswith('?') else '.'}** {paper.finding}")  # a title may ask
-st.caption(f"**This run:** {paper.setup}")
+
+
+def about() -> None:
+    """What the paper found, and what this run does."""
+    st.markdown(f"**{paper.paper}{'' if paper.paper.endswith('?') else '.'}** {paper.finding}")  # a title may ask
+    st.caption(f"**This run:** {paper.setup}")
+
+
+# presenting, the verdict and its chart come first, on the projector's first screen (under
+# the paper's finding and this run's setup, up to ten lines of large text, the chart began
+# at the screen's foot); what the paper found follows, for the lecturer to scroll to
+if not presenting:
+    about()
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 seed = left.number_input(
     "Seed", 0, MAX_SEED, 0, key="classic_seed", help="Another seed, another draw of weights and batches."
@@ -108,6 +125,8 @@ else:
         st.success(outcome.verdict, icon=":material/check_circle:")
     else:
         st.warning(outcome.verdict, icon=":material/help:")
+    if presenting:
+        show_charts(key, outcome)
     with st.expander("The deciding numbers"):
         st.dataframe(
             {
@@ -117,5 +136,7 @@ else:
             hide_index=True,
         )
         st.caption(f"Computed in {seconds:.1f} s on one core.")
-    for i, figure in enumerate(FIGURES[key](outcome.frames)):
-        charts.show(figure, f"classic:{key}:{i}", first_screen=False)  # below the verdict anyway; panels, legends
+    if not presenting:
+        show_charts(key, outcome)
+if presenting:
+    about()

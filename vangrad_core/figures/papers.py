@@ -311,9 +311,9 @@ def width_figure(spread: pd.DataFrame) -> go.Figure:
                 go.Scatter(
                     x=rows[x],
                     y=rows["predicted"],
-                    name="theory (dotted)",
+                    name=f"theory, {rows['series'].iat[0]}",
                     legendgroup="theory",
-                    showlegend=col == 1 and i == 0,
+                    showlegend=False,
                     mode="lines",
                     line={"color": RUN_COLORS[i % len(RUN_COLORS)], "width": 2, "dash": "dot"},
                     hoverinfo="skip",
@@ -321,6 +321,18 @@ def width_figure(spread: pd.DataFrame) -> go.Figure:
                 row=1,
                 col=col,
             )
+    fig.add_trace(  # the theory's legend entry, in no width's colour (in the first width's, it named that line only)
+        go.Scatter(
+            x=[None],
+            y=[None],
+            name="theory: dotted, in its width's colour",
+            legendgroup="theory",
+            mode="lines",
+            line={"color": "#31333F", "width": 2, "dash": "dot"},
+        ),
+        row=1,
+        col=1,
+    )
     beta = np.linspace(0, float(spread["beta"].max()), 50)
     fig.add_trace(
         go.Scatter(

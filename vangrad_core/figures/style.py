@@ -329,11 +329,23 @@ def decade_ticks(values: object) -> dict:
 def decade_colorbar(low: float, high: float, **extra) -> dict:
     """A colour bar for log₁₀ values from `low` to `high`, labelled as the powers of ten
     they stand for (10⁻⁵, not −5 under "log₁₀": its "0", a gradient of 1, sat beside a
-    title's "darkest: 0", a gradient of 0); where no two whole decades fit, "log₁₀" and
-    Plotly's own labels."""
+    title's "darkest: 0", a gradient of 0); where no two whole decades fit, as numbers
+    written as the captions write them: 1, 2 and 5 times the powers of ten in the span,
+    and its ends where fewer than two of those are."""
     first, last = math.ceil(low), math.floor(high)
     if last - first < 1:
-        return {"title": {"text": "log₁₀", "side": "right"}, **extra}
+        round_ones = {
+            tick: number(mantissa * 10.0**exponent, 1)
+            for exponent in range(math.floor(low), math.ceil(high) + 1)
+            for mantissa in (1, 2, 5)
+            if low <= (tick := exponent + math.log10(mantissa)) <= high
+        }
+        if len(round_ones) < 2:
+            round_ones = {low: number(10.0**low), **round_ones, high: number(10.0**high)}
+        at: dict[str, float] = {}
+        for tick in sorted(round_ones):
+            at.setdefault(round_ones[tick], tick)  # a label once (ends that round alike)
+        return {"tickvals": list(at.values()), "ticktext": list(at), **extra}
     ticks = list(range(first, last + 1, math.ceil((last - first) / MAX_COLORBAR_TICKS)))
     return {"tickvals": ticks, "ticktext": [power("10", tick) for tick in ticks], **extra}
 

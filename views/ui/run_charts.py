@@ -392,7 +392,9 @@ VARIANCE_RULES = {
     "relu": "In theory He's init keeps a ReLU network's variance flat; Xavier's halves it at every layer.",
     "leaky_relu": "In theory He's init keeps a ReLU network's variance flat (Leaky ReLU's is nearly ReLU's).",
     "linear": "In theory Xavier's init keeps a linear network's variance flat.",
-    "tanh": "Tanh bends below linear, so with Xavier's weights its variance still falls, slowly.",
+    # (a rule of the theory, said as one: read as this run's, it described a default-init run whose line
+    # falls fast, then levels off)
+    "tanh": "In theory tanh bends below linear, so even Xavier's init lets a tanh network's variance fall, slowly.",
 }
 
 
