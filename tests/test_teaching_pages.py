@@ -505,6 +505,18 @@ def test_classic_experiment_runs_and_shows_its_verdict_and_charts():
     assert at.number_input(key="classic_seed").value == 3
 
 
+@CLASSICS_GROUP
+def test_presenting_a_classic_shows_its_verdict_and_chart_first_and_then_what_the_paper_found():
+    """On a projector the verdict and its chart make the first screen; under the paper's
+    finding and this run's setup (up to ten lines of large text) every chart began at its foot."""
+    at = page("views/classics.py", {"experiment": "selu", "presenter": "1"})
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert_clean(at)
+    order = [node.type for node in at.main if node.type in ("success", "bidi_component", "markdown")]
+    assert order == ["success", "bidi_component", "markdown"]
+    assert at.markdown[0].value.startswith(f"**{CLASSIC_BY_KEY['selu'].paper.paper}")
+
+
 @pytest.mark.parametrize("key", list(CLASSIC_BY_KEY))
 def test_every_classic_opens_from_its_link(key):
     at = page("views/classics.py", {"experiment": key})
