@@ -241,13 +241,13 @@ def isometry_figure(spectra: pd.DataFrame, curves: pd.DataFrame, target: float) 
                     histnorm="probability",
                     xbins={"start": low, "end": high, "size": 0.25},
                     marker={"color": next(colors)},
-                    opacity=0.65,
                     hovertemplate="10^%{x}: %{y:.0%}<extra></extra>",
                 ),
                 row=1,
                 col=col,
             )
-    fig.update_layout(barmode="overlay")
+    # side by side in each bin: overlaid, ReLU's translucent green and red mixed into a brown of neither
+    fig.update_layout(barmode="group", bargap=0.1)
     series_lines(fig, curves, "init", "step", "test_accuracy", col=3, showlegend=False, marker={"size": 4})
     fig.add_hline(y=target, line={"dash": "dot", "color": "gray"}, annotation_text=f"{target:.0%}", row=1, col=3)
     fig.update_xaxes(title="log₁₀ singular value", range=[low, high], row=1, col=1)
