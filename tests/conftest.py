@@ -170,6 +170,13 @@ def drawn_charts(at: AppTest) -> dict:
     return at.session_state["drawings"]["charts"]
 
 
+def drawn_at_step(at: AppTest, key: str) -> int:
+    """The step count of the run a kept chart was drawn from (its stamp: the run's
+    `Snapshot.identity`, the variant, ...; the identity: the run's stamp, the steps it kept)."""
+    ((run_stamp, _), *_), _ = drawn_charts(at)[key]
+    return run_stamp[1]
+
+
 def chart_of(at: AppTest, key: str) -> go.Figure:
     """The figure a page last showed under `key`."""
     return go.Figure(decoded(json.loads(drawn_charts(at)[key][1])))

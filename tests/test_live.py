@@ -427,3 +427,15 @@ def assert_same_headline(a, b) -> None:
     """Headlines equal, NaN equal to NaN."""
     for x, y in zip(dataclasses.astuple(a), dataclasses.astuple(b), strict=True):
         assert x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)), (a, b)
+
+
+def test_runs_of_one_config_at_one_step_are_one_run_only_if_they_kept_the_same_steps():
+    """`Snapshot.identity`, which a chart shared by the tabs is keyed by: two runs of one
+    config that stand at the same step are the same run, unless one came to rest on the
+    way (a test where it paused) and the other did not."""
+    straight, again, paused = LiveTrainer(CONFIG), LiveTrainer(CONFIG), LiveTrainer(CONFIG)
+    straight.step(30), again.step(30)
+    paused.step(11), paused.step(19)  # tested at rest at step 11, then at 30
+    assert straight.snapshot().identity == again.snapshot().identity
+    assert paused.snapshot().stamp == straight.snapshot().stamp
+    assert paused.snapshot().identity != straight.snapshot().identity

@@ -466,6 +466,13 @@ def test_an_urgent_turn_goes_before_the_others_waiting():
     assert turn_order(turns, [(False, "after")]) == ["after"]  # the failed view's turn was given back
 
 
+def wait_until(condition: Callable[[], bool], seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
 def test_tabs_that_draw_the_same_chart_together_build_it_once():
     """`SharedCharts`: a class that trains one scenario builds each of its charts once,
     even when the tabs ask for it at the same moment; a key's chart is kept until the
@@ -485,10 +492,10 @@ def test_tabs_that_draw_the_same_chart_together_build_it_once():
     started.wait(5)
     second = threading.Thread(target=lambda: got.setdefault("second", shared.spec(("a",), slow_build)))
     second.start()
-    time.sleep(0.05)  # (the second waits for the first's build)
+    wait_until(lambda: shared.waiting == 1)  # the second waits for the first's build
     go_on.set()
     first.join(5), second.join(5)
-    assert len(builds) == 1 and got["first"] is got["second"]
+    assert len(builds) == 1 and got["first"] is got["second"] and shared.waiting == 0
     shared.spec(("b",), lambda: "y" * 40)
     shared.spec(("a",), lambda: pytest.fail("kept"))  # used last: "b" goes first
     shared.spec(("c",), lambda: "z" * 40)  # 120 bytes: over the bound
@@ -518,7 +525,7 @@ def test_a_chart_whose_build_failed_is_built_again_and_a_tab_that_waited_for_it_
     started.wait(5)
     waiter = threading.Thread(target=lambda: got.setdefault("waiter", shared.spec(("a",), lambda: "its own")))
     waiter.start()
-    time.sleep(0.05)
+    wait_until(lambda: shared.waiting == 1)
     go_on.set()
     builder.join(5), waiter.join(5)
     assert len(errors) == 1 and got["waiter"] == "its own"

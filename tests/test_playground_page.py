@@ -18,6 +18,7 @@ from tests.conftest import (
     chart_of,
     charts_shown,
     downloads_hold,
+    drawn_at_step,
     drawn_charts,
     finish_run,
     open_page,
@@ -126,7 +127,7 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     button(at, "Step").click().run()
     assert len(taken) == 2  # the live view's, the details' (with the decision grid)
     assert any(m.value.startswith("**2 / 500 steps**") for m in at.markdown)
-    assert chart_of(at, "heatmap") is not None and drawn_charts(at)["heatmap"][0][0][1] == 2
+    assert chart_of(at, "heatmap") is not None and drawn_at_step(at, "heatmap") == 2
     button(at, "Reset").click().run()
     assert len(taken) == 4 and any(m.value.startswith("**0 / 500 steps**") for m in at.markdown)
     at.session_state["cfg.steps"] = 40
@@ -134,7 +135,7 @@ def test_a_resting_run_is_snapshotted_again_only_once_it_moved(monkeypatch):
     assert len(taken) == 6 and trainer(at).config == SCENARIOS[0].config.replace(norm="batchnorm_before", steps=40)
     train_for(at)  # played to its end: the views' snapshots taken while it played are from before it
     assert any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
-    assert drawn_charts(at)["heatmap"][0][0][1] == 40
+    assert drawn_at_step(at, "heatmap") == 40
     taken.clear()
     at.run()
     assert taken == [] and any(m.value.startswith("**40 / 40 steps**, finished") for m in at.markdown)
@@ -177,7 +178,7 @@ def test_train_redraws_no_chart_until_the_first_tick_draws_the_run_moving():
         if live_view <= redrawn or time.monotonic() > deadline:
             break
     assert live_view <= redrawn
-    assert drawn_charts(at)["heatmap"][0][0][1] > 1
+    assert drawn_at_step(at, "heatmap") > 1
 
 
 def test_deep_sigmoid_vanishes_and_batch_norm_recovers():

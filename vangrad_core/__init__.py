@@ -2,11 +2,12 @@
 
 import os
 
-# One run, the same numbers on every x86 machine: Intel's MKL, which does torch's
-# matrix products, takes its AVX-512 code where the processor has it, and those sums,
-# added in another order, send a chaotic run elsewhere (a dying-ReLU network's layer
-# died on one machine and not on another, where its lesson and its tests say it
-# dies). Read at MKL's first product, so set before any; a value already set is kept.
+# One run, the same numbers on every Intel processor with AVX2: Intel's MKL, which does
+# torch's matrix products, takes its AVX-512 code where the processor has it, and those
+# sums, added in another order, send a chaotic run elsewhere (a dying-ReLU network's
+# layer died on one machine and not on another, where its lesson and its tests say it
+# dies). MKL reads this at its first product: import vangrad_core before any (a value
+# already set is kept). On other processors MKL takes its own branch.
 os.environ.setdefault("MKL_CBWR", "AVX2")
 
 from . import theory

@@ -506,12 +506,11 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Dying ReLU (learning rate too large)",
         ("saturation", "curves"),
         "The loss swings with the large updates and falls below 0.25 for a while. Then units die until a whole "
-        "layer is dead (by the end, a cross at 100%; none at step 1), and within thirty steps of that the loss "
-        "settles at about 0.69 for good.",
+        "layer is dead (its cross at 100%), and the loss settles at about 0.69 for good.",
         (
             Claim("falls below 0.25 for a while", lambda r: r.lowest_loss < 0.25),
-            Claim(
-                "units die until a whole layer is dead (by the end, a cross at 100%; none at step 1)",
+            Claim(  # ("until": none was at step 1)
+                "units die until a whole layer is dead (its cross at 100%)",
                 lambda r: (r.dead("start").dropna() < 1).all() and (r.dead("end") >= 1).any(),
             ),
             SETTLES_ONCE_A_LAYER_DIES,
@@ -550,11 +549,11 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "learning rate the learned scale and shift push inputs back onto the flat tails.",
         "Batch norm, learning rate too large",
         ("saturation", "curves"),
-        "Saturation climbs: at step 1 no layer had more than 30% of its inputs on the flat tails, by the end "
-        "many have. The loss does not settle: training fails despite batch norm.",
+        "By the end many layers have more than 30% of their inputs on the flat tails, where batch norm had "
+        "put them on the steep part. The loss does not settle: training fails despite batch norm.",
         (
             Claim(
-                "at step 1 no layer had more than 30% on the flat tails, by the end many have",
+                "by the end many layers have more than 30% on the flat tails; at step 1 none had",
                 lambda r: (r.flat("start") <= 0.3).all() and (r.flat("end") > 0.3).sum() >= 5,
             ),
             Claim("the loss does not settle", lambda r: r.final_loss > 2 * r.lowest_loss),
@@ -568,8 +567,8 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Exploding gradients",
         ("profile", "curves"),
         "At step 1 the profile already rises toward the input (the grey line: layer 1 gets about 90 times "
-        "what layer 20 gets, ×1.3 a layer). Two updates later it rises by more than 10¹⁵, the loss "
-        "is no longer a number and the run stops with a clear message.",
+        "what layer 20 gets, ×1.3 a layer). Two updates later it rises by more than 10¹⁵; at the next step the "
+        "loss is no longer a number and the run stops with a clear message.",
         (
             EXPLODES_AT_START,
             Claim(  # (the step after them, 3, is the one that overflows: the last recorded is 2)
@@ -1054,8 +1053,8 @@ _TOUR_TIME: tuple[TourStep, ...] = (  # the tour's last steps: the same problem 
         "Through time: a plain RNN",
         ("time_profile", "curves"),
         "The gradient falls steeply back through time: at step 1, t = 1 gets a tiny fraction of what "
-        "t = 50 gets. One of the two numbers to add sits somewhere in the first half, so the RNN never does "
-        "better than answering the average.",
+        "t = 50 gets. One of the two numbers to add sits somewhere in the first half, so the RNN's test loss never "
+        "beats answering the average.",
         TIME_SCENARIOS[0].claims,
     ),
     TourStep(
@@ -1078,8 +1077,9 @@ _TOUR_TIME: tuple[TourStep, ...] = (  # the tour's last steps: the same problem 
         "Through time: exploding, clipped",
         ("time_profile", "curves"),
         "At step 1 the gradient grows back through time: t = 1 gets over a hundred thousand times what t = 50 "
-        "gets. Without clipping this run blows up within a few dozen steps; clipped at 1, it trains to the end, "
-        "though, a plain RNN still, it does no better than answering the average.",
+        "gets. Without clipping this run blows up within a few dozen steps (Through time's pair “Exploding RNN, "
+        "without and with clipping” draws both); clipped at 1, it trains to the end, though, a plain RNN still, "
+        "its test loss does no better than answering the average.",
         TIME_SCENARIOS[2].claims,
     ),
 )

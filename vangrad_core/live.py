@@ -80,6 +80,26 @@ class Snapshot:
         tested = len(self.metrics) > 0 and not math.isnan(self.metrics["test_loss"].iat[-1])
         return (self.config, self.step_count, self.diverged_at, self.failure, tested, self.setting_off)
 
+    @functools.cached_property
+    def kept(self) -> int:
+        """Which of its steps the run kept: a fingerprint of the steps recorded and the
+        steps tested. Two runs of one config hold the same numbers at the same steps,
+        unless one paused or was stepped by hand (a test where it came to rest, a step
+        recorded off a long run's grid) or went on past its steps: a chart of one is
+        the other's only where these agree too (`identity`). (Of what this snapshot
+        holds: the newest moment's, `latest()`, differs from the whole run's.)"""
+        held = [self.metrics["test_loss"].notna().to_numpy()] if len(self.metrics) else []
+        held += [
+            frame["step"].to_numpy() for frame in (self.layers, self.time_gradients) if frame is not None and len(frame)
+        ]
+        return hash(tuple(array.tobytes() for array in held))
+
+    @property
+    def identity(self) -> tuple:
+        """What a chart drawn from this snapshot depends on: the run's moment (`stamp`)
+        and the steps it kept (`kept`)."""
+        return self.stamp, self.kept
+
     def latest(self) -> Snapshot:
         """The newest moment only, for the headline numbers that a live view redraws at
         every refresh: the last recorded step's rows, the last metrics row and the last

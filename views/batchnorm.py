@@ -100,7 +100,8 @@ def draw(snap: Snapshot) -> None:
     stages = charts.cached(
         "bn:stages:values", (snap.stamp, layer), lambda: run.live.inspect(operator.methodcaller("norm_stages", layer))
     )
-    charts.chart("bn:stages", snap, lambda: figures.norm_stages(stages, layer), layer)
+    # (not shared: the stages are read from the run as it is now, which may be past the snapshot)
+    charts.chart("bn:stages", snap, lambda: figures.norm_stages(stages, layer), layer, shared=False)
     st.caption(stages_in_words(stages))
 
     st.header("2. What it learns: gamma and beta of every layer")

@@ -38,7 +38,7 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
 
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     named = dict(zip(labels, snaps, strict=True))
-    stamp = (labels, *(s.stamp for s in snaps))  # (the labels name the runs in the legends)
+    stamp = (labels, *(s.identity for s in snaps))  # (the labels name the runs in the legends)
     left, right = st.columns(2)
     with left:
         charts.chart(

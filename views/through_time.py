@@ -82,7 +82,7 @@ BOUND = operator.attrgetter("bound")
 
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     named = dict(zip(labels, snaps, strict=True))
-    stamp = (labels, *(s.stamp for s in snaps))  # (the labels name the runs in the legends)
+    stamp = (labels, *(s.identity for s in snaps))  # (the labels name the runs in the legends)
     times = {label: snap.time_gradients for label, snap in named.items() if snap.time_gradients is not None}
     # Pascanu et al.'s bound, fixed when a run is made (from its initial W_hh): asked of
     # the run once per config (a worker's round trip), not at every redraw
@@ -142,7 +142,9 @@ def draw_details(snaps: tuple[Snapshot, Snapshot]) -> None:
             )
             st.caption(map_words(label, snap))
     cells = {label: snap.config.cell for label, snap in named.items()}
-    charts.chart("time:explained", snaps[0], lambda: figures.explained(times, cells), labels, *(s.stamp for s in snaps))
+    charts.chart(
+        "time:explained", snaps[0], lambda: figures.explained(times, cells), labels, *(s.identity for s in snaps)
+    )
     shown = dict.fromkeys(cells.values())  # the cells on the chart, in order, once each
     gates = " A gate's solid line: its most open unit; dotted: the mean of the units."
     st.caption(

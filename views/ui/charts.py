@@ -244,10 +244,12 @@ class SharedCharts:
         self._building: dict[tuple, concurrent.futures.Future] = {}
         self._bytes = 0
         self._lock = threading.Lock()
+        self.waiting = 0  # tabs waiting for another's build now
 
     def spec(self, key: tuple, build: Callable[[], str]) -> str:
         """The JSON kept under `key`, or `build()`'s, kept; a tab that asks for a key
-        another is building waits for that one (they came together) instead of building it too."""
+        another is building waits for that one (they came together) instead of building
+        it too, and builds its own if that one fails or takes longer than WAIT_SECONDS."""
         with self._lock:
             if (kept := self._specs.get(key)) is not None:
                 self._specs.move_to_end(key)
@@ -256,11 +258,16 @@ class SharedCharts:
             mine = pending is None
             if mine:
                 pending = self._building[key] = concurrent.futures.Future()
+            else:
+                self.waiting += 1
         if not mine:
             try:
-                return pending.result()
-            except BaseException:  # (the other tab's script was stopped mid-build): build it here
+                return pending.result(timeout=WAIT_SECONDS)
+            except Exception:  # (its build raised, or took too long): build it here
                 return build()
+            finally:
+                with self._lock:
+                    self.waiting -= 1
         try:
             built = build()
         except BaseException as error:
@@ -287,6 +294,7 @@ class SharedCharts:
 
 
 SHARED_CHART_BYTES = 32 * 2**20  # about a class's charts at the moments they are drawn together
+WAIT_SECONDS = 5.0  # a tab waits this long for another's build of a chart (builds take 5-40 ms)
 
 
 @st.cache_resource
@@ -295,27 +303,28 @@ def shared_charts() -> SharedCharts:
 
 
 def chart(
-    key: str, snap: Snapshot, build: Callable[[], go.Figure], *variant: object, presenter: dict | None = None
+    key: str,
+    snap: Snapshot,
+    build: Callable[[], go.Figure],
+    *variant: object,
+    presenter: dict | None = None,
+    shared: bool = True,
 ) -> None:
     """The chart of `build()` (`chart_in_place`), rebuilt only when the run has moved on (or
     `variant` changed): a session that waits for a training slot, or redraws a
-    paused run, costs the server almost nothing; and built once for every tab that
-    draws the same run at the same step (`SharedCharts`). So `build()` may depend on
-    nothing but `snap` and `variant` (and presenter mode). `presenter`: as for `for_presenter`."""
-    stamp = (snap.stamp, variant, classroom.presenting())
-    # (and the rows recorded: a long run that went on past its steps, or was stepped by hand, may
-    # keep other steps of its past than the same config trained straight through)
-    shared = (key, stamp, len(snap.layers), len(snap.metrics))
+    paused run, costs the server almost nothing; and, if `shared`, built once for every
+    tab that draws the same run at the same step (`SharedCharts`). So `build()` may
+    depend on nothing but `snap` and `variant` (and presenter mode); a chart drawn from
+    something else read from the run is not `shared`. `presenter`: as for `for_presenter`."""
+    stamp = (snap.identity, variant, classroom.presenting(), repr(presenter))
 
-    def built() -> go.Figure:
+    def spec() -> str:
         figure, why = build(), why_empty(snap)
-        return figures.empty_because(figure, why) if why else figure
+        return figure_json(for_presenter(figures.empty_because(figure, why) if why else figure, presenter))
 
     # kept as the JSON sent, made once: every full rerun sends every chart again
-    spec = cached(
-        key, stamp, lambda: shared_charts().spec(shared, lambda: figure_json(for_presenter(built(), presenter)))
-    )
-    chart_in_place(spec, key)
+    made = cached(key, stamp, (lambda: shared_charts().spec((key, stamp), spec)) if shared else spec)
+    chart_in_place(made, key)
 
 
 NOTHING_RECORDED = "Nothing to draw: the run diverged on its first step, before any update (above: why)"
