@@ -100,6 +100,19 @@ def test_the_time_profiles_legend_is_a_key_a_colour_per_run_a_dash_per_moment():
     assert "markers" in now.mode and np.isfinite(np.asarray(now.y, dtype=float)).sum() == 1
 
 
+def test_a_time_profiles_point_between_exact_zeros_gets_a_marker_of_its_own():
+    """A plain RNN's t = 1 at 1.3e-38 with exact zeros after it (the headline's number) drew
+    nothing as a line; the points with drawable neighbours stay a line without markers."""
+    t = np.arange(1, 51)
+    grad = np.geomspace(1.3e-38, 1e-3, 50)
+    grad[1:5] = 0.0
+    time = pd.DataFrame({"step": 0, "t": t, "grad_rms": grad})
+    line = next(tr for tr in fig.time_profiles({"A": time}).data if tr.name and tr.name.startswith("A, "))
+    assert line.mode == "lines+markers"
+    sizes = np.asarray(line.marker.size)
+    assert sizes[0] > 0 and (sizes[1:] == 0).all()
+
+
 def test_heatmap_is_log10_of_the_gradient_layer_by_step(trained):
     figure = fig.gradient_heatmap(trained.layers)
     heat = figure.data[0]

@@ -183,3 +183,20 @@ def test_presenting_labels_a_log_axis_by_its_decades_unless_it_spans_too_few():
     )
     assert short_span.minorloglabels == "complete" and short_span.dtick == "D2"
     assert decades.minorloglabels == "none"
+
+
+@pytest.mark.parametrize(
+    "pair, first",
+    [
+        ("Sigmoid vs ReLU (20 layers)", ["compare:profiles", "compare:loss"]),
+        ("ReLU vs Leaky ReLU (large learning rate)", ["compare:saturation", "compare:loss"]),
+        ("Default vs large init", ["compare:profiles", "compare:saturation"]),
+    ],
+)
+def test_a_compared_pair_shows_first_the_charts_its_notice_points_to(pair, first):
+    """Side by side at the top, the projector's first screen: a notice about the crosses
+    (dead units) had pointed to a chart below the fold."""
+    at = open_page("views/compare.py", {"pair": pair, "presenter": "1"})
+    button(at, "Step").click().run()
+    assert_clean(at)
+    assert list(charts_shown(at))[:2] == first and len(charts_shown(at)) == 3

@@ -294,6 +294,9 @@ class Comparison:
     b: tuple[str, ExperimentConfig]
     notice: str
     claims: tuple[Claim, ...]  # each `holds(a, b)`
+    # the Compare page's two charts side by side at the top, what the notice points to (a
+    # projector's first screen): two of "profiles", "loss", "saturation"
+    first: tuple[str, str] = ("profiles", "loss")
 
 
 _SMALL_FACTOR = 0.01 * math.sqrt(_DEEP.width)  # tanh's slope at 0 is 1: what N(0, 0.01²) weights pass on
@@ -335,6 +338,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             ),
             Claim("both learn", lambda a, b: learned(a) and learned(b)),
         ),
+        first=("profiles", "saturation"),
     ),
     Comparison(
         "Xavier vs He at 30 ReLU layers",
@@ -359,6 +363,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("Leaky ReLU", _DYING.replace(activation="leaky_relu")),
         "The same large learning rate kills ReLU units (the crosses) but never Leaky ReLU's.",
         (Claim("kills ReLU units, never Leaky ReLU's", lambda a, b: a.most_dead_ever == 1 and b.most_dead_ever == 0),),
+        first=("saturation", "loss"),
     ),
     Comparison(
         "Default vs small init",
@@ -398,6 +403,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             ),
             Claim("both stall", lambda a, b: stalled(a) and stalled(b)),
         ),
+        first=("profiles", "saturation"),
     ),
 )
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from vangrad_core import figures
 from vangrad_core.activations import ACTIVATION_TABLE
+from vangrad_core.lessons import Comparison
 from vangrad_core.live import Snapshot
 from vangrad_core.summary import dead_units_words, gradient_sentence, headline
 from vangrad_core.writing import number
@@ -18,6 +19,7 @@ state, labels, runs = pairs.paired_runs(
     "what it does to the gradients.",
 )
 pair_controls(runs, same_batches=state.unshared() is None)
+first = CompareState.PAIRS[state.pair].first if state.pair else Comparison.first  # (a custom pair: the default)
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
@@ -39,8 +41,8 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
 def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     named = dict(zip(labels, snaps, strict=True))
     stamp = (labels, *(s.identity for s in snaps))  # (the labels name the runs in the legends)
-    left, right = st.columns(2)
-    with left:
+
+    def profiles() -> None:
         charts.chart(
             "compare:profiles",
             snaps[0],
@@ -51,23 +53,34 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
             "RMS of dL/dz reaching each layer now. A line that falls to the left is a gradient that vanishes on its "
             "way to the input, one that rises a gradient that explodes (the numbers above say how far)."
         )
-    with right:
+
+    def loss() -> None:
         charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
         words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
         st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
-    flat_words = {label: ACTIVATION_TABLE[snap.config.activation].flat_word or "flat" for label, snap in named.items()}
-    flat_word = " or ".join(sorted(set(flat_words.values())))
-    charts.chart(
-        "compare:saturation",
-        snaps[0],
-        lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}, flat_words),
-        stamp,
-    )
-    dead = [f"{label}: {words}" for label, snap in named.items() if (words := dead_units_words(snap.layers))]
-    st.caption(
-        f"Bars: inputs where the slope is under 10% of its peak ({flat_word}). Crosses: dead units, which "
-        "pass no gradient for the whole batch." + (f" {'; '.join(dead)}." if dead else "")
-    )
+
+    def saturation() -> None:
+        flat_words = {label: ACTIVATION_TABLE[s.config.activation].flat_word or "flat" for label, s in named.items()}
+        flat_word = " or ".join(sorted(set(flat_words.values())))
+        charts.chart(
+            "compare:saturation",
+            snaps[0],
+            lambda: figures.compare_saturation({k: v.layers for k, v in named.items()}, flat_words),
+            stamp,
+        )
+        dead = [f"{label}: {words}" for label, snap in named.items() if (words := dead_units_words(snap.layers))]
+        st.caption(
+            f"Bars: inputs where the slope is under 10% of its peak ({flat_word}). Crosses: dead units, which "
+            "pass no gradient for the whole batch." + (f" {'; '.join(dead)}." if dead else "")
+        )
+
+    # side by side first, the two the pair's notice points to (on a projector, its first screen); the third under them
+    views = {"profiles": profiles, "loss": loss, "saturation": saturation}
+    for column, name in zip(st.columns(2), first, strict=True):
+        with column:
+            views[name]()
+    (rest,) = views.keys() - set(first)
+    views[rest]()
 
 
 pair_fragment(runs, draw, headline=draw_headline)

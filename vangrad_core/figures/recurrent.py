@@ -12,7 +12,7 @@ from .style import (
     empty,
     layout,
     level_line,
-    line_mode,
+    line_markers,
     name_the_unstarted,
     new_figure,
     plotted,
@@ -87,6 +87,9 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
             # (an exploding run stopped at step 26 while the clipped one went on to 600)
             dashes[dash] = label if dashes.get(dash, label) == label else MOMENT_WORDS[dash]
             shown = drawable(part["grad_rms"])
+            # markers where few points can be drawn, or a point stands alone: an exploding run's last
+            # step, 4.6e32 at t = 50 and exactly 0 before it, drew nothing as a line of one point
+            mode, marker = line_markers(shown)
             fig.add_trace(
                 go.Scatter(
                     x=part["t"],
@@ -94,11 +97,9 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
                     name=f"{name}, {label}",
                     legendgroup=name,
                     showlegend=False,
-                    # markers where few points can be drawn: an exploding run's last step, 4.6e32 at
-                    # t = 50 and exactly 0 before it, drew nothing as a line of one point
-                    mode=line_mode(int(shown.notna().sum())),
+                    mode=mode,
                     line={"color": color, "width": 4 if dash == "solid" else 2, "dash": dash},
-                    marker={"size": 10},
+                    marker=marker,
                     hovertemplate=f"{name}, {label}: %{{y:.3g}} at t = %{{x}}<extra></extra>",
                 )
             )

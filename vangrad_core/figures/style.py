@@ -78,6 +78,18 @@ def line_mode(n_points: int) -> str:
     return "lines+markers" if n_points < FEW_POINTS else "lines"
 
 
+def line_markers(values: pd.Series, size: int = 10) -> tuple[str, dict]:
+    """A line's Plotly mode and marker: `line_mode`'s, and where a point has no drawable
+    neighbour (a line draws nothing there), a marker on it alone (a recurrent run's
+    t = 1, 1.3e-38 between exact zeros, was the headline's number and not on the chart)."""
+    drawn = values.notna().to_numpy()
+    alone = drawn & ~np.r_[False, drawn[:-1]] & ~np.r_[drawn[1:], False]
+    mode = line_mode(int(drawn.sum()))
+    if mode == "lines" and alone.any():
+        return "lines+markers", {"size": np.where(alone, size, 0)}
+    return mode, {"size": size}
+
+
 def layer_colors(n_layers: int) -> list[str]:
     """One colour per layer, from the input (first) to the output (last)."""
     return list(_layer_colors(n_layers))
