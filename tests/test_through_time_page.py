@@ -72,7 +72,8 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
         ]
         # "0.15 of what", "115 times what"; for 0 the headline's words ("0 of what" read as a share)
         now = "no gradient at all" if ratio == 0 else f"{share_words(ratio)} t = {run.config.length} gets"
-        assert len(said) == 1 and said[0].endswith(f"In its last column, now, t = 1 gets {now}."), said
+        last = f"In its last column, step {int(rows['step'].max()) + 1},"  # (its step: maps lag the numbers)
+        assert len(said) == 1 and said[0].endswith(f"{last} t = 1 gets {now}."), said
         assert label != "A" or ratio == 0  # (A diverged: the case is met)
     assert len(charts_shown(at)) == 5
     maps = [chart_of(at, f"time:heatmap:{side}").data[0] for side in "AB"]  # one colour scale for both

@@ -63,9 +63,11 @@ def map_words(label: str, snap: Snapshot) -> str:
     ratio = time_ratio(at_step(rows, "end")) if rows is not None and not rows.empty else math.nan
     if not math.isfinite(ratio):
         return how
+    # (its step, not "now": while the runs train, the maps redraw less often than the numbers above them)
+    last = f"In its last column, step {int(rows['step'].max()) + 1},"
     if ratio == 0:  # (as the headline beside it says it: "0 of what" read as a share)
-        return f"{how} In its last column, now, t = 1 gets no gradient at all."
-    return f"{how} In its last column, now, t = 1 gets {share_words(ratio)} t = {snap.config.length} gets."
+        return f"{how} {last} t = 1 gets no gradient at all."
+    return f"{how} {last} t = 1 gets {share_words(ratio)} t = {snap.config.length} gets."
 
 
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
