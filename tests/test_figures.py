@@ -1003,3 +1003,20 @@ def test_update_lines_too_many_for_a_legend_are_keyed_by_a_colour_bar():
     assert key.marker.colorscale[0][1] == lines[0].line.color and key.marker.colorscale[-1][1] == lines[-1].line.color
     few = fig.update_ratios(layers[layers["layer"] <= 12])  # a legend lists them: no key
     assert few.layout.showlegend and not any(t.marker.showscale for t in few.data if t.marker)
+
+
+def test_a_loss_that_explodes_leaves_the_chart_at_its_top_and_the_other_run_stays_readable():
+    """An exploding RNN's loss (to 2.5e34) beside its clipped partner's (about 0.2) pressed the
+    partner's whole curve flat onto the "learning nothing" line: the axis now ends two decades
+    above the runs that stay on it, and says where the other went."""
+    from vangrad_core.figures.compare import compare_curves
+
+    steps = np.arange(30)
+    exploding = pd.DataFrame({"step": steps, "loss": np.r_[0.2 * 10.0 ** np.arange(27), [np.nan] * 3]})
+    clipped = pd.DataFrame({"step": steps, "loss": np.linspace(1.0, 0.2, 30)})
+    figure = compare_curves({"A: unclipped": exploding, "B: clipped": clipped}, 1, 0.167)
+    assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.range[1] == pytest.approx(2.0)  # 100 × 1.0
+    assert "A: unclipped rises to 2e25, off the chart" in [a.text for a in figure.layout.annotations]
+    # runs within a millionfold of each other keep the axis Plotly fits to them
+    figure = compare_curves({"A": clipped, "B": clipped.assign(loss=clipped["loss"] * 1e3)}, 1, 0.167)
+    assert figure.layout.yaxis.range is None and not any("off the chart" in a.text for a in figure.layout.annotations)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..writing import number
 from .style import (
+    LABEL_BACKGROUND,
     LAYER_AXIS_TO_OUTPUT,
     batches_words,
     counted,
@@ -58,6 +61,10 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
 
 
 LOG_LOSS_SPAN = 1e3  # losses this many times apart (a run that blew up beside one that learns): a log axis
+# a run whose loss passes the others' largest this many times leaves the chart at its top (an exploding
+# RNN's 2.5e34 pressed its clipped partner's whole curve, about 0.2, flat onto the "learning nothing" line)
+OFF_CHART_SPAN = 1e6
+OFF_CHART_ROOM = 100  # the axis's top: this many times the largest loss of the runs that stay on it
 
 
 def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learned: float | None = None) -> go.Figure:
@@ -87,12 +94,28 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(step_axis([max(trace.x) for trace in fig.data]))
     name_the_unstarted(fig, runs)
-    losses = pd.concat(drawn)
+    off_chart = off_the_chart(fig, drawn, nothing_learned)
+    losses = pd.concat([line for line, trace in zip(drawn, fig.data, strict=False) if trace.name not in off_chart])
     positive = losses[losses > 0]
-    log_axis = bool(len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min())
+    log_axis = bool(len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min()) or bool(off_chart)
     window = min(window, max(len(frame) for frame in runs.values()))  # (3 steps: means of 3 batches, not "of 20")
     if log_axis:
         axis = {"type": "log", "exponentformat": "power"} | decade_ticks(positive)
+        if off_chart:  # (ticks for the whole axis: labelled 1, 2, 5 for the runs' span, they ran together)
+            top = OFF_CHART_ROOM * max(positive.max(), nothing_learned or 0)
+            bottom = min(positive.min(), nothing_learned or math.inf)  # (the dotted line on the chart, its label too)
+            axis |= decade_ticks([bottom, top]) | {"range": [math.log10(bottom) - 0.1, math.log10(top)]}
+            fig.add_annotation(
+                text="; ".join(f"{name} rises to {number(peak)}, off the chart" for name, peak in off_chart.items()),
+                x=1,
+                xref="paper",
+                xanchor="right",
+                y=1,
+                yref="paper",
+                yanchor="top",
+                showarrow=False,
+                bgcolor=LABEL_BACKGROUND,
+            )
         fig.update_yaxes(title=batches_words("loss", window, "log scale"), **axis)
     else:
         fig.update_yaxes(title=batches_words("loss", window), rangemode="tozero")
@@ -100,6 +123,18 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
         line = {"dash": "dot", "color": "gray", "width": 2}
         level_line(fig, nothing_learned, f"learning nothing: {number(nothing_learned, 3)}", line, log_axis=log_axis)
     return layout(fig, "Loss")
+
+
+def off_the_chart(fig: go.Figure, drawn: list[pd.Series], nothing_learned: float | None) -> dict[str, float]:
+    """The runs (by name: their largest loss) whose loss passes OFF_CHART_SPAN times the
+    largest of every other run's (and of learning nothing), while some run stays under it."""
+    peaks = {trace.name: float(line.max()) for line, trace in zip(drawn, fig.data, strict=False)}
+    off = {}
+    for name, peak in peaks.items():
+        others = [p for other, p in peaks.items() if other != name] + ([nothing_learned] if nothing_learned else [])
+        if others and math.isfinite(peak) and peak > OFF_CHART_SPAN * max(others):
+            off[name] = peak
+    return off if len(off) < len(peaks) else {}
 
 
 def compare_saturation(runs: dict[str, pd.DataFrame], flat_words: dict[str, str] | None = None) -> go.Figure:
