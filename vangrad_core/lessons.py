@@ -1002,6 +1002,7 @@ TIME_COMPARISONS: tuple[Comparison, ...] = (
     ),
 )
 TIME_COMPARISON_BY_NAME = {c.name: c for c in TIME_COMPARISONS}
+_CLIPPING_PAIR = next(c for c in TIME_COMPARISONS if c.a[1] == _EXPLODING_RNN)  # (the tour's last step names it)
 
 # single recurrent runs, for the tour's last steps
 TIME_SCENARIOS: tuple[Scenario, ...] = (
@@ -1083,8 +1084,8 @@ _TOUR_TIME: tuple[TourStep, ...] = (  # the tour's last steps: the same problem 
         "Through time: exploding, clipped",
         ("time_profile", "curves"),
         "At step 1 the gradient grows back through time: t = 1 gets over a hundred thousand times what t = 50 "
-        "gets. Without clipping this run blows up within a few dozen steps (Through time's pair “Exploding RNN, "
-        "without and with clipping” draws both); clipped at 1, it trains to the end, though, a plain RNN still, "
+        "gets. Without clipping this run blows up within a few dozen steps (Through time's pair "
+        f"“{_CLIPPING_PAIR.name}” draws both); clipped at 1, it trains to the end, though, a plain RNN still, "
         "its test loss does no better than answering the average.",
         TIME_SCENARIOS[2].claims,
     ),

@@ -65,15 +65,15 @@ with left:
     curve = curves_covering(activation, np.array([x0, x0 + delta]), least=8.0)
     charts.show(figures.input_change(curve, label, x0, delta, out0, out1, change), "why:change")
 ratio = (out1 - out0) / delta
-moved = (
-    "Here the output does not change at all. "
-    if ratio == 0
-    else f"Here the output changes by {number(ratio, 3)}× the input's change. "
-    if ratio > 0
-    # (GELU's dip: its output falls as the input rises; "4.69e−13×" beside an output change of −2.35e−13)
-    else f"Here the output changes by {number(-ratio, 3)}× the input's change, the other way: it falls as the "
-    "input rises. "
-)
+if ratio == 0:
+    moved = "Here the output does not change at all. "
+elif ratio > 0:
+    moved = f"Here the output changes by {number(ratio, 3)}× the input's change. "
+else:  # (GELU's dip: its output falls as the input rises; "4.69e−13×" beside an output change of −2.35e−13)
+    moved = (
+        f"Here the output changes by {number(-ratio, 3)}× the input's change, the other way: it falls as the "
+        "input rises. "
+    )
 charts.what_to_notice(
     moved
     + (

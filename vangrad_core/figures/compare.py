@@ -73,12 +73,12 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
     A's); on a log axis when they span LOG_LOSS_SPAN or more, where a linear one drew
     the learning run flat on 0; with a line at `nothing_learned`, what a network that
     learned nothing scores, if given."""
-    fig, drawn = new_figure(), []
+    fig, drawn = new_figure(), {}  # run -> its loss as drawn
     dashes = {name: run_dash(i) for i, name in enumerate(runs)}
     for name, metrics, color in started(runs):
         kept = thin_steps(metrics, 300)
         smooth = metrics["loss"].rolling(window, min_periods=1).mean().loc[kept.index]
-        drawn.append(smooth)
+        drawn[name] = smooth
         fig.add_trace(
             go.Scatter(
                 x=counted(kept["step"]),
@@ -94,8 +94,8 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(step_axis([max(trace.x) for trace in fig.data]))
     name_the_unstarted(fig, runs)
-    off_chart = off_the_chart(fig, drawn, nothing_learned)
-    losses = pd.concat([line for line, trace in zip(drawn, fig.data, strict=False) if trace.name not in off_chart])
+    off_chart = off_the_chart(drawn, nothing_learned)
+    losses = pd.concat([line for name, line in drawn.items() if name not in off_chart])
     positive = losses[losses > 0]
     log_axis = bool(len(positive) and positive.max() >= LOG_LOSS_SPAN * positive.min()) or bool(off_chart)
     window = min(window, max(len(frame) for frame in runs.values()))  # (3 steps: means of 3 batches, not "of 20")
@@ -125,10 +125,11 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
     return layout(fig, "Loss")
 
 
-def off_the_chart(fig: go.Figure, drawn: list[pd.Series], nothing_learned: float | None) -> dict[str, float]:
-    """The runs (by name: their largest loss) whose loss passes OFF_CHART_SPAN times the
-    largest of every other run's (and of learning nothing), while some run stays under it."""
-    peaks = {trace.name: float(line.max()) for line, trace in zip(drawn, fig.data, strict=False)}
+def off_the_chart(drawn: dict[str, pd.Series], nothing_learned: float | None) -> dict[str, float]:
+    """Of the runs' losses as drawn, those (by name: their largest loss) that pass
+    OFF_CHART_SPAN times the largest of every other run's (and of learning nothing),
+    while some run stays under it."""
+    peaks = {name: float(line.max()) for name, line in drawn.items()}
     off = {}
     for name, peak in peaks.items():
         others = [p for other, p in peaks.items() if other != name] + ([nothing_learned] if nothing_learned else [])
