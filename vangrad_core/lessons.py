@@ -117,8 +117,12 @@ class Scenario:
 
 
 _DEEP = ExperimentConfig(depth=20, width=32, activation="sigmoid", dataset="moons", steps=500)
+# Seed and learning rate chosen so that every claim about these runs holds under each of
+# MKL's branches (AVX2, AVX512, SSE4_2, COMPATIBLE and its own choice): where a layer
+# dies is chaotic, and at the seed before a layer died under one branch and not another
+# (docs/architecture.md, "The same run on every machine").
 _DYING = ExperimentConfig(
-    depth=8, width=16, activation="relu", init="he_normal", learning_rate=0.5, dataset="moons", steps=500
+    depth=8, width=16, activation="relu", init="he_normal", learning_rate=0.6, dataset="moons", steps=500, seed=11
 )
 _THIRTY_RELU = ExperimentConfig(depth=30, width=32, activation="relu", dataset="moons", steps=500)
 _SATURATED = _DEEP.replace(init="large_normal", weight_scale=4.0)  # weights ~ N(0, 16)
@@ -252,7 +256,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "Batch norm, learning rate too large",
-        _DEEP.replace(norm="batchnorm_before", learning_rate=10.0),
+        # (seed 6: at seed 0 training failed under MKL's AVX2 branch and not under its own choice)
+        _DEEP.replace(norm="batchnorm_before", learning_rate=10.0, seed=6),
         "Batch norm guarantees nothing: with a learning rate of 10 the learned scale and shift push "
         "inputs back onto the flat tails and training fails.",
         (
