@@ -78,16 +78,9 @@ def trains(run: RunFacts, accuracy: float = 0.85) -> bool:
     return run.final_test_accuracy >= accuracy and run.final_loss < run.first_loss - 0.1
 
 
-def falls_then_jumps(run: RunFacts, below: float = 0.2, by: float = 0.3) -> bool:
-    """The loss line (as the curves draw it, `RunFacts.smoothed_loss`) falls below
-    `below`, and later jumps back up by more than `by`: a deep run that trains, unsteadily."""
-    line = run.smoothed_loss.reset_index(drop=True)
-    low = line < below
-    return bool(low.any() and (line.iloc[low.idxmax() :] > below + by).any())
-
-
-UNSTEADY = "its loss falls below 0.2, though at this depth it jumps back up now and then"
-TRAINS_UNSTEADILY = (Claim("the network trains", trains), Claim(UNSTEADY, falls_then_jumps))
+def almost_no_loss(run: RunFacts) -> bool:
+    """The loss ends below 0.05: "falls to almost 0"."""
+    return run.final_loss < 0.05
 
 
 def signal_per_layer(run: RunFacts) -> float:
@@ -124,7 +117,12 @@ _DEEP = ExperimentConfig(depth=20, width=32, activation="sigmoid", dataset="moon
 _DYING = ExperimentConfig(
     depth=8, width=16, activation="relu", init="he_normal", learning_rate=0.6, dataset="moons", steps=500, seed=11
 )
-_THIRTY_RELU = ExperimentConfig(depth=30, width=32, activation="relu", dataset="moons", steps=500)
+# Learning rate 0.03 and seed 6: at 0.1 and seed 0 He's run trained unsteadily, near a
+# knife's edge (it trained under MKL's AVX2 branch, not under the others); here every
+# claim of both runs holds under all five branches (docs/architecture.md).
+_THIRTY_RELU = ExperimentConfig(
+    depth=30, width=32, activation="relu", learning_rate=0.03, dataset="moons", steps=500, seed=6
+)
 _SATURATED = _DEEP.replace(init="large_normal", weight_scale=4.0)  # weights ~ N(0, 16)
 _EXPLODING = _DEEP.replace(activation="relu", init="large_normal", weight_scale=0.32, learning_rate=0.03)
 
@@ -230,14 +228,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "30 ReLU layers, He init",
         _THIRTY_RELU.replace(init="he_normal"),
         "He init doubles the variance to make up for ReLU's half: the signal and the gradient keep "
-        f"their size through 30 layers and the network trains: {UNSTEADY}.",
+        "their size through 30 layers, and the network learns: its loss falls to almost 0.",
         (
             Claim(
                 "the signal keeps its size",
                 lambda r: 0.25 < signal_per_layer(r) ** (r.config.depth - 1) < 4,
             ),
             Claim("the gradient keeps its size", keeps_its_size),
-            *TRAINS_UNSTEADILY,
+            LEARNS,
+            Claim("its loss falls to almost 0", almost_no_loss),
         ),
     ),
     Scenario(
@@ -351,7 +350,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("He init", _THIRTY_RELU.replace(init="he_normal")),
         "Xavier's variance is half what ReLU needs: from step 1 layer 1 gets a tiny share of the gradient "
         "(the numbers below, while it trains), then the last layer dies, and by the end no gradient reaches "
-        f"any hidden layer: the network stalls. He's keeps the gradient's size, and the network trains: {UNSTEADY}.",
+        "any hidden layer: the network stalls. He's keeps the gradient's size, and its loss falls to almost 0.",
         (
             Claim("Xavier: a tiny share at step 1; He: its size", lambda a, b: vanishes(a) and keeps_its_size(b)),
             Claim("the last layer dies", lambda a, b: a.dead("end").iloc[-1] >= 1),
@@ -359,7 +358,7 @@ COMPARISONS: tuple[Comparison, ...] = (
                 "by the end no gradient reaches any hidden layer", lambda a, b: (a.at("end")["delta_rms"] == 0).all()
             ),
             Claim("Xavier stalls, He trains", lambda a, b: stalled(a) and trains(b)),
-            Claim(f"He: {UNSTEADY}", lambda a, b: falls_then_jumps(b)),
+            Claim("He's loss falls to almost 0", lambda a, b: almost_no_loss(b)),
         ),
     ),
     Comparison(
@@ -508,7 +507,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Same, with ReLU (He init)",
         ("profile", "curves"),
         "The gradient profile is nearly flat and the loss falls to almost 0.",
-        (Claim("nearly flat", keeps_its_size), Claim("falls to almost 0", lambda r: r.final_loss < 0.05)),
+        (Claim("nearly flat", keeps_its_size), Claim("falls to almost 0", almost_no_loss)),
     ),
     TourStep(
         "But: dying ReLU",
@@ -542,8 +541,8 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Step 4 showed 30 ReLU layers with Xavier init dying; here is He init.",
         "30 ReLU layers, He init",
         ("profile", "curves"),
-        f"The gradient keeps its size through 30 layers and the network trains: {UNSTEADY}.",
-        (Claim("keeps its size", keeps_its_size), *TRAINS_UNSTEADILY),
+        "The gradient keeps its size through 30 layers and the loss falls to almost 0.",
+        (Claim("keeps its size", keeps_its_size), Claim("the loss falls to almost 0", almost_no_loss)),
     ),
     TourStep(
         "Fix 4: batch normalization",
