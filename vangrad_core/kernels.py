@@ -104,8 +104,9 @@ def activation_sums(
         for example in range(batch):  # one example's units at a time: plain loops LLVM vectorizes
             xs, ys, ds = x[layer, example], y[layer, example], delta[layer, example]
             # The given row read where it lies, or the row computed first (outside the loop
-            # below: a branch inside one keeps it from vectorizing). Copying the given row
-            # into `row_slopes` as well cost a fifth of this kernel.
+            # below: a branch inside one keeps it from vectorizing). With the given row
+            # copied into `row_slopes` instead, this kernel took a fifth longer, whichever
+            # way its derivatives came (docs/performance.md).
             if given:
                 slopes = slope[layer, example]
             else:

@@ -110,16 +110,15 @@ class Scenario:
 
 
 _DEEP = ExperimentConfig(depth=20, width=32, activation="sigmoid", dataset="moons", steps=500)
-# Seed and learning rate chosen so that every claim about these runs holds under each of
-# MKL's branches (AVX2, AVX512, SSE4_2, COMPATIBLE and its own choice): where a layer
-# dies is chaotic, and at the seed before a layer died under one branch and not another
-# (docs/architecture.md, "The same run on every machine").
+# Whether a layer dies, or a deep run trains, can hang on the order in which a processor
+# adds a matrix product's terms. The dying-ReLU runs, the 30-layer ReLU runs and batch
+# norm at learning rate 10 (below) have the seed and learning rate at which every claim
+# about them holds under each of the five code branches MKL offers (docs/architecture.md,
+# "The same run on every machine"). Before, a dying-ReLU layer died under one branch and
+# not another, and He's 30-layer run trained unsteadily under one branch only.
 _DYING = ExperimentConfig(
     depth=8, width=16, activation="relu", init="he_normal", learning_rate=0.6, dataset="moons", steps=500, seed=11
 )
-# Learning rate 0.03 and seed 6: at 0.1 and seed 0 He's run trained unsteadily, near a
-# knife's edge (it trained under MKL's AVX2 branch, not under the others); here every
-# claim of both runs holds under all five branches (docs/architecture.md).
 _THIRTY_RELU = ExperimentConfig(
     depth=30, width=32, activation="relu", learning_rate=0.03, dataset="moons", steps=500, seed=6
 )
@@ -255,7 +254,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "Batch norm, learning rate too large",
-        # (seed 6: at seed 0 training failed under MKL's AVX2 branch and not under its own choice)
+        # (seed 6: at seed 0 training failed under MKL's AVX2 branch, not under its own choice)
         _DEEP.replace(norm="batchnorm_before", learning_rate=10.0, seed=6),
         "Batch norm guarantees nothing: with a learning rate of 10 the learned scale and shift push "
         "inputs back onto the flat tails and training fails.",
