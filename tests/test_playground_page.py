@@ -446,7 +446,7 @@ def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
     assert (solid.y[0] / solid.y[19]) ** (1 / 19) == pytest.approx(factor) and factor < SLOPE_GUIDE
     assert profile_caption(at).endswith(
         "Red dashed: ×0.25 a layer back from layer 20, the most a sigmoid's slope passes on (the weights left "
-        f"out); this run's gradient falls faster, ×{factor_number(factor)} a layer."
+        f"out); this run's gradient falls faster, ×{factor_number(factor, steps=19)} a layer."
     )
     # its profile has not moved since step 1: the caption says why the dotted line cannot be seen
     then = next(t for t in chart_of(at, "profile").data if t.name == "step 1 (initial weights)")
@@ -462,13 +462,15 @@ def test_the_caption_reads_the_red_line_against_the_runs_own_factor():
     at = app({"scenario": "Sigmoid saturates (large init)"})
     finish_run(at, steps=1)
     factor = factor_now(at)
-    assert factor > 1 and f"does not fall (×{factor_number(factor)} a layer): its weights make up more" in (
+    assert factor > 1 and f"does not fall (×{factor_number(factor, steps=19)} a layer): its weights make up more" in (
         profile_caption(at)
     )
     finish_run(at, steps=59)
     factor = factor_now(at)
-    assert SLOPE_GUIDE < factor < 1 and f"falls slower, ×{factor_number(factor)} a layer: its weights make up part" in (
-        profile_caption(at)
+    assert (
+        SLOPE_GUIDE < factor < 1
+        and f"falls slower, ×{factor_number(factor, steps=19)} a layer: its weights make up part"
+        in (profile_caption(at))
     )
     assert "Since step 1" not in profile_caption(at)  # large weights: the profile moved by orders of magnitude
 

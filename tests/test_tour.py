@@ -56,7 +56,7 @@ def test_a_step_trained_through_the_page_says_what_its_run_did(number):
     # ReLU run draws no such line and its profile moves
     words = [c.value for c in at.caption if "Red dashed" in c.value or c.value.startswith("Since step 1")]
     assert words == ([profile_words(step_run(at, number).snapshot())] if number == 1 else [])
-    assert number != 1 or words[0].endswith(f"falls faster, ×{factor_number(head.per_layer)} a layer.")
+    assert number != 1 or words[0].endswith(f"falls faster, ×{factor_number(head.per_layer, steps=19)} a layer.")
 
 
 def test_next_and_previous_walk_the_tour_and_the_url_follows():

@@ -540,7 +540,7 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "Step 4 showed 30 ReLU layers with Xavier init dying; here is He init.",
         "30 ReLU layers, He init",
         ("profile", "curves"),
-        "The gradient keeps its size through 30 layers and the loss falls to almost 0.",
+        "At step 1 the gradient keeps its size through all 30 layers (the grey dots), and the loss falls to almost 0.",
         (Claim("keeps its size", keeps_its_size), Claim("the loss falls to almost 0", almost_no_loss)),
     ),
     TourStep(

@@ -110,7 +110,7 @@ with right:
         "Upper bound from the slope alone: 0.25 per layer",
         f"{power('0.25', depth - 1)} = {number(0.25 ** (depth - 1))}",
     )
-    st.metric("Measured, per layer (this network, at initialization)", f"×{factor_number(measured)}")
+    st.metric("Measured, per layer (this network, at initialization)", f"×{factor_number(measured, steps=depth - 1)}")
     st.markdown(
         "Each layer multiplies the backpropagated gradient by the sigmoid's slope (at most 0.25) "
         "*times* the weights. The measured factor is that product for PyTorch's default weights, "

@@ -353,9 +353,10 @@ def link_warnings(warnings: list[str], what: str = "Some settings in the link co
         st.warning(f"{what}:\n\n" + "\n".join(f"- {w}" for w in warnings[:MAX_WARNINGS]) + more)
 
 
-def factor_words(factor: float, unit: str) -> str | None:
-    """The average factor a `unit` as a metric's second line ("×0.14 a layer"); None if unknown."""
-    return None if math.isnan(factor) else f"×{factor_number(factor)} a {unit}"
+def factor_words(factor: float, unit: str, steps: int) -> str | None:
+    """The average factor a `unit`, over `steps` of them, as a metric's second line ("×0.14
+    a layer"); None if unknown."""
+    return None if math.isnan(factor) else f"×{factor_number(factor, steps=steps)} a {unit}"
 
 
 STEP_COLUMN = {4: 1.35, 5: 1.75}  # digits of the run's steps: the step column's width (the others' 1)
@@ -384,7 +385,7 @@ def gradient_ratio_metric(
     column.metric(
         f"dL/dz: layer 1 ÷ layer {depth}",  # (the last hidden layer: the profile's last point is the output)
         number(head.gradient_ratio),
-        factor_words(head.per_layer, "layer") if with_factor else None,
+        factor_words(head.per_layer, "layer", depth - 1) if with_factor else None,
         delta_color="off",
         delta_arrow="off",
         help=f"The {GRADIENT_NAME} reaching layer 1, divided by the last hidden layer's. 1: the first layer "
@@ -489,12 +490,13 @@ def time_headline_metrics(
     ):
         column.metric(f"Test {name}", value, when, delta_color="off", delta_arrow="off")
     ratio = time_ratio(now) if now is not None else math.nan
-    factor = per_layer(ratio, int(now["t"].max())) if now is not None else math.nan
+    length = int(now["t"].max()) if now is not None else 0
+    factor = per_layer(ratio, length) if now is not None else math.nan
     cols[2].metric(
         # presenting, without the sentence "Now t = 1 gets ...": "now" (a lesson's notice may speak of step 1's)
         f"dL/dh{'' if in_words else ' now'}: t = 1 ÷ t = {snap.config.length}",
         number(ratio),
-        None if in_words else factor_words(factor, "time step"),
+        None if in_words else factor_words(factor, "time step", length - 1),
         delta_color="off",
         delta_arrow="off",
     )

@@ -123,7 +123,7 @@ def slope_guide_words(snap: Snapshot) -> str:
         f"Red dashed: ×{SLOPE_GUIDE:g} a layer back from layer {config.depth}, the most a sigmoid's slope passes on "
         "(the weights left out)"
     )
-    now = f"×{factor_number(factor)} a layer"
+    now = f"×{factor_number(factor, steps=config.depth - 1)} a layer"
     if factor < SLOPE_GUIDE * 0.95:
         return f"{line}; this run's gradient falls faster, {now}."
     if factor <= SLOPE_GUIDE * 1.05:
