@@ -1020,3 +1020,33 @@ def test_a_loss_that_explodes_leaves_the_chart_at_its_top_and_the_other_run_stay
     # runs within a millionfold of each other keep the axis Plotly fits to them
     figure = compare_curves({"A": clipped, "B": clipped.assign(loss=clipped["loss"] * 1e3)}, 1, 0.167)
     assert figure.layout.yaxis.range is None and not any("off the chart" in a.text for a in figure.layout.annotations)
+
+
+def test_learning_nothing_is_named_in_the_legend_where_no_run_covers_its_name():
+    """Through time's loss charts: runs that learn nothing run along the "learning
+    nothing" line, and through a label put on it (a browser walk): the line is named in
+    the legend instead."""
+    steps = np.arange(600)
+    stuck = pd.DataFrame({"step": steps, "loss": 0.17 + 0.5 * np.exp(-steps / 30)})
+    figure = fig.compare_curves({"A": stuck, "B": stuck.assign(loss=0.01)}, nothing_learned=0.167)
+    nothing = figure.data[-1]
+    assert nothing.name == "learning nothing: 0.167" and nothing.line.dash == "dot"
+    assert list(nothing.x) == [1, 600] and list(nothing.y) == [0.167, 0.167]
+    assert not figure.layout.annotations
+
+
+def test_a_level_lines_label_goes_where_the_lines_leave_it_room():
+    """Of the places a chart allows, a line's label takes the one its lines cover least
+    (sampled between their points: a line crossing it between two counts), the first
+    allowed where several are clear."""
+    from vangrad_core.figures.style import clearest_place
+
+    t = np.arange(1, 51)
+    along_right = go.Figure(go.Scatter(x=t, y=np.where(t > 30, 1.02, 0.3)))  # along the line at the right end
+    assert clearest_place(along_right, 1, "1: passed on whole", False, ("right", "left"), (True,)) == ("left", True)
+    clear = go.Figure(go.Scatter(x=t, y=np.full(50, 0.3)))
+    assert clearest_place(clear, 1, "1: passed on whole", False, ("left", "right"), (True, False)) == ("left", True)
+    crossing = go.Figure(go.Scatter(x=[1, 50], y=[0.0, 2.0]))  # two points, the line between them through the right
+    assert clearest_place(crossing, 1.9, "label", False, ("right", "left"), (False,)) == ("left", False)
+    bars = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))  # nothing to cover: the first place
+    assert clearest_place(bars, 1, "label", False, ("right", "left"), (True, False)) == ("right", True)

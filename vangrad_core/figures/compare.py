@@ -18,7 +18,6 @@ from .style import (
     empty,
     layer_axis,
     layout,
-    level_line,
     line_mode,
     name_the_unstarted,
     new_figure,
@@ -119,9 +118,18 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
         fig.update_yaxes(title=batches_words("loss", window, "log scale"), **axis)
     else:
         fig.update_yaxes(title=batches_words("loss", window), rangemode="tozero")
-    if nothing_learned is not None:
-        line = {"dash": "dot", "color": "gray", "width": 2}
-        level_line(fig, nothing_learned, f"learning nothing: {number(nothing_learned, 3)}", line, log_axis=log_axis)
+    if nothing_learned is not None:  # named in the legend: runs that learn nothing run along it, over a label on it
+        steps = [step for trace in fig.data for step in trace.x]
+        fig.add_trace(
+            go.Scatter(
+                x=[min(steps), max(steps)],
+                y=[nothing_learned] * 2,
+                name=f"learning nothing: {number(nothing_learned, 3)}",
+                mode="lines",
+                line={"dash": "dot", "color": "gray", "width": 2},
+                hoverinfo="skip",
+            )
+        )
     return layout(fig, "Loss")
 
 

@@ -157,7 +157,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     # sits there; else (a factor over 1 lies above it) under the line, as before.
     above = not (plotted(fig) > 1).any()
     line = {"dash": "dot", "color": "gray"}
-    level_line(fig, 1, "1: passed on whole", line, log_axis=False, side="left", above=above)
+    level_line(fig, 1, "1: passed on whole", line, log_axis=False, side=("left", "right"), above=above)
     fig.update_xaxes(title="time step t, 1 = the first input")
     fig.update_yaxes(title="factor at step t", rangemode="tozero", range=[0, EXPLAINED_TOP] if above else None)
     return layout(fig, title)
