@@ -100,6 +100,26 @@ def test_the_time_profiles_legend_is_a_key_a_colour_per_run_a_dash_per_moment():
     assert "markers" in now.mode and np.isfinite(np.asarray(now.y, dtype=float)).sum() == 1
 
 
+def test_runs_of_different_lengths_are_drawn_by_steps_back_from_their_ends():
+    """T = 10 beside T = 100 on one t axis was a blob in the chart's corner (a browser
+    walk): runs of lengths twice apart or more are drawn against the steps back from
+    their last input, ends aligned, the axis reversed so that the first inputs stay on
+    the left; the hover still says t. Runs of one length keep the t axis."""
+
+    def run(length: int) -> pd.DataFrame:
+        t = np.arange(1, length + 1)
+        return pd.DataFrame({"step": 0, "t": t, "grad_rms": 0.5 ** (length - t)})
+
+    figure = fig.time_profiles({"A: T = 10": run(10), "B: T = 100": run(100)})
+    short, long = (next(t for t in figure.data if t.name.startswith(run_name)) for run_name in ("A:", "B:"))
+    assert list(short.x) == list(range(10, 0, -1)) and list(short.customdata) == list(range(1, 11))
+    assert list(long.x) == list(range(100, 0, -1)) and "t = %{customdata}" in long.hovertemplate
+    np.testing.assert_allclose(short.y, np.asarray(long.y)[-10:])  # one factor a step: one line at the end
+    assert figure.layout.xaxis.autorange == "reversed" and "steps back" in figure.layout.xaxis.title.text
+    same = fig.time_profiles({"A": run(50), "B": run(50)})
+    assert list(same.data[0].x) == list(range(1, 51)) and same.layout.xaxis.autorange is None
+
+
 def test_a_time_profiles_point_between_exact_zeros_gets_a_marker_of_its_own():
     """A plain RNN's t = 1 at 1.3e-38 with exact zeros after it (the headline's number) drew
     nothing as a line; the points with drawable neighbours stay a line without markers."""

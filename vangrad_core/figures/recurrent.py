@@ -44,6 +44,7 @@ EXPLAINED_BY = {  # cell -> its lines: (time_gradients column, what it is, dash)
 }
 
 
+ALIGN_LENGTHS = 2  # runs this many times longer than another: drawn by steps back from their ends
 DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
 MOMENT_WORDS = {"dot": "first step", "solid": "now (each run's last step)"}
 
@@ -57,9 +58,19 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     says both)."""
     title = "Gradient through time: RMS of dL/dh_t"
     fig = new_figure()
-    kept, dashes = [], {}  # (name, rows, colour) of each line drawn; dash -> what it means
+    kept, dashes = [], {}  # (name, x, rows, colour) of each line drawn; dash -> what it means
     drawn = started(runs)
+    # runs of different lengths are drawn against the steps back from their last input (the
+    # axis reversed: the first inputs still on the left), their ends aligned: on one t axis T = 10
+    # beside T = 100 was a blob in a corner, and now its line lies along the longer one's last steps
+    lengths = {int(rows["t"].max()) for _, rows, _ in drawn}
+    aligned = len(lengths) > 1 and max(lengths) >= ALIGN_LENGTHS * min(lengths)
     for name, rows, color in drawn:
+        length = int(rows["t"].max())
+
+        def x_of(t: pd.Series, length: int = length) -> pd.Series:
+            return length - t + 1 if aligned else t
+
         first, last = rows["step"].min(), rows["step"].max()
         lines = [(first, "dot", step_label(first))] if last != first else []  # one step: then is now
         lines.append((last, "solid", step_label(last, now=True)))
@@ -69,20 +80,21 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
             dashes["dash"] = "bound (γ‖W_hh‖₂)<sup>T−t</sup>"  # of the untrained weights
             fig.add_trace(
                 go.Scatter(
-                    x=bound["t"],
+                    x=x_of(bound["t"]),
                     y=drawable(bound["bound"] * start["grad_rms"].iloc[-1]),
+                    customdata=bound["t"],
                     name=f"{name}, {dashes['dash']}",
                     legendgroup=name,
                     showlegend=False,
                     mode="lines",
                     line={"color": color, "width": 2, "dash": "dash"},
                     opacity=0.6,
-                    hovertemplate=f"{name}: at most %{{y:.3g}} at t = %{{x}}<extra></extra>",
+                    hovertemplate=f"{name}: at most %{{y:.3g}} at t = %{{customdata}}<extra></extra>",
                 )
             )
         for step, dash, label in lines:
             part = rows[rows["step"] == step]
-            kept.append((f"{name}, {label}", part, color))
+            kept.append((f"{name}, {label}", x_of(part["t"]), part, color))
             # the key names a moment by its step only when every run is at that step
             # (an exploding run stopped at step 26 while the clipped one went on to 600)
             dashes[dash] = label if dashes.get(dash, label) == label else MOMENT_WORDS[dash]
@@ -92,22 +104,23 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
             mode, marker = line_markers(shown)
             fig.add_trace(
                 go.Scatter(
-                    x=part["t"],
+                    x=x_of(part["t"]),
                     y=shown,
+                    customdata=part["t"],
                     name=f"{name}, {label}",
                     legendgroup=name,
                     showlegend=False,
                     mode=mode,
                     line={"color": color, "width": 4 if dash == "solid" else 2, "dash": dash},
                     marker=marker,
-                    hovertemplate=f"{name}, {label}: %{{y:.3g}} at t = %{{x}}<extra></extra>",
+                    hovertemplate=f"{name}, {label}: %{{y:.3g}} at t = %{{customdata}}<extra></extra>",
                 )
             )
     if not fig.data:
         return empty(title, "Press Train to see the gradient through time")
-    floor = zero_floor(*(part["grad_rms"] for _, part, _ in kept))
-    for name, part, color in kept:
-        zero_markers(fig, part["t"], part["grad_rms"], floor, name, color, position="t =")
+    floor = zero_floor(*(part["grad_rms"] for _, _, part, _ in kept))
+    for name, x, part, color in kept:
+        zero_markers(fig, x, part["grad_rms"], floor, name, color, position="steps back =" if aligned else "t =")
     one = len(runs) == 1  # one run: its colour needs no key (a pair's run with nothing to draw is named below)
     key_color = drawn[0][2] if one else "#7f7f7f"
     runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]
@@ -120,7 +133,16 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         )
     if not one:
         name_the_unstarted(fig, runs)
-    fig.update_xaxes(title="time step t, 1 = the first input (the loss is read after the last)")
+    # (each axis its own uirevision: under the charts' one, kept across redraws, a chart first drawn
+    # on a t axis stayed unreversed when its runs came to be drawn by steps back)
+    if aligned:
+        fig.update_xaxes(
+            title="steps back from the last input, where the loss is read (1 = the last)",
+            autorange="reversed",
+            uirevision="steps back",
+        )
+    else:
+        fig.update_xaxes(title="time step t, 1 = the first input (the loss is read after the last)", uirevision="t")
     fig.update_yaxes(value_axis("RMS of dL/dh_t", plotted(fig), log=True))
     return layout(fig, title)
 
