@@ -269,9 +269,10 @@ def ioffe(seed: int) -> Outcome:
         f"without; a last-layer sigmoid's 15th/50th/85th percentiles wander by {drift['with BN']:.2f} of their "
         f"initial spread with BN and {drift['without BN']:.1f} without (median over the layer's 100 units; "
         # (the chart's shared axis shows how far, not the initial spreads: a wander of 1.9 read 26 there)
-        f"the drawn units' percentiles wander by {number(drawn['with BN'][0])} against an initial spread of "
-        f"{number(drawn['with BN'][1])}, and by {number(drawn['without BN'][0])} against "
-        f"{number(drawn['without BN'][1])})."
+        # (in the panels' order, each named: unnamed, the with-BN unit's came first, beside the panels' without)
+        f"the drawn units' percentiles wander, without BN, by {number(drawn['without BN'][0])} against an initial "
+        f"spread of {number(drawn['without BN'][1])}, and with BN by {number(drawn['with BN'][0])} against "
+        f"{number(drawn['with BN'][1])})."
     )
     return Outcome(
         reproduced,

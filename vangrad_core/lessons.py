@@ -575,9 +575,9 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "back instead, and the updates blow the weights up until the numbers overflow.",
         "Exploding gradients",
         ("profile", "curves"),
-        "At step 1 the profile already rises toward the input (the grey line: layer 1 gets about 90 times "
-        "what layer 20 gets, ×1.3 a layer). Two updates later it rises by more than 10¹⁵; at the next step the "
-        "loss is no longer a number and the run stops with a clear message.",
+        "At step 1 the profile already rises toward the input: layer 1 gets about 90 times what layer 20 gets, "
+        "×1.3 a layer (the grey line, which looks flat beside what follows). Two updates later it rises by more "
+        "than 10¹⁵; at the next step the loss is no longer a number and the run stops with a clear message.",
         (
             EXPLODES_AT_START,
             Claim(  # (the step after them, 3, is the one that overflows: the last recorded is 2)
