@@ -118,6 +118,18 @@ def test_runs_of_different_lengths_are_drawn_by_steps_back_from_their_ends():
     assert figure.layout.xaxis.autorange == "reversed" and "steps back" in figure.layout.xaxis.title.text
     same = fig.time_profiles({"A": run(50), "B": run(50)})
     assert list(same.data[0].x) == list(range(1, 51)) and same.layout.xaxis.autorange is None
+    # exact zeros at T = 100's first inputs: drawn at their steps back, named by their t
+    cut = run(100).assign(grad_rms=lambda r: r["grad_rms"].where(r["t"] > 2, 0.0))
+    (zeros,) = (t for t in fig.time_profiles({"A: T = 10": run(10), "B": cut}).data if "exactly 0" in t.name)
+    assert list(zeros.x) == [100, 99] and list(zeros.hovertext) == ["1", "2"] and zeros.hovertemplate.startswith("t = ")
+    # the chart beside it, what carries the gradient back, aligned the same way
+    factors = {
+        name: frame.assign(step=0, passed_back=0.5, jacobian_gain=0.4)
+        for name, frame in (("A", run(10)), ("B", run(100)))
+    }
+    beside = fig.explained(factors, {"A": "rnn", "B": "rnn"})
+    assert list(beside.data[0].x) == list(range(10, 0, -1)) and beside.layout.xaxis.autorange == "reversed"
+    assert list(beside.data[0].customdata) == list(range(1, 11)) and "t = %{customdata}" in beside.data[0].hovertemplate
 
 
 def test_a_time_profiles_point_between_exact_zeros_gets_a_marker_of_its_own():
@@ -1045,28 +1057,24 @@ def test_a_loss_that_explodes_leaves_the_chart_at_its_top_and_the_other_run_stay
 def test_learning_nothing_is_named_in_the_legend_where_no_run_covers_its_name():
     """Through time's loss charts: runs that learn nothing run along the "learning
     nothing" line, and through a label put on it (a browser walk): the line is named in
-    the legend instead."""
+    the legend instead, a line across the whole chart however many steps the runs took
+    (one, or none for a run that diverged on its first)."""
     steps = np.arange(600)
     stuck = pd.DataFrame({"step": steps, "loss": 0.17 + 0.5 * np.exp(-steps / 30)})
-    figure = fig.compare_curves({"A": stuck, "B": stuck.assign(loss=0.01)}, nothing_learned=0.167)
-    nothing = figure.data[-1]
-    assert nothing.name == "learning nothing: 0.167" and nothing.line.dash == "dot"
-    assert list(nothing.x) == [1, 600] and list(nothing.y) == [0.167, 0.167]
-    assert not figure.layout.annotations
-
-
-def test_a_level_lines_label_goes_where_the_lines_leave_it_room():
-    """Of the places a chart allows, a line's label takes the one its lines cover least
-    (sampled between their points: a line crossing it between two counts), the first
-    allowed where several are clear."""
-    from vangrad_core.figures.style import clearest_place
-
-    t = np.arange(1, 51)
-    along_right = go.Figure(go.Scatter(x=t, y=np.where(t > 30, 1.02, 0.3)))  # along the line at the right end
-    assert clearest_place(along_right, 1, "1: passed on whole", False, ("right", "left"), (True,)) == ("left", True)
-    clear = go.Figure(go.Scatter(x=t, y=np.full(50, 0.3)))
-    assert clearest_place(clear, 1, "1: passed on whole", False, ("left", "right"), (True, False)) == ("left", True)
-    crossing = go.Figure(go.Scatter(x=[1, 50], y=[0.0, 2.0]))  # two points, the line between them through the right
-    assert clearest_place(crossing, 1.9, "label", False, ("right", "left"), (False,)) == ("left", False)
-    bars = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))  # nothing to cover: the first place
-    assert clearest_place(bars, 1, "label", False, ("right", "left"), (True, False)) == ("right", True)
+    for runs in (
+        {"A": stuck, "B": stuck.assign(loss=0.01)},
+        {"A": stuck.iloc[:1], "B": stuck.iloc[:1]},
+        {"A": stuck, "B": stuck.iloc[:0]},
+    ):
+        figure = fig.compare_curves(runs, nothing_learned=0.167)
+        (line,) = figure.layout.shapes
+        assert (line.y0, line.y1, line.xref, line.x0, line.x1, line.line.dash) == (
+            0.167,
+            0.167,
+            "x domain",
+            0,
+            1,
+            "dot",
+        )
+        legend = [t for t in figure.data if t.name == "learning nothing: 0.167"]
+        assert len(legend) == 1 and legend[0].line.dash == "dot" and not figure.layout.annotations

@@ -16,6 +16,7 @@ from .style import (
     decade_ticks,
     drawable,
     empty,
+    hline,
     layer_axis,
     layout,
     line_mode,
@@ -118,18 +119,11 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
         fig.update_yaxes(title=batches_words("loss", window, "log scale"), **axis)
     else:
         fig.update_yaxes(title=batches_words("loss", window), rangemode="tozero")
-    if nothing_learned is not None:  # named in the legend: runs that learn nothing run along it, over a label on it
-        steps = [step for trace in fig.data for step in trace.x]
-        fig.add_trace(
-            go.Scatter(
-                x=[min(steps), max(steps)],
-                y=[nothing_learned] * 2,
-                name=f"learning nothing: {number(nothing_learned, 3)}",
-                mode="lines",
-                line={"dash": "dot", "color": "gray", "width": 2},
-                hoverinfo="skip",
-            )
-        )
+    if nothing_learned is not None:  # named in the legend: runs that learn nothing ran along it, through a label on it
+        line = {"dash": "dot", "color": "gray", "width": 2}
+        fig.add_shape(hline(nothing_learned, line))
+        name = f"learning nothing: {number(nothing_learned, 3)}"
+        fig.add_trace(go.Scatter(x=[None], y=[None], name=name, mode="lines", line=line))  # (its legend entry only)
     return layout(fig, "Loss")
 
 

@@ -669,9 +669,7 @@ def update_ratios(layers: pd.DataFrame) -> go.Figure:
         traces.append(layer_color_key(layer_ids, colors))
     fig = new_figure(traces)
     guide = {"dash": "dash", "color": "gray", "width": 2}
-    level_line(
-        fig, UPDATE_GUIDE, "10⁻³: a healthy rate", guide, log_axis=True, side=("right", "left"), above=(False, True)
-    )
+    level_line(fig, UPDATE_GUIDE, "10⁻³: a healthy rate", guide, log_axis=True, above=False)
     if unchanged.any():  # labelled under its line, in room kept below it: above, it covered the lowest lines
         line = {"dash": "dot", "color": THEN_COLOR, "width": 1}
         level_line(fig, floor, "0: too small to change a float32 weight", line, log_axis=True, side="left", above=False)

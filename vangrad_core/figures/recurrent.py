@@ -44,9 +44,40 @@ EXPLAINED_BY = {  # cell -> its lines: (time_gradients column, what it is, dash)
 }
 
 
-ALIGN_LENGTHS = 2  # runs this many times longer than another: drawn by steps back from their ends
+ALIGN_LENGTHS = 2  # runs this many times longer than another: drawn by steps back from their ends (`steps_back`)
 DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
 MOMENT_WORDS = {"dot": "first step", "solid": "now (each run's last step)"}
+
+
+def steps_back(runs: dict[str, pd.DataFrame]) -> bool:
+    """Whether runs of these lengths are drawn against the steps back from their last
+    input, their ends aligned (one ALIGN_LENGTHS times longer than another): on one t
+    axis, T = 10 beside T = 100 was a blob in a corner; aligned, its line lies along
+    the longer run's last steps, where each step back multiplies by the same factor."""
+    lengths = {int(rows["t"].max()) for rows in runs.values() if len(rows)}
+    return len(lengths) > 1 and max(lengths) >= ALIGN_LENGTHS * min(lengths)
+
+
+def time_x(t: pd.Series, length: int, aligned: bool) -> pd.Series:
+    """Where time step t of a run of `length` steps is drawn: at t, or (`aligned`) at
+    its count of steps back from the last input, 1 for the last."""
+    return length - t + 1 if aligned else t
+
+
+def time_axis(aligned: bool, after_last: str = "") -> dict:
+    """The x axis of t or (`aligned`) of steps back, reversed so that the first inputs
+    stay on the left. `after_last`: what happens after the last input. (Each its own
+    uirevision: under the charts' one, kept across redraws, a chart first drawn on a t
+    axis stayed unreversed when its runs came to be drawn by steps back.)"""
+    if aligned:
+        where = f", where {after_last}" if after_last else ""
+        return {
+            "title": f"steps back from the last input{where} (1 = the last)",
+            "autorange": "reversed",
+            "uirevision": "steps back",
+        }
+    after = f" ({after_last} after the last)" if after_last else ""
+    return {"title": f"time step t, 1 = the first input{after}", "uirevision": "t"}
 
 
 def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame | None] | None = None) -> go.Figure:
@@ -60,16 +91,12 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
     fig = new_figure()
     kept, dashes = [], {}  # (name, x, rows, colour) of each line drawn; dash -> what it means
     drawn = started(runs)
-    # runs of different lengths are drawn against the steps back from their last input (the
-    # axis reversed: the first inputs still on the left), their ends aligned: on one t axis T = 10
-    # beside T = 100 was a blob in a corner, and now its line lies along the longer one's last steps
-    lengths = {int(rows["t"].max()) for _, rows, _ in drawn}
-    aligned = len(lengths) > 1 and max(lengths) >= ALIGN_LENGTHS * min(lengths)
+    aligned = steps_back(runs)
     for name, rows, color in drawn:
         length = int(rows["t"].max())
 
         def x_of(t: pd.Series, length: int = length) -> pd.Series:
-            return length - t + 1 if aligned else t
+            return time_x(t, length, aligned)
 
         first, last = rows["step"].min(), rows["step"].max()
         lines = [(first, "dot", step_label(first))] if last != first else []  # one step: then is now
@@ -120,7 +147,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         return empty(title, "Press Train to see the gradient through time")
     floor = zero_floor(*(part["grad_rms"] for _, _, part, _ in kept))
     for name, x, part, color in kept:
-        zero_markers(fig, x, part["grad_rms"], floor, name, color, position="steps back =" if aligned else "t =")
+        zero_markers(fig, x, part["grad_rms"], floor, name, color, position="t =", named_x=part["t"])
     one = len(runs) == 1  # one run: its colour needs no key (a pair's run with nothing to draw is named below)
     key_color = drawn[0][2] if one else "#7f7f7f"
     runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]
@@ -133,16 +160,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         )
     if not one:
         name_the_unstarted(fig, runs)
-    # (each axis its own uirevision: under the charts' one, kept across redraws, a chart first drawn
-    # on a t axis stayed unreversed when its runs came to be drawn by steps back)
-    if aligned:
-        fig.update_xaxes(
-            title="steps back from the last input, where the loss is read (1 = the last)",
-            autorange="reversed",
-            uirevision="steps back",
-        )
-    else:
-        fig.update_xaxes(title="time step t, 1 = the first input (the loss is read after the last)", uirevision="t")
+    fig.update_xaxes(time_axis(aligned, "the loss is read"))
     fig.update_yaxes(value_axis("RMS of dL/dh_t", plotted(fig), log=True))
     return layout(fig, title)
 
@@ -156,19 +174,22 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     open unit (solid) and as the mean of the units (dotted)."""
     title = "What carries the gradient back, step by step"
     fig = new_figure()
+    aligned = steps_back(runs)
     for name, rows, color in started(runs):
         last = rows[rows["step"] == rows["step"].max()].sort_values("t")
+        length = int(last["t"].max())
         size = drawable(last["grad_rms"])  # (a float32 underflow's ratio is no measurement)
         last = last.assign(passed_back=size.shift(1) / size)  # at t: what the step back to t − 1 kept
         for column, what, dash in EXPLAINED_BY[cells[name]]:
             fig.add_trace(
                 go.Scatter(
-                    x=last["t"],
+                    x=time_x(last["t"], length, aligned),
                     y=last[column],
+                    customdata=last["t"],
                     name=f"{name}: {what}",
                     mode="lines",
                     line={"color": color, "width": 4 if dash == "solid" else 3, "dash": dash},
-                    hovertemplate="t = %{x}: %{y:.3g}<extra></extra>",
+                    hovertemplate="t = %{customdata}: %{y:.3g}<extra></extra>",
                 )
             )
     if not fig.data:
@@ -179,8 +200,8 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     # sits there; else (a factor over 1 lies above it) under the line, as before.
     above = not (plotted(fig) > 1).any()
     line = {"dash": "dot", "color": "gray"}
-    level_line(fig, 1, "1: passed on whole", line, log_axis=False, side=("left", "right"), above=above)
-    fig.update_xaxes(title="time step t, 1 = the first input")
+    level_line(fig, 1, "1: passed on whole", line, log_axis=False, side="left", above=above)
+    fig.update_xaxes(time_axis(aligned))
     fig.update_yaxes(title="factor at step t", rangemode="tozero", range=[0, EXPLAINED_TOP] if above else None)
     return layout(fig, title)
 

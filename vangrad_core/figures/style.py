@@ -264,12 +264,13 @@ def zero_floor(*series: pd.Series) -> float:
 
 def hline(y: float, line: dict) -> dict:
     """A horizontal line across the chart at `y`, as the shape add_hline makes, without
-    add_hline's search of the figure's subplots (6 ms a call, at every redraw). Under the
-    traces: an LSTM's most open forget gate runs along "1: passed on whole", and a line
-    drawn over it hid the gate's."""
+    add_hline's search of the figure's subplots (6 ms a call, at every redraw). Between
+    the grid and the traces: an LSTM's most open forget gate runs along "1: passed on
+    whole", and a line drawn over it hid the gate's ("below" would go under the grid
+    lines, which run along 1 and 10⁻³)."""
     return {
         "type": "line",
-        "layer": "below",
+        "layer": "between",
         "xref": "x domain",
         "x0": 0,
         "x1": 1,
@@ -285,29 +286,12 @@ LABEL_BACKGROUND = "rgba(255, 255, 255, 0.8)"
 
 
 def level_line(
-    fig: go.Figure,
-    y: float,
-    text: str,
-    line: dict,
-    *,
-    log_axis: bool,
-    side: str | tuple[str, ...] = "right",
-    above: bool | tuple[bool, ...] = True,
+    fig: go.Figure, y: float, text: str, line: dict, *, log_axis: bool, side: str = "right", above: bool = True
 ) -> None:
     """A horizontal line at `y`, labelled at one `side`, just `above` it (or under), the
     label on LABEL_BACKGROUND. Not add_hline's own label: Plotly.js reads an
     annotation's y on a log axis as log10, so "1e-3: a healthy rate" sat at 10^0.001,
-    the top of the chart. Several sides or aboves: the place among them where the lines
-    already drawn cover the label least (`clearest_place`; runs that learn nothing run
-    along the "learning nothing" line, through a label put at its right end)."""
-    side, above = clearest_place(
-        fig,
-        y,
-        text,
-        log_axis,
-        side if isinstance(side, tuple) else (side,),
-        above if isinstance(above, tuple) else (above,),
-    )
+    the top of the chart."""
     fig.add_shape(hline(y, line))
     fig.add_annotation(
         text=text,
@@ -320,64 +304,6 @@ def level_line(
         showarrow=False,
         bgcolor=LABEL_BACKGROUND,
     )
-
-
-LABEL_HEIGHT = 0.1  # of a chart's height: a label's line of text, as a share of the plot (a guess for any screen)
-LABEL_CHAR_WIDTH = 0.018  # of a chart's width: one character of a label (a half-width chart, presenter's text)
-
-
-def clearest_place(
-    fig: go.Figure, y: float, text: str, log_axis: bool, sides: tuple[str, ...], aboves: tuple[bool, ...]
-) -> tuple[str, bool]:
-    """Of the places (a side of the chart, "right" or "left", and above the line at `y`
-    or under it) that `sides` and `aboves` allow, where a label of `text` covers the
-    fewest of the figure's lines (each scatter trace sampled densely between its points,
-    so that a line crossing the label between two points counts); the first in their
-    order where several cover as little."""
-    places = [(side, above) for above in aboves for side in sides]
-    if len(places) == 1:
-        return places[0]
-    xs, ys = [], []
-    for trace in fig.data:
-        try:  # (a bar chart's or a categorical axis's x are no numbers: nothing there to cover)
-            x = np.asarray(trace.x, dtype=float) if trace.type == "scatter" and trace.x is not None else None
-            values = np.asarray(trace.y, dtype=float) if x is not None and trace.y is not None else None
-        except (TypeError, ValueError):
-            continue
-        if values is None or x.shape != values.shape:
-            continue
-        if log_axis:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                values = np.log10(np.where(values > 0, values, np.nan))
-        keep = np.isfinite(x) & np.isfinite(values)
-        x, values = x[keep], values[keep]
-        if len(x) > 1 and np.all(np.diff(x) > 0):
-            grid = np.linspace(x[0], x[-1], 200)
-            x, values = grid, np.interp(grid, x, values)
-        xs.append(x)
-        ys.append(values)
-    x, values = np.concatenate([[], *xs]), np.concatenate([[], *ys])
-    if not len(x):
-        return places[0]
-    level = math.log10(y) if log_axis else y
-    low, high = min(values.min(), level), max(values.max(), level)
-    if not log_axis:
-        low = min(low, 0)  # (the charts' linear axes start at 0)
-    band = LABEL_HEIGHT * max(high - low, 1e-12)
-    width = min(0.6, LABEL_CHAR_WIDTH * len(text)) * max(x.max() - x.min(), 1e-12)
-
-    def covered(place: tuple[str, bool]) -> int:
-        at_side = x >= x.max() - width if place[0] == "right" else x <= x.min() + width
-        # (a line along the level itself touches a label on either side)
-        edge = 0.2 * band
-        in_band = (
-            (values >= level - edge) & (values <= level + band)
-            if place[1]
-            else (values <= level + edge) & (values >= level - band)
-        )
-        return int(np.count_nonzero(at_side & in_band))
-
-    return min(places, key=covered)
 
 
 MAX_ZERO_LABELS = 12  # zero markers labelled "0" one by one up to this many (the legend says it for more)
@@ -469,10 +395,12 @@ def zero_markers(
     meaning: str = "no gradient at all",
     position: str = "layer",
     labelled: bool = True,
+    named_x: pd.Series | None = None,
 ) -> None:
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
-    anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover;
+    anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover
+    (`named_x`, if given, the x it names: a chart drawn by steps back still names t);
     `labelled=False`: markers only, the legend saying it ("exactly 0", or
     UNDERFLOW_WORDS when some only underflowed: a headline prints those, e.g. 2e-41)."""
     values = np.asarray(values, dtype=float)
@@ -481,6 +409,7 @@ def zero_markers(
     written = labelled and zero.sum() <= MAX_ZERO_LABELS and len(zero) <= MAX_LABELLED_POINTS
     if zero.any():
         exact = values[zero] == 0  # the rest underflowed: a number the headline may print, not 0
+        named = "x" if named_x is None else "hovertext"
         fig.add_trace(
             go.Scatter(
                 x=np.asarray(x)[zero],
@@ -492,6 +421,7 @@ def zero_markers(
                 textfont={"color": color},
                 marker={"symbol": "triangle-down", "size": 12, "color": color},
                 customdata=np.where(exact, f"0 ({meaning})", "under float32's smallest normal number"),
-                hovertemplate=f"{position} %{{x}}: %{{customdata}}<extra></extra>",
+                hovertext=None if named_x is None else np.asarray(named_x)[zero].tolist(),
+                hovertemplate=f"{position} %{{{named}}}: %{{customdata}}<extra></extra>",
             )
         )
