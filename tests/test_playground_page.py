@@ -926,3 +926,14 @@ def test_two_tabs_on_the_same_run_at_the_same_step_share_its_charts_and_a_projec
     button(second, "Step").click().run()  # step 2
     assert all(theirs[1] is not mine[chart][1] for chart, theirs in drawn_charts(second).items())
     assert_clean(second)
+
+
+def test_the_factor_a_layer_multiplies_out_to_the_ratio_beside_it():
+    """The exploding run's step 1: layer 1 gets 87 times layer 20's, which the badge
+    under that number and the sentence gave as ×1.3 a layer (1.3¹⁹ is 146): both now
+    say ×1.27, with the digits that multiply back out to it (`factor_number`'s steps)."""
+    at = app({"scenario": "Exploding gradients"})
+    finish_run(at, steps=1)
+    metric = next(m for m in at.metric if m.label.startswith("dL/dz: layer 1"))
+    assert metric.value == "87" and metric.delta == "×1.27 a layer"
+    assert any("grows ×1.27 a layer on average" in m.value for m in at.markdown)

@@ -354,7 +354,8 @@ def factor_number(factor: float, digits: int = 2, steps: int = 1) -> str:
     would mislead: where they round it to 1 ("grows ×1 a layer" says it both does and
     does not), and where the factor multiplied out over `steps` (the layers or time steps
     it stands for) would land more than a fifth away from what it was measured from (30
-    layers at ×1.1 make 16, where the run's 5.7 is ×1.06 a layer)."""
+    layers at ×1.1 make 16, where the run's 5.7 is ×1.06 a layer). (A factor of 100 or
+    more a step, which `number` writes whole, keeps its digits: no run here has one.)"""
     shown = number(factor, digits)
     if not math.isfinite(factor) or factor <= 0:
         return shown
@@ -485,7 +486,8 @@ def summarize(result, seconds: float | None = None) -> str:
     lines.append(f"{head.step} steps{took}: final loss {head.loss:.4f}, test accuracy {head.test_accuracy:.1%}")
     lines.append(
         f"{GRADIENT_NAME}, layer 1 / last hidden layer: {head.gradient_ratio:.3g} "
-        f"(x{head.per_layer:.3g} a layer; 1 = gradients keep their size, 1e-6 = the first layer gets a millionth)"
+        f"(x{factor_number(head.per_layer, steps=config.depth - 1)} a layer; 1 = gradients keep their size, "
+        "1e-6 = the first layer gets a millionth)"
     )
     if not layers.empty:
         first = at_step(layers, "start").set_index("layer")
