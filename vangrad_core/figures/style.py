@@ -264,13 +264,13 @@ def zero_floor(*series: pd.Series) -> float:
 
 def hline(y: float, line: dict) -> dict:
     """A horizontal line across the chart at `y`, as the shape add_hline makes, without
-    add_hline's search of the figure's subplots (6 ms a call, at every redraw). Between
-    the grid and the traces: an LSTM's most open forget gate runs along "1: passed on
-    whole", and a line drawn over it hid the gate's ("below" would go under the grid
-    lines, which run along 1 and 10⁻³)."""
+    add_hline's search of the figure's subplots (6 ms a call, at every redraw). Under the
+    traces: an LSTM's most open forget gate runs along "1: passed on whole", and a line
+    drawn over it hid the gate's. (Under the grid lines too: "between", which plotly.js
+    documents for that, fails to draw in its cartesian bundle that the charts load.)"""
     return {
         "type": "line",
-        "layer": "between",
+        "layer": "below",
         "xref": "x domain",
         "x0": 0,
         "x1": 1,
