@@ -7,10 +7,13 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from tests.conftest import assert_clean, button, charts_shown, open_page
+from vangrad_core.figures.recurrent import time_profiles
 from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT, value_axis
 from vangrad_core.lessons import TOUR
 from views.ui.charts import (
@@ -19,6 +22,7 @@ from views.ui.charts import (
     LEGEND_UNDER_TITLE_Y,
     PRESENTER_TEXT_PX,
     large_text,
+    legend_rows,
     short,
     wrap_legend,
 )
@@ -200,3 +204,29 @@ def test_a_compared_pair_shows_first_the_charts_its_notice_points_to(pair, first
     button(at, "Step").click().run()
     assert_clean(at)
     assert list(charts_shown(at))[:2] == first and len(charts_shown(at)) == 3
+
+
+def test_a_presented_pairs_gradient_through_time_keeps_its_key_to_two_rows():
+    """Through time at 1280×720: once the plain RNN's first inputs got exactly 0, the key
+    took a third row ("A: plain tanh RNN, step 600: exactly 0" beside the runs, moments and
+    bound) and the chart ran past the screen's bottom. Presented, the runs are keyed by
+    their letters and their zeros by the run alone."""
+    t = np.arange(1, 51)
+    first = pd.DataFrame({"step": 0, "t": t, "grad_rms": 0.5 ** (50 - t)})
+    runs = {
+        "A: plain tanh RNN": pd.concat(
+            [first, first.assign(step=599, grad_rms=np.where(t <= 5, 0.0, 0.5 ** (50 - t)))]
+        ),
+        "B: LSTM, forget bias 1": pd.concat([first, first.assign(step=599)]),
+    }
+    bounds = {"A: plain tanh RNN": pd.DataFrame({"t": t, "bound": 1.0}), "B: LSTM, forget bias 1": None}
+
+    def presented_rows(compact: bool) -> int:
+        figure = time_profiles(runs, bounds, compact=compact)
+        for trace in figure.data:
+            trace.name = short(trace.name)
+        wrap_legend(figure)
+        return legend_rows(figure)
+
+    assert presented_rows(compact=False) == 3  # (the page at full width has room for it)
+    assert presented_rows(compact=True) == 2

@@ -95,7 +95,11 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
     left, right = st.columns(2)
     with left:
         charts.chart(
-            "time:profiles", snaps[0], lambda: figures.time_profiles(times, bounds), stamp, presenter=FEW_DECADES
+            "time:profiles",
+            snaps[0],
+            lambda: figures.time_profiles(times, bounds, compact=classroom.presenting()),
+            stamp,
+            presenter=FEW_DECADES,
         )
         st.caption(
             run_charts.then_and_now(times.values(), "The gradient reaching each time step")

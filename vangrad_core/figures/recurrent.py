@@ -49,6 +49,11 @@ DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in thi
 MOMENT_WORDS = {"dot": "first step", "solid": "now (each run's last step)"}
 
 
+def letter(name: str) -> str:
+    """A pair's run by its letter: "A: plain tanh RNN" → "A"."""
+    return name.split(":")[0]
+
+
 def steps_back(runs: dict[str, pd.DataFrame]) -> bool:
     """Whether runs of these lengths are drawn against the steps back from their last
     input, their ends aligned (one ALIGN_LENGTHS times longer than another): on one t
@@ -80,13 +85,17 @@ def time_axis(aligned: bool, after_last: str = "") -> dict:
     return {"title": f"time step t, 1 = the first input{after}", "uirevision": "t"}
 
 
-def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame | None] | None = None) -> go.Figure:
+def time_profiles(
+    runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame | None] | None = None, compact: bool = False
+) -> go.Figure:
     """RMS of dL/dh_t against t (log) for each run, at its first recorded step
     (dotted) and now (solid); exact zeros as "0" markers on the floor. `bounds`
     (`recurrent.pascanu_bound` of a run's untrained weights): Pascanu et al.'s bound,
     dashed, pinned to the run's dL/dh_T at its first step. The legend is a key, short
     enough for a projector: a colour per run, a dash per moment (each line's hover
-    says both)."""
+    says both). `compact` (a projector's first screen): each run keyed by its letter
+    ("A: plain tanh RNN" is the heading above), its zeros by the run alone, so that the
+    key keeps to two rows (in three, the chart ran past a 1280×720 screen's bottom)."""
     title = "Gradient through time: RMS of dL/dh_t"
     fig = new_figure()
     kept, dashes = [], {}  # (name, x, rows, colour) of each line drawn; dash -> what it means
@@ -121,7 +130,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
             )
         for step, dash, label in lines:
             part = rows[rows["step"] == step]
-            kept.append((f"{name}, {label}", x_of(part["t"]), part, color))
+            kept.append((letter(name) if compact else f"{name}, {label}", x_of(part["t"]), part, color))
             # the key names a moment by its step only when every run is at that step
             # (an exploding run stopped at step 26 while the clipped one went on to 600)
             dashes[dash] = label if dashes.get(dash, label) == label else MOMENT_WORDS[dash]
@@ -150,7 +159,7 @@ def time_profiles(runs: dict[str, pd.DataFrame], bounds: dict[str, pd.DataFrame 
         zero_markers(fig, x, part["grad_rms"], floor, name, color, position="t =", named_x=part["t"])
     one = len(runs) == 1  # one run: its colour needs no key (a pair's run with nothing to draw is named below)
     key_color = drawn[0][2] if one else "#7f7f7f"
-    runs_key = [] if one else [(name, color, "solid", name) for name, _, color in drawn]
+    runs_key = [] if one else [(letter(name) if compact else name, color, "solid", name) for name, _, color in drawn]
     moments = [(dashes[dash], key_color, dash, f"moment:{dash}") for dash in DASH_ORDER if dash in dashes]
     for name, color, dash, group in runs_key + moments:  # legend entries only
         fig.add_trace(
