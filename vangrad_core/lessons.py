@@ -128,7 +128,9 @@ _EXPLODING = _DEEP.replace(activation="relu", init="large_normal", weight_scale=
 EXPLODES_AT_START = Claim(  # (the exploding scenario's: the grey dotted line, at step 1)
     "at step 1 layer 1 gets about 90 times layer 20's, ×1.27 a layer",
     # (as the headline writes the factor: ×1.3 said before, whose 19th power is 146)
-    lambda r: 80 < r.gradient_ratio("start") < 100 and factor_number(r.per_layer("start"), steps=19) == "1.27",
+    lambda r: (
+        80 < r.gradient_ratio("start") < 100 and factor_number(r.per_layer("start"), steps=r.config.depth - 1) == "1.27"
+    ),
 )
 SETTLES_ONCE_A_LAYER_DIES = Claim(  # (Dying ReLU's, in its scenario and tour step 7)
     "within thirty steps of a whole layer's death the loss settles at about 0.69 for good",

@@ -103,10 +103,6 @@ def time_profiles(
     aligned = steps_back(runs)
     for name, rows, color in drawn:
         length = int(rows["t"].max())
-
-        def x_of(t: pd.Series, length: int = length) -> pd.Series:
-            return time_x(t, length, aligned)
-
         first, last = rows["step"].min(), rows["step"].max()
         lines = [(first, "dot", step_label(first))] if last != first else []  # one step: then is now
         lines.append((last, "solid", step_label(last, now=True)))
@@ -116,7 +112,7 @@ def time_profiles(
             dashes["dash"] = "bound (γ‖W_hh‖₂)<sup>T−t</sup>"  # of the untrained weights
             fig.add_trace(
                 go.Scatter(
-                    x=x_of(bound["t"]),
+                    x=time_x(bound["t"], length, aligned),
                     y=drawable(bound["bound"] * start["grad_rms"].iloc[-1]),
                     customdata=bound["t"],
                     name=f"{name}, {dashes['dash']}",
@@ -130,7 +126,8 @@ def time_profiles(
             )
         for step, dash, label in lines:
             part = rows[rows["step"] == step]
-            kept.append((letter(name) if compact else f"{name}, {label}", x_of(part["t"]), part, color))
+            x = time_x(part["t"], length, aligned)
+            kept.append((letter(name) if compact else f"{name}, {label}", x, part, color))
             # the key names a moment by its step only when every run is at that step
             # (an exploding run stopped at step 26 while the clipped one went on to 600)
             dashes[dash] = label if dashes.get(dash, label) == label else MOMENT_WORDS[dash]
@@ -140,7 +137,7 @@ def time_profiles(
             mode, marker = line_markers(shown)
             fig.add_trace(
                 go.Scatter(
-                    x=x_of(part["t"]),
+                    x=x,
                     y=shown,
                     customdata=part["t"],
                     name=f"{name}, {label}",

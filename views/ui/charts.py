@@ -491,7 +491,7 @@ def time_headline_metrics(
         column.metric(f"Test {name}", value, when, delta_color="off", delta_arrow="off")
     ratio = time_ratio(now) if now is not None else math.nan
     length = int(now["t"].max()) if now is not None else 0
-    factor = per_layer(ratio, length) if now is not None else math.nan
+    factor = per_layer(ratio, length)  # (NaN without a ratio)
     cols[2].metric(
         # presenting, without the sentence "Now t = 1 gets ...": "now" (a lesson's notice may speak of step 1's)
         f"dL/dh{'' if in_words else ' now'}: t = 1 ÷ t = {snap.config.length}",
