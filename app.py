@@ -9,7 +9,7 @@ would skip this file.
 import streamlit as st
 
 from views.ui import classroom, session
-from views.ui.live import limit_torch_threads
+from views.ui.live import freeze_imported_objects, limit_torch_threads
 
 st.set_page_config(
     page_title="vangrad: watch gradients vanish",
@@ -18,6 +18,7 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if session.classroom().presenter else "auto",
 )
 limit_torch_threads()  # once per process: sessions train side by side, one thread each
+freeze_imported_objects()  # once per process: the collector stops walking the modules' objects
 classroom.presenter_toggle()
 st.navigation(
     [
