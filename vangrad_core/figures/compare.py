@@ -19,6 +19,7 @@ from .style import (
     hline,
     layer_axis,
     layout,
+    legend_entry,
     line_mode,
     name_the_unstarted,
     new_figure,
@@ -123,7 +124,7 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
         line = {"dash": "dot", "color": "gray", "width": 2}
         fig.add_shape(hline(nothing_learned, line))
         name = f"learning nothing: {number(nothing_learned, 3)}"
-        fig.add_trace(go.Scatter(x=[None], y=[None], name=name, mode="lines", line=line))  # (its legend entry only)
+        fig.add_trace(legend_entry(name, line=line))
     return layout(fig, "Loss")
 
 

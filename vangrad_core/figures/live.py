@@ -27,6 +27,7 @@ from .style import (
     layer_axis,
     layer_colors,
     layout,
+    legend_entry,
     level_line,
     line_mode,
     new_figure,
@@ -897,12 +898,10 @@ def network_picture(
     ]
     if hollow.any():  # its legend entry only: the hollow units are drawn above, in their colour
         traces.append(
-            go.Scatter(
-                x=[None],
-                y=[None],
+            legend_entry(
+                f"hollow: {flat_word or 'flat'} for every example of the batch",
                 mode="markers",
                 marker={"symbol": "circle-open", "color": "#7f7f7f", "size": 10, "line": {"width": 2}},
-                name=f"hollow: {flat_word or 'flat'} for every example of the batch",
             )
         )
     # few labels, clear of "input" and "output": at 18 px in a half-width chart they stay level and apart

@@ -16,6 +16,7 @@ from .style import (
     layer_axis,
     layer_colors,
     layout,
+    legend_entry,
     new_figure,
     series_lines,
     step_axis,
@@ -322,12 +323,9 @@ def width_figure(spread: pd.DataFrame) -> go.Figure:
                 col=col,
             )
     fig.add_trace(  # the theory's legend entry, in no width's colour (in the first width's, it named that line only)
-        go.Scatter(
-            x=[None],
-            y=[None],
-            name="theory: dotted, in its width's colour",
+        legend_entry(
+            "theory: dotted, in its width's colour",
             legendgroup="theory",
-            mode="lines",
             line={"color": "#31333F", "width": 2, "dash": "dot"},
         ),
         row=1,

@@ -11,6 +11,7 @@ from .style import (
     drawable,
     empty,
     layout,
+    legend_entry,
     level_line,
     line_markers,
     name_the_unstarted,
@@ -159,11 +160,7 @@ def time_profiles(
     runs_key = [] if one else [(letter(name) if compact else name, color, "solid", name) for name, _, color in drawn]
     moments = [(dashes[dash], key_color, dash, f"moment:{dash}") for dash in DASH_ORDER if dash in dashes]
     for name, color, dash, group in runs_key + moments:  # legend entries only
-        fig.add_trace(
-            go.Scatter(
-                x=[None], y=[None], name=name, legendgroup=group, mode="lines", line={"color": color, "dash": dash}
-            )
-        )
+        fig.add_trace(legend_entry(name, legendgroup=group, line={"color": color, "dash": dash}))
     if not one:
         name_the_unstarted(fig, runs)
     fig.update_xaxes(time_axis(aligned, "the loss is read"))

@@ -213,17 +213,20 @@ def started(runs: dict[str, pd.DataFrame]):
     ]
 
 
+def legend_entry(name: str, mode: str = "lines", **style: object) -> go.Scatter:
+    """A trace with nothing to draw, for the legend alone: `name` beside a sample of
+    `style` (its line or marker), for what the chart draws otherwise (a shape, lines
+    named elsewhere) or not at all."""
+    return go.Scatter(x=[None], y=[None], name=name, mode=mode, **style)
+
+
 def name_the_unstarted(fig: go.Figure, runs: dict[str, pd.DataFrame]) -> None:
     """A legend entry, in its colour, for each run with nothing to draw (one that
     diverged on its first step), and the legend shown: with one run drawn Plotly hid
     it, and the chart no longer said whose line it was."""
     for (name, frame), color in zip(runs.items(), RUN_COLORS, strict=False):
         if frame.empty:
-            fig.add_trace(
-                go.Scatter(
-                    x=[None], y=[None], name=f"{name}: no step to draw", mode="lines", line={"color": color, "width": 4}
-                )
-            )
+            fig.add_trace(legend_entry(f"{name}: no step to draw", line={"color": color, "width": 4}))
     fig.update_layout(showlegend=True)
 
 
