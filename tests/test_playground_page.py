@@ -231,6 +231,20 @@ def test_url_carries_the_settings():
     assert not again.warning
 
 
+def test_every_scenarios_sliders_show_its_values_as_the_run_has_them():
+    """A slider writes its value to as many decimals as the value has: the exploding
+    scenario's weight scale 0.32 read "0.3" on a slider of steps of 0.1, where the
+    theory beside it squares 0.32 (σ_w² = 3.28); the default's 1.0 still reads "1.0"."""
+    for scenario in SCENARIOS:
+        at = app({"scenario": scenario.name})
+        for slider in at.slider:
+            if slider.proto.format and slider.proto.format.startswith("%."):
+                assert float(slider.proto.format % slider.value) == slider.value, (scenario.name, slider.label)
+    exploding = app({"scenario": "Exploding gradients"}).slider(key="cfg.weight_scale")
+    assert (exploding.value, exploding.proto.format % exploding.value) == (0.32, "0.32")
+    assert app().slider(key="cfg.weight_scale").proto.format % 1.0 == "1.0"
+
+
 @pytest.mark.parametrize(
     "query",
     [

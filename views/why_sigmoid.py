@@ -33,7 +33,9 @@ def slider(name: str) -> float:
     """The page's slider for the state's field `name`: its label and range from the field."""
     field = FIELDS[name]
     low, high = field.cast(field.low), field.cast(field.high)
-    return st.slider(field.label, low, high, step=field.step, format=form.slider_format(field), key=SLIDERS[name])
+    key = SLIDERS[name]
+    shown = form.slider_format(field, st.session_state[key])
+    return st.slider(field.label, low, high, step=field.step, format=shown, key=key)
 
 
 activation = (

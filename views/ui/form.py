@@ -30,12 +30,14 @@ def fill(form: str, settings: Settings) -> None:
         st.session_state[widget_key(form, name)] = value
 
 
-def slider_format(field: Field) -> str | None:
+def slider_format(field: Field, value: float | None = None) -> str | None:
     """How a slider of `field` writes its value: a float with as many decimals as its
-    step has ("3.0", not Streamlit's "3.00"); an integer as Streamlit does."""
+    step has ("3.0", not Streamlit's "3.00"), or as `value` has if more (a scenario's
+    weight scale 0.32 on a slider of steps of 0.1 read "0.3"); an integer as Streamlit does."""
     if field.kind != "float" or not field.step:
         return None
-    return f"%.{len(f'{field.step:g}'.partition('.')[2])}f"
+    decimals = max(len(f"{number:g}".partition(".")[2]) for number in (field.step, value or 0))
+    return f"%.{decimals}f"
 
 
 def _widget(field: Field, key: str) -> None:
@@ -57,7 +59,7 @@ def _widget(field: Field, key: str) -> None:
         st.slider(field.label, int(field.low), int(field.high), int(value), **common)
     elif field.kind == "float" and not math.isinf(field.high) and field.step and field.high - field.low <= 10:
         low, high = float(field.low), float(field.high)
-        st.slider(field.label, low, high, float(value), step=field.step, format=slider_format(field), **common)
+        st.slider(field.label, low, high, float(value), step=field.step, format=slider_format(field, value), **common)
     else:
         cast = int if field.kind == "int" else float
         st.number_input(
