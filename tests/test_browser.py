@@ -441,6 +441,9 @@ def test_classic_experiments_run_and_reproduce(server, page):
     "target",
     [
         "?scenario=" + urllib.parse.quote("Deep sigmoid stalls"),
+        # the network picture's key (dead, hollow) under it, and an intro of three lines above
+        "?scenario=" + urllib.parse.quote("Sigmoid saturates (large init)"),
+        "?scenario=" + urllib.parse.quote("Batch norm, learning rate too large"),
         *(f"tour?step={n}" for n in range(1, len(TOUR) + 1)),
         "compare?pair=" + urllib.parse.quote("Default vs small init"),
         "through_time",
@@ -485,6 +488,7 @@ def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser
         )
         assert page.evaluate(FADED) == []
         assert page.evaluate(ROTATED) == []
+        assert page.evaluate(LEGEND_OUTSIDE) == []
         sizes, colors = zip(*page.evaluate(CHART_TEXT), strict=True)
         assert min(sizes) >= 18 and set(colors) == {"rgb(49, 51, 63)"}, (min(sizes), set(colors))
     finally:
@@ -536,6 +540,14 @@ FADED = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer
 # Tick labels Plotly turned on their side (it does when they do not fit upright).
 ROTATED = f"""() => [...document.querySelectorAll('{CHART} :is(.xtick, .ytick) text')]
     .filter(t => /rotate/.test(t.getAttribute('transform') || '')).map(t => t.textContent)"""
+# Legend entries drawn outside their chart (a legend placed below the figure's own bottom
+# is cut away: presenting, the network picture's key "dead, hollow" never showed).
+LEGEND_OUTSIDE = f"""() => [...document.querySelectorAll('{CHART}')].flatMap(chart => {{
+    const box = chart.querySelector('svg.main-svg')?.getBoundingClientRect();
+    return box ? [...chart.querySelectorAll('.legendtext')].filter(t => {{
+        const r = t.getBoundingClientRect();
+        return r.height > 0 && (r.top < box.top - 1 || r.bottom > box.bottom + 1); }})
+        .map(t => t.textContent) : []; }})"""
 # The font size and colour of every tick label, axis title and legend entry of the charts.
 CHART_TEXT = f"""() => [...document.querySelectorAll(
     '{CHART} :is(.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext)')]

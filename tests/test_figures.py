@@ -606,12 +606,12 @@ def test_network_picture_marks_dead_units_and_zeros_take_the_darkest_colour():
     assert figure.layout.title.text.endswith("(darkest: ≈0)")  # (layer 1's 1e-42 only underflowed)
     exact = units.assign(delta_rms=units["delta_rms"].where(units["delta_rms"] > 1e-38, 0.0))
     assert fig.network_picture(exact, n_inputs=2).layout.title.text.endswith("(darkest: 0)")
-    crosses = next(t for t in figure.data if t.name == "dead: stuck at 0 or 1")
+    crosses = next(t for t in figure.data if t.name == "dead (stuck at 0 or 1)")
     positions = dict(zip(zip(drawn.x, drawn.y, strict=True), range(len(drawn.x)), strict=True))
     assert sorted(positions[p] for p in zip(crosses.x, crosses.y, strict=True)) == list(units.index[killed])
     hollow = drawn.symbol == 100  # "circle-open"
     assert list(np.flatnonzero(hollow)) == list(units.index[stuck])  # every input saturated, not the dead
-    assert any(t.name == "hollow: saturated for every example of the batch" for t in figure.data)
+    assert any(t.name == "hollow: saturated (for every example of the batch)" for t in figure.data)
 
 
 def test_a_wide_layer_is_drawn_as_units_picked_by_rank_that_show_its_dead_share():

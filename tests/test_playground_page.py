@@ -531,7 +531,7 @@ def test_the_network_marks_the_dead_and_saturated_units_the_caption_counts():
     assert f"Dead (red ✕): {dead} of the 640 hidden units" in caption
     assert f"Saturated for every example of the batch (hollow): {stuck}." in caption
     network = chart_of(at, "network")
-    crosses = next(t for t in network.data if (t.name or "").startswith("dead: stuck at 0 or 1"))
+    crosses = next(t for t in network.data if (t.name or "").startswith("dead (stuck at 0 or 1"))
     assert 0 < len(crosses.x) <= 20 * 16
     # the distance chart's caption, from the run: here layer 1 moved most (it said "lower layers barely move")
     moved = at_step(trainer(at).layers, "end").set_index("layer")["distance_from_init"]

@@ -157,6 +157,10 @@ def test_the_checker_finds_the_themes_small_pale_text():
 def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses():
     assert short("step 1 (initial weights)") == "step 1"
     assert short("dead units: off (output 0) for every input") == "dead units: off for every input"
+    # the network picture's key: one row presenting ("dead (stuck at 0 or 1, ...)" and "hollow: saturated
+    # (for every ...)" took four, and the chart ran 80 px past a 1280×720 projector's screen)
+    assert short("dead (off (output 0) for every input)") == "dead"
+    assert short("hollow: saturated (for every example of the batch)") == "hollow: saturated"
     assert short("layer (1 = next to the input; last = output layer)") == "layer"
     assert short(LAYER_AXIS_TO_OUTPUT) == LAYER_AXIS_TO_OUTPUT  # the profile's: kept whole
     assert short("training step") == "training step" and short(None) is None

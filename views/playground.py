@@ -63,7 +63,7 @@ run_controls(
 
 
 def draw_network(snap: Snapshot) -> None:
-    charts.chart("network", snap, lambda: run_charts.network(snap), presenter=charts.NETWORK_PRESENTER)
+    charts.chart("network", snap, lambda: run_charts.network(snap))
     st.caption(
         "Each dot is a unit, coloured by the gradient it gets (RMS of dL/dz over the batch, log scale): "
         "bright gets much, dark little. When gradients vanish, the colour drains from the output (right) "

@@ -24,7 +24,6 @@ CHARTS = {
     "gates": lambda snap: figures.explained({"this run": snap.time_gradients}, {"this run": snap.config.cell}),
 }
 
-PRESENTER = {"network": charts.NETWORK_PRESENTER}
 # Each scenario has its own run, so that steps sharing one go on with it and Previous
 # finds a run as it was left: the runs of the last KEPT_RUNS scenarios visited stay
 # (a tour run holds 0.1 to 5 MB); older ones are let go, and start again if visited.
@@ -111,7 +110,7 @@ def draw_headline(snap: Snapshot) -> None:
 def draw(snap: Snapshot) -> None:
     for column, name in zip(st.columns(len(current.charts)), current.charts, strict=True):
         with column:
-            charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap), presenter=PRESENTER.get(name))
+            charts.chart(f"tour:{name}", snap, lambda name=name: CHARTS[name](snap))
             # the profile's lines in words (presenting, the first screen keeps its charts whole)
             if name == "profile" and not presenting and (words := run_charts.profile_words(snap)):
                 st.caption(words)

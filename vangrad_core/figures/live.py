@@ -887,7 +887,7 @@ def network_picture(
         (missing, "NaN (the numbers overflowed)", {"symbol": "circle-open", "color": "#7f7f7f", "size": size}),
         (
             dead[rows],
-            f"dead: {dead_cause}",
+            f"dead ({dead_cause})",  # (presenting, "dead": the explanation in parentheses goes)
             {"symbol": "x", "color": DEAD_COLOR, "size": size + 2, "line": {"width": 1, "color": "white"}},
         ),
     )
@@ -899,7 +899,7 @@ def network_picture(
     if hollow.any():  # its legend entry only: the hollow units are drawn above, in their colour
         traces.append(
             legend_entry(
-                f"hollow: {flat_word or 'flat'} for every example of the batch",
+                f"hollow: {flat_word or 'flat'} (for every example of the batch)",
                 mode="markers",
                 marker={"symbol": "circle-open", "color": "#7f7f7f", "size": 10, "line": {"width": 2}},
             )

@@ -64,8 +64,6 @@ LEGEND_UNDER_TITLE_Y = -0.3  # (of the plot's height, about 300 px) a legend und
 PANEL_TITLES_TOP_PX = 85  # above the plot, below the first screen: the figure's title, then its panels' (18 px each)
 MANY_LABELS = 12  # a layer axis with more labelled ticks than this labels every other one
 HEATMAP_ROW_LABELS = 8  # 18-px labels that fit a presented heatmap's rows (about 180 px high)
-# the network and the ridgeline (below the first screen, or with a legend of their own)
-NETWORK_PRESENTER = {"legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}}
 # the playground's decision boundary, below the first screen: square, as wide as half the screen
 BOUNDARY_PRESENTER = {"height": 560}
 
@@ -127,8 +125,11 @@ def _merge(into: dict, changes: dict) -> dict:
 
 def short(text: str | None) -> str | None:
     """A legend entry or axis title without its explanations in parentheses: "step 1
-    (initial weights)" → "step 1" (what fits a projector's chart at 18 px)."""
-    return text if not text else re.sub(r"\s+\([^()]*\)(?=[\s,;:.]|$)", "", text)  # not a formula's "(γ‖W‖)^"
+    (initial weights)" → "step 1" (what fits a projector's chart at 18 px); one within
+    another goes whole ("dead (off (output 0) for every input)" → "dead")."""
+    while text and (shorter := re.sub(r"\s+\([^()]*\)(?=[\s,;:.)]|$)", "", text)) != text:  # not "(γ‖W‖)^"
+        text = shorter
+    return text
 
 
 def legend_rows(figure: go.Figure) -> int:
