@@ -446,6 +446,10 @@ def test_classic_experiments_run_and_reproduce(server, page):
         "?scenario=" + urllib.parse.quote("Batch norm, learning rate too large"),
         *(f"tour?step={n}" for n in range(1, len(TOUR) + 1)),
         "compare?pair=" + urllib.parse.quote("Default vs small init"),
+        # the saturation chart first, its key a line a run
+        "compare?pair=" + urllib.parse.quote("Default vs large init"),
+        "compare?pair=" + urllib.parse.quote("Batch norm before vs after the activation"),
+        "compare?pair=" + urllib.parse.quote("ReLU vs Leaky ReLU (large learning rate)"),
         "through_time",
     ],
 )

@@ -316,14 +316,17 @@ def test_saturation_and_distance_and_updates(trained):
     crosses = fig.saturation_by_layer(dying).data[1]
     drawn = ~np.isnan(np.asarray(crosses.y, dtype=float))
     assert list(np.asarray(crosses.x)[drawn]) == [2] and not crosses.name.startswith("dead units, none now: ")
-    # Compare names what a network shows none of, in words that presenting keeps (test_presenter)
+    # Compare names what a network shows none of, in words that presenting keeps (test_presenter), in one
+    # legend entry a run for its bars and its crosses (an entry each took a projector's chart 180 px too tall)
     calm = dying.assign(saturation=0.0, dead_fraction=0.0)
-    names = [trace.name for trace in fig.compare_saturation({"A": calm, "B": layers}).data]
-    assert names[:2] == ["A: saturated, 0% in every layer", "A: dead units, none now"]
+    compared = fig.compare_saturation({"A": calm, "B": layers.assign(saturation=0.3, dead_fraction=0.1)})
+    assert [t.name for t in compared.data if t.showlegend is not False] == ["A, none saturated or dead", "B"]
+    assert [t.legendgroup for t in compared.data] == ["A", "A", "B", "B"]
     assert not fig.compare_saturation({"A": calm, "B": layers.assign(saturation=0.3)}).layout.annotations
     # each run's bars in its own word (tanh's "inactive or saturated" stood for a run that can only saturate)
     worded = fig.compare_saturation({"A": calm, "B": layers}, {"A": "saturated", "B": "inactive"})
-    assert [t.name.split(",")[0] for t in worded.data][::2] == ["A: saturated", "B: inactive"]
+    assert worded.data[0].name == "A, none saturated or dead"
+    assert worded.data[2].hovertemplate.endswith(" inactive<extra></extra>")
     assert worded.layout.title.text.startswith("Inactive or saturated inputs")
     both_calm = fig.compare_saturation({"A": calm, "B": calm})  # a chart of nothing looked broken: it says why
     assert both_calm.layout.annotations[0].text.startswith("0% in every layer of every run")

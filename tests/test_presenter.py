@@ -167,7 +167,7 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     bound = "A: RNN, bound (γ‖W_hh‖₂)<sup>T−t</sup> at step 1"
     assert short(bound) == bound
     assert short("B: small: N(0, 0.01²) (step 500)") == "B: small: N(0, 0.01²)"  # a run's name keeps its init
-    facts = ("A: saturated, 0% in every layer", "A: dead units, none now", "dead units, none now: stuck at 0 or 1")
+    facts = ("A: before the sigmoid, none saturated or dead", "dead units, none now: stuck at 0 or 1")
     for fact in (*facts, "this network, off the chart: σ_w² = 512"):
         assert short(fact) == fact  # Compare's sigmoid run drew no bar, and said why only in "(...)"
 

@@ -152,25 +152,32 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_words: dict[str, str]
         own_word = flat_words.get(name, "saturated")
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
         n_hidden = max(n_hidden, int(last["layer"].max()))
-        flat = last["saturation"]
-        anything = anything or bool((flat > 0).any() or (last["dead_fraction"] > 0).any())
+        flat, dead = last["saturation"], last["dead_fraction"]
+        anything = anything or bool((flat > 0).any() or (dead > 0).any())
+        # one legend entry a run, in its colour, for its bars and its crosses (the title says which is
+        # which), saying what the run shows none of: an entry for each, in rows on a projector, took the
+        # chart 180 px past a 1280x720 screen
+        nothing = [own_word] * (not (flat > 0).any()) + ["dead"] * (not (dead > 0).any())
         fig.add_trace(
-            go.Bar(  # (a run with none has no bar to see: its legend says so)
+            go.Bar(
                 x=last["layer"],
                 y=flat,
-                name=f"{name}: {own_word}" + ("" if (flat > 0).any() else ", 0% in every layer"),
+                name=name + (f", none {' or '.join(nothing)}" if nothing else ""),
+                legendgroup=name,
                 marker={"color": color},
                 hovertemplate=f"{name}, layer %{{x}}: %{{y:.1%}} {own_word}<extra></extra>",
             )
         )
-        dead = last["dead_fraction"]
         fig.add_trace(
             go.Scatter(  # crosses only where units are dead (saturation_by_layer)
                 x=last["layer"],
                 y=dead.where(dead > 0),
-                name=f"{name}: dead units" + ("" if (dead > 0).any() else ", none now"),
+                name=f"{name}: dead units",
+                legendgroup=name,
+                showlegend=False,
                 mode="markers",
                 marker={"symbol": "x", "size": 13, "color": color, "line": {"width": 1, "color": "black"}},
+                hovertemplate=f"{name}, layer %{{x}}: %{{y:.1%}} of its units dead<extra></extra>",
             )
         )
     if not fig.data:
