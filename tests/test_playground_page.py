@@ -243,6 +243,8 @@ def test_every_scenarios_sliders_show_its_values_as_the_run_has_them():
     exploding = app({"scenario": "Exploding gradients"}).slider(key="cfg.weight_scale")
     assert (exploding.value, exploding.proto.format % exploding.value) == (0.32, "0.32")
     assert app().slider(key="cfg.weight_scale").proto.format % 1.0 == "1.0"
+    tiny = app({"noise": "2.5e-05"}).slider(key="cfg.noise")  # (a link's: "2.5e-05" has no "." to count by)
+    assert tiny.proto.format % tiny.value == "0.000025"
 
 
 @pytest.mark.parametrize(

@@ -160,6 +160,7 @@ def test_short_legend_entries_and_axis_titles_drop_only_what_is_in_parentheses()
     # the network picture's key: one row presenting ("dead (stuck at 0 or 1, ...)" and "hollow: saturated
     # (for every ...)" took four, and the chart ran 80 px past a 1280×720 projector's screen)
     assert short("dead (off (output 0) for every input)") == "dead"
+    assert short("exp(−t (1 − p)) at step 1") == "exp(−t (1 − p)) at step 1"  # a formula's groups stay
     assert short("hollow: saturated (for every example of the batch)") == "hollow: saturated"
     assert short("layer (1 = next to the input; last = output layer)") == "layer"
     assert short(LAYER_AXIS_TO_OUTPUT) == LAYER_AXIS_TO_OUTPUT  # the profile's: kept whole

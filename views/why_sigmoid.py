@@ -34,8 +34,8 @@ def slider(name: str) -> float:
     field = FIELDS[name]
     low, high = field.cast(field.low), field.cast(field.high)
     key = SLIDERS[name]
-    shown = form.slider_format(field, st.session_state[key])
-    return st.slider(field.label, low, high, step=field.step, format=shown, key=key)
+    value_format = form.slider_format(field, st.session_state[key])
+    return st.slider(field.label, low, high, step=field.step, format=value_format, key=key)
 
 
 activation = (

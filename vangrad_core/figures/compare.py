@@ -156,7 +156,7 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_words: dict[str, str]
         anything = anything or bool((flat > 0).any() or (dead > 0).any())
         # one legend entry a run, in its colour, for its bars and its crosses (the title says which is
         # which), saying what the run shows none of: an entry for each, in rows on a projector, took the
-        # chart 180 px past a 1280x720 screen
+        # chart 170 px past a 1280x720 screen
         nothing = [own_word] * (not (flat > 0).any()) + ["dead"] * (not (dead > 0).any())
         fig.add_trace(
             go.Bar(

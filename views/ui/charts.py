@@ -127,9 +127,9 @@ def short(text: str | None) -> str | None:
     """A legend entry or axis title without its explanations in parentheses: "step 1
     (initial weights)" → "step 1" (what fits a projector's chart at 18 px); one within
     another goes whole ("dead (off (output 0) for every input)" → "dead")."""
-    while text and (shorter := re.sub(r"\s+\([^()]*\)(?=[\s,;:.)]|$)", "", text)) != text:  # not "(γ‖W‖)^"
-        text = shorter
-    return text
+    # (a group of one level of groups, after a space and before a space, a stop or the end:
+    # not a formula's "(γ‖W‖)^" or "exp(−t (1 − p))")
+    return text if not text else re.sub(r"\s+\((?:[^()]|\([^()]*\))*\)(?=[\s,;:.]|$)", "", text)
 
 
 def legend_rows(figure: go.Figure) -> int:

@@ -36,7 +36,8 @@ def slider_format(field: Field, value: float | None = None) -> str | None:
     weight scale 0.32 on a slider of steps of 0.1 read "0.3"); an integer as Streamlit does."""
     if field.kind != "float" or not field.step:
         return None
-    decimals = max(len(f"{number:g}".partition(".")[2]) for number in (field.step, value or 0))
+    # (written out in full: "2.5e-05" by `:g` has no decimals to count)
+    decimals = max(len(f"{number:.10f}".rstrip("0").partition(".")[2]) for number in (field.step, value or 0))
     return f"%.{decimals}f"
 
 

@@ -511,8 +511,8 @@ def theory_pin(snap: Snapshot) -> float:
 
 # The line's ratio over the layers differs from the rate a layer multiplied out by more
 # than this where its first layers have not settled: a deep sigmoid's first step is
-# ×0.131 against ×0.141 after it, ×6.4e−17 over 19 layers where 0.141¹⁹ is 6.8e−17 (7%:
-# a lecturer who multiplies it out should read why; rounding the rate moves it ~1%).
+# ×0.131 against ×0.141 after it, ×6.4e−17 over 19 layers where 0.141¹⁹ is 6.8e−17 (7%, of
+# which the printed rate's rounding is 1.5%: a lecturer who multiplies it out should read why).
 UNSETTLED_BEYOND = 1.03
 
 
