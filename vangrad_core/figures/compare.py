@@ -153,11 +153,12 @@ def compare_saturation(runs: dict[str, pd.DataFrame], flat_words: dict[str, str]
         last = layers[(layers["step"] == layers["step"].iloc[-1]) & layers["saturation"].notna()]
         n_hidden = max(n_hidden, int(last["layer"].max()))
         flat, dead = last["saturation"], last["dead_fraction"]
-        anything = anything or bool((flat > 0).any() or (dead > 0).any())
+        shows = {own_word: bool((flat > 0).any()), "dead": bool((dead > 0).any())}
+        anything = anything or any(shows.values())
         # one legend entry a run, in its colour, for its bars and its crosses (the title says which is
         # which), saying what the run shows none of: an entry for each, in rows on a projector, took the
         # chart 170 px past a 1280x720 screen
-        nothing = [own_word] * (not (flat > 0).any()) + ["dead"] * (not (dead > 0).any())
+        nothing = [word for word, shown in shows.items() if not shown]
         fig.add_trace(
             go.Bar(
                 x=last["layer"],
