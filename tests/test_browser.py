@@ -451,6 +451,9 @@ def test_classic_experiments_run_and_reproduce(server, page):
         "compare?pair=" + urllib.parse.quote("Batch norm before vs after the activation"),
         "compare?pair=" + urllib.parse.quote("ReLU vs Leaky ReLU (large learning rate)"),
         "through_time",
+        # a long notice, and A's divergence (said in its heading, not a banner under it)
+        "through_time?pair=" + urllib.parse.quote("Exploding RNN, without and with clipping"),
+        "through_time?pair=" + urllib.parse.quote("Default vs orthogonal recurrent weights"),
     ],
 )
 def test_presenting_at_1280x720_the_run_fits_on_the_first_screen(server, browser, target):

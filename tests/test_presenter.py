@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from tests.conftest import assert_clean, button, charts_shown, open_page
+from vangrad_core.figures.compare import compare_curves
 from vangrad_core.figures.recurrent import time_profiles
 from vangrad_core.figures.style import LAYER_AXIS_TO_OUTPUT, value_axis
 from vangrad_core.lessons import TOUR
@@ -235,3 +236,26 @@ def test_a_presented_pairs_gradient_through_time_keeps_its_key_to_two_rows():
 
     assert presented_rows(compact=False) == 3  # (the page at full width has room for it)
     assert presented_rows(compact=True) == 2
+    # both runs' first inputs at exactly 0 (orthogonal weights beside the default, trained): one key
+    # for the zeros, grey, where "A: exactly 0" and "B: exactly 0" took a third row
+    runs["B: LSTM, forget bias 1"] = runs["A: plain tanh RNN"]
+    assert presented_rows(compact=True) == 2
+    figure = time_profiles(runs, bounds, compact=True)
+    zeros = [trace for trace in figure.data if trace.legendgroup == "0"]
+    keyed = [trace for trace in zeros if trace.showlegend is not False]
+    assert len(zeros) == 3 and [(t.name, t.marker.color) for t in keyed] == [("exactly 0", "#7f7f7f")]
+    assert sorted(t.hovertemplate.split("<extra>")[1] for t in zeros if t not in keyed) == ["A</extra>", "B</extra>"]
+
+
+def test_a_presented_pairs_loss_is_keyed_by_letter():
+    """The runs' names are the headings above the charts: "A: spectral radius 3" and "B:
+    spectral radius 3, clipped at 1" beside "learning nothing" took three rows of key, and
+    the chart ran past a 1280×720 screen; presented, "A" and "B", the hover naming the run."""
+    loss = pd.DataFrame({"step": range(30), "loss": np.linspace(2, 1, 30)})
+    runs = {"A: spectral radius 3": loss.iloc[:5].assign(loss=[2, 10, 1e3, 1e20, 2.5e34]), "B: clipped": loss}
+    figure = compare_curves(runs, nothing_learned=0.167, compact=True)
+    lines = [trace for trace in figure.data if trace.hovertemplate and "step" in trace.hovertemplate]
+    assert [t.name for t in lines] == ["A", "B"] and lines[0].hovertemplate.startswith("A: spectral radius 3, step")
+    off_chart = [a.text for a in figure.layout.annotations if "off the chart" in a.text]
+    assert off_chart == ["A rises to 2.5e34, off the chart"]
+    assert [t.name for t in compare_curves(runs, nothing_learned=0.167).data][:2] == list(runs)

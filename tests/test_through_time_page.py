@@ -80,9 +80,14 @@ def test_training_both_keeps_them_in_step_and_the_sentences_follow_the_runs():
     assert maps[0].zmin == maps[1].zmin and maps[0].zmax == maps[1].zmax
     both = pd.concat([a.trainer.time_gradients, rows])["grad_rms"]
     assert maps[0].zmax == pytest.approx(np.log10(both.max()))
-    at.toggle(key="presenter_toggle").set_value(True).run()  # on a projector: what blew up, in a few words
-    banner = next(e.value for e in at.error if "diverged" in e.value)
-    assert banner.startswith("**The run diverged** after") and banner.endswith(": the loss became infinite.")
+    at.toggle(key="presenter_toggle").set_value(True).run()  # on a projector: in A's heading, no banner under it
+    assert not [e for e in at.error if "diverged" in e.value]
+    steps = f"after {a.trainer.diverged_at} of {a.config.steps} steps"
+    headings = [m.value for m in at.markdown if m.value.startswith("**A: ") or m.value.startswith("**B: ")]
+    assert headings == [
+        f"**A: spectral radius 3**: :red-background[**diverged** {steps}]",
+        f"**B: spectral radius 3, clipped at 1**: {b.step_count} / {b.config.steps} steps",
+    ]
 
 
 def test_custom_settings_go_into_the_link_and_a_bad_link_warns():

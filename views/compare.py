@@ -27,9 +27,9 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
     for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
         head = headline(snap.metrics, snap.layers, snap.config)
         with column:
-            st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
-            charts.divergence_banner(snap, whole_reason=not presenting, advice=not presenting)
+            if not charts.run_heading(label, snap):
+                charts.divergence_banner(snap, whole_reason=not presenting, advice=not presenting)
             cols = st.columns(3)
             cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the loss chart's caption: the mean of 20)
             charts.test_accuracy_metric(cols[1], head, snap, compact=False)  # (a sixth of the page: the line under it)
@@ -55,7 +55,9 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
 
     def loss() -> None:
-        charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
+        charts.chart(
+            "compare:loss", snaps[0], lambda: run_charts.compare_curves(named, compact=classroom.presenting()), stamp
+        )
         words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
         st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
 

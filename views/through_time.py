@@ -73,10 +73,10 @@ def map_words(label: str, snap: Snapshot) -> str:
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
     for column, label, snap in zip(st.columns(2), labels, snaps, strict=True):
         with column:
-            st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
+            banner = not charts.run_heading(label, snap)  # (presenting, a divergence is said in the heading)
             # presenting, the numbers only (what learning nothing scores is said under the loss): room for the charts
             presenting = classroom.presenting()
-            charts.time_headline_metrics(snap, against_guessing=not presenting, in_words=not presenting)
+            charts.time_headline_metrics(snap, against_guessing=not presenting, in_words=not presenting, banner=banner)
 
 
 BOUND = operator.attrgetter("bound")
@@ -114,7 +114,9 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
     with right:
         guess = GUESS_LOSS[snaps[0].config.task]
-        charts.chart("time:loss", snaps[0], lambda: run_charts.compare_curves(named, guess), stamp)
+        charts.chart(
+            "time:loss", snaps[0], lambda: run_charts.compare_curves(named, guess, classroom.presenting()), stamp
+        )
         # (the adding task's loss falls from about 4 as a run learns the average answer: falling is not learning)
         st.caption(
             "Training loss. A run whose loss gets no lower than what learning nothing scores (the dotted line) has "

@@ -20,6 +20,7 @@ from .style import (
     layer_axis,
     layout,
     legend_entry,
+    letter,
     line_mode,
     name_the_unstarted,
     new_figure,
@@ -68,12 +69,16 @@ OFF_CHART_SPAN = 1e6
 OFF_CHART_ROOM = 100  # the axis's top: this many times the largest loss of the runs that stay on it
 
 
-def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learned: float | None = None) -> go.Figure:
+def compare_curves(
+    runs: dict[str, pd.DataFrame], window: int = 1, nothing_learned: float | None = None, compact: bool = False
+) -> go.Figure:
     """Training loss of several runs, overlaid (each point the mean of the last `window`
     batches), B's line dashed (where the runs' losses are the same, B's solid line hid
     A's); on a log axis when they span LOG_LOSS_SPAN or more, where a linear one drew
     the learning run flat on 0; with a line at `nothing_learned`, what a network that
-    learned nothing scores, if given."""
+    learned nothing scores, if given. `compact` (a projector's first screen): each run
+    keyed by its letter, its name the heading above (the key of "A: spectral radius 3"
+    and "B: spectral radius 3, clipped at 1" took three rows, past a 1280×720 screen)."""
     fig, drawn = new_figure(), {}  # run -> its loss as drawn
     dashes = {name: run_dash(i) for i, name in enumerate(runs)}
     for name, metrics, color in started(runs):
@@ -84,7 +89,7 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
             go.Scatter(
                 x=counted(kept["step"]),
                 y=smooth,
-                name=name,
+                name=letter(name) if compact else name,
                 mode=line_mode(len(kept)),
                 line={"color": color, "width": 4, "dash": dashes[name]},
                 marker={"color": color, "size": 8},
@@ -107,7 +112,10 @@ def compare_curves(runs: dict[str, pd.DataFrame], window: int = 1, nothing_learn
             bottom = min(positive.min(), nothing_learned or math.inf)  # (the dotted line on the chart, its label too)
             axis |= decade_ticks([bottom, top]) | {"range": [math.log10(bottom) - 0.1, math.log10(top)]}
             fig.add_annotation(
-                text="; ".join(f"{name} rises to {number(peak)}, off the chart" for name, peak in off_chart.items()),
+                text="; ".join(
+                    f"{letter(name) if compact else name} rises to {number(peak)}, off the chart"
+                    for name, peak in off_chart.items()
+                ),
                 x=1,
                 xref="paper",
                 xanchor="right",

@@ -7,11 +7,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .style import (
+    KEY_GREY,
     RUN_COLORS,
     drawable,
     empty,
     layout,
     legend_entry,
+    letter,
     level_line,
     line_markers,
     name_the_unstarted,
@@ -22,6 +24,7 @@ from .style import (
     step_label,
     value_axis,
     zero_floor,
+    zero_key,
     zero_markers,
 )
 
@@ -48,11 +51,6 @@ EXPLAINED_BY = {  # cell -> its lines: (time_gradients column, what it is, dash)
 ALIGN_LENGTHS = 2  # runs this many times longer than another: drawn by steps back from their ends (`steps_back`)
 DASH_ORDER = ("dot", "solid", "dash")  # then, now, the bound: in the key in this order
 MOMENT_WORDS = {"dot": "first step", "solid": "now (each run's last step)"}
-
-
-def letter(name: str) -> str:
-    """A pair's run by its letter: "A: plain tanh RNN" → "A"."""
-    return name.split(":")[0]
 
 
 def steps_back(runs: dict[str, pd.DataFrame]) -> bool:
@@ -153,14 +151,17 @@ def time_profiles(
     if not fig.data:
         return empty(title, "Press Train to see the gradient through time")
     floor = zero_floor(*(part["grad_rms"] for _, _, part, _ in kept))
-    for name, x, part, color in kept:
-        zero_markers(fig, x, part["grad_rms"], floor, name, color, position="t =", named_x=part["t"])
+    zeros = [
+        zero_markers(fig, x, part["grad_rms"], floor, name, color, position="t =", named_x=part["t"], legendgroup="0")
+        for name, x, part, color in kept
+    ]
     one = len(runs) == 1  # one run: its colour needs no key (a pair's run with nothing to draw is named below)
-    key_color = drawn[0][2] if one else "#7f7f7f"
+    key_color = drawn[0][2] if one else KEY_GREY
     runs_key = [] if one else [(letter(name) if compact else name, color, "solid", name) for name, _, color in drawn]
     moments = [(dashes[dash], key_color, dash, f"moment:{dash}") for dash in DASH_ORDER if dash in dashes]
     for name, color, dash, group in runs_key + moments:  # legend entries only
         fig.add_trace(legend_entry(name, legendgroup=group, line={"color": color, "dash": dash}))
+    zero_key(fig, zeros, "0", key_color)  # (a key a line: "A: exactly 0" and B's took a third row on a projector)
     if not one:
         name_the_unstarted(fig, runs)
     fig.update_xaxes(time_axis(aligned, "the loss is read"))

@@ -220,6 +220,11 @@ def legend_entry(name: str, mode: str = "lines", **style: object) -> go.Scatter:
     return go.Scatter(x=[None], y=[None], name=name, mode=mode, **style)
 
 
+def letter(name: str) -> str:
+    """A pair's run by its letter: "A: plain tanh RNN" → "A"."""
+    return name.split(":")[0]
+
+
 def name_the_unstarted(fig: go.Figure, runs: dict[str, pd.DataFrame]) -> None:
     """A legend entry, in its colour, for each run with nothing to draw (one that
     diverged on its first step), and the legend shown: with one run drawn Plotly hid
@@ -399,13 +404,16 @@ def zero_markers(
     position: str = "layer",
     labelled: bool = True,
     named_x: pd.Series | None = None,
-) -> None:
+    legendgroup: str | None = None,
+) -> str | None:
     """Points whose value is 0 (or under float32's smallest normal), as labelled "0"
     markers on the axis floor: a log axis cannot show 0, and 1e-45 is not a number
     anyone measured. `meaning`: what a 0 says, and `position` what x is, in the hover
     (`named_x`, if given, the x it names: a chart drawn by steps back still names t);
     `labelled=False`: markers only, the legend saying it ("exactly 0", or
-    UNDERFLOW_WORDS when some only underflowed: a headline prints those, e.g. 2e-41)."""
+    UNDERFLOW_WORDS when some only underflowed: a headline prints those, e.g. 2e-41).
+    With a `legendgroup`, no entry of their own: one key for the group (`zero_key`).
+    Returns what the markers mean ("exactly 0" or UNDERFLOW_WORDS), None if none is drawn."""
     values = np.asarray(values, dtype=float)
     zero = values < SMALLEST_NORMAL
     # (many "0"s read as a row of rings; close together they run into one number)
@@ -413,11 +421,15 @@ def zero_markers(
     if zero.any():
         exact = values[zero] == 0  # the rest underflowed: a number the headline may print, not 0
         named = "x" if named_x is None else "hovertext"
+        words = "exactly 0" if exact.all() else UNDERFLOW_WORDS
+        whose = "" if legendgroup is None else name  # (under one key, the hover names the run)
         fig.add_trace(
             go.Scatter(
                 x=np.asarray(x)[zero],
                 y=np.full(zero.sum(), floor),
-                name=f"{name}: " + ("exactly 0" if exact.all() else UNDERFLOW_WORDS),
+                name=f"{name}: {words}",
+                legendgroup=legendgroup,
+                showlegend=legendgroup is None,
                 mode="markers+text" if written else "markers",
                 text=np.where(exact, "0", "≈0").tolist() if written else None,
                 textposition="top center",
@@ -425,6 +437,22 @@ def zero_markers(
                 marker={"symbol": "triangle-down", "size": 12, "color": color},
                 customdata=np.where(exact, f"0 ({meaning})", "under float32's smallest normal number"),
                 hovertext=None if named_x is None else np.asarray(named_x)[zero].tolist(),
-                hovertemplate=f"{position} %{{{named}}}: %{{customdata}}<extra></extra>",
+                hovertemplate=f"{position} %{{{named}}}: %{{customdata}}<extra>{whose}</extra>",
             )
         )
+        return words
+    return None
+
+
+KEY_GREY = "#7f7f7f"  # a key's sample of what every run draws in its own colour
+
+
+def zero_key(fig: go.Figure, words: list[str | None], legendgroup: str, color: str = KEY_GREY) -> None:
+    """One legend entry, a marker in `color`, for the zero markers that `zero_markers`
+    drew in `legendgroup` (`words`: what each call returned), where an entry a run ("A: 0,
+    or under 1.2e-38", "B: ...") took a row of a projector's key."""
+    said = {w for w in words if w is not None}
+    if said:
+        name = UNDERFLOW_WORDS if UNDERFLOW_WORDS in said else "exactly 0"
+        marker = {"symbol": "triangle-down", "size": 12, "color": color}
+        fig.add_trace(legend_entry(name, mode="markers", legendgroup=legendgroup, marker=marker))

@@ -418,6 +418,19 @@ def divergence_banner(snap: Snapshot, whole_reason: bool = True, advice: bool = 
     st.error(f"**The run diverged** {why}." + (f" {what_to_change}" if advice else ""), icon=":material/error:")
 
 
+def run_heading(label: str, snap: Snapshot) -> bool:
+    """A paired run's heading: "**A: PyTorch default**: 120 / 600 steps". On a projector a
+    run that diverged says so here, in one line, instead of a banner under it (the banner
+    pushed an exploding pair's charts 60 px past a 1280×720 screen); returns whether it did."""
+    if classroom.presenting() and snap.diverged_at is not None:
+        at = snap.diverged_at
+        when = f"after {at} of {snap.config.steps} steps" if at else diverged_when(at)  # ("on its first step")
+        st.markdown(f"**{label}**: :red-background[**diverged** {when}]")
+        return True
+    st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
+    return False
+
+
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
     """The numbers a lecturer reads out, the sentence that says what the gradient does,
     and the divergence banner; `status` (what the run is doing) under the step count."""
@@ -468,17 +481,23 @@ def guess_words(config: RecurrentConfig) -> str:
 
 
 def time_headline_metrics(
-    snap: Snapshot, against_guessing: bool = True, in_words: bool = True, status: str | None = None
+    snap: Snapshot,
+    against_guessing: bool = True,
+    in_words: bool = True,
+    status: str | None = None,
+    banner: bool = True,
 ) -> None:
     """A recurrent run's numbers: test loss and accuracy (in the task's words), what t = 1
     gets of the last t's gradient now, and the same in words; `against_guessing`, the test loss beside
     what learning nothing scores. On a projector, room for the charts: not `in_words`,
     the factor a time step under the ratio instead; with `status` (what the run is
-    doing), the step count as a number beside the others."""
+    doing), the step count as a number beside the others; not `banner`, no divergence banner
+    (`run_heading` said it)."""
     tested = snap.metrics.dropna(subset=["test_loss"])
     rows = snap.time_gradients
     now = at_step(rows, "end") if rows is not None and len(rows) else None
-    divergence_banner(snap, whole_reason=not classroom.presenting(), advice=not classroom.presenting())
+    if banner:
+        divergence_banner(snap, whole_reason=not classroom.presenting(), advice=not classroom.presenting())
     cols = st.columns(4 if status else 3)
     if status:
         cols.pop(0).metric(f"Step · {status}", f"{snap.step_count} / {snap.config.steps}")

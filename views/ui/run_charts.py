@@ -145,11 +145,14 @@ def curves(snap: Snapshot) -> go.Figure:
     return figures.training_curves(snap.metrics, window=window)
 
 
-def compare_curves(snaps: dict[str, Snapshot], nothing_learned: float | None = None) -> go.Figure:
+def compare_curves(
+    snaps: dict[str, Snapshot], nothing_learned: float | None = None, compact: bool = False
+) -> go.Figure:
     """Several runs' losses, overlaid, each point the mean of as many batches as the loss
-    sentence's (and a line at `nothing_learned`, if given)."""
+    sentence's (and a line at `nothing_learned`, if given); `compact`, keyed by letter."""
     window = loss_window(max(len(snap.metrics) for snap in snaps.values()))
-    return figures.compare_curves({label: snap.metrics for label, snap in snaps.items()}, window, nothing_learned)
+    losses = {label: snap.metrics for label, snap in snaps.items()}
+    return figures.compare_curves(losses, window, nothing_learned, compact)
 
 
 def loss_words(snap: Snapshot) -> str:
