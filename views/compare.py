@@ -55,9 +55,7 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
 
     def loss() -> None:
-        charts.chart(
-            "compare:loss", snaps[0], lambda: run_charts.compare_curves(named, compact=classroom.presenting()), stamp
-        )
+        charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)  # (short names: whole)
         words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
         st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
 
