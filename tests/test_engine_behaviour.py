@@ -588,7 +588,7 @@ def test_headline_when_a_dead_layer_cuts_the_gradient():
     assert head.gradient_ratio == 0 and head.dead_layers == 1
     assert (
         gradient_sentence(head, 3)
-        == "Now layer 1 gets no gradient at all: on its way back from layer 3 it was cut to 0."
+        == "Now layer 1 gets no gradient at all: on its way back from layer 3 it was cut to 0 at layer 2."
     )
     layers.loc[hidden, "delta_rms"] = 0.0  # every hidden layer gets nothing, the last one too
     head = headline(result.metrics, layers, result.config)

@@ -77,6 +77,8 @@ class Headline:
     test_step: int | None = None  # the step (counted from 1) the test accuracy was measured after
     first_gradient: float = math.nan  # RMS dL/dz at layer 1 and at the last hidden layer, at the latest recorded step
     last_gradient: float = math.nan
+    # the highest hidden layer that gets no gradient at all (RMS dL/dz exactly 0), if any
+    cut_at: int | None = None
 
 
 def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConfig | None = None) -> Headline:
@@ -105,6 +107,7 @@ def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConf
         test_step=int(metrics["step"][tested.index[-1]]) + 1 if len(tested) else None,
         first_gradient=float(hidden[GRADIENT_MEASURE].iloc[0]) if len(hidden) else nan,
         last_gradient=float(hidden[GRADIENT_MEASURE].iloc[-1]) if len(hidden) else nan,
+        cut_at=int(cut.index.max()) if len(cut := hidden[hidden[GRADIENT_MEASURE] == 0]) else None,
     )
 
 
@@ -407,6 +410,11 @@ def gradient_sentence(head: Headline, depth: int) -> str:
         return (
             f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it shrank below "
             "float32's smallest number, to 0."
+        )
+    if depth >= 2 and head.gradient_ratio == 0 and head.cut_at is not None:  # (where, as the profile's 0s show)
+        return (
+            f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it was cut to 0 "
+            f"at layer {head.cut_at}."
         )
     return passed_back(head.gradient_ratio, depth, "layer 1", f"layer {depth}", "layer")
 
