@@ -601,7 +601,9 @@ BATCHNORM_NETWORKS: dict[str, ExperimentConfig] = {
     "Sigmoid, batch norm before it": _BN_BASE,
     "Sigmoid, batch norm after it": _BN_BASE.replace(norm="batchnorm_after"),
     "ReLU after batch norm (the follow-up question)": _BN_BASE.replace(activation="relu", init="he_normal"),
-    "Sigmoid, batch norm, learning rate 10": _BN_BASE.replace(learning_rate=10.0),
+    # the Playground's "Batch norm, learning rate too large", which tour step 11 trains: the run that fails,
+    # taken apart (a 10-layer network at learning rate 10 here learned, beside the slide saying it fails)
+    "Sigmoid, batch norm, learning rate 10": SCENARIO_BY_NAME["Batch norm, learning rate too large"].config,
 }
 
 
