@@ -137,6 +137,10 @@ class RunFacts:
     def gradient_ratio(self, step: str = "start") -> float:
         return gradient_ratio(at_step(self.layers, step))
 
+    def gradient_ratio_at(self, step: int) -> float:
+        """`gradient_ratio` at a recorded step (10: after ten updates)."""
+        return gradient_ratio(self.layers[self.layers["step"] == step])
+
     def per_layer(self, step: str = "start") -> float:
         return per_layer(self.gradient_ratio(step), self.config.depth)
 
