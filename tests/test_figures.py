@@ -976,14 +976,19 @@ def test_a_log_axis_over_a_decade_or_two_is_labelled_in_decimals():
         "minorloglabels": "complete",  # (presenting keeps it: its charts label decades only otherwise)
     }
     assert "dtick" not in value_axis("variance", [1e-9, 0.1])  # decades: powers of ten
-    assert "dtick" not in value_axis("variance", [1e-6, 5e-6])  # too small for plain decimals
+    # too small for plain decimals: 1, 2 and 5 times the powers of ten, written out (Plotly labelled the
+    # digits between decades alone, at 8 px: "2 3 4 ... 9" on Glorot's gradients, the "2" meaning 2e−5)
+    small = value_axis("variance", [1e-6, 3e-5])
+    assert small["tickmode"] == "array" and "dtick" not in small
+    assert small["ticktext"] == ["5e−7", "1e−6", "2e−6", "5e−6", "1e−5", "2e−5", "5e−5"]
+    np.testing.assert_allclose(small["tickvals"], [5e-7, 1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5])
     assert "dtick" not in value_axis("variance", [0.05, 0.6, 1e-45])  # a 0 drawn on the floor: 45 decades
     # two to four decades: each labelled, nothing between ("10⁻², 5, 2, 10⁻³" read as 5 and 2)
     assert value_axis("gradient", [1e-3, 0.5], log=True)["dtick"] == 1
     assert "dtick" not in value_axis("gradient", [1e-9, 0.5], log=True)  # more: Plotly's own choice
-    # within a decade or two but too small for plain decimals: Plotly's own labels (a dtick of a
-    # decade would label nothing between 10^-3.7 and 10^-3.2)
-    assert "dtick" not in value_axis("gradient", [2e-4, 6e-4], log=True)
+    # within a decade or two but too small for plain decimals (a dtick of a decade would label
+    # nothing between 10^-3.7 and 10^-3.2): its 1, 2 and 5 times the powers of ten
+    assert value_axis("gradient", [2e-4, 6e-4], log=True)["ticktext"] == ["1e−4", "2e−4", "5e−4", "1e−3"]
     assert value_axis("variance", [0.5, 0.6]) == {"title": "variance", "rangemode": "tozero"}  # within ×10: linear
 
 

@@ -13,14 +13,17 @@ from .style import (
     RUN_COLORS,
     TINY,
     counted,
+    decade_ticks,
     layer_axis,
     layer_colors,
     layout,
     legend_entry,
     new_figure,
+    plotted,
     series_lines,
     step_axis,
     thin_steps,
+    value_axis,
 )
 
 
@@ -68,7 +71,8 @@ def glorot_gradients(profiles: pd.DataFrame) -> go.Figure:
     series_lines(fig, profiles, "init", "layer", "delta_rms", col=1)
     series_lines(fig, profiles, "init", "layer", "weight_grad_norm", col=2)
     fig.update_xaxes(layer_axis("tanh layer, 1 = input side", int(profiles["layer"].max())))
-    fig.update_yaxes(type="log", exponentformat="power", title="log scale")
+    fig.update_yaxes(value_axis("RMS of dL/dz", profiles["delta_rms"], log=True), row=1, col=1)
+    fig.update_yaxes(value_axis("|dL/dW|", profiles["weight_grad_norm"], log=True), row=1, col=2)
     return layout(fig, "tanh at initialization: gradients per layer")
 
 
@@ -96,7 +100,7 @@ def he_comparison(metrics: pd.DataFrame, profiles: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(step_axis(counted(tested["step"])), row=1, col=1)
     fig.update_yaxes(title="test error", range=[0, 1], tickformat=".0%", row=1, col=1)
     fig.update_xaxes(layer_axis("ReLU layer, 1 = input side", int(hidden["layer"].max())), row=1, col=2)
-    fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power", row=1, col=2)
+    fig.update_yaxes(value_axis("RMS of dL/dz", hidden["delta_rms"].clip(lower=TINY), log=True), row=1, col=2)
     return layout(fig, "30 ReLU layers: Xavier vs He initialization")
 
 
@@ -181,8 +185,11 @@ def selu_figure(profiles: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=0, line={"color": "gray", "dash": "dash"}, row=1, col=1)
     fig.add_hline(y=1, line={"color": "gray", "dash": "dash"}, row=1, col=2)
     fig.update_xaxes(layer_axis("layer, 1 = input side", int(profiles["layer"].max())))
-    fig.update_yaxes(title="variance (log scale)", type="log", exponentformat="power", row=1, col=2)
+    fig.update_yaxes(value_axis("variance", profiles["act_var"].clip(lower=TINY), log=True), row=1, col=2)
     return layout(fig, "Activations through the layers at initialization")
+
+
+RELATIVE_AXIS = {"title": "RMS of dL/dz ÷ top layer's (log)", "type": "log", "exponentformat": "power"}
 
 
 def bn_by_depth(depths: pd.DataFrame, prediction: pd.DataFrame) -> go.Figure:
@@ -202,7 +209,7 @@ def bn_by_depth(depths: pd.DataFrame, prediction: pd.DataFrame) -> go.Figure:
     )
     # the input on the left, as in every other profile (bn_variants beside it): the top at the right
     fig.update_xaxes(title="← toward the input · layers below the top hidden layer", autorange="reversed")
-    fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
+    fig.update_yaxes(RELATIVE_AXIS | decade_ticks(plotted(fig)))
     return layout(fig, "ReLU with batch norm at initialization: the gradient grows toward the input")
 
 
@@ -212,7 +219,7 @@ def bn_variants(variants: pd.DataFrame) -> go.Figure:
     series_lines(fig, variants, "run", "layer", "relative", marker={"size": 4})
     depth = int(variants["layer"].max())
     fig.update_xaxes(layer_axis("layer, 1 = input side", depth))
-    fig.update_yaxes(title="RMS of dL/dz ÷ top layer's (log)", type="log", exponentformat="power")
+    fig.update_yaxes(RELATIVE_AXIS | decade_ticks(plotted(fig)))
     return layout(fig, f"{depth} layers with batch norm: each activation, and ReLU with residual connections")
 
 

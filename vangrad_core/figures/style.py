@@ -356,8 +356,24 @@ def decade_ticks(values: object) -> dict:
     if high < SHORT_LOG_SPAN * low:
         if 1e-3 <= low and high < 1e4:
             return {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
-        return {}  # (too small for plain decimals; a decade's ticks would label nothing)
+        # too small (or large) for plain decimals, and a decade's ticks would label nothing: 1, 2 and 5
+        # times each power of ten, written out ("2e−5"), where Plotly labelled the digits between two
+        # decades alone, at 8 px ("2 3 4 ... 9": the "2" was 2e−5); a little past the ends, where the
+        # axis's padding may show the next one
+        ticks = round_numbers(math.log10(low) - 0.4, math.log10(high) + 0.4)
+        return {"tickmode": "array", "tickvals": [10.0**tick for tick in ticks], "ticktext": list(ticks.values())}
     return {"dtick": 1} if high < DECADES_LABELLED_ALONE * low else {}
+
+
+def round_numbers(low: float, high: float) -> dict[float, str]:
+    """1, 2 and 5 times the powers of ten from 10^`low` to 10^`high`, by their log₁₀,
+    each written as the captions write numbers ("5e−3", "0.01", "0.02")."""
+    return {
+        tick: number(mantissa * 10.0**exponent, 1)
+        for exponent in range(math.floor(low), math.ceil(high) + 1)
+        for mantissa in (1, 2, 5)
+        if low <= (tick := exponent + math.log10(mantissa)) <= high
+    }
 
 
 def decade_colorbar(low: float, high: float, **extra) -> dict:
@@ -368,12 +384,7 @@ def decade_colorbar(low: float, high: float, **extra) -> dict:
     and its ends where fewer than two of those are."""
     first, last = math.ceil(low), math.floor(high)
     if last - first < 1:
-        round_ones = {
-            tick: number(mantissa * 10.0**exponent, 1)
-            for exponent in range(math.floor(low), math.ceil(high) + 1)
-            for mantissa in (1, 2, 5)
-            if low <= (tick := exponent + math.log10(mantissa)) <= high
-        }
+        round_ones = round_numbers(low, high)
         if len(round_ones) < 2:
             round_ones = {low: number(10.0**low), **round_ones, high: number(10.0**high)}
         at: dict[str, float] = {}
