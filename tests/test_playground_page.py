@@ -689,10 +689,16 @@ def test_the_update_caption_reads_the_runs_smallest_and_largest_update_against_t
         f"{number(at_step(stalled.layers, 'end').set_index('layer').loc[21, 'update_ratio'])}."
     )
     end = stalled.layers["step"] == stalled.layers["step"].max()
+    stalled.layers.loc[end, "update_ratio"] = np.where(stalled.layers.loc[end, "layer"] == 1, 5e-6, 5e-3)
+    assert update_words(stalled).endswith(
+        "At step 5, layer 1's update is 5e−6, layer 2's 5e−3. Layer 1's is 200 times below the line: its "
+        "weights barely move."
+    )
+    # every layer below the line (a network that has learned): not layer 1's alone
     stalled.layers.loc[end, "update_ratio"] = np.where(stalled.layers.loc[end, "layer"] == 1, 5e-6, 5e-4)
     assert update_words(stalled).endswith(
         "At step 5, layer 1's update is 5e−6, layer 2's 5e−4. Layer 1's is 200 times below the line: its "
-        "weights barely move."
+        "weights barely move; every other layer's update is below the line too."
     )
     stalled.layers.loc[end, "update_ratio"] = np.where(stalled.layers.loc[end, "layer"] == 21, 1.04, 0.06)
     assert update_words(stalled).endswith(

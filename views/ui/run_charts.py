@@ -297,7 +297,10 @@ def update_words(snap: Snapshot) -> str:
         words += " Above 1, one step changes the weights by more than their own size."
     elif not ratio.empty and SMALLEST_NORMAL <= ratio[low] < figures.UPDATE_GUIDE / HARDLY_MOVING:
         below = number(figures.UPDATE_GUIDE / ratio[low])
-        words += f" {layer_name(low, depth).capitalize()}'s is {below} times below the line: its weights barely move."
+        words += f" {layer_name(low, depth).capitalize()}'s is {below} times below the line: its weights barely move"
+        # (a network that has learned moves little everywhere: "layer 1's ... barely move" alone read as vanishing
+        # beside an output layer's 2.5e-5)
+        words += "; every other layer's update is below the line too." if ratio[high] < figures.UPDATE_GUIDE else "."
     return words
 
 
