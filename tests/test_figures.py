@@ -118,6 +118,7 @@ def test_runs_of_different_lengths_are_drawn_by_steps_back_from_their_ends():
     assert figure.layout.xaxis.autorange == "reversed" and "steps back" in figure.layout.xaxis.title.text
     same = fig.time_profiles({"A": run(50), "B": run(50)})
     assert list(same.data[0].x) == list(range(1, 51)) and same.layout.xaxis.autorange is None
+    assert same.layout.xaxis.range == (0.5, 50.5)  # (no "0" under "t, 1 = the first input")
     # exact zeros at T = 100's first inputs: drawn at their steps back, named by their t
     cut = run(100).assign(grad_rms=lambda r: r["grad_rms"].where(r["t"] > 2, 0.0))
     drawn = fig.time_profiles({"A: T = 10": run(10), "B": cut}).data

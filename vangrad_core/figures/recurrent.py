@@ -62,17 +62,24 @@ def steps_back(runs: dict[str, pd.DataFrame]) -> bool:
     return len(lengths) > 1 and max(lengths) >= ALIGN_LENGTHS * min(lengths)
 
 
+def longest(runs: dict[str, pd.DataFrame]) -> int | None:
+    """The longest sequence among the runs that have rows (None if none has)."""
+    return max((int(rows["t"].max()) for rows in runs.values() if len(rows)), default=None)
+
+
 def time_x(t: pd.Series, length: int, aligned: bool) -> pd.Series:
     """Where time step t of a run of `length` steps is drawn: at t, or (`aligned`) at
     its count of steps back from the last input, 1 for the last."""
     return length - t + 1 if aligned else t
 
 
-def time_axis(aligned: bool, after_last: str = "") -> dict:
+def time_axis(aligned: bool, after_last: str = "", length: int | None = None) -> dict:
     """The x axis of t or (`aligned`) of steps back, reversed so that the first inputs
-    stay on the left. `after_last`: what happens after the last input. (Each its own
-    uirevision: under the charts' one, kept across redraws, a chart first drawn on a t
-    axis stayed unreversed when its runs came to be drawn by steps back.)"""
+    stay on the left. `after_last`: what happens after the last input. A t axis over
+    t = 1 ... `length` (if given) and no further: markers padded it out to a "0" under
+    the title "1 = the first input". (Each its own uirevision: under the charts' one,
+    kept across redraws, a chart first drawn on a t axis stayed unreversed when its runs
+    came to be drawn by steps back.)"""
     if aligned:
         where = f", where {after_last}" if after_last else ""
         return {
@@ -81,7 +88,8 @@ def time_axis(aligned: bool, after_last: str = "") -> dict:
             "uirevision": "steps back",
         }
     after = f" ({after_last} after the last)" if after_last else ""
-    return {"title": f"time step t, 1 = the first input{after}", "uirevision": "t"}
+    extent = {} if length is None else {"range": [0.5, length + 0.5]}
+    return {"title": f"time step t, 1 = the first input{after}", "uirevision": "t", **extent}
 
 
 def time_profiles(
@@ -164,7 +172,7 @@ def time_profiles(
     zero_key(fig, zeros, "0", key_color)  # (a key a line: "A: exactly 0" and B's took a third row on a projector)
     if not one:
         name_the_unstarted(fig, runs)
-    fig.update_xaxes(time_axis(aligned, "the loss is read"))
+    fig.update_xaxes(time_axis(aligned, "the loss is read", longest(runs)))
     fig.update_yaxes(value_axis("RMS of dL/dh_t", plotted(fig), log=True))
     return layout(fig, title)
 
@@ -205,7 +213,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     above = not (plotted(fig) > 1).any()
     line = {"dash": "dot", "color": "gray"}
     level_line(fig, 1, "1: passed on whole", line, log_axis=False, side="left", above=above)
-    fig.update_xaxes(time_axis(aligned))
+    fig.update_xaxes(time_axis(aligned, length=longest(runs)))
     fig.update_yaxes(title="factor at step t", rangemode="tozero", range=[0, EXPLAINED_TOP] if above else None)
     return layout(fig, title)
 
