@@ -517,8 +517,25 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         "(with He initialization to keep the signal's size).",
         "Same, with ReLU (He init)",
         ("profile", "curves"),
-        "The gradient profile is nearly flat and the loss falls to almost 0.",
-        (Claim("nearly flat", keeps_its_size), Claim("falls to almost 0", almost_no_loss)),
+        # (its loss line jumps near step 200, and units die on the way: a walk read "falls to almost 0" beside it
+        # as hiding the next slide's subject)
+        "The gradient profile is nearly flat and the loss falls to almost 0 by the end, but not smoothly: near "
+        "step 200 one large update throws it back above where it started, and by the end up to half of a "
+        "layer's units are dead (next: when a whole layer dies).",
+        (
+            Claim("nearly flat", keeps_its_size),
+            Claim("falls to almost 0 by the end", almost_no_loss),
+            Claim(
+                "near step 200 one large update throws it back above where it started",
+                lambda r: (
+                    r.smoothed_loss.max() > r.first_loss and 150 <= r.metrics["step"][r.smoothed_loss.idxmax()] <= 250
+                ),
+            ),
+            Claim(
+                "by the end up to half of a layer's units are dead, no whole layer",
+                lambda r: 0.4 < r.dead("end").max() <= 0.5,
+            ),
+        ),
     ),
     TourStep(
         "But: dying ReLU",
