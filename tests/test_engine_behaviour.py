@@ -605,6 +605,16 @@ def test_headline_when_a_dead_layer_cuts_the_gradient():
         "Now layer 3, the last hidden layer, gets no gradient at all; layer 1 gets 0.02 (RMS of dL/dz), "
         "by the skip connections."
     )
+    # a residual network with dead layers 1 and 4 of 6: the skips carry the gradient to layers 2 and 3, so it
+    # was cut at layer 1 itself, not at layer 4 (the highest layer at 0)
+    deep = run_experiment(ExperimentConfig(depth=6, width=4, steps=2, residual=True))
+    cut = deep.layers.copy()
+    end, hidden6 = cut["step"] == cut["step"].max(), cut["saturation"].notna()
+    cut.loc[end & hidden6, "delta_rms"] = cut.loc[end & hidden6, "layer"].map({1: 0.0, 4: 0.0}).fillna(1e-3)
+    cut.loc[end & hidden6 & cut["layer"].isin([1, 4]), "dead_fraction"] = 1.0
+    head = headline(deep.metrics, cut, deep.config)
+    assert head.gradient_ratio == 0 and head.cut_at == 1
+    assert gradient_sentence(head, 6).endswith("on its way back from layer 6 it was cut to 0 at layer 1.")
     # one hidden layer: nothing to compare (it said "layer 1 ÷ layer 1 = 1")
     one = run_experiment(ExperimentConfig(depth=1, width=4, steps=2))
     head = headline(one.metrics, one.layers, one.config)

@@ -195,6 +195,42 @@ def test_presenting_labels_a_log_axis_by_its_decades_unless_it_spans_too_few():
     assert decades.minorloglabels == "none"
 
 
+def test_presenting_a_paired_run_that_diverged_says_so_in_its_heading(monkeypatch):
+    """On a projector a paired run's divergence is one line in its heading, no banner: when
+    (counted as the step counter counts), and why where its charts are empty for it ("the
+    run diverged on its first step, before any update (above: why)")."""
+    from types import SimpleNamespace
+
+    from views.ui import charts
+
+    said = []
+    monkeypatch.setattr(charts.classroom, "presenting", lambda: True)
+    monkeypatch.setattr(charts.st, "markdown", said.append)
+    monkeypatch.setattr(charts.st, "error", lambda *a, **k: said.append(("banner", a)))
+    reason = "the loss became infinite; the updates had grown the weights"
+    for at, step_count in ((26, 26), (0, 0)):
+        snap = SimpleNamespace(diverged_at=at, config=SimpleNamespace(steps=600), step_count=step_count)
+        charts.run_heading("A: spectral radius 3", SimpleNamespace(**vars(snap), divergence_reason=reason))
+    assert said == [
+        "**A: spectral radius 3**: :red-background[**diverged** after 26 of 600 steps]",
+        "**A: spectral radius 3**: :red-background[**diverged** on its first step: the loss became infinite]",
+    ]
+
+
+def test_presenting_a_log_axis_of_ticks_given_one_by_one_keeps_four(monkeypatch):
+    """A short span of tiny values gets its 1, 2 and 5 times the powers of ten as ticks
+    given one by one, where Plotly does not heed `nticks`: on a projector's first screen,
+    at most PRESENTER_LOG_TICKS of them (six ran together in the plot's strip)."""
+    from views.ui import charts
+
+    monkeypatch.setattr(charts.classroom, "presenting", lambda: True)
+    axis = value_axis("RMS of dL/dz", [1e-6, 9.9e-5], log=True)
+    assert axis["ticktext"] == ["1e−6", "2e−6", "5e−6", "1e−5", "2e−5", "5e−5"]
+    presented = charts.for_presenter(go.Figure(go.Scatter(x=[1, 2], y=[1e-6, 9.9e-5]), layout={"yaxis": axis}))
+    assert list(presented.layout.yaxis.ticktext) == ["1e−6", "5e−6", "2e−5"]  # every other one
+    assert len(presented.layout.yaxis.tickvals) == 3
+
+
 @pytest.mark.parametrize(
     "pair, first",
     [

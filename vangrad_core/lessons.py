@@ -174,7 +174,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         "learns better than with PyTorch's default.",
         (
             Claim("most inputs saturated from the start", lambda r: r.flat("start").max() > 0.5),
-            Claim("at step 1 the gradient grows toward the input", lambda r: r.gradient_ratio("start") > 1),
+            Claim(  # (most steps back, not only its two ends: 16 of 19 on this run)
+                "at step 1 the dotted line rises toward the input",
+                lambda r: (
+                    r.gradient_ratio("start") > 1
+                    and ((delta := r.at("start")["delta_rms"].to_numpy())[:-1] > delta[1:]).mean() >= 0.75
+                ),
+            ),
             Claim(
                 "after ten updates layer 1 gets a few millionths of what layer 20 gets (and at the end)",
                 lambda r: all(1e-6 <= ratio < 1e-5 for ratio in (r.gradient_ratio_at(10), r.gradient_ratio("end"))),
@@ -531,10 +537,13 @@ _TOUR_DEPTH: tuple[TourStep, ...] = (  # the feed-forward half; the recurrent ha
         (
             Claim("nearly flat", keeps_its_size),
             Claim("falls to almost 0 by the end", almost_no_loss),
-            Claim(
+            Claim(  # (the line's peak above its first point, and the run's largest jump of one batch there)
                 "near step 200 one large update throws it back above where it started",
                 lambda r: (
-                    r.smoothed_loss.max() > r.first_loss and 150 <= r.metrics["step"][r.smoothed_loss.idxmax()] <= 250
+                    r.smoothed_loss.max() > r.smoothed_loss.iloc[0]
+                    and 150 <= r.metrics["step"][r.smoothed_loss.idxmax()] <= 250
+                    and 150 <= r.metrics["step"][(jump := r.metrics["loss"].diff().idxmax())] <= 250
+                    and r.metrics["loss"][jump] > r.metrics["loss"].iloc[0]
                 ),
             ),
             Claim(
@@ -1039,7 +1048,10 @@ TIME_COMPARISONS: tuple[Comparison, ...] = (
                 "B trains to the end",
                 lambda a, b: b.diverged_at is None and b.final_test_loss < b.first_test_loss,
             ),
-            Claim("B never beats answering the average", lambda a, b: forgets(b)),
+            Claim(
+                "B never beats answering the average",
+                lambda a, b: float(b.metrics["test_loss"].min()) >= GUESS_LOSS[b.config.task],
+            ),
         ),
     ),
 )

@@ -77,8 +77,16 @@ class Headline:
     test_step: int | None = None  # the step (counted from 1) the test accuracy was measured after
     first_gradient: float = math.nan  # RMS dL/dz at layer 1 and at the last hidden layer, at the latest recorded step
     last_gradient: float = math.nan
-    # the highest hidden layer that gets no gradient at all (RMS dL/dz exactly 0), if any
+    # where a gradient that reaches layer 1 as exactly 0 was cut: the top of the unbroken run of hidden layers
+    # from layer 1 up that get none (a residual network's skips carry it past a dead layer higher up)
     cut_at: int | None = None
+
+
+def cut_at(delta: pd.Series) -> int | None:
+    """Of the hidden layers' RMS of dL/dz (indexed by layer), the top of the unbroken run of
+    exact zeros from layer 1 up; None if layer 1 gets some gradient, or no layer does."""
+    reached = delta.index[delta != 0]  # (NaN counts as reached: not a 0)
+    return int(reached.min()) - 1 if len(delta) and delta.iloc[0] == 0 and len(reached) else None
 
 
 def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConfig | None = None) -> Headline:
@@ -107,7 +115,7 @@ def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConf
         test_step=int(metrics["step"][tested.index[-1]]) + 1 if len(tested) else None,
         first_gradient=float(hidden[GRADIENT_MEASURE].iloc[0]) if len(hidden) else nan,
         last_gradient=float(hidden[GRADIENT_MEASURE].iloc[-1]) if len(hidden) else nan,
-        cut_at=int(cut.index.max()) if len(cut := hidden[hidden[GRADIENT_MEASURE] == 0]) else None,
+        cut_at=cut_at(hidden[GRADIENT_MEASURE]),
     )
 
 
@@ -382,10 +390,8 @@ def share_words(ratio: float) -> str:
 def passed_back(ratio: float, count: int, first: str, last: str, unit: str) -> str:
     """What `first` gets of `last`'s gradient, and the average factor per `unit` over
     the count − 1 steps between them ("" when there is nothing to say)."""
-    if count < 2 or not math.isfinite(ratio):
+    if count < 2 or not math.isfinite(ratio) or ratio == 0:  # (0: the callers say where it was cut or fell)
         return ""
-    if ratio == 0:
-        return f"Now {first} gets no gradient at all: on its way back from {last} it was cut to 0."
     change = "shrinks" if ratio < 1 else "grows"
     return (
         f"Now {first} gets {share_words(ratio)} {last} gets: on its way back the gradient {change} "
@@ -415,7 +421,7 @@ def gradient_sentence(head: Headline, depth: int) -> str:
             f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it shrank below "
             "float32's smallest number, to 0."
         )
-    if depth >= 2 and head.gradient_ratio == 0 and head.cut_at is not None:  # (where, as the profile's 0s show)
+    if depth >= 2 and head.gradient_ratio == 0:  # a dead layer cut it: where, as the profile's 0s show
         return (
             f"Now layer 1 gets no gradient at all: on its way back from layer {depth} it was cut to 0 "
             f"at layer {head.cut_at}."

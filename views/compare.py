@@ -27,9 +27,8 @@ def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
     for column, (label, snap) in zip(st.columns(2), named.items(), strict=True):
         head = headline(snap.metrics, snap.layers, snap.config)
         with column:
+            charts.run_heading(label, snap)
             presenting = classroom.presenting()  # the numbers only, the factor under the ratio: room for the charts
-            if not charts.run_heading(label, snap):
-                charts.divergence_banner(snap, whole_reason=not presenting, advice=not presenting)
             cols = st.columns(3)
             cols[0].metric("Loss (batch)", number(head.loss, 3))  # (the loss chart's caption: the mean of 20)
             charts.test_accuracy_metric(cols[1], head, snap, compact=False)  # (a sixth of the page: the line under it)

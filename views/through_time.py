@@ -73,10 +73,10 @@ def map_words(label: str, snap: Snapshot) -> str:
 def draw_headline(snaps: tuple[Snapshot, Snapshot]) -> None:
     for column, label, snap in zip(st.columns(2), labels, snaps, strict=True):
         with column:
-            banner = not charts.run_heading(label, snap)  # (presenting, a divergence is said in the heading)
+            charts.run_heading(label, snap)  # (and its divergence)
             # presenting, the numbers only (what learning nothing scores is said under the loss): room for the charts
             presenting = classroom.presenting()
-            charts.time_headline_metrics(snap, against_guessing=not presenting, in_words=not presenting, banner=banner)
+            charts.time_headline_metrics(snap, against_guessing=not presenting, in_words=not presenting, banner=False)
 
 
 BOUND = operator.attrgetter("bound")

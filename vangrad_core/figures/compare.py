@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from ..writing import number
 from .style import (
+    KEY_GREY,
     LABEL_BACKGROUND,
     LAYER_AXIS_TO_OUTPUT,
     batches_words,
@@ -30,6 +31,7 @@ from .style import (
     step_axis,
     thin_steps,
     zero_floor,
+    zero_key,
     zero_markers,
 )
 
@@ -55,8 +57,13 @@ def compare_profiles(runs: dict[str, pd.DataFrame]) -> go.Figure:
         return empty(title, "Press Train to compare")
     name_the_unstarted(fig, runs)
     floor = zero_floor(*(last["delta_rms"] for _, last, _ in lasts))
-    for name, last, color in lasts:  # (labels of one run's zeros were written over another run's line)
-        zero_markers(fig, last["layer"], last["delta_rms"], floor, name, color, labelled=len(lasts) == 1)
+    zeros = [  # (labels of one run's zeros were written over another run's line)
+        zero_markers(
+            fig, last["layer"], last["delta_rms"], floor, name, color, labelled=len(lasts) == 1, legendgroup="0"
+        )
+        for name, last, color in lasts
+    ]
+    zero_key(fig, zeros, "0", lasts[0][2] if len(lasts) == 1 else KEY_GREY)  # (one key for every run's zeros)
     fig.update_xaxes(layer_axis(LAYER_AXIS_TO_OUTPUT, max(int(last["layer"].max()) for _, last, _ in lasts)))
     fig.update_yaxes(title="RMS of dL/dz (log scale)", type="log", exponentformat="power")
     return layout(fig, title)
@@ -99,7 +106,7 @@ def compare_curves(
     if not fig.data:
         return empty("Loss", "Press Train to compare")
     fig.update_xaxes(step_axis([max(trace.x) for trace in fig.data]))
-    name_the_unstarted(fig, runs)
+    name_the_unstarted(fig, runs, compact)
     off_chart = off_the_chart(drawn, nothing_learned)
     losses = pd.concat([line for name, line in drawn.items() if name not in off_chart])
     positive = losses[losses > 0]

@@ -13,7 +13,6 @@ from .style import (
     RUN_COLORS,
     TINY,
     counted,
-    decade_ticks,
     layer_axis,
     layer_colors,
     layout,
@@ -189,9 +188,6 @@ def selu_figure(profiles: pd.DataFrame) -> go.Figure:
     return layout(fig, "Activations through the layers at initialization")
 
 
-RELATIVE_AXIS = {"title": "RMS of dL/dz ÷ top layer's (log)", "type": "log", "exponentformat": "power"}
-
-
 def bn_by_depth(depths: pd.DataFrame, prediction: pd.DataFrame) -> go.Figure:
     """Yang et al.: ReLU with batch norm at initialization, the RMS of dL/dz relative to
     the top hidden layer, by how far below the top, for each depth; the theory's rate dashed."""
@@ -209,7 +205,7 @@ def bn_by_depth(depths: pd.DataFrame, prediction: pd.DataFrame) -> go.Figure:
     )
     # the input on the left, as in every other profile (bn_variants beside it): the top at the right
     fig.update_xaxes(title="← toward the input · layers below the top hidden layer", autorange="reversed")
-    fig.update_yaxes(RELATIVE_AXIS | decade_ticks(plotted(fig)))
+    fig.update_yaxes(value_axis("RMS of dL/dz ÷ top layer's", plotted(fig), log=True))
     return layout(fig, "ReLU with batch norm at initialization: the gradient grows toward the input")
 
 
@@ -219,7 +215,7 @@ def bn_variants(variants: pd.DataFrame) -> go.Figure:
     series_lines(fig, variants, "run", "layer", "relative", marker={"size": 4})
     depth = int(variants["layer"].max())
     fig.update_xaxes(layer_axis("layer, 1 = input side", depth))
-    fig.update_yaxes(RELATIVE_AXIS | decade_ticks(plotted(fig)))
+    fig.update_yaxes(value_axis("RMS of dL/dz ÷ top layer's", plotted(fig), log=True))
     return layout(fig, f"{depth} layers with batch norm: each activation, and ReLU with residual connections")
 
 

@@ -62,7 +62,7 @@ def steps_back(runs: dict[str, pd.DataFrame]) -> bool:
     return len(lengths) > 1 and max(lengths) >= ALIGN_LENGTHS * min(lengths)
 
 
-def longest(runs: dict[str, pd.DataFrame]) -> int | None:
+def longest_sequence(runs: dict[str, pd.DataFrame]) -> int | None:
     """The longest sequence among the runs that have rows (None if none has)."""
     return max((int(rows["t"].max()) for rows in runs.values() if len(rows)), default=None)
 
@@ -100,9 +100,11 @@ def time_profiles(
     (`recurrent.pascanu_bound` of a run's untrained weights): Pascanu et al.'s bound,
     dashed, pinned to the run's dL/dh_T at its first step. The legend is a key, short
     enough for a projector: a colour per run, a dash per moment (each line's hover
-    says both). `compact` (a projector's first screen): each run keyed by its letter
-    ("A: plain tanh RNN" is the heading above), its zeros by the run alone, so that the
-    key keeps to two rows (in three, the chart ran past a 1280×720 screen's bottom)."""
+    says both), one grey marker for every run's zeros (`zero_key`; a click on a run's
+    entry leaves its zeros, which the marker's own entry hides). `compact` (a projector's
+    first screen): each run keyed by its letter ("A: plain tanh RNN" is the heading
+    above), so that the key keeps to two rows (in three, the chart ran past a 1280×720
+    screen's bottom)."""
     title = "Gradient through time: RMS of dL/dh_t"
     fig = new_figure()
     kept, dashes = [], {}  # (name, x, rows, colour) of each line drawn; dash -> what it means
@@ -171,8 +173,8 @@ def time_profiles(
         fig.add_trace(legend_entry(name, legendgroup=group, line={"color": color, "dash": dash}))
     zero_key(fig, zeros, "0", key_color)  # (a key a line: "A: exactly 0" and B's took a third row on a projector)
     if not one:
-        name_the_unstarted(fig, runs)
-    fig.update_xaxes(time_axis(aligned, "the loss is read", longest(runs)))
+        name_the_unstarted(fig, runs, compact)
+    fig.update_xaxes(time_axis(aligned, "the loss is read", longest_sequence(runs)))
     fig.update_yaxes(value_axis("RMS of dL/dh_t", plotted(fig), log=True))
     return layout(fig, title)
 
@@ -213,7 +215,7 @@ def explained(runs: dict[str, pd.DataFrame], cells: dict[str, str]) -> go.Figure
     above = not (plotted(fig) > 1).any()
     line = {"dash": "dot", "color": "gray"}
     level_line(fig, 1, "1: passed on whole", line, log_axis=False, side="left", above=above)
-    fig.update_xaxes(time_axis(aligned, length=longest(runs)))
+    fig.update_xaxes(time_axis(aligned, length=longest_sequence(runs)))
     fig.update_yaxes(title="factor at step t", rangemode="tozero", range=[0, EXPLAINED_TOP] if above else None)
     return layout(fig, title)
 

@@ -225,13 +225,14 @@ def letter(name: str) -> str:
     return name.split(":")[0]
 
 
-def name_the_unstarted(fig: go.Figure, runs: dict[str, pd.DataFrame]) -> None:
+def name_the_unstarted(fig: go.Figure, runs: dict[str, pd.DataFrame], compact: bool = False) -> None:
     """A legend entry, in its colour, for each run with nothing to draw (one that
     diverged on its first step), and the legend shown: with one run drawn Plotly hid
-    it, and the chart no longer said whose line it was."""
+    it, and the chart no longer said whose line it was. `compact`: the run by its letter."""
     for (name, frame), color in zip(runs.items(), RUN_COLORS, strict=False):
         if frame.empty:
-            fig.add_trace(legend_entry(f"{name}: no step to draw", line={"color": color, "width": 4}))
+            who = letter(name) if compact else name
+            fig.add_trace(legend_entry(f"{who}: no step to draw", line={"color": color, "width": 4}))
     fig.update_layout(showlegend=True)
 
 
@@ -358,22 +359,28 @@ def decade_ticks(values: object) -> dict:
             return {"dtick": "D2", "tickformat": "~g", "minorloglabels": "complete"}
         # too small (or large) for plain decimals, and a decade's ticks would label nothing: 1, 2 and 5
         # times each power of ten, written out ("2e−5"), where Plotly labelled the digits between two
-        # decades alone, at 8 px ("2 3 4 ... 9": the "2" was 2e−5); a little past the ends, where the
-        # axis's padding may show the next one
-        ticks = round_numbers(math.log10(low) - 0.4, math.log10(high) + 0.4)
+        # decades alone, at 8 px ("2 3 4 ... 9": the "2" was 2e−5)
+        ticks = round_ticks(math.log10(low), math.log10(high))
         return {"tickmode": "array", "tickvals": [10.0**tick for tick in ticks], "ticktext": list(ticks.values())}
     return {"dtick": 1} if high < DECADES_LABELLED_ALONE * low else {}
 
 
-def round_numbers(low: float, high: float) -> dict[float, str]:
-    """1, 2 and 5 times the powers of ten from 10^`low` to 10^`high`, by their log₁₀,
-    each written as the captions write numbers ("5e−3", "0.01", "0.02")."""
-    return {
+def round_ticks(low: float, high: float) -> dict[float, str]:
+    """Ticks from 10^`low` to 10^`high`, by their log₁₀: 1, 2 and 5 times the powers of
+    ten in the span, each written as the captions write numbers ("5e−3", "0.01", "0.02"),
+    and its ends where fewer than two of those are (between 3e−4 and 4.5e−4 there is none)."""
+    round_ones = {
         tick: number(mantissa * 10.0**exponent, 1)
         for exponent in range(math.floor(low), math.ceil(high) + 1)
         for mantissa in (1, 2, 5)
         if low <= (tick := exponent + math.log10(mantissa)) <= high
     }
+    if len(round_ones) < 2:
+        round_ones = {low: number(10.0**low), **round_ones, high: number(10.0**high)}
+    at: dict[str, float] = {}
+    for tick in sorted(round_ones):
+        at.setdefault(round_ones[tick], tick)  # a label once (ends that round alike)
+    return {tick: label for label, tick in at.items()}
 
 
 def decade_colorbar(low: float, high: float, **extra) -> dict:
@@ -384,13 +391,8 @@ def decade_colorbar(low: float, high: float, **extra) -> dict:
     and its ends where fewer than two of those are."""
     first, last = math.ceil(low), math.floor(high)
     if last - first < 1:
-        round_ones = round_numbers(low, high)
-        if len(round_ones) < 2:
-            round_ones = {low: number(10.0**low), **round_ones, high: number(10.0**high)}
-        at: dict[str, float] = {}
-        for tick in sorted(round_ones):
-            at.setdefault(round_ones[tick], tick)  # a label once (ends that round alike)
-        return {"tickvals": list(at.values()), "ticktext": list(at), **extra}
+        ticks = round_ticks(low, high)
+        return {"tickvals": list(ticks), "ticktext": list(ticks.values()), **extra}
     ticks = list(range(first, last + 1, math.ceil((last - first) / MAX_COLORBAR_TICKS)))
     return {"tickvals": ticks, "ticktext": [power("10", tick) for tick in ticks], **extra}
 

@@ -200,7 +200,12 @@ def for_presenter(figure: go.Figure, presenter: dict | None = None, first_screen
             figure.update_layout(height=PRESENTER_CHART["height"] + LEGEND_ROW_PX * max(0, legend_rows(figure) - 2))
             if top > PRESENTER_CHART["margin"]["t"] + 10:  # room a figure asked for above its plot (panel titles)
                 figure.update_layout(margin_t=top)
-            if figure.layout.yaxis.type == "log" and figure.layout.yaxis.dtick in (None, 1):
+            yaxis = figure.layout.yaxis
+            if yaxis.type == "log" and yaxis.tickmode == "array" and len(yaxis.tickvals) > PRESENTER_LOG_TICKS:
+                # (ticks given one by one, where nticks is not heeded: 1e−6 ... 5e−5, seven of them)
+                every = math.ceil(len(yaxis.tickvals) / PRESENTER_LOG_TICKS)
+                figure.update_yaxes(tickvals=yaxis.tickvals[::every], ticktext=yaxis.ticktext[::every])
+            elif yaxis.type == "log" and yaxis.dtick in (None, 1):
                 # (the plot a strip: tour step 1's 1 ... 10⁻²⁰ ran together in 110 px of large text;
                 # six decades, each labelled, would too)
                 figure.update_yaxes(dtick=None, nticks=PRESENTER_LOG_TICKS)
@@ -418,17 +423,23 @@ def divergence_banner(snap: Snapshot, whole_reason: bool = True, advice: bool = 
     st.error(f"**The run diverged** {why}." + (f" {what_to_change}" if advice else ""), icon=":material/error:")
 
 
-def run_heading(label: str, snap: Snapshot) -> bool:
-    """A paired run's heading: "**A: PyTorch default**: 120 / 600 steps". On a projector a
-    run that diverged says so here, in one line, instead of a banner under it (the banner
-    pushed an exploding pair's charts 60 px past a 1280×720 screen); returns whether it did."""
-    if classroom.presenting() and snap.diverged_at is not None:
-        at = snap.diverged_at
-        when = f"after {at} of {snap.config.steps} steps" if at else diverged_when(at)  # ("on its first step")
+def run_heading(label: str, snap: Snapshot) -> None:
+    """A paired run's heading, "**A: PyTorch default**: 120 / 600 steps", and if the run
+    diverged, when and why (`divergence_banner`). On a projector a run that diverged says
+    so in its heading, in one line, instead of a banner under it (the banner pushed an
+    exploding pair's charts 60 px past a 1280×720 screen); why, only where its charts are
+    empty and say "(above: why)": it diverged on its first step."""
+    presenting = classroom.presenting()
+    if presenting and (at := snap.diverged_at) is not None:
+        when = (
+            f"after {at} of {snap.config.steps} steps"
+            if at
+            else f"{diverged_when(at)}: " + divergence_cause(snap.divergence_reason or "")
+        )
         st.markdown(f"**{label}**: :red-background[**diverged** {when}]")
-        return True
+        return
     st.markdown(f"**{label}**: {snap.step_count} / {snap.config.steps} steps")
-    return False
+    divergence_banner(snap, whole_reason=not presenting, advice=not presenting)
 
 
 def headline_metrics(snap: Snapshot, status: str | None = None) -> None:
