@@ -954,11 +954,13 @@ def test_what_carries_an_rnns_gradient_multiplies_out_to_what_reaches_t_1():
     (whole,) = figure.layout.annotations  # this sigmoid RNN passes back ×0.5 a step, its gain 0.17: under 1
     assert not (plotted(figure) > 1).any()
     assert (whole.text, whole.xanchor, whole.yanchor) == ("1: passed on whole", "left", "bottom")
+    assert whole.yshift > 0  # clear of a thick line along 1 (an LSTM's most open gate at 0.99 ran under its edge)
     assert figure.layout.yaxis.range == (0, EXPLAINED_TOP)
     # a factor over 1 (an exploding RNN's): the label under the line, the axis Plotly's
     exploding = rows.assign(jacobian_gain=rows["jacobian_gain"] * 10)
     over = fig.explained({"A": exploding}, {"A": "rnn"})
     assert over.layout.annotations[0].yanchor == "top" and over.layout.yaxis.range is None
+    assert over.layout.annotations[0].yshift < 0  # (under the line: below it)
     lstm = RecurrentTrainer(RecurrentConfig(cell="lstm", length=12, steps=2))
     lstm.step(2)
     gates = fig.explained({"A": lstm.time_gradients}, {"A": "lstm"})

@@ -290,6 +290,9 @@ def hline(y: float, line: dict) -> dict:
     }
 
 
+# a level line's label this far off its line: clear of a 4-px line along it (tour step 14's LSTM gate at 0.99
+# ran under the edge of "1: passed on whole")
+LABEL_CLEARANCE_PX = 3
 # a label over the lines: readable (at 0.5, tour step 3's bundle of lines ran through its text), the lines under it seen
 LABEL_BACKGROUND = "rgba(255, 255, 255, 0.8)"
 
@@ -310,6 +313,7 @@ def level_line(
         y=math.log10(y) if log_axis else y,
         yref="y",
         yanchor="bottom" if above else "top",
+        yshift=LABEL_CLEARANCE_PX if above else -LABEL_CLEARANCE_PX,
         showarrow=False,
         bgcolor=LABEL_BACKGROUND,
     )
