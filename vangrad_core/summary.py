@@ -82,7 +82,7 @@ class Headline:
     cut_at: int | None = None
 
 
-def cut_at(delta: pd.Series) -> int | None:
+def top_of_zeros(delta: pd.Series) -> int | None:
     """Of the hidden layers' RMS of dL/dz (indexed by layer), the top of the unbroken run of
     exact zeros from layer 1 up; None if layer 1 gets some gradient, or no layer does."""
     reached = delta.index[delta != 0]  # (NaN counts as reached: not a 0)
@@ -115,7 +115,7 @@ def headline(metrics: pd.DataFrame, layers: pd.DataFrame, config: ExperimentConf
         test_step=int(metrics["step"][tested.index[-1]]) + 1 if len(tested) else None,
         first_gradient=float(hidden[GRADIENT_MEASURE].iloc[0]) if len(hidden) else nan,
         last_gradient=float(hidden[GRADIENT_MEASURE].iloc[-1]) if len(hidden) else nan,
-        cut_at=cut_at(hidden[GRADIENT_MEASURE]),
+        cut_at=top_of_zeros(hidden[GRADIENT_MEASURE]),
     )
 
 

@@ -54,7 +54,8 @@ def draw(snaps: tuple[Snapshot, Snapshot]) -> None:
         )
 
     def loss() -> None:
-        charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)  # (short names: whole)
+        # (the runs' whole names, where Through time keys its runs by letter: a pair's here fit one row)
+        charts.chart("compare:loss", snaps[0], lambda: run_charts.compare_curves(named), stamp)
         words = {label: run_charts.loss_words(snap) for label, snap in named.items()}
         st.caption(" ".join(f"{label}: {said}" for label, said in words.items() if said))
 

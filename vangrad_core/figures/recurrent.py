@@ -58,13 +58,18 @@ def steps_back(runs: dict[str, pd.DataFrame]) -> bool:
     input, their ends aligned (one ALIGN_LENGTHS times longer than another): on one t
     axis, T = 10 beside T = 100 was a blob in a corner; aligned, its line lies along
     the longer run's last steps, where each step back multiplies by the same factor."""
-    lengths = {int(rows["t"].max()) for rows in runs.values() if len(rows)}
+    lengths = sequence_lengths(runs)
     return len(lengths) > 1 and max(lengths) >= ALIGN_LENGTHS * min(lengths)
+
+
+def sequence_lengths(runs: dict[str, pd.DataFrame]) -> set[int]:
+    """The sequence lengths T of the runs that have rows."""
+    return {int(rows["t"].max()) for rows in runs.values() if len(rows)}
 
 
 def longest_sequence(runs: dict[str, pd.DataFrame]) -> int | None:
     """The longest sequence among the runs that have rows (None if none has)."""
-    return max((int(rows["t"].max()) for rows in runs.values() if len(rows)), default=None)
+    return max(sequence_lengths(runs), default=None)
 
 
 def time_x(t: pd.Series, length: int, aligned: bool) -> pd.Series:
