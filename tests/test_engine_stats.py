@@ -23,6 +23,7 @@ from vangrad_core import (
     make_dataset,
     measure_fast,
 )
+from vangrad_core.backprop import Backprop, loss_and_gradient
 from vangrad_core.measure import LAYER_COLUMNS, UNIT_COLUMNS, layer_rows, layer_stats, record_pass, unit_rows
 from vangrad_core.measure_fast import FastMeasure
 from vangrad_core.packing import pack_parameters
@@ -33,12 +34,12 @@ def fast_measure(model, x, y) -> tuple[FastMeasure, np.ndarray]:
     measure and its record."""
     twin = copy.deepcopy(model)
     packed = pack_parameters(twin)
-    measure = FastMeasure(twin, packed)
+    passes, measure = Backprop(twin), FastMeasure(twin, packed)
     record = measure.new_records(1)
-    measure.start()
-    measure.backward(nn.functional.cross_entropy(twin(x), y))
+    recorded = passes.forward(x)
+    passes.backward(recorded, loss_and_gradient(recorded.logits, y)[1])
     measure.measure_weights(record[0])
-    measure.measure_pass(record[0], 0, updated=False)
+    measure.measure_pass(record[0], recorded, 0, updated=False)
     measure.sort_samples()
     return measure, record
 

@@ -26,6 +26,7 @@ LEAKY_SLOPE = 0.01
 SELU_SCALE = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
 SATURATION_THRESHOLD = 0.1  # a derivative below 10% of its maximum counts as near 0
+_aten = torch.ops.aten
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,12 +37,17 @@ class Activation:
     x > 0 and one for x <= 0, (c, b, a) each: f'(x) = c + b y + a y². Every
     activation here has one but GELU, whose derivative needs erf of x
     (`exact_derivative`). The compiled statistics compute the derivative this way,
-    from the output they read anyway."""
+    from the output they read anyway.
+
+    `backward(grad, x, y)`: dL/dx from dL/dy, the input x and the output y, by the
+    op autograd's own backward of `function` calls, so the same numbers bit for bit
+    (`backprop.py`, the trainer's backward pass written out)."""
 
     name: str
     function: Callable[[torch.Tensor], torch.Tensor]
     max_derivative: float
     slope_in_y: tuple[float, float, float, float, float, float] | None
+    backward: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
     exact_derivative: Callable[[torch.Tensor], torch.Tensor] | None = None
     flat_word: str = "saturated"  # an input where the slope is near 0 is ... ("" if none is)
     flat_where: str = ""  # where that happens, in words
@@ -81,6 +87,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             torch.sigmoid,
             0.25,
             (0, 1, -1, 0, 1, -1),  # y - y²
+            lambda grad, x, y: _aten.sigmoid_backward(grad, y),
             flat_where="both tails (|x| > 3.6): the output is stuck near 0 or 1",
             dead_cause="stuck at 0 or 1, where the slope is 0 in float32",
         ),
@@ -89,6 +96,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             torch.tanh,
             1.0,
             (1, 0, -1, 1, 0, -1),  # 1 - y²
+            lambda grad, x, y: _aten.tanh_backward(grad, y),
             flat_where="both tails (|x| > 1.8): the output is stuck near −1 or 1",
             dead_cause="stuck at −1 or 1, where the slope is 0 in float32",
         ),
@@ -97,6 +105,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             torch.relu,
             1.0,
             (1, 0, 0, 0, 0, 0),
+            lambda grad, x, y: _aten.threshold_backward(grad, y, 0),
             flat_word="inactive",
             flat_where="x < 0: output 0",
             dead_cause="off (output 0) for every input",
@@ -106,6 +115,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             lambda x: nn.functional.leaky_relu(x, LEAKY_SLOPE),
             1.0,
             (1, 0, 0, LEAKY_SLOPE, 0, 0),
+            lambda grad, x, y: _aten.leaky_relu_backward(grad, x, LEAKY_SLOPE, False),
             flat_word="inactive",
             flat_where=f"x < 0, where the slope is {LEAKY_SLOPE} (never 0)",
             dead_cause="the slope is never 0, so none can be",
@@ -115,6 +125,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             nn.functional.elu,
             1.0,
             (1, 0, 0, 1, 1, 0),  # below 0: y = exp(x) - 1
+            lambda grad, x, y: _aten.elu_backward(grad, 1.0, 1, 1, False, x),
             flat_where="the negative tail (x < -2.3): the output is stuck near -1",
         ),
         # The exact (erf) GELU's derivative peaks at 1.1289 near x = 1.4142.
@@ -123,6 +134,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             nn.functional.gelu,
             1.1289,
             None,
+            lambda grad, x, y: _aten.gelu_backward(grad, x),
             _gelu_derivative,
             flat_where="x < -0.53: the output is stuck near its floor, between -0.17 and 0",
         ),
@@ -131,6 +143,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             nn.functional.selu,
             SELU_SCALE * SELU_ALPHA,
             (SELU_SCALE, 0, 0, SELU_SCALE * SELU_ALPHA, 1, 0),
+            lambda grad, x, y: _aten.elu_backward(grad, SELU_ALPHA, SELU_SCALE, 1, False, x),
             flat_where="the negative tail (x < -2.3): the output is stuck near -1.76",
         ),
         Activation(
@@ -138,6 +151,7 @@ ACTIVATION_TABLE: dict[str, Activation] = {
             lambda x: x,
             1.0,
             (1, 0, 0, 1, 0, 0),
+            lambda grad, x, y: grad,
             flat_word="",
             flat_where="nowhere",
             dead_cause="output 0 for every input, so its weights get no gradient",

@@ -4,7 +4,8 @@ The columns mean what `measure.py` says (that module is the reference; the tests
 hold this one equal to it). Here speed matters: training with statistics must keep
 at least 0.8x the speed of a bare loop (docs/architecture.md, "Budgets"). So:
 
-- the forward pass keeps what it computes (`model.Recording`), rather than being
+- the training pass keeps what it computes (`backprop.Pass`: each hidden layer's
+  nonlinearity input and output, every Linear layer's dL/dz), rather than being
   walked again;
 - per step, compiled passes (`kernels.py`: the activations, the weights, the
   update, the output layer's dL/dz) write sums and norms into one raw record (a NumPy
@@ -29,9 +30,10 @@ import torch
 
 from . import kernels
 from .activations import ACTIVATION_TABLE
+from .backprop import Pass
 from .kernels import ACTIVATION_SUMS, UNIT_SUMS, WEIGHT_SUMS
 from .measure import QUANTILE_SAMPLE, QUANTILES
-from .model import Network, Recording
+from .model import Network
 from .packing import PackedParameters
 
 SAMPLE_BYTES = 2**20  # the samples kept for percentiles until they are sorted together, at most
@@ -70,12 +72,10 @@ def _mean_std(sums: np.ndarray, norms: np.ndarray, counts: np.ndarray | int) -> 
 class FastMeasure:
     """Measures a model's training steps, layer by layer, into raw records.
 
-    Per step: `start()` before the forward pass of a step to record makes the model
-    keep what it computes (`model.Recording`), and `backward(loss)` runs the backward
-    pass (which then keeps dL/dz);
+    Per step, after the training pass (`backprop.Backprop`):
     `measure_weights(record)` measures the weights and gradients before the update
     (and says whether they are finite); the optimizer steps; `measure_pass(record,
-    step)` measures the pass and the update. A step not recorded asks
+    recorded, step)` measures the pass and the update. A step not recorded asks
     `weights_finite()`. `table(records)` turns any number of records into
     the `layers` frame's columns, when the frame is asked for.
 
@@ -96,7 +96,6 @@ class FastMeasure:
         self.initial = packed.weights.values.clone()
         self.initial_norm = torch.linalg.vector_norm(self.initial, dim=1).double().numpy()
         self.dtype = raw_dtype(self.depth)
-        self.recording: Recording | None = None
         # Reused buffers (a fresh multi-MB tensor each step costs page faults that
         # outweigh the arithmetic); NumPy views of the packed matrices, made once.
         self._weight_arrays = (
@@ -126,25 +125,6 @@ class FastMeasure:
             records[name] = np.nan
         return records
 
-    def start(self) -> None:
-        """Record the model's next forward pass (and keep dL/dz in its backward pass)."""
-        self.recording = Recording()
-        self.model.record_into(self.recording)
-
-    def backward(self, loss: torch.Tensor) -> None:
-        """Stop recording, and run the backward pass of `loss` (computed from the
-        recorded pass, if any): the parameters' gradients into their packed rows, and
-        the recorded pass's dL/dz into the recording."""
-        recording = self.model.recording  # this step's, if `start()` set one (else None)
-        self.model.record_into(None)
-        deltas = self.packed.backward(loss, recording.linear_outputs if recording is not None else None)
-        if recording is not None:
-            recording.deltas = deltas
-
-    def discard(self) -> None:
-        """Forget the recorded pass (the run diverged at it)."""
-        self.recording = None
-
     @torch.no_grad()
     def measure_weights(self, record: np.void) -> bool:
         """Into `record`: the weights and their gradients (before clipping and the
@@ -164,13 +144,12 @@ class FastMeasure:
         return kernels.weight_sums(*self._weight_arrays, self._unrecorded_sums, self._before)
 
     @torch.no_grad()
-    def measure_pass(self, record: np.void, step: int, updated: bool = True) -> None:
-        """Into `record`: the recorded pass of optimizer step `step`, and (when
-        `updated`) the update just applied. The hidden layers' tensors are stacked, a
-        chunk of layers at a time, for one compiled pass per chunk: a Python call per
-        layer cost more than the copy."""
-        recording, self.recording = self.recording, None
-        inputs, outputs, deltas = recording.act_inputs, recording.act_outputs, recording.deltas
+    def measure_pass(self, record: np.void, recorded: Pass, step: int, updated: bool = True) -> None:
+        """Into `record`: the pass of optimizer step `step` (forward and backward), and
+        (when `updated`) the update just applied. The hidden layers' tensors are
+        stacked, a chunk of layers at a time, for one compiled pass per chunk: a Python
+        call per layer cost more than the copy."""
+        inputs, outputs, deltas = recorded.act_inputs, recorded.act_outputs, recorded.deltas
         batch, width = inputs[0].shape
         self._values_per_layer, self._values_per_output = batch * width, deltas[-1].numel()
         n_examples = min(batch, math.ceil(QUANTILE_SAMPLE / width))

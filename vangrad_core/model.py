@@ -17,29 +17,6 @@ from .config import ExperimentConfig
 from .data import make_dataset
 
 
-class Recording:
-    """What one forward pass keeps for the trainer's statistics (measure_fast.py),
-    while a network's `recording` is set: each hidden layer's nonlinearity input and
-    output, and every Linear layer's output z, whose gradient dL/dz the backward pass
-    then hands back (`PackedParameters.backward`; `retain_grad` instead cloned each
-    one, 7% of a depth-20 step). Kept by the forward pass itself rather than by module
-    hooks: a hooked module takes PyTorch's slow call path, which cost more than the
-    statistics."""
-
-    def __init__(self) -> None:
-        self.act_inputs: list[torch.Tensor] = []
-        self.act_outputs: list[torch.Tensor] = []
-        self.linear_outputs: list[torch.Tensor] = []
-        self.deltas: list[torch.Tensor] = []  # dL/dz of each of linear_outputs, after the backward pass
-
-    def keep_linear(self, z: torch.Tensor) -> None:
-        self.linear_outputs.append(z)
-
-    def keep_activation(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self.act_inputs.append(x)
-        self.act_outputs.append(y)
-
-
 class Block(nn.Module):
     """Linear, [norm], activation, [norm], [+ input]. (`activation` is a function,
     `activations.Activation.function`.)"""
@@ -53,16 +30,13 @@ class Block(nn.Module):
         self.norm_after = _norm(norm, n_out) if norm.endswith("_after") else None
         self.residual = residual
 
-    def forward(self, x: torch.Tensor, recording: Recording | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         # The Linear layer's function and the activation's, not modules called: at these
         # sizes a module's call costs about what its op does (docs/performance.md: 3-10% more steps a second)
         linear = self.linear
         z = nn.functional.linear(x, linear.weight, linear.bias)
         into = z if self.norm_before is None else self.norm_before(z)
         h = self.activation(into)
-        if recording is not None:
-            recording.keep_linear(z)
-            recording.keep_activation(into, h)
         if self.norm_after is not None:
             h = self.norm_after(h)
         return x + h if self.residual else h
@@ -98,7 +72,6 @@ class Network(nn.Module):
         )
         self.head = uninitialized_linear(config.width, n_classes)
         self.config = config
-        self.recording: Recording | None = None  # set (`record_into`): the next passes are recorded into it
 
     @property
     def linears(self) -> list[nn.Linear]:
@@ -112,20 +85,10 @@ class Network(nn.Module):
             if block.norm_before is not None or block.norm_after is not None
         ]
 
-    def record_into(self, recording: Recording | None) -> None:
-        """Record the next passes into `recording` (None: stop). A plain attribute, set
-        past nn.Module.__setattr__, whose checks for parameters and submodules took up
-        to 10 µs a set inside a training step (docs/performance.md, "The engine")."""
-        object.__setattr__(self, "recording", recording)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        recording = self.recording
         for block in self.blocks:
-            x = block(x, recording)
-        z = self.head(x)
-        if recording is not None:
-            recording.keep_linear(z)
-        return z
+            x = block(x)
+        return self.head(x)
 
 
 def build_model(config: ExperimentConfig) -> Network:

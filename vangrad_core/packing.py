@@ -15,7 +15,6 @@ against a plain `torch.optim` loop on the unpacked model).
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 import torch
@@ -40,11 +39,11 @@ def pack_rows(slots: list[tuple[nn.Module, str]]) -> PackedRows:
     """Make each (module, parameter name)'s parameter a view into a row of one
     zero-padded matrix, and its .grad a view into the same row of a second one.
 
-    Optimizers update the views in place, so `values` is always current. Autograd
-    accumulates into an existing .grad in place: zero the gradients, never set them
-    to None. The padding's gradient is 0 and stays 0 (nothing writes it: a backward
-    pass fills each row's first counts[l] numbers), so the optimizers leave the padding
-    at 0. (Two matrices, not one: an in-place change to any view bumps the version
+    Optimizers update the views in place, so `values` is always current. The
+    trainer's backward pass (`backprop.py`) writes each gradient into its .grad in
+    place: never set them to None. The padding's gradient is 0 and stays 0 (nothing
+    writes it: a backward pass fills each row's first counts[l] numbers), so the
+    optimizers leave the padding at 0. (Two matrices, not one: an in-place change to any view bumps the version
     of the whole matrix, and autograd would take the accumulated gradients for
     changed weights.)"""
     params = [getattr(module, name) for module, name in slots]
@@ -81,34 +80,6 @@ class PackedParameters:
     def matrices(self) -> list[nn.Parameter]:
         """The packed matrices as Parameters, for the optimizer and gradient clipping."""
         return [rows.parameter for rows in self._rows]
-
-    @functools.cached_property
-    def _views_and_grads(self) -> tuple[list[nn.Parameter], list[torch.Tensor]]:
-        """Every parameter's view and its gradient's, listed once (not on every step)."""
-        views = [view for rows in self._rows for view in rows.views]
-        return views, [view.grad for view in views]
-
-    def zero_grad(self) -> None:
-        """Zero every gradient, in place (they are views into the packed matrices)."""
-        for rows in self._rows:
-            rows.grads.zero_()
-
-    def backward(self, loss: torch.Tensor, also: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
-        """Backpropagate `loss`: every parameter's gradient into its row of the packed
-        gradients. With `also` (tensors the loss was computed from, such as each
-        layer's z), returns dL/d of each, from the same pass: `torch.autograd.grad`
-        hands them back as computed, where `retain_grad` cloned each one (at depth 20,
-        the clones cost 7% of a step); the parameters' gradients, handed back with them,
-        are copied into their rows in one op."""
-        if not also:
-            self.zero_grad()
-            loss.backward()
-            return []
-        views, view_grads = self._views_and_grads
-        grads = torch.autograd.grad(loss, [*views, *also])
-        # one multi-tensor copy, as torch.optim's foreach updates do, not a Python loop of copies
-        torch._foreach_copy_(view_grads, grads[: len(views)])
-        return list(grads[len(views) :])
 
 
 def pack_parameters(model: Network) -> PackedParameters:

@@ -15,6 +15,7 @@ from torch import nn
 from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 
+from .backprop import Backprop, loss_and_gradient
 from .config import ExperimentConfig
 from .data import Dataset, make_dataset
 from .measure import LAYER_COLUMNS, UNIT_COLUMNS
@@ -252,6 +253,7 @@ class Trainer(SteppedRun):
         # Packed parameters: one compiled pass measures every layer, one op updates
         # them all (packing.py says what it buys). Pack before making the optimizer.
         self.packed = pack_parameters(self.model)
+        self.backprop = Backprop(self.model)  # (over the packed parameters)
         self.measure = FastMeasure(self.model, self.packed)
         self.optimizer = Optimizer(config, self.packed.matrices)
         self._batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
@@ -269,17 +271,15 @@ class Trainer(SteppedRun):
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
 
     def _one_step(self) -> None:
-        s, model, measure = self.step_count, self.model, self.measure
+        s, measure = self.step_count, self.measure
         last = s == self.config.steps - 1
         record = self._records[self._n_records] if self._record_this_step(s) else None
         idx = next(self._batches)
         x, y = self.data.x_train[idx], self.data.y_train[idx]
 
-        if record is not None:
-            measure.start()
-        logits = model(x)
-        loss = nn.functional.cross_entropy(logits, y)
-        measure.backward(loss)
+        recorded = self.backprop.forward(x)
+        loss, logits_grad = loss_and_gradient(recorded.logits, y)
+        self.backprop.backward(recorded, logits_grad)
 
         # Divergence: the first step whose loss, weights or weight gradients are not
         # finite stops the run before its update. (A non-finite bias or norm
@@ -294,10 +294,10 @@ class Trainer(SteppedRun):
             nn.utils.clip_grad_norm_(self.packed.matrices, self.config.grad_clip)
         self.optimizer.step()
 
-        correct = np.count_nonzero(logits.detach().numpy().argmax(1) == y.numpy())  # NumPy: quicker on a few numbers
+        correct = np.count_nonzero(recorded.logits.numpy().argmax(1) == y.numpy())  # NumPy: quicker on a few numbers
         self._metrics[s, :3] = (s, loss_value, correct / len(y))
         if record is not None:
-            measure.measure_pass(record, s)
+            measure.measure_pass(record, recorded, s)
             self._n_records += 1
         if s % self.eval_every == 0 or last:
             self._metrics[s, 3:] = self.evaluate()
@@ -340,7 +340,6 @@ class Trainer(SteppedRun):
             if doomed_from_the_start(s, first_loss)
             else "; the updates had grown the weights until the gradients exploded"
         )
-        self.measure.discard()
 
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
