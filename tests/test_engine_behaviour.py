@@ -692,3 +692,39 @@ def test_a_recurrent_run_extended_is_the_longer_run_and_a_diverged_run_cannot_go
     capped = Trainer(ExperimentConfig(depth=2, width=4, steps=19990))
     capped.extend(500)
     assert capped.config.steps == 20000  # the largest step count a config takes
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda: Trainer(ExperimentConfig(depth=3, width=4, steps=2)),
+        lambda: RecurrentTrainer(RecurrentConfig(length=5, hidden=4, steps=2)),
+    ],
+    ids=["feed-forward", "recurrent"],
+)
+def test_a_run_flushes_subnormals_while_it_steps_and_only_then(run):
+    """A gradient fading away (a deep sigmoid network, a plain RNN back through time)
+    passes through float32's subnormal numbers, on which a processor is many times
+    slower (a depth-100 sigmoid step 10x, the lesson's T = 50 RNN 3x): a run's steps
+    flush them to 0. The thread's arithmetic is as before once they return."""
+
+    def survives() -> bool:  # 1e-38 × 0.01 is 1e-40, a subnormal: kept, or flushed to 0
+        return bool((torch.tensor([1e-38]) * torch.tensor([0.01])).item() != 0)
+
+    assert survives()
+    with vangrad_trainer.subnormals_flushed():
+        assert not survives()
+    assert survives()
+    trainer = run()
+    trainer.step(2)
+    trainer.test_at_rest()
+    assert survives()
+
+
+def test_a_deep_sigmoid_gradient_too_small_for_float32_is_0():
+    """Layer 1 of a 100-layer sigmoid network gets a gradient under float32's smallest
+    normal number: 0 in the run (flushed), not a subnormal measured as if it were one."""
+    trainer = Trainer(ExperimentConfig(depth=100, width=16, steps=1))
+    trainer.step(1)
+    delta = trainer.layers["delta_rms"]
+    assert delta.iloc[0] == 0 and ((delta == 0) | (delta >= 1.2e-38)).all()

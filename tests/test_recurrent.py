@@ -537,24 +537,3 @@ def test_classic_experiment_reproduces_and_its_frames_hold_what_the_chart_draws(
     gradients = memory_outcome.frames["gradients"]
     at_50 = gradients[(gradients["T"] == 50) & (gradients["t"] == 1)].set_index("cell")["relative_grad"]
     assert at_50["plain tanh RNN"] < 1e-8 < 1e-6 < at_50["LSTM, forget bias 1"]  # at step 0
-
-
-def test_a_recurrent_run_flushes_subnormals_while_it_steps_and_only_then():
-    """A plain RNN's gradient fading back through time passes through float32's
-    subnormal numbers, on which a processor is many times slower (the lesson's T = 50
-    run trained 3x slower): its steps flush them to 0. The thread's arithmetic is as
-    before once they return, or a feed-forward run trained next on the same thread
-    would compute other numbers."""
-    from vangrad_core.recurrent import subnormals_flushed
-
-    def survives() -> bool:  # 1e-38 × 0.01 is 1e-40, a subnormal: kept, or flushed to 0
-        return bool((torch.tensor([1e-38]) * torch.tensor([0.01])).item() != 0)
-
-    assert survives()
-    with subnormals_flushed():
-        assert not survives()
-    assert survives()
-    trainer = RecurrentTrainer(RecurrentConfig(length=5, hidden=4, steps=2))
-    trainer.step(2)
-    trainer.test_at_rest()
-    assert survives()

@@ -55,7 +55,6 @@ kernel is itself a loop of small operations.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from collections.abc import Iterator
@@ -567,22 +566,6 @@ def pascanu_bound(model: RecurrentNetwork, length: int) -> pd.DataFrame:
 # ---- training ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def subnormals_flushed() -> Iterator[None]:
-    """This thread's float arithmetic with subnormal numbers (under float32's smallest
-    normal, 1.2e-38) read and written as 0, then as before. A plain RNN's gradient fading
-    back through time passes through them, and a processor takes many times longer on
-    each: the lesson's T = 50 run trained 3x slower (docs/performance.md). Charts already
-    draw them as "0, or under 1.2e-38". Per thread, so around each run's steps: a thread
-    that trains a feed-forward run next keeps its arithmetic unchanged. (Not nested: it
-    turns the flushing off as it ends.)"""
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
-
-
 def time_record_every(config: RecurrentConfig) -> int:
     """Every how many steps dL/dh_t is recorded: every step, unless that would keep more
     than MAX_TIME_ROWS rows (T rows a step): T = 200 × 20000 steps keeps every 80th."""
@@ -623,16 +606,6 @@ class RecurrentTrainer(SteppedRun):
         self._initial_spectrum = recurrent_spectrum(self.model, 0)
         # Pascanu et al.'s bound for the untrained plain RNN (None for LSTM and GRU)
         self.bound = pascanu_bound(self.model, config.length) if config.cell == "rnn" else None
-
-    def step(self, n: int = 1, record_last: bool = False) -> int:
-        """`SteppedRun.step`, with float32's subnormal numbers flushed to 0 (`subnormals_flushed`)."""
-        with subnormals_flushed():
-            return super().step(n, record_last)
-
-    def test_at_rest(self) -> None:
-        """`SteppedRun.test_at_rest`, its arithmetic as a step's (`subnormals_flushed`)."""
-        with subnormals_flushed():
-            super().test_at_rest()
 
     def _grow(self, steps: int) -> None:
         every = coarser(self.record_every, time_record_every(self.config))

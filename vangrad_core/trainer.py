@@ -146,10 +146,28 @@ def grown(rows: np.ndarray, length: int, empty: np.ndarray | None = None) -> np.
     return out
 
 
+@contextlib.contextmanager
+def subnormals_flushed() -> Iterator[None]:
+    """This thread's float arithmetic with subnormal numbers (under float32's smallest
+    normal, 1.2e-38) read and written as 0, then as before. A gradient fading away
+    (back through a deep sigmoid network, or back through time in a plain RNN) passes
+    through them, and a processor takes many times longer on each: a depth-100 × 256
+    sigmoid step took 2.8 s instead of 0.27, the lesson's T = 50 RNN trained 3x slower
+    (docs/performance.md). Charts already draw them as "0, or under 1.2e-38". Per
+    thread, so around a run's steps only: other code on the thread (a test's reference
+    pass) keeps its arithmetic. (Not nested: it turns the flushing off as it ends.)"""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 class SteppedRun:
     """What every trainer shares: `step(n)` runs `_one_step` until n steps have run,
     the config's steps are done, or the run has diverged; `extend(more)` lets a run
-    that is done go on."""
+    that is done go on. Steps and tests at rest run with subnormal numbers flushed to
+    0 (`subnormals_flushed`)."""
 
     config: ExperimentConfig
     step_count: int
@@ -191,10 +209,11 @@ class SteppedRun:
         of them is recorded even off the grid of `record_every` (a step taken by hand, which
         the charts then show, where a long run's grid would leave them a few steps behind)."""
         ran = 0
-        while ran < n and not self.done:
-            self._record_asked = record_last and ran == n - 1
-            self._one_step()
-            ran += 1
+        with subnormals_flushed():
+            while ran < n and not self.done:
+                self._record_asked = record_last and ran == n - 1
+                self._one_step()
+                ran += 1
         self._record_asked = False
         return ran
 
@@ -228,7 +247,8 @@ class SteppedRun:
         loss and accuracy of the weights its other numbers describe."""
         s = self.step_count - 1
         if s >= 0 and self.diverged_at is None and math.isnan(self._metrics[s, 3]):
-            self._metrics[s, 3:] = self.evaluate()
+            with subnormals_flushed():
+                self._metrics[s, 3:] = self.evaluate()
             self._frames.pop("metrics", None)
 
 
