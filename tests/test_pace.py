@@ -399,6 +399,68 @@ def test_only_the_first_view_after_a_start_waits_for_the_first_step(clock, tabs,
     assert turns == [True, False, True, False, False, False, True, False]
 
 
+def test_with_every_turn_taken_a_view_refreshes_its_numbers_and_keeps_its_charts(clock, tabs, monkeypatch):
+    """A class that pressed Train together: the tabs' charts queue for the drawing turns.
+    A view that refreshes its numbers and charts together and finds no turn free then
+    draws its numbers from the newest moment and sends its charts again as they were
+    (no snapshot of the whole frames, which a worker pickles, nothing to build, no turn
+    taken), instead of holding its next refresh behind the class's charts (a class's
+    gaps of 2.1-3.0 s after the first update). With a turn free, the charts move with
+    the numbers as before."""
+    tabs(1)
+    declared = fragments_declared(monkeypatch)
+    monkeypatch.setattr(live.st, "session_state", {})
+    turns = live.DrawingTurns(2)
+    monkeypatch.setattr(live, "drawing_turns", turns)
+    trainer = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=5))
+    run = SimpleNamespace(key="run:test", playing=True, live=trainer)
+    trainer.step(1)
+    taken, numbers, charts_drawn = [], [], []
+    release = threading.Event()
+    others = []  # views of other tabs: each holds a turn until released
+
+    def other_view(holding: threading.Event) -> None:
+        with turns.turn():
+            holding.set()
+            release.wait(10)
+
+    def another_view() -> threading.Event:
+        holding = threading.Event()
+        others.append(threading.Thread(target=other_view, args=(holding,)))
+        others[-1].start()
+        return holding
+
+    def snapshot(whole: bool):
+        taken.append(whole)
+        return trainer.snapshot()
+
+    def headline(snap) -> None:
+        numbers.append(snap.step_count)
+        if len(numbers) == 2:  # while this view draws its numbers, another queues for the turn it holds
+            another_view()
+            time.sleep(0.1)
+
+    live.live_view((run,), snapshot, headline, lambda snap: charts_drawn.append(snap.step_count))
+    ((tick, _),) = declared
+    tick()  # a turn free: the charts' snapshot is the numbers'
+    assert (taken, numbers, charts_drawn) == ([True], [1], [1])
+    try:
+        another_view().wait(10)  # one of the two turns taken
+        trainer.step(2)
+        clock.now += 10  # (the charts' snapshot is past its pace)
+        done = threading.Thread(target=tick)  # its numbers take the other turn; then the view queued gets it
+        done.start()
+        done.join(5)
+        assert not done.is_alive()
+        assert (taken, numbers, charts_drawn) == ([True, False], [1, 3], [1, 1])
+    finally:
+        release.set()
+        for other in others:
+            other.join(10)
+    tick()
+    assert (taken[-1], numbers[-1], charts_drawn[-1]) == (True, 3, 3)
+
+
 def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_takes_no_turn(monkeypatch):
     """A class's live views take turns to draw (forty script threads drawing at once
     starve the one that sends their messages); a view waiting for its runs' first step

@@ -169,6 +169,11 @@ class DrawingTurns:
                 self._free += 1
                 self._pass_on()
 
+    def free(self) -> bool:
+        """Whether a turn would be had now, without waiting."""
+        with self._urgent:
+            return bool(self._free) and not self._urgent_waiting
+
     def _pass_on(self) -> None:
         """Wake the next waiter a free turn is for: an urgent one if any waits, else
         as many ordinary ones as there are free turns (one notify each, not all of them:
@@ -704,13 +709,14 @@ def live_view(
         if any(one.step_count for one in each_snapshot(snap)):
             st.session_state[moving_key] = True
 
-    def chart_snapshot(take: Callable[[], object]) -> object:
+    def chart_snapshot(take: Callable[[], object], keep: bool = False) -> object:
         """What the charts draw now: the snapshot they were last drawn from while it is
         younger than their pace and a run plays (a full rerun, such as forty tabs
         pressing Train or laying out their views anew, then sends them again instead
-        of building them), or while the runs rest where it was taken; else a new one,
-        `take()`. (0.9: a timer that fires a moment early still takes a new one.)"""
-        return kept_snapshot(runs, shown_key, 0.9 * charts_every, take)
+        of building them), or while the runs rest where it was taken, or whatever its
+        age if `keep`; else a new one, `take()`. (0.9: a timer that fires a moment
+        early still takes a new one.)"""
+        return kept_snapshot(runs, shown_key, math.inf if keep else 0.9 * charts_every, take)
 
     together = charts == refresh or refresh < SEPARATE_CHARTS_SECONDS
     charts_every = charts if together else spread(charts)  # (together: at the numbers' pace)
@@ -720,11 +726,15 @@ def live_view(
             with numbers_turn():
                 playing = any(run.playing for run in runs)
                 taken = []  # whether the charts took a new snapshot (the newest moment)
-                shown = chart_snapshot(lambda: taken.append(True) or snapshot(True))
+                # With every drawing turn taken (a class that pressed Train together), the
+                # charts stay where they were, sent again as built, so that this view's
+                # next refresh of the numbers does not wait behind the class's charts.
+                busy = playing and not drawing_turns.free()
+                shown = chart_snapshot(lambda: taken.append(True) or snapshot(True), keep=busy)
                 # playing, the numbers show the newest moment (only that, when the charts
                 # keep theirs: Train's rerun in a class); at rest, the charts' snapshot is it
                 draw_numbers(shown if taken or not playing else snapshot(False))
-            with drawing_turns.turn():
+            with contextlib.nullcontext() if busy and not taken else drawing_turns.turn():  # (kept: no build)
                 draw_charts(shown)
 
         # (it takes its own turns: its numbers', then its charts')
