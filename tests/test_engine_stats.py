@@ -218,7 +218,7 @@ def test_per_unit_values_equal_the_reference(config):
 
 
 def test_the_per_unit_reference_is_plain_autograd_and_adds_up_to_the_layer():
-    """dL/dz by torch.autograd on a plain forward pass (no Recording), per unit: the
+    """dL/dz by torch.autograd on a plain forward pass (not the trainer's), per unit: the
     RMS over the batch; its mean square over a layer's units is the layer's delta_rms."""
     config = ExperimentConfig(depth=3, width=6, activation="tanh", init="xavier_normal")
     model = build_model(config)

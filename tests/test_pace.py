@@ -399,66 +399,80 @@ def test_only_the_first_view_after_a_start_waits_for_the_first_step(clock, tabs,
     assert turns == [True, False, True, False, False, False, True, False]
 
 
-def test_with_every_turn_taken_a_view_refreshes_its_numbers_and_keeps_its_charts(clock, tabs, monkeypatch):
+def test_with_views_queued_a_view_refreshes_its_numbers_and_keeps_its_charts_a_while(clock, tabs, monkeypatch):
     """A class that pressed Train together: the tabs' charts queue for the drawing turns.
-    A view that refreshes its numbers and charts together and finds no turn free then
-    draws its numbers from the newest moment and sends its charts again as they were
-    (no snapshot of the whole frames, which a worker pickles, nothing to build, no turn
+    A view that refreshes its numbers and charts together and finds views queued draws
+    its numbers from the newest moment and sends its charts again as they were (no
+    snapshot of the whole frames, which a worker pickles, nothing to build, no turn
     taken), instead of holding its next refresh behind the class's charts (a class's
-    gaps of 2.1-3.0 s after the first update). With a turn free, the charts move with
-    the numbers as before."""
+    gaps of 2.1-3.0 s after the first update); for KEPT_WHILE_QUEUED_SECONDS at most,
+    and never a run replaced meanwhile (new settings while it plays). With nobody
+    queued, the charts move with the numbers as before."""
     tabs(1)
     declared = fragments_declared(monkeypatch)
     monkeypatch.setattr(live.st, "session_state", {})
-    turns = live.DrawingTurns(2)
-    monkeypatch.setattr(live, "drawing_turns", turns)
-    trainer = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=5))
+    queued, turns_taken = [False], []
+    real_turn = live.drawing_turns.turn
+    monkeypatch.setattr(live.drawing_turns, "queued", lambda: queued[0])
+    monkeypatch.setattr(live.drawing_turns, "turn", lambda urgent=False: turns_taken.append(1) or real_turn(urgent))
+    trainer = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=9))
     run = SimpleNamespace(key="run:test", playing=True, live=trainer)
     trainer.step(1)
     taken, numbers, charts_drawn = [], [], []
-    release = threading.Event()
-    others = []  # views of other tabs: each holds a turn until released
-
-    def other_view(holding: threading.Event) -> None:
-        with turns.turn():
-            holding.set()
-            release.wait(10)
-
-    def another_view() -> threading.Event:
-        holding = threading.Event()
-        others.append(threading.Thread(target=other_view, args=(holding,)))
-        others[-1].start()
-        return holding
 
     def snapshot(whole: bool):
         taken.append(whole)
-        return trainer.snapshot()
+        return run.live.snapshot()
 
     def headline(snap) -> None:
         numbers.append(snap.step_count)
-        if len(numbers) == 2:  # while this view draws its numbers, another queues for the turn it holds
-            another_view()
-            time.sleep(0.1)
 
     live.live_view((run,), snapshot, headline, lambda snap: charts_drawn.append(snap.step_count))
     ((tick, _),) = declared
-    tick()  # a turn free: the charts' snapshot is the numbers'
-    assert (taken, numbers, charts_drawn) == ([True], [1], [1])
-    try:
-        another_view().wait(10)  # one of the two turns taken
-        trainer.step(2)
-        clock.now += 10  # (the charts' snapshot is past its pace)
-        done = threading.Thread(target=tick)  # its numbers take the other turn; then the view queued gets it
-        done.start()
-        done.join(5)
-        assert not done.is_alive()
-        assert (taken, numbers, charts_drawn) == ([True, False], [1, 3], [1, 1])
-    finally:
-        release.set()
-        for other in others:
-            other.join(10)
-    tick()
-    assert (taken[-1], numbers[-1], charts_drawn[-1]) == (True, 3, 3)
+
+    def refresh(steps: int, seconds: float) -> tuple[bool, int, int, int]:
+        """A refresh `seconds` after the last, the run `steps` further: what it took,
+        showed and drew, and the turns it took."""
+        run.live.step(steps)
+        clock.now += seconds
+        turns_taken.clear()
+        tick()
+        return taken[-1], numbers[-1], charts_drawn[-1], len(turns_taken)
+
+    assert refresh(0, 0) == (True, 1, 1, 2)  # nobody queued: the numbers' turn, then the charts'
+    queued[0] = True
+    assert refresh(2, 1.0) == (False, 3, 1, 1)  # the numbers' turn only; the charts as they were
+    assert refresh(1, 0.9) == (False, 4, 1, 1)
+    assert refresh(1, 0.2) == (True, 5, 5, 2)  # kept 2.1 s: past KEPT_WHILE_QUEUED_SECONDS
+    run.live = LiveTrainer(ExperimentConfig(depth=2, width=4, steps=9, seed=1))  # new settings, playing
+    assert refresh(1, 0.1) == (True, 1, 1, 2)  # never the last run's charts
+    queued[0] = False
+    assert refresh(1, 1.0) == (True, 2, 2, 2)  # (past the charts' pace)
+
+
+def test_views_queued_for_the_drawing_turns_are_counted():
+    turns = live.DrawingTurns(1)
+    assert not turns.queued()
+    held, release = threading.Event(), threading.Event()
+
+    def hold(urgent: bool) -> None:
+        with turns.turn(urgent):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold, args=(False,))
+    holder.start()
+    held.wait(10)
+    assert not turns.queued()  # a turn held, nobody waiting
+    waiting = [threading.Thread(target=hold, args=(urgent,)) for urgent in (False, True)]
+    for thread in waiting:
+        thread.start()
+    wait_until(lambda: turns._ordinary_waiting == 1 and turns._urgent_waiting == 1)
+    assert turns.queued()
+    release.set()
+    for thread in (holder, *waiting):
+        thread.join(10)
+    assert not turns.queued()
 
 
 def test_at_most_drawers_views_draw_at_once_and_one_waiting_for_its_first_step_takes_no_turn(monkeypatch):

@@ -11,11 +11,11 @@ Why not autograd: at the app's sizes (width 64, batch 64) a layer's matrix produ
 takes about what autograd spends building and walking the graph around it. Written
 out, a forward and backward pass costs a third less at depth 20 × width 64 and a
 sixth less at depth 50 × width 128 with batch norm (docs/performance.md, "The
-engine"), and it keeps
-what the statistics read anyway (each hidden layer's nonlinearity input and output,
-and dL/dz) with no graph to ask them from. `measure.record_pass` asks autograd, and
-is the reference both are tested against. Only `Trainer` trains this way; evaluation
-and every other pass call the network itself.
+engine"), and it keeps what the statistics read anyway (each hidden layer's
+nonlinearity input and output, and dL/dz) with no graph to ask them from. The tests
+hold it equal to autograd: to `loss.backward()` and to `measure.record_pass`, the
+statistics' reference. Only `Trainer` trains this way; evaluation and every other
+pass call the network itself.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class NormKept(NamedTuple):
 
 
 @dataclasses.dataclass
-class Pass:
+class TrainingPass:
     """What one forward pass keeps, per hidden block from the input side, and what the
     backward pass adds (`deltas`)."""
 
@@ -77,7 +77,7 @@ class Backprop:
         self.head = network.head
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor) -> Pass:
+    def forward(self, x: torch.Tensor) -> TrainingPass:
         """The network's training-mode forward pass (batch norm updates its running
         statistics, as `network(x)` would), keeping what `backward` needs."""
         block_inputs, act_inputs, act_outputs, norms = [], [], [], []
@@ -98,10 +98,10 @@ class Backprop:
             h = h + after if layer.residual else after
         block_inputs.append(h)
         logits = nn.functional.linear(h, self.head.weight, self.head.bias)
-        return Pass(block_inputs, act_inputs, act_outputs, norms, logits)
+        return TrainingPass(block_inputs, act_inputs, act_outputs, norms, logits)
 
     @torch.no_grad()
-    def backward(self, recorded: Pass, logits_grad: torch.Tensor) -> None:
+    def backward(self, recorded: TrainingPass, logits_grad: torch.Tensor) -> None:
         """Every parameter's gradient, into its `.grad` (overwritten, not accumulated;
         the trainer's are views into packed rows), and each Linear layer's dL/dz into
         `recorded.deltas`, from the input side."""

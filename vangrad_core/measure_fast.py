@@ -4,7 +4,7 @@ The columns mean what `measure.py` says (that module is the reference; the tests
 hold this one equal to it). Here speed matters: training with statistics must keep
 at least 0.8x the speed of a bare loop (docs/architecture.md, "Budgets"). So:
 
-- the training pass keeps what it computes (`backprop.Pass`: each hidden layer's
+- the training pass keeps what it computes (`backprop.TrainingPass`: each hidden layer's
   nonlinearity input and output, every Linear layer's dL/dz), rather than being
   walked again;
 - per step, compiled passes (`kernels.py`: the activations, the weights, the
@@ -30,7 +30,7 @@ import torch
 
 from . import kernels
 from .activations import ACTIVATION_TABLE
-from .backprop import Pass
+from .backprop import TrainingPass
 from .kernels import ACTIVATION_SUMS, UNIT_SUMS, WEIGHT_SUMS
 from .measure import QUANTILE_SAMPLE, QUANTILES
 from .model import Network
@@ -144,7 +144,7 @@ class FastMeasure:
         return kernels.weight_sums(*self._weight_arrays, self._unrecorded_sums, self._before)
 
     @torch.no_grad()
-    def measure_pass(self, record: np.void, recorded: Pass, step: int, updated: bool = True) -> None:
+    def measure_pass(self, record: np.void, recorded: TrainingPass, step: int, updated: bool = True) -> None:
         """Into `record`: the pass of optimizer step `step` (forward and backward), and
         (when `updated`) the update just applied. The hidden layers' tensors are
         stacked, a chunk of layers at a time, for one compiled pass per chunk: a Python

@@ -155,7 +155,9 @@ def subnormals_flushed() -> Iterator[None]:
     sigmoid step took 2.8 s instead of 0.27, the lesson's T = 50 RNN trained 3x slower
     (docs/performance.md). Charts already draw them as "0, or under 1.2e-38". Per
     thread, so around a run's steps only: other code on the thread (a test's reference
-    pass) keeps its arithmetic. (Not nested: it turns the flushing off as it ends.)"""
+    pass) keeps its arithmetic; and a run trained with more intra-op threads than one
+    (`python -m vangrad_core --threads N`; the app trains with one) flushes on its own
+    thread only. (Not nested: it turns the flushing off as it ends.)"""
     torch.set_flush_denormal(True)
     try:
         yield

@@ -61,6 +61,9 @@ PACE_MARGIN = 1.5
 # (docs/architecture.md, "Drawing": one person keeps the single fragment).
 SEPARATE_CHARTS_SECONDS = 1.0
 RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
+# A live view that draws numbers and charts together keeps its charts up to this long
+# while views queue for the drawing turns (`live_view`)
+KEPT_WHILE_QUEUED_SECONDS = 2.0
 # ... but slows down sooner: when a class presses Train at once, the first tabs counted
 # few playing and took the fastest pace; for five seconds they flooded the server that
 # the others' first updates were waiting for.
@@ -143,7 +146,7 @@ class DrawingTurns:
         lock = threading.Lock()
         self._urgent, self._ordinary = threading.Condition(lock), threading.Condition(lock)
         self._free = drawers
-        self._urgent_waiting = 0
+        self._urgent_waiting = self._ordinary_waiting = 0
 
     @contextlib.contextmanager
     def turn(self, urgent: bool = False) -> Iterator[None]:
@@ -156,7 +159,11 @@ class DrawingTurns:
                     finally:
                         self._urgent_waiting -= 1
                 else:
-                    self._ordinary.wait_for(lambda: self._free and not self._urgent_waiting)
+                    self._ordinary_waiting += 1
+                    try:
+                        self._ordinary.wait_for(lambda: self._free and not self._urgent_waiting)
+                    finally:
+                        self._ordinary_waiting -= 1
             except BaseException:  # (a wake-up meant for it goes to the next)
                 self._pass_on()
                 raise
@@ -169,10 +176,10 @@ class DrawingTurns:
                 self._free += 1
                 self._pass_on()
 
-    def free(self) -> bool:
-        """Whether a turn would be had now, without waiting."""
+    def queued(self) -> bool:
+        """Whether views wait for a turn now (one more would wait behind them)."""
         with self._urgent:
-            return bool(self._free) and not self._urgent_waiting
+            return bool(self._urgent_waiting or self._ordinary_waiting)
 
     def _pass_on(self) -> None:
         """Wake the next waiter a free turn is for: an urgent one if any waits, else
@@ -522,34 +529,36 @@ def each_snapshot(snap: Snapshot | tuple[Snapshot, ...]) -> tuple[Snapshot, ...]
 
 def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Callable[[], object]) -> object:
     """The snapshot of `runs` (a pair's: a tuple) kept in the session under `key` while
-    it holds: while they play, until it is `seconds` old (one kept at rest, from when
-    they started); at rest, while it shows where they are (the same runs, at its step
-    count, done or not, failed or not), so that a rerun of their page takes none (from
-    a worker, a run's whole frames) and a Step, a Reset or a new run does. Else
-    `take()`, kept."""
+    it holds: it is of the same runs (a Reset or new settings make new ones, and a run
+    started anew with new settings while playing is never shown with the last one's
+    charts); while they play, until it is `seconds` old (one kept at rest, from when
+    they started); at rest, while it shows where they are (at its step count, done or
+    not, failed or not), so that a rerun of their page takes none (from a worker, a
+    run's whole frames) and a Step, a Reset or a new run does. Else `take()`, kept."""
     kept = drawings("snapshots")
-    last = kept.get(key)  # (when, the runs if at rest, snapshot)
-    if any(run.playing for run in runs):
-        lives = None
-        if last is not None and last[1] is not None:
+    last = kept.get(key)  # (when, the runs, kept at rest, snapshot)
+    lives = tuple(run.live for run in runs)
+    same_runs = last is not None and last[1] == lives
+    playing = any(run.playing for run in runs)
+    if playing:
+        if same_runs and last[2]:
             # kept at rest, and the runs have just started to play: it stays for one
             # more pace, so that the full rerun that Train starts (forty at once in a
             # class) builds no chart, and the views' first ticks draw the run moving
-            last = kept[key] = (time.monotonic(), None, last[2])
-        fresh = last is not None and time.monotonic() - last[0] < seconds
+            last = kept[key] = (time.monotonic(), lives, False, last[3])
+        fresh = same_runs and time.monotonic() - last[0] < seconds
     else:
-        lives = tuple(run.live for run in runs)
         fresh = (
-            last is not None
-            and last[1] == lives  # (the same run objects: a Reset or new settings make new ones)
+            same_runs
+            and last[2]
             and all(
                 (snap.step_count, snap.done, snap.failure) == (live.step_count, live.done, live.failure)
-                for live, snap in zip(lives, each_snapshot(last[2]), strict=True)
+                for live, snap in zip(lives, each_snapshot(last[3]), strict=True)
             )
         )
     if not fresh:
-        last = kept[key] = (time.monotonic(), lives, take())
-    return last[2]
+        last = kept[key] = (time.monotonic(), lives, not playing, take())
+    return last[3]
 
 
 def snapshots_at_most_every(runs: tuple[LiveRun, ...], seconds: float, decision: bool = False) -> tuple[Snapshot, ...]:
@@ -660,7 +669,8 @@ def live_view(
     """A live view of `runs`: `headline(snapshot(False))` (the newest moment only:
     `Snapshot.latest`) at every refresh, and `draw(snapshot(True))`, its charts, at the
     charts' pace (`paces`). While the numbers refresh often, one fragment draws both
-    (the charts from a snapshot at most the charts' pace old); on a busy server, where
+    (the charts from a snapshot at most the charts' pace old, or, while other views
+    queue for the drawing turns, up to KEPT_WHILE_QUEUED_SECONDS old); on a busy server, where
     the charts must wait, they get a fragment and a timer of their own, so that a
     refresh of the numbers does not send the unchanged charts again (that was most of
     a refresh's work). On a busier server (looked at after RESTEP_BUSIER_SECONDS) or a
@@ -713,10 +723,12 @@ def live_view(
         """What the charts draw now: the snapshot they were last drawn from while it is
         younger than their pace and a run plays (a full rerun, such as forty tabs
         pressing Train or laying out their views anew, then sends them again instead
-        of building them), or while the runs rest where it was taken, or whatever its
-        age if `keep`; else a new one, `take()`. (0.9: a timer that fires a moment
-        early still takes a new one.)"""
-        return kept_snapshot(runs, shown_key, math.inf if keep else 0.9 * charts_every, take)
+        of building them), or while the runs rest where it was taken, or (`keep`) up to
+        KEPT_WHILE_QUEUED_SECONDS old; else a new one, `take()`. (0.9: a timer that
+        fires a moment early still takes a new one.)"""
+        return kept_snapshot(
+            runs, shown_key, max(KEPT_WHILE_QUEUED_SECONDS, charts_every) if keep else 0.9 * charts_every, take
+        )
 
     together = charts == refresh or refresh < SEPARATE_CHARTS_SECONDS
     charts_every = charts if together else spread(charts)  # (together: at the numbers' pace)
@@ -726,15 +738,17 @@ def live_view(
             with numbers_turn():
                 playing = any(run.playing for run in runs)
                 taken = []  # whether the charts took a new snapshot (the newest moment)
-                # With every drawing turn taken (a class that pressed Train together), the
-                # charts stay where they were, sent again as built, so that this view's
-                # next refresh of the numbers does not wait behind the class's charts.
-                busy = playing and not drawing_turns.free()
-                shown = chart_snapshot(lambda: taken.append(True) or snapshot(True), keep=busy)
+                # Views queued for the drawing turns (a class that pressed Train together):
+                # the charts stay where they were for up to KEPT_WHILE_QUEUED_SECONDS, sent
+                # again as built, so that this view's next refresh of its numbers does not
+                # wait behind the class's charts.
+                queued = playing and drawing_turns.queued()
+                shown = chart_snapshot(lambda: taken.append(True) or snapshot(True), keep=queued)
                 # playing, the numbers show the newest moment (only that, when the charts
                 # keep theirs: Train's rerun in a class); at rest, the charts' snapshot is it
                 draw_numbers(shown if taken or not playing else snapshot(False))
-            with contextlib.nullcontext() if busy and not taken else drawing_turns.turn():  # (kept: no build)
+            # (kept: nothing to build, but for a chart whose setting a full rerun changed: one tab's)
+            with contextlib.nullcontext() if queued and not taken else drawing_turns.turn():
                 draw_charts(shown)
 
         # (it takes its own turns: its numbers', then its charts')
