@@ -293,7 +293,16 @@ def test_the_mode_bar_shows_while_a_key_has_reached_it_and_its_buttons_are_named
     group = "button => getComputedStyle(button.closest('.modebar-group')).opacity"
     assert float(full_screen.evaluate(group)) < 0.5  # hidden, not hovered
     full_screen.focus()
-    page.wait_for_function(f"button => ({group})(button) === '1'", arg=full_screen.element_handle())
+    # The button looked up at each poll, and given the focus again if a late redraw of the
+    # chart replaced it (a fresh-clone CI run waited 30 s on the focused one, detached).
+    page.wait_for_function(
+        f"""() => {{
+            const button = document.querySelector('{CHART} .modebar-btn[data-title="Full screen"]');
+            if (button && document.activeElement !== button) button.focus();
+            return button !== null && ({group})(button) === '1';
+        }}""",
+        timeout=30_000,
+    )
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => document.fullscreenElement === document.querySelector('{CHART}')")
     page.keyboard.press("Space")
