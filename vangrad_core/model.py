@@ -32,7 +32,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # The Linear layer's function and the activation's, not modules called: at these
-        # sizes a module's call costs about what its op does (docs/performance.md: 3-10% more steps a second)
+        # sizes a module's call costs about what its op does (docs/performance.md). (Training
+        # passes are backprop.py's; this one evaluates, and draws the decision grid.)
         linear = self.linear
         z = nn.functional.linear(x, linear.weight, linear.bias)
         into = z if self.norm_before is None else self.norm_before(z)

@@ -43,9 +43,10 @@ def pack_rows(slots: list[tuple[nn.Module, str]]) -> PackedRows:
     trainer's backward pass (`backprop.py`) writes each gradient into its .grad in
     place: never set them to None. The padding's gradient is 0 and stays 0 (nothing
     writes it: a backward pass fills each row's first counts[l] numbers), so the
-    optimizers leave the padding at 0. (Two matrices, not one: an in-place change to any view bumps the version
-    of the whole matrix, and an autograd pass over a packed model, as a test's
-    reference takes, would take the accumulated gradients for changed weights.)"""
+    optimizers leave the padding at 0. (Two matrices, not one: an in-place change to
+    any view bumps the version of the whole matrix, and an autograd pass over a packed
+    model, as a test's reference takes, would take the accumulated gradients for
+    changed weights.)"""
     params = [getattr(module, name) for module, name in slots]
     counts = np.array([p.numel() for p in params], dtype=np.int64)
     values = torch.zeros(len(params), int(counts.max()))
