@@ -353,6 +353,9 @@ def test_a_run_whose_training_process_died_starts_again_and_says_why():
 
 def test_changing_a_control_mid_run_restarts_it_playing():
     at = app({"scenario": "Deep sigmoid stalls"})
+    # a run still playing when the control changes: the scenario's 500 steps now train in
+    # 0.4 s, and in one fresh-clone CI run they had finished (nothing left to restart playing)
+    at.session_state["cfg.steps"] = 20000
     button(at, "Train").click().run()
     at.slider(key="cfg.depth").set_value(5).run()
     assert_clean(at)
