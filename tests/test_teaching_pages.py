@@ -249,6 +249,7 @@ def test_a_batch_of_one_that_b_cannot_share_is_said_not_hidden():
 
 def test_changing_one_runs_setting_restarts_both_in_step_and_training():
     at = page("views/compare.py", {"pair": "Sigmoid vs ReLU (20 layers)"})
+    at.session_state["a.steps"] = 20000  # (still playing when the setting changes: 500 steps take under a second)
     next(b for b in at.button if b.label == "Train both").click().run()
     at.run()
     at.selectbox(key="b.activation").set_value("tanh").run()  # B's own setting
