@@ -40,8 +40,11 @@ SNAPSHOT_QUEUE_SECONDS = 2.0  # a snapshot waits this long for a slot, then goes
 QUANTUM_SECONDS = 0.05  # a run's turn in the pool (at least one step)
 # A round of the pool's turns lasts at most this (each turn shorter with many playing):
 # forty runs in turns of 0.05 s each waited 2 s for the next, as long as the slowest
-# live view's refresh, which then often found its run where the last had left it.
-ROUND_SECONDS = 1.0
+# live view's refresh, which then often found its run where the last had left it. (In
+# rounds of 1 s, a class's views refreshing every 1.2 s still found it there one time in
+# a few, and showed it still for 2-2.4 s; in rounds of 0.25 s a run moves between any
+# two refreshes.)
+ROUND_SECONDS = 0.25
 READER_WAIT_SECONDS = 0.0005  # training checks this often whether a reader is done
 # a playing run not trained for this long is "waiting for its turn" (longer than a round of
 # turns, ROUND_SECONDS, with a step's overshoot: under a full round it would flicker)
