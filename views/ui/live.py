@@ -709,9 +709,14 @@ def live_view(
             st.session_state[moving_key] = False
             first_steps(lives)
 
-    def numbers_turn() -> contextlib.AbstractContextManager[None]:
-        """The numbers' drawing turn: urgent while they have not shown the runs moving."""
-        return drawing_turns.turn(urgent=st.session_state.get(moving_key) is False)
+    def numbers_turn(alone: bool = False) -> contextlib.AbstractContextManager[None]:
+        """The numbers' drawing turn: urgent while they have not shown the runs moving,
+        and always when they draw `alone` (a fragment of their own, on a busy server: a
+        short tick, whose every wait in an ordinary turn behind the class's charts is a
+        wait in what the student sees). Drawn with the charts, in one fragment, in an
+        ordinary one once they have moved: there, numbers first only held each tab's
+        next refresh behind its own charts."""
+        return drawing_turns.turn(urgent=alone or st.session_state.get(moving_key) is False)
 
     def draw_numbers(snap: object) -> None:
         """`headline(snap)`; once it shows a step, the runs have been seen moving."""
@@ -760,7 +765,7 @@ def live_view(
             lambda: refresh,
             setup=paces_now,
             first=seen_moving,
-            turn=numbers_turn,
+            turn=lambda: numbers_turn(alone=True),
         )
         _fragment(
             runs,
@@ -914,19 +919,31 @@ def _fragment(
     layout = (setup or pace)()
     declared = time.monotonic()
 
+    def stopped() -> bool:
+        """Whether the runs played when the view was laid out and stopped since."""
+        return started_playing and not any(run.playing for run in runs)
+
+    def laid_out_anew() -> bool:
+        """Whether the view is to be laid out anew: its paces changed since it was laid out."""
+        waited = time.monotonic() - declared
+        if not started_playing or waited <= RESTEP_BUSIER_SECONDS:
+            return False
+        now = (setup or pace)()
+        return now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout))
+
     def body() -> None:
+        # Looked at before the tick draws: a full rerun's start drops the messages not sent
+        # yet, so a tick's numbers drawn just before it (after a wait for a drawing turn)
+        # mostly never reached the page.
+        if stopped() or laid_out_anew():
+            st.rerun(scope="app")
         with stopped_on_error(runs):
             if first is not None:
                 first()
             with (turn or drawing_turns.turn)():
                 tick()
-        if started_playing and not any(run.playing for run in runs):
+        if stopped():
             st.rerun(scope="app")
-        waited = time.monotonic() - declared
-        if started_playing and waited > RESTEP_BUSIER_SECONDS:
-            now = (setup or pace)()
-            if now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout)):
-                st.rerun(scope="app")
 
     st.fragment(body, run_every=every if started_playing else None)()
 
