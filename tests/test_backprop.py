@@ -13,18 +13,15 @@ import pytest
 import torch
 from torch import nn
 
+from tests.engine_cases import batch, poisoned
 from vangrad_core import ACTIVATIONS, NORMS, ExperimentConfig, Trainer, batch_indices, build_model, make_dataset
-from vangrad_core.backprop import Backprop, loss_and_gradient
+from vangrad_core.backprop import Backprop
 from vangrad_core.measure import record_pass
 
 
 def written_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
     """One pass through `Backprop` on `model`: its loss and recorded pass."""
-    passes = Backprop(model)
-    recorded = passes.forward(x)
-    loss, logits_grad = loss_and_gradient(recorded.logits, y)
-    passes.backward(recorded, logits_grad)
-    return loss, recorded
+    return Backprop(model).training_pass(x, y)
 
 
 def assert_same_as_autograd(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -43,11 +40,6 @@ def assert_same_as_autograd(model: nn.Module, x: torch.Tensor, y: torch.Tensor) 
     assert len(recorded.deltas) == len(reference.deltas) == len(model.linears)
     for layer, (got, expected) in enumerate(zip(recorded.deltas, reference.deltas, strict=True), start=1):
         assert torch.equal(got, expected), f"dL/dz of layer {layer}"
-
-
-def batch(config: ExperimentConfig, n: int):
-    data = make_dataset(config)
-    return data.x_train[:n], data.y_train[:n]
 
 
 @pytest.mark.parametrize(
@@ -75,11 +67,7 @@ def test_adversarial_cases_are_autograds(config, n_examples):
 
 @pytest.mark.parametrize("poison", [float("nan"), float("inf")])
 def test_nan_and_inf_reach_the_same_places(poison):
-    config = ExperimentConfig(depth=4, width=8, activation="tanh", norm="batchnorm_before")
-    model = build_model(config)
-    with torch.no_grad():
-        model.blocks[1].linear.weight[3, 2] = poison
-    x, y = batch(config, 16)
+    model, x, y = poisoned(poison, norm="batchnorm_before", at=(3, 2))
     twin = copy.deepcopy(model)
     nn.functional.cross_entropy(model(x), y).backward()
     got_loss, _ = written_out(twin, x, y)

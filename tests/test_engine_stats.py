@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from tests.engine_cases import batch, poisoned
 from vangrad_core import (
     ACTIVATION_TABLE,
     ExperimentConfig,
@@ -23,7 +24,7 @@ from vangrad_core import (
     make_dataset,
     measure_fast,
 )
-from vangrad_core.backprop import Backprop, loss_and_gradient
+from vangrad_core.backprop import Backprop
 from vangrad_core.measure import LAYER_COLUMNS, UNIT_COLUMNS, layer_rows, layer_stats, record_pass, unit_rows
 from vangrad_core.measure_fast import FastMeasure
 from vangrad_core.packing import pack_parameters
@@ -36,8 +37,7 @@ def fast_measure(model, x, y) -> tuple[FastMeasure, np.ndarray]:
     packed = pack_parameters(twin)
     passes, measure = Backprop(twin), FastMeasure(twin, packed)
     record = measure.new_records(1)
-    recorded = passes.forward(x)
-    passes.backward(recorded, loss_and_gradient(recorded.logits, y)[1])
+    _, recorded = passes.training_pass(x, y)
     measure.measure_weights(record[0])
     measure.measure_pass(record[0], recorded, 0, updated=False)
     measure.sort_samples()
@@ -76,11 +76,6 @@ def assert_rows_equal(got: pd.DataFrame, expected: pd.DataFrame, columns=None, r
         np.testing.assert_allclose(
             got[column].to_numpy(float), expected[column].to_numpy(float), rtol=rtol, atol=1e-7, err_msg=column
         )
-
-
-def batch(config: ExperimentConfig, n: int = 64):
-    data = make_dataset(config)
-    return data.x_train[:n], data.y_train[:n]
 
 
 # ---- the reference, on cases whose answer is known ----------------------------------
@@ -266,15 +261,6 @@ def test_a_gradient_too_small_to_square_in_float32_keeps_its_size_per_unit():
     units, expected = fast_units(model, x, y), reference_units(model, x, y)
     assert 0 < expected.query("layer == 1")["delta_rms"].max() < 1e-19
     assert_units_equal(units, expected)
-
-
-def poisoned(poison: float) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
-    """A tanh network with one weight of layer 2 set to `poison` (NaN or Inf), and a batch."""
-    config = ExperimentConfig(depth=4, width=8, activation="tanh")
-    model = build_model(config)
-    with torch.no_grad():
-        model.blocks[1].linear.weight[0, 0] = poison
-    return (model, *batch(config, 16))
 
 
 @pytest.mark.parametrize("poison", [float("nan"), float("inf")])

@@ -76,6 +76,14 @@ class Backprop:
         ]
         self.head = network.head
 
+    def training_pass(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, TrainingPass]:
+        """One training pass on the batch (`x`, `y`): its mean cross-entropy loss, and
+        what it kept, with dL/dz (`forward`, `loss_and_gradient`, `backward`)."""
+        recorded = self.forward(x)
+        loss, logits_grad = loss_and_gradient(recorded.logits, y)
+        self.backward(recorded, logits_grad)
+        return loss, recorded
+
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> TrainingPass:
         """The network's training-mode forward pass (batch norm updates its running

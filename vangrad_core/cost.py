@@ -13,7 +13,7 @@ bench.cost` prints it beside measured runs: it errs on the high side, 1.7–2.6 
 the time measured at depth 50–100 × width 512 on the project's machine in a fast
 phase (2026-12-06), a margin its slow phases (up to twice as slow) can use up.
 (Before a run's steps flushed subnormal numbers to 0, a deep sigmoid network's
-fading gradient ran 5–10 times slower than this: docs/performance.md.)
+fading gradient ran up to 5.6 times slower than this: docs/performance.md.)
 """
 
 from __future__ import annotations

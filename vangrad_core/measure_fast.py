@@ -86,8 +86,6 @@ class FastMeasure:
     """
 
     def __init__(self, model: Network, packed: PackedParameters):
-        self.model = model
-        self.packed = packed
         self.depth = len(model.blocks)
         self.activation = ACTIVATION_TABLE[model.config.activation]
         self.weights = packed.weights

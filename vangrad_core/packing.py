@@ -32,7 +32,6 @@ class PackedRows:
     grads: torch.Tensor
     counts: np.ndarray
     parameter: nn.Parameter  # the whole matrix as one Parameter (with its gradient), for an optimizer
-    views: tuple[nn.Parameter, ...]  # each parameter, as the model holds it: a view into its row
 
 
 def pack_rows(slots: list[tuple[nn.Module, str]]) -> PackedRows:
@@ -51,17 +50,15 @@ def pack_rows(slots: list[tuple[nn.Module, str]]) -> PackedRows:
     counts = np.array([p.numel() for p in params], dtype=np.int64)
     values = torch.zeros(len(params), int(counts.max()))
     grads = torch.zeros_like(values)
-    views = []
     for row, ((module, name), param) in enumerate(zip(slots, params, strict=True)):
         view = values[row, : param.numel()].view(param.shape)
         view.copy_(param.detach())
         view = nn.Parameter(view)
         view.grad = grads[row, : param.numel()].view(param.shape)
         setattr(module, name, view)
-        views.append(view)
     parameter = nn.Parameter(values)
     parameter.grad = grads
-    return PackedRows(values, grads, counts, parameter, tuple(views))
+    return PackedRows(values, grads, counts, parameter)
 
 
 @dataclasses.dataclass(frozen=True)

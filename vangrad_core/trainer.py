@@ -15,7 +15,7 @@ from torch import nn
 from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 
-from .backprop import Backprop, loss_and_gradient
+from .backprop import Backprop
 from .config import ExperimentConfig
 from .data import Dataset, make_dataset
 from .measure import LAYER_COLUMNS, UNIT_COLUMNS
@@ -299,9 +299,7 @@ class Trainer(SteppedRun):
         idx = next(self._batches)
         x, y = self.data.x_train[idx], self.data.y_train[idx]
 
-        recorded = self.backprop.forward(x)
-        loss, logits_grad = loss_and_gradient(recorded.logits, y)
-        self.backprop.backward(recorded, logits_grad)
+        loss, recorded = self.backprop.training_pass(x, y)
 
         # Divergence: the first step whose loss, weights or weight gradients are not
         # finite stops the run before its update. (A non-finite bias or norm

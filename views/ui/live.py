@@ -20,6 +20,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import streamlit as st
 import torch
@@ -138,9 +139,10 @@ class DrawingTurns:
     ordinary one waiting: a view's numbers until they first show its runs moving (a
     class pressing Train at once queued each tab's step count behind the other tabs'
     whole live views, charts sent again included: the last tab saw its run move 2-3 s
-    after Train). Only those: numbers always first held each tab's next refresh behind
-    its own charts, waiting longer for their turn (a class's worst gaps 4.8-7.3 s
-    against 3.3-4.4 s)."""
+    after Train), and a busy server's numbers in a fragment of their own at every
+    tick. Not numbers drawn with their charts in one fragment once they have moved:
+    there, numbers first held each tab's next refresh behind its own charts, waiting
+    longer for their turn (a class's worst gaps 4.8-7.3 s against 3.3-4.4 s)."""
 
     def __init__(self, drawers: int):
         lock = threading.Lock()
@@ -527,6 +529,15 @@ def each_snapshot(snap: Snapshot | tuple[Snapshot, ...]) -> tuple[Snapshot, ...]
     return snap if isinstance(snap, tuple) else (snap,)
 
 
+class KeptSnapshot(NamedTuple):
+    """A snapshot a view keeps in its session (`kept_snapshot`)."""
+
+    taken_at: float  # time.monotonic()
+    lives: tuple  # the runs it is of
+    at_rest: bool  # taken while they rested
+    snapshot: object
+
+
 def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Callable[[], object]) -> object:
     """The snapshot of `runs` (a pair's: a tuple) kept in the session under `key` while
     it holds: it is of the same runs (a Reset or new settings make new ones, and a run
@@ -536,29 +547,29 @@ def kept_snapshot(runs: tuple[LiveRun, ...], key: str, seconds: float, take: Cal
     not, failed or not), so that a rerun of their page takes none (from a worker, a
     run's whole frames) and a Step, a Reset or a new run does. Else `take()`, kept."""
     kept = drawings("snapshots")
-    last = kept.get(key)  # (when, the runs, kept at rest, snapshot)
+    last: KeptSnapshot | None = kept.get(key)
     lives = tuple(run.live for run in runs)
-    same_runs = last is not None and last[1] == lives
+    same_runs = last is not None and last.lives == lives
     playing = any(run.playing for run in runs)
     if playing:
-        if same_runs and last[2]:
+        if same_runs and last.at_rest:
             # kept at rest, and the runs have just started to play: it stays for one
             # more pace, so that the full rerun that Train starts (forty at once in a
             # class) builds no chart, and the views' first ticks draw the run moving
-            last = kept[key] = (time.monotonic(), lives, False, last[3])
-        fresh = same_runs and time.monotonic() - last[0] < seconds
+            last = kept[key] = KeptSnapshot(time.monotonic(), lives, False, last.snapshot)
+        fresh = same_runs and time.monotonic() - last.taken_at < seconds
     else:
         fresh = (
             same_runs
-            and last[2]
+            and last.at_rest
             and all(
                 (snap.step_count, snap.done, snap.failure) == (live.step_count, live.done, live.failure)
-                for live, snap in zip(lives, each_snapshot(last[3]), strict=True)
+                for live, snap in zip(lives, each_snapshot(last.snapshot), strict=True)
             )
         )
     if not fresh:
-        last = kept[key] = (time.monotonic(), lives, not playing, take())
-    return last[3]
+        last = kept[key] = KeptSnapshot(time.monotonic(), lives, not playing, take())
+    return last.snapshot
 
 
 def snapshots_at_most_every(runs: tuple[LiveRun, ...], seconds: float, decision: bool = False) -> tuple[Snapshot, ...]:
@@ -701,7 +712,8 @@ def live_view(
     def seen_moving() -> None:
         """The first view drawn after the runs start playing shows them moving: it
         waits for their first step (`first_steps`); no later one waits. Until a view's
-        numbers show a step, they draw in urgent turns (`numbers_turn`)."""
+        numbers show a step, they draw in urgent turns (`numbers_turn`; numbers in a
+        fragment of their own always do)."""
         lives = tuple(run.live for run in runs)
         started = tuple(map(id, lives))
         if st.session_state.get(started_key) != started and any(live.playing for live in lives):
@@ -709,14 +721,11 @@ def live_view(
             st.session_state[moving_key] = False
             first_steps(lives)
 
-    def numbers_turn(alone: bool = False) -> contextlib.AbstractContextManager[None]:
-        """The numbers' drawing turn: urgent while they have not shown the runs moving,
-        and always when they draw `alone` (a fragment of their own, on a busy server: a
-        short tick, whose every wait in an ordinary turn behind the class's charts is a
-        wait in what the student sees). Drawn with the charts, in one fragment, in an
-        ordinary one once they have moved: there, numbers first only held each tab's
-        next refresh behind its own charts."""
-        return drawing_turns.turn(urgent=alone or st.session_state.get(moving_key) is False)
+    def numbers_turn() -> contextlib.AbstractContextManager[None]:
+        """The drawing turn of numbers drawn with the charts, in one fragment: urgent
+        while they have not shown the runs moving, then ordinary (numbers first there
+        only held each tab's next refresh behind its own charts)."""
+        return drawing_turns.turn(urgent=st.session_state.get(moving_key) is False)
 
     def draw_numbers(snap: object) -> None:
         """`headline(snap)`; once it shows a step, the runs have been seen moving."""
@@ -765,7 +774,9 @@ def live_view(
             lambda: refresh,
             setup=paces_now,
             first=seen_moving,
-            turn=lambda: numbers_turn(alone=True),
+            # Alone in their fragment, always urgent: a short tick, whose every wait
+            # behind the class's charts is a wait in what the student sees.
+            turn=lambda: drawing_turns.turn(urgent=True),
         )
         _fragment(
             runs,
@@ -911,12 +922,14 @@ def _fragment(
     a drawing turn (`turn()`; an ordinary one of `drawing_turns` if not given), after
     `first()`, outside the turn (it may wait for the runs).
     When the runs stop by themselves, or the pace (or what `setup()` returns: how the
-    view is laid out) has changed, a full rerun sets the timers anew: looked at after
+    view is laid out) has changed, a full rerun sets the timers anew: looked at before
+    each tick draws (and whether the runs stopped, after it too), the pace after
     RESTEP_BUSIER_SECONDS if every pace is now slower (the server got busier), after
     RESTEP_SECONDS otherwise (quieter: no hurry)."""
     started_playing = any(run.playing for run in runs)
     every = pace()
-    layout = (setup or pace)()
+    laid_out = setup or pace  # what tells whether the view is to be laid out anew
+    layout = laid_out()
     declared = time.monotonic()
 
     def stopped() -> bool:
@@ -928,7 +941,7 @@ def _fragment(
         waited = time.monotonic() - declared
         if not started_playing or waited <= RESTEP_BUSIER_SECONDS:
             return False
-        now = (setup or pace)()
+        now = laid_out()
         return now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout))
 
     def body() -> None:
