@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import streamlit as st
@@ -57,17 +57,21 @@ CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
 # between 8 and 15 s 175 times in one run (each swing a full rerun of the tab); with
 # 1.25, 46 times.
 PACE_MARGIN = 1.5
-# The charts get a fragment of their own only when the numbers refresh this seldom: a
-# session runs one script at a time, and two fragments on fast timers would take turns
+# The charts get a fragment of their own, a step slower (`paces`), only when the numbers
+# refresh this seldom: a session runs one script at a time, and two fragments on fast timers would take turns
 # (docs/architecture.md, "Drawing": one person keeps the single fragment).
 SEPARATE_CHARTS_SECONDS = 1.0
-RESTEP_SECONDS = 5.0  # a live view changes its pace (a full rerun) at most this often
+# A live view changes its pace (a full rerun) at most this often, each session after
+# 1-2 times this, by its own share (`session_share`): a class's views laid out anew in
+# the same second held every tab's numbers 1-2 s (the worst gap of eight classes of
+# forty 1.45-1.69 s, against 1.54-3.19 s, interleaved).
+RESTEP_SECONDS = 5.0
 # A live view that draws numbers and charts together keeps its charts up to this long
 # while views queue for the drawing turns (`live_view`)
 KEPT_WHILE_QUEUED_SECONDS = 2.0
 # ... but slows down sooner: when a class presses Train at once, the first tabs counted
 # few playing and took the fastest pace; for five seconds they flooded the server that
-# the others' first updates were waiting for.
+# the others' first updates were waiting for. (Each session after 1-2 times this, too.)
 RESTEP_BUSIER_SECONDS = 1.0
 # The first view drawn after runs start playing waits at most this long for their first
 # step (the pool gives it ahead of its round): else a class pressing Train at once saw
@@ -266,12 +270,17 @@ def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
     """How often a live view's numbers and its charts redraw now: the numbers at every
     refresh (`refresh_seconds`); the charts too while the server has time, else as often
     as all playing tabs' charts together fit in CHART_CORES of a core (a CHART_SECONDS
-    step). `keep`: the paces the view has, whose charts' pace stays while it is within
+    step), and on a busy server (the numbers every SEPARATE_CHARTS_SECONDS or slower) a
+    step slower than the numbers at least, whatever a redraw costs (a layout that
+    followed the cost changed with it, and a class's views were laid out anew at once,
+    holding every tab's numbers). `keep`: the paces the view has, whose charts' pace stays while it is within
     PACE_MARGIN of what the load asks for (the cost of a redraw wavers, and each change
     of pace is a full rerun of the tab)."""
     playing = playing_tabs()  # (counted once: it walks every session's runs)
     refresh = refresh_seconds(playing)
     wanted = max(refresh, playing * chart_cost.seconds / CHART_CORES)
+    if refresh >= SEPARATE_CHARTS_SECONDS:  # a busy server: the charts always a step slower
+        wanted = max(wanted, next(every for every in CHART_SECONDS if every > refresh))
     if (
         keep is not None
         and keep[0] == refresh
@@ -281,11 +290,15 @@ def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
     return refresh, step_at_least(wanted)
 
 
+def session_share() -> float:
+    """This session's own number in [0, 1), the same for its life (0.5 outside a session)."""
+    ctx = get_script_run_ctx()
+    return zlib.crc32(ctx.session_id.encode()) / 2**32 if ctx is not None else 0.5
+
+
 def spread(seconds: float) -> float:
     """This session's charts timer for a pace of `seconds` (`CHART_TIMER_SPREAD`)."""
-    ctx = get_script_run_ctx()
-    share = zlib.crc32(ctx.session_id.encode()) / 2**32 if ctx is not None else 0.5  # in [0, 1)
-    return seconds * (1 + CHART_TIMER_SPREAD * (2 * share - 1))
+    return seconds * (1 + CHART_TIMER_SPREAD * (2 * session_share() - 1))
 
 
 def detail_seconds() -> float:
@@ -354,12 +367,20 @@ class SessionRuns:
         return sum(not playing or any(live.playing for live in runs) for runs in sessions)
 
     def playing(self) -> int:
-        """Sessions with a run that plays, counted at most PLAYING_SECONDS ago."""
+        """Sessions with a run that plays, counted at most PLAYING_SECONDS ago, or
+        since a run last started to play (`started`)."""
         counted_at, count = self._playing
         if time.monotonic() - counted_at > PLAYING_SECONDS:
             count = self.sessions(playing=True)
             self._playing = (time.monotonic(), count)
         return count
+
+    def started(self) -> None:
+        """A run starts to play: the next page counts the playing sessions anew. (A
+        class pressing Train at once laid out its views by a count taken before most
+        presses, at a lone tab's pace, and laid them out again, all forty at once, a
+        second later.)"""
+        self._playing = (-math.inf, 0)
 
     def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
         """Pause the runs of disconnected sessions, and release them once the session
@@ -744,7 +765,7 @@ def live_view(
             runs, shown_key, max(KEPT_WHILE_QUEUED_SECONDS, charts_every) if keep else 0.9 * charts_every, take
         )
 
-    together = charts == refresh or refresh < SEPARATE_CHARTS_SECONDS
+    together = refresh < SEPARATE_CHARTS_SECONDS  # (slower, the charts are a step slower: `paces`)
     charts_every = charts if together else spread(charts)  # (together: at the numbers' pace)
     if together:
 
@@ -786,6 +807,12 @@ def live_view(
         )
 
 
+def start_playing(lives: Sequence[Run]) -> None:
+    """Train `lives` (a pair: in one turn), counted as playing from now on (`SessionRuns.started`)."""
+    training_pool().play(lives)
+    session_runs().started()
+
+
 def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
     """Runs for `configs`, kept in step: if any's settings changed, all start again from
     step 0 (with `keep_playing`, training at once if they were, within the budget).
@@ -796,7 +823,7 @@ def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...]
     playing = any(live is not None and not live.released and live.playing for live in old)
     new = tuple(run._new(config) for run, config in zip(runs, configs, strict=True))
     if keep_playing and playing and budget_refusal(new) is None:
-        training_pool().play(new)
+        start_playing(new)
     return any(live is not None for live in old)
 
 
@@ -825,7 +852,7 @@ def _controls(runs: tuple[LiveRun, ...], train: str, train_on: str, caption: str
     # whose worker died since this was drawn)
     def play(on: bool) -> None:
         if on:
-            training_pool().play([run.live for run in runs])  # a pair: one turn for both
+            start_playing([run.live for run in runs])  # a pair: one turn for both
         else:  # (ending on a recorded step: the charts show the step the counter says)
             training_pool().pause([run.live for run in runs], on_recorded_step=True)
 
@@ -925,12 +952,14 @@ def _fragment(
     view is laid out) has changed, a full rerun sets the timers anew: looked at before
     each tick draws (and whether the runs stopped, after it too), the pace after
     RESTEP_BUSIER_SECONDS if every pace is now slower (the server got busier), after
-    RESTEP_SECONDS otherwise (quieter: no hurry)."""
+    RESTEP_SECONDS otherwise (quieter: no hurry), each stretched by the session's share."""
     started_playing = any(run.playing for run in runs)
     every = pace()
     laid_out = setup or pace  # what tells whether the view is to be laid out anew
     layout = laid_out()
     declared = time.monotonic()
+    # (each session after its own while: RESTEP_SECONDS)
+    busier_after, quieter_after = ((1 + session_share()) * after for after in (RESTEP_BUSIER_SECONDS, RESTEP_SECONDS))
 
     def stopped() -> bool:
         """Whether the runs played when the view was laid out and stopped since."""
@@ -939,10 +968,10 @@ def _fragment(
     def laid_out_anew() -> bool:
         """Whether the view is to be laid out anew: its paces changed since it was laid out."""
         waited = time.monotonic() - declared
-        if not started_playing or waited <= RESTEP_BUSIER_SECONDS:
+        if not started_playing or waited <= busier_after:
             return False
         now = laid_out()
-        return now != layout and (waited > RESTEP_SECONDS or _all_slower(now, layout))
+        return now != layout and (waited > quieter_after or _all_slower(now, layout))
 
     def body() -> None:
         # Looked at before the tick draws: a full rerun's start drops the messages not sent
