@@ -248,52 +248,98 @@ def test_the_playing_tabs_are_counted_once_for_many_refreshes(monkeypatch):
             asked.append(self)
             return self._playing
 
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(live, "time", SimpleNamespace(monotonic=lambda: clock.now))
     runs = live.SessionRuns()
     for session, playing in enumerate((True, True, False)):
         runs.keep(f"tab {session}", "run:playground", Run(playing), {})
     assert [runs.playing() for _ in range(50)] == [2] * 50
     assert len(asked) == 3  # each run asked once
     runs.keep("tab 3", "run:playground", Run(True), {})
-    assert runs.playing() == 2  # (counted less than PLAYING_SECONDS ago)
-    monkeypatch.setattr(live, "PLAYING_SECONDS", 0.0)
+    clock.now += live.PLAYING_SECONDS
+    assert runs.playing() == 2  # (counted PLAYING_SECONDS ago)
+    clock.now += 0.01
     assert runs.playing() == 3
 
 
 def test_a_run_that_starts_to_play_is_counted_at_once(monkeypatch):
     """A class pressing Train at once: the pages that lay out the first views count the
-    runs started since the last count (else forty views took a lone tab's pace, and were
-    laid out anew together a second later, holding every tab's numbers 1-2 s)."""
+    runs started since the last count, even one started while a count was under way
+    (else forty views took a lone tab's pace, and were laid out anew together 1.5-3 s
+    later, holding every tab's numbers 1-2 s)."""
+    clock = SimpleNamespace(now=100.0)
+    monkeypatch.setattr(live, "time", SimpleNamespace(monotonic=lambda: clock.now))
     runs = live.SessionRuns()
     monkeypatch.setattr(live, "session_runs", lambda: runs)
+    monkeypatch.setattr(live, "Runtime", SimpleNamespace(exists=lambda: True))  # (a server's count)
     played = []
     monkeypatch.setattr(live, "training_pool", lambda: SimpleNamespace(play=played.append))
-    tabs = [SimpleNamespace(playing=False) for _ in range(3)]
-    for n, run in enumerate(tabs):
+    tab_runs = [SimpleNamespace(playing=False) for _ in range(3)]
+    for n, run in enumerate(tab_runs):
         runs.keep(f"tab {n}", "run:playground", run, {})
     assert runs.playing() == 0
-    for n, run in enumerate(tabs, 1):
+    for n, run in enumerate(tab_runs[:2], 1):
+        clock.now += 0.01  # (well within PLAYING_SECONDS)
         run.playing = True  # (what the pool's play does)
         live.start_playing([run])
         assert runs.playing() == n
-    assert played == [[run] for run in tabs]
+    assert played == [[run] for run in tab_runs[:2]]
+
+    class PressedDuringTheCount:
+        """The third tab's run: Train pressed there while another page counts."""
+
+        @property
+        def playing(self) -> bool:
+            clock.now += 0.01
+            tab_runs[2].playing = True
+            runs.started()
+            return True
+
+    runs.keep("tab 3", "run:playground", PressedDuringTheCount(), {})
+    clock.now += live.PLAYING_SECONDS + 0.01
+    assert runs.playing() == 3  # (the count began before the third tab's press: not the last word)
+    assert runs.playing() == 4
+
+
+def test_new_settings_while_a_run_plays_start_the_new_run_counted_at_once(monkeypatch):
+    """A run replaced while it plays (a slider moved mid-run) starts through
+    `start_playing`, so that the server counts it at once; a first run rests."""
+    monkeypatch.setattr(live.st, "session_state", {})
+    monkeypatch.setattr(live, "budget_refusal", lambda runs: None)
+    made = []
+
+    def new(config: ExperimentConfig, affinity: str) -> SimpleNamespace:
+        made.append(SimpleNamespace(config=config, released=False, playing=False, release=lambda: None))
+        return made[-1]
+
+    monkeypatch.setattr(live, "training_pool", lambda: SimpleNamespace(new=new))
+    started = []
+    monkeypatch.setattr(live, "start_playing", started.append)
+    run = live.LiveRun("run:test")
+    assert not live.ensure_runs((run,), (ExperimentConfig(depth=2, width=4, steps=9),))
+    assert started == []
+    made[-1].playing = True
+    assert live.ensure_runs((run,), (ExperimentConfig(depth=3, width=4, steps=9),))
+    assert started == [(made[-1],)]
 
 
 class Rerun(Exception):
     """What st.rerun(scope="app") would do: end the fragment's run for a full rerun."""
 
 
-@pytest.mark.parametrize("share", [0.0, 0.9])
+# a session's share, and when it then lays its view out anew: busier, quieter
+@pytest.mark.parametrize("share, busier, quieter", [(0.0, 1.0, 5.0), (0.9, 1.9, 9.5)])
 @pytest.mark.parametrize(
-    "then, now, rerun_after",
+    "then, now, rerun",
     [
-        ((0.15, 0.15), (2.0, 8.0), live.RESTEP_BUSIER_SECONDS),  # a class pressed Train: slow down at once
-        ((2.0, 8.0), (0.15, 0.15), live.RESTEP_SECONDS),  # the class finished: no hurry
-        ((0.6, 4.0), (0.3, 8.0), live.RESTEP_SECONDS),  # numbers faster, charts slower: no hurry
+        ((0.15, 0.15), (2.0, 8.0), "busier"),  # a class pressed Train: slow down soon
+        ((2.0, 8.0), (0.15, 0.15), "quieter"),  # the class finished: no hurry
+        ((0.6, 4.0), (0.3, 8.0), "quieter"),  # numbers faster, charts slower: no hurry
         ((2.0, 8.0), (2.0, 8.0), None),  # the same pace: the timers stay
     ],
 )
-def test_a_busier_server_slows_a_live_view_within_a_second_and_a_quieter_one_speeds_it_up_later(
-    monkeypatch, then, now, rerun_after, share
+def test_a_busier_server_slows_a_live_view_within_two_seconds_and_a_quieter_one_speeds_it_up_later(
+    monkeypatch, then, now, rerun, share, busier, quieter
 ):
     """The first tabs of a class that presses Train at once count few playing and take
     the fastest pace: they must slow down within RESTEP_BUSIER_SECONDS, not flood the
@@ -328,9 +374,9 @@ def test_a_busier_server_slows_a_live_view_within_a_second_and_a_quieter_one_spe
         assert drawn
         return False
 
-    busier, quieter = ((1 + share) * after for after in (live.RESTEP_BUSIER_SECONDS, live.RESTEP_SECONDS))
+    assert (live.RESTEP_BUSIER_SECONDS, live.RESTEP_SECONDS) == (1.0, 5.0)  # (the cases' times)
     ticks = [0.5, busier - 0.05, busier + 0.05, quieter - 0.05, quieter + 0.05]
-    after = None if rerun_after is None else (1 + share) * rerun_after
+    after = {"busier": busier, "quieter": quieter, None: None}[rerun]
     assert [reruns_at(t) for t in ticks] == [after is not None and t > after for t in ticks]
 
 

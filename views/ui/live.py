@@ -61,17 +61,16 @@ PACE_MARGIN = 1.5
 # refresh this seldom: a session runs one script at a time, and two fragments on fast timers would take turns
 # (docs/architecture.md, "Drawing": one person keeps the single fragment).
 SEPARATE_CHARTS_SECONDS = 1.0
-# A live view changes its pace (a full rerun) at most this often, each session after
-# 1-2 times this, by its own share (`session_share`): a class's views laid out anew in
-# the same second held every tab's numbers 1-2 s (the worst gap of eight classes of
-# forty 1.45-1.69 s, against 1.54-3.19 s, interleaved).
+# A live view speeds up (a full rerun, when the server got quieter) after 1-2 times this,
+# by its session's own share (`session_share`), so that a class's views are not laid out
+# anew in the same half second: that held every tab's numbers 1-2 s.
 RESTEP_SECONDS = 5.0
 # A live view that draws numbers and charts together keeps its charts up to this long
 # while views queue for the drawing turns (`live_view`)
 KEPT_WHILE_QUEUED_SECONDS = 2.0
-# ... but slows down sooner: when a class presses Train at once, the first tabs counted
-# few playing and took the fastest pace; for five seconds they flooded the server that
-# the others' first updates were waiting for. (Each session after 1-2 times this, too.)
+# ... but slows down sooner (after 1-2 times this, by its share too): when a class
+# presses Train at once, the first tabs may count few playing and take the fastest pace;
+# for five seconds they flooded the server that the others' first updates were waiting for.
 RESTEP_BUSIER_SECONDS = 1.0
 # The first view drawn after runs start playing waits at most this long for their first
 # step (the pool gives it ahead of its round): else a class pressing Train at once saw
@@ -224,6 +223,13 @@ def playing_tabs() -> int:
     return session_runs().playing() if Runtime.exists() else 1
 
 
+def charts_apart(refresh: float) -> bool:
+    """Whether a live view that refreshes every `refresh` seconds (a busy server's pace)
+    draws its charts apart from its numbers: in a fragment of their own, at least a
+    CHART_SECONDS step slower (`paces`)."""
+    return refresh >= SEPARATE_CHARTS_SECONDS
+
+
 def refresh_seconds(playing: int | None = None) -> float:
     """How often a live view redraws now: as often as REFRESH_SECONDS allows while
     the server is quiet, less often the more tabs have a run playing (`playing`,
@@ -232,7 +238,7 @@ def refresh_seconds(playing: int | None = None) -> float:
 
     def affordable(every: float) -> bool:
         """Whether every playing tab redrawing this often stays within what such redraws may cost."""
-        return playing / every <= (DRAWS_PER_SECOND if every < SEPARATE_CHARTS_SECONDS else NUMBER_DRAWS_PER_SECOND)
+        return playing / every <= (NUMBER_DRAWS_PER_SECOND if charts_apart(every) else DRAWS_PER_SECOND)
 
     return next(filter(affordable, REFRESH_SECONDS), REFRESH_SECONDS[-1])
 
@@ -270,20 +276,20 @@ def paces(keep: tuple[float, float] | None = None) -> tuple[float, float]:
     """How often a live view's numbers and its charts redraw now: the numbers at every
     refresh (`refresh_seconds`); the charts too while the server has time, else as often
     as all playing tabs' charts together fit in CHART_CORES of a core (a CHART_SECONDS
-    step), and on a busy server (the numbers every SEPARATE_CHARTS_SECONDS or slower) a
-    step slower than the numbers at least, whatever a redraw costs (a layout that
-    followed the cost changed with it, and a class's views were laid out anew at once,
-    holding every tab's numbers). `keep`: the paces the view has, whose charts' pace stays while it is within
+    step), and on a busy server (`charts_apart`) at least a step slower than the numbers.
+    `keep`: the paces the view has, whose charts' pace stays while it is within
     PACE_MARGIN of what the load asks for (the cost of a redraw wavers, and each change
     of pace is a full rerun of the tab)."""
     playing = playing_tabs()  # (counted once: it walks every session's runs)
     refresh = refresh_seconds(playing)
-    wanted = max(refresh, playing * chart_cost.seconds / CHART_CORES)
-    if refresh >= SEPARATE_CHARTS_SECONDS:  # a busy server: the charts always a step slower
-        wanted = max(wanted, next(every for every in CHART_SECONDS if every > refresh))
+    # Apart on a busy server whatever a redraw costs: a layout that followed the measured
+    # cost changed with it, and a class's forty views were laid out anew at once.
+    fastest = CHART_SECONDS[CHART_SECONDS.index(refresh) + 1] if charts_apart(refresh) else refresh
+    wanted = max(fastest, playing * chart_cost.seconds / CHART_CORES)
     if (
         keep is not None
         and keep[0] == refresh
+        and fastest <= keep[1]
         and wanted / PACE_MARGIN <= keep[1] <= step_at_least(wanted * PACE_MARGIN)
     ):
         return keep
@@ -342,6 +348,7 @@ class SessionRuns:
         self.drawn: dict[str, dict] = {}  # session id -> its `drawings`
         self.gone_since: dict[str, float] = {}  # session id -> when it was first seen disconnected
         self._playing = (-math.inf, 0)  # (when, how many sessions had a run playing)
+        self._started_at = -math.inf  # when a run last started to play
 
     def keep(self, session_id: str, key: str, live: Run, drawn: dict) -> None:
         """`live` is now the session's run under `key`; `drawn`, the session's `drawings`."""
@@ -370,17 +377,18 @@ class SessionRuns:
         """Sessions with a run that plays, counted at most PLAYING_SECONDS ago, or
         since a run last started to play (`started`)."""
         counted_at, count = self._playing
-        if time.monotonic() - counted_at > PLAYING_SECONDS:
+        if time.monotonic() - counted_at > PLAYING_SECONDS or counted_at <= self._started_at:
+            asked = time.monotonic()  # (a count begun before a run started does not count it)
             count = self.sessions(playing=True)
-            self._playing = (time.monotonic(), count)
+            self._playing = (asked, count)
         return count
 
     def started(self) -> None:
         """A run starts to play: the next page counts the playing sessions anew. (A
         class pressing Train at once laid out its views by a count taken before most
-        presses, at a lone tab's pace, and laid them out again, all forty at once, a
-        second later.)"""
-        self._playing = (-math.inf, 0)
+        presses, at a lone tab's pace, and laid them out again, all forty at once,
+        1.5-3 s later.)"""
+        self._started_at = time.monotonic()
 
     def sweep(self, is_active: Callable[[str], bool], now: float | None = None) -> int:
         """Pause the runs of disconnected sessions, and release them once the session
@@ -705,8 +713,9 @@ def live_view(
     queue for the drawing turns, up to KEPT_WHILE_QUEUED_SECONDS old); on a busy server, where
     the charts must wait, they get a fragment and a timer of their own, so that a
     refresh of the numbers does not send the unchanged charts again (that was most of
-    a refresh's work). On a busier server (looked at after RESTEP_BUSIER_SECONDS) or a
-    quieter one (after RESTEP_SECONDS) the page reruns and the view is laid out anew.
+    a refresh's work). On a busier server (looked at after 1-2 × RESTEP_BUSIER_SECONDS,
+    by the session's share) or a quieter one (after 1-2 × RESTEP_SECONDS) the page
+    reruns and the view is laid out anew (`_fragment`).
     `decision`: whether `snapshot(True)` holds the run's decision grid."""
     paces_key = "+".join(run.key for run in runs) + ":paces"
     refresh, charts = st.session_state[paces_key] = paces(st.session_state.get(paces_key))
@@ -765,7 +774,7 @@ def live_view(
             runs, shown_key, max(KEPT_WHILE_QUEUED_SECONDS, charts_every) if keep else 0.9 * charts_every, take
         )
 
-    together = refresh < SEPARATE_CHARTS_SECONDS  # (slower, the charts are a step slower: `paces`)
+    together = not charts_apart(refresh)
     charts_every = charts if together else spread(charts)  # (together: at the numbers' pace)
     if together:
 
@@ -810,7 +819,8 @@ def live_view(
 def start_playing(lives: Sequence[Run]) -> None:
     """Train `lives` (a pair: in one turn), counted as playing from now on (`SessionRuns.started`)."""
     training_pool().play(lives)
-    session_runs().started()
+    if Runtime.exists():  # (AppTest has no server, and counts one tab: `playing_tabs`)
+        session_runs().started()
 
 
 def ensure_runs(runs: tuple[LiveRun, ...], configs: tuple[ExperimentConfig, ...], keep_playing: bool = True) -> bool:
@@ -958,8 +968,8 @@ def _fragment(
     laid_out = setup or pace  # what tells whether the view is to be laid out anew
     layout = laid_out()
     declared = time.monotonic()
-    # (each session after its own while: RESTEP_SECONDS)
-    busier_after, quieter_after = ((1 + session_share()) * after for after in (RESTEP_BUSIER_SECONDS, RESTEP_SECONDS))
+    stretch = 1 + session_share()  # each session after its own while (RESTEP_SECONDS)
+    busier_after, quieter_after = stretch * RESTEP_BUSIER_SECONDS, stretch * RESTEP_SECONDS
 
     def stopped() -> bool:
         """Whether the runs played when the view was laid out and stopped since."""
