@@ -6,8 +6,8 @@ the charts at every refresh while the server has time, else as often as all play
 tabs' charts fit in CHART_CORES of a core, and on a busy server (the numbers every
 second or slower) at least a step slower than the numbers, a view keeping its charts'
 pace while the load asks for one within PACE_MARGIN of it; a view laid out anew after
-its session's own while; the detailed views every 5 s for a few
-tabs, in steps beyond. These are the rules docs/architecture.md states.
+its session's own while; the detailed views every 5 s for a few tabs, in steps beyond.
+These are the rules docs/architecture.md states.
 """
 
 from __future__ import annotations
@@ -341,8 +341,8 @@ class Rerun(Exception):
 def test_a_busier_server_slows_a_live_view_within_two_seconds_and_a_quieter_one_speeds_it_up_later(
     monkeypatch, then, now, rerun, share, busier, quieter
 ):
-    """The first tabs of a class that presses Train at once count few playing and take
-    the fastest pace: they must slow down within RESTEP_BUSIER_SECONDS, not flood the
+    """The first tabs of a class that presses Train at once may count few playing and
+    take the fastest pace: they must slow down within RESTEP_BUSIER_SECONDS, not flood the
     server for RESTEP_SECONDS while the others wait for their first update. Each session
     waits up to twice as long by its own share (`session_share`), so that forty views do
     not all rerun their pages in the same second."""

@@ -58,8 +58,9 @@ CHART_SECONDS = (*REFRESH_SECONDS, 4.0, 8.0, 15.0, 30.0)
 # 1.25, 46 times.
 PACE_MARGIN = 1.5
 # The charts get a fragment of their own, a step slower (`paces`), only when the numbers
-# refresh this seldom: a session runs one script at a time, and two fragments on fast timers would take turns
-# (docs/architecture.md, "Drawing": one person keeps the single fragment).
+# refresh this seldom (`charts_apart`): a session runs one script at a time, and two
+# fragments on fast timers would take turns (docs/architecture.md, "Drawing": one person
+# keeps the single fragment).
 SEPARATE_CHARTS_SECONDS = 1.0
 # A live view speeds up (a full rerun, when the server got quieter) after 1-2 times this,
 # by its session's own share (`session_share`), so that a class's views are not laid out
